@@ -1,0 +1,89 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | str | None = None) -> Flask:
+    if config is None:
+        config = config_module.config_from_env()
+    elif isinstance(config, str):
+        config = config_module.CONFIGS[config]
+    validate = getattr(config, "validate", None)
+    if validate is not None:
+        validate()
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(config_module.INSTANCE_DIR),
+        instance_relative_config=False,
+    )
+    app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    from saas import security
+
+    security.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from saas import i18n
+    from saas.extensions import csrf, db, limiter, login_manager, migrate, redis
+    from saas.database import configure_engine
+
+    db.init_app(app)
+    configure_engine(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    redis.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+         "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"]},
+    )
+    limiter.init_app(app)
+    i18n.init_app(app)
+
+    from saas.blueprints.auth import load_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message = None
+
+
+def register_blueprints(app: Flask) -> None:
+    from saas.blueprints import admin, auth, console, core, public, supervise
+    from tenants.resolver import push_slug, release_tenant
+
+    for module in (core, auth, public, console, supervise, admin):
+        app.register_blueprint(module.bp)
+    app.url_defaults(push_slug)
+    app.teardown_request(release_tenant)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from saas.blueprints.core import register_errors
+
+    register_errors(app)
+
+
+def register_commands(app: Flask) -> None:
+    from saas import cli
+
+    cli.init_app(app)

@@ -1,0 +1,114 @@
+"""The merchant console: landing page per role, team and audit trail."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.extensions import db
+from saas.forms import choices
+from saas.models.audit import AuditEvent
+from saas.models.user import User
+from saas.services import accounts
+from tenants.resolver import current_tenant, pull_slug
+from tenants.scoping import get_for_tenant_or_404
+
+bp = Blueprint("console", __name__, url_prefix="/<slug>/console")
+bp.url_value_preprocessor(pull_slug)
+bp.before_request(require_tenant_staff)
+
+ROLE_CHOICES = [("agent", _l("Agent")), ("admin", _l("Admin")), ("owner", _l("Owner"))]
+
+
+class MemberForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES))
+    is_enabled = BooleanField(_l("Account enabled"))
+
+
+class NewMemberForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)],
+    )
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES[:2]))
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(min=10, max=200, message=_l("The password must have at least 10 characters."))],
+    )
+
+    def validate_email(self, field):
+        if accounts.email_taken(field.data):
+            raise ValidationError(_l("This email already has an account."))
+
+
+_ACCOUNT_ERRORS = {
+    "self": _l("You cannot change your own role or disable your own account."),
+    "owner": _l("Only an owner can change an owner or make someone an owner."),
+    "unknown role": _l("Unknown role."),
+}
+
+
+def _team():
+    return db.session.scalars(
+        select(User).where(User.tenant_id == current_tenant.id).order_by(User.role, User.name)
+    ).all()
+
+
+@bp.get("/")
+def home():
+    return render_template("console/home.html")
+
+
+@bp.route("/team", methods=["GET", "POST"])
+def team():
+    form = NewMemberForm()
+    if current_user.can_manage and form.validate_on_submit():
+        accounts.create_staff(
+            current_tenant, current_user, email=form.email.data, name=form.name.data,
+            role=form.role.data, password=form.password.data,
+        )
+        db.session.commit()
+        flash(_("Team member added."), "success")
+        return redirect(url_for(".team"))
+    return render_template("console/team.html", members=_team(), form=form)
+
+
+@bp.route("/team/<int:user_id>", methods=["GET", "POST"])
+def member(user_id: int):
+    # Users are not TenantScoped (supervisors have none); the getter checks tenant_id itself.
+    member = get_for_tenant_or_404(User, user_id)
+    form = MemberForm(obj=member)
+    if form.validate_on_submit():
+        if not current_user.can_manage:
+            abort(403)
+        try:
+            accounts.update_staff(current_tenant, current_user, member, role=form.role.data, is_enabled=form.is_enabled.data)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(_ACCOUNT_ERRORS.get(str(exc), exc)), "error")
+            return redirect(url_for(".member", user_id=member.id))
+        db.session.commit()
+        flash(_("Changes saved."), "success")
+        return redirect(url_for(".team"))
+    return render_template("console/member.html", member=member, form=form)
+
+
+@bp.get("/audit")
+@roles_required("owner", "admin")
+def audit_log():
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.created_at.desc()).limit(200)).all()
+    return render_template("console/audit.html", events=events)
+
+
+@bp.get("/audit/<int:event_id>")
+@roles_required("owner", "admin")
+def audit_event(event_id: int):
+    event = get_for_tenant_or_404(AuditEvent, event_id)
+    return render_template("console/audit_event.html", event=event)

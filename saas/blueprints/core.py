@@ -1,0 +1,63 @@
+"""Platform landing page, health check and error pages."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select, text
+
+from saas.extensions import db, redis
+from tenants.models import Tenant
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def index():
+    tenants = db.session.scalars(
+        select(Tenant).where(Tenant.is_active.is_(True)).order_by(Tenant.slug)
+    ).all()
+    return render_template("core/index.html", tenants=tenants)
+
+
+@bp.get("/healthz")
+def healthz():
+    status = {"database": "ok", "redis": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "not healthy", reported, not raised
+        db.session.rollback()
+        status["database"] = f"error: {type(exc).__name__}"
+    try:
+        redis.client.ping()
+    except Exception as exc:
+        status["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in status.values())
+    return jsonify(status), 200 if healthy else 503
+
+
+_MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    403: lambda: _("You do not have access to this page."),
+    404: lambda: _("The page you asked for does not exist."),
+    405: lambda: _("This action is not allowed here."),
+    413: lambda: _("The upload is too large."),
+    429: lambda: _("Too many attempts. Please wait a moment and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again later."),
+}
+
+
+def _error_response(code: int, message: str | None = None):
+    message = message or _MESSAGES.get(code, _MESSAGES[500])()
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"code": code, "message": message}}), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def register_errors(app) -> None:
+    for code in _MESSAGES:
+        app.register_error_handler(code, lambda exc, code=code: _error_response(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return _error_response(400, _("Your form expired or was sent twice. Please reload the page and try again."))

@@ -1,0 +1,92 @@
+"""Locale selection (zh_Hans default, en) and template helpers for switching."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, g, request, session
+from babel.dates import format_datetime
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from zoneinfo import ZoneInfo
+
+from saas.extensions import babel
+
+SUPPORTED = ("zh_Hans", "en")
+_ALIASES = {
+    "zh": "zh_Hans", "zh-cn": "zh_Hans", "zh_cn": "zh_Hans", "zh-hans": "zh_Hans",
+    "zh_hans": "zh_Hans", "cn": "zh_Hans", "en": "en", "en-us": "en", "en_us": "en", "en-gb": "en",
+}
+HTML_LANG = {"zh_Hans": "zh-CN", "en": "en"}
+
+
+def normalise_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _ALIASES.get(value.strip().lower())
+
+
+def select_locale() -> str:
+    chosen = normalise_locale(request.args.get("lang"))
+    if chosen:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in SUPPORTED:
+        return session["lang"]
+    # A merchant's pages speak its chosen language until the visitor switches.
+    tenant = g.get("tenant")
+    if tenant is not None and tenant.default_locale in SUPPORTED:
+        return tenant.default_locale
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
+    return normalise_locale(best) or "zh_Hans"
+
+
+def current_lang() -> str:
+    """'zh' or 'en': the short code used in URLs and for bilingual data."""
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def lang_url(code: str) -> str:
+    """This page again in another language (query string kept)."""
+    args = request.args.to_dict()
+    args["lang"] = code
+    return request.path + "?" + urlencode(args)
+
+
+ROLE_LABELS = {
+    "owner": _l("Owner"), "admin": _l("Admin"), "agent": _l("Agent"),
+    "supervisor": _l("Supervisor"), "operator": _l("Platform operator"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def localtime(value, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    """Format an aware datetime in the tenant's timezone (Asia/Shanghai by default)."""
+    if value is None:
+        return ""
+    tenant = g.get("tenant")
+    tz = ZoneInfo(tenant.timezone if tenant is not None else "Asia/Shanghai")
+    return format_datetime(value.astimezone(tz), pattern, locale=str(get_locale()))
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/../translations"),
+    )
+
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.globals["role_label"] = role_label
+
+    @app.context_processor
+    def _i18n_context():
+        locale = str(get_locale())
+        return {
+            "current_locale": locale,
+            "current_lang": "en" if locale == "en" else "zh",
+            "html_lang": HTML_LANG.get(locale, "zh-CN"),
+            "lang_url": lang_url,
+        }

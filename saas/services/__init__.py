@@ -1,0 +1,1 @@
+"""Business logic as plain functions, tenant first; they flush, never commit."""

@@ -1,0 +1,88 @@
+"""`make run`: Redis (real or embedded), migrations, demo data, web server and worker; Ctrl-C stops all."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from saas.embedded_redis import answers, start_embedded  # noqa: E402
+
+HOST, PORT = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+
+
+def flask(*args: str, env: dict) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM if this runner dies without cleaning up (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def spawn(cmd: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, preexec_fn=_die_with_parent)
+
+
+def main() -> int:
+    instance = ROOT / "instance"
+    instance.mkdir(exist_ok=True)
+    env = {**os.environ, "APP_ENV": os.environ.get("APP_ENV", "development")}
+    env.setdefault("DATABASE_URL", f"sqlite:///{instance / 'aftersales.db'}")
+    children: list[subprocess.Popen] = []
+
+    redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if answers(redis_url):
+        print(f"Redis: {redis_url}")
+    else:
+        proc, redis_url = start_embedded(instance / "redis")
+        children.append(proc)
+        print(f"Redis: no server answered, started an embedded one at {redis_url}")
+    env["REDIS_URL"] = redis_url
+
+    def stop(*_):
+        # Web and worker first, Redis last, so nothing logs a lost connection.
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        subprocess.run(flask("db", "upgrade", env=env), env=env, cwd=ROOT, check=True)
+        subprocess.run(flask("demo", "seed", env=env), env=env, cwd=ROOT, check=True)
+        children.append(spawn(flask("run", "--host", HOST, "--port", PORT, "--no-reload", env=env), env))
+        children.append(spawn(flask("worker", env=env), env))
+        base = f"http://{HOST}:{PORT}"
+        print(f"\nWeb:         {base}/\nStaff login: {base}/login\nHealth:      {base}/healthz")
+        print(f"Shops:       {base}/tianshang/  {base}/kidswear/  {base}/voltmart/")
+        print("Press Ctrl-C to stop everything.\n")
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        print("A process stopped; shutting down the rest.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping…")
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"failed: {exc}")
+        return 1
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

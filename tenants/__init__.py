@@ -1,0 +1,1 @@
+"""Who the tenant is and what its terms are."""

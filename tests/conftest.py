@@ -1,0 +1,151 @@
+"""Fixtures: a real database (PostgreSQL via TEST_DATABASE_URL, else SQLite) and a real Redis."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from saas.embedded_redis import answers, start_embedded
+
+TEST_REDIS_DB = 13
+
+
+# ---------- services -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The machine's Redis (its own database number) if it answers, else an embedded one."""
+    url = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{TEST_REDIS_DB}")
+    if answers(url):
+        yield url
+        return
+    proc, url = start_embedded(tmp_path_factory.mktemp("redis"), db=TEST_REDIS_DB)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class Databases:
+    """Creates throwaway databases for one test run and drops them at the end."""
+
+    def __init__(self, base_url: str | None, tmpdir: Path):
+        self.base_url = base_url
+        self.tmpdir = tmpdir
+        self.created: list[str] = []
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.base_url) and self.base_url.startswith("postgresql")
+
+    def new(self, label: str) -> str:
+        if not self.is_postgres:
+            return f"sqlite:///{self.tmpdir / (label + '.db')}"
+        import psycopg
+
+        name = f"aftersales_test_{label}_{secrets.token_hex(4)}"
+        assert re.fullmatch(r"[a-z0-9_]+", name)
+        url = make_url(self.base_url)
+        with psycopg.connect(self._conninfo(url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    @staticmethod
+    def _conninfo(url) -> str:
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        import psycopg
+
+        url = make_url(self.base_url)
+        with psycopg.connect(self._conninfo(url), autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    dbs = Databases(os.environ.get("TEST_DATABASE_URL"), tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.drop_all()
+
+
+def make_config(database_url: str, redis_url: str, **extra):
+    from config import TestingConfig
+
+    return type("RunConfig", (TestingConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "UPLOAD_DIR": tempfile.mkdtemp(prefix="uploads-"),
+        **extra,
+    })
+
+
+# ---------- the app --------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def app(databases, redis_url):
+    from saas import create_app
+    from saas.extensions import db
+
+    app = create_app(make_config(databases.new("main"), redis_url))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _wipe(app) -> None:
+    from saas.extensions import db, redis
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+        redis.client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request):
+    """Every test that uses the app starts from empty tables and an empty Redis database."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    _wipe(app)
+    yield
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+# ---------- helpers --------------------------------------------------------
+
+from tests.factories import *  # noqa: E402,F401,F403  (fixtures and factories)

@@ -1,0 +1,48 @@
+"""Named RQ queues and enqueueing that waits for the database commit."""
+from __future__ import annotations
+
+from flask import current_app
+from rq import Queue
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+QUEUE_NAMES = ("notifications", "surveys", "default")
+_PENDING = "enqueue_after_commit"
+
+
+def redis_connection():
+    from saas.extensions import redis
+
+    return redis.client
+
+
+def get_queue(name: str = "default") -> Queue:
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=redis_connection())
+
+
+def enqueue_after_commit(session: Session, queue: str, func, *args, **kwargs) -> None:
+    """Enqueue once the transaction commits; dropped if it rolls back.
+
+    Redis is only the wake-up call: the rows are the record, and a sweeper
+    re-enqueues anything whose job never ran, so a failed enqueue is logged,
+    not raised into a request that has already committed.
+    """
+    session.info.setdefault(_PENDING, []).append((queue, func, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _flush_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    for queue, func, args, kwargs in pending:
+        try:
+            get_queue(queue).enqueue(func, *args, **kwargs)
+        except Exception:  # Redis down: the sweeper will pick the row up
+            current_app.logger.warning("enqueue of %s failed; left to the sweeper", getattr(func, "__name__", func))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)

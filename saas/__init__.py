@@ -68,10 +68,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from saas.blueprints import admin, auth, console, core, public, supervise
+    from saas.blueprints import admin, api, auth, console, core, policy_console, public, supervise
     from tenants.resolver import push_slug, release_tenant
 
-    for module in (core, auth, public, console, supervise, admin):
+    for module in (core, auth, public, console, policy_console, supervise, admin, api):
         app.register_blueprint(module.bp)
     app.url_defaults(push_slug)
     app.teardown_request(release_tenant)

@@ -1,11 +1,14 @@
-"""Tenant: a merchant using the platform."""
+"""Tenant (a merchant using the platform) and its versioned after-sales policy."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.extensions import db
-from saas.models.base import Timestamps
+from saas.models.base import Timestamps, UTCDateTime
+from tenants.scoping import TenantScoped
 
 LOCALES = ("zh_Hans", "en")
 
@@ -30,3 +33,48 @@ class Tenant(Timestamps, db.Model):
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
+
+
+class PolicyVersion(TenantScoped, Timestamps, db.Model):
+    """One version of a tenant's after-sales policy: a draft, or published and frozen."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Null while a draft; 1, 2, 3 … once published.
+    number: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    category_rules: Mapped[dict] = mapped_column(JSON, default=dict)
+    change_note: Mapped[str] = mapped_column(String(500), default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    def __repr__(self) -> str:
+        return f"<PolicyVersion tenant={self.tenant_id} #{self.number} {self.status}>"
+
+
+class PublishedPolicyIsFrozen(RuntimeError):
+    """Published policy versions never change: cases are judged by them."""
+
+
+@event.listens_for(PolicyVersion, "before_update")
+def _freeze_published(mapper, connection, target: PolicyVersion) -> None:
+    state = inspect(target)
+    was = state.attrs.status.history
+    if (was.deleted and was.deleted[0] == "published") or (not was.has_changes() and target.status == "published"):
+        changed = [a.key for a in state.attrs if a.history.has_changes() and a.key != "updated_at"]
+        if changed:
+            raise PublishedPolicyIsFrozen(f"published policy version changed: {changed}")
+
+
+@event.listens_for(PolicyVersion, "before_delete")
+def _no_delete_published(mapper, connection, target: PolicyVersion) -> None:
+    if target.status == "published":
+        raise PublishedPolicyIsFrozen("published policy versions are never deleted")

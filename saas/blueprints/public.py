@@ -1,9 +1,13 @@
-"""Public, login-free pages of a tenant: its after-sales home."""
+"""Public, login-free pages of a tenant: its after-sales home and its policy."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 
-from tenants.resolver import pull_slug
+from saas.i18n import current_lang
+from saas.services import policies
+from tenants.models import PolicyVersion
+from tenants.resolver import current_tenant, pull_slug
+from tenants.terms import CATEGORIES, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, effective_terms
 
 bp = Blueprint("public", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
@@ -11,4 +15,58 @@ bp.url_value_preprocessor(pull_slug)
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    return render_template("public/home.html", current=policies.current_version(current_tenant))
+
+
+def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
+    """One row per category that has its own rule: the terms that apply to it, resolved."""
+    base = policies.terms_of(version)
+    pick = 1 if lang == "en" else 0
+    rows = []
+    for key in CATEGORIES:
+        if key not in version.category_rules:
+            continue
+        terms, _fields = effective_terms(base, version.category_rules, key)
+        exemption = LEGAL_EXEMPTIONS.get(terms.legal_exemption or "")
+        rows.append({
+            "key": key, "name": CATEGORIES[key][pick], "terms": terms,
+            "exemption": exemption[pick] if exemption else "",
+            "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick],
+        })
+    return rows
+
+
+def policy_context(version: PolicyVersion) -> dict:
+    lang = current_lang()
+    terms = policies.terms_of(version)
+    pick = 1 if lang == "en" else 0
+    return {
+        "version": version,
+        "terms": terms,
+        "lang": lang,
+        "text": lambda name: getattr(terms, f"{name}_{'en' if lang == 'en' else 'zh'}"),
+        "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick],
+        "exemption": (LEGAL_EXEMPTIONS[terms.legal_exemption][pick] if terms.legal_exemption else ""),
+        "rows": category_rows(version, lang),
+        "sla_fields": SLA_FIELDS,
+        "history": policies.published_versions(current_tenant),
+        "upcoming": policies.upcoming_version(current_tenant),
+        "preview": False,
+    }
+
+
+@bp.get("/policy")
+def policy():
+    version = policies.current_version(current_tenant)
+    if version is None:
+        upcoming = policies.upcoming_version(current_tenant)
+        return render_template("public/policy_unpublished.html", upcoming=upcoming)
+    return render_template("public/policy.html", **policy_context(version))
+
+
+@bp.get("/policy/v/<int:number>")
+def policy_version(number: int):
+    version = policies.version_by_number(current_tenant, number)
+    if version is None:
+        abort(404)
+    return render_template("public/policy.html", **policy_context(version))

@@ -1,0 +1,261 @@
+"""Merchant console: edit the draft policy, apply presets, preview, publish, history and diffs."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField
+
+from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.extensions import db
+from saas.i18n import current_lang
+from saas.services import policies
+from tenants.models import PolicyVersion
+from tenants.resolver import current_tenant, pull_slug
+from tenants.scoping import get_for_tenant_or_404
+from tenants.terms import (
+    CATEGORIES,
+    CATEGORY_OVERRIDABLE,
+    FIELD_LABELS,
+    LEGAL_EXEMPTIONS,
+    PRESETS,
+    SHIPPING_PAYERS,
+    SLA_FIELDS,
+    Terms,
+)
+
+bp = Blueprint("policy_console", __name__, url_prefix="/<slug>/console/policy")
+bp.url_value_preprocessor(pull_slug)
+bp.before_request(require_tenant_staff)
+
+MANAGERS = ("owner", "admin")
+
+# The editor's sections, in the order a merchant thinks about them.
+SECTIONS: list[tuple[str, tuple[str, ...]]] = [
+    ("returns", ("no_reason_return_days", "quality_return_days", "quality_exchange_days", "return_shipping_payer",
+                 "fresh_quality_refund_24h", "legal_exemption", "conditions_zh", "conditions_en")),
+    ("warranty", ("warranty_months", "warranty_scope_zh", "warranty_scope_en", "paid_repair_after_warranty",
+                  "repair_cycle_min_days", "repair_cycle_max_days", "exclusions_zh", "exclusions_en")),
+    ("sla", SLA_FIELDS),
+    ("hours", ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end",
+               "survey_delay_working_days")),
+    ("texts", ("channels_zh", "channels_en", "service_promise_zh", "service_promise_en",
+               "compensation_rules_zh", "compensation_rules_en", "food_safety_words")),
+]
+_DEFAULTS = Terms()
+_LONG_TEXT = {"conditions_zh", "conditions_en", "exclusions_zh", "exclusions_en", "channels_zh", "channels_en",
+              "service_promise_zh", "service_promise_en", "compensation_rules_zh", "compensation_rules_en",
+              "food_safety_words"}
+
+
+def field_kind(name: str) -> str:
+    if name in ("return_shipping_payer", "legal_exemption"):
+        return "select"
+    default = getattr(_DEFAULTS, name)
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if name in _LONG_TEXT:
+        return "textarea"
+    return "text"
+
+
+def field_options(name: str, lang: str) -> list[tuple[str, str]]:
+    pick = 1 if lang == "en" else 0
+    if name == "return_shipping_payer":
+        return [(k, v[pick]) for k, v in SHIPPING_PAYERS.items()]
+    if name == "legal_exemption":
+        return [("", _("None"))] + [(k, v[pick]) for k, v in LEGAL_EXEMPTIONS.items()]
+    return []
+
+
+def display_value(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "\n".join(value)
+    return str(value)
+
+
+def parse_form(names, form, inherit_blank: bool = False) -> dict:
+    """Raw form values for the named terms; checkboxes are absent when unticked."""
+    out: dict = {}
+    for name in names:
+        kind = field_kind(name)
+        if kind == "bool":
+            if inherit_blank:
+                raw = form.get(name, "")
+                if raw in ("true", "false"):
+                    out[name] = raw == "true"
+            else:
+                out[name] = name in form
+            continue
+        raw = form.get(name, "")
+        if inherit_blank and raw.strip() == "" and name != "legal_exemption":
+            continue
+        if inherit_blank and name == "legal_exemption" and raw == "__inherit__":
+            continue
+        out[name] = raw
+    return out
+
+
+def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
+    by_field: dict[str, list[str]] = {}
+    for e in errors:
+        key = e.field.rsplit(".", 1)[-1]
+        label = FIELD_LABELS.get(key, ("", ""))[1 if lang == "en" else 0]
+        message = e.message_en if lang == "en" else e.message_zh
+        by_field.setdefault(key, []).append(message if not label or message.startswith(label) else f"{label}: {message}")
+    return by_field
+
+
+class PublishForm(FlaskForm):
+    effective_date = DateField(validators=[])
+    change_note = StringField()
+
+
+class PlainForm(FlaskForm):
+    """CSRF only: the fields are built from the Terms record in the template."""
+
+
+@bp.get("/")
+def overview():
+    return render_template(
+        "console/policy/overview.html",
+        current=policies.current_version(current_tenant),
+        upcoming=policies.upcoming_version(current_tenant),
+        draft=policies.get_draft(current_tenant),
+        versions=policies.published_versions(current_tenant),
+        presets=PRESETS,
+        categories=CATEGORIES,
+        form=PlainForm(),
+        publish_form=PublishForm(effective_date=policies.tenant_today(current_tenant)),
+    )
+
+
+@bp.route("/draft", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit_draft():
+    lang = current_lang()
+    form = PlainForm()
+    draft = policies.get_draft(current_tenant)
+    values = dict(draft.terms) if draft else (dict(policies.published_versions(current_tenant)[0].terms)
+                                              if policies.published_versions(current_tenant) else Terms().to_dict())
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and form.validate_on_submit():
+        submitted = parse_form([n for _s, names in SECTIONS for n in names], request.form)
+        try:
+            policies.save_draft(current_tenant, current_user, submitted)
+        except policies.PolicyError as exc:
+            db.session.rollback()
+            errors = errors_by_field(exc.errors, lang)
+            values = {**values, **submitted}
+            flash(_("The draft was not saved: please correct the marked fields."), "error")
+        else:
+            db.session.commit()
+            flash(_("Draft saved."), "success")
+            return redirect(url_for(".overview"))
+    return render_template("console/policy/edit.html", form=form, sections=SECTIONS, values=values, errors=errors,
+                           field_kind=field_kind, field_options=field_options, display_value=display_value,
+                           labels=FIELD_LABELS, lang=lang)
+
+
+@bp.route("/draft/categories/<category>", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit_category(category: str):
+    if category not in CATEGORIES:
+        abort(404)
+    lang = current_lang()
+    form = PlainForm()
+    draft = policies.ensure_draft(current_tenant, current_user)
+    names = [n for _s, ns in SECTIONS for n in ns if n in CATEGORY_OVERRIDABLE]
+    values = dict(draft.category_rules.get(category, {}))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and form.validate_on_submit():
+        submitted = parse_form(names, request.form, inherit_blank=True)
+        try:
+            policies.save_category_rule(current_tenant, current_user, category, submitted)
+        except policies.PolicyError as exc:
+            db.session.rollback()
+            errors = errors_by_field(exc.errors, lang)
+            values = submitted
+            flash(_("The category rule was not saved: please correct the marked fields."), "error")
+        else:
+            db.session.commit()
+            flash(_("Category rule saved."), "success")
+            return redirect(url_for(".overview"))
+    else:
+        db.session.commit()  # the draft, if this visit created it
+    return render_template("console/policy/category.html", form=form, category=category, names=names, values=values,
+                           base=draft.terms, errors=errors, field_kind=field_kind, field_options=field_options,
+                           display_value=display_value, labels=FIELD_LABELS, lang=lang, categories=CATEGORIES)
+
+
+@bp.post("/draft/preset")
+@roles_required(*MANAGERS)
+def apply_preset():
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        policies.start_from_preset(current_tenant, current_user, request.form.get("preset", ""))
+    except policies.PolicyError:
+        db.session.rollback()
+        flash(_("Unknown preset."), "error")
+        return redirect(url_for(".overview"))
+    db.session.commit()
+    flash(_("The preset was applied to the draft. Review it, then publish."), "success")
+    return redirect(url_for(".edit_draft"))
+
+
+@bp.post("/publish")
+@roles_required(*MANAGERS)
+def publish():
+    form = PublishForm()
+    lang = current_lang()
+    if not form.validate_on_submit() or form.effective_date.data is None:
+        flash(_("Please give a valid effective date."), "error")
+        return redirect(url_for(".overview"))
+    try:
+        version = policies.publish(current_tenant, current_user, form.effective_date.data, form.change_note.data or "")
+    except policies.PolicyError as exc:
+        db.session.rollback()
+        for e in exc.errors:
+            flash(e.message_en if lang == "en" else e.message_zh, "error")
+        return redirect(url_for(".overview"))
+    db.session.commit()
+    flash(_("Version %(number)s is published and takes effect on %(date)s.", number=version.number,
+            date=version.effective_date.isoformat()), "success")
+    return redirect(url_for(".overview"))
+
+
+@bp.get("/draft/preview")
+def preview():
+    draft = policies.get_draft(current_tenant)
+    if draft is None:
+        flash(_("There is no draft yet."), "info")
+        return redirect(url_for(".overview"))
+    from saas.blueprints.public import policy_context
+
+    return render_template("public/policy.html", **{**policy_context(draft), "preview": True})
+
+
+@bp.get("/versions/<int:version_id>")
+def version(version_id: int):
+    v = get_for_tenant_or_404(PolicyVersion, version_id)
+    if not v.is_published:
+        abort(404)
+    older = [p for p in policies.published_versions(current_tenant) if p.number < v.number]
+    against_id = request.args.get("against", type=int)
+    against = None
+    if against_id is not None:
+        against = get_for_tenant_or_404(PolicyVersion, against_id)
+    elif older:
+        against = older[0]
+    return render_template("console/policy/version.html", version=v, against=against,
+                           changes=policies.diff(against, v), versions=policies.published_versions(current_tenant),
+                           lang=current_lang(), display_value=display_value)

@@ -1,0 +1,258 @@
+"""A scriptable fake SMS provider on 127.0.0.1 that speaks Aliyun SendSms and Twilio Messages."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote_plus, urlsplit
+
+BEHAVIOURS = ("ok", "throttle", "http429", "error500", "invalid_number", "slow")
+_TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
+_MAX_BODY = 64 * 1024
+
+
+@dataclass
+class RecordedRequest:
+    kind: str  # "aliyun" | "twilio" | "unknown"
+    method: str
+    path: str
+    params: dict[str, str]
+    behaviour: str
+    verified: bool  # Aliyun signature or Twilio basic auth checked out
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def out_id(self) -> str | None:
+        return self.params.get("OutId")
+
+    @property
+    def to(self) -> str | None:
+        return self.params.get("PhoneNumbers") or self.params.get("To")
+
+    @property
+    def body(self) -> str | None:
+        return self.params.get("Body") or self.params.get("TemplateParam")
+
+
+def pop_encode(value: str) -> str:
+    """Aliyun's documented recipe, written independently of the client's quote(safe=...)."""
+    return quote_plus(value, encoding="utf-8").replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+
+
+def expected_signature(params: dict[str, str], secret: str, method: str) -> str:
+    pairs = sorted((k, v) for k, v in params.items() if k != "Signature")
+    canonical = "&".join(f"{pop_encode(k)}={pop_encode(v)}" for k, v in pairs)
+    to_sign = method + "&" + pop_encode("/") + "&" + pop_encode(canonical)
+    return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+
+
+class FakeSmsProvider:
+    """Context manager: `with FakeSmsProvider() as fake: fake.script("throttle", "ok")`.
+
+    Each request takes the next scripted behaviour, or `default` once the script is empty.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str = "LTAI-test",
+        access_key_secret: str = "aliyun-secret",
+        account_sid: str = "ACtest0000",
+        auth_token: str = "twilio-token",
+        default: str = "ok",
+        slow_seconds: float = 2.0,
+        retry_after: int = 7,
+    ) -> None:
+        assert default in BEHAVIOURS
+        self.access_key_id = access_key_id
+        self.access_key_secret = access_key_secret
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.default = default
+        self.slow_seconds = min(slow_seconds, 5.0)  # bounded: a test never hangs on the fake
+        self.retry_after = retry_after
+        self._lock = threading.Lock()
+        self._script: deque[str] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._nonces: set[str] = set()
+        self._ids = itertools.count(1)
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- scripting and inspection ------------------------------------------------
+
+    def script(self, *behaviours: str) -> None:
+        for behaviour in behaviours:
+            assert behaviour in BEHAVIOURS, behaviour
+        with self._lock:
+            self._script.extend(behaviours)
+
+    def _next_behaviour(self) -> str:
+        with self._lock:
+            return self._script.popleft() if self._script else self.default
+
+    def _record(self, request: RecordedRequest) -> int:
+        with self._lock:
+            self._requests.append(request)
+            return next(self._ids)
+
+    def _nonce_is_new(self, nonce: str) -> bool:
+        with self._lock:
+            if nonce in self._nonces:
+                return False
+            self._nonces.add(nonce)
+            return True
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "use FakeSmsProvider as a context manager"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def aliyun_endpoint(self) -> str:
+        return self.url + "/"
+
+    @property
+    def twilio_endpoint(self) -> str:
+        return self.url
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> FakeSmsProvider:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.provider = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-sms-provider", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()  # wakes "slow" handlers so nothing outlives the test
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def pause(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+
+class _Server(ThreadingHTTPServer):
+    provider: FakeSmsProvider
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        # A client that timed out and hung up on a "slow" answer is expected, not an error.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
+
+    def do_POST(self) -> None:
+        length = min(int(self.headers.get("Content-Length") or 0), _MAX_BODY)
+        body = self.rfile.read(length).decode("utf-8")
+        params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        params.update(parse_qsl(body, keep_blank_values=True))
+        self._dispatch(params)
+
+    def _dispatch(self, params: dict[str, str]) -> None:
+        provider = self.server.provider
+        path = urlsplit(self.path).path
+        headers = {k: v for k, v in self.headers.items()}
+        if path == "/":
+            kind, verified = "aliyun", self._aliyun_ok(params)
+        elif (match := _TWILIO_PATH.match(path)) and self.command == "POST":
+            kind, verified = "twilio", self._twilio_ok(match.group(1))
+        else:
+            provider._record(RecordedRequest("unknown", self.command, path, params, "", False, headers))
+            return self._send(404, {"message": "not found"})
+        behaviour = provider._next_behaviour()
+        number = provider._record(RecordedRequest(kind, self.command, path, params, behaviour, verified, headers))
+        if not verified:
+            if kind == "aliyun":
+                return self._send(400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"})
+            return self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
+        if behaviour == "slow":
+            provider.pause(provider.slow_seconds)
+        getattr(self, f"_{kind}_answer")(behaviour, number, params)
+
+    # -- verification ----------------------------------------------------------------
+
+    def _aliyun_ok(self, params: dict[str, str]) -> bool:
+        provider = self.server.provider
+        required = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
+                    "SignatureVersion", "Timestamp", "Version", "Signature", "PhoneNumbers",
+                    "SignName", "TemplateCode")
+        if any(not params.get(key) for key in required):
+            return False
+        if (params["AccessKeyId"] != provider.access_key_id or params["Action"] != "SendSms"
+                or params["Version"] != "2017-05-25" or params["SignatureMethod"] != "HMAC-SHA1"
+                or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"])):
+            return False
+        expected = expected_signature(params, provider.access_key_secret, self.command)
+        return hmac.compare_digest(expected, params["Signature"]) and provider._nonce_is_new(params["SignatureNonce"])
+
+    def _twilio_ok(self, sid: str) -> bool:
+        provider = self.server.provider
+        wanted = "Basic " + base64.b64encode(f"{provider.account_sid}:{provider.auth_token}".encode()).decode()
+        return sid == provider.account_sid and hmac.compare_digest(self.headers.get("Authorization", ""), wanted)
+
+    # -- answers -----------------------------------------------------------------------
+
+    def _aliyun_answer(self, behaviour: str, number: int, params: dict[str, str]) -> None:
+        request_id = f"req-{number}"
+        if behaviour in ("ok", "slow"):
+            return self._send(200, {"Code": "OK", "Message": "OK", "BizId": f"biz-{number}", "RequestId": request_id})
+        if behaviour == "throttle":
+            return self._send(200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控Permits:1",
+                                    "RequestId": request_id})
+        if behaviour == "http429":
+            return self._send(429, {"Code": "Throttling.User", "Message": "Request was denied due to user flow control."},
+                              {"Retry-After": str(self.server.provider.retry_after)})
+        if behaviour == "invalid_number":
+            return self._send(200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": request_id})
+        return self._send(500, {"Code": "isp.SYSTEM_ERROR", "Message": "System error", "RequestId": request_id})
+
+    def _twilio_answer(self, behaviour: str, number: int, params: dict[str, str]) -> None:
+        if behaviour in ("ok", "slow"):
+            return self._send(201, {"sid": f"SM{number:032x}", "status": "queued", "to": params.get("To"),
+                                    "from": params.get("From"), "body": params.get("Body")})
+        if behaviour in ("throttle", "http429"):
+            return self._send(429, {"code": 20429, "message": "Too Many Requests", "status": 429},
+                              {"Retry-After": str(self.server.provider.retry_after)})
+        if behaviour == "invalid_number":
+            return self._send(400, {"code": 21211, "message": "The 'To' number is not a valid phone number.",
+                                    "status": 400})
+        return self._send(500, {"code": 20500, "message": "Internal Server Error", "status": 500})
+
+    def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,245 @@
+"""Versioned policies: console editing and publishing, the public page, the JSON, judging orders."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from saas.extensions import db
+from saas.services import policies
+from tenants.models import PolicyVersion, PublishedPolicyIsFrozen, Tenant
+from tenants.scoping import tenant_context
+from tests.factories import login, make_tenant, post_form
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def demo(app):
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+
+
+def _tenant(slug: str) -> Tenant:
+    return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def test_voltmart_policy_in_both_languages(client, demo):
+    zh = _text(client.get("/voltmart/policy?lang=zh").get_data(as_text=True))
+    assert "自签收次日起 7 天内可申请" in zh
+    assert "15 天内可换货" in zh and "12 个月内免费保修" in zh and "整机" in zh
+    assert "第 1 版,自 2026-01-01 起生效" in zh
+    en = _text(client.get("/voltmart/policy?lang=en").get_data(as_text=True))
+    assert "within 7 days, counted from the day after delivery" in en
+    assert "exchange within 15 days" in en and "12 months from delivery" in en and "whole unit" in en
+    assert "Version 1, in force from 2026-01-01" in en
+
+
+def test_kidswear_shows_the_30_day_window(client, demo):
+    html = _text(client.get("/kidswear/policy").get_data(as_text=True))
+    assert "自签收次日起 30 天内可申请" in html
+    assert "童装" in html and "30 天" in html
+
+
+def test_policy_page_lists_every_section(client, demo):
+    html = client.get("/tianshang/policy?lang=en").get_data(as_text=True)
+    for anchor in ("returns", "warranty", "service-levels", "channels", "complain"):
+        assert f'id="{anchor}"' in html
+    text = _text(html)
+    assert "Exempt by law: fresh and perishable goods." in text
+    assert "24 hours of delivery is refunded express" in text
+    assert "answers you within 48 hours" in text
+    assert "@media print" in client.get("/static/css/app.css").get_data(as_text=True)
+
+
+def test_unknown_slug_is_404(client, demo):
+    assert client.get("/no-such-shop/policy").status_code == 404
+    assert client.get("/api/v1/tenants/no-such-shop/policy").status_code == 404
+
+
+def test_unpublished_tenant_gets_a_clear_page(app, client):
+    with app.app_context():
+        make_tenant("newshop")
+        db.session.commit()
+    r = client.get("/newshop/policy")
+    assert r.status_code == 200
+    assert "尚未发布售后服务政策" in r.get_data(as_text=True)
+    assert client.get("/api/v1/tenants/newshop/policy").status_code == 404
+
+
+def test_json_matches_the_page(client, demo):
+    data = client.get("/api/v1/tenants/voltmart/policy").get_json()
+    assert data["version"] == 1 and data["effective_date"] == "2026-01-01"
+    terms = data["terms"]
+    assert (terms["no_reason_return_days"], terms["quality_exchange_days"], terms["warranty_months"]) == (7, 15, 12)
+    page = _text(client.get("/voltmart/policy?lang=en").get_data(as_text=True))
+    assert f"within {terms['no_reason_return_days']} days" in page
+    assert f"exchange within {terms['quality_exchange_days']} days" in page
+    assert f"{terms['warranty_months']} months from delivery" in page
+    assert "electronics" in data["category_rules"]
+
+
+def test_publishing_does_not_rejudge_older_orders(app, demo):
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            bought, delivered = date(2026, 11, 20), date(2026, 11, 21)
+            before = policies.judge(shop, "electronics", bought, delivered, "return_exchange", as_of=date(2026, 11, 27))
+            assert before.version.number == 1
+            draft = policies.ensure_draft(shop, None)
+            policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 3, "quality_return_days": 3}, {})
+            new = policies.publish(shop, None, date(2026, 11, 23), today=date(2026, 11, 23))
+            db.session.commit()
+            assert new.number == 2
+            after = policies.judge(shop, "electronics", bought, delivered, "return_exchange", as_of=date(2026, 11, 27))
+            assert after.version.number == 1
+            assert [r.eligible for r in after.remedies] == [r.eligible for r in before.remedies]
+            no_reason = next(r for r in after.remedies if r.kind == "no_reason_return")
+            assert no_reason.eligible and no_reason.deadline == date(2026, 11, 28)
+            later = policies.judge(shop, "general", date(2026, 11, 23), date(2026, 11, 24), "return_exchange",
+                                   as_of=date(2026, 11, 27))
+            assert later.version.number == 2
+            assert next(r for r in later.remedies if r.kind == "no_reason_return").deadline == date(2026, 11, 27)
+
+
+def test_published_versions_are_frozen(app, demo):
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            v1 = policies.published_versions(shop)[0]
+            v1.terms = {**v1.terms, "no_reason_return_days": 1}
+            with pytest.raises(PublishedPolicyIsFrozen):
+                db.session.flush()
+            db.session.rollback()
+            with pytest.raises(PublishedPolicyIsFrozen):
+                db.session.delete(policies.published_versions(shop)[0])
+                db.session.flush()
+            db.session.rollback()
+
+
+def _terms_form(client, slug: str) -> dict:
+    """The draft editor's current values, as a browser would submit them."""
+    html = client.get(f"/{slug}/console/policy/draft").get_data(as_text=True)
+    data = {}
+    for name, value in re.findall(r'<input type="(?:number|text)" id="t-\w+" name="(\w+)" value="([^"]*)"', html):
+        data[name] = value
+    for name, value in re.findall(r'<textarea id="t-\w+" name="(\w+)"[^>]*>([^<]*)</textarea>', html):
+        data[name] = value
+    for name in re.findall(r'<input type="checkbox" role="switch" id="t-\w+" name="(\w+)" value="y" checked', html):
+        data[name] = "y"
+    for name, block in re.findall(r'<select id="t-\w+" name="(\w+)"[^>]*>(.*?)</select>', html, re.S):
+        m = re.search(r'<option value="([^"]*)" selected', block)
+        data[name] = m.group(1) if m else ""
+    return data
+
+
+def test_invalid_draft_is_refused_and_not_stored(app, client, demo):
+    login(client, "owner@voltmart.demo", "demo-password-2026")
+    data = _terms_form(client, "voltmart")
+    assert data["no_reason_return_days"] == "7"
+    bad = {**data, "no_reason_return_days": "-1", "quality_return_days": "10", "quality_exchange_days": "5",
+           "warranty_months": "121", "sms_quiet_start": "25:00"}
+    r = post_form(client, "/voltmart/console/policy/draft", bad)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "草稿未保存" in html
+    assert html.count('class="error"') >= 4
+    assert "换货" in html and "120" in html
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            draft = policies.get_draft(shop)
+            assert draft is None or draft.terms["no_reason_return_days"] == 7
+    en = post_form(client, "/voltmart/console/policy/draft?lang=en", bad).get_data(as_text=True)
+    assert "The draft was not saved" in en
+
+
+def test_owner_edits_previews_and_publishes(app, client, demo):
+    login(client, "owner@voltmart.demo", "demo-password-2026")
+    data = _terms_form(client, "voltmart")
+    r = post_form(client, "/voltmart/console/policy/draft", {**data, "no_reason_return_days": "10", "quality_exchange_days": "20"})
+    assert r.status_code == 302
+    preview = _text(client.get("/voltmart/console/policy/draft/preview").get_data(as_text=True))
+    assert "自签收次日起 10 天内可申请" in preview and "草稿预览" in preview
+    # The public page still shows version 1 until publication.
+    assert "自签收次日起 7 天内" in _text(client.get("/voltmart/policy").get_data(as_text=True))
+    past = post_form(client, "/voltmart/console/policy/publish", {"effective_date": "2020-01-01"},
+                     form_url="/voltmart/console/policy/", follow_redirects=True)
+    assert "生效日期不能早于今天" in past.get_data(as_text=True)
+    with app.app_context():
+        today = policies.tenant_today(_tenant("voltmart"))
+    r = post_form(client, "/voltmart/console/policy/publish", {"effective_date": today.isoformat(), "change_note": "延长退货期"},
+                  form_url="/voltmart/console/policy/", follow_redirects=True)
+    assert "第 2 版已发布" in r.get_data(as_text=True)
+    assert "自签收次日起 10 天内" in _text(client.get("/voltmart/policy").get_data(as_text=True))
+    old = _text(client.get("/voltmart/policy/v/1").get_data(as_text=True))
+    assert "自签收次日起 7 天内" in old
+    assert client.get("/voltmart/policy/v/9").status_code == 404
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            v2 = policies.version_by_number(shop, 2)
+    diff = _text(client.get(f"/voltmart/console/policy/versions/{v2.id}").get_data(as_text=True))
+    assert "相对第 1 版的变更" in diff and "无理由退货期限(天) 7 10" in diff
+
+
+def test_future_effective_date_keeps_the_current_version(app, client, demo):
+    with app.app_context():
+        shop = _tenant("kidswear")
+        with tenant_context(shop.id):
+            today = policies.tenant_today(shop)
+            policies.ensure_draft(shop, None)
+            policies.publish(shop, None, today + timedelta(days=10))
+            db.session.commit()
+    html = _text(client.get("/kidswear/policy").get_data(as_text=True))
+    assert "第 1 版" in html and "新版本(第 2 版)将于" in html
+
+
+def test_category_rule_editing(app, client, demo):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    url = "/kidswear/console/policy/draft/categories/cosmetics"
+    bad = post_form(client, url, {"no_reason_return_days": "-3", "legal_exemption": "__inherit__"})
+    assert "类目规则未保存" in bad.get_data(as_text=True)
+    ok = post_form(client, url, {"no_reason_return_days": "0", "legal_exemption": "__inherit__",
+                                 "fresh_quality_refund_24h": ""})
+    assert ok.status_code == 302
+    with app.app_context():
+        shop = _tenant("kidswear")
+        with tenant_context(shop.id):
+            assert policies.get_draft(shop).category_rules["cosmetics"] == {"no_reason_return_days": 0}
+    assert client.get("/kidswear/console/policy/draft/categories/spaceships").status_code == 404
+
+
+def test_preset_replaces_the_draft(app, client, demo):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    r = post_form(client, "/kidswear/console/policy/draft/preset", {"preset": "electronics_sanbao"},
+                  form_url="/kidswear/console/policy/")
+    assert r.status_code == 302
+    with app.app_context():
+        shop = _tenant("kidswear")
+        with tenant_context(shop.id):
+            assert policies.get_draft(shop).terms["warranty_months"] == 12
+    bad = post_form(client, "/kidswear/console/policy/draft/preset", {"preset": "nope"},
+                    form_url="/kidswear/console/policy/", follow_redirects=True)
+    assert "未知的预设模板" in bad.get_data(as_text=True)
+
+
+def test_agents_read_but_do_not_edit(app, client, demo):
+    login(client, "agent@voltmart.demo", "demo-password-2026")
+    assert client.get("/voltmart/console/policy/").status_code == 200
+    assert client.get("/voltmart/console/policy/draft").status_code == 403
+    r = post_form(client, "/voltmart/console/policy/publish", {"effective_date": "2030-01-01"},
+                  form_url="/voltmart/console/policy/")
+    assert r.status_code == 403
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            assert len(policies.published_versions(shop)) == 1
+
+
+def test_openapi_lists_the_policy_route(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/tenants/{slug}/policy" in doc["paths"]

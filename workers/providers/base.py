@@ -1,0 +1,84 @@
+"""Messages, results, error classes and base classes shared by the notification providers."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass
+class OutgoingSms:
+    to: str
+    text: str
+    # The outbox row id (or a key derived from it); the same key on every attempt.
+    idempotency_key: str
+    tenant_slug: str = ""
+    # Template gateways (Aliyun) send a pre-approved template plus parameters, not free text.
+    template_code: str | None = None
+    params: dict | None = None
+
+
+@dataclass
+class OutgoingEmail:
+    to: str
+    subject: str
+    text: str
+    html: str | None
+    idempotency_key: str
+    from_name: str = ""
+    reply_to: str | None = None
+
+
+@dataclass
+class SendResult:
+    provider_message_id: str
+
+
+class ProviderError(Exception):
+    """A send that did not succeed; the subclass says what the caller should do next.
+
+    `send()` raises only ProviderError subclasses, so the outbox can handle every
+    failure with one `except` and decide between retry, backoff and dead.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        # Provider or SMTP code, kept so a permanent failure can be shown to the merchant.
+        self.code = code
+        # Seconds the provider asked us to wait, when it said so; None means "use your backoff".
+        self.retry_after = retry_after
+
+
+class Throttled(ProviderError):
+    """The provider is rate limiting us: retry after `retry_after` without counting it as a failure."""
+
+
+class Retryable(ProviderError):
+    """Transient or ambiguous (timeout, connection error, 5xx, SMTP 4xx): retry with backoff.
+
+    Configuration problems (bad credentials, unapproved sender, empty balance) are
+    also Retryable: the message itself is fine, so once an operator fixes the
+    configuration it goes out instead of having been thrown away. The outbox's
+    attempt limit still bounds how long that goes on.
+
+    A timeout after the request was written is ambiguous: the provider may have
+    sent the message. Only a provider-side idempotency key makes that retry safe;
+    where there is none the outbox's claim/lease keeps the window small.
+    """
+
+
+class Permanent(ProviderError):
+    """Retrying cannot help (invalid number, unsubscribed, blacklisted, hard bounce): mark it dead."""
+
+
+class SmsGateway(ABC):
+    """Sends one SMS; returns the provider's message id or raises a ProviderError subclass."""
+
+    @abstractmethod
+    def send(self, msg: OutgoingSms) -> SendResult: ...
+
+
+class EmailSender(ABC):
+    """Sends one email; returns its Message-ID or raises a ProviderError subclass."""
+
+    @abstractmethod
+    def send(self, msg: OutgoingEmail) -> SendResult: ...

@@ -29,14 +29,34 @@ def create_app(config: type | str | None = None) -> Flask:
     app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    register_request_hygiene(app)
     register_extensions(app)
     register_blueprints(app)
+    from saas.extensions import limiter
+
+    limiter.init_app(app)  # after the blueprints: it wraps their views
     register_errorhandlers(app)
     register_commands(app)
     from saas import security
 
     security.init_app(app)
     return app
+
+
+# Per-request values extensions cache on g. Normally every request has a fresh
+# app context; when one is shared (the CLI, tests), none may leak into the next.
+_REQUEST_SCOPED_G = ("_login_user", "csrf_token", "csp_nonce", "track_failed")
+
+
+def register_request_hygiene(app: Flask) -> None:
+    from flask import g
+    from flask_babel import refresh
+
+    @app.before_request
+    def _fresh_request_state():
+        for name in _REQUEST_SCOPED_G:
+            g.pop(name, None)
+        refresh()  # Flask-Babel's cached locale
 
 
 def register_extensions(app: Flask) -> None:
@@ -55,7 +75,6 @@ def register_extensions(app: Flask) -> None:
         {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"]},
     )
-    limiter.init_app(app)
     i18n.init_app(app)
 
     from saas.blueprints.auth import load_user
@@ -68,11 +87,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from saas.blueprints import admin, api, auth, console, core, policy_console, public, supervise
+    """Every module in saas/blueprints that defines `bp` is one feature's blueprint."""
+    import importlib
+    import pkgutil
+
+    from saas import blueprints
     from tenants.resolver import push_slug, release_tenant
 
-    for module in (core, auth, public, console, policy_console, supervise, admin, api):
-        app.register_blueprint(module.bp)
+    for info in sorted(pkgutil.iter_modules(blueprints.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"saas.blueprints.{info.name}")
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
     app.url_defaults(push_slug)
     app.teardown_request(release_tenant)
 

@@ -10,15 +10,19 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @demo_cli.command("seed")
 def demo_seed() -> None:
-    """Create the demo tenants and logins (running it again changes nothing)."""
+    """Create the demo tenants, logins, orders and cases (running it again changes nothing)."""
     from saas import demo
     from saas.extensions import db
 
-    logins = demo.seed()
+    seeded = demo.seed()
     db.session.commit()
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
-    for login in logins:
+    for login in seeded.logins:
         click.echo(f"  {login.role:<10} {login.email:<28} {login.where}")
+    if seeded.cases:
+        click.echo("Demo cases a consumer can follow (case number + last 4 digits of the mobile):")
+        for case in seeded.cases:
+            click.echo(f"  {case.slug:<10} case {case.number}  track with {case.factor} at {case.track_url}")
 
 
 @click.command("worker")
@@ -32,10 +36,23 @@ def worker(queues, burst, max_jobs, name, no_scheduler) -> None:
     from workers.queues import QUEUE_NAMES
     from workers.worker import build_worker
 
+    from workers.scheduler import MinuteClock
+
     w = build_worker(tuple(queues) or QUEUE_NAMES, name=name)
-    w.work(burst=burst, max_jobs=max_jobs, with_scheduler=not no_scheduler, logging_level="WARNING")
+    clock = None
+    if not no_scheduler and not burst:
+        clock = MinuteClock(w.connection)
+        clock.start()
+    try:
+        w.work(burst=burst, max_jobs=max_jobs, with_scheduler=not no_scheduler, logging_level="WARNING")
+    finally:
+        if clock is not None:
+            clock.stop()
 
 
 def init_app(app: Flask) -> None:
+    from saas.cli_calendar import calendar_cli
+
     app.cli.add_command(demo_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(worker)

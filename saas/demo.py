@@ -1,4 +1,4 @@
-"""Demo data: three shops, their staff, a supervisor and an operator (idempotent)."""
+"""Demo data: three shops, their staff, orders and cases, a supervisor and an operator (idempotent)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from datetime import date
 
+from saas import demo_cases
 from saas.extensions import db
 from saas.models.user import User
 from saas.services import policies
@@ -18,13 +19,25 @@ DEMO_PASSWORD = "demo-password-2026"
 TENANTS = [
     dict(slug="tianshang", name_zh="甜上心头", name_en="Sweet Heart Dairy",
          contact_phone="400-820-1314", contact_email="service@tianshang.example.com",
-         brand_colour="#d6336c", default_locale="zh_Hans"),
+         brand_colour="#d6336c", default_locale="zh_Hans",
+         return_recipient="甜上心头售后部", return_phone="021-6088-1314",
+         return_address_zh="上海市闵行区莘庄工业区春东路 508 号 3 号冷库 甜上心头售后部(请冷藏寄回)",
+         return_address_en="Sweet Heart Dairy After-sales, Cold Store 3, 508 Chundong Road, Xinzhuang Industrial Zone, "
+                           "Minhang District, Shanghai (send back chilled)"),
     dict(slug="kidswear", name_zh="童趣衣橱", name_en="Kidswear Closet",
          contact_phone="400-660-2020", contact_email="help@kidswear.example.com",
-         brand_colour="#2f9e44", default_locale="zh_Hans"),
+         brand_colour="#2f9e44", default_locale="zh_Hans",
+         return_recipient="童趣衣橱退换货组", return_phone="0571-8866-2020",
+         return_address_zh="浙江省杭州市余杭区仓前街道文一西路 1188 号 B 座 2 楼 童趣衣橱退换货组",
+         return_address_en="Kidswear Closet Returns, 2F Block B, 1188 Wenyi West Road, Cangqian, Yuhang District, "
+                           "Hangzhou, Zhejiang"),
     dict(slug="voltmart", name_zh="伏特数码", name_en="VoltMart Electronics",
          contact_phone="400-900-7777", contact_email="support@voltmart.example.com",
-         brand_colour="#1c7ed6", default_locale="zh_Hans"),
+         brand_colour="#1c7ed6", default_locale="zh_Hans",
+         return_recipient="伏特数码售后维修中心", return_phone="0755-8666-7777",
+         return_address_zh="广东省深圳市南山区粤海街道高新南七道 18 号 5 楼 伏特数码售后维修中心",
+         return_address_en="VoltMart Service Centre, 5F, 18 Gaoxin South 7th Road, Yuehai, Nanshan District, "
+                           "Shenzhen, Guangdong"),
 ]
 
 
@@ -82,11 +95,19 @@ class Login:
     where: str
 
 
+RETURN_FIELDS = ("return_recipient", "return_phone", "return_address_zh", "return_address_en")
+
+
 def _tenant(fields: dict) -> Tenant:
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == fields["slug"]))
     if tenant is None:
         tenant = Tenant(**fields)
         db.session.add(tenant)
+        db.session.flush()
+    elif not any(getattr(tenant, key) for key in RETURN_FIELDS):
+        # A shop seeded before it had a return address gets one; one that has an address keeps it.
+        for key in RETURN_FIELDS:
+            setattr(tenant, key, fields[key])
         db.session.flush()
     return tenant
 
@@ -102,19 +123,34 @@ def _user(email: str, name: str, role: str, tenant: Tenant | None) -> User:
     return user
 
 
-def seed() -> list[Login]:
+@dataclass
+class Seeded:
+    logins: list[Login]
+    cases: list[demo_cases.Showcase]  # one demo case per shop to open on /<slug>/track
+
+    def __iter__(self):
+        # Iterating gives the logins, as seed() used to return them.
+        return iter(self.logins)
+
+
+def seed() -> Seeded:
     logins: list[Login] = []
+    showcases: list[demo_cases.Showcase] = []
     for fields in TENANTS:
         tenant = _tenant(fields)
         slug = tenant.slug
         with tenant_context(tenant.id):
             _policy(tenant)
-        _user(f"owner@{slug}.demo", f"{tenant.name_zh} 店长", "owner", tenant)
-        _user(f"agent@{slug}.demo", f"{tenant.name_zh} 客服", "agent", tenant)
+        owner = _user(f"owner@{slug}.demo", f"{tenant.name_zh} 店长", "owner", tenant)
+        agent = _user(f"agent@{slug}.demo", f"{tenant.name_zh} 客服", "agent", tenant)
+        with tenant_context(tenant.id):
+            showcase = demo_cases.seed_tenant(tenant, owner, agent)
+        if showcase is not None:
+            showcases.append(showcase)
         logins += [Login("owner", f"owner@{slug}.demo", f"/{slug}/console/"),
                    Login("agent", f"agent@{slug}.demo", f"/{slug}/console/")]
     _user("supervisor@cca.demo", "消协监督员", "supervisor", None)
     _user("operator@platform.demo", "平台运营", "operator", None)
     logins += [Login("supervisor", "supervisor@cca.demo", "/supervise/"),
                Login("operator", "operator@platform.demo", "/admin/")]
-    return logins
+    return Seeded(logins, showcases)

@@ -31,7 +31,37 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
+class DeferredLimits:
+    """Collects @limiter.limit(...) marks at import; each app gets its own Limiter in create_app().
+
+    Flask-Limiter keeps one storage per Limiter object, so a module-level
+    Limiter shared by several apps (tests, a bench baseline) would rate-limit
+    them all in whichever Redis was bound last.
+    """
+
+    MARK = "_rate_limits"
+
+    def limit(self, *args, **kwargs):
+        def mark(view):
+            getattr(view, self.MARK, None) or setattr(view, self.MARK, [])
+            getattr(view, self.MARK).append((args, kwargs))
+            return view
+
+        return mark
+
+    def init_app(self, app: Flask) -> Limiter:
+        real = Limiter(key_func=get_remote_address, strategy="moving-window")
+        real.init_app(app)
+        for endpoint, view in list(app.view_functions.items()):
+            # Applied innermost first, as the decorators were written.
+            for args, kwargs in reversed(getattr(view, self.MARK, [])):
+                view = real.limit(*args, **kwargs)(view)
+            app.view_functions[endpoint] = view
+        app.extensions["app_limiter"] = real
+        return real
+
+
+limiter = DeferredLimits()
 
 
 class RedisHolder:

@@ -27,6 +27,16 @@ class Tenant(Timestamps, db.Model):
     brand_colour: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     logo_path: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where consumers send returns; printed on the return slip.
+    return_recipient: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    return_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    return_address_zh: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    return_address_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # PIPL: closed cases are anonymised this many days after closing (saas/services/retention.py).
+    retention_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
+
+    def return_address(self, lang: str | None) -> str:
+        return (self.return_address_en if lang == "en" else "") or self.return_address_zh
 
     def name(self, locale: str | None) -> str:
         return self.name_en if locale == "en" else self.name_zh
@@ -78,3 +88,48 @@ def _freeze_published(mapper, connection, target: PolicyVersion) -> None:
 def _no_delete_published(mapper, connection, target: PolicyVersion) -> None:
     if target.status == "published":
         raise PublishedPolicyIsFrozen("published policy versions are never deleted")
+
+
+class CalendarOverride(db.Model):
+    """One day of a country's official arrangement that differs from Mon–Fri (platform-wide, not per tenant).
+
+    Imported a year at a time by an operator when the chinesecalendar package has no data yet;
+    a holiday on a weekday has is_working_day False, an adjusted working weekend (调休) True.
+    """
+
+    __tablename__ = "calendar_overrides"
+    __table_args__ = (UniqueConstraint("country", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    date: Mapped[date] = mapped_column(Date)
+    is_working_day: Mapped[bool] = mapped_column(Boolean)
+    # 春节 / Spring Festival, 调休 …
+    name: Mapped[str] = mapped_column(String(64), default="")
+    # The imported file's name, for the operator desk.
+    source: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<CalendarOverride {self.country} {self.date} {'work' if self.is_working_day else 'off'}>"
+
+
+class CalendarYear(Timestamps, db.Model):
+    """A year whose official arrangement an operator imported: every day not in the overrides follows Mon–Fri."""
+
+    __tablename__ = "calendar_years"
+    __table_args__ = (UniqueConstraint("country", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The operator's email, or "command line" with the OS user; a string so it outlives the account.
+    imported_by: Mapped[str] = mapped_column(String(254), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    days: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times the year was imported; bumped on every import so caches notice even with skewed clocks.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    def __repr__(self) -> str:
+        return f"<CalendarYear {self.country} {self.year}>"

@@ -42,6 +42,7 @@ def push_slug(endpoint, values) -> None:
 
 
 def release_tenant(exc=None) -> None:
+    g.pop("tenant", None)
     token = g.pop("tenant_token", None)
     if token is not None:
         unbind_tenant(token)

@@ -114,12 +114,10 @@ def _wipe(app) -> None:
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        # DELETE beats TRUNCATE on tables this small (TRUNCATE pays a fixed cost per table on PostgreSQL).
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for t in tables:
-                    conn.execute(text(f'DELETE FROM "{t}"'))
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
         redis.client.flushdb()
 
 
@@ -132,7 +130,6 @@ def clean_state(request):
     app = request.getfixturevalue("app")
     _wipe(app)
     yield
-    _wipe(app)
 
 
 @pytest.fixture

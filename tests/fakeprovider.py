@@ -1,4 +1,4 @@
-"""A scriptable fake SMS provider on 127.0.0.1 that speaks Aliyun SendSms and Twilio Messages."""
+"""A scriptable fake SMS provider on 127.0.0.1 that speaks Aliyun SendSms / QuerySendDetails and Twilio Messages."""
 from __future__ import annotations
 
 import base64
@@ -9,11 +9,23 @@ import json
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
-BEHAVIOURS = ("ok", "throttle", "http429", "error500", "invalid_number", "slow")
+# "ok_then_drop" accepts (and, for SendSms, stores) the message, then closes the connection
+# without answering: the client sees a Retryable connection error although the provider has it.
+BEHAVIOURS = ("ok", "throttle", "http429", "error500", "invalid_number", "slow", "ok_then_drop")
+ACCEPTING = ("ok", "slow", "ok_then_drop")
+BEIJING = timezone(timedelta(hours=8))
+_ALIYUN_COMMON = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
+                  "SignatureVersion", "Timestamp", "Version", "Signature")
+_ALIYUN_ACTIONS = {
+    "SendSms": ("PhoneNumbers", "SignName", "TemplateCode"),
+    "QuerySendDetails": ("PhoneNumber", "SendDate", "PageSize", "CurrentPage"),
+}
 _TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
 _MAX_BODY = 64 * 1024
 
@@ -40,6 +52,35 @@ class RecordedRequest:
     def body(self) -> str | None:
         return self.params.get("Body") or self.params.get("TemplateParam")
 
+    @property
+    def action(self) -> str | None:
+        return self.params.get("Action")
+
+
+@dataclass(frozen=True)
+class AcceptedSms:
+    """One SendSms the fake accepted, as QuerySendDetails reports it."""
+
+    out_id: str
+    phone: str
+    content: str
+    template_code: str
+    biz_id: str
+    sent_at: datetime  # Beijing time
+    send_status: int  # 1 awaiting receipt, 2 failed at the carrier, 3 delivered
+
+    def detail(self, with_biz_id: bool) -> dict[str, object]:
+        stamp = self.sent_at.strftime("%Y-%m-%d %H:%M:%S")
+        dto: dict[str, object] = {
+            "OutId": self.out_id, "PhoneNum": self.phone, "SendStatus": self.send_status,
+            "ErrCode": {1: "", 2: "MK:0001", 3: "DELIVERED"}[self.send_status],
+            "TemplateCode": self.template_code, "Content": self.content, "SendDate": stamp,
+            "ReceiveDate": stamp if self.send_status != 1 else "",
+        }
+        if with_biz_id:  # the real API leaves it out
+            dto["BizId"] = self.biz_id
+        return dto
+
 
 def pop_encode(value: str) -> str:
     """Aliyun's documented recipe, written independently of the client's quote(safe=...)."""
@@ -56,7 +97,10 @@ def expected_signature(params: dict[str, str], secret: str, method: str) -> str:
 class FakeSmsProvider:
     """Context manager: `with FakeSmsProvider() as fake: fake.script("throttle", "ok")`.
 
-    Each request takes the next scripted behaviour, or `default` once the script is empty.
+    Each request (sends and queries alike) takes the next scripted behaviour, or
+    `default` once the script is empty. Accepted SendSms calls are kept (the newest
+    `max_accepted`) and listed by QuerySendDetails; `clock` dates them, `send_status`
+    is the status they get, `details_include_biz_id` adds BizId to the details.
     """
 
     def __init__(
@@ -69,6 +113,9 @@ class FakeSmsProvider:
         default: str = "ok",
         slow_seconds: float = 2.0,
         retry_after: int = 7,
+        send_status: int = 3,
+        details_include_biz_id: bool = False,
+        max_accepted: int = 10_000,
     ) -> None:
         assert default in BEHAVIOURS
         self.access_key_id = access_key_id
@@ -78,6 +125,11 @@ class FakeSmsProvider:
         self.default = default
         self.slow_seconds = min(slow_seconds, 5.0)  # bounded: a test never hangs on the fake
         self.retry_after = retry_after
+        assert send_status in (1, 2, 3)
+        self.send_status = send_status
+        self.details_include_biz_id = details_include_biz_id
+        self.clock: Callable[[], datetime] = lambda: datetime.now(BEIJING)
+        self._accepted: deque[AcceptedSms] = deque(maxlen=max_accepted)
         self._lock = threading.Lock()
         self._script: deque[str] = deque()
         self._requests: list[RecordedRequest] = []
@@ -111,10 +163,27 @@ class FakeSmsProvider:
             self._nonces.add(nonce)
             return True
 
+    def _accept(self, params: dict[str, str], biz_id: str) -> None:
+        try:
+            values = json.loads(params.get("TemplateParam") or "{}")
+        except ValueError:
+            values = {}
+        text = " ".join(str(v) for v in values.values()) if isinstance(values, dict) else str(values)
+        entry = AcceptedSms(out_id=params.get("OutId", ""), phone=params["PhoneNumbers"],
+                            content=f"【{params['SignName']}】{text}", template_code=params["TemplateCode"],
+                            biz_id=biz_id, sent_at=self.clock().astimezone(BEIJING), send_status=self.send_status)
+        with self._lock:
+            self._accepted.append(entry)
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)
+
+    @property
+    def accepted(self) -> list[AcceptedSms]:
+        with self._lock:
+            return list(self._accepted)
 
     @property
     def url(self) -> str:
@@ -194,6 +263,11 @@ class _Handler(BaseHTTPRequestHandler):
             if kind == "aliyun":
                 return self._send(400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"})
             return self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
+        if kind == "aliyun" and params["Action"] == "SendSms" and behaviour in ACCEPTING:
+            provider._accept(params, f"biz-{number}")  # accepted before any slow or missing answer
+        if behaviour == "ok_then_drop":
+            self.close_connection = True  # no status line: the client sees the connection close
+            return None
         if behaviour == "slow":
             provider.pause(provider.slow_seconds)
         getattr(self, f"_{kind}_answer")(behaviour, number, params)
@@ -202,12 +276,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _aliyun_ok(self, params: dict[str, str]) -> bool:
         provider = self.server.provider
-        required = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
-                    "SignatureVersion", "Timestamp", "Version", "Signature", "PhoneNumbers",
-                    "SignName", "TemplateCode")
-        if any(not params.get(key) for key in required):
+        action = params.get("Action", "")
+        if action not in _ALIYUN_ACTIONS or any(not params.get(k) for k in _ALIYUN_COMMON + _ALIYUN_ACTIONS[action]):
             return False
-        if (params["AccessKeyId"] != provider.access_key_id or params["Action"] != "SendSms"
+        if action == "QuerySendDetails" and not (
+                re.fullmatch(r"\d{8}", params["SendDate"]) and params["CurrentPage"].isdigit()
+                and params["PageSize"].isdigit() and 1 <= int(params["PageSize"]) <= 50):
+            return False
+        if (params["AccessKeyId"] != provider.access_key_id
                 or params["Version"] != "2017-05-25" or params["SignatureMethod"] != "HMAC-SHA1"
                 or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"])):
             return False
@@ -223,6 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _aliyun_answer(self, behaviour: str, number: int, params: dict[str, str]) -> None:
         request_id = f"req-{number}"
+        if behaviour in ("ok", "slow") and params["Action"] == "QuerySendDetails":
+            return self._send(200, {"Code": "OK", "Message": "OK", "RequestId": request_id,
+                                    **self._details(params)})
         if behaviour in ("ok", "slow"):
             return self._send(200, {"Code": "OK", "Message": "OK", "BizId": f"biz-{number}", "RequestId": request_id})
         if behaviour == "throttle":
@@ -234,6 +313,15 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour == "invalid_number":
             return self._send(200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": request_id})
         return self._send(500, {"Code": "isp.SYSTEM_ERROR", "Message": "System error", "RequestId": request_id})
+
+    def _details(self, params: dict[str, str]) -> dict[str, object]:
+        provider = self.server.provider
+        size, page = int(params["PageSize"]), max(int(params["CurrentPage"]), 1)
+        found = [a for a in provider.accepted
+                 if a.phone == params["PhoneNumber"] and a.sent_at.strftime("%Y%m%d") == params["SendDate"]]
+        shown = found[(page - 1) * size:page * size]
+        return {"TotalCount": len(found), "SmsSendDetailDTOs": {
+            "SmsSendDetailDTO": [a.detail(provider.details_include_biz_id) for a in shown]}}
 
     def _twilio_answer(self, behaviour: str, number: int, params: dict[str, str]) -> None:
         if behaviour in ("ok", "slow"):

@@ -5,9 +5,10 @@ import email
 import json
 import smtplib
 import socket
+import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email import policy
 from email.headerregistry import Address
 
@@ -15,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from tests.fakeprovider import FakeSmsProvider
+from tests.fakeprovider import BEIJING, FakeSmsProvider
 from workers.providers import (
     AliyunSmsGateway,
     DevInboxGateway,
@@ -24,6 +25,7 @@ from workers.providers import (
     Permanent,
     ProviderError,
     Retryable,
+    SendResult,
     SmtpEmailSender,
     Throttled,
     TwilioSmsGateway,
@@ -174,6 +176,144 @@ def test_aliyun_slow_answer_is_retryable_within_the_timeout(fake):
         aliyun(fake, timeout=0.5).send(sms())
     assert time.monotonic() - started < 1.5
     assert info.value.code == "timeout"
+
+
+# ---------- Aliyun lookup (reconciliation) --------------------------------------------
+
+
+def day(offset: int = 0) -> str:
+    """A Beijing date as QuerySendDetails' SendDate, `offset` days from today."""
+    return (datetime.now(BEIJING) + timedelta(days=offset)).strftime("%Y%m%d")
+
+
+def utc_ago(**delta: float) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(**delta)
+
+
+def queries(fake: FakeSmsProvider) -> list[tuple[str, str]]:
+    """(SendDate, CurrentPage) of every QuerySendDetails the fake received, checking each was signed."""
+    found = [r for r in fake.requests if r.action == "QuerySendDetails"]
+    assert all(r.verified and r.params["PhoneNumber"] == "13812345678" and r.params["PageSize"] for r in found)
+    return [(r.params["SendDate"], r.params["CurrentPage"]) for r in found]
+
+
+def test_only_aliyun_can_look_up(fake):
+    assert AliyunSmsGateway.can_lookup
+    assert not TwilioSmsGateway.can_lookup and not DevInboxGateway.can_lookup
+    with pytest.raises(NotImplementedError):
+        twilio(fake).lookup(sms(), utc_ago())
+    with pytest.raises(NotImplementedError):
+        DevInboxGateway(lambda msg, pid: None).lookup(sms(), utc_ago())
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("status", [1, 2, 3])  # awaiting receipt, failed at carrier, delivered: all accepted
+def test_aliyun_lookup_finds_an_earlier_send_by_out_id(fake, status):
+    fake.send_status = status
+    gateway = aliyun(fake)
+    gateway.send(sms("n-7"))
+    gateway.send(sms("n-8"))
+    assert gateway.lookup(sms("n-7"), utc_ago()) == SendResult("aliyun-outid-n-7")  # details carry no BizId
+    assert queries(fake) == [(day(), "1")]
+    assert fake.requests[-1].params["PageSize"] == "50"
+
+
+def test_aliyun_lookup_uses_the_biz_id_when_details_have_one():
+    with FakeSmsProvider(details_include_biz_id=True) as fake:
+        gateway = aliyun(fake)
+        sent = gateway.send(sms("n-7"))
+        assert gateway.lookup(sms("n-7"), utc_ago()) == sent == SendResult("biz-1")
+
+
+def test_aliyun_lookup_returns_none_for_an_unknown_key_or_other_number(fake):
+    gateway = aliyun(fake)
+    gateway.send(sms("n-1"))
+    assert gateway.lookup(sms("n-2"), utc_ago()) is None
+    assert gateway.lookup(sms("n-1", to="13900001111"), utc_ago()) is None
+    assert gateway.lookup(sms("n-1"), utc_ago()) is not None
+
+
+def test_aliyun_lookup_spans_yesterday_and_today(fake):
+    gateway = aliyun(fake)
+    fake.clock = lambda: datetime.now(BEIJING) - timedelta(days=1)
+    gateway.send(sms("n-old"))
+    fake.clock = lambda: datetime.now(BEIJING)
+    gateway.send(sms("n-new"))
+    assert [a.sent_at.strftime("%Y%m%d") for a in fake.accepted] == [day(-1), day()]
+
+    assert gateway.lookup(sms("n-new"), utc_ago(days=1)) is not None
+    assert queries(fake) == [(day(-1), "1"), (day(), "1")]  # yesterday, then today
+    assert gateway.lookup(sms("n-old"), utc_ago(days=1)) is not None
+    assert queries(fake)[2:] == [(day(-1), "1")]  # found on the first date asked
+    assert gateway.lookup(sms("n-old"), utc_ago()) is None  # since today: yesterday is not asked
+    # Naive means UTC; never more than two dates, starting at since's date.
+    naive = utc_ago(days=5).replace(tzinfo=None)
+    assert gateway.lookup(sms("n-new"), naive) is None
+    assert queries(fake)[-2:] == [(day(-5), "1"), (day(-4), "1")]
+    assert gateway.lookup(sms("n-new"), utc_ago(days=-1)) is not None  # a clock ahead still asks today
+    assert queries(fake)[-1] == (day(), "1")
+
+
+def test_aliyun_lookup_pages_through_details(fake):
+    gateway = aliyun(fake)
+    gateway.LOOKUP_PAGE_SIZE = 2
+    for n in range(5):
+        gateway.send(sms(f"n-{n}"))
+    assert gateway.lookup(sms("n-4"), utc_ago()) == SendResult("aliyun-outid-n-4")
+    assert queries(fake) == [(day(), "1"), (day(), "2"), (day(), "3")]
+    assert gateway.lookup(sms("n-9"), utc_ago()) is None
+    assert len(queries(fake)) == 6
+
+
+def test_aliyun_lookup_errors_are_classified_like_send(fake):
+    gateway = aliyun(fake, timeout=0.5)
+    fake.script("http429", "error500", "slow", "ok_then_drop")
+    with pytest.raises(Throttled):
+        gateway.lookup(sms(), utc_ago())
+    with pytest.raises(Retryable) as server_error:
+        gateway.lookup(sms(), utc_ago())
+    assert server_error.value.code == "isp.SYSTEM_ERROR"
+    with pytest.raises(Retryable) as slow:
+        gateway.lookup(sms(), utc_ago())
+    assert slow.value.code == "timeout"
+    with pytest.raises(Retryable) as dropped:
+        gateway.lookup(sms(), utc_ago())
+    assert dropped.value.code == "connection"
+    wrong = AliyunSmsGateway(fake.access_key_id, "wrong", "甜上心头", endpoint=fake.aliyun_endpoint, timeout=2.0)
+    with pytest.raises(Retryable) as info:
+        wrong.lookup(sms(), utc_ago())
+    assert info.value.code == "SignatureDoesNotMatch"
+    with pytest.raises(Permanent):
+        gateway.lookup(sms(to="12345"), utc_ago())  # like send, before the network
+    assert fake.accepted == []
+
+
+@pytest.mark.parametrize(("behaviour", "code"), [("ok_then_drop", "connection"), ("slow", "timeout")])
+def test_accepted_but_unanswered_send_is_retryable_and_found_by_lookup(fake, behaviour, code):
+    gateway = aliyun(fake, timeout=0.5)
+    fake.script(behaviour)
+    started = time.monotonic()
+    with pytest.raises(Retryable) as info:
+        gateway.send(sms("n-42"))
+    assert info.value.code == code and time.monotonic() - started < 1.5
+    [accepted] = fake.accepted  # the provider has it although the client saw a failure
+    assert (accepted.out_id, accepted.phone, accepted.content) == ("n-42", "13812345678", "【甜上心头】您的退货已签收,正在审核中")
+    # The outbox's retry: ask first, and do not send a second time.
+    assert gateway.lookup(sms("n-42"), utc_ago(minutes=7)) == SendResult("aliyun-outid-n-42")
+    assert [r.action for r in fake.requests].count("SendSms") == 1
+
+
+def test_fake_store_is_bounded_and_thread_safe():
+    with FakeSmsProvider(max_accepted=15) as fake:
+        gateway = aliyun(fake)
+        threads = [threading.Thread(target=gateway.send, args=(sms(f"n-{n}"),)) for n in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        accepted = fake.accepted
+        assert len(accepted) == 15 and len({a.biz_id for a in accepted}) == 15
+        assert len({r.out_id for r in fake.requests}) == 20
 
 
 # ---------- Twilio ------------------------------------------------------------------

@@ -1,10 +1,57 @@
-"""Thin job functions taking primitive ids; the work lives in services."""
+"""Thin job functions taking primitive ids; the work lives in services and the outbox."""
 from __future__ import annotations
 
-from saas.extensions import redis
+from saas.extensions import db, redis
 
 
 def heartbeat(key: str, value: str) -> str:
-    """Proves a worker is alive and inside the app context (used by /healthz tests and make run)."""
+    """Proves a worker is alive and inside the app context."""
     redis.client.set(key, value, ex=300)
     return value
+
+
+def send_notification(notification_id: int) -> str:
+    from workers import outbox
+
+    return outbox.send_notification(notification_id)
+
+
+def sweep_outbox() -> int:
+    from workers import outbox
+
+    return outbox.sweep()
+
+
+def sweep_sla() -> int:
+    from saas.services import sla
+    from saas.services.notifications import notify_managers
+
+    def alert(case, clock):
+        notify_managers(case, "sla_breach", f"breach:{clock.id}",
+                        f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC")
+
+    return sla.sweep(notify=alert)
+
+
+def sweep_surveys() -> int:
+    from saas.services import surveys
+
+    count = surveys.sweep()
+    db.session.commit()
+    return count
+
+
+def sweep_retention() -> int:
+    """PIPL: anonymise cases (and platform complaints) past their tenant's retention period; daily, idempotent."""
+    from saas.services import retention
+
+    result = retention.sweep()
+    db.session.commit()
+    return result.cases
+
+
+def run_recall_batch(recall_id: int, after_order_id: int = 0) -> str:
+    """One batch of a recall's affected orders; enqueues the next batch itself."""
+    from saas.services import recalls
+
+    return recalls.run_batch(recall_id, after_order_id)

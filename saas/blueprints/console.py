@@ -15,7 +15,7 @@ from saas.extensions import db
 from saas.forms import choices
 from saas.models.audit import AuditEvent
 from saas.models.user import User
-from saas.services import accounts
+from saas.services import accounts, business_calendar
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -63,7 +63,8 @@ def _team():
 
 @bp.get("/")
 def home():
-    return render_template("console/home.html")
+    return render_template("console/home.html",
+                           calendar_missing=business_calendar.missing_years_warning(current_tenant))
 
 
 @bp.route("/team", methods=["GET", "POST"])

@@ -1,15 +1,34 @@
 """Column types and mixins shared by every model."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 
 from sqlalchemy import DateTime, func
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
+_frozen: datetime | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The platform's clock; tests and simulations may set it with travel_to()."""
+    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def travel_to(at: datetime) -> Iterator[None]:
+    """Run a block as if it were `at` (aware); used by tests and by sweeps over simulated time."""
+    global _frozen
+    if at.tzinfo is None:
+        raise ValueError("travel_to needs an aware datetime")
+    previous, _frozen = _frozen, at.astimezone(timezone.utc)
+    try:
+        yield
+    finally:
+        _frozen = previous
 
 
 class UTCDateTime(TypeDecorator):

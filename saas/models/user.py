@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,10 +15,21 @@ from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
 from tenants.models import Tenant
 
-# argon2id with the library's RFC 9106 low-memory defaults.
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+@lru_cache(maxsize=4)
+def _hasher_for(params: tuple) -> PasswordHasher:
+    return PasswordHasher(**dict(params))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id; RFC 9106 low-memory defaults unless the config lowers them (tests only)."""
+    params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or {}).items())))
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verified against when the email is unknown, so both paths cost the same.
+    return hasher.hash("not-a-real-password")
 
 STAFF_ROLES = ("owner", "admin", "agent")
 PLATFORM_ROLES = ("supervisor", "operator")
@@ -59,14 +72,15 @@ class User(UserMixin, Timestamps, db.Model):
         return self.role in ("owner", "admin")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = _hasher().hash(password)
 
     def check_password(self, password: str) -> bool:
+        hasher = _hasher()
         try:
-            ok = _hasher.verify(self.password_hash, password)
+            ok = hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        if ok and _hasher.check_needs_rehash(self.password_hash):
+        if ok and hasher.check_needs_rehash(self.password_hash):
             self.set_password(password)
         return ok
 
@@ -76,8 +90,9 @@ class User(UserMixin, Timestamps, db.Model):
 
 def burn_password_check(password: str) -> None:
     """Spend the time of one verification for an unknown account."""
+    hasher = _hasher()
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        hasher.verify(_dummy_hash(hasher), password)
     except VerificationError:
         pass
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
 
 @dataclass
@@ -73,8 +75,28 @@ class Permanent(ProviderError):
 class SmsGateway(ABC):
     """Sends one SMS; returns the provider's message id or raises a ProviderError subclass."""
 
+    # True when lookup() can answer; callers check it before asking.
+    can_lookup: ClassVar[bool] = False
+
     @abstractmethod
     def send(self, msg: OutgoingSms) -> SendResult: ...
+
+    def lookup(self, msg: OutgoingSms, since: datetime) -> SendResult | None:
+        """Reconciliation: did the provider already accept `msg.idempotency_key` at or after `since`?
+
+        Used before re-sending a row whose previous attempt's outcome is unknown (a
+        worker died, or send() raised Retryable after the request went out).
+
+        - a SendResult: the provider accepted it (whatever its delivery status): do not send again;
+        - None: the provider says it has no such message: sending is safe;
+        - NotImplementedError: this gateway cannot tell (the default, see `can_lookup`):
+          the caller re-sends and accepts the small risk of a double;
+        - a ProviderError subclass, classified as send() classifies: the question could
+          not be answered now; ask again later rather than sending.
+
+        `since` is a moment shortly before the ambiguous attempt; naive means UTC.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot look up sent messages")
 
 
 class EmailSender(ABC):

@@ -1,4 +1,4 @@
-"""SMS gateways: the development inbox, Aliyun SendSms and Twilio, plus the factories that pick one."""
+"""SMS gateways: the development inbox, Aliyun (SendSms, QuerySendDetails) and Twilio, plus the factories."""
 from __future__ import annotations
 
 import base64
@@ -190,11 +190,14 @@ class AliyunSmsGateway(SmsGateway):
     """Aliyun 短信服务 SendSms over its RPC API, form-POSTed so numbers stay out of URLs and logs.
 
     OutId carries the idempotency key so delivery receipts can be matched to the
-    outbox row; Aliyun does not deduplicate on it, so the outbox's claim/lease is
-    what prevents a double send.
+    outbox row. Aliyun does not deduplicate on it, but QuerySendDetails lists it,
+    so lookup() can tell whether an ambiguous earlier attempt was accepted.
     """
 
     VERSION = "2017-05-25"
+    can_lookup = True
+    LOOKUP_PAGE_SIZE = 50  # Aliyun's maximum
+    LOOKUP_MAX_PAGES = 20  # per date; far above Aliyun's per-number daily limits
 
     def __init__(
         self,
@@ -212,34 +215,36 @@ class AliyunSmsGateway(SmsGateway):
         self.timeout = timeout
         self.template_code_default = template_code_default
 
-    def build_params(self, msg: OutgoingSms, template_code: str) -> dict[str, str]:
-        # Aliyun only sends approved templates; without explicit parameters the
-        # rendered text fills a generic ${content} template.
-        template_params = msg.params if msg.params is not None else {"content": msg.text}
+    def signed_params(self, action: str, fields: Mapping[str, str]) -> dict[str, str]:
+        """One RPC call's parameters: the common ones, `fields`, and the signature over all of them."""
         params = {
             "AccessKeyId": self.access_key_id,
-            "Action": "SendSms",
+            "Action": action,
             "Format": "JSON",
-            "OutId": msg.idempotency_key,
-            "PhoneNumbers": to_aliyun(msg.to),
-            "SignName": self.sign_name,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": template_code,
-            "TemplateParam": json.dumps(template_params, ensure_ascii=False, separators=(",", ":")),
             "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": self.VERSION,
+            **fields,
         }
         params["Signature"] = sign_rpc(params, self.access_key_secret, "POST")
         return params
 
-    def send(self, msg: OutgoingSms) -> SendResult:
-        template_code = msg.template_code or self.template_code_default
-        if not template_code:
-            raise Retryable("no Aliyun template code for this message: configure the tenant's template",
-                            code="config")
-        params = self.build_params(msg, template_code)
+    def build_params(self, msg: OutgoingSms, template_code: str) -> dict[str, str]:
+        # Aliyun only sends approved templates; without explicit parameters the
+        # rendered text fills a generic ${content} template.
+        template_params = msg.params if msg.params is not None else {"content": msg.text}
+        return self.signed_params("SendSms", {
+            "OutId": msg.idempotency_key,
+            "PhoneNumbers": to_aliyun(msg.to),
+            "SignName": self.sign_name,
+            "TemplateCode": template_code,
+            "TemplateParam": json.dumps(template_params, ensure_ascii=False, separators=(",", ":")),
+        })
+
+    def _call(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """POST one signed call; the decoded answer when Code is OK, else the classified error."""
         body = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
         request = Request(
             self.endpoint, data=body.encode(), method="POST",
@@ -250,8 +255,58 @@ class AliyunSmsGateway(SmsGateway):
         data = _json(payload)
         code = str(data.get("Code") or "")
         if status == 200 and code == "OK":
-            return SendResult(provider_message_id=str(data.get("BizId") or data.get("RequestId") or ""))
+            return data
         raise classify_aliyun(status, code, str(data.get("Message") or ""), headers)
+
+    def send(self, msg: OutgoingSms) -> SendResult:
+        template_code = msg.template_code or self.template_code_default
+        if not template_code:
+            raise Retryable("no Aliyun template code for this message: configure the tenant's template",
+                            code="config")
+        data = self._call(self.build_params(msg, template_code))
+        return SendResult(provider_message_id=str(data.get("BizId") or data.get("RequestId") or ""))
+
+    def lookup(self, msg: OutgoingSms, since: datetime) -> SendResult | None:
+        """QuerySendDetails for the recipient on `since`'s Beijing date and the next (not past today).
+
+        Any SendStatus counts (1 awaiting receipt, 2 failed at the carrier, 3 delivered):
+        Aliyun accepted it. Its details carry no BizId, so the id is "aliyun-outid-<OutId>"
+        unless one is present. Aliyun keeps 30 days of records and lists a message a few
+        seconds after accepting it.
+        """
+        if not msg.idempotency_key:
+            raise NotImplementedError("no idempotency key to look up")
+        phone = to_aliyun(msg.to)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        today = datetime.now(_BEIJING).date()
+        first = min(since.astimezone(_BEIJING).date(), today)
+        for day in (first, first + timedelta(days=1)):
+            if day > today:
+                break
+            for page in range(1, self.LOOKUP_MAX_PAGES + 1):
+                data = self._call(self.signed_params("QuerySendDetails", {
+                    "PhoneNumber": phone, "SendDate": day.strftime("%Y%m%d"),
+                    "PageSize": str(self.LOOKUP_PAGE_SIZE), "CurrentPage": str(page),
+                }))
+                dtos = data.get("SmsSendDetailDTOs")
+                entries = dtos.get("SmsSendDetailDTO") if isinstance(dtos, dict) else None
+                entries = [entries] if isinstance(entries, dict) else entries if isinstance(entries, list) else []
+                for entry in entries:
+                    if isinstance(entry, dict) and str(entry.get("OutId") or "") == msg.idempotency_key:
+                        return SendResult(str(entry.get("BizId") or f"aliyun-outid-{msg.idempotency_key}"))
+                total = data.get("TotalCount")
+                size = self.LOOKUP_PAGE_SIZE
+                if len(entries) < size or (total is not None and page * size >= _int(total)):
+                    break
+        return None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 # ---------- Twilio ---------------------------------------------------------------

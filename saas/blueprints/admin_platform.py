@@ -1,0 +1,311 @@
+"""The operator desk's platform pages: tenants (create, suspend), the complaints queue, monthly scorecards."""
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from saas.blueprints.access import require_role
+from saas.extensions import db
+from saas.forms import choices
+from saas.i18n import current_lang
+from saas.models.base import utcnow
+from saas.models.user import User
+from saas.services import accounts, audit, business_calendar, complaints, scorecards
+from tenants.models import Tenant
+from tenants.scoping import tenant_context
+
+bp = Blueprint("admin_platform", __name__, url_prefix="/admin")
+bp.before_request(require_role("operator"))
+
+
+class PlainForm(FlaskForm):
+    """CSRF only."""
+
+
+# ---------------------------------------------------------------- tenants
+
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
+COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+# Path names the platform uses (or will) outside any tenant; the URL map adds whatever is registered.
+RESERVED_SLUGS = frozenset({
+    "admin", "supervise", "login", "logout", "api", "s", "dev", "healthz", "static", "console", "track", "cases",
+    "policy", "complaints", "r", "www", "help", "about", "account", "assets", "media", "uploads", "public",
+})
+LOCALE_CHOICES = [("zh_Hans", "中文"), ("en", "English")]
+
+
+def reserved_slugs() -> set[str]:
+    taken = set(RESERVED_SLUGS)
+    for rule in current_app.url_map.iter_rules():
+        first = rule.rule.lstrip("/").split("/", 1)[0]
+        if first and "<" not in first:
+            taken.add(first.lower())
+    return taken
+
+
+class TenantForm(FlaskForm):
+    slug = StringField(_l("Slug (web address)"), validators=[DataRequired(_l("Please enter a slug.")), Length(max=40)])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    contact_email = EmailField(_l("Contact email"), validators=[
+        Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[
+        DataRequired(_l("Please enter a time zone.")), Length(max=64)])
+    default_locale = SelectField(_l("Default language"), choices=choices(LOCALE_CHOICES), default="zh_Hans")
+    brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
+        DataRequired(_l("Please enter a colour.")), Length(max=7)])
+    owner_name = StringField(_l("Owner's name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
+    owner_email = EmailField(_l("Owner's email (sign-in)"), validators=[
+        DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    owner_password = PasswordField(_l("Owner's initial password"), validators=[
+        DataRequired(_l("Please enter your password.")),
+        Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])
+
+    def validate_slug(self, field):
+        slug = (field.data or "").strip()
+        if not SLUG_RE.fullmatch(slug):
+            raise ValidationError(_l("Use 2–40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."))
+        if slug in reserved_slugs():
+            raise ValidationError(_l("This name is reserved by the platform. Please choose another."))
+        if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+            raise ValidationError(_l("This slug is already taken."))
+
+    def validate_timezone(self, field):
+        if (field.data or "").strip() not in available_timezones():
+            raise ValidationError(_l("Unknown time zone: use a name like Asia/Shanghai."))
+
+    def validate_brand_colour(self, field):
+        if not COLOUR_RE.fullmatch((field.data or "").strip()):
+            raise ValidationError(_l("Please enter a colour as #rrggbb, for example #1f6feb."))
+
+    def validate_owner_email(self, field):
+        if accounts.email_taken(field.data or ""):
+            raise ValidationError(_l("This email already has an account."))
+
+
+def create_tenant(form: TenantForm, operator: User) -> Tenant:
+    """The tenant and its owner account in one transaction (the caller commits)."""
+    tenant = Tenant(
+        slug=form.slug.data.strip(), name_zh=form.name_zh.data.strip(), name_en=form.name_en.data.strip(),
+        contact_phone=(form.contact_phone.data or "").strip(), contact_email=(form.contact_email.data or "").strip(),
+        timezone=str(ZoneInfo(form.timezone.data.strip())), default_locale=form.default_locale.data,
+        brand_colour=form.brand_colour.data.strip().lower(), is_active=True,
+    )
+    db.session.add(tenant)
+    db.session.flush()
+    with tenant_context(tenant.id):
+        accounts.create_staff(tenant, operator, email=form.owner_email.data, name=form.owner_name.data,
+                              role="owner", password=form.owner_password.data)
+        audit.record(tenant.id, operator, "tenant.created", tenant, slug=tenant.slug)
+    return tenant
+
+
+def _tenants_page(form: TenantForm, status: int = 200):
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+    staff = dict(db.session.execute(
+        select(User.tenant_id, func.count(User.id)).where(User.tenant_id.is_not(None)).group_by(User.tenant_id)).all())
+    return render_template("admin/platform/tenants.html", form=form, tenants=tenants, staff=staff,
+                           action_form=PlainForm()), status
+
+
+@bp.route("/tenants", methods=["GET", "POST"])
+def tenants():
+    form = TenantForm()
+    if request.method == "GET":
+        return _tenants_page(form)
+    if not form.validate_on_submit():
+        return _tenants_page(form, 400)
+    try:
+        tenant = create_tenant(form, current_user)
+        db.session.commit()
+    except IntegrityError:
+        # The same slug or email created at the same moment elsewhere.
+        db.session.rollback()
+        form.slug.errors = list(form.slug.errors) + [_("This slug or the owner's email was taken just now. Please check and try again.")]
+        return _tenants_page(form, 409)
+    flash(_("Shop %(slug)s created with its owner account.", slug=tenant.slug), "success")
+    return redirect(url_for(".tenants"))
+
+
+def _set_active(tenant_id: int, active: bool):
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        abort(404)
+    if tenant.is_active != active:
+        tenant.is_active = active
+        db.session.flush()
+        audit.record(tenant.id, current_user, "tenant.reactivated" if active else "tenant.suspended", tenant)
+        db.session.commit()
+    if active:
+        flash(_("Shop %(slug)s is active again.", slug=tenant.slug), "success")
+    else:
+        flash(_("Shop %(slug)s is suspended: its public pages and console are closed and its staff cannot sign in.",
+                slug=tenant.slug), "success")
+    return redirect(url_for(".tenants"))
+
+
+@bp.post("/tenants/<int:tenant_id>/suspend")
+def suspend_tenant(tenant_id: int):
+    return _set_active(tenant_id, False)
+
+
+@bp.post("/tenants/<int:tenant_id>/reactivate")
+def reactivate_tenant(tenant_id: int):
+    return _set_active(tenant_id, True)
+
+
+# ---------------------------------------------------------------- complaints
+
+class ForwardForm(FlaskForm):
+    note = TextAreaField(_l("Note to the shop (optional)"), validators=[Optional(), Length(max=complaints.TEXT_MAX)])
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(_l("Answer to the consumer"), validators=[
+        DataRequired(_l("Please write the answer.")), Length(max=complaints.TEXT_MAX)])
+
+
+class CompensationForm(FlaskForm):
+    amount = DecimalField(_l("Amount (yuan)"), places=2, validators=[DataRequired(_l("Please enter the amount."))])
+    reason = TextAreaField(_l("Reason (which term the shop did not keep)"), validators=[
+        DataRequired(_l("Please give the reason.")), Length(max=complaints.TEXT_MAX)])
+
+
+def _tenant_names() -> dict[int, Tenant]:
+    return {t.id: t for t in db.session.scalars(select(Tenant))}
+
+
+@bp.get("/complaints")
+def complaint_queue():
+    show = "all" if request.args.get("show") == "all" else "open"
+    return render_template("admin/platform/complaints.html", rows=complaints.operator_queue(show), show=show,
+                           tenants=_tenant_names(), now=utcnow())
+
+
+def _complaint(complaint_id: int):
+    complaint = complaints.for_operator(complaint_id)
+    if complaint is None:
+        abort(404)
+    return complaint
+
+
+def _complaint_page(complaint, forward_form=None, reply_form=None, compensation_form=None, status: int = 200):
+    return render_template(
+        "admin/platform/complaint.html", complaint=complaint, tenant=db.session.get(Tenant, complaint.tenant_id),
+        forward_form=forward_form or ForwardForm(formdata=None), reply_form=reply_form or ReplyForm(formdata=None),
+        compensation_form=compensation_form or CompensationForm(formdata=None), action_form=PlainForm(),
+        now=utcnow(), lang=current_lang(),
+    ), status
+
+
+@bp.get("/complaints/<int:complaint_id>")
+def complaint_detail(complaint_id: int):
+    return _complaint_page(_complaint(complaint_id))
+
+
+def _refused(exc: complaints.ComplaintError):
+    db.session.rollback()
+    flash(exc.message, "error")
+
+
+@bp.post("/complaints/<int:complaint_id>/forward")
+def complaint_forward(complaint_id: int):
+    complaint = _complaint(complaint_id)
+    form = ForwardForm()
+    if not form.validate_on_submit():
+        return _complaint_page(complaint, forward_form=form, status=400)
+    try:
+        complaints.forward(complaint, current_user, form.note.data or "")
+    except complaints.ComplaintError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("Forwarded to the shop for verification."), "success")
+    return redirect(url_for(".complaint_detail", complaint_id=complaint_id))
+
+
+@bp.post("/complaints/<int:complaint_id>/reply")
+def complaint_reply(complaint_id: int):
+    complaint = _complaint(complaint_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _complaint_page(complaint, reply_form=form, status=400)
+    try:
+        sent = complaints.reply(complaint, current_user, form.reply.data)
+    except complaints.ComplaintError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("Answer saved; %(n)s messages to the consumer are on their way.", n=len(sent)), "success")
+    return redirect(url_for(".complaint_detail", complaint_id=complaint_id))
+
+
+@bp.post("/complaints/<int:complaint_id>/compensations")
+def complaint_compensation(complaint_id: int):
+    complaint = _complaint(complaint_id)
+    form = CompensationForm()
+    if not form.validate_on_submit():
+        return _complaint_page(complaint, compensation_form=form, status=400)
+    try:
+        complaints.record_compensation(complaint, current_user, form.amount.data, form.reason.data)
+    except complaints.ComplaintError as exc:
+        db.session.rollback()
+        form.amount.errors = list(form.amount.errors) + [exc.message]
+        return _complaint_page(_complaint(complaint_id), compensation_form=form, status=400)
+    db.session.commit()
+    flash(_("Advance compensation recorded; it is to be recovered from the shop."), "success")
+    return redirect(url_for(".complaint_detail", complaint_id=complaint_id))
+
+
+@bp.post("/compensations/<int:compensation_id>/recovered")
+def compensation_recovered(compensation_id: int):
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    comp = complaints.compensation_for_operator(compensation_id)
+    if comp is None:
+        abort(404)
+    try:
+        complaints.mark_recovered(comp, current_user)
+    except complaints.ComplaintError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("Marked as recovered from the shop."), "success")
+    return redirect(url_for(".complaint_detail", complaint_id=comp.complaint_id))
+
+
+# ---------------------------------------------------------------- scorecards
+
+def _month():
+    month = scorecards.parse_month(request.args.get("month"))
+    if request.args.get("month") and month is None:
+        abort(400)
+    return month or scorecards.previous_month(business_calendar.today_for(None))
+
+
+@bp.get("/scorecards")
+def scorecard_list():
+    month = _month()
+    return render_template("admin/platform/scorecards.html", cards=scorecards.monthly(month), month=month,
+                           lang=current_lang())
+
+
+@bp.get("/scorecards.csv")
+def scorecard_csv():
+    month = _month()
+    body = "\ufeff" + scorecards.to_csv(scorecards.monthly(month))  # BOM: Excel opens UTF-8 Chinese names right
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=scorecards-{month:%Y-%m}.csv"})

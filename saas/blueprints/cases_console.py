@@ -1,0 +1,220 @@
+"""Agent console for cases: the queue, a case's page and every action on it, phone/offline intake."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+
+from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.intake import IntakeForm
+from saas.extensions import db
+from saas.i18n import current_lang
+from saas.models.base import utcnow
+from saas.models.case import (
+    INVOICE_CHOICES,
+    OPEN_STATUSES,
+    PROBLEM_TYPES,
+    RESOLUTION_KINDS,
+    RESPONSIBILITIES,
+    STATUSES,
+    Case,
+    Evidence,
+)
+from saas.models.notification import Notification
+from saas.services import case_evidence, case_view, cases, sla, supervision
+from saas.services.case_messages import event_label, label
+from tenants.resolver import current_tenant, pull_slug
+from tenants.scoping import get_for_tenant_or_404
+
+bp = Blueprint("cases_console", __name__, url_prefix="/<slug>/console")
+bp.url_value_preprocessor(pull_slug)
+bp.before_request(require_tenant_staff)
+
+PAGE_SIZE = 50
+
+
+class PlainForm(FlaskForm):
+    """CSRF only; the action fields are read by the service, which validates them."""
+
+
+def queue_query(args):
+    stmt = select(Case)
+    status = args.get("status", "open")
+    if status == "open":
+        stmt = stmt.where(Case.status.in_(OPEN_STATUSES))
+    elif status in STATUSES:
+        stmt = stmt.where(Case.status == status)
+    if args.get("type") in PROBLEM_TYPES:
+        stmt = stmt.where(Case.problem_type == args["type"])
+    if args.get("priority") == "emergency":
+        stmt = stmt.where(Case.emergency.is_(True))
+    elif args.get("priority", "").isdigit():
+        stmt = stmt.where(Case.priority >= int(args["priority"]))
+    if args.get("overdue") == "1":
+        stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), Case.status.in_(OPEN_STATUSES))
+    q = (args.get("q") or "").strip()
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Case.number.ilike(like), Case.order_number.ilike(like), Case.customer_name.ilike(like),
+                              Case.mobile.like(like), Case.email.ilike(like)))
+    # Emergencies first, then priority, then the nearest deadline (none last).
+    return stmt.order_by(Case.priority.desc(), Case.due_at.is_(None), Case.due_at, Case.created_at)
+
+
+@bp.get("/cases")
+def queue():
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = queue_query(request.args)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("console/cases/queue.html", cases=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           now=utcnow(), statuses=STATUSES, problem_types=PROBLEM_TYPES, label=label)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new_case():
+    """An agent enters a phone or offline case on the consumer's behalf."""
+    form = IntakeForm()
+    if request.method == "POST" and form.validate_on_submit():
+        line_ids = [int(x) for x in request.form.getlist("line_ids") if x.isdigit()]
+        intake = form.intake(line_ids)
+        intake.intake_channel = "agent"
+        intake.locale = request.form.get("customer_locale", "zh_Hans") if request.form.get("customer_locale") in ("zh_Hans", "en") else "zh_Hans"
+        if intake.purchase_date is None and cases.find_order(current_tenant, intake.order_number, intake.mobile, intake.email) is None:
+            form.purchase_date.errors = [_("The order was not found with this contact: please enter the purchase date.")]
+        else:
+            try:
+                checked = case_evidence.check_files(request.files.getlist("evidence"))
+            except case_evidence.EvidenceRefused as exc:
+                flash(exc.message(current_lang()), "error")
+            else:
+                case = cases.file_case(current_tenant, intake, actor=current_user)
+                case_evidence.attach(case, checked, uploaded_by="staff")
+                db.session.commit()
+                flash(_("Case %(number)s created.", number=case.number), "success")
+                return redirect(url_for(".case_detail", case_id=case.id))
+    return render_template("console/cases/new.html", form=form)
+
+
+@bp.get("/cases/<int:case_id>")
+def case_detail(case_id: int):
+    case = get_for_tenant_or_404(Case, case_id)
+    lang = current_lang()
+    return render_template(
+        "console/cases/detail.html", case=case, form=PlainForm(), label=label, event_label=event_label, lang=lang,
+        nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
+        remedies=case_view.remedies(case, lang), can=lambda action: cases.can(case, action),
+        responsibilities=RESPONSIBILITIES, resolution_kinds=RESOLUTION_KINDS, invoice_choices=INVOICE_CHOICES,
+        clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
+        notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)
+                                         .order_by(Notification.id)).all(),
+        clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
+        state_label=lambda state: str(sla.STATE_LABELS.get(state, state)),
+        supervision=supervision.console_panel(case, current_user),
+    )
+
+
+def _run(case, action: str, form) -> None:
+    user = current_user._get_current_object()
+    text = lambda name: (form.get(name) or "").strip()  # noqa: E731
+    if action == "accept":
+        cases.accept(case, user)
+    elif action == "request_info":
+        cases.request_info(case, user, text("detail"))
+    elif action == "request_return":
+        cases.request_return(case, user)
+    elif action == "mark_return_received":
+        cases.mark_return_received(case, user, text("note"))
+    elif action == "mark_inspected":
+        cases.mark_inspected(case, user, text("note"))
+    elif action == "verify":
+        cases.verify(case, user, text("responsibility"), text("basis"), text("clause"))
+    elif action == "propose":
+        days = text("repair_days")
+        cases.propose(case, user, text("kind"), amount=text("amount") or None,
+                      repair_days=int(days) if days.isdigit() else None, detail=text("detail"),
+                      invoice=text("invoice") or None)
+    elif action == "execute":
+        cases.execute(case, user, tracking=text("tracking"), report=text("report"))
+    elif action == "reject":
+        cases.reject(case, user, text("reason"))
+    elif action == "escalate":
+        cases.escalate(case, user, text("note"))
+    elif action == "close":
+        cases.close(case, user)
+    elif action == "reopen":
+        cases.reopen(case, user, text("reason"))
+    elif action == "lower_emergency":
+        cases.lower_emergency(case, user, text("reason"))
+    elif action == "note":
+        cases.add_note(case, user, text("note"))
+    elif action == "message":
+        cases.message_customer(case, user, text("message"))
+    else:
+        abort(404)
+
+
+ACTIONS_WITH_FILES = {"message", "execute", "note"}
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+def case_action(case_id: int, action: str):
+    case = get_for_tenant_or_404(Case, case_id)
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        checked = case_evidence.check_files(request.files.getlist("evidence")) if action in ACTIONS_WITH_FILES else []
+        _run(case, action, request.form)
+        if checked:
+            case_evidence.attach(case, checked, uploaded_by="staff", event=case.events[-1])
+    except cases.CaseError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    except case_evidence.EvidenceRefused as exc:
+        db.session.rollback()
+        flash(exc.message(current_lang()), "error")
+    else:
+        db.session.commit()
+        flash(_("Done: %(status)s.", status=label(case.status)), "success")
+    return redirect(url_for(".case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/findings/respond")
+@roles_required("owner", "admin")
+def respond_to_findings(case_id: int):
+    """The merchant answers a supervisor's findings on this case."""
+    case = get_for_tenant_or_404(Case, case_id)
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        supervision.respond(case, current_user, request.form.get("finding_id"), request.form.get("text", ""))
+    except supervision.SupervisionError as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+    else:
+        db.session.commit()
+        flash(_("Your response was sent to the supervisor."), "success")
+    return redirect(url_for(".case_detail", case_id=case.id) + "#findings")
+
+
+@bp.get("/access-log")
+@roles_required("owner")
+def access_log():
+    """Every look a supervisor took at this shop's cases."""
+    return render_template("supervise/tenant_access_log.html", rows=supervision.tenant_access_log(),
+                           access_label=supervision.access_label)
+
+
+@bp.get("/cases/<int:case_id>/slip")
+def case_slip(case_id: int):
+    case = get_for_tenant_or_404(Case, case_id)
+    return render_template("slip.html", case=case, view=case_view.slip(case, current_lang()))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+def evidence_file(evidence_id: int):
+    item = get_for_tenant_or_404(Evidence, evidence_id)
+    return send_file(case_evidence.file_path(item), mimetype=item.mime, max_age=0)

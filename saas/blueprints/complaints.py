@@ -1,0 +1,179 @@
+"""Complaints to the platform: the consumer's form, the merchant's console pages, and the retention setting."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.extensions import db, limiter
+from saas.i18n import current_lang
+from saas.identifiers import normalise_cn_mobile
+from saas.masking import mask_email, mask_mobile
+from saas.models.base import utcnow
+from saas.models.complaint import PlatformComplaint
+from saas.services import complaints, retention
+from tenants.resolver import current_tenant, pull_slug
+from tenants.scoping import get_for_tenant_or_404
+
+bp = Blueprint("complaints", __name__, url_prefix="/<slug>")
+bp.url_value_preprocessor(pull_slug)
+
+
+def staff_only(view):
+    """The console pages of this blueprint: the tenant's own staff, others get 404."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        refused = require_tenant_staff()
+        return refused if refused is not None else view(*args, **kwargs)
+
+    return wrapped
+
+
+# ---------------------------------------------------------------- the consumer's form
+
+class ComplaintForm(FlaskForm):
+    case_number = StringField(_l("Case number (optional)"), validators=[Optional(), Length(max=40)])
+    name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=80)])
+    mobile = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    text = TextAreaField(_l("What went wrong?"), validators=[
+        DataRequired(_l("Please describe your complaint.")),
+        Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters."))])
+
+    def validate_mobile(self, field):
+        if field.data and normalise_cn_mobile(field.data) is None:
+            raise ValidationError(_l("Please enter a valid mainland China mobile number (11 digits)."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.mobile.data or "").strip() and not (self.email.data or "").strip():
+            self.email.errors = list(self.email.errors) + [_l("Please give a mobile number or an email address.")]
+            ok = False
+        return ok
+
+
+def _complaint_limit() -> str:
+    return current_app.config.get("RATELIMIT_COMPLAINT", "5 per hour")
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@limiter.limit(_complaint_limit, methods=["POST"])
+def new():
+    form = ComplaintForm()
+    if request.method == "GET" and request.args.get("case"):
+        form.case_number.data = request.args.get("case", "")[:40]
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            complaint = complaints.submit(
+                current_tenant, text=form.text.data, mobile=form.mobile.data or "", email=form.email.data or "",
+                name=form.name.data or "", case_number=form.case_number.data or "",
+                locale="en" if current_lang() == "en" else "zh_Hans")
+        except complaints.ComplaintError as exc:
+            db.session.rollback()
+            target = form.case_number if exc.code.startswith("case") else form.text
+            target.errors = list(target.errors) + [exc.message]
+        else:
+            db.session.commit()
+            session["complaint_filed"] = complaint.reference
+            return redirect(url_for(".filed"), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("complaints/new.html", form=form), status
+
+
+@bp.get("/complaints/filed")
+def filed():
+    reference = session.get("complaint_filed")
+    if not reference:
+        return redirect(url_for(".new"))
+    return render_template("complaints/filed.html", reference=reference,
+                           hours=complaints.answer_hours(current_tenant))
+
+
+@bp.app_template_global("advance_compensations")
+def advance_compensations(case) -> list:
+    """For the consumer's tracking page (templates/public/track_case.html): the platform's payments on this case."""
+    return complaints.compensations_for_case(case) if case is not None else []
+
+
+# ---------------------------------------------------------------- the merchant's console
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer to the platform"), validators=[
+        DataRequired(_l("Please write your answer.")),
+        Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters."))])
+
+
+def _merchant_complaint(complaint_id: int) -> PlatformComplaint:
+    complaint = get_for_tenant_or_404(PlatformComplaint, complaint_id)
+    if not complaint.visible_to_merchant:  # not (yet) forwarded: as if it did not exist
+        abort(404)
+    return complaint
+
+
+@bp.get("/console/complaints")
+@staff_only
+def console_list():
+    return render_template("complaints/console_list.html", rows=complaints.merchant_list(current_tenant),
+                           now=utcnow(), mask_mobile=mask_mobile, mask_email=mask_email)
+
+
+@bp.route("/console/complaints/<int:complaint_id>", methods=["GET", "POST"])
+@staff_only
+def console_detail(complaint_id: int):
+    complaint = _merchant_complaint(complaint_id)
+    form = AnswerForm()
+    status = 200
+    if request.method == "GET" and complaint.merchant_answer:
+        form.answer.data = complaint.merchant_answer
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                complaints.merchant_answer(complaint, current_user, form.answer.data)
+            except complaints.ComplaintError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+            else:
+                db.session.commit()
+                flash(_("Your answer was sent to the platform."), "success")
+            return redirect(url_for(".console_detail", complaint_id=complaint.id))
+        status = 400
+    return render_template("complaints/console_detail.html", complaint=complaint, form=form, now=utcnow(),
+                           mask_mobile=mask_mobile, mask_email=mask_email), status
+
+
+# ---------------------------------------------------------------- retention (PIPL)
+
+class RetentionForm(FlaskForm):
+    retention_days = IntegerField(_l("Keep customers' personal data for (days after a case is closed)"), validators=[
+        InputRequired(_l("Please enter a number of days.")),
+        NumberRange(retention.MIN_DAYS, retention.MAX_DAYS,
+                    _l("Please enter between %(min)s and %(max)s days."))])
+
+
+@bp.route("/console/settings/retention", methods=["GET", "POST"])
+@staff_only
+def retention_settings():
+    form = RetentionForm()
+    if request.method == "GET":
+        form.retention_days.data = current_tenant.retention_days
+        return render_template("complaints/retention.html", form=form, can_edit=current_user.role == "owner")
+    return _save_retention(form)
+
+
+@roles_required("owner")
+def _save_retention(form: RetentionForm):
+    if not form.validate_on_submit():
+        return render_template("complaints/retention.html", form=form, can_edit=True), 400
+    retention.set_retention_days(current_tenant, current_user, form.retention_days.data)
+    db.session.commit()
+    flash(_("Saved: personal data is anonymised %(days)s days after a case is closed.",
+            days=current_tenant.retention_days), "success")
+    return redirect(url_for(".retention_settings"))

@@ -1,0 +1,120 @@
+"""Consumer intake at /<slug>/cases/new: the form, the eligibility check before submitting, the confirmation."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, DecimalField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from saas.extensions import db, limiter
+from saas.forms import choices
+from saas.i18n import current_lang
+from saas.identifiers import normalise_cn_mobile
+from saas.models.case import EXPECTED_RESOLUTIONS
+from saas.models.order import CHANNELS
+from saas.services import case_evidence, cases
+from saas.services.case_messages import label
+from tenants.resolver import current_tenant, pull_slug
+from tenants.terms import CATEGORIES
+
+bp = Blueprint("intake", __name__, url_prefix="/<slug>/cases")
+bp.url_value_preprocessor(pull_slug)
+
+CONSUMER_PROBLEMS = ("quality", "return_exchange", "complaint", "consultation")
+
+
+def _label_choices(keys):
+    return lambda: choices((k, label(k)) for k in keys)
+
+
+class IntakeForm(FlaskForm):
+    order_number = StringField(_l("Order number"), validators=[DataRequired(_l("Please enter the order number.")), Length(max=64)])
+    customer_name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")), Length(max=80)])
+    mobile = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    purchase_channel = SelectField(_l("Where you bought it"))
+    problem_type = SelectField(_l("What is the problem?"))
+    food_safety = BooleanField(_l("This is a food safety problem (spoiled, mould, foreign object, someone fell ill)"))
+    description = TextAreaField(_l("Describe the problem"), validators=[DataRequired(_l("Please describe the problem.")), Length(max=2000)])
+    expected_resolution = SelectField(_l("What would you like us to do?"))
+    purchase_date = DateField(_l("Purchase date"), validators=[Optional()])
+    delivery_date = DateField(_l("Delivery date (leave empty if not delivered yet)"), validators=[Optional()])
+    category = SelectField(_l("Product category"))
+    item_price = DecimalField(_l("Price paid (yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        lang = current_lang()
+        self.purchase_channel.choices = _label_choices(CHANNELS)()
+        self.problem_type.choices = _label_choices(CONSUMER_PROBLEMS)()
+        self.expected_resolution.choices = _label_choices(EXPECTED_RESOLUTIONS)()
+        self.category.choices = choices((k, c.en if lang == "en" else c.zh) for k, c in CATEGORIES.items())
+
+    def validate_mobile(self, field):
+        if field.data and normalise_cn_mobile(field.data) is None:
+            raise ValidationError(_l("Please enter a valid mainland China mobile number (11 digits)."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Checked here, not per field: Optional() stops a blank field's own validators.
+        if not (self.mobile.data or "").strip() and not (self.email.data or "").strip():
+            self.email.errors = list(self.email.errors) + [_l("Please give a mobile number or an email address.")]
+            ok = False
+        return ok
+
+    def validate_delivery_date(self, field):
+        if field.data and self.purchase_date.data and field.data < self.purchase_date.data:
+            raise ValidationError(_l("The delivery date cannot be before the purchase date."))
+
+    def intake(self, line_ids: list[int]) -> cases.Intake:
+        return cases.Intake(
+            order_number=self.order_number.data.strip(), customer_name=self.customer_name.data.strip(),
+            mobile=self.mobile.data or "", email=self.email.data or "",
+            purchase_channel=self.purchase_channel.data, problem_type=self.problem_type.data,
+            description=self.description.data, expected_resolution=self.expected_resolution.data,
+            purchase_date=self.purchase_date.data, delivery_date=self.delivery_date.data,
+            category=self.category.data, item_price=self.item_price.data, line_ids=line_ids,
+            emergency=bool(self.food_safety.data), locale="en" if current_lang() == "en" else "zh_Hans",
+        )
+
+
+def _intake_limit() -> str:
+    return current_app.config.get("RATELIMIT_INTAKE", "20 per hour")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@limiter.limit(_intake_limit, methods=["POST"])
+def new():
+    form = IntakeForm()
+    order = judgement = None
+    file_errors: list[str] = []
+    if request.method == "POST" and form.validate_on_submit():
+        line_ids = [int(x) for x in request.form.getlist("line_ids") if x.isdigit()]
+        intake = form.intake(line_ids)
+        order = cases.find_order(current_tenant, intake.order_number, intake.mobile, intake.email)
+        if order is None and form.purchase_date.data is None:
+            form.purchase_date.errors = [_("We could not find this order with the contact you gave. Please enter the purchase date.")]
+        else:
+            judgement = cases.judge_intake(current_tenant, intake, order)
+            if request.form.get("action") == "submit":
+                try:
+                    checked = case_evidence.check_files(request.files.getlist("evidence"))
+                except case_evidence.EvidenceRefused as exc:
+                    file_errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
+                else:
+                    case = cases.file_case(current_tenant, intake)
+                    case_evidence.attach(case, checked, uploaded_by="consumer")
+                    db.session.commit()
+                    remember_case(case)
+                    session["just_filed"] = case.id
+                    return redirect(url_for("tracking.case_page", number=case.number))
+    return render_template("public/intake.html", form=form, order=order, judgement=judgement,
+                           file_errors=file_errors, lang=current_lang())
+
+
+def remember_case(case) -> None:
+    """The consumer proved ownership of this case in this browser session."""
+    tracked = [cid for cid in session.get("tracked", []) if cid != case.id]
+    session["tracked"] = (tracked + [case.id])[-20:]

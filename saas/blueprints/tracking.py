@@ -1,0 +1,159 @@
+"""Consumer tracking at /<slug>/track: look a case up by number + second factor, follow and answer it."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from saas.blueprints.intake import remember_case
+from saas.extensions import db, limiter
+from saas.i18n import current_lang
+from saas.identifiers import email_matches, last4_matches, normalise_case_number
+from saas.models.case import Case, Evidence
+from saas.services import case_evidence, case_view, cases
+from tenants.resolver import current_tenant, pull_slug
+from tenants.scoping import get_for_tenant_or_404
+
+bp = Blueprint("tracking", __name__, url_prefix="/<slug>/track")
+bp.url_value_preprocessor(pull_slug)
+
+
+class LookupForm(FlaskForm):
+    number = StringField(_l("Case number"), validators=[DataRequired(_l("Please enter the case number.")), Length(max=40)])
+    factor = StringField(_l("Last 4 digits of your mobile, or your email"),
+                         validators=[DataRequired(_l("Please enter the last 4 digits of your mobile or your email.")), Length(max=254)])
+
+
+class MessageForm(FlaskForm):
+    text = TextAreaField(_l("Your message"), validators=[DataRequired(_l("Please write a message.")), Length(max=4000)])
+
+
+class ReturnForm(FlaskForm):
+    carrier = StringField(_l("Carrier"), validators=[DataRequired(_l("Please enter the carrier.")), Length(max=40)])
+    tracking = StringField(_l("Tracking number"), validators=[DataRequired(_l("Please enter the tracking number.")), Length(max=64)])
+
+
+def _failed(response) -> bool:
+    return bool(g.get("track_failed"))
+
+
+def _case_key() -> str:
+    number = normalise_case_number(request.form.get("number", "")) or request.form.get("number", "")[:40]
+    return f"track-case:{number.upper()}"
+
+
+def _ip_limit() -> str:
+    return current_app.config.get("RATELIMIT_TRACK_IP", "20 per 10 minutes")
+
+
+def _case_limit() -> str:
+    return current_app.config.get("RATELIMIT_TRACK_CASE", "10 per 10 minutes")
+
+
+def _match(number: str, factor: str) -> Case | None:
+    normalised = normalise_case_number(number)
+    if normalised is None:
+        return None
+    case = db.session.scalar(select(Case).where(Case.tenant_id == current_tenant.id, Case.number == normalised))
+    if case is None:
+        return None
+    factor = factor.strip()
+    if "@" in factor:
+        return case if case.email and email_matches(factor, case.email) else None
+    return case if case.mobile and last4_matches(case.mobile, factor) else None
+
+
+@bp.route("", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_case_limit, key_func=_case_key, methods=["POST"], deduct_when=_failed)
+def lookup():
+    form = LookupForm()
+    if request.method == "POST" and form.validate_on_submit():
+        case = _match(form.number.data, form.factor.data)
+        if case is None:
+            # One answer for an unknown number and a wrong second factor, byte for byte.
+            g.track_failed = True
+            return redirect(url_for(".lookup", failed=1), 303)
+        remember_case(case)
+        return redirect(url_for(".case_page", number=case.number), 303)
+    return render_template("public/track_lookup.html", form=form, failed=request.args.get("failed") == "1")
+
+
+def _tracked_case(number: str) -> Case:
+    """A case this browser proved it owns; anything else is a 404, whatever exists."""
+    normalised = normalise_case_number(number)
+    case = db.session.scalar(select(Case).where(Case.tenant_id == current_tenant.id, Case.number == normalised)) \
+        if normalised else None
+    if case is None or case.id not in session.get("tracked", []):
+        abort(404)
+    return case
+
+
+@bp.get("/<number>")
+def case_page(number: str):
+    case = _tracked_case(number)
+    just_filed = session.pop("just_filed", None) == case.id
+    return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
+                           message_form=MessageForm(), return_form=ReturnForm(), just_filed=just_filed)
+
+
+@bp.post("/<number>/message")
+@limiter.limit("30 per hour")
+def message(number: str):
+    case = _tracked_case(number)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "error")
+        return redirect(url_for(".case_page", number=case.number))
+    try:
+        checked = case_evidence.check_files(request.files.getlist("evidence"))
+    except case_evidence.EvidenceRefused as exc:
+        flash(exc.message(current_lang()), "error")
+        return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
+                               message_form=form, return_form=ReturnForm(), just_filed=False), 400
+    event = cases.consumer_message(case, form.text.data)
+    case_evidence.attach(case, checked, uploaded_by="consumer", event=event)
+    db.session.commit()
+    flash(_("Your message was sent."), "success")
+    return redirect(url_for(".case_page", number=case.number))
+
+
+@bp.post("/<number>/return")
+def return_shipped(number: str):
+    case = _tracked_case(number)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            cases.consumer_return_shipped(case, form.carrier.data, form.tracking.data)
+        except cases.CaseError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Thank you: your return parcel is registered."), "success")
+    else:
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "error")
+    return redirect(url_for(".case_page", number=case.number))
+
+
+@bp.get("/<number>/slip")
+def slip(number: str):
+    case = _tracked_case(number)
+    return render_template("slip.html", case=case, view=case_view.slip(case, current_lang()))
+
+
+@bp.get("/<number>/evidence/<int:evidence_id>")
+def evidence_file(number: str, evidence_id: int):
+    case = _tracked_case(number)
+    item = get_for_tenant_or_404(Evidence, evidence_id)
+    if item.case_id != case.id:
+        abort(404)
+    return send_file(case_evidence.file_path(item), mimetype=item.mime, max_age=0)

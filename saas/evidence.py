@@ -1,0 +1,401 @@
+"""Evidence uploads: type checks by content, bounded reads, metadata stripping and safe storage."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Literal, Protocol
+
+from PIL import Image
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_VIDEO_BYTES = 50 * 1024 * 1024
+MAX_FILES = 9
+# Decompression-bomb guard: a 10 MB PNG can declare gigapixels. 50 MP covers every
+# phone's default output and stays below Pillow's own (warn-only) 89 MP threshold.
+MAX_IMAGE_PIXELS = 50_000_000
+JPEG_QUALITY = 90
+WEBP_QUALITY = 90
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+
+# Enough to see every magic number and a typical ftyp box before committing to a
+# full read, so a wrong type is refused without reading 50 MB.
+_HEAD_BYTES = 4096
+_CHUNK = 1024 * 1024
+# Fragmented MP4s have a moof/mdat pair per fragment; more top-level boxes than this
+# is not a phone video and would make the structure walk slow.
+_MAX_MP4_BOXES = 20_000
+
+# ISO-BMFF brands that browsers play as video/mp4. QuickTime ("qt  ", .mov) and
+# 3GPP are deliberately absent: the spec promises MP4 and browsers handle them unevenly.
+MP4_BRANDS = frozenset(
+    b.encode("ascii")
+    for b in (
+        "isom", "iso2", "iso3", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1",
+        "hvc1", "M4V ", "M4VH", "M4VP", "dash", "mmp4", "MSNV", "NDAS", "f4v ",
+    )
+)
+
+Kind = Literal["image", "video"]
+RefusalCode = Literal["type", "too_large", "corrupt", "too_many", "empty"]
+
+
+class SupportsRead(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class _Format:
+    kind: Kind
+    mime: str
+    ext: str
+    pil: str | None  # Pillow format name; None for video
+
+
+JPEG = _Format("image", "image/jpeg", ".jpg", "JPEG")
+PNG = _Format("image", "image/png", ".png", "PNG")
+WEBP = _Format("image", "image/webp", ".webp", "WEBP")
+MP4 = _Format("video", "video/mp4", ".mp4", None)
+
+
+class EvidenceRefused(ValueError):
+    """An upload was refused; carries a stable code and messages in both UI languages."""
+
+    def __init__(self, code: RefusalCode, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+    def message(self, lang: str) -> str:
+        return self.message_zh if lang.lower().startswith("zh") else self.message_en
+
+
+class UnsafePath(ValueError):
+    """A relative path that could leave the storage root, or is not one we generate."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An accepted upload. `data` is the re-encoded image or the video bytes as sent."""
+
+    display_name: str  # sanitised original name, for messages only - never for paths
+    kind: Kind
+    mime: str
+    ext: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    relative_path: str  # POSIX form, relative to the storage root
+    kind: Kind
+    mime: str
+    size: int
+    sha256: str
+
+
+# ---------- messages -------------------------------------------------------
+
+def display_name(filename: str) -> str:
+    """The last path component, without control characters, at most 60 characters."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = " ".join(name.split())
+    return name if len(name) <= 60 else name[:59] + "…"
+
+
+def _refuse(code: RefusalCode, filename: str, zh: str, en: str) -> EvidenceRefused:
+    name = display_name(filename)
+    return EvidenceRefused(
+        code, zh.format(name=name or "未命名文件"), en.format(name=name or "unnamed file")
+    )
+
+
+def _type_refused(filename: str) -> EvidenceRefused:
+    return _refuse(
+        "type", filename,
+        "「{name}」不是支持的图片或视频格式（支持 JPEG、PNG、WebP 图片和 MP4 视频）。",
+        '"{name}" is not a supported image or video format '
+        "(JPEG, PNG and WebP images and MP4 videos are supported).",
+    )
+
+
+def _corrupt(filename: str) -> EvidenceRefused:
+    return _refuse(
+        "corrupt", filename,
+        "「{name}」已损坏或不完整，无法打开。请重新导出或重新拍摄后再上传。",
+        '"{name}" is damaged or incomplete and cannot be opened. '
+        "Please export or take it again and re-upload.",
+    )
+
+
+def _too_large(filename: str, fmt: _Format) -> EvidenceRefused:
+    mb = (MAX_IMAGE_BYTES if fmt.kind == "image" else MAX_VIDEO_BYTES) // (1024 * 1024)
+    zh_kind, en_kind = ("图片", "Images") if fmt.kind == "image" else ("视频", "Videos")
+    return _refuse(
+        "too_large", filename,
+        f"「{{name}}」太大：{zh_kind}不能超过 {mb} MB。",
+        f'"{{name}}" is too large: {en_kind.lower()} may be at most {mb} MB.',
+    )
+
+
+def check_count(count: int) -> None:
+    """Refuse a submission with more than MAX_FILES files."""
+    if count > MAX_FILES:
+        raise EvidenceRefused(
+            "too_many",
+            f"每次最多上传 {MAX_FILES} 个文件，您选择了 {count} 个。",
+            f"At most {MAX_FILES} files can be uploaded at once; you chose {count}.",
+        )
+
+
+# ---------- checking -------------------------------------------------------
+
+def _read_bounded(stream: SupportsRead, limit: int, already: bytes = b"") -> bytes:
+    """Read until EOF or until limit+1 bytes are held, whichever comes first."""
+    buf = bytearray(already)
+    while len(buf) <= limit:
+        chunk = stream.read(min(_CHUNK, limit + 1 - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
+
+
+def _sniff(head: bytes) -> _Format | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if len(head) >= 16 and head[4:8] == b"ftyp":
+        size = int.from_bytes(head[:4], "big")
+        # Major brand at 8, minor version at 12, compatible brands from 16 to the box end.
+        brands = [head[8:12]] + [head[i:i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
+        if any(b in MP4_BRANDS for b in brands):
+            return MP4
+    return None
+
+
+def _mp4_structure_ok(data: bytes) -> bool:
+    """Top-level boxes must tile the file exactly; truncated uploads fail here."""
+    pos, end, boxes, seen = 0, len(data), 0, set()
+    while pos < end:
+        boxes += 1
+        if end - pos < 8 or boxes > _MAX_MP4_BOXES:
+            return False
+        size, box_type, header = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8], 8
+        if size == 1:  # 64-bit "largesize" follows the type
+            if end - pos < 16:
+                return False
+            size, header = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+        elif size == 0:  # box extends to the end of the file
+            size = end - pos
+        if size < header or pos + size > end or not all(0x20 <= b < 0x7F for b in box_type):
+            return False
+        seen.add(box_type)
+        pos += size
+    return bool(seen & {b"moov", b"mdat", b"moof"})
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
+
+
+def _reencode(data: bytes, fmt: _Format, filename: str) -> bytes:
+    """Decode fully, apply EXIF orientation, and save a fresh file with no metadata.
+
+    Only the ICC profile (needed for correct colours, e.g. Display P3 photos of food)
+    and PNG transparency survive; EXIF (GPS, camera serial), XMP, comments and text
+    chunks are dropped because the new image's info dict is built from a whitelist.
+    Animated PNG/WebP keep their first frame only: evidence is a photo.
+    """
+    assert fmt.pil is not None
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt.pil]) as probe:
+            width, height = probe.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise _refuse(
+                    "too_large", filename,
+                    f"「{{name}}」的分辨率太高（最多 {MAX_IMAGE_PIXELS // 1_000_000} 百万像素）。",
+                    f'"{{name}}" has too many pixels '
+                    f"(at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels).",
+                )
+            probe.verify()  # checksums (PNG CRCs); verify() leaves the image unusable
+        with Image.open(io.BytesIO(data), formats=[fmt.pil]) as im:
+            im.load()  # full decode: truncated or corrupt pixel data fails here
+            try:
+                orientation = int(im.getexif().get(0x0112, 1))
+            except Exception:  # malformed EXIF must not refuse an otherwise fine photo
+                orientation = 1
+            out = im.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else im.copy()
+            icc = im.info.get("icc_profile")
+            transparency = im.info.get("transparency")
+    except EvidenceRefused:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_large(filename, fmt) from None
+    except Exception:
+        # Pillow's decoders raise a zoo of types on hostile input (OSError, SyntaxError,
+        # ValueError, struct.error, EOFError ...); all of them mean "cannot use this".
+        raise _corrupt(filename) from None
+
+    params: dict[str, object] = {}
+    if icc:
+        params["icc_profile"] = icc
+    if fmt is JPEG:
+        if out.mode not in ("L", "RGB", "CMYK"):
+            out = out.convert("RGB")
+        params["quality"] = JPEG_QUALITY
+    elif fmt is PNG:
+        if out.mode not in _PNG_MODES:
+            out = out.convert("RGBA")
+        if transparency is not None and out.mode in ("P", "L", "RGB", "I", "I;16", "1"):
+            params["transparency"] = transparency
+    else:
+        if out.mode not in ("RGB", "RGBA"):
+            has_alpha = "A" in out.mode or transparency is not None
+            out = out.convert("RGBA" if has_alpha else "RGB")
+        params["quality"] = WEBP_QUALITY
+    out.info = {}  # after convert(), which reads "transparency" from it
+    buf = io.BytesIO()
+    out.save(buf, format=fmt.pil, **params)
+    return buf.getvalue()
+
+
+def check_upload(stream: SupportsRead, filename: str) -> CheckedFile:
+    """Check one upload by content and size; raise EvidenceRefused or return it cleaned.
+
+    Reads at most MAX_*_BYTES + 1 bytes. Images come back re-encoded without metadata;
+    MP4 comes back unchanged: stripping video metadata (e.g. the GPS "©xyz" atom, the
+    device model) would need remuxing with ffmpeg, a native dependency and parser attack
+    surface we do not take on. Hence videos go only to the tenant's own staff; the
+    supervisor views (§6) must not serve them at all.
+    """
+    head = _read_bounded(stream, _HEAD_BYTES - 1)
+    if not head:
+        raise _refuse("empty", filename, "「{name}」是空文件。", '"{name}" is empty.')
+    fmt = _sniff(head)
+    if fmt is None:
+        raise _type_refused(filename)
+    limit = MAX_IMAGE_BYTES if fmt.kind == "image" else MAX_VIDEO_BYTES
+    data = _read_bounded(stream, limit, head)
+    if len(data) > limit:
+        raise _too_large(filename, fmt)
+    if fmt is MP4:
+        if not _mp4_structure_ok(data):
+            raise _corrupt(filename)
+    else:
+        data = _reencode(data, fmt, filename)
+    return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data)
+
+
+def check_uploads(files: Iterable[tuple[SupportsRead, str]]) -> list[CheckedFile]:
+    """All-or-nothing check of one submission: the count first, then every file."""
+    files = list(files)
+    check_count(len(files))
+    return [check_upload(stream, name) for stream, name in files]
+
+
+# ---------- storage --------------------------------------------------------
+
+# Every component we create or accept: starts with a letter or digit (so never "." or
+# "..", never an option-like "-x"), then letters, digits, "_", "-" and ".".
+_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def _safe_parts(relative: str | PurePosixPath) -> list[str]:
+    text = str(relative)
+    if "\\" in text or "\x00" in text or text.startswith("/"):
+        raise UnsafePath(f"unsafe relative path: {text!r}")
+    parts = [p for p in text.split("/") if p]
+    if not all(_COMPONENT.fullmatch(p) for p in parts):
+        raise UnsafePath(f"unsafe relative path: {text!r}")
+    return parts
+
+
+def _random_name(ext: str) -> str:
+    while True:  # 144 random bits; retry only to avoid a leading "-" or "_"
+        token = secrets.token_urlsafe(18)
+        if token[0].isalnum():
+            return token + ext
+
+
+def store(checked: CheckedFile, root: Path, subdir: str | PurePosixPath = "") -> StoredFile:
+    """Write atomically under root/subdir (e.g. "7/2025/01") with a random name, mode 0o640."""
+    parts = _safe_parts(subdir)
+    root_real = Path(root).resolve()
+    directory = root_real.joinpath(*parts)
+    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if not directory.resolve().is_relative_to(root_real):  # a symlinked subdirectory
+        raise UnsafePath(f"subdirectory leaves the storage root: {subdir!r}")
+    name = _random_name(checked.ext)
+    while (directory / name).exists():  # practically never; os.replace would overwrite
+        name = _random_name(checked.ext)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".part")
+    try:
+        os.fchmod(fd, FILE_MODE)  # explicit, so the process umask cannot widen it
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(checked.data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, directory / name)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable; not supported everywhere, so best effort
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    return StoredFile(
+        name=name,
+        relative_path=str(PurePosixPath(*parts, name)),
+        kind=checked.kind,
+        mime=checked.mime,
+        size=checked.size,
+        sha256=hashlib.sha256(checked.data).hexdigest(),
+    )
+
+
+def resolve_stored(root: Path, relative_path: str) -> Path:
+    """The absolute path of a stored file; UnsafePath for anything outside root."""
+    parts = _safe_parts(relative_path)
+    if not parts:
+        raise UnsafePath("empty relative path")
+    root_real = Path(root).resolve()
+    path = root_real.joinpath(*parts).resolve()  # follows symlinks before the check
+    if not path.is_relative_to(root_real) or path == root_real:
+        raise UnsafePath(f"path leaves the storage root: {relative_path!r}")
+    return path
+
+
+def open_stored(root: Path, relative_path: str) -> BinaryIO:
+    """Open a stored file for reading (FileNotFoundError if missing)."""
+    return open(resolve_stored(root, relative_path), "rb")

@@ -1,0 +1,207 @@
+"""After-sales cases (售后案件), the order lines they cover, their append-only events and evidence."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.extensions import db
+from saas.models.base import Timestamps, UTCDateTime, utcnow
+from saas.models.order import Order, OrderLine
+from saas.models.user import User
+from tenants.scoping import TenantScoped
+
+PROBLEM_TYPES = ("quality", "return_exchange", "complaint", "consultation", "food_safety")
+EXPECTED_RESOLUTIONS = ("return", "exchange", "repair", "refund", "compensation", "consultation")
+INTAKE_CHANNELS = ("web", "agent", "api")
+
+# Priority from the service promise: emergency (food safety) overrides all.
+PRIORITY = {"food_safety": 6, "quality": 5, "return_exchange": 4, "complaint": 4, "consultation": 3}
+
+# Fine-grained statuses, and the four nodes the consumer sees.
+STATUSES = (
+    "submitted", "accepted", "info_requested", "awaiting_return", "return_received", "inspected",
+    "verified", "proposed", "resolved", "rejected", "closed",
+)
+NODES = ("accepted", "verification", "resolution", "closed")
+NODE_OF_STATUS = {
+    "submitted": "accepted", "accepted": "accepted", "info_requested": "accepted",
+    "awaiting_return": "verification", "return_received": "verification", "inspected": "verification",
+    "verified": "verification",
+    "proposed": "resolution", "resolved": "resolution", "rejected": "resolution",
+    "closed": "closed",
+}
+OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
+# While the case waits on the consumer, service-level clocks pause.
+WAITING_ON_CONSUMER = ("info_requested", "awaiting_return")
+
+RESPONSIBILITIES = ("merchant", "customer", "logistics")
+RESOLUTION_KINDS = ("refund", "exchange", "repair", "compensation", "explanation")
+INVOICE_HANDLING = {"refund": "red_letter", "exchange": "endorsement", "repair": "return_original"}
+INVOICE_CHOICES = ("red_letter", "endorsement", "return_original", "none")
+
+
+class Case(TenantScoped, Timestamps, db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    order_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    order_number: Mapped[str] = mapped_column(String(64))
+    purchase_channel: Mapped[str] = mapped_column(String(20), default="other")
+    purchase_date: Mapped[date] = mapped_column(Date)
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(40), default="general")
+    item_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    customer_name: Mapped[str] = mapped_column(String(80))
+    mobile: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="zh_Hans")
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    intake_channel: Mapped[str] = mapped_column(String(10), default="web")
+    problem_type: Mapped[str] = mapped_column(String(20), index=True)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    description: Mapped[str] = mapped_column(Text)
+    expected_resolution: Mapped[str] = mapped_column(String(20))
+
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    # Where an info request or return request came from, to resume after the consumer answers.
+    resume_status: Mapped[str | None] = mapped_column(String(20))
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id", ondelete="SET NULL"))
+    eligibility: Mapped[list] = mapped_column(JSON, default=list)
+
+    responsibility: Mapped[str | None] = mapped_column(String(20))
+    responsibility_basis: Mapped[str] = mapped_column(Text, default="")
+    resolution_kind: Mapped[str | None] = mapped_column(String(20))
+    resolution_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    resolution_detail: Mapped[str] = mapped_column(Text, default="")
+    repair_cycle_days: Mapped[int | None] = mapped_column(Integer)
+    invoice_handling: Mapped[str | None] = mapped_column(String(20))
+    return_carrier: Mapped[str] = mapped_column(String(40), default="")
+    return_tracking_number: Mapped[str] = mapped_column(String(64), default="")
+    outbound_tracking_number: Mapped[str] = mapped_column(String(64), default="")
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+
+    # The next promised deadline (None while waiting on the consumer or closed); the queue sorts by it.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    order: Mapped[Order | None] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    lines: Mapped[list[CaseLine]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="case", order_by="Evidence.id")
+
+    @property
+    def node(self) -> str:
+        return NODE_OF_STATUS[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    @property
+    def waiting_on_consumer(self) -> bool:
+        return self.status in WAITING_ON_CONSUMER
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number} {self.status}>"
+
+
+class CaseLine(TenantScoped, db.Model):
+    """An order line a case covers (a case may cover several)."""
+
+    __tablename__ = "case_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+
+    case: Mapped[Case] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+
+
+class CaseEvent(TenantScoped, db.Model):
+    """One append-only step in a case's life: who, when, what changed, what the customer was told."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_type: Mapped[str] = mapped_column(String(10))  # consumer | staff | system
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    customer_message: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def customer_visible(self) -> bool:
+        return bool(self.customer_message)
+
+
+class EventsAreAppendOnly(RuntimeError):
+    """Case events are a record: they are added, never changed or removed."""
+
+
+@event.listens_for(CaseEvent, "before_update")
+def _no_event_update(mapper, connection, target) -> None:
+    raise EventsAreAppendOnly("case events are append-only")
+
+
+@event.listens_for(CaseEvent, "before_delete")
+def _no_event_delete(mapper, connection, target) -> None:
+    raise EventsAreAppendOnly("case events are append-only")
+
+
+class Evidence(TenantScoped, db.Model):
+    """A photo or video attached to a case, stored outside the web root under a generated name."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10))  # image | video
+    mime: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(10), default="consumer")  # consumer | staff
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="evidence")

@@ -1,0 +1,51 @@
+"""Follow-up surveys after a case is resolved, and the follow-up visits (重点回访) low scores raise."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.extensions import db
+from saas.models.base import Timestamps, UTCDateTime
+from saas.models.case import Case
+from tenants.scoping import TenantScoped
+
+# scheduled → invited → answered; or cancelled (case reopened), opted_out, expired.
+SURVEY_STATUSES = ("scheduled", "invited", "answered", "cancelled", "opted_out", "expired")
+LOW_SCORE = 2
+
+
+class Survey(TenantScoped, Timestamps, db.Model):
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case] = relationship()
+
+
+class FollowUpTask(TenantScoped, Timestamps, db.Model):
+    """重点回访: a merchant calls back a customer who scored the service 2 or less."""
+
+    __tablename__ = "follow_up_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    case: Mapped[Case] = relationship()

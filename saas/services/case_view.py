@@ -1,0 +1,130 @@
+"""What a case page shows: the four nodes, the timeline, remedies, return instructions, the return slip."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import segno
+
+from saas.models.case import NODES, Case
+from saas.services import business_calendar, case_messages, policies
+from tenants.calendar import BusinessCalendar
+from tenants.models import Tenant
+
+
+@dataclass
+class Node:
+    key: str
+    label: str
+    state: str  # done | current | todo
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    who: str  # consumer | staff | system
+    text: str
+    kind: str
+    evidence: list = field(default_factory=list)
+    note: str = ""  # internal: staff pages only
+
+
+def nodes(case: Case) -> list[Node]:
+    current = NODES.index(case.node)
+    names = dict(case_messages.node_names())
+    out = []
+    for i, key in enumerate(NODES):
+        state = "done" if i < current else ("current" if i == current else "todo")
+        if key == "closed" and case.status == "closed":
+            state = "done"
+        out.append(Node(key, names[key], state))
+    return out
+
+
+def remedies(case: Case, lang: str) -> list[dict]:
+    """The eligibility snapshot taken at intake, in the reader's language; only those that concern the problem."""
+    out = []
+    for r in case.eligibility or []:
+        if not r.get("applicable", True):
+            continue
+        out.append({
+            "label": r["label_en"] if lang == "en" else r["label_zh"],
+            "eligible": r["eligible"], "deadline": r["deadline"], "amount": r.get("amount"),
+            "reason": r["reason_en"] if lang == "en" else r["reason_zh"],
+            "clause": r["clause"]["text_en"] if lang == "en" else r["clause"]["text_zh"],
+        })
+    return out
+
+
+def calendar_for(tenant: Tenant) -> BusinessCalendar:
+    return business_calendar.calendar_for(tenant)
+
+
+def case_tenant(case: Case) -> Tenant:
+    from saas.extensions import db
+
+    return db.session.get(Tenant, case.tenant_id)
+
+
+def timeline(case: Case, lang: str, staff: bool = False) -> list[TimelineEntry]:
+    """Customer-visible steps (and the consumer's own messages); staff also see internal notes."""
+    locale = "en" if lang == "en" else "zh_Hans"
+    by_event: dict[int, list] = {}
+    for item in case.evidence:
+        by_event.setdefault(item.event_id or 0, []).append(item)
+    out = []
+    for event in case.events:
+        if event.kind == "consumer_message":
+            text = event.data.get("text", "")
+        elif event.customer_message:
+            text = case_messages.event_message(event, locale)
+        elif staff:
+            text = ""
+        else:
+            continue
+        entry = TimelineEntry(event.created_at, event.actor_type, text, event.kind, by_event.get(event.id, []),
+                              note=event.internal_note if staff else "")
+        if event.kind == "submitted":
+            entry.evidence = by_event.get(0, []) + entry.evidence
+        out.append(entry)
+    return out
+
+
+@dataclass
+class ConsumerView:
+    nodes: list[Node]
+    timeline: list[TimelineEntry]
+    remedies: list[dict]
+    promise: datetime | None
+    status_label: str
+    show_return: bool
+    return_address: str
+
+
+def for_consumer(case: Case, lang: str) -> ConsumerView:
+    tenant = case_tenant(case)
+    return ConsumerView(
+        nodes=nodes(case), timeline=timeline(case, lang), remedies=remedies(case, lang),
+        promise=case.due_at if case.is_open and not case.waiting_on_consumer else None, status_label=case_messages.label(case.status),
+        show_return=case.status == "awaiting_return", return_address=tenant.return_address(lang),
+    )
+
+
+@dataclass
+class SlipView:
+    qr_svg: str
+    items: list[tuple[str, str, int]]
+    address: str
+    recipient: str
+    phone: str
+
+
+def qr_svg(payload: str) -> str:
+    """An inline SVG QR code (segno); CSP-safe, prints crisply."""
+    return segno.make(payload, error="m").svg_inline(scale=4, border=2)
+
+
+def slip(case: Case, lang: str) -> SlipView:
+    tenant = case_tenant(case)
+    items = [(cl.order_line.sku, cl.order_line.name, cl.quantity) for cl in case.lines]
+    return SlipView(qr_svg(case.number), items, tenant.return_address(lang), tenant.return_recipient, tenant.return_phone)

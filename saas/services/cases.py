@@ -1,0 +1,480 @@
+"""Case lifecycle: filing, every agent action and consumer step, each an append-only event."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from saas.extensions import db
+from saas.identifiers import email_matches, new_case_number, normalise_cn_mobile, normalise_email
+from saas.models.base import utcnow
+from saas.models.case import (
+    EXPECTED_RESOLUTIONS,
+    INVOICE_CHOICES,
+    INVOICE_HANDLING,
+    PRIORITY,
+    PROBLEM_TYPES,
+    RESOLUTION_KINDS,
+    RESPONSIBILITIES,
+    Case,
+    CaseEvent,
+    CaseLine,
+)
+from saas.models.order import CHANNELS, Order, OrderLine
+from saas.models.user import User
+from saas.services import case_messages, notifications, policies, sla, surveys
+from tenants.models import Tenant
+from tenants.policy import mentions_food_safety
+from tenants.terms import Terms
+
+FOOD_CATEGORIES = ("fresh_food", "food", "dairy")
+
+
+class CaseError(ValueError):
+    """A refused case action; .message is for the person who tried it."""
+
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        template = ERRORS.get(self.code)
+        return str(template) % self.params if template is not None and self.params else str(template or self.code)
+
+
+ERRORS = {
+    "transition": _l("This action is not possible while the case is “%(status)s”."),
+    "amount": _l("Please enter an amount of at least 0.01 yuan with at most two decimals."),
+    "resolution_kind": _l("Please choose a resolution."),
+    "responsibility": _l("Please choose who is responsible."),
+    "reason": _l("Please give a reason the customer can understand."),
+    "detail": _l("Please describe what you need."),
+    "tracking": _l("Please enter the carrier and the tracking number."),
+    "repair_cycle": _l("Please give the expected repair time in working days (1–60)."),
+    "invoice": _l("Please choose how the invoice is handled."),
+    "message": _l("Please write a message."),
+    "contact": _l("Please give a mobile number or an email address."),
+    "escalated": _l("This case is already with the manager."),
+    "lines": _l("Please choose the items this request is about."),
+    "not_emergency": _l("This case is not an emergency."),
+}
+
+# action → statuses it may start from; the target is decided by the action itself.
+ALLOWED = {
+    "accept": {"submitted"},
+    "request_info": {"submitted", "accepted", "return_received", "inspected", "verified"},
+    "request_return": {"accepted", "verified", "proposed"},
+    "mark_return_received": {"awaiting_return"},
+    "mark_inspected": {"return_received"},
+    "verify": {"accepted", "return_received", "inspected"},
+    "propose": {"accepted", "verified", "inspected"},
+    "execute": {"proposed"},
+    "reject": {"submitted", "accepted", "return_received", "inspected", "verified", "proposed"},
+    "close": {"resolved", "rejected"},
+    "reopen": {"resolved", "rejected", "closed"},
+}
+
+
+def can(case: Case, action: str) -> bool:
+    if action == "escalate":
+        return case.is_open and not case.escalated
+    return case.status in ALLOWED.get(action, set())
+
+
+def _require(case: Case, action: str) -> None:
+    if not can(case, action):
+        if action == "escalate" and case.escalated:
+            raise CaseError("escalated")
+        raise CaseError("transition", status=case_messages.label(case.status))
+
+
+def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str = "staff",
+           to_status: str | None = None, msg: str | None = None, params: dict | None = None,
+           text: str = "", note: str = "", data: dict | None = None, apply_clocks: bool = True) -> CaseEvent:
+    """Append an event; a status change, the customer's message and the clocks travel together.
+
+    The message is stored in the case's language (what notifications send) and
+    as a key + parameters so pages can show it in the reader's language.
+    """
+    from_status = case.status
+    if to_status is not None:
+        case.status = to_status
+    payload = dict(data or {})
+    message = text
+    if msg is not None:
+        payload["msg"], payload["params"] = msg, params or {}
+        message = case_messages.render_in(case.locale, msg, params)
+    event = CaseEvent(
+        tenant_id=case.tenant_id, case=case, kind=kind, actor_type=actor_type,
+        actor_id=actor.id if actor is not None else None,
+        from_status=from_status, to_status=case.status if to_status is not None else None,
+        customer_message=message, internal_note=note, data=payload, created_at=utcnow(),
+    )
+    db.session.add(event)
+    if actor_type == "staff" and message and case.first_response_at is None:
+        case.first_response_at = event.created_at
+    db.session.flush()
+    if apply_clocks or message:
+        terms, cal = service_terms(case)
+        if apply_clocks:
+            sla.on_event(case, event, terms, cal, at=event.created_at)
+        if message:
+            notifications.notify_customer(case, event, terms)
+        db.session.flush()
+    return event
+
+
+def service_terms(case: Case):
+    """The service levels and business calendar a case is held to (the tenant's current terms)."""
+    from saas.services.business_calendar import calendar_for
+
+    tenant = db.session.get(Tenant, case.tenant_id)
+    version = policies.current_version(tenant)
+    return (policies.terms_of(version) if version else Terms()), calendar_for(tenant)
+
+
+def _auto_reply_if_closed(case: Case, at) -> None:
+    """Outside working hours the customer is told at once when we will handle it."""
+    if case.emergency:
+        return
+    _terms, cal = service_terms(case)
+    if cal.is_working_time(at):
+        return
+    opening = cal.next_opening(at)
+    when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale="en" if case.locale == "en" else "zh_Hans_CN")
+    record(case, "auto_reply", actor_type="system", msg="auto_reply", params={"when": when},
+           data={"next_opening": opening.isoformat()})
+
+
+def raise_emergency(case: Case, reason: str) -> CaseEvent:
+    """Food safety found in the case's words: 1-hour 24/7 clock, owners alerted at once."""
+    case.emergency, case.priority = True, PRIORITY["food_safety"]
+    if case.problem_type in ("quality", "food_safety"):
+        case.problem_type = "food_safety"
+    event = record(case, "emergency_raised", actor_type="system", note=reason, data={"reason": reason})
+    _alert_emergency(case, event)
+    return event
+
+
+def _alert_emergency(case: Case, event: CaseEvent) -> None:
+    notifications.notify_managers(case, "emergency", f"emergency:{case.id}:{event.id}",
+                                  f"{case.number}: {case.description[:200]}")
+
+
+def lower_emergency(case: Case, actor: User, reason: str) -> CaseEvent:
+    if not case.emergency:
+        raise CaseError("not_emergency")
+    if not reason.strip():
+        raise CaseError("reason")
+    case.emergency = False
+    if case.problem_type == "food_safety":
+        case.problem_type = "quality"
+    case.priority = PRIORITY.get(case.problem_type, 3)
+    return record(case, "emergency_lowered", actor=actor, note=reason.strip(), data={"reason": reason.strip()})
+
+
+# ---------------------------------------------------------------- intake
+
+@dataclass
+class Intake:
+    order_number: str
+    customer_name: str
+    mobile: str
+    email: str
+    purchase_channel: str
+    problem_type: str
+    description: str
+    expected_resolution: str
+    purchase_date: date | None = None
+    delivery_date: date | None = None
+    category: str = "general"
+    item_price: Decimal | None = None
+    line_ids: list[int] = field(default_factory=list)
+    emergency: bool = False
+    locale: str = "zh_Hans"
+    intake_channel: str = "web"
+
+
+def find_order(tenant: Tenant, order_number: str, mobile: str = "", email: str = "") -> Order | None:
+    """The tenant's order with this number, only if the contact given matches it."""
+    order = db.session.scalar(select(Order).where(Order.tenant_id == tenant.id,
+                                                  Order.order_number == order_number.strip()))
+    if order is None:
+        return None
+    mobile_ok = bool(mobile) and bool(order.mobile) and normalise_cn_mobile(mobile) == order.mobile
+    email_ok = bool(email) and bool(order.email) and email_matches(email, order.email)
+    return order if (mobile_ok or email_ok) else None
+
+
+def judge_intake(tenant: Tenant, intake: Intake, order: Order | None):
+    """The eligibility judgement a consumer sees before submitting."""
+    purchase, delivery, category, price = _facts(intake, order)
+    if purchase is None:
+        return None
+    problem = intake.problem_type if intake.problem_type in PROBLEM_TYPES else "consultation"
+    return policies.judge(tenant, category, purchase, delivery, problem, price=price)
+
+
+def _facts(intake: Intake, order: Order | None):
+    if order is None:
+        return intake.purchase_date, intake.delivery_date, intake.category, intake.item_price
+    chosen = [line for line in order.lines if line.id in intake.line_ids] or list(order.lines)
+    top = max(chosen, key=lambda line: line.unit_price) if chosen else None
+    return (order.purchase_date, order.delivery_date, top.category if top else intake.category,
+            top.unit_price if top else None)
+
+
+def _is_emergency(tenant: Tenant, intake: Intake, category: str, version) -> bool:
+    if intake.problem_type == "food_safety" or intake.emergency:
+        return True
+    if category in FOOD_CATEGORIES and version is not None:
+        return mentions_food_safety(policies.terms_of(version), intake.description)
+    return False
+
+
+def file_case(tenant: Tenant, intake: Intake, actor: User | None = None) -> Case:
+    """Create a case from the public form, an agent's phone entry or the API."""
+    mobile = normalise_cn_mobile(intake.mobile) if intake.mobile else ""
+    email = normalise_email(intake.email) if intake.email else ""
+    if not mobile and not email:
+        raise CaseError("contact")
+    order = find_order(tenant, intake.order_number, mobile or "", email or "")
+    purchase, delivery, category, price = _facts(intake, order)
+    judgement = judge_intake(tenant, intake, order)
+    emergency = _is_emergency(tenant, intake, category, judgement.version if judgement else None)
+    problem = "food_safety" if emergency and intake.problem_type in ("quality", "food_safety") else intake.problem_type
+    case = Case(
+        tenant_id=tenant.id, number="", order=order, order_verified=order is not None,
+        order_number=intake.order_number.strip(), purchase_channel=(order.channel if order else intake.purchase_channel),
+        purchase_date=purchase, delivery_date=delivery, category=category, item_price=price,
+        customer_name=intake.customer_name.strip(), mobile=mobile or "", email=email or "", locale=intake.locale,
+        intake_channel=intake.intake_channel, problem_type=problem, emergency=emergency,
+        priority=PRIORITY["food_safety"] if emergency else PRIORITY.get(problem, 3),
+        description=intake.description.strip(), expected_resolution=intake.expected_resolution,
+        status="submitted",
+        policy_version_id=judgement.version.id if judgement else None,
+        eligibility=[r.to_dict() for r in judgement.remedies] if judgement else [],
+    )
+    if order is not None:
+        for line in order.lines:
+            if not intake.line_ids or line.id in intake.line_ids:
+                case.lines.append(CaseLine(tenant_id=tenant.id, order_line_id=line.id, quantity=line.quantity))
+    _insert_with_number(case)
+    event = record(case, "submitted", actor=actor, actor_type="staff" if actor else "consumer",
+                   msg="submitted", params={"number": case.number},
+                   data={"intake_channel": intake.intake_channel, "emergency": emergency})
+    if emergency:
+        _alert_emergency(case, event)
+    if actor is None:
+        _auto_reply_if_closed(case, event.created_at)
+    return case
+
+
+def _insert_with_number(case: Case, attempts: int = 5) -> None:
+    """Random case numbers (50 bits); a taken one, astronomically rare, is drawn again."""
+    today = policies.tenant_today(db.session.get(Tenant, case.tenant_id))
+    for _ in range(attempts):
+        number = new_case_number(today)
+        taken = db.session.scalar(select(Case.id).where(Case.tenant_id == case.tenant_id, Case.number == number))
+        if taken is None:
+            case.number = number
+            db.session.add(case)
+            db.session.flush()
+            return
+    raise RuntimeError("could not allocate a case number")
+
+
+# ---------------------------------------------------------------- agent actions
+
+def accept(case: Case, actor: User) -> CaseEvent:
+    _require(case, "accept")
+    return record(case, "accepted", actor=actor, to_status="accepted", msg="accepted")
+
+
+def request_info(case: Case, actor: User, detail: str) -> CaseEvent:
+    _require(case, "request_info")
+    if not detail.strip():
+        raise CaseError("detail")
+    case.resume_status = case.status if case.status != "submitted" else "accepted"
+    return record(case, "info_requested", actor=actor, to_status="info_requested", msg="info_requested",
+                  params={"detail": detail.strip()})
+
+
+def request_return(case: Case, actor: User) -> CaseEvent:
+    _require(case, "request_return")
+    case.resume_status = case.status
+    return record(case, "return_requested", actor=actor, to_status="awaiting_return", msg="return_requested")
+
+
+def mark_return_received(case: Case, actor: User, note: str = "") -> CaseEvent:
+    _require(case, "mark_return_received")
+    return record(case, "return_received", actor=actor, to_status="return_received", msg="return_received", note=note)
+
+
+def mark_inspected(case: Case, actor: User, note: str = "") -> CaseEvent:
+    _require(case, "mark_inspected")
+    return record(case, "inspected", actor=actor, to_status="inspected", msg="inspected", note=note)
+
+
+def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str = "") -> CaseEvent:
+    """Responsibility determination (责任判定) with the evidence and clause it rests on."""
+    _require(case, "verify")
+    if responsibility not in RESPONSIBILITIES:
+        raise CaseError("responsibility")
+    if not basis.strip():
+        raise CaseError("reason")
+    case.responsibility, case.responsibility_basis = responsibility, basis.strip()
+    return record(case, "verified", actor=actor, to_status="verified", msg=f"verified_{responsibility}",
+                  params={"basis": basis.strip()}, data={"responsibility": responsibility, "clause": clause})
+
+
+def _amount(raw) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except Exception:
+        raise CaseError("amount") from None
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")) or value > Decimal("10000000"):
+        raise CaseError("amount")
+    return value
+
+
+def propose(case: Case, actor: User, kind: str, *, amount=None, repair_days: int | None = None,
+            detail: str = "", invoice: str | None = None) -> CaseEvent:
+    _require(case, "propose")
+    if kind not in RESOLUTION_KINDS:
+        raise CaseError("resolution_kind")
+    params: dict[str, Any] = {"detail": detail.strip()}
+    case.resolution_amount = None
+    if kind in ("refund", "compensation"):
+        case.resolution_amount = _amount(amount)
+        params["amount"] = f"{case.resolution_amount:.2f}"
+    if kind == "repair":
+        if repair_days is None or not 1 <= int(repair_days) <= 60:
+            raise CaseError("repair_cycle")
+        case.repair_cycle_days = int(repair_days)
+        params["days"] = case.repair_cycle_days
+    if kind == "explanation" and not detail.strip():
+        raise CaseError("detail")
+    invoice = invoice or INVOICE_HANDLING.get(kind, "none")
+    if invoice not in INVOICE_CHOICES:
+        raise CaseError("invoice")
+    case.resolution_kind, case.resolution_detail, case.invoice_handling = kind, detail.strip(), invoice
+    return record(case, "proposed", actor=actor, to_status="proposed", msg=f"proposed_{kind}", params=params,
+                  data={"resolution": kind, "invoice": invoice})
+
+
+EXECUTED = {"refund": "refund_paid", "exchange": "replacement_shipped", "repair": "repair_done",
+            "compensation": "compensation_paid", "explanation": "explained"}
+
+
+def execute(case: Case, actor: User, *, tracking: str = "", report: str = "") -> CaseEvent:
+    """Carry out the proposal: refund paid, replacement shipped, repair done with its test report …"""
+    _require(case, "execute")
+    kind = case.resolution_kind or "explanation"
+    params: dict[str, Any] = {}
+    if kind in ("refund", "compensation"):
+        params["amount"] = f"{case.resolution_amount:.2f}"
+    if kind == "exchange":
+        if not tracking.strip():
+            raise CaseError("tracking")
+        case.outbound_tracking_number = tracking.strip()[:64]
+        params["tracking"] = case.outbound_tracking_number
+    if kind == "repair" and not report.strip():
+        raise CaseError("detail")
+    case.resolved_at = utcnow()
+    event = record(case, EXECUTED[kind], actor=actor, to_status="resolved", msg=EXECUTED[kind], params=params,
+                   note=report.strip(), data={"resolution": kind, "invoice": case.invoice_handling, "report": report.strip()})
+    surveys.schedule(case, case.resolved_at)
+    return event
+
+
+def reject(case: Case, actor: User, reason: str) -> CaseEvent:
+    _require(case, "reject")
+    if not reason.strip():
+        raise CaseError("reason")
+    case.rejection_reason = reason.strip()
+    case.resolved_at = utcnow()
+    return record(case, "rejected", actor=actor, to_status="rejected", msg="rejected", params={"reason": reason.strip()})
+
+
+def escalate(case: Case, actor: User | None, note: str = "", actor_type: str = "staff") -> CaseEvent:
+    _require(case, "escalate")
+    case.escalated = True
+    return record(case, "escalated", actor=actor, actor_type=actor_type, msg="escalated", note=note)
+
+
+def close(case: Case, actor: User) -> CaseEvent:
+    _require(case, "close")
+    case.closed_at = utcnow()
+    return record(case, "closed", actor=actor, to_status="closed", msg="closed")
+
+
+def reopen(case: Case, actor: User, reason: str) -> CaseEvent:
+    _require(case, "reopen")
+    if not reason.strip():
+        raise CaseError("reason")
+    case.closed_at = case.resolved_at = None
+    surveys.cancel_pending(case)
+    return record(case, "reopened", actor=actor, to_status="accepted", msg="reopened", note=reason.strip())
+
+
+def add_note(case: Case, actor: User, note: str) -> CaseEvent:
+    """Internal note: never shown to the consumer."""
+    if not note.strip():
+        raise CaseError("message")
+    return record(case, "note", actor=actor, note=note.strip())
+
+
+def message_customer(case: Case, actor: User, text: str) -> CaseEvent:
+    if not text.strip():
+        raise CaseError("message")
+    return record(case, "staff_message", actor=actor, text=text.strip())
+
+
+# ---------------------------------------------------------------- consumer steps
+
+def consumer_message(case: Case, text: str) -> CaseEvent:
+    """The consumer writes (or sends files); an information request is answered by it."""
+    if not text.strip():
+        raise CaseError("message")
+    to_status = None
+    if case.status == "info_requested":
+        to_status = case.resume_status or "accepted"
+        case.resume_status = None
+    event = record(case, "consumer_message", actor_type="consumer", to_status=to_status,
+                   data={"text": text.strip()[:4000]})
+    if not case.emergency and case.category in FOOD_CATEGORIES:
+        _terms, _cal = service_terms(case)
+        if mentions_food_safety(_terms, text):
+            raise_emergency(case, "food-safety words in the customer's message")
+    _auto_reply_if_closed(case, event.created_at)
+    return event
+
+
+def consumer_return_shipped(case: Case, carrier: str, tracking: str) -> CaseEvent:
+    if case.status != "awaiting_return":
+        raise CaseError("transition", status=case_messages.label(case.status))
+    if not carrier.strip() or not tracking.strip():
+        raise CaseError("tracking")
+    case.return_carrier, case.return_tracking_number = carrier.strip()[:40], tracking.strip()[:64]
+    return record(case, "return_shipped", actor_type="consumer", msg="return_shipped",
+                  params={"carrier": case.return_carrier, "tracking": case.return_tracking_number})
+
+
+def valid_channel(value: str) -> bool:
+    return value in CHANNELS
+
+
+def valid_expected(value: str) -> bool:
+    return value in EXPECTED_RESOLUTIONS
+
+
+def lines_of(order: Order | None) -> list[OrderLine]:
+    return list(order.lines) if order is not None else []

@@ -1,0 +1,301 @@
+"""Message templates: defaults in zh-CN and en, merchant overrides, placeholder checks, rendering."""
+from __future__ import annotations
+
+import math
+import string
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from saas.extensions import db
+from saas.models.notification import CHANNELS, MessageTemplate
+from tenants.models import Tenant
+
+PLACEHOLDERS = {"shop", "case_number", "message", "link", "customer"}
+
+# key → (zh subject, en subject). SMS and email bodies share one default shape:
+# the case event's own message (already in the case's language) plus the link.
+SUBJECTS = {
+    "submitted": ("售后申请已提交 {case_number}", "After-sales request received {case_number}"),
+    "accepted": ("售后申请已受理 {case_number}", "Your request is accepted {case_number}"),
+    "info_requested": ("请补充资料 {case_number}", "Please send us more information {case_number}"),
+    "return_requested": ("请寄回商品 {case_number}", "Please send the goods back {case_number}"),
+    "return_received": ("退货已签收 {case_number}", "Your return has arrived {case_number}"),
+    "inspected": ("退货已验货 {case_number}", "Your return is inspected {case_number}"),
+    "verified": ("核查结果 {case_number}", "We have checked your case {case_number}"),
+    "proposed": ("处理方案 {case_number}", "Our proposal {case_number}"),
+    "refund_paid": ("退款已完成 {case_number}", "Refund paid {case_number}"),
+    "replacement_shipped": ("换货已发出 {case_number}", "Replacement shipped {case_number}"),
+    "repair_done": ("维修已完成 {case_number}", "Repair done {case_number}"),
+    "resolved": ("售后已处理 {case_number}", "Your case is resolved {case_number}"),
+    "rejected": ("售后申请结果 {case_number}", "About your request {case_number}"),
+    "escalated": ("已升级处理 {case_number}", "Passed to the manager {case_number}"),
+    "closed": ("售后已结案 {case_number}", "Your case is closed {case_number}"),
+    "reopened": ("售后重新处理 {case_number}", "Your case is reopened {case_number}"),
+    "message": ("客服留言 {case_number}", "A message about {case_number}"),
+    "auto_reply": ("已收到您的留言 {case_number}", "We received your message {case_number}"),
+    "survey_invitation": ("请评价我们的售后服务 {case_number}", "How did we do? {case_number}"),
+    "recall": ("重要:商品召回通知", "Important: product recall"),
+    "sla_breach": ("服务时限超时 {case_number}", "Service level breached {case_number}"),
+    "emergency": ("紧急:食品安全案件 {case_number}", "Emergency: food safety case {case_number}"),
+    # Complaints to the platform: {case_number} carries the complaint's reference.
+    "complaint_forwarded": ("平台转来投诉,请核实 {case_number}", "A complaint from the platform to verify {case_number}"),
+    "complaint_reply": ("平台对您投诉的答复 {case_number}", "The platform's answer to your complaint {case_number}"),
+}
+DEFAULT_SMS = {"zh_Hans": "【{shop}】{message} 详情:{link}", "en": "[{shop}] {message} Details: {link}"}
+DEFAULT_EMAIL = {
+    "zh_Hans": "{customer},您好:\n\n{message}\n\n查看进度:{link}\n\n{shop} 售后服务",
+    "en": "Dear {customer},\n\n{message}\n\nFollow your case: {link}\n\n{shop} after-sales service",
+}
+EVENT_TEMPLATE = {
+    "compensation_paid": "resolved", "explained": "resolved", "staff_message": "message",
+    "verified": "verified", "proposed": "proposed",
+}
+
+
+def template_key_for(event_kind: str) -> str | None:
+    key = EVENT_TEMPLATE.get(event_kind, event_kind)
+    return key if key in SUBJECTS else None
+
+
+class TemplateError(ValueError):
+    def __init__(self, message_zh: str, message_en: str, field: str = "body"):
+        super().__init__(message_en)
+        self.message_zh, self.message_en, self.field = message_zh, message_en, field
+
+    def message(self, lang: str) -> str:
+        return self.message_en if lang == "en" else self.message_zh
+
+
+def check_placeholders(text: str) -> None:
+    """Refuse unknown {placeholders} and broken braces before a template is saved or used."""
+    try:
+        parsed = [(f, spec, conv) for _lit, f, spec, conv in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        raise TemplateError("花括号不成对,请检查模板。", "The template has unbalanced braces.") from None
+    available = ", ".join("{" + name + "}" for name in sorted(PLACEHOLDERS))
+    unknown = sorted({f for f, _spec, _conv in parsed if f not in PLACEHOLDERS})
+    if unknown:
+        names = ", ".join("{" + f + "}" for f in unknown)
+        raise TemplateError(f"未知占位符:{names}。可用:{available}。",
+                            f"Unknown placeholder(s): {names}. Available: {available}.")
+    # {shop:>99999999} or {shop!r} would pad or mangle the text: a placeholder is its name alone.
+    formatted = sorted({f for f, spec, conv in parsed if spec or conv})
+    if formatted:
+        names = ", ".join("{" + f + "}" for f in formatted)
+        raise TemplateError(f"占位符只能写名称,不能带格式,请写成 {names}。",
+                            f"A placeholder is just its name, without a format: write {names}.")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+def _override(tenant_id: int, key: str, channel: str, locale: str) -> MessageTemplate | None:
+    return db.session.scalar(select(MessageTemplate).where(
+        MessageTemplate.tenant_id == tenant_id, MessageTemplate.key == key,
+        MessageTemplate.channel == channel, MessageTemplate.locale == locale))
+
+
+def default_subject(key: str, locale: str) -> str:
+    zh_subject, en_subject = SUBJECTS.get(key, ("{case_number}", "{case_number}"))
+    return en_subject if locale == "en" else zh_subject
+
+
+def default_body(channel: str, locale: str) -> str:
+    return (DEFAULT_SMS if channel == "sms" else DEFAULT_EMAIL)["en" if locale == "en" else "zh_Hans"]
+
+
+def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict) -> Rendered:
+    """The message as it will be sent; a merchant's bad template raises TemplateError (never sent)."""
+    locale = "en" if locale == "en" else "zh_Hans"
+    own = _override(tenant.id, key, channel, locale)
+    subject = own.subject if own and own.subject else default_subject(key, locale)
+    body = own.body if own else default_body(channel, locale)
+    return _compose(tenant, channel, locale, subject, body, params)
+
+
+def _compose(tenant: Tenant, channel: str, locale: str, subject: str, body: str, params: dict) -> Rendered:
+    values = {k: str(params.get(k, "")) for k in PLACEHOLDERS}
+    values["shop"] = tenant.name("en" if locale == "en" else "zh")
+    if channel == "sms":
+        check_placeholders(body)
+        return Rendered("", body.format_map(values).strip(), None)
+    check_placeholders(subject)
+    check_placeholders(body)
+    text = body.format_map(values).strip()
+    html = render_template("messages/email.html", tenant=tenant, text=text, link=values["link"],
+                           subject=subject.format_map(values), lang="en" if locale == "en" else "zh-CN")
+    return Rendered(subject.format_map(values), text, html)
+
+
+LOCALES = ("zh_Hans", "en")
+SUBJECT_MAX = 200  # the column's size
+BODY_MAX = {"sms": 500, "email": 5000}
+
+
+def is_template(key: str, channel: str, locale: str) -> bool:
+    return key in SUBJECTS and channel in CHANNELS and locale in LOCALES
+
+
+def clean(channel: str, subject: str, body: str) -> tuple[str, str]:
+    """What is stored for what a browser sent: trimmed, one kind of line break, no subject for SMS."""
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    subject = "" if channel == "sms" else (subject or "").strip()
+    return subject, body
+
+
+def validate(key: str, channel: str, locale: str, subject: str, body: str) -> None:
+    """Every reason a template cannot be saved or sent; TemplateError.field says which field is wrong."""
+    if not is_template(key, channel, locale):
+        raise TemplateError("未知的模板。", "Unknown template.")
+    if not body.strip():
+        raise TemplateError("模板内容不能为空。", "The template cannot be empty.")
+    limit = BODY_MAX[channel]
+    if len(body) > limit:
+        raise TemplateError(f"模板内容过长(最多 {limit} 个字符)。", f"The template is too long (at most {limit} characters).")
+    check_placeholders(body)
+    if channel == "email":
+        if "\n" in subject or "\r" in subject:
+            raise TemplateError("邮件主题只能有一行。", "The subject must be a single line.", field="subject")
+        if len(subject) > SUBJECT_MAX:
+            raise TemplateError(f"邮件主题过长(最多 {SUBJECT_MAX} 个字符)。",
+                                f"The subject is too long (at most {SUBJECT_MAX} characters).", field="subject")
+        try:
+            check_placeholders(subject)
+        except TemplateError as exc:
+            raise TemplateError(exc.message_zh, exc.message_en, field="subject") from None
+
+
+def save_override(tenant: Tenant, key: str, channel: str, locale: str, subject: str, body: str) -> MessageTemplate:
+    subject, body = clean(channel, subject, body)
+    validate(key, channel, locale, subject, body)
+    own = _override(tenant.id, key, channel, locale) or MessageTemplate(tenant_id=tenant.id, key=key, channel=channel,
+                                                                        locale=locale)
+    own.subject, own.body = subject, body
+    db.session.add(own)
+    db.session.flush()
+    return own
+
+
+def delete_override(tenant: Tenant, key: str, channel: str, locale: str) -> bool:
+    """Back to the default wording; False if there was no override."""
+    own = _override(tenant.id, key, channel, locale)
+    if own is None:
+        return False
+    db.session.delete(own)
+    db.session.flush()
+    return True
+
+
+def overrides(tenant: Tenant) -> dict[tuple[str, str, str], MessageTemplate]:
+    rows = db.session.scalars(select(MessageTemplate).where(MessageTemplate.tenant_id == tenant.id))
+    return {(t.key, t.channel, t.locale): t for t in rows}
+
+
+def current_wording(tenant: Tenant, key: str, channel: str, locale: str) -> tuple[str, str, bool]:
+    """(subject, body, customised) as the editor shows them; the subject is '' for SMS."""
+    own = _override(tenant.id, key, channel, locale)
+    subject = "" if channel == "sms" else (own.subject if own and own.subject else default_subject(key, locale))
+    return subject, (own.body if own else default_body(channel, locale)), own is not None
+
+
+# ---------- preview ----------------------------------------------------------
+
+# A message of the kind each template carries, for previews (the real one comes from the case event).
+SAMPLE_MESSAGES = {
+    "submitted": ("我们已收到您的售后申请 {case_number},会尽快回复。",
+                  "We have received your after-sales request {case_number} and will reply soon."),
+    "accepted": ("您的售后申请已受理,我们正在核查。", "Your after-sales request has been accepted. We are now checking it."),
+    "info_requested": ("请补充资料:商品破损处的照片。", "Please send us more information: a photo of the damage."),
+    "return_requested": ("请寄回商品,退货地址和退货单见进度页面。",
+                         "Please send the goods back. The return address and a return slip are on your tracking page."),
+    "return_received": ("您的退货已签收,正在验货。", "Your return has been received and is being inspected."),
+    "inspected": ("您寄回的商品已验货。", "Your returned goods have been inspected."),
+    "verified": ("核查结果:问题由我方负责。", "We have checked your case: the problem is our responsibility."),
+    "proposed": ("处理方案:为您换新。", "Our proposal: an exchange for a replacement."),
+    "refund_paid": ("退款 129.00 元已原路退回。", "Your refund of 129.00 yuan has been paid to the original payment method."),
+    "replacement_shipped": ("换货已发出,运单号 SF1234567890。", "Your replacement has been shipped, tracking number SF1234567890."),
+    "repair_done": ("维修已完成,商品已通过检测。", "The repair is done and the item has passed its test."),
+    "resolved": ("赔偿 20.00 元已支付。", "The compensation of 20.00 yuan has been paid."),
+    "rejected": ("很抱歉,您的申请未通过:已超过退货期限。",
+                 "We are sorry, your request was not approved: the return period has ended."),
+    "escalated": ("您的案件已转交售后主管处理。", "Your case has been passed to the after-sales manager."),
+    "closed": ("您的案件已结案,感谢您的耐心。", "Your case is closed. Thank you for your patience."),
+    "reopened": ("您的案件已重新打开,我们会再次处理。", "Your case has been reopened and we are looking at it again."),
+    "message": ("您好,新的配件已到货,明天为您寄出。", "Hello, the new part has arrived and will be sent to you tomorrow."),
+    "auto_reply": ("我们在非工作时间收到了您的留言,将于明天 09:00 起处理。",
+                   "We received your message outside our working hours. We will handle it from 09:00 tomorrow."),
+    "survey_invitation": ("请为本次售后服务打分(1–5 星)。", "Please rate our after-sales service (1–5 stars)."),
+    "recall": ("您购买的商品批次 20260110 存在安全隐患,请停止使用并联系我们免费退换。",
+               "Batch 20260110 of your product has a safety problem: please stop using it and contact us for a free exchange."),
+    "sla_breach": ("案件已超过首次响应时限,请尽快处理。", "The case has passed its first-response target: please handle it now."),
+    "emergency": ("顾客报告食用后身体不适,请立即处理。", "A customer reports feeling unwell after eating the product: act now."),
+    "complaint_forwarded": ("平台转来一条关于您售后服务的投诉,请核实并在后台答复。",
+                            "The platform forwarded a complaint about your after-sales service: please verify it and answer in the console."),
+    "complaint_reply": ("平台就您的投诉答复如下:商家已同意为您退款。",
+                        "The platform's answer to your complaint: the shop has agreed to refund you."),
+}
+SAMPLE_CASE_NUMBER = "AS260115-7K3M-9QXA-2BA"
+SAMPLE_CUSTOMER = {"zh_Hans": "陈静", "en": "Jing Chen"}
+
+
+def sample_params(tenant: Tenant, key: str, locale: str) -> dict:
+    locale = "en" if locale == "en" else "zh_Hans"
+    zh, en = SAMPLE_MESSAGES.get(key, ("", ""))
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return {"case_number": SAMPLE_CASE_NUMBER,
+            "message": (en if locale == "en" else zh).format(case_number=SAMPLE_CASE_NUMBER),
+            "link": f"{base}/{tenant.slug}/track?number={SAMPLE_CASE_NUMBER}",
+            "customer": SAMPLE_CUSTOMER[locale]}
+
+
+def preview(tenant: Tenant, key: str, channel: str, locale: str, subject: str | None = None,
+            body: str | None = None) -> Rendered:
+    """A template (the one in force, or the one given) rendered with sample values; nothing is saved."""
+    if body is None:
+        subject, body, _own = current_wording(tenant, key, channel, locale)
+    else:
+        subject, body = clean(channel, subject or "", body)
+        validate(key, channel, locale, subject, body)
+        subject = subject or default_subject(key, locale)
+    return _compose(tenant, channel, locale, subject, body, sample_params(tenant, key, locale))
+
+
+# ---------- SMS length -------------------------------------------------------
+
+# GSM 03.38: the default alphabet (one septet each) and its extension table (escape + character).
+GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+                 "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    chars: int  # characters as the network counts them (septets for GSM-7, UTF-16 units for UCS-2)
+    segments: int
+    encoding: str  # "gsm7" | "ucs2"
+    per_segment: int  # characters per segment at this length
+
+    @property
+    def multipart(self) -> bool:
+        return self.segments > 1
+
+
+def sms_length(text: str) -> SmsLength:
+    """How many SMS a text costs: 160/153 characters per segment in GSM-7, 70/67 in UCS-2 (Chinese)."""
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        single, multi, encoding = 160, 153, "gsm7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "ucs2"
+    if units == 0:
+        return SmsLength(0, 0, encoding, single)
+    if units <= single:
+        return SmsLength(units, 1, encoding, single)
+    return SmsLength(units, math.ceil(units / multi), encoding, multi)

@@ -1,0 +1,403 @@
+"""Recalls (召回): start one from a confirmed food-safety emergency, notify every affected customer in
+batches of RQ jobs through the outbox, count what happened, and record the customers' answers.
+
+Rules (decided here, see also the recall page):
+
+* A recall starts only from a case that is a food-safety **emergency** whose responsibility has been
+  recorded as the **merchant's** (§4: "recall if confirmed"). Owners and admins only.
+* Affected orders: every order of the tenant with a line of the SKU, bought within the optional
+  date range (both ends inclusive). The batch text is told to customers but selects nothing:
+  orders carry no batch numbers.
+* One contact per affected order (a customer with two affected orders hears twice, once per order).
+  Each contact gets an SMS to the order's mobile and an email to its address, idempotency keys
+  ``recall:<recall_id>:<order_id>:<channel>``; SMS waits for the end of quiet hours. Addresses on
+  the tenant's suppression list (invalid number, hard bounce) are skipped.
+* Work is done ``BATCH_SIZE`` orders per job, in order id order; each job enqueues the next one.
+  The recall row keeps a cursor (every affected order up to it is done), so running any batch
+  again creates nothing new and a chain that stopped can be resumed from the cursor.
+* A customer answers on ``/<slug>/recall/<token>``: "I have stopped using it" or "I want a
+  refund"; the first answer is kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from saas.extensions import db
+from saas.identifiers import new_token, normalise_cn_mobile, normalise_email
+from saas.models.base import utcnow
+from saas.models.case import Case
+from saas.models.notification import ContactSuppression, Notification
+from saas.models.order import Order, OrderLine
+from saas.models.recall import ANSWERS, Recall, RecallContact
+from saas.models.user import User
+from saas.services import notifications, policies
+from tenants.models import Tenant
+from tenants.scoping import cross_tenant, tenant_context
+from tenants.terms import Terms
+from workers.queues import enqueue_after_commit
+
+BATCH_SIZE = 500
+JOB = "workers.jobs.run_recall_batch"
+QUEUE = "default"
+MAX_REASON = 2000
+
+
+class RecallError(ValueError):
+    """A refused recall; .message is for the person who tried it."""
+
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        template = ERRORS.get(self.code, self.code)
+        return str(template) % self.params if self.params else str(template)
+
+
+ERRORS = {
+    "not_emergency": _l("A recall can only be started from a food-safety emergency case."),
+    "not_confirmed": _l("Record the merchant's responsibility on this case first: a recall follows a confirmed "
+                        "food-safety problem."),
+    "sku": _l("Please enter the SKU to recall."),
+    "too_long": _l("%(field)s is too long."),
+    "dates": _l("The end of the purchase period cannot be before its start."),
+    "reason": _l("Please explain the reason for the recall to customers (in Chinese or English)."),
+    "no_orders": _l("No order with this SKU was bought in this period: there is nobody to notify."),
+    "duplicate": _l("The same recall was already started (recall %(id)s)."),
+    "answer": _l("Please choose an answer."),
+}
+
+
+def batch_size() -> int:
+    return int(current_app.config.get("RECALL_BATCH_SIZE", BATCH_SIZE))
+
+
+# ---------- starting -------------------------------------------------------
+
+def refusal(case: Case) -> str | None:
+    """Why a recall cannot start from this case, as an error code; None if it can."""
+    if not case.emergency:
+        return "not_emergency"
+    if case.responsibility != "merchant":
+        return "not_confirmed"
+    return None
+
+
+def case_skus(case: Case) -> list[tuple[str, str]]:
+    """The SKUs a recall from this case would most likely name: its lines', else its order's."""
+    lines = [cl.order_line for cl in case.lines] or (list(case.order.lines) if case.order else [])
+    seen: dict[str, str] = {}
+    for line in lines:
+        seen.setdefault(line.sku, line.name)
+    return list(seen.items())
+
+
+@dataclass
+class RecallRequest:
+    sku: str
+    batch: str = ""
+    purchased_from: date | None = None
+    purchased_to: date | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+
+    def clean(self) -> dict:
+        sku, batch = (self.sku or "").strip(), (self.batch or "").strip()
+        reason_zh, reason_en = (self.reason_zh or "").strip(), (self.reason_en or "").strip()
+        if not sku:
+            raise RecallError("sku")
+        if len(sku) > 64:
+            raise RecallError("too_long", field="SKU")
+        if len(batch) > 64:
+            raise RecallError("too_long", field=str(_l("Batch")))
+        if self.purchased_from and self.purchased_to and self.purchased_to < self.purchased_from:
+            raise RecallError("dates")
+        if not (reason_zh or reason_en):
+            raise RecallError("reason")
+        if len(reason_zh) > MAX_REASON or len(reason_en) > MAX_REASON:
+            raise RecallError("too_long", field=str(_l("Reason")))
+        return dict(sku=sku, batch=batch, purchased_from=self.purchased_from, purchased_to=self.purchased_to,
+                    reason_zh=reason_zh, reason_en=reason_en)
+
+
+def _affected(sku: str, purchased_from: date | None, purchased_to: date | None):
+    """Orders (of the current tenant: the guard scopes both tables) with a line of the SKU, in the period."""
+    stmt = select(Order).where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku == sku)))
+    if purchased_from is not None:
+        stmt = stmt.where(Order.purchase_date >= purchased_from)
+    if purchased_to is not None:
+        stmt = stmt.where(Order.purchase_date <= purchased_to)
+    return stmt
+
+
+def affected_orders(recall: Recall):
+    return _affected(recall.sku, recall.purchased_from, recall.purchased_to)
+
+
+def count_affected(sku: str, purchased_from: date | None = None, purchased_to: date | None = None) -> int:
+    stmt = _affected(sku, purchased_from, purchased_to)
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def start(tenant: Tenant, case: Case, actor: User, request: RecallRequest) -> Recall:
+    """Create the recall and enqueue its first batch (after the commit); nothing is sent in the request."""
+    from saas.services import audit, cases
+
+    # One recall start per case at a time: a double click waits here and then finds the first one.
+    db.session.scalar(select(Case.id).where(Case.id == case.id).with_for_update())
+    code = refusal(case)
+    if code:
+        raise RecallError(code)
+    values = request.clean()
+    same = db.session.scalar(select(Recall.id).where(
+        Recall.case_id == case.id, Recall.sku == values["sku"], Recall.batch == values["batch"],
+        Recall.purchased_from.is_(None) if values["purchased_from"] is None
+        else Recall.purchased_from == values["purchased_from"],
+        Recall.purchased_to.is_(None) if values["purchased_to"] is None
+        else Recall.purchased_to == values["purchased_to"]))
+    if same is not None:
+        raise RecallError("duplicate", id=same)
+    expected = count_affected(values["sku"], values["purchased_from"], values["purchased_to"])
+    if expected == 0:
+        raise RecallError("no_orders")
+    name = db.session.scalar(select(OrderLine.name).where(OrderLine.sku == values["sku"]).order_by(OrderLine.id)
+                             .limit(1)) or ""
+    recall = Recall(tenant_id=tenant.id, case_id=case.id, product_name=name[:200], status="running",
+                    created_by_id=actor.id, customers_expected=expected, customers_found=0, unreachable=0,
+                    batches_done=0, cursor_order_id=0, **values)
+    db.session.add(recall)
+    db.session.flush()
+    cases.record(case, "recall_started", actor=actor, apply_clocks=False,
+                 note=f"Recall {recall.id}: SKU {recall.sku}" + (f", batch {recall.batch}" if recall.batch else "")
+                 + f", {expected} orders",
+                 data={"recall_id": recall.id, "sku": recall.sku, "orders": expected})
+    audit.record(tenant.id, actor, "recall.start", recall, case=case.number, sku=recall.sku, orders=expected)
+    enqueue_after_commit(db.session, QUEUE, JOB, recall.id, 0)
+    return recall
+
+
+def resume(recall: Recall) -> bool:
+    """Enqueue the batch after the cursor again (a lost job, Redis down); harmless if the chain is alive."""
+    if recall.status != "running":
+        return False
+    enqueue_after_commit(db.session, QUEUE, JOB, recall.id, recall.cursor_order_id)
+    return True
+
+
+# ---------- the batch job --------------------------------------------------
+
+def answer_link(tenant: Tenant, token: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/{tenant.slug}/recall/{token}"
+
+
+def message_text(recall: Recall, locale: str) -> str:
+    """What customers are told (the `message` of the recall template), in their language."""
+    product = recall.product_name or recall.sku
+    if locale == "en":
+        batch = f", batch {recall.batch}" if recall.batch else ""
+        return (f"Product recall: {product} (SKU {recall.sku}{batch}) that you bought is being recalled for a "
+                f"food-safety problem. {recall.reason('en')} Please stop using it now and tell us whether you "
+                f"want a refund at the link.")
+    batch = f",批次 {recall.batch}" if recall.batch else ""
+    return (f"商品召回通知:您购买的「{product}」(商品编码 {recall.sku}{batch})因食品安全问题正在召回。"
+            f"{recall.reason('zh')} 请立即停止食用,并通过链接告诉我们是否需要退款。")
+
+
+def _mobile(raw: str) -> str:
+    raw = (raw or "").strip()
+    return normalise_cn_mobile(raw) or raw
+
+
+def _email(raw: str) -> str:
+    raw = (raw or "").strip()
+    return normalise_email(raw) or raw
+
+
+def _locale(tenant: Tenant) -> str:
+    return "en" if tenant.default_locale == "en" else "zh_Hans"
+
+
+def _terms(tenant: Tenant) -> Terms:
+    version = policies.current_version(tenant)
+    return policies.terms_of(version) if version else Terms()
+
+
+def idempotency_key(recall_id: int, order_id: int, channel: str) -> str:
+    return f"recall:{recall_id}:{order_id}:{channel}"
+
+
+CHANNELS = (("sms", "mobile", "sms_notification_id"), ("email", "email", "email_notification_id"))
+
+
+def _process(recall: Recall, tenant: Tenant, orders: list[Order]) -> int:
+    """Contacts and outbox rows for a batch of orders; what exists already is left alone. Returns rows made."""
+    if not orders:
+        return 0
+    existing = {c.order_id: c for c in db.session.scalars(select(RecallContact).where(
+        RecallContact.recall_id == recall.id, RecallContact.order_id.in_([o.id for o in orders])))}
+    locale = _locale(tenant)
+    contacts = []
+    for order in orders:
+        contact = existing.get(order.id)
+        if contact is None:
+            contact = RecallContact(tenant_id=tenant.id, recall_id=recall.id, order_id=order.id,
+                                    customer_name=(order.customer_name or "")[:80], mobile=_mobile(order.mobile)[:20],
+                                    email=_email(order.email)[:254], locale=locale, token=new_token())
+            db.session.add(contact)
+        contacts.append(contact)
+    db.session.flush()
+
+    addresses = {c.mobile for c in contacts if c.mobile} | {c.email for c in contacts if c.email}
+    suppressed = set(db.session.execute(select(ContactSuppression.channel, ContactSuppression.address).where(
+        ContactSuppression.address.in_(addresses))).all()) if addresses else set()
+    terms = _terms(tenant)
+    texts: dict[str, str] = {}
+    made = 0
+    for contact in contacts:
+        for channel, address_attr, id_attr in CHANNELS:
+            address = getattr(contact, address_attr)
+            if not address or getattr(contact, id_attr) is not None or (channel, address) in suppressed:
+                continue
+            key = idempotency_key(recall.id, contact.order_id, channel)
+            if contact.locale not in texts:
+                texts[contact.locale] = message_text(recall, contact.locale)
+            params = {"message": texts[contact.locale], "link": answer_link(tenant, contact.token),
+                      "customer": contact.customer_name, "case_number": ""}
+            n = notifications.schedule_direct(tenant, key="recall", channel=channel, recipient=address,
+                                              locale=contact.locale, params=params, idempotency_key=key, terms=terms)
+            if n is not None:
+                made += 1
+                notification_id = n.id
+            else:  # written by an earlier run that lost track of it: point at the same row
+                notification_id = db.session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
+            setattr(contact, id_attr, notification_id)
+    db.session.flush()
+    return made
+
+
+def run_batch(recall_id: int, after_order_id: int = 0) -> str:
+    """One batch of affected orders after `after_order_id`; enqueues the next batch. Safe to run again."""
+    with cross_tenant("recall batch: which tenant"):
+        tenant_id = db.session.scalar(select(Recall.tenant_id).where(Recall.id == recall_id))
+    if tenant_id is None:
+        return "missing"
+    with tenant_context(tenant_id):
+        try:
+            outcome = _run_batch(recall_id, after_order_id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return outcome
+
+
+def _run_batch(recall_id: int, after_order_id: int) -> str:
+    # The row lock makes two jobs for the same recall (a resumed chain meeting a slow one) take turns.
+    recall = db.session.scalar(select(Recall).where(Recall.id == recall_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if recall is None:
+        return "missing"
+    if recall.status != "running":
+        return "finished"
+    tenant = db.session.get(Tenant, recall.tenant_id)
+    size = batch_size()
+    orders = list(db.session.scalars(affected_orders(recall).where(Order.id > after_order_id)
+                                     .order_by(Order.id).limit(size)))
+    made = _process(recall, tenant, orders)
+    # Everything up to the cursor is done; this batch continues it only if it starts at or before it.
+    contiguous = after_order_id <= recall.cursor_order_id
+    advanced = contiguous and bool(orders) and orders[-1].id > recall.cursor_order_id
+    if advanced:
+        recall.cursor_order_id = orders[-1].id
+        recall.batches_done += 1
+    recall.customers_found = db.session.scalar(select(func.count(RecallContact.id)).where(
+        RecallContact.recall_id == recall.id)) or 0
+    recall.unreachable = db.session.scalar(select(func.count(RecallContact.id)).where(
+        RecallContact.recall_id == recall.id, RecallContact.sms_notification_id.is_(None),
+        RecallContact.email_notification_id.is_(None))) or 0
+    if contiguous and len(orders) < size:
+        recall.status, recall.finished_at = "done", utcnow()
+    elif advanced:
+        enqueue_after_commit(db.session, QUEUE, JOB, recall.id, recall.cursor_order_id)
+    db.session.flush()
+    return f"{len(orders)} orders, {made} messages" + (" (done)" if recall.status == "done" else "")
+
+
+# ---------- the recall page ------------------------------------------------
+
+WAITING = ("pending", "retry", "sending")
+
+
+@dataclass
+class Stats:
+    found: int
+    expected: int
+    unreachable: int
+    batches: int
+    by_channel: dict  # channel → {status: count}
+    sent: int  # outbox rows sent (both channels)
+    failed: int  # rows dead
+    waiting: int  # rows not yet sent (quiet hours, retrying)
+    reached: int  # contacts with at least one message sent
+    answered: int
+    answers: dict  # answer → count
+
+
+def stats(recall: Recall) -> Stats:
+    by_channel: dict[str, dict[str, int]] = {}
+    for channel, _address, id_attr in CHANNELS:
+        column = getattr(RecallContact, id_attr)
+        rows = db.session.execute(
+            select(Notification.status, func.count()).join(RecallContact, column == Notification.id)
+            .where(RecallContact.recall_id == recall.id).group_by(Notification.status)).all()
+        by_channel[channel] = {status: count for status, count in rows}
+    total = lambda statuses: sum(c for ch in by_channel.values() for s, c in ch.items() if s in statuses)  # noqa: E731
+    sms, email = aliased(Notification), aliased(Notification)
+    reached = db.session.scalar(
+        select(func.count(RecallContact.id))
+        .outerjoin(sms, sms.id == RecallContact.sms_notification_id)
+        .outerjoin(email, email.id == RecallContact.email_notification_id)
+        .where(RecallContact.recall_id == recall.id, or_(sms.status == "sent", email.status == "sent"))) or 0
+    answers = {a: c for a, c in db.session.execute(
+        select(RecallContact.answer, func.count()).where(RecallContact.recall_id == recall.id,
+                                                         RecallContact.answered_at.is_not(None))
+        .group_by(RecallContact.answer)).all()}
+    return Stats(found=recall.customers_found, expected=recall.customers_expected, unreachable=recall.unreachable,
+                 batches=recall.batches_done, by_channel=by_channel, sent=total(("sent",)), failed=total(("dead",)),
+                 waiting=total(WAITING), reached=reached, answered=sum(answers.values()), answers=answers)
+
+
+def answered_contacts(recall: Recall, limit: int = 200) -> list[RecallContact]:
+    """The latest answers, refund requests first (they need the merchant to act)."""
+    return list(db.session.scalars(
+        select(RecallContact).where(RecallContact.recall_id == recall.id, RecallContact.answered_at.is_not(None))
+        .order_by((RecallContact.answer == "refund").desc(), RecallContact.answered_at.desc()).limit(limit)))
+
+
+# ---------- the customer's answer ------------------------------------------
+
+def find_contact(token: str) -> RecallContact | None:
+    """The contact a link belongs to, within the current tenant (the URL's slug)."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(RecallContact).where(RecallContact.token == token))
+
+
+def answer(contact: RecallContact, choice: str) -> bool:
+    """Record the customer's answer; the first one stays (returns False if there already was one)."""
+    if choice not in ANSWERS:
+        raise RecallError("answer")
+    result = db.session.execute(
+        update(RecallContact).where(RecallContact.id == contact.id, RecallContact.answered_at.is_(None))
+        .values(answer=choice, answered_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.refresh(contact)
+    return result.rowcount == 1

@@ -1,0 +1,259 @@
+"""The operator's monthly merchant scorecards (§7): grouped aggregate queries per time zone, and CSV."""
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case as sa_case
+from sqlalchemy import func, select
+
+from saas.extensions import db
+from saas.models.base import utcnow
+from saas.models.case import Case
+from saas.models.complaint import AdvanceCompensation, PlatformComplaint
+from saas.models.sla import SlaClock
+from saas.models.survey import Survey
+from saas.services.business_calendar import calendar_for
+from tenants.models import Tenant
+from tenants.scoping import cross_tenant, tenant_context
+
+RESOLUTION_WORKING_DAYS = 7
+VERDICTS = ("pass", "concern", "fail")
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Scorecard:
+    tenant_id: int
+    slug: str
+    name_zh: str
+    name_en: str
+    is_active: bool
+    month: str
+    cases: int = 0
+    clocks_stopped: int = 0
+    clocks_met: int = 0
+    resolution_decided: int = 0
+    resolved_in_time: int = 0
+    surveys_answered: int = 0
+    satisfaction: float | None = None
+    # None when the supervision module is not there (or has no verdicts to count).
+    verdicts: dict[str, int] | None = None
+    complaints: int = 0
+    complaints_late: int = 0
+    compensation_total: Decimal = Decimal("0.00")
+    compensation_outstanding: Decimal = Decimal("0.00")
+    compensations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+    @property
+    def sla_met_pct(self) -> float | None:
+        return _pct(self.clocks_met, self.clocks_stopped)
+
+    @property
+    def resolution_pct(self) -> float | None:
+        return _pct(self.resolved_in_time, self.resolution_decided)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def parse_month(value: str | None) -> date | None:
+    """'2026-01' → date(2026, 1, 1); None for anything else."""
+    try:
+        year, month = (value or "").split("-")
+        if len(year) != 4 or len(month) != 2:
+            return None
+        first = date(int(year), int(month), 1)
+    except ValueError:
+        return None
+    return first if 2000 <= first.year <= 2100 else None
+
+
+def previous_month(today: date) -> date:
+    return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
+
+
+def month_bounds(first: date, tz: str) -> tuple[datetime, datetime]:
+    """The month as UTC instants [start, end), midnight to midnight in the tenant's zone."""
+    zone = ZoneInfo(tz)
+    nxt = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+    start = datetime.combine(first, datetime.min.time(), zone).astimezone(timezone.utc)
+    end = datetime.combine(nxt, datetime.min.time(), zone).astimezone(timezone.utc)
+    return start, end
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def monthly(first: date, tenant_ids: list[int] | None = None, now: datetime | None = None) -> list[Scorecard]:
+    """One scorecard per tenant for the month starting on `first`, each month in the tenant's own zone.
+
+    Tenants are grouped by time zone so that each figure is one GROUP BY query per zone, not a
+    query (or a load) per case; only the 7-working-day figure reads two timestamps per case of
+    the month, because working days follow each tenant's calendar (holidays, 调休), which SQL
+    cannot evaluate.
+    """
+    now = now or utcnow()
+    stmt = select(Tenant).order_by(Tenant.slug)
+    if tenant_ids is not None:
+        stmt = stmt.where(Tenant.id.in_(tenant_ids))
+    tenants = db.session.scalars(stmt).all()
+    label = f"{first:%Y-%m}"
+    cards = {t.id: Scorecard(t.id, t.slug, t.name_zh, t.name_en, t.is_active, label) for t in tenants}
+    zones: dict[str, list[Tenant]] = defaultdict(list)
+    for t in tenants:
+        zones[t.timezone].append(t)
+    with cross_tenant("operator monthly scorecards"):
+        for tz, members in zones.items():
+            start, end = month_bounds(first, tz)
+            ids = [t.id for t in members]
+            _counts(cards, ids, start, end, now)
+            _verdicts(cards, ids, start, end)
+            for t in members:
+                _resolution(cards[t.id], t, start, end, now)
+    return [cards[t.id] for t in tenants]
+
+
+def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime, now: datetime) -> None:
+    for tid, n in db.session.execute(
+        select(Case.tenant_id, func.count(Case.id))
+        .where(Case.tenant_id.in_(ids), Case.created_at >= start, Case.created_at < end)
+        .group_by(Case.tenant_id)
+    ):
+        cards[tid].cases = n
+
+    for tid, stopped, met in db.session.execute(
+        select(SlaClock.tenant_id, func.count(SlaClock.id), func.sum(sa_case((SlaClock.state == "met", 1), else_=0)))
+        .where(SlaClock.tenant_id.in_(ids), SlaClock.stopped_at.is_not(None),
+               SlaClock.stopped_at >= start, SlaClock.stopped_at < end)
+        .group_by(SlaClock.tenant_id)
+    ):
+        cards[tid].clocks_stopped, cards[tid].clocks_met = stopped, int(met or 0)
+
+    for tid, answered, mean in db.session.execute(
+        select(Survey.tenant_id, func.count(Survey.id), func.avg(Survey.score))
+        .where(Survey.tenant_id.in_(ids), Survey.status == "answered",
+               Survey.answered_at >= start, Survey.answered_at < end)
+        .group_by(Survey.tenant_id)
+    ):
+        # The same formula as surveys.satisfaction(): mean score × 20, out of 100.
+        cards[tid].surveys_answered = answered
+        cards[tid].satisfaction = round(float(mean) * 20, 1) if mean is not None else None
+
+    late = sa_case(
+        ((PlatformComplaint.replied_at.is_not(None) & (PlatformComplaint.replied_at > PlatformComplaint.due_at)), 1),
+        ((PlatformComplaint.replied_at.is_(None) & (PlatformComplaint.due_at < now)), 1),
+        else_=0)
+    for tid, n, n_late in db.session.execute(
+        select(PlatformComplaint.tenant_id, func.count(PlatformComplaint.id), func.sum(late))
+        .where(PlatformComplaint.tenant_id.in_(ids), PlatformComplaint.created_at >= start,
+               PlatformComplaint.created_at < end)
+        .group_by(PlatformComplaint.tenant_id)
+    ):
+        cards[tid].complaints, cards[tid].complaints_late = n, int(n_late or 0)
+
+    outstanding = sa_case((AdvanceCompensation.recovered.is_(False), AdvanceCompensation.amount), else_=0)
+    for tid, n, total, open_total in db.session.execute(
+        select(AdvanceCompensation.tenant_id, func.count(AdvanceCompensation.id), func.sum(AdvanceCompensation.amount),
+               func.sum(outstanding))
+        .where(AdvanceCompensation.tenant_id.in_(ids), AdvanceCompensation.created_at >= start,
+               AdvanceCompensation.created_at < end)
+        .group_by(AdvanceCompensation.tenant_id)
+    ):
+        cards[tid].compensations = n
+        cards[tid].compensation_total, cards[tid].compensation_outstanding = _money(total), _money(open_total)
+
+
+def _resolution(card: Scorecard, tenant: Tenant, start: datetime, end: datetime, now: datetime) -> None:
+    """Cases filed in the month: resolved within 7 working days of filing, on the tenant's calendar.
+
+    A case still unresolved counts once its 7 working days are over (as missed); before that it is
+    not decided yet and stays out of the figure.
+    """
+    rows = db.session.execute(
+        select(Case.created_at, Case.resolved_at)
+        .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
+    ).all()
+    if not rows:
+        return
+    with tenant_context(tenant.id):
+        cal = calendar_for(tenant)
+    for created_at, resolved_at in rows:
+        deadline = cal.add_working_days(created_at, RESOLUTION_WORKING_DAYS)
+        if resolved_at is not None and resolved_at <= deadline:
+            card.resolution_decided += 1
+            card.resolved_in_time += 1
+        elif resolved_at is not None or deadline <= now:
+            card.resolution_decided += 1
+
+
+def _review_model():
+    """The supervision review model and its verdict column, if that module exists (built separately)."""
+    try:
+        module = importlib.import_module("saas.models.supervision")
+    except ImportError:
+        return None
+    for name, column in (("Review", "overall"), ("SampleCase", "verdict")):
+        model = getattr(module, name, None)
+        if model is not None and hasattr(model, column) and hasattr(model, "tenant_id"):
+            when = next((getattr(model, c) for c in ("reviewed_at", "created_at") if hasattr(model, c)), None)
+            return model, getattr(model, column), when
+    return None
+
+
+def _verdicts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime) -> None:
+    found = _review_model()
+    if found is None:
+        return
+    model, verdict, when = found
+    for tid in ids:
+        cards[tid].verdicts = dict.fromkeys(VERDICTS, 0)
+    stmt = select(model.tenant_id, verdict, func.count()).where(model.tenant_id.in_(ids), verdict.in_(VERDICTS))
+    if when is not None:
+        stmt = stmt.where(when >= start, when < end)
+    for tid, value, n in db.session.execute(stmt.group_by(model.tenant_id, verdict)):
+        cards[tid].verdicts[value] = n
+
+
+# ---------------------------------------------------------------- CSV
+
+CSV_COLUMNS = (
+    "month", "slug", "name_zh", "name_en", "active", "cases", "sla_clocks_stopped", "sla_clocks_met", "sla_met_pct",
+    "resolution_decided", "resolved_within_7_working_days", "resolution_7d_pct", "surveys_answered",
+    "satisfaction", "reviews_pass", "reviews_concern", "reviews_fail", "complaints", "complaints_late",
+    "advance_compensations", "advance_compensation_total", "advance_compensation_outstanding",
+)
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheet formula injection: a cell must not start a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(cards: list[Scorecard]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for c in cards:
+        v = c.verdicts or {}
+        writer.writerow([_cell(x) for x in (
+            c.month, c.slug, c.name_zh, c.name_en, int(c.is_active), c.cases, c.clocks_stopped, c.clocks_met,
+            c.sla_met_pct, c.resolution_decided, c.resolved_in_time, c.resolution_pct, c.surveys_answered,
+            c.satisfaction, v.get("pass") if c.verdicts is not None else None,
+            v.get("concern") if c.verdicts is not None else None, v.get("fail") if c.verdicts is not None else None,
+            c.complaints, c.complaints_late, c.compensations, c.compensation_total, c.compensation_outstanding,
+        )])
+    return out.getvalue()

@@ -1,0 +1,393 @@
+"""Cases end to end over HTTP: intake with evidence, tracking, the agent workflow, the return slip."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from saas.extensions import db
+from saas.models.case import Case, CaseEvent, EventsAreAppendOnly, Evidence
+from saas.models.order import Order, OrderLine
+from tenants.models import Tenant
+from tenants.scoping import cross_tenant, tenant_context
+from tests.factories import csrf_token, login, post_form
+
+PASSWORD = "demo-password-2026"
+
+
+def _jpeg(colour="red", exif_gps=False) -> bytes:
+    buf = io.BytesIO()
+    img = Image.new("RGB", (64, 48), colour)
+    if exif_gps:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (39.0, 54.0, 0.0)}  # GPSInfo
+        img.save(buf, "JPEG", exif=exif)
+    else:
+        img.save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _shop_tenant(slug: str, preset: str, name: str) -> Tenant:
+    from saas.services import policies
+    from tests.factories import make_tenant, make_user
+
+    tenant = make_tenant(slug, name_zh=name, return_address_zh="上海市浦东新区张江路 1 号", return_recipient="售后部")
+    with tenant_context(tenant.id):
+        make_user(tenant, "owner", f"owner@{slug}.demo", PASSWORD)
+        make_user(tenant, "agent", f"agent@{slug}.demo", PASSWORD)
+        policies.start_from_preset(tenant, None, preset)
+        policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
+    return tenant
+
+
+@pytest.fixture
+def shop(app):
+    """Three shops with published policies (no demo cases), plus one order at voltmart."""
+    with app.app_context():
+        tenant = _shop_tenant("voltmart", "electronics_sanbao", "伏特数码")
+        _shop_tenant("kidswear", "apparel_30", "童趣衣橱")
+        _shop_tenant("tianshang", "fresh_food", "甜上心头")
+        db.session.commit()
+        with tenant_context(tenant.id):
+            today = date.today()
+            order = Order(order_number="JD-9001", channel="jd", purchase_date=today - timedelta(days=4),
+                          delivery_date=today - timedelta(days=2), customer_name="王芳", mobile="13900001111",
+                          email="wangfang@example.com")
+            order.lines = [OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1, unit_price="399.00"),
+                           OrderLine(sku="CB-2", name="充电线", category="electronics", quantity=2, unit_price="29.90")]
+            db.session.add(order)
+            db.session.commit()
+            return {"tenant_id": tenant.id, "order_id": order.id, "line_ids": [line.id for line in order.lines]}
+
+
+def _intake_fields(**over) -> dict:
+    today = date.today()
+    fields = {
+        "order_number": "TB-77", "customer_name": "张三", "mobile": "13812345678", "email": "",
+        "purchase_channel": "taobao", "problem_type": "quality", "description": "屏幕有一道划痕",
+        "expected_resolution": "exchange", "purchase_date": (today - timedelta(days=5)).isoformat(),
+        "delivery_date": (today - timedelta(days=3)).isoformat(), "category": "electronics", "item_price": "1999.00",
+    }
+    fields.update(over)
+    return fields
+
+
+def file_case(client, slug="voltmart", files=(), **over):
+    token = csrf_token(client, f"/{slug}/cases/new")
+    data = {**_intake_fields(**over), "action": "submit", "csrf_token": token}
+    data["evidence"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post(f"/{slug}/cases/new", data=data, content_type="multipart/form-data")
+
+
+def _case(app, number: str) -> Case:
+    with app.app_context(), cross_tenant("test"):
+        case = db.session.scalar(select(Case).where(Case.number == number))
+        db.session.expunge(case)
+        return case
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# ------------------------------------------------------------------ intake
+
+def test_check_shows_eligibility_before_submitting(app, client, shop):
+    r = post_form(client, "/voltmart/cases/new", {**_intake_fields(), "action": "check"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'id="eligibility"' in html
+    assert "第1版" in html  # the clause cites the version
+    with app.app_context(), cross_tenant("test"):
+        assert db.session.scalar(select(Case.id)) is None  # nothing filed by a check
+
+
+def test_filing_with_a_photo_gives_a_case_number_and_tracking(app, client, shop):
+    r = file_case(client, files=[("photo.jpg", _jpeg(exif_gps=True))])
+    assert r.status_code == 302
+    number = r.headers["Location"].rsplit("/", 1)[1]
+    assert re.fullmatch(r"AS\d{6}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{3}", number)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert number in page and "13812345678" not in page
+    case = _case(app, number)
+    assert case.status == "submitted" and not case.order_verified and case.policy_version_id
+    with app.app_context(), tenant_context(case.tenant_id):
+        ev = db.session.scalar(select(Evidence).where(Evidence.case_id == case.id))
+        assert ev.kind == "image" and ev.path.startswith(f"{case.tenant_id}/")
+        from saas.services.case_evidence import file_path
+
+        stored = Image.open(file_path(ev))
+        assert not stored.getexif().get(0x8825)  # GPS stripped
+
+
+def test_known_order_takes_its_dates_and_lines(app, client, shop):
+    r = post_form(client, "/voltmart/cases/new", {**_intake_fields(order_number="JD-9001", mobile="139 0000 1111",
+                                                                   purchase_date="", delivery_date=""), "action": "check"})
+    html = r.get_data(as_text=True)
+    assert "无线耳机" in html and 'name="line_ids"' in html
+    token = csrf_token(client, "/voltmart/cases/new")
+    r = client.post("/voltmart/cases/new", data={**_intake_fields(order_number="JD-9001", mobile="13900001111",
+                                                                  purchase_date="", delivery_date=""),
+                                                 "line_ids": str(shop["line_ids"][0]), "action": "submit", "csrf_token": token})
+    number = r.headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    assert case.order_verified and case.order_id == shop["order_id"]
+    assert case.purchase_date == date.today() - timedelta(days=4)
+    with app.app_context(), tenant_context(case.tenant_id):
+        lines = db.session.get(Case, case.id).lines
+        assert [cl.order_line_id for cl in lines] == [shop["line_ids"][0]]
+
+
+def test_unknown_order_needs_dates_and_is_marked_unverified(app, client, shop):
+    r = post_form(client, "/voltmart/cases/new", {**_intake_fields(purchase_date=""), "action": "submit"})
+    assert "请输入购买日期" in r.get_data(as_text=True) or "purchase date" in r.get_data(as_text=True)
+    with app.app_context(), cross_tenant("test"):
+        assert db.session.scalar(select(Case.id)) is None
+
+
+def test_invalid_contact_is_refused_with_a_message(client, shop):
+    html = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(mobile="12345"), "action": "check"}).get_data(as_text=True)
+    assert "valid mainland China mobile number" in html
+    html = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(mobile=""), "action": "check"}).get_data(as_text=True)
+    assert "Please give a mobile number or an email address." in html
+
+
+def test_text_renamed_jpg_is_refused_and_the_form_is_kept(app, client, shop):
+    r = file_case(client, files=[("fake.jpg", b"just some text, not a picture")], description="耳机没声音")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "fake.jpg" in html
+    assert "耳机没声音" in html and 'value="13812345678"' in html
+    with app.app_context(), cross_tenant("test"):
+        assert db.session.scalar(select(Case.id)) is None and db.session.scalar(select(Evidence.id)) is None
+
+
+def test_food_safety_words_raise_an_emergency(app, client, shop):
+    r = file_case(client, slug="tianshang", problem_type="quality", category="dairy", description="酸奶打开发霉了",
+                  expected_resolution="refund", item_price="25.00")
+    case = _case(app, r.headers["Location"].rsplit("/", 1)[1])
+    assert case.emergency and case.problem_type == "food_safety" and case.priority == 6
+
+
+# ------------------------------------------------------------------ tracking
+
+def test_tracking_lookup_and_identical_failures(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    other = app.test_client()
+    assert other.get(f"/voltmart/track/{number}").status_code == 404  # not proved yet
+    wrong_factor = post_form(other, "/voltmart/track", {"number": number, "factor": "0000"})
+    unknown = post_form(other, "/voltmart/track", {"number": "AS261123-AAAA-AAAA-AAA", "factor": "5678"})
+    assert wrong_factor.status_code == unknown.status_code == 303
+    assert wrong_factor.get_data() == unknown.get_data()
+    assert wrong_factor.headers["Location"] == unknown.headers["Location"]
+    ok = post_form(other, "/voltmart/track", {"number": number.lower().replace("-", " "), "factor": "5678"})
+    assert ok.headers["Location"].endswith(f"/voltmart/track/{number}")
+    html = other.get(ok.headers["Location"]).get_data(as_text=True)
+    assert 'class="node current"' in html
+
+
+def test_tracking_by_email(app, client, shop):
+    number = file_case(client, mobile="", email="Zhang@Example.com").headers["Location"].rsplit("/", 1)[1]
+    other = app.test_client()
+    assert post_form(other, "/voltmart/track", {"number": number, "factor": "zhang@example.com"}).headers["Location"].endswith(number)
+
+
+def test_failed_lookups_are_throttled_without_revealing(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    attacker = app.test_client()
+    codes = []
+    for i in range(30):
+        target = number if i % 2 else "AS261123-AAAA-AAAA-AAA"
+        codes.append(post_form(attacker, "/voltmart/track", {"number": target, "factor": f"{i:04d}"}).status_code)
+    assert 429 in codes
+    assert set(codes) <= {303, 429}
+    # The right answer is refused too while throttled: the limit reveals nothing.
+    assert post_form(attacker, "/voltmart/track", {"number": number, "factor": "5678"}).status_code == 429
+
+
+def test_other_tenants_tracking_is_404(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    assert client.get(f"/voltmart/track/{number}").status_code == 200
+    assert client.get(f"/kidswear/track/{number}").status_code == 404
+    r = post_form(app.test_client(), "/kidswear/track", {"number": number, "factor": "5678"})
+    assert r.headers["Location"].endswith("failed=1")
+
+
+def test_consumer_message_answers_an_information_request(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    post_form(agent, f"/voltmart/console/cases/{case.id}/actions/accept", {}, form_url=f"/voltmart/console/cases/{case.id}")
+    post_form(agent, f"/voltmart/console/cases/{case.id}/actions/request_info", {"detail": "请拍一张序列号照片"},
+              form_url=f"/voltmart/console/cases/{case.id}")
+    assert _case(app, number).status == "info_requested"
+    token = csrf_token(client, f"/voltmart/track/{number}")
+    r = client.post(f"/voltmart/track/{number}/message", content_type="multipart/form-data",
+                    data={"text": "序列号见照片", "csrf_token": token, "evidence": [(io.BytesIO(_jpeg("blue")), "sn.jpg")]})
+    assert r.status_code == 302
+    assert _case(app, number).status == "accepted"
+    page = _text(agent.get(f"/voltmart/console/cases/{case.id}").get_data(as_text=True))
+    assert "序列号见照片" in page and "sn.jpg" in page
+
+
+def test_return_flow_with_slip_and_qr(app, client, shop):
+    number = file_case(client, problem_type="return_exchange", expected_resolution="return").headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    detail = f"/voltmart/console/cases/{case.id}"
+    for action, fields in (("accept", {}), ("request_return", {})):
+        post_form(agent, f"{detail}/actions/{action}", fields, form_url=detail)
+    page = client.get(f"/voltmart/track/{number}").get_data(as_text=True)
+    assert 'id="return"' in page
+    slip = client.get(f"/voltmart/track/{number}/slip").get_data(as_text=True)
+    assert number in slip and "TB-77" in slip and "<svg" in slip
+    svg = re.search(r"<svg.*?</svg>", slip, re.S).group(0)
+    assert _decode_qr(svg) == number
+    r = post_form(client, f"/voltmart/track/{number}/return", {"carrier": "顺丰", "tracking": "SF1234567890"},
+                  form_url=f"/voltmart/track/{number}")
+    assert r.status_code == 302
+    assert _case(app, number).return_tracking_number == "SF1234567890"
+    for action in ("mark_return_received", "mark_inspected"):
+        post_form(agent, f"{detail}/actions/{action}", {"note": "外包装完好"}, form_url=detail)
+    assert _case(app, number).status == "inspected"
+
+
+def _decode_qr(svg: str) -> str:
+    """Really decode the slip's QR: redraw segno's SVG path as pixels and read it with zxing-cpp."""
+    import zxingcpp
+
+    size = int(re.search(r'width="(\d+)"', svg).group(1)) // int(re.search(r"scale\((\d+)\)", svg).group(1))
+    image = Image.new("L", (size * 8, size * 8), 255)
+    pixels = image.load()
+    x = y = 0.0
+    for cmd, args in re.findall(r"([Mmh])([-\d. ]+)", re.search(r' d="([^"]+)"', svg).group(1)):
+        nums = [float(n) for n in args.split()]
+        if cmd == "M":
+            x, y = nums
+        elif cmd == "m":
+            x, y = x + nums[0], y + nums[1]
+        else:
+            for col in range(int(x), int(x + nums[0])):
+                for dx in range(8):
+                    for dy in range(8):
+                        pixels[col * 8 + dx, int(y) * 8 + dy] = 0
+            x += nums[0]
+    results = zxingcpp.read_barcodes(image)
+    return results[0].text if results else ""
+
+
+# ------------------------------------------------------------------ the agent workflow
+
+def test_agent_workflow_to_closed_with_the_four_nodes(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    detail = f"/voltmart/console/cases/{case.id}"
+    seen_nodes = []
+    steps = [("accept", {}), ("verify", {"responsibility": "merchant", "basis": "照片显示屏幕出厂划痕", "clause": "第1版 质量问题换货"}),
+             ("propose", {"kind": "exchange"}), ("execute", {"tracking": "SF999"}), ("close", {})]
+    for action, fields in steps:
+        r = post_form(agent, f"{detail}/actions/{action}", fields, form_url=detail, follow_redirects=True)
+        assert 'class="flash success"' in r.get_data(as_text=True), (action, _text(r.get_data(as_text=True))[:400])
+        page = client.get(f"/voltmart/track/{number}").get_data(as_text=True)
+        seen_nodes.append(re.findall(r'class="node (\w+)"', page))
+    assert seen_nodes[0] == ["current", "todo", "todo", "todo"]
+    assert seen_nodes[1] == ["done", "current", "todo", "todo"]
+    assert seen_nodes[3] == ["done", "done", "current", "todo"]
+    assert seen_nodes[4] == ["done", "done", "done", "done"]
+    final = _case(app, number)
+    assert final.status == "closed" and final.invoice_handling == "endorsement" and final.outbound_tracking_number == "SF999"
+    with app.app_context(), tenant_context(final.tenant_id):
+        kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == final.id).order_by(CaseEvent.id)).all()
+        actors = set(db.session.scalars(select(CaseEvent.actor_id).where(CaseEvent.kind == "accepted")))
+    assert kinds == ["submitted", "accepted", "verified", "proposed", "replacement_shipped", "closed"]
+    assert actors and None not in actors
+
+
+def test_illegal_transitions_are_refused_with_a_message(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    detail = f"/voltmart/console/cases/{case.id}"
+    r = post_form(agent, f"{detail}/actions/close", {}, form_url=detail, follow_redirects=True)
+    assert "当前状态" in r.get_data(as_text=True) or "not possible" in r.get_data(as_text=True)
+    r = post_form(agent, f"{detail}/actions/propose?lang=en", {"kind": "refund", "amount": "-5"}, form_url=detail,
+                  follow_redirects=True)
+    assert _case(app, number).status == "submitted"
+    post_form(agent, f"{detail}/actions/accept", {}, form_url=detail)
+    r = post_form(agent, f"{detail}/actions/propose", {"kind": "refund", "amount": "12.345"}, form_url=detail,
+                  follow_redirects=True)
+    assert _case(app, number).resolution_amount is None
+    r = post_form(agent, f"{detail}/actions/propose", {"kind": "refund", "amount": "12.34"}, form_url=detail)
+    assert str(_case(app, number).resolution_amount) == "12.34"
+    assert agent.post(f"{detail}/actions/accept").status_code == 400  # no CSRF token
+
+
+def test_events_are_append_only(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    with app.app_context(), tenant_context(case.tenant_id):
+        event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        event.customer_message = "rewritten"
+        with pytest.raises(EventsAreAppendOnly):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_internal_notes_never_reach_the_consumer(app, client, shop):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    detail = f"/voltmart/console/cases/{case.id}"
+    post_form(agent, f"{detail}/actions/note", {"note": "客户可能是职业索赔人"}, form_url=detail)
+    assert "客户可能是职业索赔人" in agent.get(detail).get_data(as_text=True)
+    assert "客户可能是职业索赔人" not in client.get(f"/voltmart/track/{number}").get_data(as_text=True)
+
+
+def test_agent_enters_a_phone_case(app, client, shop):
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    r = post_form(agent, "/voltmart/console/cases/new", {**_intake_fields(customer_name="赵六"), "customer_locale": "en"})
+    assert r.status_code == 302
+    with app.app_context(), cross_tenant("test"):
+        case = db.session.scalar(select(Case).where(Case.customer_name == "赵六"))
+        assert case.intake_channel == "agent" and case.locale == "en"
+        first = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        assert first.actor_type == "staff" and first.customer_message.startswith("We have received")
+
+
+def test_queue_filters_and_sorts_by_priority(app, client, shop):
+    file_case(client, problem_type="consultation", expected_resolution="consultation", description="请问如何连接蓝牙")
+    file_case(client, problem_type="quality", description="耳机左耳没声音")
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    html = agent.get("/voltmart/console/cases").get_data(as_text=True)
+    rows = re.findall(r'<td class="prio-(\d)">', html)
+    assert rows == sorted(rows, reverse=True) and len(rows) == 2
+    only = agent.get("/voltmart/console/cases?type=consultation").get_data(as_text=True)
+    assert len(re.findall(r'<td class="prio-', only)) == 1
+    found = agent.get("/voltmart/console/cases?q=TB-77").get_data(as_text=True)
+    assert len(re.findall(r'<td class="prio-', found)) == 2
+
+
+def test_evidence_is_served_only_to_its_case(app, client, shop):
+    number = file_case(client, files=[("p.jpg", _jpeg())]).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    with app.app_context(), tenant_context(case.tenant_id):
+        ev_id = db.session.scalar(select(Evidence.id).where(Evidence.case_id == case.id))
+    assert client.get(f"/voltmart/track/{number}/evidence/{ev_id}").status_code == 200
+    assert app.test_client().get(f"/voltmart/track/{number}/evidence/{ev_id}").status_code == 404
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    r = agent.get(f"/voltmart/console/evidence/{ev_id}")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg"
+    other = app.test_client()
+    login(other, "agent@kidswear.demo", PASSWORD)
+    assert other.get(f"/kidswear/console/evidence/{ev_id}").status_code == 404

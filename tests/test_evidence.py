@@ -1,0 +1,357 @@
+"""Evidence uploads: content sniffing, limits, metadata stripping, storage and path safety."""
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+
+import pytest
+from PIL import Image, ImageCms
+
+from saas import evidence
+from saas.evidence import (
+    MAX_FILES,
+    MAX_IMAGE_BYTES,
+    MAX_VIDEO_BYTES,
+    CheckedFile,
+    EvidenceRefused,
+    UnsafePath,
+    check_count,
+    check_upload,
+    check_uploads,
+    open_stored,
+    store,
+)
+
+
+# ---------- helpers --------------------------------------------------------
+
+def image_bytes(fmt: str, size=(40, 20), mode="RGB", **save) -> bytes:
+    im = Image.new(mode, size, "red")
+    buf = io.BytesIO()
+    im.save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def exif_with_gps(orientation: int = 6) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "SecretCam"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = (39.0, 54.0, 27.0)
+    gps[3] = "E"
+    gps[4] = (116.0, 23.0, 17.0)
+    return exif
+
+
+def mp4_bytes(major: bytes = b"isom", compatible=(b"isom", b"mp41"), payload=b"\x00" * 64) -> bytes:
+    ftyp_body = major + struct.pack(">I", 512) + b"".join(compatible)
+    ftyp = struct.pack(">I", 8 + len(ftyp_body)) + b"ftyp" + ftyp_body
+    mdat = struct.pack(">I", 8 + len(payload)) + b"mdat" + payload
+    return ftyp + mdat
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+class EndlessStream:
+    """A file-like object that yields `head` then zeros forever, counting what is read."""
+
+    def __init__(self, head: bytes, max_read: int | None = None):
+        self.head = head
+        self.read_total = 0
+        self.max_read = max_read
+
+    def read(self, size: int = -1) -> bytes:
+        assert size is not None and size >= 0, "unbounded read()"
+        if self.max_read is not None:
+            size = min(size, self.max_read)
+        start = self.read_total
+        self.read_total += size
+        head_part = self.head[start:start + size]
+        return head_part + b"\x00" * (size - len(head_part))
+
+
+class TrickleStream(io.BytesIO):
+    """Returns at most 7 bytes per read(), like a slow socket."""
+
+    def read(self, size: int = -1) -> bytes:
+        return super().read(min(size, 7) if size >= 0 else 7)
+
+
+def refused(stream, name: str) -> EvidenceRefused:
+    with pytest.raises(EvidenceRefused) as info:
+        check_upload(stream, name)
+    return info.value
+
+
+# ---------- accepted types -------------------------------------------------
+
+@pytest.mark.parametrize(
+    "fmt,mime,ext",
+    [("JPEG", "image/jpeg", ".jpg"), ("PNG", "image/png", ".png"), ("WEBP", "image/webp", ".webp")],
+)
+def test_images_accepted_and_keep_their_format(fmt, mime, ext):
+    checked = check_upload(io.BytesIO(image_bytes(fmt)), "photo.bin")
+    assert (checked.kind, checked.mime, checked.ext) == ("image", mime, ext)
+    with Image.open(io.BytesIO(checked.data)) as im:
+        assert im.format == fmt
+        assert im.size == (40, 20)
+
+
+def test_type_is_decided_by_content_not_extension():
+    checked = check_upload(io.BytesIO(image_bytes("PNG")), "holiday.gif")
+    assert checked.mime == "image/png" and checked.ext == ".png"
+
+
+def test_short_reads_are_handled():
+    checked = check_upload(TrickleStream(image_bytes("PNG")), "slow.png")
+    assert checked.mime == "image/png"
+
+
+def test_minimal_mp4_is_accepted_unchanged():
+    data = mp4_bytes()
+    checked = check_upload(io.BytesIO(data), "clip.mov")
+    assert (checked.kind, checked.mime, checked.ext) == ("video", "video/mp4", ".mp4")
+    assert checked.data == data
+
+
+def test_mp4_recognised_by_compatible_brand_and_64bit_box():
+    payload = b"\x01" * 32
+    large_mdat = struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", 16 + len(payload)) + payload
+    data = mp4_bytes(major=b"XYZ1", compatible=(b"mp42",), payload=b"")[:-8] + large_mdat
+    assert check_upload(io.BytesIO(data), "x.mp4").kind == "video"
+
+
+def test_quicktime_is_refused_as_type():
+    data = mp4_bytes(major=b"qt  ", compatible=(b"qt  ",))
+    assert refused(io.BytesIO(data), "IMG_0001.MOV").code == "type"
+
+
+def test_truncated_mp4_is_corrupt():
+    data = mp4_bytes(payload=b"\x00" * 1000)[:-100]
+    assert refused(io.BytesIO(data), "cut.mp4").code == "corrupt"
+
+
+# ---------- refusals -------------------------------------------------------
+
+def test_text_file_renamed_jpg_is_refused_with_named_messages():
+    err = refused(io.BytesIO(b"hello, this is not a picture\n"), "fake.jpg")
+    assert err.code == "type"
+    assert "「fake.jpg」" in err.message_zh and "JPEG、PNG、WebP" in err.message_zh
+    assert '"fake.jpg"' in err.message_en and "MP4" in err.message_en
+    assert err.message("zh-CN") == err.message_zh
+    assert err.message("en") == err.message_en
+
+
+def test_message_uses_only_the_base_name_without_control_characters():
+    err = refused(io.BytesIO(b"MZ\x90\x00"), "C:\\Users\\me\\evil\r\n.exe")
+    assert "「evil.exe」" in err.message_zh
+
+
+def test_png_header_followed_by_junk_is_corrupt():
+    data = b"\x89PNG\r\n\x1a\n" + os.urandom(2000)
+    assert refused(io.BytesIO(data), "broken.png").code == "corrupt"
+
+
+def test_truncated_jpeg_is_corrupt():
+    data = Image.effect_noise((200, 200), 64).convert("RGB")
+    buf = io.BytesIO()
+    data.save(buf, "JPEG")
+    cut = buf.getvalue()[: len(buf.getvalue()) // 2]
+    assert refused(io.BytesIO(cut), "half.jpg").code == "corrupt"
+
+
+def test_truncated_webp_is_corrupt():
+    data = image_bytes("WEBP", size=(64, 64))
+    assert refused(io.BytesIO(data[:40]), "half.webp").code == "corrupt"
+
+
+def test_empty_file():
+    err = refused(io.BytesIO(b""), "nothing.png")
+    assert err.code == "empty" and "nothing.png" in err.message_zh
+
+
+def test_too_large_image_is_refused_after_a_bounded_read():
+    stream = EndlessStream(b"\x89PNG\r\n\x1a\n")
+    err = refused(stream, "huge.png")
+    assert err.code == "too_large" and "10 MB" in err.message_zh and "10 MB" in err.message_en
+    assert MAX_IMAGE_BYTES < stream.read_total <= MAX_IMAGE_BYTES + 1
+
+
+def test_too_large_video_is_refused_after_a_bounded_read():
+    stream = EndlessStream(mp4_bytes(payload=b""))
+    err = refused(stream, "long.mp4")
+    assert err.code == "too_large" and "50 MB" in err.message_en
+    assert MAX_VIDEO_BYTES < stream.read_total <= MAX_VIDEO_BYTES + 1
+
+
+def test_unknown_type_is_refused_without_reading_everything():
+    stream = EndlessStream(b"GIF89a")
+    assert refused(stream, "anim.gif").code == "type"
+    assert stream.read_total <= 4096
+
+
+def test_decompression_bomb_is_refused_as_too_large():
+    # A tiny PNG that declares 20000 x 20000 pixels.
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 1, 0, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b"")
+    err = refused(io.BytesIO(data), "bomb.png")
+    assert err.code == "too_large"
+
+
+def test_file_count_limit():
+    check_count(MAX_FILES)
+    with pytest.raises(EvidenceRefused) as info:
+        check_count(MAX_FILES + 1)
+    assert info.value.code == "too_many" and "9" in info.value.message_zh
+
+
+def test_check_uploads_counts_before_reading():
+    streams = [EndlessStream(b"\xff\xd8\xff") for _ in range(MAX_FILES + 1)]
+    with pytest.raises(EvidenceRefused) as info:
+        check_uploads((s, f"{i}.jpg") for i, s in enumerate(streams))
+    assert info.value.code == "too_many"
+    assert all(s.read_total == 0 for s in streams)
+
+
+# ---------- metadata stripping ---------------------------------------------
+
+def test_jpeg_gps_exif_is_stripped_and_orientation_applied():
+    im = Image.new("RGB", (40, 20), "blue")
+    im.paste((255, 0, 0), (0, 0, 20, 20))  # left half red, right half blue
+    buf = io.BytesIO()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">SecretXMP</x:xmpmeta>'
+    im.save(buf, "JPEG", exif=exif_with_gps(6).tobytes(), xmp=xmp, comment=b"SecretComment")
+    original = buf.getvalue()
+    assert b"SecretCam" in original and b"SecretXMP" in original
+
+    checked = check_upload(io.BytesIO(original), "gps.jpg")
+    for secret in (b"Exif", b"SecretCam", b"SecretXMP", b"SecretComment"):
+        assert secret not in checked.data
+    with Image.open(io.BytesIO(checked.data)) as out:
+        assert out.format == "JPEG"
+        assert len(out.getexif()) == 0
+        assert "exif" not in out.info and "xmp" not in out.info and "comment" not in out.info
+        # Orientation 6 = rotate 90 degrees clockwise: portrait, and the red left
+        # half of the stored pixels becomes the top half.
+        assert out.size == (20, 40)
+        top, bottom = out.convert("RGB").getpixel((10, 5)), out.convert("RGB").getpixel((10, 35))
+        assert top[0] > 200 and top[2] < 60
+        assert bottom[2] > 200 and bottom[0] < 60
+
+
+def test_png_text_and_exif_are_stripped():
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Author", "SecretAuthor")
+    info.add_itxt("Comment", "SecretText")
+    data = image_bytes("PNG", mode="RGBA", pnginfo=info, exif=exif_with_gps(1).tobytes())
+    checked = check_upload(io.BytesIO(data), "shot.png")
+    assert b"SecretAuthor" not in checked.data and b"SecretCam" not in checked.data
+    with Image.open(io.BytesIO(checked.data)) as out:
+        assert out.format == "PNG" and out.mode == "RGBA"
+        assert len(out.getexif()) == 0 and not out.text
+
+
+def test_palette_png_keeps_transparency():
+    im = Image.new("P", (8, 8), 0)
+    im.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", transparency=0)
+    checked = check_upload(io.BytesIO(buf.getvalue()), "p.png")
+    with Image.open(io.BytesIO(checked.data)) as out:
+        assert out.info.get("transparency") == 0
+
+
+def test_webp_exif_is_stripped():
+    data = image_bytes("WEBP", exif=exif_with_gps(1).tobytes())
+    assert b"SecretCam" in data
+    checked = check_upload(io.BytesIO(data), "s.webp")
+    assert b"SecretCam" not in checked.data
+    with Image.open(io.BytesIO(checked.data)) as out:
+        assert out.format == "WEBP" and len(out.getexif()) == 0
+
+
+def test_icc_profile_is_kept_for_correct_colours():
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    checked = check_upload(io.BytesIO(image_bytes("JPEG", icc_profile=icc)), "p3.jpg")
+    with Image.open(io.BytesIO(checked.data)) as out:
+        assert out.info.get("icc_profile") == icc
+
+
+# ---------- storage --------------------------------------------------------
+
+def checked_png() -> CheckedFile:
+    return check_upload(io.BytesIO(image_bytes("PNG")), "../../etc/passwd.png")
+
+
+def test_store_writes_atomically_with_random_name_and_mode(tmp_path):
+    checked = checked_png()
+    stored = store(checked, tmp_path, "7/2025/01")
+    path = tmp_path / "7" / "2025" / "01" / stored.name
+    assert stored.relative_path == f"7/2025/01/{stored.name}"
+    assert path.read_bytes() == checked.data
+    assert (path.stat().st_mode & 0o777) == 0o640
+    assert stored.kind == "image" and stored.mime == "image/png" and stored.size == len(checked.data)
+    import hashlib
+
+    assert stored.sha256 == hashlib.sha256(checked.data).hexdigest()
+    assert "passwd" not in stored.name and stored.name.endswith(".png")
+    assert sorted(p.name for p in path.parent.iterdir()) == [stored.name]  # no temp left
+
+
+def test_stored_names_are_random_and_unique(tmp_path):
+    checked = checked_png()
+    names = {store(checked, tmp_path).name for _ in range(200)}
+    assert len(names) == 200
+    assert all(len(n) >= 24 + len(".png") and n[0].isalnum() for n in names)
+
+
+def test_open_stored_reads_back(tmp_path):
+    checked = checked_png()
+    stored = store(checked, tmp_path, "3")
+    with open_stored(tmp_path, stored.relative_path) as fh:
+        assert fh.read() == checked.data
+
+
+@pytest.mark.parametrize(
+    "rel",
+    ["../secret", "/etc/passwd", "a/../../secret", "..\\secret", "", ".", "a/./b",
+     "a\x00b", "..", "-rf", ".hidden"],
+)
+def test_open_stored_refuses_traversal(tmp_path, rel):
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "secret").write_text("x")
+    with pytest.raises(UnsafePath):
+        open_stored(root, rel)
+
+
+def test_open_stored_refuses_symlink_out_of_root(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "secret.png").write_text("x")
+    (root / "link.png").symlink_to(tmp_path / "secret.png")
+    with pytest.raises(UnsafePath):
+        open_stored(root, "link.png")
+
+
+@pytest.mark.parametrize("subdir", ["../up", "/abs", "a/../..", "a\\b"])
+def test_store_refuses_unsafe_subdir(tmp_path, subdir):
+    with pytest.raises(UnsafePath):
+        store(checked_png(), tmp_path, subdir)
+
+
+def test_store_cleans_up_temp_file_on_failure(tmp_path, monkeypatch):
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(evidence.os, "replace", boom)
+    with pytest.raises(OSError):
+        store(checked_png(), tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,166 @@
+"""Masking of personal data: the fixed examples from the spec and property tests for free text."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from saas.identifiers import new_case_number
+from saas.masking import (
+    contains_personal_data,
+    mask_address,
+    mask_email,
+    mask_id_card,
+    mask_mobile,
+    mask_name,
+    mask_text,
+)
+
+# Independent of the module's own patterns on purpose.
+MOBILE = re.compile(r"1[3-9]\d{9}")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+ID_CARD = re.compile(r"\d{17}[\dXx]")
+
+PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ---------- fixed examples -------------------------------------------------
+
+def test_mask_name():
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+    assert mask_name("John Smith") == "J*** *****"
+    assert mask_name("  李  四 ") == "李 *"
+    assert mask_name("王") == "*"
+    assert mask_name("") == ""
+
+
+def test_mask_mobile():
+    assert mask_mobile("13812341234") == "138****1234"
+    assert mask_mobile("+86 138 1234 1234") == "138****1234"
+    assert mask_mobile("0086-138-1234-1234") == "138****1234"
+    assert mask_mobile("８６１３８１２３４１２３４") == "138****1234"
+    assert mask_mobile("138****1234") == "138****1234"
+    assert mask_mobile("010-62345678") == "***-******78"
+    assert mask_mobile("") == ""
+
+
+def test_mask_email():
+    assert mask_email("alice@example.com") == "a***@example.com"
+    assert mask_email("a@example.com") == "***@example.com"
+    assert mask_email("a***@example.com") == "a***@example.com"
+    assert mask_email("13812345678@qq.com") == "1***@qq.com"
+
+
+def test_mask_id_card():
+    assert mask_id_card("110105199001011234") == "110**************4"
+    assert mask_id_card("11010519900101123x") == "110**************x"
+    assert len(mask_id_card("110105199001011234")) == 18
+
+
+def test_mask_address_hides_everything():
+    assert mask_address("北京市朝阳区建国路 88 号 3 单元 501") == ""
+
+
+def test_mask_text_examples():
+    assert mask_text("我的电话13812345678谢谢") == "我的电话138****5678谢谢"
+    assert mask_text("电话：+86 138-1234-5678。") == "电话：138****5678。"
+    assert mask_text("call 138 1234 5678 now") == "call 138****5678 now"
+    assert mask_text("邮箱alice@example.com，身份证11010519900101123X") == (
+        "邮箱a***@example.com，身份证110**************X"
+    )
+    assert mask_text("全角１３８１２３４５６７８") == "全角138****5678"
+    assert mask_text("订单号 202401150001，数量 3") == "订单号 202401150001，数量 3"
+
+
+def test_contains_personal_data():
+    assert contains_personal_data("电话13812345678")
+    assert contains_personal_data("bob@example.org")
+    assert not contains_personal_data("酸奶已经变质，订单 20240115 还没处理")
+    assert not contains_personal_data(mask_text("电话13812345678"))
+
+
+def test_case_numbers_are_not_masked():
+    text = f"案件号 {new_case_number(date(2025, 1, 15))} 已受理"
+    assert mask_text(text) == text
+
+
+# ---------- properties -----------------------------------------------------
+
+SEPARATORS = st.sampled_from(["", " ", "-", ".", "\u3000"])
+PREFIXES = st.sampled_from(["", "+86", "0086", "86", "+86 ", "+86-"])
+FILLER = st.text(
+    alphabet=st.sampled_from(list("我的电话是请联系谢谢，。：！ abcXx@.-+_0123456789１２３")),
+    max_size=12,
+)
+
+
+@st.composite
+def mobiles(draw) -> str:
+    digits = "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9, max_size=9))
+    sep = draw(SEPARATORS)
+    return draw(PREFIXES) + sep.join([digits[:3], digits[3:7], digits[7:]])
+
+
+@st.composite
+def emails(draw) -> str:
+    local = draw(st.from_regex(r"[A-Za-z0-9._%+-]{1,12}", fullmatch=True))
+    domain = draw(st.from_regex(r"[a-z0-9-]{1,8}(\.[a-z0-9-]{1,8}){0,2}\.[a-z]{2,4}", fullmatch=True))
+    return f"{local}@{domain}"
+
+
+id_cards = st.text("0123456789", min_size=17, max_size=17).flatmap(
+    lambda d: st.sampled_from("0123456789Xx").map(lambda c: d + c)
+)
+
+texts_with_data = st.lists(
+    st.one_of(FILLER, mobiles(), emails(), id_cards, st.text(max_size=8)), max_size=12
+).map("".join)
+
+
+def assert_clean(masked: str) -> None:
+    assert not MOBILE.search(masked), masked
+    assert not EMAIL.search(masked), masked
+    assert not ID_CARD.search(masked), masked
+
+
+@PROPS
+@given(texts_with_data)
+def test_mask_text_leaves_no_personal_data_and_is_idempotent(text):
+    masked = mask_text(text)
+    assert_clean(masked)
+    assert mask_text(masked) == masked
+    assert not contains_personal_data(masked)
+
+
+@PROPS
+@given(st.text())
+def test_mask_text_on_arbitrary_unicode(text):
+    masked = mask_text(text)
+    assert_clean(masked)
+    assert mask_text(masked) == masked
+
+
+@PROPS
+@given(st.text("我请谢，。 ", max_size=5), mobiles(), st.text("我请谢，。 ", max_size=5))
+def test_grouped_mobiles_between_words_are_masked(before, mobile, after):
+    digits = re.sub(r"\D", "", mobile)[-11:]
+    masked = mask_text(before + mobile + after)
+    assert masked == f"{before}{digits[:3]}****{digits[-4:]}{after}"
+
+
+@PROPS
+@given(st.text(max_size=20))
+def test_text_without_long_numbers_or_at_sign_is_unchanged(text):
+    if "@" not in text and not re.search(r"\d{11}", text) and not re.search(r"\d\D\d", text):
+        assert mask_text(text) == text
+
+
+@PROPS
+@given(st.text(max_size=12))
+def test_name_masking_is_idempotent_and_keeps_length(name):
+    once = mask_name(name)
+    assert mask_name(once) == once
+    assert len(once) == len(" ".join(name.split()))

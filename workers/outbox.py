@@ -1,0 +1,272 @@
+"""The outbox's worker side: claim a row atomically, render, send, mark; the sweeper that re-enqueues."""
+from __future__ import annotations
+
+import logging
+import os
+import random
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from saas.extensions import db, redis
+from saas.models.base import utcnow
+from saas.models.notification import DevSms, Notification
+from saas.services import message_templates, notifications, policies
+from tenants.models import Tenant
+from tenants.scoping import CROSS_TENANT, cross_tenant, tenant_context
+from tenants.terms import Terms
+from workers.providers import (DevInboxGateway, OutgoingEmail, OutgoingSms, Permanent, ProviderError, Retryable,
+                               SendResult, Throttled)
+from workers.providers import build_email_sender, build_sms_gateway
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # far longer than a provider timeout: a live worker never loses its lease
+MAX_ATTEMPTS = 6
+# Delay after attempt n (1-based): six attempts spread over about 24 hours.
+BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+           timedelta(hours=6), timedelta(hours=15)]
+GIVE_UP_AFTER = timedelta(hours=48)  # throttling alone never keeps a row alive longer than this
+ENQUEUE_MARK_TTL = 300
+# Outcomes after which the provider may have the message: the next attempt asks it first.
+# "interrupted": a row taken over from a dead worker and then held back (quiet hours) unsent.
+AMBIGUOUS = ("timeout", "connection", "lookup_failed", "interrupted")
+
+
+def _cross(stmt):
+    return stmt.execution_options(**{CROSS_TENANT: "outbox"})
+
+
+def setting(name: str, default=None):
+    """An app setting, else the environment variable of the same name, else `default`.
+
+    For knobs config.py does not read from the environment: OUTBOX_LEASE_SECONDS
+    (the lease, LEASE by default; the fault tests shorten it for their worker
+    processes) and ALIYUN_SMS_TEMPLATE_CODE (without it Aliyun refuses every SMS).
+    """
+    value = current_app.config.get(name)
+    if value is None or value == "":
+        value = os.environ.get(name) or None
+    return default if value is None else value
+
+
+def lease_duration() -> timedelta:
+    """How long a claim holds a row; must stay far above the longest send (timeouts included)."""
+    seconds = setting("OUTBOX_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds is not None else LEASE
+
+
+def _woken_key(notification_id: int) -> str:
+    return f"outbox:woken:{notification_id}"
+
+
+def claim(notification_id: int) -> tuple[Notification | None, bool]:
+    """pending/retry (due) → sending, or a dead worker's expired lease → sending; one worker wins.
+
+    Returns the row and whether it was taken over from a worker that died
+    mid-send (then the provider may already have it: see _reconcile).
+    """
+    now = utcnow()
+    lease = dict(status="sending", lease_expires_at=now + lease_duration(), attempts=Notification.attempts + 1, updated_at=now)
+    fresh = db.session.execute(_cross(update(Notification).where(
+        Notification.id == notification_id, Notification.status.in_(("pending", "retry")),
+        Notification.next_attempt_at <= now).values(**lease)))
+    taken_over = False
+    if fresh.rowcount != 1:
+        stale = db.session.execute(_cross(update(Notification).where(
+            Notification.id == notification_id, Notification.status == "sending",
+            Notification.lease_expires_at < now).values(**lease)))
+        taken_over = stale.rowcount == 1
+        if not taken_over:
+            db.session.commit()
+            return None, False
+    db.session.commit()
+    with cross_tenant("outbox claim"):
+        return db.session.get(Notification, notification_id, populate_existing=True), taken_over
+
+
+def _dev_store(msg: OutgoingSms, provider_id: str) -> None:
+    # Upsert on the provider id: a retried send of the same row stores nothing new.
+    exists = db.session.scalar(select(DevSms.id).where(DevSms.provider_message_id == provider_id))
+    if exists is None:
+        db.session.add(DevSms(provider_message_id=provider_id, tenant_slug=msg.tenant_slug, to=msg.to, text=msg.text))
+        db.session.flush()
+
+
+class DevGateway(DevInboxGateway):
+    """The development inbox, which can also answer whether it already holds a message."""
+
+    can_lookup = True
+
+    def lookup(self, msg: OutgoingSms, since) -> SendResult | None:
+        provider_id = f"dev-{msg.idempotency_key}"
+        found = db.session.scalar(select(DevSms.id).where(DevSms.provider_message_id == provider_id))
+        return SendResult(provider_id) if found else None
+
+
+def sms_gateway():
+    if current_app.config.get("SMS_BACKEND", "dev") == "dev":
+        return DevGateway(_dev_store)
+    config = {**current_app.config, "ALIYUN_SMS_TEMPLATE_CODE": setting("ALIYUN_SMS_TEMPLATE_CODE")}
+    return build_sms_gateway(config, store=_dev_store)
+
+
+def email_sender():
+    return build_email_sender(current_app.config)
+
+
+def provider_key(n: Notification) -> str:
+    """The row's identity at the provider (OutId, Message-ID): stable across retries."""
+    return f"n{n.id}"
+
+
+def _reconcile(n: Notification, tenant: Tenant, rendered) -> str | None:
+    """After a worker died mid-send, ask the provider whether it already has the message."""
+    if n.channel != "sms":
+        return None  # SMTP cannot be asked; receivers dedupe on the stable Message-ID
+    gateway = sms_gateway()
+    if not getattr(gateway, "can_lookup", False):
+        return None
+    since = n.created_at - timedelta(minutes=5)
+    try:
+        found = gateway.lookup(OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=provider_key(n),
+                                           tenant_slug=tenant.slug), since)
+    except ProviderError as exc:
+        # No answer: sending blind could double it, so ask again on the next attempt.
+        raise Retryable(f"lookup failed: {exc}", code="lookup_failed") from exc
+    return found.provider_message_id if found else None
+
+
+def _send(n: Notification, tenant: Tenant, taken_over: bool = False) -> str:
+    rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params)
+    key = provider_key(n)
+    if taken_over:
+        already = _reconcile(n, tenant, rendered)
+        if already:
+            return already
+    if n.channel == "sms":
+        result = sms_gateway().send(OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=key,
+                                                tenant_slug=tenant.slug))
+    else:
+        result = email_sender().send(OutgoingEmail(to=n.recipient, subject=rendered.subject, text=rendered.text,
+                                                   html=rendered.html, idempotency_key=key,
+                                                   from_name=tenant.name("en" if n.locale == "en" else "zh")))
+    return result.provider_message_id
+
+
+def _finish(n: Notification, **values) -> None:
+    """Write the outcome only if this worker still holds the lease it claimed with."""
+    db.session.execute(_cross(
+        update(Notification).where(Notification.id == n.id, Notification.status == "sending",
+                                   Notification.lease_expires_at == n.lease_expires_at)
+        .values(updated_at=utcnow(), **values)))
+
+
+def backoff(attempt: int) -> timedelta:
+    base = BACKOFF[min(attempt, len(BACKOFF)) - 1]
+    return base * random.uniform(0.8, 1.2)
+
+
+def _consume_wake_up(notification_id: int) -> None:
+    """This job is the wake-up the sweeper marked: once it runs, the next sweep may wake the row again.
+
+    Otherwise a row whose woken job ran and failed (a retry due in a minute, a worker
+    killed mid-send) could not be woken until the mark expired, minutes later.
+    """
+    try:
+        redis.client.delete(_woken_key(notification_id))
+    except Exception:  # the mark expires by itself; a send never fails over it
+        log.warning("could not clear the wake-up mark of notification %s", notification_id, exc_info=True)
+
+
+def quiet_hours_end(n: Notification, tenant: Tenant, now) -> datetime | None:
+    """For an SMS due in the tenant's quiet hours, when they end (runs in the tenant's context)."""
+    if n.channel != "sms":
+        return None
+    version = policies.current_version(tenant)
+    return notifications.quiet_until(now, policies.terms_of(version) if version else Terms(), tenant.timezone)
+
+
+def send_notification(notification_id: int) -> str:
+    _consume_wake_up(notification_id)
+    n, taken_over = claim(notification_id)
+    if n is None:
+        return "not claimed"
+    # After a timeout or a dropped connection the provider may have the message.
+    ambiguous = taken_over or n.error_code in AMBIGUOUS
+    now = utcnow()
+    with tenant_context(n.tenant_id):
+        tenant = db.session.get(Tenant, n.tenant_id)
+        held_until = quiet_hours_end(n, tenant, now)
+        if held_until is not None:
+            # Rows are written due outside quiet hours, but a retry's backoff, a coalesced
+            # update or a backlog can bring the turn later: the SMS then waits for the morning.
+            # The attempt is given back; a takeover stays ambiguous so the next one asks first.
+            code = "interrupted" if taken_over else n.error_code
+            _finish(n, status="retry" if code else "pending", attempts=n.attempts - 1, next_attempt_at=held_until,
+                    error_code=code, lease_expires_at=None)
+            db.session.commit()
+            return "held"
+        try:
+            provider_id = _send(n, tenant, ambiguous)
+        except message_templates.TemplateError as exc:
+            _finish(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
+            outcome = "dead"
+        except Throttled as exc:
+            # Throttling is the provider's pace, not this message's fault: the attempt is given back.
+            wait = timedelta(seconds=max(exc.retry_after or 30, 5))
+            dead = now - n.created_at > GIVE_UP_AFTER
+            _finish(n, status="dead" if dead else "retry", attempts=n.attempts - 1, next_attempt_at=now + wait,
+                    error_code=exc.code or "throttled", last_error=str(exc)[:2000], lease_expires_at=None)
+            outcome = "throttled"
+        except Permanent as exc:
+            _finish(n, status="dead", error_code=exc.code or "permanent", last_error=str(exc)[:2000],
+                    lease_expires_at=None)
+            notifications.suppress(n.tenant_id, n.channel, n.recipient, exc.code or str(exc))
+            outcome = "dead"
+        except ProviderError as exc:
+            dead = n.attempts >= MAX_ATTEMPTS
+            _finish(n, status="dead" if dead else "retry", next_attempt_at=now + backoff(n.attempts),
+                    error_code=exc.code or "retryable", last_error=str(exc)[:2000], lease_expires_at=None)
+            outcome = "dead" if dead else "retry"
+        else:
+            _finish(n, status="sent", sent_at=now, provider_message_id=provider_id[:120], error_code="",
+                    last_error="", lease_expires_at=None)
+            outcome = "sent"
+        db.session.commit()
+    return outcome
+
+
+def sweep(limit: int = 5000) -> int:
+    """Re-enqueue rows that are due or whose worker died; a flushed Redis loses nothing."""
+    from workers.queues import get_queue
+
+    now = utcnow()
+    ids = db.session.scalars(_cross(
+        select(Notification.id)
+        .where(or_(Notification.status.in_(("pending", "retry")) & (Notification.next_attempt_at <= now),
+                   (Notification.status == "sending") & (Notification.lease_expires_at < now)))
+        .order_by(Notification.next_attempt_at).limit(limit)
+    )).all()
+    queue = get_queue("notifications")
+    client = redis.client
+    count = 0
+    for nid in ids:
+        # One wake-up per row per few minutes, however often the sweeper runs.
+        if client.set(_woken_key(nid), 1, nx=True, ex=ENQUEUE_MARK_TTL):
+            queue.enqueue("workers.jobs.send_notification", nid)
+            count += 1
+    return count
+
+
+def resend(n: Notification) -> None:
+    """Send a dead row again under the same idempotency key (a delivered one is never resent)."""
+    if n.status != "dead":
+        return
+    n.status, n.attempts, n.next_attempt_at, n.error_code = "pending", 0, utcnow(), ""
+    db.session.flush()
+    from workers.queues import enqueue_after_commit
+
+    redis.client.delete(_woken_key(n.id))
+    enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id)

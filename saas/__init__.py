@@ -61,7 +61,7 @@ def register_request_hygiene(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from saas import i18n
-    from saas.extensions import csrf, db, limiter, login_manager, migrate, redis
+    from saas.extensions import csrf, db, login_manager, migrate, redis
     from saas.database import configure_engine
 
     db.init_app(app)

@@ -9,12 +9,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")
-def demo_seed() -> None:
+@click.option("--no-cases", is_flag=True, help="Only shops, staff and policies (no orders or cases).")
+def demo_seed(no_cases: bool) -> None:
     """Create the demo tenants, logins, orders and cases (running it again changes nothing)."""
     from saas import demo
     from saas.extensions import db
 
-    seeded = demo.seed()
+    seeded = demo.seed(with_cases=not no_cases)
     db.session.commit()
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in seeded.logins:
@@ -23,6 +24,32 @@ def demo_seed() -> None:
         click.echo("Demo cases a consumer can follow (case number + last 4 digits of the mobile):")
         for case in seeded.cases:
             click.echo(f"  {case.slug:<10} case {case.number}  track with {case.factor} at {case.track_url}")
+
+
+@demo_cli.command("generate")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug (it must exist: see `demo seed`).")
+@click.option("--cases", "count", type=click.IntRange(1), required=True, help="How many cases to add.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
+@click.option("--now", "anchor", type=click.DateTime(), default=None,
+              help="End of the year the cases are spread over (UTC; default: today 00:00).")
+def demo_generate(slug, count, seed, anchor) -> None:
+    """Bulk-insert synthetic orders, cases, events, clocks, notifications and surveys (load tests)."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from saas import demo_generate as gen
+    from saas.extensions import db
+    from tenants.models import Tenant
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise click.UsageError(f"no tenant {slug!r}")
+    now = (anchor.replace(tzinfo=timezone.utc) if anchor else
+           datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0))
+    with click.progressbar(length=count, label=f"{slug}: cases") as bar:
+        result = gen.generate(tenant, count, seed=seed, now=now, progress=bar.update)
+    click.echo(", ".join(f"{name} {n}" for name, n in result.rows.items()))
 
 
 @click.command("worker")

@@ -133,7 +133,8 @@ class Seeded:
         return iter(self.logins)
 
 
-def seed() -> Seeded:
+def seed(with_cases: bool = True) -> Seeded:
+    """Shops, staff and policies; with_cases adds their orders and case histories."""
     logins: list[Login] = []
     showcases: list[demo_cases.Showcase] = []
     for fields in TENANTS:
@@ -143,8 +144,10 @@ def seed() -> Seeded:
             _policy(tenant)
         owner = _user(f"owner@{slug}.demo", f"{tenant.name_zh} 店长", "owner", tenant)
         agent = _user(f"agent@{slug}.demo", f"{tenant.name_zh} 客服", "agent", tenant)
-        with tenant_context(tenant.id):
-            showcase = demo_cases.seed_tenant(tenant, owner, agent)
+        showcase = None
+        if with_cases:
+            with tenant_context(tenant.id):
+                showcase = demo_cases.seed_tenant(tenant, owner, agent)
         if showcase is not None:
             showcases.append(showcase)
         logins += [Login("owner", f"owner@{slug}.demo", f"/{slug}/console/"),

@@ -1,9 +1,40 @@
 """Small helpers shared by the Flask-WTF forms."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, Length, Optional, ValidationError
 
 
 def choices(pairs) -> list[SelectChoice]:
     """SelectField choices from (value, label) pairs, in WTForms 3.3's own type."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ContactFields:
+    """A mobile and/or an email, at least one: the consumer forms' shared contact block.
+
+    Mixed into a FlaskForm that declares `mobile` and `email` fields (see contact_fields()).
+    """
+
+    def validate_mobile(self, field):
+        from saas.identifiers import normalise_cn_mobile
+
+        if field.data and normalise_cn_mobile(field.data) is None:
+            raise ValidationError(_l("Please enter a valid mainland China mobile number (11 digits)."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Checked here, not per field: Optional() stops a blank field's own validators.
+        if not (self.mobile.data or "").strip() and not (self.email.data or "").strip():
+            self.email.errors = list(self.email.errors) + [_l("Please give a mobile number or an email address.")]
+            ok = False
+        return ok
+
+
+def contact_fields() -> tuple[StringField, EmailField]:
+    return (
+        StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)]),
+        EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)]),
+    )

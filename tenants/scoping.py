@@ -77,8 +77,12 @@ def _is_scoped(mapper) -> bool:
 
 
 def _tenant_criteria(tenant_id: int):
+    # propagate_to_loaders=False: objects must not carry the option into later
+    # refreshes, where it piled up once per reload in long-lived sessions;
+    # relationship loads get their own criteria from the guard below.
     return with_loader_criteria(
-        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True,
+        propagate_to_loaders=False,
     )
 
 
@@ -89,8 +93,10 @@ def _guard(state: ORMExecuteState) -> None:
     if state.execution_options.get(CROSS_TENANT) or _cross_tenant.get():
         return
     tenant_id = _tenant_id.get()
-    if state.is_column_load or state.is_relationship_load:
-        # Loads for objects that an earlier, already-checked query admitted.
+    if state.is_column_load:
+        return  # refreshing an object an earlier, checked query admitted, by its primary key
+    if state.is_relationship_load:
+        # Related rows of an admitted object: still only the current tenant's.
         if tenant_id is not None:
             state.statement = state.statement.options(_tenant_criteria(tenant_id))
         return

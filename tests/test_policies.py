@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from saas.extensions import db
 from saas.services import policies
-from tenants.models import PolicyVersion, PublishedPolicyIsFrozen, Tenant
+from tenants.models import PublishedPolicyIsFrozen, Tenant
 from tenants.scoping import tenant_context
 from tests.factories import login, make_tenant, post_form
 
@@ -20,7 +20,7 @@ def _text(html: str) -> str:
 
 @pytest.fixture
 def demo(app):
-    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"])
     assert result.exit_code == 0, result.output
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
 from datetime import datetime, timedelta
 
@@ -38,23 +37,10 @@ def _cross(stmt):
     return stmt.execution_options(**{CROSS_TENANT: "outbox"})
 
 
-def setting(name: str, default=None):
-    """An app setting, else the environment variable of the same name, else `default`.
-
-    For knobs config.py does not read from the environment: OUTBOX_LEASE_SECONDS
-    (the lease, LEASE by default; the fault tests shorten it for their worker
-    processes) and ALIYUN_SMS_TEMPLATE_CODE (without it Aliyun refuses every SMS).
-    """
-    value = current_app.config.get(name)
-    if value is None or value == "":
-        value = os.environ.get(name) or None
-    return default if value is None else value
-
-
 def lease_duration() -> timedelta:
     """How long a claim holds a row; must stay far above the longest send (timeouts included)."""
-    seconds = setting("OUTBOX_LEASE_SECONDS")
-    return timedelta(seconds=float(seconds)) if seconds is not None else LEASE
+    seconds = current_app.config.get("OUTBOX_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
 
 
 def _woken_key(notification_id: int) -> str:
@@ -68,7 +54,8 @@ def claim(notification_id: int) -> tuple[Notification | None, bool]:
     mid-send (then the provider may already have it: see _reconcile).
     """
     now = utcnow()
-    lease = dict(status="sending", lease_expires_at=now + lease_duration(), attempts=Notification.attempts + 1, updated_at=now)
+    lease = dict(status="sending", lease_expires_at=now + lease_duration(), attempts=Notification.attempts + 1,
+                 updated_at=now)
     fresh = db.session.execute(_cross(update(Notification).where(
         Notification.id == notification_id, Notification.status.in_(("pending", "retry")),
         Notification.next_attempt_at <= now).values(**lease)))
@@ -108,8 +95,7 @@ class DevGateway(DevInboxGateway):
 def sms_gateway():
     if current_app.config.get("SMS_BACKEND", "dev") == "dev":
         return DevGateway(_dev_store)
-    config = {**current_app.config, "ALIYUN_SMS_TEMPLATE_CODE": setting("ALIYUN_SMS_TEMPLATE_CODE")}
-    return build_sms_gateway(config, store=_dev_store)
+    return build_sms_gateway(current_app.config, store=_dev_store)
 
 
 def email_sender():

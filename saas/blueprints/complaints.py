@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from saas.forms import ContactFields, contact_fields
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
-from saas.identifiers import normalise_cn_mobile
 from saas.masking import mask_email, mask_mobile
 from saas.models.base import utcnow
 from saas.models.complaint import PlatformComplaint
@@ -39,25 +39,13 @@ def staff_only(view):
 
 # ---------------------------------------------------------------- the consumer's form
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(ContactFields, FlaskForm):
     case_number = StringField(_l("Case number (optional)"), validators=[Optional(), Length(max=40)])
     name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=80)])
-    mobile = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    mobile, email = contact_fields()
     text = TextAreaField(_l("What went wrong?"), validators=[
         DataRequired(_l("Please describe your complaint.")),
         Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters."))])
-
-    def validate_mobile(self, field):
-        if field.data and normalise_cn_mobile(field.data) is None:
-            raise ValidationError(_l("Please enter a valid mainland China mobile number (11 digits)."))
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if not (self.mobile.data or "").strip() and not (self.email.data or "").strip():
-            self.email.errors = list(self.email.errors) + [_l("Please give a mobile number or an email address.")]
-            ok = False
-        return ok
 
 
 def _complaint_limit() -> str:

@@ -5,13 +5,12 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from saas.extensions import db, limiter
-from saas.forms import choices
+from saas.forms import ContactFields, choices, contact_fields
 from saas.i18n import current_lang
-from saas.identifiers import normalise_cn_mobile
 from saas.models.case import EXPECTED_RESOLUTIONS
 from saas.models.order import CHANNELS
 from saas.services import case_evidence, cases
@@ -29,11 +28,10 @@ def _label_choices(keys):
     return lambda: choices((k, label(k)) for k in keys)
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(ContactFields, FlaskForm):
     order_number = StringField(_l("Order number"), validators=[DataRequired(_l("Please enter the order number.")), Length(max=64)])
     customer_name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")), Length(max=80)])
-    mobile = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    mobile, email = contact_fields()
     purchase_channel = SelectField(_l("Where you bought it"))
     problem_type = SelectField(_l("What is the problem?"))
     food_safety = BooleanField(_l("This is a food safety problem (spoiled, mould, foreign object, someone fell ill)"))
@@ -51,18 +49,6 @@ class IntakeForm(FlaskForm):
         self.problem_type.choices = _label_choices(CONSUMER_PROBLEMS)()
         self.expected_resolution.choices = _label_choices(EXPECTED_RESOLUTIONS)()
         self.category.choices = choices((k, c.en if lang == "en" else c.zh) for k, c in CATEGORIES.items())
-
-    def validate_mobile(self, field):
-        if field.data and normalise_cn_mobile(field.data) is None:
-            raise ValidationError(_l("Please enter a valid mainland China mobile number (11 digits)."))
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        # Checked here, not per field: Optional() stops a blank field's own validators.
-        if not (self.mobile.data or "").strip() and not (self.email.data or "").strip():
-            self.email.errors = list(self.email.errors) + [_l("Please give a mobile number or an email address.")]
-            ok = False
-        return ok
 
     def validate_delivery_date(self, field):
         if field.data and self.purchase_date.data and field.data < self.purchase_date.data:

@@ -7,8 +7,7 @@ from datetime import datetime
 import segno
 
 from saas.models.case import NODES, Case
-from saas.services import business_calendar, case_messages, policies
-from tenants.calendar import BusinessCalendar
+from saas.services import case_messages
 from tenants.models import Tenant
 
 
@@ -54,10 +53,6 @@ def remedies(case: Case, lang: str) -> list[dict]:
             "clause": r["clause"]["text_en"] if lang == "en" else r["clause"]["text_zh"],
         })
     return out
-
-
-def calendar_for(tenant: Tenant) -> BusinessCalendar:
-    return business_calendar.calendar_for(tenant)
 
 
 def case_tenant(case: Case) -> Tenant:

@@ -28,25 +28,12 @@ from saas.models.case import (
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
 from saas.services import case_messages, notifications, policies, sla, surveys
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.policy import mentions_food_safety
 from tenants.terms import Terms
 
 FOOD_CATEGORIES = ("fresh_food", "food", "dairy")
-
-
-class CaseError(ValueError):
-    """A refused case action; .message is for the person who tried it."""
-
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        template = ERRORS.get(self.code)
-        return str(template) % self.params if template is not None and self.params else str(template or self.code)
 
 
 ERRORS = {
@@ -65,6 +52,12 @@ ERRORS = {
     "lines": _l("Please choose the items this request is about."),
     "not_emergency": _l("This case is not an emergency."),
 }
+
+
+class CaseError(ServiceError):
+    """A refused case action; .message is for the person who tried it."""
+
+    MESSAGES = ERRORS
 
 # action → statuses it may start from; the target is decided by the action itself.
 ALLOWED = {

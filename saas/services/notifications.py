@@ -103,6 +103,7 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
     if case.mobile and case.sms_consent and not suppressed(tenant.id, "sms", case.mobile):
         due = quiet_until(now, terms, tenant.timezone) or now
         due, superseded = _coalesce_sms(case, case.mobile, due)
+        due = quiet_until(due, terms, tenant.timezone) or due  # the coalescing delay may end in quiet hours
         n = _create(tenant.id, idempotency_key=f"event:{event.id}:sms", case_id=case.id, event_id=event.id,
                     channel="sms", recipient=case.mobile, template_key=key, locale=case.locale, params=params,
                     next_attempt_at=due)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -38,6 +37,7 @@ from saas.models.order import Order, OrderLine
 from saas.models.recall import ANSWERS, Recall, RecallContact
 from saas.models.user import User
 from saas.services import notifications, policies
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
@@ -47,20 +47,6 @@ BATCH_SIZE = 500
 JOB = "workers.jobs.run_recall_batch"
 QUEUE = "default"
 MAX_REASON = 2000
-
-
-class RecallError(ValueError):
-    """A refused recall; .message is for the person who tried it."""
-
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        template = ERRORS.get(self.code, self.code)
-        return str(template) % self.params if self.params else str(template)
 
 
 ERRORS = {
@@ -75,6 +61,12 @@ ERRORS = {
     "duplicate": _l("The same recall was already started (recall %(id)s)."),
     "answer": _l("Please choose an answer."),
 }
+
+
+class RecallError(ServiceError):
+    """A refused recall; .message is for the person who tried it."""
+
+    MESSAGES = ERRORS
 
 
 def batch_size() -> int:

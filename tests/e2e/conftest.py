@@ -61,7 +61,7 @@ def e2e_app(databases, redis_url):
     app = create_app(make_config(databases.new("e2e"), redis_url))
     with app.app_context():
         db.create_all()
-    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"])
     assert result.exit_code == 0, result.output
     yield app
     with app.app_context():

@@ -367,3 +367,14 @@ def test_expired_link_and_opt_out(app, shop):
     # The same customer's next resolved case gets no survey.
     third = file(shop, at(2026, 11, 27, 10, 0), order_number="N-3")
     assert resolve(shop, third, at(2026, 11, 27, 11, 0)) is None
+
+
+def test_the_sweeper_does_not_wake_a_row_already_queued(app, shop):
+    from workers.queues import get_queue
+
+    case = file(shop, at(2026, 11, 23, 10, 0))
+    with app.app_context():
+        queued = get_queue("notifications").count
+        assert queued == len(rows(case.id))
+        assert outbox.sweep() == 0  # the writer's wake-up mark is still set
+        assert get_queue("notifications").count == queued

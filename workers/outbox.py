@@ -18,6 +18,7 @@ from tenants.terms import Terms
 from workers.providers import (DevInboxGateway, OutgoingEmail, OutgoingSms, Permanent, ProviderError, Retryable,
                                SendResult, Throttled)
 from workers.providers import build_email_sender, build_sms_gateway
+from workers.queues import outbox_wake_key
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,6 @@ def lease_duration() -> timedelta:
     """How long a claim holds a row; must stay far above the longest send (timeouts included)."""
     seconds = current_app.config.get("OUTBOX_LEASE_SECONDS")
     return timedelta(seconds=float(seconds)) if seconds else LEASE
-
-
-def _woken_key(notification_id: int) -> str:
-    return f"outbox:woken:{notification_id}"
 
 
 def claim(notification_id: int) -> tuple[Notification | None, bool]:
@@ -161,7 +158,7 @@ def _consume_wake_up(notification_id: int) -> None:
     killed mid-send) could not be woken until the mark expired, minutes later.
     """
     try:
-        redis.client.delete(_woken_key(notification_id))
+        redis.client.delete(outbox_wake_key(notification_id))
     except Exception:  # the mark expires by itself; a send never fails over it
         log.warning("could not clear the wake-up mark of notification %s", notification_id, exc_info=True)
 
@@ -240,7 +237,7 @@ def sweep(limit: int = 5000) -> int:
     count = 0
     for nid in ids:
         # One wake-up per row per few minutes, however often the sweeper runs.
-        if client.set(_woken_key(nid), 1, nx=True, ex=ENQUEUE_MARK_TTL):
+        if client.set(outbox_wake_key(nid), 1, nx=True, ex=ENQUEUE_MARK_TTL):
             queue.enqueue("workers.jobs.send_notification", nid)
             count += 1
     return count
@@ -254,5 +251,5 @@ def resend(n: Notification) -> None:
     db.session.flush()
     from workers.queues import enqueue_after_commit
 
-    redis.client.delete(_woken_key(n.id))
+    redis.client.delete(outbox_wake_key(n.id))
     enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id)

@@ -10,6 +10,11 @@ QUEUE_NAMES = ("notifications", "surveys", "default")
 _PENDING = "enqueue_after_commit"
 
 
+def outbox_wake_key(notification_id: int) -> str:
+    """Set while a wake-up job for this notification is queued (by the writer or the sweeper)."""
+    return f"outbox:woken:{notification_id}"
+
+
 def redis_connection():
     from saas.extensions import redis
 
@@ -22,21 +27,27 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def enqueue_after_commit(session: Session, queue: str, func, *args, **kwargs) -> None:
+def enqueue_after_commit(session: Session, queue: str, func, *args, wake_key: str | None = None,
+                         wake_ttl: int = 300, **kwargs) -> None:
     """Enqueue once the transaction commits; dropped if it rolls back.
 
     Redis is only the wake-up call: the rows are the record, and a sweeper
     re-enqueues anything whose job never ran, so a failed enqueue is logged,
-    not raised into a request that has already committed.
+    not raised into a request that has already committed. With wake_key, the
+    job is enqueued only if that mark was not already set (the sweeper sets the
+    same mark), so a row is not woken twice.
     """
-    session.info.setdefault(_PENDING, []).append((queue, func, args, kwargs))
+    session.info.setdefault(_PENDING, []).append((queue, func, args, dict(kwargs, _wake=(wake_key, wake_ttl))))
 
 
 @event.listens_for(Session, "after_commit")
 def _flush_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     for queue, func, args, kwargs in pending:
+        wake_key, wake_ttl = kwargs.pop("_wake")
         try:
+            if wake_key and not redis_connection().set(wake_key, 1, nx=True, ex=wake_ttl):
+                continue
             get_queue(queue).enqueue(func, *args, **kwargs)
         except Exception:  # Redis down: the sweeper will pick the row up
             current_app.logger.warning("enqueue of %s failed; left to the sweeper", getattr(func, "__name__", func))

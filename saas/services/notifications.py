@@ -15,7 +15,7 @@ from saas.models.user import User
 from saas.services.message_templates import template_key_for
 from tenants.models import Tenant
 from tenants.terms import Terms
-from workers.queues import enqueue_after_commit
+from workers.queues import enqueue_after_commit, outbox_wake_key
 
 COALESCE_WINDOW = timedelta(minutes=10)
 # Consumer-side steps the consumer already knows about.
@@ -66,7 +66,8 @@ def _create(tenant_id: int, **fields) -> Notification | None:
     db.session.add(n)
     db.session.flush()
     if n.next_attempt_at <= utcnow():
-        enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id)
+        enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id,
+                             wake_key=outbox_wake_key(n.id))
     return n
 
 

@@ -391,3 +391,18 @@ def test_evidence_is_served_only_to_its_case(app, client, shop):
     other = app.test_client()
     login(other, "agent@kidswear.demo", PASSWORD)
     assert other.get(f"/kidswear/console/evidence/{ev_id}").status_code == 404
+
+
+def test_queue_counts_only_as_far_as_it_needs(app, client, shop, monkeypatch):
+    from saas.blueprints import cases_console
+
+    for i in range(3):
+        file_case(client, order_number=f"TB-{i}")
+    monkeypatch.setattr(cases_console, "PAGE_SIZE", 1)
+    monkeypatch.setattr(cases_console, "COUNT_AHEAD", 1)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    html = agent.get("/voltmart/console/cases?lang=en").get_data(as_text=True)
+    assert "More than 2 cases" in html and "page=2" in html
+    last = agent.get("/voltmart/console/cases?lang=en&page=3").get_data(as_text=True)
+    assert "3 cases" in last and "page=4" not in last

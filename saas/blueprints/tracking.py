@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -86,8 +87,11 @@ def lookup():
 def _tracked_case(number: str) -> Case:
     """A case this browser proved it owns; anything else is a 404, whatever exists."""
     normalised = normalise_case_number(number)
-    case = db.session.scalar(select(Case).where(Case.tenant_id == current_tenant.id, Case.number == normalised)) \
-        if normalised else None
+    # The page shows the events, their files and the clocks: one query each, not one per row.
+    case = db.session.scalar(
+        select(Case).where(Case.tenant_id == current_tenant.id, Case.number == normalised)
+        .options(selectinload(Case.events), selectinload(Case.evidence), selectinload(Case.clocks))
+    ) if normalised else None
     if case is None or case.id not in session.get("tracked", []):
         abort(404)
     return case

@@ -119,6 +119,9 @@ def _wipe(app) -> None:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         redis.client.flushdb()
+    from saas import page_cache
+
+    page_cache.clear()
 
 
 @pytest.fixture(autouse=True)

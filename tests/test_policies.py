@@ -243,3 +243,25 @@ def test_agents_read_but_do_not_edit(app, client, demo):
 def test_openapi_lists_the_policy_route(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/tenants/{slug}/policy" in doc["paths"]
+
+
+def test_policy_page_is_cached_but_every_response_has_its_own_nonce(app, client, demo):
+    first = client.get("/voltmart/policy")
+    second = client.get("/voltmart/policy")
+    nonces = []
+    for r in (first, second):
+        nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in r.get_data(as_text=True)
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    assert re.sub(r'nonce="[^"]+"', "", first.get_data(as_text=True)) == re.sub(
+        r'nonce="[^"]+"', "", second.get_data(as_text=True))
+    # Publishing changes the page at once: the cache key names the published versions.
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            draft = policies.ensure_draft(shop, None)
+            policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 9}, draft.category_rules)
+            policies.publish(shop, None, policies.tenant_today(shop))
+            db.session.commit()
+    assert "自签收次日起 9 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))

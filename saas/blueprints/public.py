@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from saas.i18n import current_lang
+from saas.page_cache import cached_page
 from saas.services import policies
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
@@ -36,7 +37,8 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
     return rows
 
 
-def policy_context(version: PolicyVersion) -> dict:
+def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None = None,
+                   upcoming: PolicyVersion | None = None) -> dict:
     lang = current_lang()
     terms = policies.terms_of(version)
     pick = 1 if lang == "en" else 0
@@ -49,19 +51,30 @@ def policy_context(version: PolicyVersion) -> dict:
         "exemption": (LEGAL_EXEMPTIONS[terms.legal_exemption][pick] if terms.legal_exemption else ""),
         "rows": category_rows(version, lang),
         "sla_fields": SLA_FIELDS,
-        "history": policies.published_versions(current_tenant),
-        "upcoming": policies.upcoming_version(current_tenant),
+        "history": history if history is not None else policies.published_versions(current_tenant),
+        "upcoming": upcoming if history is not None else policies.upcoming_version(current_tenant),
         "preview": False,
     }
 
 
+def _page_key(versions: list[PolicyVersion], today) -> tuple:
+    """What the policy pages depend on: the shop, the published versions, the day, the language."""
+    tenant = current_tenant
+    return (tenant.id, tenant.updated_at, tuple(v.id for v in versions), today, current_lang())
+
+
 @bp.get("/policy")
 def policy():
-    version = policies.current_version(current_tenant)
-    if version is None:
-        upcoming = policies.upcoming_version(current_tenant)
-        return render_template("public/policy_unpublished.html", upcoming=upcoming)
-    return render_template("public/policy.html", **policy_context(version))
+    # One query for every published version; the page itself comes from the cache
+    # until a version is published (published versions never change).
+    versions = policies.published_versions(current_tenant)
+    today = policies.tenant_today(current_tenant)
+    current, upcoming = policies.in_force_and_upcoming(versions, today)
+    if current is None:
+        return cached_page(("policy-none",) + _page_key(versions, today),
+                           lambda: render_template("public/policy_unpublished.html", upcoming=upcoming))
+    return cached_page(("policy",) + _page_key(versions, today),
+                       lambda: render_template("public/policy.html", **policy_context(current, versions, upcoming)))
 
 
 @bp.get("/policy/v/<int:number>")

@@ -63,6 +63,15 @@ def current_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | N
     )
 
 
+def in_force_and_upcoming(versions: list[PolicyVersion], on: date) -> tuple[PolicyVersion | None, PolicyVersion | None]:
+    """From a tenant's published versions: the one in force on a day, and the next one to come."""
+    current = max((v for v in versions if v.effective_date <= on), key=lambda v: (v.effective_date, v.number),
+                  default=None)
+    upcoming = min((v for v in versions if v.effective_date > on), key=lambda v: (v.effective_date, v.number),
+                   default=None)
+    return current, upcoming
+
+
 def upcoming_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | None:
     on = on or tenant_today(tenant)
     return db.session.scalar(

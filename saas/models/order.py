@@ -11,7 +11,18 @@ from saas.extensions import db
 from saas.models.base import Timestamps
 from tenants.scoping import TenantScoped
 
-CHANNELS = ("taobao", "tmall", "jd", "pdd", "douyin", "brand_site", "offline", "other")
+# Purchase channels and their names (zh, en): the one list for forms, imports and pages.
+CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "taobao": ("淘宝", "Taobao"),
+    "tmall": ("天猫", "Tmall"),
+    "jd": ("京东", "JD.com"),
+    "pdd": ("拼多多", "Pinduoduo"),
+    "douyin": ("抖音", "Douyin"),
+    "brand_site": ("官网", "Brand website"),
+    "offline": ("线下", "Offline store"),
+    "other": ("其他", "Other"),
+}
+CHANNELS = tuple(CHANNEL_LABELS)
 
 
 class Order(TenantScoped, Timestamps, db.Model):

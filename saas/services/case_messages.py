@@ -1,8 +1,10 @@
 """What the customer is told at each step of a case, in the case's or the reader's language."""
 from __future__ import annotations
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
+
+from saas.models.order import CHANNEL_LABELS
 
 # Message keys stored on events (data["msg"]) so a page can re-render them in
 # the reader's language; the event also keeps the text sent in the case's locale.
@@ -58,7 +60,10 @@ def event_message(event, locale: str | None = None) -> str:
 
 
 def label(kind: str) -> str:
-    """Short names of statuses and nodes, for pages."""
+    """Short names of statuses, types, channels …, for pages, in the current language."""
+    if kind in CHANNEL_LABELS:
+        zh, en = CHANNEL_LABELS[kind]
+        return en if str(get_locale()) == "en" else zh
     return str(LABELS.get(kind, kind))
 
 
@@ -74,8 +79,6 @@ LABELS = {
     "merchant": _l("Merchant"), "customer": _l("Customer"), "logistics": _l("Logistics"),
     "red_letter": _l("Red-letter reversal (红冲)"), "endorsement": _l("Endorsement"),
     "return_original": _l("Return of the original invoice"), "none": _l("None"),
-    "taobao": _l("Taobao"), "tmall": _l("Tmall"), "jd": _l("JD.com"), "pdd": _l("Pinduoduo"), "douyin": _l("Douyin"),
-    "brand_site": _l("Brand website"), "offline": _l("Offline store"), "other": _l("Other"),
     "web": _l("Web form"), "agent": _l("Entered by staff"), "api": _l("API"),
 }
 

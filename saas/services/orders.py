@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from saas.extensions import db
 from saas.identifiers import normalise_cn_mobile, normalise_email
-from saas.models.order import CHANNELS, Order, OrderLine
+from saas.models.order import CHANNEL_LABELS, CHANNELS, Order, OrderLine
 from saas.models.user import User
 from saas.services import audit
 from saas.services.policies import tenant_today
@@ -27,17 +27,6 @@ MAX_QUANTITY = 100_000
 # NUMERIC(12, 2) holds at most ten digits before the point.
 MAX_UNIT_PRICE = Decimal("9999999999.99")
 
-CHANNEL_LABELS: dict[str, tuple[str, str]] = {
-    "taobao": ("淘宝", "Taobao"),
-    "tmall": ("天猫", "Tmall"),
-    "jd": ("京东", "JD.com"),
-    "pdd": ("拼多多", "Pinduoduo"),
-    "douyin": ("抖音", "Douyin"),
-    "brand_site": ("官网", "Brand website"),
-    "offline": ("线下", "Offline store"),
-    "other": ("其他", "Other"),
-}
-assert set(CHANNEL_LABELS) == set(CHANNELS)
 
 # Column key → (Chinese header, English header). The order is the template's.
 COLUMNS: dict[str, tuple[str, str]] = {

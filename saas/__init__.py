@@ -40,6 +40,9 @@ def create_app(config: type | str | None = None) -> Flask:
     from saas import security
 
     security.init_app(app)
+    from saas.page_cache import PageCache
+
+    app.wsgi_app = PageCache(app)  # type: ignore[method-assign]
     return app
 
 

@@ -1,42 +1,197 @@
-"""A per-process cache of rendered public pages that only change when their data does."""
+"""Public pages that only change when their shop's data does, answered from memory.
+
+`PageCache` wraps the WSGI app. A view opts a response in with `cache_this_page`
+(anonymous visitors only); the response is kept per process, keyed by everything
+the request could vary on (path, query string, Accept-Language), together with
+the shop's *page token* read from Redis before rendering and the moment the page
+goes stale by itself (the end of the shop's day: an announced version comes into
+force). A hit costs one Redis GET and no database query.
+
+Any commit that touches a shop's row or its policy versions deletes the shop's
+token (after the commit); the next request finds a different token, so every
+process renders afresh. A Redis restart loses the tokens, which only causes
+misses. If Redis cannot be reached the cache is bypassed, never trusted.
+"""
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 from collections import OrderedDict
-from typing import Callable, Hashable
+from datetime import datetime
+from typing import Iterable
 
-from flask import g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-# Rendered with this in place of the CSP nonce; each response gets a fresh one.
+from saas.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+# Rendered in place of the CSP nonce; each response gets a fresh one.
 NONCE_SLOT = "__csp_nonce_slot__"
 MAX_PAGES = 512
+MAX_AGE_SECONDS = 300  # a safety net should an invalidation be lost with Redis down
+ENVIRON_KEY = "aftersales.page_cache"
+_NONCE_RE = re.compile(NONCE_SLOT.encode())
 
-_pages: OrderedDict[Hashable, str] = OrderedDict()
+# key -> (tenant_id, token, stale_at epoch seconds, status, headers, body)
+_pages: OrderedDict[tuple, tuple] = OrderedDict()
 
 
-def cached_page(key: Hashable, render: Callable[[], str]) -> str:
-    """The page for `key` (which must name every input that changes it); anonymous visitors only.
+def _token_key(tenant_id: int) -> str:
+    return f"page-token:{tenant_id}"
 
-    Published policy versions never change, so a key naming the versions shown
-    is invalidated by publishing itself: no explicit purge is needed, across
-    processes too.
+
+def page_token(redis, tenant_id: int) -> str:
+    """The shop's current token; a fresh random one when none is set (first use, Redis restarted, invalidated)."""
+    key = _token_key(tenant_id)
+    token = redis.get(key)
+    if token is None:
+        redis.set(key, secrets.token_hex(8), nx=True)
+        token = redis.get(key)
+    return token.decode() if isinstance(token, bytes) else token
+
+
+def cache_this_page(tenant_id: int, stale_at: datetime) -> bool:
+    """Called by a view before rendering: keep this response if the visitor is anonymous.
+
+    Returns True when the page will be cached (render it with the nonce slot).
     """
-    if current_user.is_authenticated or session.get("_flashes"):
-        return render()
-    full_key = (key, request.full_path)
-    html = _pages.get(full_key)
-    if html is None:
-        g.csp_nonce = NONCE_SLOT
-        html = render()
-        _pages[full_key] = html
-        while len(_pages) > MAX_PAGES:
-            _pages.popitem(last=False)
-    else:
-        _pages.move_to_end(full_key)
-    g.csp_nonce = secrets.token_urlsafe(16)
-    return html.replace(NONCE_SLOT, g.csp_nonce)
+    if current_user.is_authenticated or session.get("_flashes") or request.method != "GET":
+        return False
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return False
+    from saas.extensions import redis
+
+    try:
+        token = page_token(redis.client, tenant_id)
+    except RedisError:
+        return False
+    request.environ[ENVIRON_KEY] = (tenant_id, token, stale_at.timestamp())
+    g.csp_nonce = NONCE_SLOT
+    return True
+
+
+def invalidate(tenant_ids: Iterable[int]) -> None:
+    ids = set(tenant_ids)
+    if not ids:
+        return
+    for key in [k for k, v in _pages.items() if v[0] in ids]:
+        _pages.pop(key, None)
+    from saas.extensions import redis
+
+    try:
+        redis.client.delete(*(_token_key(i) for i in ids))
+    except RedisError:
+        log.warning("page cache: could not invalidate shops %s in Redis; other processes may serve "
+                    "their old pages for up to %s s", sorted(ids), MAX_AGE_SECONDS)
+
+
+class PageCache:
+    """WSGI middleware in front of the Flask app (see the module's docstring)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wrapped = app.wsgi_app
+        self.cookie = app.config["SESSION_COOKIE_NAME"].encode("latin-1").decode("latin-1") + "="
+
+    def _key(self, environ) -> tuple | None:
+        if environ.get("REQUEST_METHOD") != "GET" or self.cookie in environ.get("HTTP_COOKIE", ""):
+            return None
+        return (environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wrapped(environ, start_response)
+        entry = _pages.get(key)
+        if entry is not None and self._fresh(entry):
+            _pages.move_to_end(key)
+            return self._serve(entry, start_response)
+        return self._render(key, environ, start_response)
+
+    def _fresh(self, entry: tuple) -> bool:
+        tenant_id, token, stale_at = entry[:3]
+        if utcnow().timestamp() >= stale_at:
+            return False
+        try:
+            current = self.app.extensions["redis"].get(_token_key(tenant_id))
+        except RedisError:
+            return False
+        return current is not None and current.decode() == token
+
+    @staticmethod
+    def _serve(entry: tuple, start_response):
+        status, headers, body = entry[3:]
+        nonce = secrets.token_urlsafe(16)
+        start_response(status, [(k, v.replace(NONCE_SLOT, nonce)) for k, v in headers])
+        return [_NONCE_RE.sub(nonce.encode(), body)]
+
+    def _render(self, key: tuple, environ, start_response):
+        # start_response is held back until the view has said whether the page is
+        # cacheable: a cached page's headers still carry the nonce slot.
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured.update(status=status, headers=headers, exc_info=exc_info)
+            return lambda data: None  # Flask never uses the legacy write() callable
+
+        chunks = self.wrapped(environ, capture)
+        mark = environ.get(ENVIRON_KEY)
+        status, headers = captured["status"], captured["headers"]
+        if mark is None or not status.startswith("200"):
+            start_response(status, headers, captured["exc_info"])
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if not any(k.lower() == "set-cookie" for k, _ in headers):
+            tenant_id, token, stale_at = mark
+            stale_at = min(stale_at, utcnow().timestamp() + MAX_AGE_SECONDS)
+            _pages[key] = (tenant_id, token, stale_at, status, list(headers), body)
+            while len(_pages) > MAX_PAGES:
+                _pages.popitem(last=False)
+        return self._serve((None, None, None, status, headers, body), start_response)
 
 
 def clear() -> None:
     _pages.clear()
+
+
+# ------------------------------------------------------------ invalidation on commit
+
+def _touched_tenants(session: Session) -> set[int]:
+    from tenants.models import PolicyVersion, Tenant
+
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Tenant) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, PolicyVersion) and obj.tenant_id is not None:
+            ids.add(obj.tenant_id)
+    return ids
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session: Session, flush_context, instances) -> None:
+    ids = _touched_tenants(session)
+    if ids:
+        session.info.setdefault("page_cache_tenants", set()).update(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _invalidate_after_commit(session: Session) -> None:
+    ids = session.info.pop("page_cache_tenants", None)
+    if ids:
+        invalidate(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("page_cache_tenants", None)

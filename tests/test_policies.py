@@ -265,3 +265,96 @@ def test_policy_page_is_cached_but_every_response_has_its_own_nonce(app, client,
             policies.publish(shop, None, policies.tenant_today(shop))
             db.session.commit()
     assert "自签收次日起 9 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
+
+
+def _statements(app):
+    """Count SQL statements run while the block is active."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        seen: list[str] = []
+        with app.app_context():
+            engine = db.engine
+
+        def count(*args):
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    return counting()
+
+
+def test_a_cached_policy_page_costs_no_query_until_the_shop_changes_in_any_process(app, client, demo):
+    from sqlalchemy import update
+
+    assert "自签收次日起 7 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
+    with _statements(app) as seen:
+        again = client.get("/voltmart/policy")
+    assert again.status_code == 200 and seen == []
+    # Another process renames the shop: its commit deletes the page token in Redis.
+    # Here the row is changed behind the ORM's back, so only the token tells.
+    with app.app_context():
+        db.session.execute(update(Tenant).where(Tenant.slug == "voltmart").values(name_zh="伏特商城改名"))
+        db.session.commit()
+    assert "伏特商城改名" not in client.get("/voltmart/policy").get_data(as_text=True)  # still cached
+    with app.app_context():
+        shop = _tenant("voltmart")
+        from saas.extensions import redis
+        redis.client.delete(f"page-token:{shop.id}")
+    assert "伏特商城改名" in client.get("/voltmart/policy").get_data(as_text=True)
+
+
+def test_editing_the_shop_through_the_orm_invalidates_its_policy_page(app, client, demo):
+    client.get("/voltmart/policy")
+    with app.app_context():
+        _tenant("voltmart").name_zh = "伏特新名"
+        db.session.commit()
+    assert "伏特新名" in client.get("/voltmart/policy").get_data(as_text=True)
+
+
+def test_visitors_with_a_session_or_another_language_get_their_own_page(app, client, demo):
+    zh = client.get("/voltmart/policy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "自签收次日起 7 天内可申请" in zh  # the shop's own language wins over the browser's
+    en = client.get("/voltmart/policy?lang=en").get_data(as_text=True)
+    assert "within 7 days" in en
+    # The session now says English: the cached Chinese page must not be served.
+    assert "within 7 days" in client.get("/voltmart/policy").get_data(as_text=True)
+
+
+def test_without_redis_the_policy_page_is_rendered_every_time(app, client, demo, monkeypatch):
+    from redis import Redis
+
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setitem(app.extensions, "redis", dead)
+    for _ in range(2):
+        r = client.get("/voltmart/policy")
+        assert r.status_code == 200
+        nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in r.get_data(as_text=True) and "__csp_nonce_slot__" not in r.get_data(as_text=True)
+    from saas import page_cache
+    assert page_cache._pages == {}
+
+
+def test_an_announced_version_shows_on_the_day_it_comes_into_force(app, client, demo):
+    from datetime import datetime, timezone
+
+    from saas.models.base import travel_to
+
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            today = policies.tenant_today(shop)
+            draft = policies.ensure_draft(shop, None)
+            policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 10}, draft.category_rules)
+            policies.publish(shop, None, today + timedelta(days=1))
+            db.session.commit()
+    assert "自签收次日起 7 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
+    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc).replace(hour=6)
+    with travel_to(tomorrow):
+        assert "自签收次日起 10 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))

@@ -1,10 +1,13 @@
 """Public, login-free pages of a tenant: its after-sales home and its policy."""
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, render_template
 
 from saas.i18n import current_lang
-from saas.page_cache import cached_page
+from saas.page_cache import cache_this_page
 from saas.services import policies
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
@@ -57,24 +60,21 @@ def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None =
     }
 
 
-def _page_key(versions: list[PolicyVersion], today) -> tuple:
-    """What the policy pages depend on: the shop, the published versions, the day, the language."""
-    tenant = current_tenant
-    return (tenant.id, tenant.updated_at, tuple(v.id for v in versions), today, current_lang())
+def _end_of_day(tenant, today):
+    """When a page that depends on "today" goes stale by itself."""
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=ZoneInfo(tenant.timezone))
 
 
 @bp.get("/policy")
 def policy():
-    # One query for every published version; the page itself comes from the cache
-    # until a version is published (published versions never change).
+    # Served from memory by saas.page_cache until the shop or its policy changes.
     versions = policies.published_versions(current_tenant)
     today = policies.tenant_today(current_tenant)
     current, upcoming = policies.in_force_and_upcoming(versions, today)
+    cache_this_page(current_tenant.id, _end_of_day(current_tenant, today))
     if current is None:
-        return cached_page(("policy-none",) + _page_key(versions, today),
-                           lambda: render_template("public/policy_unpublished.html", upcoming=upcoming))
-    return cached_page(("policy",) + _page_key(versions, today),
-                       lambda: render_template("public/policy.html", **policy_context(current, versions, upcoming)))
+        return render_template("public/policy_unpublished.html", upcoming=upcoming)
+    return render_template("public/policy.html", **policy_context(current, versions, upcoming))
 
 
 @bp.get("/policy/v/<int:number>")

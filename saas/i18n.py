@@ -70,7 +70,7 @@ def localtime(value, pattern: str = "yyyy-MM-dd HH:mm") -> str:
         return ""
     tenant = g.get("tenant")
     tz = ZoneInfo(tenant.timezone if tenant is not None else "Asia/Shanghai")
-    return format_datetime(value.astimezone(tz), pattern, locale=str(get_locale()))
+    return format_datetime(value.astimezone(tz), pattern, locale=get_locale())
 
 
 def init_app(app: Flask) -> None:

@@ -3,33 +3,27 @@
 `PageCache` wraps the WSGI app. A view opts a response in with `cache_this_page`
 (anonymous visitors only); the response is kept per process, keyed by everything
 the request could vary on (path, query string, Accept-Language), together with
-the shop's *page token* read from Redis before rendering and the moment the page
+the shop's cache token read from Redis before rendering and the moment the page
 goes stale by itself (the end of the shop's day: an announced version comes into
 force). A hit costs one Redis GET and no database query.
 
-Any commit that touches a shop's row or its policy versions deletes the shop's
-token (after the commit); the next request finds a different token, so every
-process renders afresh. A Redis restart loses the tokens, which only causes
-misses. If Redis cannot be reached the cache is bypassed, never trusted.
+The token is the shop's cache token (`tenants.tokens`): any commit that
+touches the shop's row or its policy versions changes it, so every process
+renders afresh. If Redis cannot be reached the cache is bypassed, never trusted.
 """
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from collections import OrderedDict
 from datetime import datetime
-from typing import Iterable
 
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from redis.exceptions import RedisError
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from saas.models.base import utcnow
-
-log = logging.getLogger(__name__)
+from tenants import tokens
 
 # Rendered in place of the CSP nonce; each response gets a fresh one.
 NONCE_SLOT = "__csp_nonce_slot__"
@@ -42,20 +36,6 @@ _NONCE_RE = re.compile(NONCE_SLOT.encode())
 _pages: OrderedDict[tuple, tuple] = OrderedDict()
 
 
-def _token_key(tenant_id: int) -> str:
-    return f"page-token:{tenant_id}"
-
-
-def page_token(redis, tenant_id: int) -> str:
-    """The shop's current token; a fresh random one when none is set (first use, Redis restarted, invalidated)."""
-    key = _token_key(tenant_id)
-    token = redis.get(key)
-    if token is None:
-        redis.set(key, secrets.token_hex(8), nx=True)
-        token = redis.get(key)
-    return token.decode() if isinstance(token, bytes) else token
-
-
 def cache_this_page(tenant_id: int, stale_at: datetime) -> bool:
     """Called by a view before rendering: keep this response if the visitor is anonymous.
 
@@ -65,10 +45,8 @@ def cache_this_page(tenant_id: int, stale_at: datetime) -> bool:
         return False
     if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
         return False
-    from saas.extensions import redis
-
     try:
-        token = page_token(redis.client, tenant_id)
+        token = tokens.current(current_app.extensions["redis"], tenant_id)
     except RedisError:
         return False
     request.environ[ENVIRON_KEY] = (tenant_id, token, stale_at.timestamp())
@@ -76,19 +54,12 @@ def cache_this_page(tenant_id: int, stale_at: datetime) -> bool:
     return True
 
 
-def invalidate(tenant_ids: Iterable[int]) -> None:
-    ids = set(tenant_ids)
-    if not ids:
-        return
-    for key in [k for k, v in _pages.items() if v[0] in ids]:
+def _drop(tenant_ids: set[int]) -> None:
+    for key in [k for k, v in _pages.items() if v[0] in tenant_ids]:
         _pages.pop(key, None)
-    from saas.extensions import redis
 
-    try:
-        redis.client.delete(*(_token_key(i) for i in ids))
-    except RedisError:
-        log.warning("page cache: could not invalidate shops %s in Redis; other processes may serve "
-                    "their old pages for up to %s s", sorted(ids), MAX_AGE_SECONDS)
+
+tokens.on_change(_drop)
 
 
 class PageCache:
@@ -116,13 +87,7 @@ class PageCache:
 
     def _fresh(self, entry: tuple) -> bool:
         tenant_id, token, stale_at = entry[:3]
-        if utcnow().timestamp() >= stale_at:
-            return False
-        try:
-            current = self.app.extensions["redis"].get(_token_key(tenant_id))
-        except RedisError:
-            return False
-        return current is not None and current.decode() == token
+        return utcnow().timestamp() < stale_at and tokens.still(self.app.extensions["redis"], tenant_id, token)
 
     @staticmethod
     def _serve(entry: tuple, start_response):
@@ -162,36 +127,3 @@ class PageCache:
 
 def clear() -> None:
     _pages.clear()
-
-
-# ------------------------------------------------------------ invalidation on commit
-
-def _touched_tenants(session: Session) -> set[int]:
-    from tenants.models import PolicyVersion, Tenant
-
-    ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Tenant) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, PolicyVersion) and obj.tenant_id is not None:
-            ids.add(obj.tenant_id)
-    return ids
-
-
-@event.listens_for(Session, "before_flush")
-def _collect(session: Session, flush_context, instances) -> None:
-    ids = _touched_tenants(session)
-    if ids:
-        session.info.setdefault("page_cache_tenants", set()).update(ids)
-
-
-@event.listens_for(Session, "after_commit")
-def _invalidate_after_commit(session: Session) -> None:
-    ids = session.info.pop("page_cache_tenants", None)
-    if ids:
-        invalidate(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop("page_cache_tenants", None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from contextvars import ContextVar
 from typing import Iterator, TypeVar
 
@@ -76,10 +77,12 @@ def _is_scoped(mapper) -> bool:
     return issubclass(mapper.class_, TenantScoped)
 
 
+@lru_cache(maxsize=4096)
 def _tenant_criteria(tenant_id: int):
     # propagate_to_loaders=False: objects must not carry the option into later
     # refreshes, where it piled up once per reload in long-lived sessions;
     # relationship loads get their own criteria from the guard below.
+    # The option is immutable: one per tenant is built once and reused.
     return with_loader_criteria(
         TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True,
         propagate_to_loaders=False,

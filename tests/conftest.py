@@ -120,8 +120,10 @@ def _wipe(app) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         redis.client.flushdb()
     from saas import page_cache
+    from tenants import resolver
 
     page_cache.clear()
+    resolver.clear_cache()
 
 
 @pytest.fixture(autouse=True)

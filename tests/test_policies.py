@@ -306,7 +306,7 @@ def test_a_cached_policy_page_costs_no_query_until_the_shop_changes_in_any_proce
     with app.app_context():
         shop = _tenant("voltmart")
         from saas.extensions import redis
-        redis.client.delete(f"page-token:{shop.id}")
+        redis.client.delete(f"tenant-token:{shop.id}")
     assert "伏特商城改名" in client.get("/voltmart/policy").get_data(as_text=True)
 
 

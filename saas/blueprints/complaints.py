@@ -85,12 +85,6 @@ def filed():
                            hours=complaints.answer_hours(current_tenant))
 
 
-@bp.app_template_global("advance_compensations")
-def advance_compensations(case) -> list:
-    """For the consumer's tracking page (templates/public/track_case.html): the platform's payments on this case."""
-    return complaints.compensations_for_case(case) if case is not None else []
-
-
 # ---------------------------------------------------------------- the merchant's console
 
 class AnswerForm(FlaskForm):

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -15,6 +14,7 @@ from saas.extensions import db, limiter
 from saas.i18n import current_lang
 from saas.identifiers import email_matches, last4_matches, normalise_case_number
 from saas.models.case import Case, Evidence
+from saas.models.complaint import AdvanceCompensation
 from saas.services import case_evidence, case_view, cases
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
@@ -86,23 +86,39 @@ def lookup():
 
 def _tracked_case(number: str) -> Case:
     """A case this browser proved it owns; anything else is a 404, whatever exists."""
+    return _owned(select(Case), number)[0]
+
+
+def _owned(stmt, number: str):
     normalised = normalise_case_number(number)
-    # The page shows the events, their files and the clocks: one query each, not one per row.
-    case = db.session.scalar(
-        select(Case).where(Case.tenant_id == current_tenant.id, Case.number == normalised)
-        .options(selectinload(Case.events), selectinload(Case.evidence), selectinload(Case.clocks))
-    ) if normalised else None
-    if case is None or case.id not in session.get("tracked", []):
+    row = db.session.execute(
+        stmt.where(Case.tenant_id == current_tenant.id, Case.number == normalised)
+    ).first() if normalised else None
+    if row is None or row[0].id not in session.get("tracked", []):
         abort(404)
-    return case
+    return row
+
+
+def _page_case(number: str) -> tuple[Case, list]:
+    """The case with what its page shows, in as few queries as the data allows: the case and
+    whether it has files or compensations, then its events and clocks, then files and
+    compensations only where there are some."""
+    case, has_evidence, has_compensations = _owned(
+        select(Case, case_view.has_rows(Evidence), case_view.has_rows(AdvanceCompensation)), number)
+    return case, case_view.load_page_data(case, has_evidence, has_compensations)
+
+
+def _case_page(case: Case, compensations: list, message_form: MessageForm, status: int = 200,
+               just_filed: bool = False):
+    return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
+                           compensations=compensations, message_form=message_form,
+                           return_form=ReturnForm(), just_filed=just_filed), status
 
 
 @bp.get("/<number>")
 def case_page(number: str):
-    case = _tracked_case(number)
-    just_filed = session.pop("just_filed", None) == case.id
-    return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
-                           message_form=MessageForm(), return_form=ReturnForm(), just_filed=just_filed)
+    case, compensations = _page_case(number)
+    return _case_page(case, compensations, MessageForm(), just_filed=session.pop("just_filed", None) == case.id)
 
 
 @bp.post("/<number>/message")
@@ -119,8 +135,7 @@ def message(number: str):
         checked = case_evidence.check_files(request.files.getlist("evidence"))
     except case_evidence.EvidenceRefused as exc:
         flash(exc.message(current_lang()), "error")
-        return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
-                               message_form=form, return_form=ReturnForm(), just_filed=False), 400
+        return _case_page(case, case_view.load_page_data(case), form, status=400)
     event = cases.consumer_message(case, form.text.data)
     case_evidence.attach(case, checked, uploaded_by="consumer", event=event)
     db.session.commit()

@@ -55,6 +55,27 @@ def remedies(case: Case, lang: str) -> list[dict]:
     return out
 
 
+def has_rows(model):
+    """A column for a case query: does `model` have rows for the case?"""
+    from sqlalchemy import exists
+
+    return exists().where(model.case_id == Case.id).correlate(Case)
+
+
+def load_page_data(case: Case, has_evidence: bool = True, has_compensations: bool = True) -> list:
+    """Load what a consumer's case page shows: the events, the clocks, and the files where the
+    case has some; return the platform's advance compensations on it."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from saas.models.loading import load_collections
+    from saas.services import complaints
+
+    load_collections(case, Case.events, Case.clocks, *([Case.evidence] if has_evidence else []))
+    if not has_evidence:
+        set_committed_value(case, "evidence", [])
+    return complaints.compensations_for_case(case) if has_compensations else []
+
+
 def case_tenant(case: Case) -> Tenant:
     from saas.extensions import db
 

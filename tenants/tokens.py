@@ -1,0 +1,98 @@
+"""A shop's cache token: what per-process caches of its data are checked against.
+
+Each process may keep copies of a shop's rarely changing data (its row, its
+rendered policy page) for as long as the shop's token in Redis is the one the
+copy was made under. Any commit that touches the shop's row or its policy
+versions deletes the token after the commit; the next reader sets a fresh random
+one, so every process reloads. A Redis restart loses tokens, which only causes
+reloads; when Redis cannot be reached, callers must not trust their copies.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Callable, Iterable
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+# Called with the ids of shops changed by a commit in this process (drop local copies at once).
+_on_change: list[Callable[[set[int]], None]] = []
+
+
+def key(tenant_id: int) -> str:
+    return f"tenant-token:{tenant_id}"
+
+
+def current(redis: Redis, tenant_id: int) -> str:
+    """The shop's token, setting a fresh one if there is none. Raises RedisError."""
+    token = redis.get(key(tenant_id))
+    if token is None:
+        redis.set(key(tenant_id), secrets.token_hex(8), nx=True)
+        token = redis.get(key(tenant_id))
+    return token.decode()
+
+
+def still(redis: Redis, tenant_id: int, token: str) -> bool:
+    """Is `token` still the shop's token? False when Redis cannot tell."""
+    try:
+        value = redis.get(key(tenant_id))
+    except RedisError:
+        return False
+    return value is not None and value.decode() == token
+
+
+def on_change(callback: Callable[[set[int]], None]) -> None:
+    _on_change.append(callback)
+
+
+def invalidate(redis: Redis, tenant_ids: Iterable[int]) -> None:
+    ids = set(tenant_ids)
+    if not ids:
+        return
+    for callback in _on_change:
+        callback(ids)
+    try:
+        redis.delete(*(key(i) for i in ids))
+    except RedisError:
+        log.warning("could not invalidate the cache tokens of shops %s in Redis; other processes keep "
+                    "their copies until those expire", sorted(ids))
+
+
+# ------------------------------------------------------------ invalidation on commit
+
+def _touched(session: Session) -> set[int]:
+    from tenants.models import PolicyVersion, Tenant
+
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Tenant) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, PolicyVersion) and obj.tenant_id is not None:
+            ids.add(obj.tenant_id)
+    return ids
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session: Session, flush_context, instances) -> None:
+    ids = _touched(session)
+    if ids:
+        session.info.setdefault("changed_tenants", set()).update(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _invalidate_after_commit(session: Session) -> None:
+    ids = session.info.pop("changed_tenants", None)
+    if ids:
+        from flask import current_app
+
+        invalidate(current_app.extensions["redis"], ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("changed_tenants", None)

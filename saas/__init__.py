@@ -48,7 +48,8 @@ def create_app(config: type | str | None = None) -> Flask:
 
 # Per-request values extensions cache on g. Normally every request has a fresh
 # app context; when one is shared (the CLI, tests), none may leak into the next.
-_REQUEST_SCOPED_G = ("_login_user", "csrf_token", "csp_nonce", "track_failed", "service_terms")
+_REQUEST_SCOPED_G = ("_login_user", "csrf_token", "csp_nonce", "track_failed", "service_terms",
+                     "published_versions")
 
 
 def register_request_hygiene(app: Flask) -> None:

@@ -35,6 +35,7 @@ def _from_cache(slug: str) -> Tenant | None:
     if not tokens.still(current_app.extensions["redis"], tenant_id, token):
         _rows.pop(slug, None)
         return None
+    g.tenant_cache_token = token
     held = db.session.identity_map.get(identity_key(Tenant, tenant_id))
     if held is not None:
         return held
@@ -56,6 +57,7 @@ def _load(slug: str) -> Tenant | None:
     tenant = db.session.scalar(select(Tenant).where(Tenant.id == tenant_id))
     if token is not None and tenant is not None and tenant.is_active and tenant.slug == slug:
         _rows[slug] = (tenant_id, token, {name: getattr(tenant, name) for name in _COLUMNS})
+        g.tenant_cache_token = token
     return tenant
 
 
@@ -81,6 +83,7 @@ def resolve_tenant(slug: str) -> Tenant:
     if tenant is None or not tenant.is_active:
         abort(404)
     g.tenant = tenant
+    g.tenant_slug = tenant.slug  # for links after a commit has expired the row
     g.tenant_token = bind_tenant(tenant.id)
     return tenant
 
@@ -93,14 +96,16 @@ def pull_slug(endpoint, values) -> None:
 
 def push_slug(endpoint, values) -> None:
     """url_defaults: links inside a tenant's pages keep its slug."""
-    tenant = g.get("tenant")
-    if tenant is not None and "slug" not in values:
+    slug = g.get("tenant_slug") or getattr(g.get("tenant"), "slug", None)
+    if slug is not None and "slug" not in values:
         if current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
-            values["slug"] = tenant.slug
+            values["slug"] = slug
 
 
 def release_tenant(exc=None) -> None:
     g.pop("tenant", None)
+    g.pop("tenant_slug", None)
+    g.pop("tenant_cache_token", None)
     token = g.pop("tenant_token", None)
     if token is not None:
         unbind_tenant(token)

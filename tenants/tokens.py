@@ -24,26 +24,35 @@ log = logging.getLogger(__name__)
 _on_change: list[Callable[[set[int]], None]] = []
 
 
-def key(tenant_id: int) -> str:
-    return f"tenant-token:{tenant_id}"
+def key(ident: int, kind: str = "tenant") -> str:
+    """Tokens exist per shop ("tenant") and, for the consumer's case page, per case ("case")."""
+    return f"{kind}-token:{ident}"
 
 
-def current(redis: Redis, tenant_id: int) -> str:
-    """The shop's token, setting a fresh one if there is none. Raises RedisError."""
-    token = redis.get(key(tenant_id))
+def current(redis: Redis, ident: int, kind: str = "tenant") -> str:
+    """The token, setting a fresh one if there is none. Raises RedisError."""
+    token = redis.get(key(ident, kind))
     if token is None:
-        redis.set(key(tenant_id), secrets.token_hex(8), nx=True)
-        token = redis.get(key(tenant_id))
+        redis.set(key(ident, kind), secrets.token_hex(8), nx=True)
+        token = redis.get(key(ident, kind))
     return token.decode()
 
 
-def still(redis: Redis, tenant_id: int, token: str) -> bool:
-    """Is `token` still the shop's token? False when Redis cannot tell."""
+def still(redis: Redis, ident: int, token: str, kind: str = "tenant") -> bool:
+    """Is `token` still the current one? False when Redis cannot tell."""
     try:
-        value = redis.get(key(tenant_id))
+        value = redis.get(key(ident, kind))
     except RedisError:
         return False
     return value is not None and value.decode() == token
+
+
+def delete(redis: Redis, ids: set[int], kind: str = "tenant") -> None:
+    try:
+        redis.delete(*(key(i, kind) for i in ids))
+    except RedisError:
+        log.warning("could not delete the %s cache tokens %s in Redis; other processes keep "
+                    "their copies until those expire", kind, sorted(ids))
 
 
 def on_change(callback: Callable[[set[int]], None]) -> None:
@@ -56,11 +65,7 @@ def invalidate(redis: Redis, tenant_ids: Iterable[int]) -> None:
         return
     for callback in _on_change:
         callback(ids)
-    try:
-        redis.delete(*(key(i) for i in ids))
-    except RedisError:
-        log.warning("could not invalidate the cache tokens of shops %s in Redis; other processes keep "
-                    "their copies until those expire", sorted(ids))
+    delete(redis, ids)
 
 
 # ------------------------------------------------------------ invalidation on commit

@@ -119,10 +119,11 @@ def _wipe(app) -> None:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         redis.client.flushdb()
-    from saas import page_cache
+    from saas import case_page_cache, page_cache
     from tenants import resolver
 
     page_cache.clear()
+    case_page_cache.clear()
     resolver.clear_cache()
 
 

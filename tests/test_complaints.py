@@ -275,6 +275,11 @@ def test_advance_compensation_shows_on_tracking_page_and_scorecard(app, client, 
     with app.app_context():
         case_id, number = file_case(desk["a"])
         complaint_id = make_complaint(desk["a"], case_number=number)
+    # The consumer, having proved the case is theirs, looks at it before any compensation
+    # (the page is kept until something on the case changes).
+    post_form(client, "/shop-a/track", {"number": number, "factor": "3333"})
+    for _ in range(2):
+        assert "Advance compensation by the platform" not in client.get(f"/shop-a/track/{number}?lang=en").get_data(as_text=True)
     op = app.test_client()
     login(op, "op@example.com")
     url = f"/admin/complaints/{complaint_id}"
@@ -287,8 +292,7 @@ def test_advance_compensation_shows_on_tracking_page_and_scorecard(app, client, 
         comp = db.session.scalars(select(AdvanceCompensation)).one()
         assert (comp.amount, comp.case_id, comp.tenant_id, comp.recovered) == (Decimal("88.50"), case_id, desk["a"], False)
         comp_id = comp.id
-    # The consumer, having proved the case is theirs, sees it.
-    post_form(client, "/shop-a/track", {"number": number, "factor": "3333"})
+    # … and sees it at once.
     page = client.get(f"/shop-a/track/{number}?lang=en").get_data(as_text=True)
     assert "Advance compensation by the platform" in page and "¥88.50" in page
     # On the merchant's scorecard for March (outstanding until recovered).

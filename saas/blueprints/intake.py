@@ -90,17 +90,18 @@ def new():
                 except case_evidence.EvidenceRefused as exc:
                     file_errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
                 else:
-                    case = cases.file_case(current_tenant, intake)
+                    case = cases.file_case(current_tenant, intake, prejudged=(order, judgement))
                     case_evidence.attach(case, checked, uploaded_by="consumer")
+                    case_id, number = case.id, case.number  # the commit expires the row
                     db.session.commit()
-                    remember_case(case)
-                    session["just_filed"] = case.id
-                    return redirect(url_for("tracking.case_page", number=case.number))
+                    remember_case(case_id)
+                    session["just_filed"] = case_id
+                    return redirect(url_for("tracking.case_page", number=number))
     return render_template("public/intake.html", form=form, order=order, judgement=judgement,
                            file_errors=file_errors, lang=current_lang())
 
 
-def remember_case(case) -> None:
+def remember_case(case_id: int) -> None:
     """The consumer proved ownership of this case in this browser session."""
-    tracked = [cid for cid in session.get("tracked", []) if cid != case.id]
-    session["tracked"] = (tracked + [case.id])[-20:]
+    tracked = [cid for cid in session.get("tracked", []) if cid != case_id]
+    session["tracked"] = (tracked + [case_id])[-20:]

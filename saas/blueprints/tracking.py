@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from saas import case_page_cache
 from saas.blueprints.intake import remember_case
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
@@ -79,7 +80,7 @@ def lookup():
             # One answer for an unknown number and a wrong second factor, byte for byte.
             g.track_failed = True
             return redirect(url_for(".lookup", failed=1), 303)
-        remember_case(case)
+        remember_case(case.id)
         return redirect(url_for(".case_page", number=case.number), 303)
     return render_template("public/track_lookup.html", form=form, failed=request.args.get("failed") == "1")
 
@@ -117,8 +118,15 @@ def _case_page(case: Case, compensations: list, message_form: MessageForm, statu
 
 @bp.get("/<number>")
 def case_page(number: str):
+    normalised = normalise_case_number(number) or ""
+    kept = case_page_cache.cached(current_tenant.id, normalised)
+    if kept is not None:
+        return kept
     case, compensations = _page_case(number)
-    return _case_page(case, compensations, MessageForm(), just_filed=session.pop("just_filed", None) == case.id)
+    just_filed = session.pop("just_filed", None) == case.id
+    return case_page_cache.render_and_keep(
+        current_tenant.id, case.id, normalised,
+        lambda: _case_page(case, compensations, MessageForm(), just_filed=just_filed)[0], keep=not just_filed)
 
 
 @bp.post("/<number>/message")

@@ -63,14 +63,14 @@ def has_rows(model):
 
 
 def load_page_data(case: Case, has_evidence: bool = True, has_compensations: bool = True) -> list:
-    """Load what a consumer's case page shows: the events, the clocks, and the files where the
-    case has some; return the platform's advance compensations on it."""
+    """Load what a consumer's case page shows: the events, and the files where the case has
+    some; return the platform's advance compensations on it."""
     from sqlalchemy.orm.attributes import set_committed_value
 
     from saas.models.loading import load_collections
     from saas.services import complaints
 
-    load_collections(case, Case.events, Case.clocks, *([Case.evidence] if has_evidence else []))
+    load_collections(case, Case.events, *([Case.evidence] if has_evidence else []))
     if not has_evidence:
         set_committed_value(case, "evidence", [])
     return complaints.compensations_for_case(case) if has_compensations else []

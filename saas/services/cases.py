@@ -10,6 +10,7 @@ from babel.dates import format_datetime
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
 from saas.identifiers import email_matches, new_case_number, normalise_cn_mobile, normalise_email
@@ -240,15 +241,20 @@ def _is_emergency(tenant: Tenant, intake: Intake, category: str, version) -> boo
     return False
 
 
-def file_case(tenant: Tenant, intake: Intake, actor: User | None = None) -> Case:
-    """Create a case from the public form, an agent's phone entry or the API."""
+def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudged: tuple | None = None) -> Case:
+    """Create a case from the public form, an agent's phone entry or the API.
+
+    `prejudged`: (order, judgement) as find_order and judge_intake already gave them for this intake.
+    """
     mobile = normalise_cn_mobile(intake.mobile) if intake.mobile else ""
     email = normalise_email(intake.email) if intake.email else ""
     if not mobile and not email:
         raise CaseError("contact")
-    order = find_order(tenant, intake.order_number, mobile or "", email or "")
+    if prejudged is None:
+        order = find_order(tenant, intake.order_number, mobile or "", email or "")
+        prejudged = (order, judge_intake(tenant, intake, order))
+    order, judgement = prejudged
     purchase, delivery, category, price = _facts(intake, order)
-    judgement = judge_intake(tenant, intake, order)
     emergency = _is_emergency(tenant, intake, category, judgement.version if judgement else None)
     problem = "food_safety" if emergency and intake.problem_type in ("quality", "food_safety") else intake.problem_type
     case = Case(
@@ -263,6 +269,8 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None) -> Case
         policy_version_id=judgement.version.id if judgement else None,
         eligibility=[r.to_dict() for r in judgement.remedies] if judgement else [],
     )
+    for name in ("events", "evidence", "clocks"):  # a new case has none: no lazy loads after the INSERT
+        set_committed_value(case, name, [])
     if order is not None:
         for line in order.lines:
             if not intake.line_ids or line.id in intake.line_ids:

@@ -57,10 +57,13 @@ def quiet_until(now: datetime, terms: Terms, tz: str) -> datetime | None:
     return datetime.combine(day, end, tzinfo=ZoneInfo(tz)).astimezone(now.tzinfo)
 
 
-def _create(tenant_id: int, **fields) -> Notification | None:
-    """Insert once per idempotency key: the same cause never makes a second row."""
-    existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == fields["idempotency_key"]))
-    if existing is not None:
+def _create(tenant_id: int, *, key_is_new: bool = False, **fields) -> Notification | None:
+    """Insert once per idempotency key: the same cause never makes a second row.
+
+    `key_is_new`: the key names an event inserted in this transaction, so no row can have it yet.
+    """
+    if not key_is_new and db.session.scalar(
+            select(Notification.id).where(Notification.idempotency_key == fields["idempotency_key"])) is not None:
         return None
     n = Notification(tenant_id=tenant_id, status="pending", attempts=0, **fields)
     db.session.add(n)
@@ -71,12 +74,14 @@ def _create(tenant_id: int, **fields) -> Notification | None:
     return n
 
 
-def _coalesce_sms(case: Case, recipient: str, due: datetime) -> tuple[datetime, list[Notification]]:
+def _coalesce_sms(case: Case, event: CaseEvent, recipient: str, due: datetime) -> tuple[datetime, list[Notification]]:
     """Updates to one case within 10 minutes make one SMS carrying the latest news.
 
     An unsent SMS for the case is superseded by the new one (which keeps its
     slot); after one was sent, the next waits until the window has passed.
     """
+    if event.kind == "submitted":
+        return due, []  # a case's first event: nothing was sent about the case yet
     now = utcnow()
     recent = db.session.scalars(select(Notification).where(
         Notification.case_id == case.id, Notification.channel == "sms", Notification.audience == "customer",
@@ -103,9 +108,9 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
     now = utcnow()
     if case.mobile and case.sms_consent and not suppressed(tenant.id, "sms", case.mobile):
         due = quiet_until(now, terms, tenant.timezone) or now
-        due, superseded = _coalesce_sms(case, case.mobile, due)
+        due, superseded = _coalesce_sms(case, event, case.mobile, due)
         due = quiet_until(due, terms, tenant.timezone) or due  # the coalescing delay may end in quiet hours
-        n = _create(tenant.id, idempotency_key=f"event:{event.id}:sms", case_id=case.id, event_id=event.id,
+        n = _create(tenant.id, key_is_new=True, idempotency_key=f"event:{event.id}:sms", case_id=case.id, event_id=event.id,
                     channel="sms", recipient=case.mobile, template_key=key, locale=case.locale, params=params,
                     next_attempt_at=due)
         if n is not None:
@@ -113,7 +118,7 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
                 old.status, old.superseded_by_id = "superseded", n.id
             made.append(n)
     if case.email and case.email_consent and not suppressed(tenant.id, "email", case.email):
-        n = _create(tenant.id, idempotency_key=f"event:{event.id}:email", case_id=case.id, event_id=event.id,
+        n = _create(tenant.id, key_is_new=True, idempotency_key=f"event:{event.id}:email", case_id=case.id, event_id=event.id,
                     channel="email", recipient=case.email, template_key=key, locale=case.locale, params=params,
                     next_attempt_at=now)
         if n is not None:

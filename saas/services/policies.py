@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from saas.extensions import db
@@ -39,11 +40,15 @@ def tenant_today(tenant: Tenant, now: datetime | None = None) -> date:
 
 
 def published_versions(tenant: Tenant) -> list[PolicyVersion]:
-    return list(db.session.scalars(
-        select(PolicyVersion)
-        .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published")
-        .order_by(PolicyVersion.number.desc())
-    ))
+    """The shop's published versions, newest first; read once per request (publishing forgets it)."""
+    memo = g.setdefault("published_versions", {}) if has_request_context() else {}
+    if tenant.id not in memo:
+        memo[tenant.id] = list(db.session.scalars(
+            select(PolicyVersion)
+            .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published")
+            .order_by(PolicyVersion.number.desc())
+        ))
+    return list(memo[tenant.id])
 
 
 def version_by_number(tenant: Tenant, number: int) -> PolicyVersion | None:
@@ -54,6 +59,8 @@ def version_by_number(tenant: Tenant, number: int) -> PolicyVersion | None:
 def current_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | None:
     """The published version in force on a day (today in the tenant's timezone by default)."""
     on = on or tenant_today(tenant)
+    if has_request_context():  # from the request's list of versions: no query of its own
+        return in_force_and_upcoming(published_versions(tenant), on)[0]
     return db.session.scalar(
         select(PolicyVersion)
         .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published",
@@ -197,6 +204,8 @@ def publish(tenant: Tenant, actor: User | None, effective_date: date, change_not
     draft.published_at = utcnow()
     draft.published_by_id = actor.id if actor else None
     db.session.flush()
+    if has_request_context():
+        g.pop("published_versions", None)  # this request's list no longer holds every version
     audit.record(tenant.id, actor, "policy.published", draft, number=draft.number, effective_date=effective_date.isoformat())
     return draft
 

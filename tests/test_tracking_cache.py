@@ -93,3 +93,32 @@ def test_another_browser_without_proof_gets_a_404_even_when_the_page_is_kept(app
     stranger = app.test_client()
     assert stranger.get(f"/voltmart/track/{number}").status_code == 404
     assert client.get(f"/kidswear/track/{number}").status_code == 404
+
+
+def test_filing_a_case_takes_five_reads_and_four_inserts(app, client, shop):
+    """Order, policy versions, calendar stamp, number probe, suppression; four INSERTs (see bench/README.md)."""
+    token = csrf_token(client, "/voltmart/cases/new")
+    data = {"order_number": "TB-78", "customer_name": "张三", "mobile": "13812345678", "email": "",
+            "purchase_channel": "taobao", "problem_type": "consultation", "description": "请问支持快充吗",
+            "expected_resolution": "consultation", "purchase_date": "2026-01-10", "delivery_date": "",
+            "category": "electronics", "item_price": "99.00", "action": "submit", "csrf_token": token}
+    client.post("/voltmart/cases/new", data=data)  # warm the per-process caches (shop row, calendar)
+    r, seen = _statements(app, lambda: client.post("/voltmart/cases/new", data=data))
+    assert r.status_code == 302
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    writes = [s for s in seen if not s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 5, "\n".join(s[:90] for s in reads)
+    # One INSERT per table (SQLite sends a clock's INSERT per row), no UPDATE of the case after its INSERT.
+    tables = {re.match(r"\s*INSERT INTO (\w+)", s).group(1) for s in writes}
+    assert tables == {"cases", "case_events", "sla_clocks", "notifications"}, writes
+
+
+def test_an_unkept_case_page_takes_three_queries_without_files(app, client, shop, monkeypatch):
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    client.get(f"/voltmart/track/{number}")  # the just-filed notice
+    from saas import case_page_cache
+
+    monkeypatch.setattr(case_page_cache, "cached", lambda *a: None)
+    r, seen = _statements(app, lambda: client.get(f"/voltmart/track/{number}"))
+    assert r.status_code == 200
+    assert len(seen) <= 3, seen  # the case (with has-files/compensations flags), its events, the case token check is Redis

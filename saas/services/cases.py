@@ -115,14 +115,14 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
     db.session.add(event)
     if actor_type == "staff" and message and case.first_response_at is None:
         case.first_response_at = event.created_at
-    db.session.flush()
     if apply_clocks or message:
         terms, cal = service_terms(case)
         if apply_clocks:
             sla.on_event(case, event, terms, cal, at=event.created_at)
         if message:
+            db.session.flush()  # the notifications' keys name the event
             notifications.notify_customer(case, event, terms)
-        db.session.flush()
+    db.session.flush()
     return event
 
 
@@ -271,6 +271,7 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
     )
     for name in ("events", "evidence", "clocks"):  # a new case has none: no lazy loads after the INSERT
         set_committed_value(case, name, [])
+    service_terms(case)  # read now, so that no query flushes the case before its clocks set its deadline
     if order is not None:
         for line in order.lines:
             if not intake.line_ids or line.id in intake.line_ids:
@@ -294,8 +295,7 @@ def _insert_with_number(case: Case, attempts: int = 5) -> None:
         taken = db.session.scalar(select(Case.id).where(Case.tenant_id == case.tenant_id, Case.number == number))
         if taken is None:
             case.number = number
-            db.session.add(case)
-            db.session.flush()
+            db.session.add(case)  # inserted with its first event and clocks, in one flush
             return
     raise RuntimeError("could not allocate a case number")
 

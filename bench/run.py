@@ -27,6 +27,7 @@ DURATION = os.environ.get("BENCH_DURATION", "5s")
 JOBS = int(os.environ.get("BENCH_JOBS", "1500"))
 RSS_JOBS = int(os.environ.get("BENCH_RSS_JOBS", "10000"))
 REAL_PORT, BASE_PORT, SMTP_PORT = 8101, 8102, 2525
+UNKEPT_PORT = 8103  # the real app with CASE_PAGE_CACHE=0: the tracking page as rendered
 TENANT = "voltmart"
 UA = "wrk-bench"
 RESULTS = ROOT / "bench" / "results"
@@ -58,8 +59,8 @@ def flask(*args) -> str:
     return sh(str(VENV_BIN / "flask"), "--app", "wsgi", *args).stdout
 
 
-def start(*args, **kw) -> subprocess.Popen:
-    p = subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+def start(*args, env: dict | None = None, **kw) -> subprocess.Popen:
+    p = subprocess.Popen(args, cwd=ROOT, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, **kw)
     procs.append(p)
     return p
@@ -340,7 +341,8 @@ def plans(c: dict, label: str) -> str:
 
 
 def growth(c: dict, label: str) -> dict:
-    t = wrk(f"http://127.0.0.1:{REAL_PORT}/{TENANT}/track/{c['number']}", cookie=c["track"])
+    # The page as rendered (a kept page would not touch the database at all).
+    t = wrk(f"http://127.0.0.1:{UNKEPT_PORT}/{TENANT}/track/{c['number']}", cookie=c["track"])
     q = wrk(f"http://127.0.0.1:{REAL_PORT}/{TENANT}/console/cases", cookie=c["agent"])
     log(f"   {label}: tracking p50 {t['p50']:.2f} ms ({t['rps']:.0f} req/s); case list p50 {q['p50']:.2f} ms ({q['rps']:.0f} req/s)")
     return {"tracking": t, "case_list": q}
@@ -372,12 +374,16 @@ def main() -> int:
         gunicorn = str(VENV_BIN / "gunicorn")
         start(gunicorn, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{REAL_PORT}", "bench.wsgi_real:app")
         start(gunicorn, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{BASE_PORT}", "bench.baseline_app:app")
+        start(gunicorn, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{UNKEPT_PORT}", "bench.wsgi_real:app",
+              env={**ENV, "CASE_PAGE_CACHE": "0"})
         wait_http(f"http://127.0.0.1:{REAL_PORT}/healthz")
+        wait_http(f"http://127.0.0.1:{UNKEPT_PORT}/healthz")
         wait_http(f"http://127.0.0.1:{BASE_PORT}/bare")
         c = cookies()
         R, B = f"http://127.0.0.1:{REAL_PORT}", f"http://127.0.0.1:{BASE_PORT}"
         track_url = f"{R}/{TENANT}/track/{c['number']}"
-        for url, cookie in ((track_url, c["track"]), (f"{R}/{TENANT}/console/cases", c["agent"]),
+        unkept_url = f"http://127.0.0.1:{UNKEPT_PORT}/{TENANT}/track/{c['number']}"
+        for url, cookie in ((track_url, c["track"]), (unkept_url, c["track"]), (f"{R}/{TENANT}/console/cases", c["agent"]),
                             (f"{R}/{TENANT}/policy", None), (f"{B}/case/{c['number']}?t={c['tid']}", None)):
             status = check(url, cookie)
             if status != 200:
@@ -399,6 +405,9 @@ def main() -> int:
         results["pairs"] = [
             pair("tracking page (10 events) vs minimal case page", dict(url=track_url, cookie=c["track"]),
                  dict(url=f"{B}/case/{c['number']}?t={c['tid']}"), 0.7, p99_factor=2.0),
+            pair("tracking page as rendered (page cache off; not a target) vs minimal case page",
+                 dict(url=unkept_url, cookie=c["track"]), dict(url=f"{B}/case/{c['number']}?t={c['tid']}"), 0.7,
+                 p99_factor=2.0),
             pair("policy page vs bare route", dict(url=f"{R}/{TENANT}/policy"), dict(url=f"{B}/bare"), 0.5),
             pair("case intake POST vs minimal intake", dict(url=f"{R}/{TENANT}/cases/new", body=intake),
                  dict(url=f"{B}/intake", body=minimal), 0.6),

@@ -53,7 +53,7 @@ def _fresh_nonce(html: str) -> str:
 
 def cached(tenant_id: int, number: str) -> str | None:
     """The kept page for this browser, or None (then render it with `render_and_keep`)."""
-    if session.get("_flashes"):
+    if not current_app.config["CASE_PAGE_CACHE"] or session.get("_flashes"):
         return None
     case_id = _ids.get((tenant_id, number))
     if case_id is None or case_id not in session.get("tracked", []) or session.get("just_filed") == case_id:
@@ -74,7 +74,7 @@ def cached(tenant_id: int, number: str) -> str | None:
 def render_and_keep(tenant_id: int, case_id: int, number: str, render: Callable[[], str], keep: bool) -> str:
     """Render the page; keep it when `keep` and both tokens are known."""
     shop_token = g.get("tenant_cache_token")
-    if not keep or shop_token is None or session.get("_flashes"):
+    if not keep or shop_token is None or not current_app.config["CASE_PAGE_CACHE"] or session.get("_flashes"):
         return render()
     try:
         case_token = tokens.current(current_app.extensions["redis"], case_id, kind="case")

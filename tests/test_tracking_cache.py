@@ -122,3 +122,11 @@ def test_an_unkept_case_page_takes_three_queries_without_files(app, client, shop
     r, seen = _statements(app, lambda: client.get(f"/voltmart/track/{number}"))
     assert r.status_code == 200
     assert len(seen) <= 3, seen  # the case (with has-files/compensations flags), its events, the case token check is Redis
+
+
+def test_the_page_cache_can_be_switched_off(app, client, shop, monkeypatch):
+    number = _filed(client)
+    monkeypatch.setitem(app.config, "CASE_PAGE_CACHE", False)
+    client.get(f"/voltmart/track/{number}")
+    again, seen = _statements(app, lambda: client.get(f"/voltmart/track/{number}"))
+    assert again.status_code == 200 and seen

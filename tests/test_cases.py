@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from saas.extensions import db
+from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent, EventsAreAppendOnly, Evidence
 from saas.models.order import Order, OrderLine
 from tenants.models import Tenant
@@ -404,5 +405,101 @@ def test_queue_counts_only_as_far_as_it_needs(app, client, shop, monkeypatch):
     login(agent, "agent@voltmart.demo", PASSWORD)
     html = agent.get("/voltmart/console/cases?lang=en").get_data(as_text=True)
     assert "More than 2 cases" in html and "page=2" in html
+    middle = agent.get("/voltmart/console/cases?lang=en&page=2&type=quality")
+    assert middle.status_code == 200 and "page=3" in middle.get_data(as_text=True)
     last = agent.get("/voltmart/console/cases?lang=en&page=3").get_data(as_text=True)
     assert "3 cases" in last and "page=4" not in last
+
+
+def test_queue_counts_only_the_shops_own_cases(app, client, shop):
+    file_case(client, order_number="TB-1")
+    for i in range(2):
+        file_case(client, slug="kidswear", order_number=f"KW-{i}")
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    html = agent.get("/voltmart/console/cases?lang=en").get_data(as_text=True)
+    assert "1 case" in html and len(re.findall(r'<td class="prio-', html)) == 1
+
+
+def test_queue_puts_the_nearest_deadline_first_and_none_last(app, client, shop):
+    numbers = [file_case(client, order_number=f"TB-{i}").headers["Location"].rsplit("/", 1)[1] for i in range(3)]
+    now = utcnow()
+    with app.app_context(), cross_tenant("test"):
+        for number, due in zip(numbers, (None, now + timedelta(days=2), now + timedelta(days=1))):
+            db.session.execute(update(Case).where(Case.number == number).values(due_at=due))
+        db.session.commit()
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    html = agent.get("/voltmart/console/cases").get_data(as_text=True)
+    assert [m for m in re.findall(r">(AS[0-9A-Z-]+)</a>", html)] == [numbers[2], numbers[1], numbers[0]]
+
+
+def _queue_sql(app, agent, query: str) -> list[tuple[str, dict]]:
+    """The statements (with their parameters) the queue page runs against the cases table."""
+    seen: list[tuple[str, dict]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if re.search(r"\bFROM cases\b", statement):
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        assert agent.get(f"/voltmart/console/cases?{query}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    return seen
+
+
+QUEUE_VIEWS = ("", "page=2", "type=quality", "priority=4", "priority=emergency", "overdue=1", "status=submitted",
+               "status=all&overdue=1")
+
+
+def test_queue_pages_are_read_off_the_queue_index(app, client, shop, databases):
+    """However many open cases a shop has, a queue page is an index scan that stops after LIMIT rows.
+
+    Sorting and sequential scans are priced out, so a plan has no Sort node only if ix_cases_queue gives the
+    rows in queue order: a change to the filter or the ORDER BY that the index no longer serves fails here.
+    The default view is also planned as a prepared statement's generic plan (no parameter values known),
+    which psycopg and PostgreSQL switch to after a few runs.
+    """
+    if not databases.is_postgres:
+        pytest.skip("query plans are PostgreSQL's")
+    file_case(client)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    for view in QUEUE_VIEWS:
+        pages = [(sql, params) for sql, params in _queue_sql(app, agent, view)
+                 if "ORDER BY" in sql and "count(" not in sql]
+        assert len(pages) == 1, (view, pages)
+        sql, params = pages[0]
+        plans = {"custom": _plan(app, "EXPLAIN " + sql, params)}
+        if view == "":
+            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+            prepared = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+            arguments = ", ".join(_sql_literal(params[name]) for name in names)  # EXECUTE takes no $n
+            plans["generic"] = _plan(app, f"EXPLAIN EXECUTE queue_page({arguments})", {},
+                                     setup=("SET plan_cache_mode = force_generic_plan",
+                                            f"PREPARE queue_page AS {prepared}"))
+        for kind, plan in plans.items():
+            assert "ix_cases_queue" in plan and "Sort" not in plan, (view, kind, plan)
+            assert plan.lstrip().startswith("Limit"), (view, kind, plan)
+
+
+def _sql_literal(value) -> str:
+    if isinstance(value, int):
+        return str(value)
+    assert isinstance(value, str), value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _plan(app, explain: str, params: dict, setup=()) -> str:
+    """EXPLAIN on a connection of its own, discarded afterwards with its settings and prepared statements."""
+    with app.app_context(), db.engine.connect() as conn:
+        try:
+            for statement in ("SET enable_seqscan = off", "SET enable_sort = off", *setup):
+                conn.exec_driver_sql(statement)
+            return "\n".join(row[0] for row in conn.exec_driver_sql(explain, params))
+        finally:
+            conn.invalidate()

@@ -13,9 +13,10 @@ from saas.extensions import db
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import (
+    CASE_IS_OPEN,
     INVOICE_CHOICES,
-    OPEN_STATUSES,
     PROBLEM_TYPES,
+    QUEUE_ORDER,
     RESOLUTION_KINDS,
     RESPONSIBILITIES,
     STATUSES,
@@ -41,10 +42,11 @@ class PlainForm(FlaskForm):
 
 
 def queue_query(args):
+    """The queue's statement for the filters in `args`, in queue order (served by `ix_cases_queue` when open)."""
     stmt = select(Case)
     status = args.get("status", "open")
     if status == "open":
-        stmt = stmt.where(Case.status.in_(OPEN_STATUSES))
+        stmt = stmt.where(CASE_IS_OPEN)
     elif status in STATUSES:
         stmt = stmt.where(Case.status == status)
     if args.get("type") in PROBLEM_TYPES:
@@ -54,14 +56,24 @@ def queue_query(args):
     elif args.get("priority", "").isdigit():
         stmt = stmt.where(Case.priority >= int(args["priority"]))
     if args.get("overdue") == "1":
-        stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), Case.status.in_(OPEN_STATUSES))
+        stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), CASE_IS_OPEN)
     q = (args.get("q") or "").strip()
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(Case.number.ilike(like), Case.order_number.ilike(like), Case.customer_name.ilike(like),
                               Case.mobile.like(like), Case.email.ilike(like)))
-    # Emergencies first, then priority, then the nearest deadline (none last).
-    return stmt.order_by(Case.priority.desc(), Case.due_at.is_(None), Case.due_at, Case.created_at)
+    return stmt.order_by(*QUEUE_ORDER)
+
+
+def queue_count_query(stmt, cap: int):
+    """Count the rows of `stmt`, stopping after cap + 1: a big shop's open cases are never all read.
+
+    The tenant guard scopes ORM statements, not an ORM statement wrapped in a Core subquery, hence the
+    explicit tenant filter.
+    """
+    counted = (stmt.with_only_columns(Case.id).where(Case.tenant_id == current_tenant.id)
+               .order_by(None).limit(cap + 1))
+    return select(func.count()).select_from(counted.subquery())
 
 
 @bp.get("/cases")
@@ -70,7 +82,7 @@ def queue():
     stmt = queue_query(request.args)
     # Counting every open case of a big shop cost as much as the page itself: count far enough, no further.
     cap = page * PAGE_SIZE + COUNT_AHEAD
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery()))
+    total = db.session.scalar(queue_count_query(stmt, cap))
     rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("console/cases/queue.html", cases=rows, total=min(total, cap), more=total > cap,
                            page=page, page_size=PAGE_SIZE,

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from functools import lru_cache
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Iterator, TypeVar
 
 from flask import abort
-from sqlalchemy import ForeignKey, event
+from sqlalchemy import ForeignKey, Table, event
+from sqlalchemy.sql import visitors
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -77,6 +78,20 @@ def _is_scoped(mapper) -> bool:
     return issubclass(mapper.class_, TenantScoped)
 
 
+@lru_cache(maxsize=1)
+def _scoped_tables() -> frozenset:
+    from saas.extensions import db
+
+    return frozenset(m.local_table for m in db.Model.registry.mappers if _is_scoped(m))
+
+
+def _names_scoped_table(statement) -> bool:
+    """Whether a tenant-owned table appears anywhere in the statement: in select_from(),
+    a subquery or an EXISTS, where ORMExecuteState.all_mappers does not look."""
+    scoped = _scoped_tables()
+    return any(isinstance(element, Table) and element in scoped for element in visitors.iterate(statement))
+
+
 @lru_cache(maxsize=4096)
 def _tenant_criteria(tenant_id: int):
     # propagate_to_loaders=False: objects must not carry the option into later
@@ -103,7 +118,7 @@ def _guard(state: ORMExecuteState) -> None:
         if tenant_id is not None:
             state.statement = state.statement.options(_tenant_criteria(tenant_id))
         return
-    if not any(_is_scoped(m) for m in state.all_mappers):
+    if not any(_is_scoped(m) for m in state.all_mappers) and not _names_scoped_table(state.statement):
         return
     if tenant_id is None:
         raise TenantNotSet(

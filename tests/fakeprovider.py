@@ -223,6 +223,9 @@ class FakeSmsProvider:
 class _Server(ThreadingHTTPServer):
     provider: FakeSmsProvider
     daemon_threads = True
+    # The default listen backlog (5) drops connections when tests send 20 at once on a busy
+    # machine; the client then waits a whole SYN retry and may time out.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address) -> None:  # noqa: ANN001
         # A client that timed out and hung up on a "slow" answer is expected, not an error.

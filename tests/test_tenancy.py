@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 from flask import url_for
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from saas.extensions import db
 from saas.models.audit import AuditEvent
@@ -274,6 +274,28 @@ def test_guard_scopes_selects_to_the_current_tenant(app, two_tenants):
             assert db.session.get(AuditEvent, b1) is None
         with tenant_context(ids["b"]):
             assert db.session.scalars(select(AuditEvent.action)).all() == ["b.one"]
+
+
+def test_guard_scopes_tables_named_only_in_from_subqueries_and_exists(app, two_tenants):
+    """all_mappers does not see select_from(), subqueries or EXISTS: the guard looks for the tables."""
+    ids = two_tenants
+    with app.app_context():
+        _audit(ids["a"], "a.one"), _audit(ids["b"], "b.one"), _audit(ids["b"], "b.two")
+        statements = {
+            "select_from": select(func.count()).select_from(AuditEvent),
+            "subquery": select(func.count()).select_from(select(AuditEvent.id).subquery()),
+            "scalar subquery": select(select(func.count(AuditEvent.id)).scalar_subquery()),
+        }
+        for name, stmt in statements.items():
+            with tenant_context(ids["a"]):
+                assert db.session.scalar(stmt) == 1, name
+            with tenant_context(ids["b"]):
+                assert db.session.scalar(stmt) == 2, name
+            with pytest.raises(TenantNotSet):
+                db.session.scalar(stmt)
+            db.session.rollback()
+        with tenant_context(ids["a"]):
+            assert db.session.scalar(select(select(AuditEvent.id).where(AuditEvent.action == "b.one").exists())) is False
 
 
 def test_guard_fails_closed_without_tenant(app, two_tenants):

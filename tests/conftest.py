@@ -121,9 +121,11 @@ def _wipe(app) -> None:
         redis.client.flushdb()
     from saas import page_cache
     from tenants import resolver
+    from workers import shop_cache
 
     page_cache.clear()
     resolver.clear_cache()
+    shop_cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,13 +11,13 @@ from sqlalchemy import or_, select, update
 from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
-from saas.services import message_templates, notifications, policies
+from saas.services import message_templates, notifications
 from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, cross_tenant, tenant_context
-from tenants.terms import Terms
 from workers.providers import (DevInboxGateway, OutgoingEmail, OutgoingSms, Permanent, ProviderError, Retryable,
                                SendResult, Throttled)
 from workers.providers import build_email_sender, build_sms_gateway
+from workers import shop_cache
 from workers.queues import outbox_wake_key
 
 log = logging.getLogger(__name__)
@@ -121,8 +121,9 @@ def _reconcile(n: Notification, tenant: Tenant, rendered) -> str | None:
     return found.provider_message_id if found else None
 
 
-def _send(n: Notification, tenant: Tenant, taken_over: bool = False) -> str:
-    rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params)
+def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
+          wordings: message_templates.Wordings | None = None) -> str:
+    rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params, wordings)
     key = provider_key(n)
     if taken_over:
         already = _reconcile(n, tenant, rendered)
@@ -163,12 +164,11 @@ def _consume_wake_up(notification_id: int) -> None:
         log.warning("could not clear the wake-up mark of notification %s", notification_id, exc_info=True)
 
 
-def quiet_hours_end(n: Notification, tenant: Tenant, now) -> datetime | None:
+def quiet_hours_end(n: Notification, shop: shop_cache.Shop, now) -> datetime | None:
     """For an SMS due in the tenant's quiet hours, when they end (runs in the tenant's context)."""
     if n.channel != "sms":
         return None
-    version = policies.current_version(tenant)
-    return notifications.quiet_until(now, policies.terms_of(version) if version else Terms(), tenant.timezone)
+    return notifications.quiet_until(now, shop.terms_today(now), shop.tenant.timezone)
 
 
 def send_notification(notification_id: int) -> str:
@@ -180,8 +180,9 @@ def send_notification(notification_id: int) -> str:
     ambiguous = taken_over or n.error_code in AMBIGUOUS
     now = utcnow()
     with tenant_context(n.tenant_id):
-        tenant = db.session.get(Tenant, n.tenant_id)
-        held_until = quiet_hours_end(n, tenant, now)
+        shop = shop_cache.shop(n.tenant_id)
+        tenant = shop.tenant
+        held_until = quiet_hours_end(n, shop, now)
         if held_until is not None:
             # Rows are written due outside quiet hours, but a retry's backoff, a coalesced
             # update or a backlog can bring the turn later: the SMS then waits for the morning.
@@ -192,7 +193,7 @@ def send_notification(notification_id: int) -> str:
             db.session.commit()
             return "held"
         try:
-            provider_id = _send(n, tenant, ambiguous)
+            provider_id = _send(n, tenant, ambiguous, shop.wordings)
         except message_templates.TemplateError as exc:
             _finish(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
             outcome = "dead"

@@ -1,4 +1,4 @@
-"""The notification worker's per-shop cache: what it saves, and that changes reach the very next job."""
+"""What one notification job costs (statements, Redis round trips) and the worker's per-shop cache."""
 from __future__ import annotations
 
 import itertools
@@ -13,7 +13,7 @@ from sqlalchemy import event, select, update
 
 from saas.extensions import db, redis
 from saas.models.base import travel_to, utcnow
-from saas.models.notification import DevSms, MessageTemplate, Notification
+from saas.models.notification import ContactSuppression, DevSms, MessageTemplate, Notification
 from saas.services import message_templates, policies
 from tenants import tokens
 from tenants.models import Tenant
@@ -22,8 +22,10 @@ from tenants.terms import Terms
 from tests.factories import login, make_tenant, make_user, post_form
 from tests.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
 from workers import outbox
+from workers.providers import Permanent
 
 SH = ZoneInfo("Asia/Shanghai")
+DAYTIME = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
 _keys = itertools.count()
 PARAMS = {"case_number": "AS-1", "message": "您的售后申请已受理。", "link": "http://t/1", "customer": "王芳"}
 
@@ -90,6 +92,66 @@ def notification(notification_id: int) -> Notification:
     db.session.remove()
     with cross_tenant("test"):
         return db.session.get(Notification, notification_id)
+
+
+# ---------- the claim ---------------------------------------------------------
+
+def test_a_due_row_is_claimed_by_one_update_returning_it(app, shops):
+    nid = row(shops["a"])
+    db.session.remove()
+    with round_trips() as seen:
+        n, taken_over = outbox.claim(nid)
+    assert len(seen["sql"]) == 1 and seen["sql"][0].startswith("UPDATE notifications")
+    assert "RETURNING" in seen["sql"][0]
+    assert not taken_over and (n.id, n.status, n.attempts, n.template_key) == (nid, "sending", 1, "accepted")
+    stored = notification(nid)
+    assert stored.status == "sending" and stored.lease_expires_at == n.lease_expires_at
+    # A second worker finds nothing to claim (neither due nor an expired lease).
+    assert outbox.claim(nid) == (None, False)
+
+
+def test_an_expired_lease_is_taken_over_and_said_so(app, shops):
+    nid = row(shops["a"])
+    with cross_tenant("test"):
+        db.session.execute(update(Notification).where(Notification.id == nid).values(
+            status="sending", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    db.session.remove()
+    n, taken_over = outbox.claim(nid)
+    assert taken_over and n.status == "sending" and n.attempts == 2 and n.lease_expires_at > utcnow()
+
+
+# ---------- one job's round trips ---------------------------------------------
+
+def test_an_email_to_a_shop_already_seen_costs_two_statements(app, smtp, shops):
+    job(row(shops["a"]))  # the worker's first job for the shop reads it
+    nid = row(shops["a"])
+    with round_trips() as seen:
+        assert job(nid) == "sent"
+    assert [s.split()[0] for s in seen["sql"]] == ["UPDATE", "UPDATE"]  # the claim, the outcome
+    assert seen["redis"] == ["DEL", "GET"]  # the wake-up mark, the shop's cache token
+    assert notification(nid).status == "sent" and len(smtp.messages) == 2
+    mail = smtp.messages[-1]
+    assert mail.get_content_type() == "multipart/alternative"
+    assert "您的售后申请已受理。" in mail.get_body(("plain",)).get_content()
+    assert "shop-a 店" in mail.get_body(("html",)).get_content()
+
+
+def test_the_claim_and_the_outcome_commit_without_begin_and_commit(app, smtp, shops):
+    job(row(shops["a"]))
+    nid = row(shops["a"])
+    begun = []
+
+    def began(conn):
+        begun.append(conn.get_execution_options().get("isolation_level"))
+
+    engine = db.engine
+    event.listen(engine, "begin", began)
+    try:
+        assert job(nid) == "sent"
+    finally:
+        event.remove(engine, "begin", began)
+    assert begun == ["AUTOCOMMIT", "AUTOCOMMIT"]
 
 
 # ---------- the per-worker copy of a shop -------------------------------------
@@ -200,3 +262,35 @@ def test_a_policy_published_today_moves_the_quiet_hours_of_the_next_sms(app, sho
         assert job(held) == "held"
     assert notification(held).next_attempt_at == datetime(2026, 11, 24, 8, 0, tzinfo=SH)
     assert len(db.session.scalars(select(DevSms)).all()) == 1  # the first one only
+
+
+# ---------- outcomes ----------------------------------------------------------
+
+def test_a_suppression_and_the_dead_outcome_are_committed_together(app, shops, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "dev")
+
+    class Refusing:
+        can_lookup = False
+
+        def send(self, msg):
+            raise Permanent("invalid number", code="invalid_number")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker died while writing the outcome")
+
+    with travel_to(DAYTIME):
+        nid = row(shops["a"], "sms")
+    finish = outbox._finish
+    monkeypatch.setattr(outbox, "sms_gateway", lambda: Refusing())
+    monkeypatch.setattr(outbox, "_finish", crash)
+    with travel_to(DAYTIME), pytest.raises(RuntimeError):
+        job(nid)
+    with cross_tenant("test"):
+        assert db.session.scalar(select(ContactSuppression.id)) is None  # rolled back with the outcome
+    assert notification(nid).status == "sending"  # the lease will expire and the row be taken over
+    monkeypatch.setattr(outbox, "_finish", finish)
+    with travel_to(DAYTIME + timedelta(minutes=5)):  # past the lease
+        assert job(nid) == "dead"
+    with cross_tenant("test"):
+        assert db.session.scalar(select(ContactSuppression.address)) == "13722223333"
+    assert notification(nid).error_code == "invalid_number"

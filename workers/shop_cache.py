@@ -87,7 +87,8 @@ def shop(tenant_id: int) -> Shop | None:
 def _attach(tenant_id: int, values: dict) -> Tenant:
     """The session's own copy if it holds one, else a detached Tenant built from the values.
 
-    Not added to the session: nothing a job does with a shop needs it there.
+    Not added to the session: that would begin a transaction without any statement
+    (see outbox._settle), and nothing a job does with a shop needs it in the session.
     """
     held = db.session.identity_map.get(identity_key(Tenant, tenant_id))
     if held is not None:

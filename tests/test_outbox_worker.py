@@ -123,13 +123,13 @@ def test_an_expired_lease_is_taken_over_and_said_so(app, shops):
 
 # ---------- one job's round trips ---------------------------------------------
 
-def test_an_email_to_a_shop_already_seen_costs_two_statements(app, smtp, shops):
+def test_an_email_to_a_shop_already_seen_costs_two_statements_and_one_redis_round_trip(app, smtp, shops):
     job(row(shops["a"]))  # the worker's first job for the shop reads it
     nid = row(shops["a"])
     with round_trips() as seen:
         assert job(nid) == "sent"
     assert [s.split()[0] for s in seen["sql"]] == ["UPDATE", "UPDATE"]  # the claim, the outcome
-    assert seen["redis"] == ["DEL", "GET"]  # the wake-up mark, the shop's cache token
+    assert seen["redis"] == ["DEL+GET"]  # the wake-up mark, the shop's cache token
     assert notification(nid).status == "sent" and len(smtp.messages) == 2
     mail = smtp.messages[-1]
     assert mail.get_content_type() == "multipart/alternative"
@@ -152,6 +152,15 @@ def test_the_claim_and_the_outcome_commit_without_begin_and_commit(app, smtp, sh
     finally:
         event.remove(engine, "begin", began)
     assert begun == ["AUTOCOMMIT", "AUTOCOMMIT"]
+
+
+def test_a_job_for_another_shop_than_the_last_reads_that_shops_token(app, smtp, shops):
+    job(row(shops["a"]))
+    job(row(shops["b"]))
+    nid = row(shops["a"])
+    with round_trips() as seen:
+        assert job(nid) == "sent"
+    assert seen["redis"] == ["DEL+GET", "GET"] and len(seen["sql"]) == 2
 
 
 # ---------- the per-worker copy of a shop -------------------------------------

@@ -16,6 +16,7 @@ from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
 from saas.services import message_templates, notifications
+from tenants import tokens
 from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, tenant_context
 from workers.providers import (DevInboxGateway, OutgoingEmail, OutgoingSms, Permanent, ProviderError, Retryable,
@@ -213,16 +214,25 @@ def backoff(attempt: int) -> timedelta:
     return base * random.uniform(0.8, 1.2)
 
 
-def _consume_wake_up(notification_id: int) -> None:
-    """This job is the wake-up the sweeper marked: once it runs, the next sweep may wake the row again.
+def _start(notification_id: int) -> tuple[int, bytes | None] | None:
+    """The job's first Redis round trip: clear its wake-up mark, read the likely shop's cache token.
 
-    Otherwise a row whose woken job ran and failed (a retry due in a minute, a worker
-    killed mid-send) could not be woken until the mark expired, minutes later.
+    This job is the wake-up the sweeper marked: once it runs, the next sweep may wake the
+    row again. Otherwise a row whose woken job ran and failed (a retry due in a minute, a
+    worker killed mid-send) could not be woken until the mark expired, minutes later.
+    The token rides along (see shop_cache.likely_shop); returns (shop id, token) read.
     """
+    likely = shop_cache.likely_shop()
     try:
-        redis.client.delete(outbox_wake_key(notification_id))
+        pipe = redis.client.pipeline(transaction=False)
+        pipe.delete(outbox_wake_key(notification_id))
+        if likely is not None:
+            pipe.get(tokens.key(likely))
+        replies = pipe.execute()
     except Exception:  # the mark expires by itself; a send never fails over it
         log.warning("could not clear the wake-up mark of notification %s", notification_id, exc_info=True)
+        return None
+    return (likely, replies[1]) if likely is not None else None
 
 
 def quiet_hours_end(n: Notification, shop: shop_cache.Shop, now) -> datetime | None:
@@ -233,7 +243,7 @@ def quiet_hours_end(n: Notification, shop: shop_cache.Shop, now) -> datetime | N
 
 
 def send_notification(notification_id: int) -> str:
-    _consume_wake_up(notification_id)
+    token_read = _start(notification_id)
     n, taken_over = claim(notification_id)
     if n is None:
         return "not claimed"
@@ -241,7 +251,7 @@ def send_notification(notification_id: int) -> str:
     ambiguous = taken_over or n.error_code in AMBIGUOUS
     now = utcnow()
     with tenant_context(n.tenant_id):
-        shop = shop_cache.shop(n.tenant_id)
+        shop = shop_cache.shop(n.tenant_id, token_read)
         tenant = shop.tenant
         held_until = quiet_hours_end(n, shop, now)
         if held_until is not None:

@@ -56,14 +56,33 @@ class _Entry:
 
 
 _shops: dict[int, _Entry] = {}
+_last: int | None = None  # the shop this worker's latest job was for
 
 
-def shop(tenant_id: int) -> Shop | None:
-    """The shop as of its current cache token; runs inside the shop's tenant_context()."""
+def likely_shop() -> int | None:
+    """The shop the next job is most likely for (the last one's): callers may read its token ahead.
+
+    A job's first Redis round trip can then carry that GET too (see outbox._start), so a
+    run of jobs for one shop costs one Redis round trip each, not two.
+    """
+    return _last
+
+
+def shop(tenant_id: int, token_read: tuple[int, bytes | None] | None = None) -> Shop | None:
+    """The shop as of its current cache token; runs inside the shop's tenant_context().
+
+    token_read: (shop id, its token as read from Redis) earlier in the same job, if any.
+    """
+    global _last
+    _last = tenant_id
     redis = current_app.extensions["redis"]
     entry = _shops.get(tenant_id)
     if entry is not None:
-        if tokens.still(redis, tenant_id, entry.token):
+        if token_read is not None and token_read[0] == tenant_id:
+            valid = token_read[1] is not None and token_read[1].decode() == entry.token
+        else:
+            valid = tokens.still(redis, tenant_id, entry.token)
+        if valid:
             return Shop(_attach(tenant_id, entry.values), entry.wordings, entry.terms)
         _shops.pop(tenant_id, None)
     # The token is read before the rows: a change committed in between deletes it, so the
@@ -107,4 +126,6 @@ tokens.on_change(forget)
 
 
 def clear() -> None:
+    global _last
     _shops.clear()
+    _last = None

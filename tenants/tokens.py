@@ -1,11 +1,12 @@
 """A shop's cache token: what per-process caches of its data are checked against.
 
 Each process may keep copies of a shop's rarely changing data (its row, its
-rendered policy page) for as long as the shop's token in Redis is the one the
-copy was made under. Any commit that touches the shop's row or its policy
-versions deletes the token after the commit; the next reader sets a fresh random
-one, so every process reloads. A Redis restart loses tokens, which only causes
-reloads; when Redis cannot be reached, callers must not trust their copies.
+rendered policy page, its message wordings) for as long as the shop's token in
+Redis is the one the copy was made under. Any commit that touches the shop's
+row, its policy versions or its message templates deletes the token after the
+commit; the next reader sets a fresh random one, so every process reloads. A
+Redis restart loses tokens, which only causes reloads; when Redis cannot be
+reached, callers must not trust their copies.
 """
 from __future__ import annotations
 
@@ -71,13 +72,14 @@ def invalidate(redis: Redis, tenant_ids: Iterable[int]) -> None:
 # ------------------------------------------------------------ invalidation on commit
 
 def _touched(session: Session) -> set[int]:
+    from saas.models.notification import MessageTemplate
     from tenants.models import PolicyVersion, Tenant
 
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Tenant) and obj.id is not None:
             ids.add(obj.id)
-        elif isinstance(obj, PolicyVersion) and obj.tenant_id is not None:
+        elif isinstance(obj, (PolicyVersion, MessageTemplate)) and obj.tenant_id is not None:
             ids.add(obj.tenant_id)
     return ids
 

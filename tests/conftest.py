@@ -121,10 +121,12 @@ def _wipe(app) -> None:
         redis.client.flushdb()
     from saas import case_page_cache, page_cache
     from tenants import resolver
+    from workers import shop_cache
 
     page_cache.clear()
     case_page_cache.clear()
     resolver.clear_cache()
+    shop_cache.clear()
 
 
 @pytest.fixture(autouse=True)

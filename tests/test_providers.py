@@ -9,8 +9,10 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from dataclasses import replace
 from email import policy
 from email.headerregistry import Address
+from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -490,6 +492,68 @@ def test_smtp_550_is_permanent_and_451_retryable(smtp_server):
         smtp_sender(port).send(mail(to="busy@example.com"))
     assert deferred.value.code == "451"
     assert handler.messages == []
+
+
+LONG_ZH = "您的售后申请已受理,我们正在核实商品破损的照片和订单信息,请耐心等待。" * 3
+ENCODED_CASES = [
+    mail(),
+    OutgoingEmail(to="c1@example.com", subject="售后申请已受理 AS260101-0000-0000-00",
+                  text="王芳,您好:\r\n\r\n您的售后申请已受理。\n\n查看进度:http://127.0.0.1/t", html=None,
+                  idempotency_key="n7", from_name="伏特电器"),
+    OutgoingEmail(to="c1@example.com", subject=LONG_ZH, text=LONG_ZH, html="<p>" + LONG_ZH * 20 + "</p>",
+                  idempotency_key="n8", from_name=" ".join(["甜上心头"] * 12)),
+    OutgoingEmail(to="c1@example.com", subject="Your case is resolved " * 8, text="x" * 3000,
+                  html="<p>" + "y" * 3000 + "</p>", idempotency_key="n9", from_name='Volt "Shop", Inc.'),
+    OutgoingEmail(to="o'neil+tag@example.com", subject="", text="", html="<p></p>", idempotency_key="tenant 1/n 2"),
+]
+
+
+def _parsed(content: bytes) -> dict:
+    parsed = email.message_from_bytes(content, policy=policy.default)
+    # Line breaks as the receiver reads them: CRLF and LF are the same text.
+    parts = {part.get_content_type(): part.get_content().replace("\r\n", "\n") for part in parsed.walk()
+             if not part.is_multipart()}
+    return {"type": parsed.get_content_type(), "parts": parts, "from": parsed["From"].addresses,
+            "to": parsed["To"].addresses, "reply_to": parsed["Reply-To"] and parsed["Reply-To"].addresses,
+            "subject": str(parsed["Subject"]), "message_id": parsed["Message-ID"],
+            "auto": parsed["Auto-Submitted"], "defects": [d for p in parsed.walk() for d in p.defects]}
+
+
+def _flattened(message) -> bytes:
+    import io
+    from email.generator import BytesGenerator
+
+    with io.BytesIO() as out:
+        BytesGenerator(out).flatten(message, linesep="\r\n")
+        return out.getvalue()
+
+
+@pytest.mark.parametrize("msg", ENCODED_CASES)
+def test_the_written_message_reads_like_the_email_package_one(msg):
+    sender = smtp_sender(1)
+    content, message_id = sender.encode(msg)
+    assert message_id == message_id_for(msg.idempotency_key, sender.sender_addr)
+    assert content.isascii() and all(len(line) <= 78 for line in content.split(b"\r\n"))
+    assert b"\n" not in content.replace(b"\r\n", b"")  # CRLF only: no bare line feed on the wire
+    assert _parsed(content) == _parsed(_flattened(sender.build_message(msg)))
+    assert _parsed(content)["defects"] == []
+
+
+def test_an_internationalised_address_is_left_to_the_email_package(monkeypatch):
+    msg = mail(to="buyer@例子.中国")
+    assert smtp_sender(1).encode(msg) is None
+    built = []
+    monkeypatch.setattr(SmtpEmailSender, "build_message", lambda self, m: built.append(m) or EmailMessage())
+    with pytest.raises(Retryable):  # nothing listens on port 1
+        smtp_sender(1).send(msg)
+    assert built == [msg]
+
+
+@pytest.mark.parametrize("field", ["subject", "from_name", "reply_to"])
+def test_a_line_break_in_a_header_is_refused_before_sending(field):
+    with pytest.raises(Permanent) as info:
+        smtp_sender(1).send(replace(mail(), **{field: "x@example.com\r\nBcc: victim@example.com"}))
+    assert info.value.code == "invalid_message"
 
 
 def test_smtp_malformed_address_is_permanent():

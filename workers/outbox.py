@@ -6,18 +6,23 @@ import random
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
-from saas.services import message_templates, notifications, policies
+from saas.services import message_templates, notifications
+from tenants import tokens
 from tenants.models import Tenant
-from tenants.scoping import CROSS_TENANT, cross_tenant, tenant_context
-from tenants.terms import Terms
+from tenants.scoping import CROSS_TENANT, tenant_context
 from workers.providers import (DevInboxGateway, OutgoingEmail, OutgoingSms, Permanent, ProviderError, Retryable,
                                SendResult, Throttled)
 from workers.providers import build_email_sender, build_sms_gateway
+from workers import shop_cache
 from workers.queues import outbox_wake_key
 
 log = logging.getLogger(__name__)
@@ -44,30 +49,67 @@ def lease_duration() -> timedelta:
     return timedelta(seconds=float(seconds)) if seconds else LEASE
 
 
+_TABLE = Notification.__table__
+# (attribute, column) of every mapped column: what the claim returns and the row is rebuilt from.
+_RETURNED = [(prop.key, prop.columns[0]) for prop in sa_inspect(Notification).column_attrs]
+
+
+def _claim_statement(condition):
+    # Built once: a statement made per call costs more Python than its round trip.
+    c = _TABLE.c
+    return _cross(
+        update(_TABLE).where(c.id == bindparam("nid"), condition)
+        .values(status="sending", lease_expires_at=bindparam("lease_until"), attempts=c.attempts + 1,
+                updated_at=bindparam("now"))
+        .returning(*(column for _key, column in _RETURNED)))
+
+
+_CLAIM_DUE = _claim_statement(or_(_TABLE.c.status == "pending", _TABLE.c.status == "retry")
+                              & (_TABLE.c.next_attempt_at <= bindparam("now")))
+_CLAIM_STALE = _claim_statement((_TABLE.c.status == "sending") & (_TABLE.c.lease_expires_at < bindparam("now")))
+# The outcome, written only under the lease the row was claimed with; SET comes from the parameters.
+_FINISH = _cross(update(_TABLE).where(_TABLE.c.id == bindparam("nid"), _TABLE.c.status == "sending",
+                                      _TABLE.c.lease_expires_at == bindparam("held_lease")))
+
+
 def claim(notification_id: int) -> tuple[Notification | None, bool]:
     """pending/retry (due) → sending, or a dead worker's expired lease → sending; one worker wins.
 
     Returns the row and whether it was taken over from a worker that died
     mid-send (then the provider may already have it: see _reconcile).
+    One UPDATE … RETURNING in the usual case (a due row): the row comes back
+    as claimed, lease included, with no SELECT after the commit.
     """
     now = utcnow()
-    lease = dict(status="sending", lease_expires_at=now + lease_duration(), attempts=Notification.attempts + 1,
-                 updated_at=now)
-    fresh = db.session.execute(_cross(update(Notification).where(
-        Notification.id == notification_id, Notification.status.in_(("pending", "retry")),
-        Notification.next_attempt_at <= now).values(**lease)))
+    params = {"nid": notification_id, "now": now, "lease_until": now + lease_duration()}
+    _alone_in_transaction()  # each UPDATE is atomic by itself; the lease is visible as soon as it returns
+    row = db.session.execute(_CLAIM_DUE, params).one_or_none()
     taken_over = False
-    if fresh.rowcount != 1:
-        stale = db.session.execute(_cross(update(Notification).where(
-            Notification.id == notification_id, Notification.status == "sending",
-            Notification.lease_expires_at < now).values(**lease)))
-        taken_over = stale.rowcount == 1
-        if not taken_over:
-            db.session.commit()
-            return None, False
+    if row is None:
+        row = db.session.execute(_CLAIM_STALE, params).one_or_none()
+        taken_over = row is not None
     db.session.commit()
-    with cross_tenant("outbox claim"):
-        return db.session.get(Notification, notification_id, populate_existing=True), taken_over
+    if row is None:
+        return None, False
+    return _adopt(row), taken_over
+
+
+def _adopt(row) -> Notification:
+    """The claimed row as a Notification, without a query (the commit expired what the session held).
+
+    Detached unless the session already held the row (then that object is refreshed):
+    adding it would begin a session transaction, and _settle() could no longer tell
+    that the job wrote nothing besides its outcome.
+    """
+    values = {key: row[i] for i, (key, _column) in enumerate(_RETURNED)}
+    held = db.session.identity_map.get(identity_key(Notification, values["id"]))
+    if held is not None:
+        for key, value in values.items():
+            set_committed_value(held, key, value)
+        return held
+    n = Notification(**values)
+    make_transient_to_detached(n)
+    return n
 
 
 def _dev_store(msg: OutgoingSms, provider_id: str) -> None:
@@ -121,8 +163,9 @@ def _reconcile(n: Notification, tenant: Tenant, rendered) -> str | None:
     return found.provider_message_id if found else None
 
 
-def _send(n: Notification, tenant: Tenant, taken_over: bool = False) -> str:
-    rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params)
+def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
+          wordings: message_templates.Wordings | None = None) -> str:
+    rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params, wordings)
     key = provider_key(n)
     if taken_over:
         already = _reconcile(n, tenant, rendered)
@@ -140,10 +183,30 @@ def _send(n: Notification, tenant: Tenant, taken_over: bool = False) -> str:
 
 def _finish(n: Notification, **values) -> None:
     """Write the outcome only if this worker still holds the lease it claimed with."""
-    db.session.execute(_cross(
-        update(Notification).where(Notification.id == n.id, Notification.status == "sending",
-                                   Notification.lease_expires_at == n.lease_expires_at)
-        .values(updated_at=utcnow(), **values)))
+    db.session.execute(_FINISH, {"nid": n.id, "held_lease": n.lease_expires_at, "updated_at": utcnow(), **values})
+
+
+def _settle(n: Notification, **values) -> None:
+    """Write the outcome and commit it with whatever else this job wrote since the claim (a suppression …).
+
+    When nothing was (the session has not begun a transaction: an email sent with the
+    shop in this worker's cache), the UPDATE is its own transaction: run in autocommit,
+    without the BEGIN and COMMIT round trips.
+    """
+    _alone_in_transaction()
+    _finish(n, **values)
+    db.session.commit()
+
+
+def _alone_in_transaction() -> None:
+    """If the session holds no transaction, let the next statement commit by itself as it runs.
+
+    For a statement that is a whole transaction on its own (a claim, an outcome): same
+    atomicity, two round trips fewer. The connection goes back to the pool at the
+    session's commit, which restores its isolation level.
+    """
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def backoff(attempt: int) -> timedelta:
@@ -151,28 +214,36 @@ def backoff(attempt: int) -> timedelta:
     return base * random.uniform(0.8, 1.2)
 
 
-def _consume_wake_up(notification_id: int) -> None:
-    """This job is the wake-up the sweeper marked: once it runs, the next sweep may wake the row again.
+def _start(notification_id: int) -> tuple[int, bytes | None] | None:
+    """The job's first Redis round trip: clear its wake-up mark, read the likely shop's cache token.
 
-    Otherwise a row whose woken job ran and failed (a retry due in a minute, a worker
-    killed mid-send) could not be woken until the mark expired, minutes later.
+    This job is the wake-up the sweeper marked: once it runs, the next sweep may wake the
+    row again. Otherwise a row whose woken job ran and failed (a retry due in a minute, a
+    worker killed mid-send) could not be woken until the mark expired, minutes later.
+    The token rides along (see shop_cache.likely_shop); returns (shop id, token) read.
     """
+    likely = shop_cache.likely_shop()
     try:
-        redis.client.delete(outbox_wake_key(notification_id))
+        pipe = redis.client.pipeline(transaction=False)
+        pipe.delete(outbox_wake_key(notification_id))
+        if likely is not None:
+            pipe.get(tokens.key(likely))
+        replies = pipe.execute()
     except Exception:  # the mark expires by itself; a send never fails over it
         log.warning("could not clear the wake-up mark of notification %s", notification_id, exc_info=True)
+        return None
+    return (likely, replies[1]) if likely is not None else None
 
 
-def quiet_hours_end(n: Notification, tenant: Tenant, now) -> datetime | None:
+def quiet_hours_end(n: Notification, shop: shop_cache.Shop, now) -> datetime | None:
     """For an SMS due in the tenant's quiet hours, when they end (runs in the tenant's context)."""
     if n.channel != "sms":
         return None
-    version = policies.current_version(tenant)
-    return notifications.quiet_until(now, policies.terms_of(version) if version else Terms(), tenant.timezone)
+    return notifications.quiet_until(now, shop.terms_today(now), shop.tenant.timezone)
 
 
 def send_notification(notification_id: int) -> str:
-    _consume_wake_up(notification_id)
+    token_read = _start(notification_id)
     n, taken_over = claim(notification_id)
     if n is None:
         return "not claimed"
@@ -180,45 +251,43 @@ def send_notification(notification_id: int) -> str:
     ambiguous = taken_over or n.error_code in AMBIGUOUS
     now = utcnow()
     with tenant_context(n.tenant_id):
-        tenant = db.session.get(Tenant, n.tenant_id)
-        held_until = quiet_hours_end(n, tenant, now)
+        shop = shop_cache.shop(n.tenant_id, token_read)
+        tenant = shop.tenant
+        held_until = quiet_hours_end(n, shop, now)
         if held_until is not None:
             # Rows are written due outside quiet hours, but a retry's backoff, a coalesced
             # update or a backlog can bring the turn later: the SMS then waits for the morning.
             # The attempt is given back; a takeover stays ambiguous so the next one asks first.
             code = "interrupted" if taken_over else n.error_code
-            _finish(n, status="retry" if code else "pending", attempts=n.attempts - 1, next_attempt_at=held_until,
+            _settle(n, status="retry" if code else "pending", attempts=n.attempts - 1, next_attempt_at=held_until,
                     error_code=code, lease_expires_at=None)
-            db.session.commit()
             return "held"
         try:
-            provider_id = _send(n, tenant, ambiguous)
+            provider_id = _send(n, tenant, ambiguous, shop.wordings)
         except message_templates.TemplateError as exc:
-            _finish(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
-            outcome = "dead"
+            _settle(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
+            return "dead"
         except Throttled as exc:
             # Throttling is the provider's pace, not this message's fault: the attempt is given back.
             wait = timedelta(seconds=max(exc.retry_after or 30, 5))
             dead = now - n.created_at > GIVE_UP_AFTER
-            _finish(n, status="dead" if dead else "retry", attempts=n.attempts - 1, next_attempt_at=now + wait,
+            _settle(n, status="dead" if dead else "retry", attempts=n.attempts - 1, next_attempt_at=now + wait,
                     error_code=exc.code or "throttled", last_error=str(exc)[:2000], lease_expires_at=None)
-            outcome = "throttled"
+            return "throttled"
         except Permanent as exc:
-            _finish(n, status="dead", error_code=exc.code or "permanent", last_error=str(exc)[:2000],
-                    lease_expires_at=None)
+            # Before the outcome, so both are in the one transaction _settle() commits.
             notifications.suppress(n.tenant_id, n.channel, n.recipient, exc.code or str(exc))
-            outcome = "dead"
+            _settle(n, status="dead", error_code=exc.code or "permanent", last_error=str(exc)[:2000],
+                    lease_expires_at=None)
+            return "dead"
         except ProviderError as exc:
             dead = n.attempts >= MAX_ATTEMPTS
-            _finish(n, status="dead" if dead else "retry", next_attempt_at=now + backoff(n.attempts),
+            _settle(n, status="dead" if dead else "retry", next_attempt_at=now + backoff(n.attempts),
                     error_code=exc.code or "retryable", last_error=str(exc)[:2000], lease_expires_at=None)
-            outcome = "dead" if dead else "retry"
-        else:
-            _finish(n, status="sent", sent_at=now, provider_message_id=provider_id[:120], error_code="",
-                    last_error="", lease_expires_at=None)
-            outcome = "sent"
-        db.session.commit()
-    return outcome
+            return "dead" if dead else "retry"
+        _settle(n, status="sent", sent_at=now, provider_message_id=provider_id[:120], error_code="", last_error="",
+                lease_expires_at=None)
+        return "sent"
 
 
 def sweep(limit: int = 5000) -> int:

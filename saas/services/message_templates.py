@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -110,12 +111,32 @@ def default_body(channel: str, locale: str) -> str:
     return (DEFAULT_SMS if channel == "sms" else DEFAULT_EMAIL)["en" if locale == "en" else "zh_Hans"]
 
 
-def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict) -> Rendered:
-    """The message as it will be sent; a merchant's bad template raises TemplateError (never sent)."""
+# (key, channel, locale) → (subject, body): a shop's own wordings as plain values a cache can keep.
+Wordings = Mapping[tuple[str, str, str], tuple[str, str]]
+
+
+def own_wordings(tenant_id: int) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """Every override of a shop in one query (at most one per template, channel and locale)."""
+    rows = db.session.execute(select(MessageTemplate.key, MessageTemplate.channel, MessageTemplate.locale,
+                                     MessageTemplate.subject, MessageTemplate.body)
+                              .where(MessageTemplate.tenant_id == tenant_id))
+    return {(key, channel, locale): (subject, body) for key, channel, locale, subject, body in rows}
+
+
+def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict,
+           wordings: Wordings | None = None) -> Rendered:
+    """The message as it will be sent; a merchant's bad template raises TemplateError (never sent).
+
+    `wordings` (from own_wordings) saves the override lookup when the caller already holds them.
+    """
     locale = "en" if locale == "en" else "zh_Hans"
-    own = _override(tenant.id, key, channel, locale)
-    subject = own.subject if own and own.subject else default_subject(key, locale)
-    body = own.body if own else default_body(channel, locale)
+    if wordings is None:
+        row = _override(tenant.id, key, channel, locale)
+        own = (row.subject, row.body) if row is not None else None
+    else:
+        own = wordings.get((key, channel, locale))
+    subject = own[0] if own and own[0] else default_subject(key, locale)
+    body = own[1] if own else default_body(channel, locale)
     return _compose(tenant, channel, locale, subject, body, params)
 
 

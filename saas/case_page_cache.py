@@ -19,7 +19,6 @@ from typing import Callable
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from redis.exceptions import RedisError
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from saas.models.base import utcnow
@@ -101,7 +100,7 @@ def _drop(case_ids: set[int]) -> None:
 
 def mark_changed(session_: Session, case_id: int) -> None:
     """For writers that bypass the ORM (retention's direct statements)."""
-    session_.info.setdefault("changed_cases", set()).add(case_id)
+    tokens.mark_changed(session_, "cases", case_id)
 
 
 def _case_ids(session_: Session) -> set[int]:
@@ -121,21 +120,9 @@ def _case_ids(session_: Session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "before_flush")
-def _collect(session_: Session, flush_context, instances) -> None:
-    ids = _case_ids(session_)
-    if ids:
-        session_.info.setdefault("changed_cases", set()).update(ids)
+def _invalidate(case_ids: set[int]) -> None:
+    _drop(case_ids)
+    tokens.delete(current_app.extensions["redis"], case_ids, kind="case")
 
 
-@event.listens_for(Session, "after_commit")
-def _invalidate_after_commit(session_: Session) -> None:
-    ids = session_.info.pop("changed_cases", None)
-    if ids:
-        _drop(ids)
-        tokens.delete(current_app.extensions["redis"], ids, kind="case")
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session_: Session) -> None:
-    session_.info.pop("changed_cases", None)
+tokens.invalidate_on_commit("cases", _case_ids, _invalidate)

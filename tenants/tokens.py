@@ -84,22 +84,39 @@ def _touched(session: Session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "before_flush")
-def _collect(session: Session, flush_context, instances) -> None:
-    ids = _touched(session)
-    if ids:
-        session.info.setdefault("changed_tenants", set()).update(ids)
+def invalidate_on_commit(name: str, touched: Callable[[Session], set[int]],
+                         invalidated: Callable[[set[int]], None]) -> None:
+    """Collect ids with `touched` before every flush; after the commit, call `invalidated`
+    with them once; forget them if the transaction rolls back."""
+    key = f"changed:{name}"
+
+    def collect(session: Session, flush_context, instances) -> None:
+        ids = touched(session)
+        if ids:
+            session.info.setdefault(key, set()).update(ids)
+
+    def after_commit(session: Session) -> None:
+        ids = session.info.pop(key, None)
+        if ids:
+            invalidated(ids)
+
+    def forget(session: Session) -> None:
+        session.info.pop(key, None)
+
+    event.listen(Session, "before_flush", collect)
+    event.listen(Session, "after_commit", after_commit)
+    event.listen(Session, "after_rollback", forget)
 
 
-@event.listens_for(Session, "after_commit")
-def _invalidate_after_commit(session: Session) -> None:
-    ids = session.info.pop("changed_tenants", None)
-    if ids:
-        from flask import current_app
-
-        invalidate(current_app.extensions["redis"], ids)
+def mark_changed(session: Session, name: str, ident: int) -> None:
+    """For writers that bypass the ORM: treat `ident` as touched by this transaction."""
+    session.info.setdefault(f"changed:{name}", set()).add(ident)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop("changed_tenants", None)
+def _current_redis() -> Redis:
+    from flask import current_app
+
+    return current_app.extensions["redis"]
+
+
+invalidate_on_commit("tenants", _touched, lambda ids: invalidate(_current_redis(), ids))

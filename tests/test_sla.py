@@ -239,7 +239,7 @@ def _reads(seen: list[str], table: str) -> int:
     return sum(1 for s in seen if s.startswith("SELECT") and f"FROM {table} " in s.replace("\n", " ") + " ")
 
 
-def test_a_sweep_reads_shops_terms_and_cases_once_not_per_breach(app, two_shops):
+def test_a_sweep_reads_shops_terms_cases_and_managers_once_not_per_breach(app, two_shops):
     from saas.models.notification import Notification
     from workers import jobs
 
@@ -255,6 +255,7 @@ def test_a_sweep_reads_shops_terms_and_cases_once_not_per_breach(app, two_shops)
         assert jobs.sweep_sla() == 0  # idempotent: nothing is breached or alerted twice
     # Read once per sweep or per shop, whatever the number of breaches (3 per shop here).
     assert _reads(seen, "cases") == 1 and _reads(seen, "tenants") == 1
+    assert _reads(seen, "users") == 2  # each shop's managers
     assert _reads(seen, "policy_versions") <= 2 * 2  # each shop's terms and calendar, once
     assert _reads(seen, "calendar_years") <= 2
     assert sum(1 for s in seen if s.startswith("UPDATE sla_clocks")) == 6  # each breached clock written once

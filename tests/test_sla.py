@@ -190,3 +190,88 @@ def test_case_page_shows_every_clock_and_queue_counts_down(app, shop):
         assert label in html
     queue = client.get("/sla-shop/console/cases?overdue=1").get_data(as_text=True)
     assert case.number in queue and 'class="overdue"' in queue
+
+
+# ---------- the sweep at scale: what it reads once, what it still does per breach ----------
+
+@pytest.fixture
+def two_shops(app):
+    """Two shops with their own SMS quiet hours, an owner and an admin each (and a disabled admin)."""
+    from tenants.terms import Terms
+
+    ids = {}
+    with app.app_context():
+        for slug, quiet_end in (("sweep-a", "08:30"), ("sweep-b", "09:30")):
+            tenant = make_tenant(slug)
+            with tenant_context(tenant.id):
+                for role, name in (("owner", "owner"), ("admin", "admin"), ("admin", "off")):
+                    make_user(tenant, role, f"{name}@{slug}.example.com", is_enabled=name != "off")
+                policies.ensure_draft(tenant, None)
+                policies.save_draft(tenant, None, {**Terms().to_dict(), "sms_quiet_end": quiet_end})
+                policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
+                db.session.commit()
+            ids[slug] = {"tenant": tenant, "quiet_end": quiet_end}
+        yield ids
+
+
+def _statements(app):
+    from contextlib import contextmanager
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        seen = []
+        engine = db.engine
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    return counting()
+
+
+def _reads(seen: list[str], table: str) -> int:
+    return sum(1 for s in seen if s.startswith("SELECT") and f"FROM {table} " in s.replace("\n", " ") + " ")
+
+
+def test_a_sweep_reads_shops_terms_cases_and_managers_once_not_per_breach(app, two_shops):
+    from saas.models.notification import Notification
+    from workers import jobs
+
+    night = at(2026, 11, 28, 22, 0)  # a Saturday: the emergencies are due at 23:00, in quiet hours
+    filed = []
+    for slug in ("sweep-a", "sweep-b"):
+        for i in range(3):
+            filed.append((slug, file(two_shops[slug], night, order_number=f"{slug}-{i}", category="dairy",
+                                     description="酸奶喝了以后腹泻", expected_resolution="refund").id))
+    with travel_to(at(2026, 11, 28, 23, 1)):
+        with _statements(app) as seen:
+            assert jobs.sweep_sla() == 6
+        assert jobs.sweep_sla() == 0  # idempotent: nothing is breached or alerted twice
+    # Read once per sweep or per shop, whatever the number of breaches (3 per shop here).
+    assert _reads(seen, "cases") == 1 and _reads(seen, "tenants") == 1
+    assert _reads(seen, "users") == 2  # each shop's managers
+    assert _reads(seen, "policy_versions") <= 2 * 2  # each shop's terms and calendar, once
+    assert _reads(seen, "calendar_years") <= 2
+    assert sum(1 for s in seen if s.startswith("UPDATE sla_clocks")) == 6  # each breached clock written once
+    with cross_tenant("test"):
+        for slug, case_id in filed:
+            case = db.session.get(Case, case_id)
+            kinds = [e.kind for e in case.events]
+            assert case.escalated and kinds.count("sla_breached") == 1 and kinds.count("escalated") == 1
+            [em] = [c for c in case.clocks if c.kind == "emergency"]
+            assert em.state == "breached" and em.breach_notified
+            alerts = db.session.scalars(select(Notification.recipient).where(
+                Notification.idempotency_key.like(f"staff:breach:{em.id}:%"))).all()
+            assert sorted(alerts) == [f"admin@{slug}.example.com", f"owner@{slug}.example.com"]
+            # The customer hears of the escalation by SMS when the shop's own quiet hours end.
+            [sms] = db.session.scalars(select(Notification).join(CaseEvent, Notification.event_id == CaseEvent.id)
+                                       .where(CaseEvent.case_id == case_id, CaseEvent.kind == "escalated",
+                                              Notification.channel == "sms")).all()
+            hh, mm = map(int, two_shops[slug]["quiet_end"].split(":"))
+            assert sms.next_attempt_at == at(2026, 11, 29, hh, mm)

@@ -23,12 +23,23 @@ def sweep_outbox() -> int:
 
 
 def sweep_sla() -> int:
+    from types import SimpleNamespace
+
     from saas.services import sla
-    from saas.services.notifications import notify_managers
+    from saas.services.notifications import managers, notify_managers
+
+    # Each shop's managers, read at its first breach of the sweep rather than at every
+    # breach; kept as plain values (the sweep commits per batch, which expires rows).
+    # Someone made a manager while a sweep runs is alerted from the next sweep on.
+    staff: dict[int, list[SimpleNamespace]] = {}
 
     def alert(case, clock):
+        if case.tenant_id not in staff:
+            staff[case.tenant_id] = [SimpleNamespace(id=u.id, name=u.name, email=u.email)
+                                     for u in managers(case.tenant_id)]
         notify_managers(case, "sla_breach", f"breach:{clock.id}",
-                        f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC")
+                        f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC",
+                        recipients=staff[case.tenant_id])
 
     return sla.sweep(notify=alert)
 

@@ -92,11 +92,13 @@ def _require(case: Case, action: str) -> None:
 
 def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str = "staff",
            to_status: str | None = None, msg: str | None = None, params: dict | None = None,
-           text: str = "", note: str = "", data: dict | None = None, apply_clocks: bool = True) -> CaseEvent:
+           text: str = "", note: str = "", data: dict | None = None, apply_clocks: bool = True,
+           terms_and_calendar: tuple | None = None) -> CaseEvent:
     """Append an event; a status change, the customer's message and the clocks travel together.
 
     The message is stored in the case's language (what notifications send) and
     as a key + parameters so pages can show it in the reader's language.
+    terms_and_calendar: service_terms(case), when the caller already has it (the SLA sweep).
     """
     from_status = case.status
     if to_status is not None:
@@ -116,7 +118,7 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
     if actor_type == "staff" and message and case.first_response_at is None:
         case.first_response_at = event.created_at
     if apply_clocks or message:
-        terms, cal = service_terms(case)
+        terms, cal = terms_and_calendar or service_terms(case)
         if apply_clocks:
             sla.on_event(case, event, terms, cal, at=event.created_at)
         if message:
@@ -413,10 +415,12 @@ def reject(case: Case, actor: User, reason: str) -> CaseEvent:
     return record(case, "rejected", actor=actor, to_status="rejected", msg="rejected", params={"reason": reason.strip()})
 
 
-def escalate(case: Case, actor: User | None, note: str = "", actor_type: str = "staff") -> CaseEvent:
+def escalate(case: Case, actor: User | None, note: str = "", actor_type: str = "staff",
+             terms_and_calendar: tuple | None = None) -> CaseEvent:
     _require(case, "escalate")
     case.escalated = True
-    return record(case, "escalated", actor=actor, actor_type=actor_type, msg="escalated", note=note)
+    return record(case, "escalated", actor=actor, actor_type=actor_type, msg="escalated", note=note,
+                  terms_and_calendar=terms_and_calendar)
 
 
 def close(case: Case, actor: User) -> CaseEvent:

@@ -132,12 +132,15 @@ def managers(tenant_id: int) -> list[User]:
         User.tenant_id == tenant_id, User.role.in_(("owner", "admin")), User.is_enabled.is_(True))))
 
 
-def notify_managers(case: Case, key: str, cause: str, message: str) -> list[Notification]:
-    """Email the tenant's owners and admins once per cause (a breach, an emergency …)."""
+def notify_managers(case: Case, key: str, cause: str, message: str, recipients=None) -> list[Notification]:
+    """Email the tenant's owners and admins once per cause (a breach, an emergency …).
+
+    recipients: managers() (anything with their id, name and email) when the caller already has them.
+    """
     tenant = db.session.get(Tenant, case.tenant_id)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     made = []
-    for user in managers(tenant.id):
+    for user in managers(tenant.id) if recipients is None else recipients:
         params = {"case_number": case.number, "message": message, "customer": user.name,
                   "link": f"{base}/{tenant.slug}/console/cases/{case.id}"}
         n = _create(tenant.id, idempotency_key=f"staff:{cause}:{user.id}", case_id=case.id, audience="staff",

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
 from saas.extensions import db
 from saas.models.user import User
@@ -64,3 +66,20 @@ def two_tenants(app):
         }
         db.session.commit()
     return people
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the app's engine runs while the block is active (a list, filled as they run)."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

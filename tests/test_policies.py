@@ -11,7 +11,7 @@ from saas.extensions import db
 from saas.services import policies
 from tenants.models import PublishedPolicyIsFrozen, Tenant
 from tenants.scoping import tenant_context
-from tests.factories import login, make_tenant, post_form
+from tests.factories import login, make_tenant, post_form, statements
 
 
 def _text(html: str) -> str:
@@ -267,34 +267,11 @@ def test_policy_page_is_cached_but_every_response_has_its_own_nonce(app, client,
     assert "自签收次日起 9 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
 
 
-def _statements(app):
-    """Count SQL statements run while the block is active."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
-
-    @contextmanager
-    def counting():
-        seen: list[str] = []
-        with app.app_context():
-            engine = db.engine
-
-        def count(*args):
-            seen.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            yield seen
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-    return counting()
-
-
 def test_a_cached_policy_page_costs_no_query_until_the_shop_changes_in_any_process(app, client, demo):
     from sqlalchemy import update
 
     assert "自签收次日起 7 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
-    with _statements(app) as seen:
+    with statements(app) as seen:
         again = client.get("/voltmart/policy")
     assert again.status_code == 200 and seen == []
     # Another process renames the shop: its commit deletes the page token in Redis.

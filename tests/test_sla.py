@@ -12,7 +12,7 @@ from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent
 from saas.models.sla import SlaClock
 from saas.services import cases, policies, sla
-from tests.factories import make_tenant, make_user
+from tests.factories import make_tenant, make_user, statements
 from tenants.scoping import cross_tenant, tenant_context
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -214,27 +214,6 @@ def two_shops(app):
         yield ids
 
 
-def _statements(app):
-    from contextlib import contextmanager
-    from sqlalchemy import event
-
-    @contextmanager
-    def counting():
-        seen = []
-        engine = db.engine
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            yield seen
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-
-    return counting()
-
-
 def _reads(seen: list[str], table: str) -> int:
     return sum(1 for s in seen if s.startswith("SELECT") and f"FROM {table} " in s.replace("\n", " ") + " ")
 
@@ -250,7 +229,7 @@ def test_a_sweep_reads_shops_terms_cases_and_managers_once_not_per_breach(app, t
             filed.append((slug, file(two_shops[slug], night, order_number=f"{slug}-{i}", category="dairy",
                                      description="酸奶喝了以后腹泻", expected_resolution="refund").id))
     with travel_to(at(2026, 11, 28, 23, 1)):
-        with _statements(app) as seen:
+        with statements(app) as seen:
             assert jobs.sweep_sla() == 6
         assert jobs.sweep_sla() == 0  # idempotent: nothing is breached or alerted twice
     # Read once per sweep or per shop, whatever the number of breaches (3 per shop here).

@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +49,8 @@ ENV = {
 }
 os.environ.update({k: ENV[k] for k in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT")})
 procs: list[subprocess.Popen] = []
+servers: dict[int, int] = {}  # port → the process group of the gunicorn serving it (its CPU is charged per request)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def log(msg: str) -> None:
@@ -66,6 +69,13 @@ def start(*args, env: dict | None = None, **kw) -> subprocess.Popen:
     p = subprocess.Popen(args, cwd=ROOT, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, **kw)
     procs.append(p)
+    return p
+
+
+def serve(port: int, app: str, env: dict | None = None) -> subprocess.Popen:
+    """gunicorn as the README recommends (sync, 2 workers) on loopback; its process group is charged per request."""
+    p = start(str(VENV_BIN / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", app, env=env)
+    servers[port] = p.pid  # start_new_session: the group's id is the master's pid
     return p
 
 
@@ -111,6 +121,42 @@ def wait_http(url: str, timeout: float = 30) -> None:
 
 # ---------------------------------------------------------------- wrk
 
+def cpu_seconds() -> dict:
+    """CPU seconds used so far per process group, and by the PostgreSQL backends serving the bench database
+    ("postgres"; their titles name it, so other databases' work on a shared machine is not counted)."""
+    used: dict = {"postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process has gone
+            continue
+        comm, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
+        used[int(fields[2])] = used.get(int(fields[2]), 0.0) + seconds  # pgrp (field 5)
+        if comm.startswith("postgres") and _serves_bench_db(stat.parent):
+            used["postgres"] += seconds
+    return used
+
+
+def _serves_bench_db(proc: Path) -> bool:
+    try:
+        title = (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return f" {DB_NAME} " in title  # "postgres: user database host(port) state"
+
+
+def cpu_per_request(before: dict, after: dict, port: int | None, requests: int) -> dict:
+    """Milliseconds of CPU per request in the server's workers and in PostgreSQL (which serves only the bench here)."""
+    if not requests:
+        return {}
+    spent = {"postgres": after["postgres"] - before["postgres"]}
+    group = servers.get(port)
+    if group is not None:
+        spent["app"] = after.get(group, 0.0) - before.get(group, 0.0)
+    return {k: v * 1000 / requests for k, v in spent.items()}
+
+
 def wrk(url: str, cookie: str | None = None, body: str | None = None, duration: str = DURATION) -> dict:
     args = ["wrk", "-t2", "-c16", f"-d{duration}", "--latency", "-H", f"User-Agent: {UA}", "-H", "Accept-Language: zh-CN"]
     if cookie:
@@ -119,8 +165,11 @@ def wrk(url: str, cookie: str | None = None, body: str | None = None, duration: 
     if body is not None:
         args += ["-s", str(ROOT / "bench" / "post.lua")]
         env["BENCH_BODY"] = body
+    before = cpu_seconds()
     out = subprocess.run(args + [url], env=env, check=True, text=True, capture_output=True).stdout
+    after = cpu_seconds()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     lat = {}
     for pct in ("50", "99"):
         m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out)
@@ -128,7 +177,8 @@ def wrk(url: str, cookie: str | None = None, body: str | None = None, duration: 
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "non2xx": int(bad.group(1)) if bad else 0,
-            "errors": errors.group(1) if errors else ""}
+            "errors": errors.group(1) if errors else "",
+            "cpu_ms": cpu_per_request(before, after, urllib.parse.urlsplit(url).port, requests)}
 
 
 def pair(name: str, a: dict, b: dict, target: float, p99_factor: float | None = None) -> dict:
@@ -140,8 +190,10 @@ def pair(name: str, a: dict, b: dict, target: float, p99_factor: float | None = 
         runs_a.append(wrk(**a))
         runs_b.append(wrk(**b))
     med = lambda runs, k: statistics.median(r[k] for r in runs)  # noqa: E731
+    cpu = lambda runs: {k: statistics.median(r["cpu_ms"][k] for r in runs) for k in runs[0]["cpu_ms"]}  # noqa: E731
     result = {"pair": name, "target": target, "p99_factor": p99_factor,
-              "a": {k: med(runs_a, k) for k in ("rps", "p50", "p99")}, "b": {k: med(runs_b, k) for k in ("rps", "p50", "p99")},
+              "a": {**{k: med(runs_a, k) for k in ("rps", "p50", "p99")}, "cpu_ms": cpu(runs_a)},
+              "b": {**{k: med(runs_b, k) for k in ("rps", "p50", "p99")}, "cpu_ms": cpu(runs_b)},
               "non2xx": sum(r["non2xx"] for r in runs_a + runs_b), "errors": [r["errors"] for r in runs_a + runs_b if r["errors"]]}
     result["ratio"] = result["a"]["rps"] / result["b"]["rps"]
     ok = result["ratio"] >= target
@@ -159,6 +211,12 @@ def report(r: dict) -> None:
     log(f"   real     {r['a']['rps']:>9.1f} {unit}" + (f"   p50 {r['a']['p50']:.2f} ms   p99 {r['a']['p99']:.2f} ms" if 'p50' in r['a'] else ""))
     log(f"   baseline {r['b']['rps']:>9.1f} {unit}" + (f"   p50 {r['b']['p50']:.2f} ms   p99 {r['b']['p99']:.2f} ms" if 'p50' in r['b'] else ""))
     log(f"   ratio    {r['ratio']:.2f}" + (f"   (non-2xx/3xx: {r['non2xx']})" if r.get("non2xx") else ""))
+    if r["a"].get("cpu_ms"):
+        log("   CPU per request  " + "; ".join(f"{side}: {cpu_line(r[k]['cpu_ms'])}" for side, k in (("real", "a"), ("baseline", "b"))))
+
+
+def cpu_line(cpu: dict) -> str:
+    return f"app {cpu.get('app', float('nan')):.2f} ms + PostgreSQL {cpu['postgres']:.2f} ms"
 
 
 # ---------------------------------------------------------------- setup
@@ -198,7 +256,8 @@ def cookies() -> dict:
     serializer = app.session_interface.get_signing_serializer(app)
     with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": UA}):
         ident = _create_identifier()
-    return {"tid": tid, "case_id": case_id, "number": number,
+    mobile = sql("SELECT mobile FROM cases WHERE id = %s", (case_id,))[0][0]
+    return {"tid": tid, "case_id": case_id, "number": number, "digits": (mobile or number)[-8:],
             "track": serializer.dumps({"tracked": [case_id]}),
             "agent": serializer.dumps({"_user_id": str(agent), "_fresh": True, "_id": ident})}
 
@@ -332,6 +391,14 @@ PLANS = {
                        "ORDER BY priority DESC, due_at ASC NULLS LAST, created_at, id LIMIT 50 OFFSET 0",
     "case list: count": "SELECT count(*) FROM (SELECT cases.id FROM cases WHERE status != 'closed' "
                         "AND tenant_id = {tid} LIMIT 1051) AS anon_1",
+    "case list, all statuses: page 200": "SELECT * FROM cases WHERE tenant_id = {tid} "
+                                         "ORDER BY priority DESC, due_at ASC NULLS LAST, created_at, id LIMIT 50 OFFSET 9950",
+    "case list, closed: page": "SELECT * FROM cases WHERE status = 'closed' AND tenant_id = {tid} "
+                               "ORDER BY priority DESC, due_at ASC NULLS LAST, created_at, id LIMIT 50 OFFSET 0",
+    "case list, search for a phone's last 8 digits": (
+        "SELECT * FROM cases WHERE status != 'closed' AND tenant_id = {tid} AND (number ILIKE '%{digits}%' "
+        "OR order_number ILIKE '%{digits}%' OR customer_name ILIKE '%{digits}%' OR mobile ILIKE '%{digits}%' "
+        "OR email ILIKE '%{digits}%') ORDER BY priority DESC, due_at ASC NULLS LAST, created_at, id LIMIT 50"),
 }
 
 
@@ -348,7 +415,13 @@ def growth(c: dict, label: str) -> dict:
     t = wrk(f"http://127.0.0.1:{UNKEPT_PORT}/{TENANT}/track/{c['number']}", cookie=c["track"])
     q = wrk(f"http://127.0.0.1:{REAL_PORT}/{TENANT}/console/cases", cookie=c["agent"])
     log(f"   {label}: tracking p50 {t['p50']:.2f} ms ({t['rps']:.0f} req/s); case list p50 {q['p50']:.2f} ms ({q['rps']:.0f} req/s)")
-    return {"tracking": t, "case_list": q}
+    # Not targets: the other views an agent uses on a big shop.
+    views = {"all_page_200": "status=all&page=200", "closed": "status=closed", "search_phone": f"q={c['digits']}"}
+    more = {name: wrk(f"http://127.0.0.1:{REAL_PORT}/{TENANT}/console/cases?{query}", cookie=c["agent"])
+            for name, query in views.items()}
+    log(f"   {label}: case list p50 — all statuses, page 200: {more['all_page_200']['p50']:.2f} ms; closed: "
+        f"{more['closed']['p50']:.2f} ms; search for a phone's last 8 digits: {more['search_phone']['p50']:.2f} ms")
+    return {"tracking": t, "case_list": q, **more}
 
 
 def sweep(label: str, max_clocks: int = 0) -> dict:
@@ -378,11 +451,9 @@ def main() -> int:
         log(f"setting up {DB_NAME} …")
         setup()
         start(sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{SMTP_PORT}", "-c", "aiosmtpd.handlers.Sink")
-        gunicorn = str(VENV_BIN / "gunicorn")
-        start(gunicorn, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{REAL_PORT}", "bench.wsgi_real:app")
-        start(gunicorn, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{BASE_PORT}", "bench.baseline_app:app")
-        start(gunicorn, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{UNKEPT_PORT}", "bench.wsgi_real:app",
-              env={**ENV, "CASE_PAGE_CACHE": "0"})
+        serve(REAL_PORT, "bench.wsgi_real:app")
+        serve(BASE_PORT, "bench.baseline_app:app")
+        serve(UNKEPT_PORT, "bench.wsgi_real:app", env={**ENV, "CASE_PAGE_CACHE": "0"})
         wait_http(f"http://127.0.0.1:{REAL_PORT}/healthz")
         wait_http(f"http://127.0.0.1:{UNKEPT_PORT}/healthz")
         wait_http(f"http://127.0.0.1:{BASE_PORT}/bare")
@@ -408,7 +479,10 @@ def main() -> int:
         bare = wrk(f"{B}/bare")
         pk = wrk(f"{B}/pk/{c['case_id']}")
         log(f"   bare {bare['rps']:.0f} req/s; one PK SELECT {pk['rps']:.0f} req/s")
-        results["references"] = {"bare": bare, "pk": pk}
+        # The real app's cheapest route: the whole middleware (session, locale, login, limiter, CSP) + SELECT 1 + PING.
+        health = wrk(f"{R}/healthz")
+        log(f"   real app /healthz {health['rps']:.0f} req/s (CPU per request: {cpu_line(health['cpu_ms'])})")
+        results["references"] = {"bare": bare, "pk": pk, "healthz": health}
         results["pairs"] = [
             pair("tracking page (10 events) vs minimal case page", dict(url=track_url, cookie=c["track"]),
                  dict(url=f"{B}/case/{c['number']}?t={c['tid']}"), 0.7, p99_factor=2.0),

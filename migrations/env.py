@@ -97,6 +97,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from saas.models.base import exists_on
+
+        conf_args.setdefault("include_object", exists_on(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -454,8 +454,17 @@ def _queue_sql(app, agent, query: str) -> list[tuple[str, dict]]:
     return seen
 
 
-QUEUE_VIEWS = ("", "page=2", "type=quality", "priority=4", "priority=emergency", "overdue=1", "status=submitted",
-               "status=all&overdue=1")
+def _agent_of_a_shop_with_a_case(app, client, databases, **intake):
+    """For the query-plan tests (PostgreSQL only): a case filed, and the shop's agent signed in."""
+    if not databases.is_postgres:
+        pytest.skip("query plans are PostgreSQL's")
+    file_case(client, **intake)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    return agent
+
+
+QUEUE_VIEWS = ("", "page=2", "type=quality", "priority=4", "priority=emergency", "overdue=1", "status=all&overdue=1")
 
 
 def test_queue_pages_are_read_off_the_queue_index(app, client, shop, databases):
@@ -466,16 +475,9 @@ def test_queue_pages_are_read_off_the_queue_index(app, client, shop, databases):
     The default view is also planned as a prepared statement's generic plan (no parameter values known),
     which psycopg and PostgreSQL switch to after a few runs.
     """
-    if not databases.is_postgres:
-        pytest.skip("query plans are PostgreSQL's")
-    file_case(client)
-    agent = app.test_client()
-    login(agent, "agent@voltmart.demo", PASSWORD)
+    agent = _agent_of_a_shop_with_a_case(app, client, databases)
     for view in QUEUE_VIEWS:
-        pages = [(sql, params) for sql, params in _queue_sql(app, agent, view)
-                 if "ORDER BY" in sql and "count(" not in sql]
-        assert len(pages) == 1, (view, pages)
-        sql, params = pages[0]
+        sql, params = _queue_page_sql(app, agent, view)
         plans = {"custom": _plan(app, "EXPLAIN " + sql, params)}
         if view == "":
             names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
@@ -487,6 +489,51 @@ def test_queue_pages_are_read_off_the_queue_index(app, client, shop, databases):
         for kind, plan in plans.items():
             assert "ix_cases_queue" in plan and "Sort" not in plan, (view, kind, plan)
             assert plan.lstrip().startswith("Limit"), (view, kind, plan)
+
+
+ALL_CASES_VIEWS = ("status=all", "status=closed", "status=resolved", "status=submitted", "status=all&page=3",
+                   "status=all&type=quality")
+
+
+def _queue_page_sql(app, agent, view: str) -> tuple[str, dict]:
+    pages = [(sql, params) for sql, params in _queue_sql(app, agent, view) if "ORDER BY" in sql and "count(" not in sql]
+    assert len(pages) == 1, (view, pages)
+    return pages[0]
+
+
+def test_all_and_closed_views_are_read_off_the_all_cases_index(app, client, shop, databases):
+    """"All", one status (closed: most of a big shop's cases) and deep pages: no sort of every case of the shop.
+
+    ix_cases_queue holds open cases only, so it cannot serve "All" or "closed"; a single open status may be read
+    off either index (the status is a bound parameter, which a partial index's predicate cannot be proven from).
+    """
+    agent = _agent_of_a_shop_with_a_case(app, client, databases)
+    for view in ALL_CASES_VIEWS:
+        sql, params = _queue_page_sql(app, agent, view)
+        plan = _plan(app, "EXPLAIN " + sql, params)
+        assert re.search(r"Index Scan using ix_cases_(all|queue)", plan) and "Sort" not in plan, (view, plan)
+        assert plan.lstrip().startswith("Limit"), (view, plan)
+
+
+def test_queue_search_is_served_by_the_trigram_index(app, client, shop, databases):
+    """A phone number, its last digits, an order number or an email: found through ix_cases_search.
+
+    Planned as for a big shop, where nothing else narrows: the shop filter is made unindexable (`tenant_id + 0`),
+    "all" statuses leave the open-cases index out, and sequential and ordered index scans are priced out; a
+    search predicate the trigram index cannot serve would leave only a (priced-out) sequential scan.
+    """
+    agent = _agent_of_a_shop_with_a_case(app, client, databases, email="someone@example.com")
+    for query in ("13812345678", "45678", "TB-77", "someone%40example.com"):
+        sql, params = _queue_page_sql(app, agent, f"status=all&q={query}")
+        big_shop = re.sub(r"\bcases\.tenant_id = ", "cases.tenant_id + 0 = ", sql)
+        assert big_shop != sql
+        plan = _plan(app, "EXPLAIN " + big_shop, params, setup=("SET enable_sort = on", "SET enable_indexscan = off"))
+        assert "Bitmap Index Scan on ix_cases_search" in plan and "Seq Scan" not in plan, (query, plan)
+        for view in (f"q={query}", f"status=all&q={query}"):
+            html = agent.get(f"/voltmart/console/cases?{view}").get_data(as_text=True)
+            assert re.search(r">AS[0-9A-Z-]+</a>", html), view
+    html = agent.get("/voltmart/console/cases?status=all&q=99999999").get_data(as_text=True)
+    assert not re.search(r">AS[0-9A-Z-]+</a>", html)
 
 
 def _sql_literal(value) -> str:

@@ -62,3 +62,14 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+def exists_on(dialect: str):
+    """Alembic's include_object for a database of `dialect`: leaves out what `.ddl_if(dialect=…)` keeps off it
+    (PostgreSQL's trigram index on SQLite), which autogenerate and schema comparisons would otherwise ask for."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)  # set by SchemaItem.ddl_if()
+        return condition is None or condition.dialect is None or condition.dialect == dialect
+
+    return include_object

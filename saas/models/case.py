@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    DDL,
     Boolean,
     Date,
     ForeignKey,
@@ -148,6 +149,17 @@ CASE_IS_OPEN = Case.status != literal_column("'closed'")
 QUEUE_ORDER = (Case.priority.desc(), Case.due_at.asc().nulls_last(), Case.created_at, Case.id)
 Index("ix_cases_queue", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id,
       postgresql_where=CASE_IS_OPEN, sqlite_where=CASE_IS_OPEN)
+# The same order over all of a shop's cases: the "All" view, any one status (closed cases are most of a big
+# shop's) and deep pages are read off it in order too, instead of sorting every case of the shop.
+Index("ix_cases_all", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id)
+# The queue's search box matches a substring of these fields. On PostgreSQL a trigram index finds the few
+# matching cases among a million (a number, a phone or its last digits, an email, a name of 3+ characters);
+# shorter words have no trigram and are filtered along the queue order. SQLite (development) scans.
+SEARCHED = (Case.number, Case.order_number, Case.customer_name, Case.mobile, Case.email)
+Index("ix_cases_search", *SEARCHED, postgresql_using="gin",
+      postgresql_ops={c.key: "gin_trgm_ops" for c in SEARCHED}).ddl_if(dialect="postgresql")
+event.listen(Case.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class CaseLine(TenantScoped, db.Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal, Protocol
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
@@ -399,3 +399,35 @@ def resolve_stored(root: Path, relative_path: str) -> Path:
 def open_stored(root: Path, relative_path: str) -> BinaryIO:
     """Open a stored file for reading (FileNotFoundError if missing)."""
     return open(resolve_stored(root, relative_path), "rb")
+
+
+# ---------------------------------------------------------------- renditions for supervisors
+
+COARSE_BLOCKS = 24  # squares along the longer side: a face or a label a third of the frame wide is 8 across
+COARSE_SIDE = 480  # the rendition's longer side, in pixels
+
+
+def coarsened(stream: BinaryIO, blocks: int = COARSE_BLOCKS, side: int = COARSE_SIDE) -> bytes:
+    """A JPEG of the photo in which faces and label text cannot be read (supervisors see only this).
+
+    The photo is averaged down to `blocks` squares along its longer side and blown back up, smoothed:
+    the product's shape, colour and large damage stay visible, fine detail (letters, features) does not.
+    Stored photos are already upright and without metadata (check_upload); the rendition has none either.
+    """
+    with Image.open(stream) as im:
+        im.draft("RGB", (blocks * 4, blocks * 4))  # JPEG: decode at a fraction of the size, far cheaper
+        if im.mode in ("RGBA", "LA", "P", "PA"):
+            rgba = im.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            flat = im.convert("RGB")
+    width, height = flat.size
+    longer = max(width, height)
+    small = flat.resize((max(1, round(width * blocks / longer)), max(1, round(height * blocks / longer))),
+                        Image.Resampling.BOX)
+    out = small.resize((max(1, round(width * side / longer)), max(1, round(height * side / longer))),
+                       Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(side / blocks / 3))
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=80)
+    return buf.getvalue()

@@ -519,3 +519,36 @@ def test_evidence_is_hidden_unless_the_grant_shows_photos(app, world):
     assert sup.get(f"{base}/photos/{other_photo}").status_code == 404
     with app.app_context(), tenant_context(world["a"]):
         assert "view_evidence" in set(db.session.scalars(select(SupervisorAccess.kind)))
+
+
+def _label_photo() -> bytes:
+    """400 × 300: the left half fine print (a 4-pixel black-and-white checkerboard), the right half plain black."""
+    im = Image.new("L", (400, 300), 0)
+    im.putdata([255 if x < 200 and (x // 4 + y // 4) % 2 else 0 for y in range(300) for x in range(400)])
+    buf = io.BytesIO()
+    im.convert("RGB").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_supervisors_see_photos_coarsened_so_faces_and_labels_cannot_be_read(app, world):
+    """Spec §6: evidence only with faces/labels unreadable. Fine detail is averaged away, large shapes stay."""
+    _grant(app, world, images=True)
+    with app.app_context(), tenant_context(world["a"]):
+        case = db.session.get(Case, world["personal"])
+        stored = case_evidence.attach(case, [check_upload(io.BytesIO(_label_photo()), "label.png")], "consumer")[0]
+        db.session.commit()
+        photo_id, original = stored.id, case_evidence.file_path(stored).read_bytes()
+    sup = _supervisor(app, world)
+    sample_id = _sample_id(_draw(sup, world))
+    base = f"/supervise/samples/{sample_id}/cases/{world['personal']}"
+    assert "coarsened" in sup.get(f"{base}?lang=en").get_data(as_text=True)
+    r = sup.get(f"{base}/photos/{photo_id}")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data != original
+    shown = Image.open(io.BytesIO(r.data)).convert("L")
+    assert shown.size == (480, 360) and not shown.getexif()
+    fine_print = list(shown.crop((40, 40, 200, 320)).tobytes())  # inside the checkerboard half
+    mean = sum(fine_print) / len(fine_print)
+    spread = (sum((v - mean) ** 2 for v in fine_print) / len(fine_print)) ** 0.5
+    assert 90 < mean < 170 and spread < 12, (mean, spread)  # grey: the pattern cannot be made out
+    dark = list(shown.crop((300, 40, 440, 320)).tobytes())
+    assert sum(dark) / len(dark) < 40  # but the picture's large areas are still what they were

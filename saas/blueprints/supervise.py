@@ -1,6 +1,7 @@
 """The supervisor's desk: drawing samples of granted tenants' cases, masked case pages, reviews and reports."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -12,6 +13,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import Optional, Regexp
 
 from saas.blueprints.access import require_role
+from saas.evidence import coarsened
 from saas.extensions import db
 from saas.i18n import current_lang, localtime
 from saas.models.supervision import CHECKS, RESULTS
@@ -165,7 +167,8 @@ def photo(sample_id: int, case_id: int, evidence_id: int):
     supervision.record_access(_me(), item.tenant_id, "view_evidence", case_id=item.case_id,
                               sample_id=opened.sample.id, detail=f"evidence {photo.id}")
     db.session.commit()
-    response = send_file(case_evidence.file_path(photo), mimetype=photo.mime, max_age=0)
+    with open(case_evidence.file_path(photo), "rb") as stored:  # spec §6: faces and labels unreadable
+        response = send_file(io.BytesIO(coarsened(stored)), mimetype="image/jpeg", max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
 

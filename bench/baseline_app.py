@@ -1,7 +1,7 @@
 """Baselines on the same stack (Flask + SQLAlchemy/psycopg + Jinja under the same gunicorn): the floor under each page."""
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, render_template_string, request
+from flask import Flask, abort, redirect, request
 from sqlalchemy import create_engine, text
 
 from bench.settings import BenchConfig
@@ -14,6 +14,8 @@ CASE_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title
 <body><main><h1>{{ case.number }}</h1><p>{{ case.status }} · {{ case.customer_name }}</p>
 <ol>{% for e in events %}<li><time>{{ e.created_at.strftime('%Y-%m-%d %H:%M') }}</time> {{ e.kind }}
 <p>{{ e.customer_message }}</p></li>{% endfor %}</ol></main></body></html>"""
+# Compiled once, as a template file would be by render_template (render_template_string compiles per call).
+case_page_template = app.jinja_env.from_string(CASE_PAGE)
 
 
 @app.get("/bare")
@@ -38,7 +40,7 @@ def case_page(number: str):
             abort(404)
         events = conn.execute(text("SELECT kind, customer_message, created_at FROM case_events WHERE case_id = :c "
                                    "ORDER BY id LIMIT 10"), {"c": case.id}).all()
-    return render_template_string(CASE_PAGE, case=case, events=events)
+    return case_page_template.render(case=case, events=events)
 
 
 @app.post("/intake")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Chinese mobile: 11 digits, 1[3-9]xxxxxxxxx. `\d` is Unicode-aware on purpose so that
 # full-width digits typed with a Chinese IME (１３８…) are caught too.
@@ -133,8 +134,55 @@ def _mask_pass(text: str) -> str:
     return _DIGIT_RUN_RE.sub(_mask_run, text)
 
 
-def mask_text(text: str) -> str:
+_CJK = "\u4e00-\u9fff"
+# A street address written out in Chinese: an administrative unit or a road/estate word, then within a
+# few characters a house, building or room number ("北京市朝阳区建国路88号3栋502室", "幸福小区7幢2单元301").
+# Without a number ("上海市浦东新区") it identifies no one and stays. The span goes whole.
+ADDRESS_RE = re.compile(
+    rf"[{_CJK}A-Za-z0-9]{{0,12}}(?:省|自治区|市|区|县|镇|乡|街道|村|路|街|大道|巷|胡同|弄|小区|花园|大厦|公寓)"
+    rf"[{_CJK}A-Za-z0-9\-－#＃()（）]{{0,30}}?\d+\s*(?:号楼|号院|号|栋|幢|单元|室|楼|层)"
+    rf"(?:[{_CJK}A-Za-z0-9\-－#＃]{{0,6}}?\d+\s*(?:号|栋|幢|单元|室|楼|层))*\d*"
+)
+ADDRESS_MASK = "***"
+
+
+def _name_forms(names: Iterable[str]) -> list[tuple[re.Pattern[str], bool]]:
+    """The written forms of the people's names, each with whether it is a whole name: each whole name,
+    the given name of a Chinese name of three or more characters (张三丰 → 三丰; a one-character given
+    name would hit ordinary words), each word of three or more letters of a Latin name. Longest first,
+    so a name goes before its parts."""
+    forms: dict[str, bool] = {}
+    for raw in names:
+        name = " ".join((raw or "").split())
+        if len(name) < 2:
+            continue
+        forms[name] = True
+        if re.fullmatch(rf"[{_CJK}]+", name):
+            if len(name) >= 3:
+                forms.setdefault(name[1:] if len(name) == 3 else name[2:], False)  # 欧阳娜娜: two-character surname
+        else:
+            for word in re.split(r"[\s.·-]+", name):
+                if len(word) >= 3:
+                    forms.setdefault(word, False)
+    made = []
+    for form in sorted(forms, key=len, reverse=True):
+        if re.fullmatch(rf"[{_CJK}]+", form):
+            pattern = re.compile(re.escape(form))
+        else:
+            pattern = re.compile(rf"(?<![A-Za-z]){re.escape(form)}(?![A-Za-z])", re.IGNORECASE)
+        made.append((pattern, forms[form]))
+    return made
+
+
+def _star(text: str) -> str:
+    return "".join(ch if ch == " " else "*" for ch in text)
+
+
+def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """Mask every mobile, email and ID-shaped number in free text (idempotent).
+
+    `names`: the people the text is about (a case's customer): their names are starred wherever they
+    are written (mask_name: 张三丰 → 张**), and so is a written-out street address (→ ***).
 
     Chinese text has no spaces around numbers ("我的电话13812345678谢谢"), so matching
     works on digit runs, not words. Any digit run of 18+ characters is masked even if
@@ -144,6 +192,9 @@ def mask_text(text: str) -> str:
     separators, so this ends within a few rounds.
     """
     text = text or ""
+    for pattern, whole in _name_forms(names):  # a whole name as in the name field (张**), a part all stars
+        text = pattern.sub(lambda m: mask_name(m.group(0)) if whole else _star(m.group(0)), text)
+    text = ADDRESS_RE.sub(ADDRESS_MASK, text)
     for _ in range(16):
         masked = _mask_pass(text)
         if masked == text:

@@ -75,6 +75,24 @@ def test_mask_text_examples():
     assert mask_text("订单号 202401150001，数量 3") == "订单号 202401150001，数量 3"
 
 
+def test_mask_text_hides_the_customers_name_wherever_it_is_written():
+    assert mask_text("张三丰您好，三丰先生的退款已到账", names=["张三丰"]) == "张**您好，**先生的退款已到账"
+    assert mask_text("欧阳娜娜，娜娜你好", names=["欧阳娜娜"]) == "欧***，**你好"
+    assert mask_text("王芳女士，芳香型洗衣液", names=["王芳"]) == "王*女士，芳香型洗衣液"  # a 1-character given name stays
+    assert mask_text("Dear John Smith, Mr. SMITH called; Johnson too", names=["John Smith"]) == (
+        "Dear J*** *****, Mr. ***** called; Johnson too")
+    assert mask_text("张三您好", names=["", "张"]) == "张三您好"  # nothing to hide: no name, or one character
+    assert mask_text("买家李四，收货人张三丰", names=["张三丰", "李四"]) == "买家李*，收货人张**"
+
+
+def test_mask_text_hides_a_written_out_street_address():
+    assert mask_text("换货寄到北京市朝阳区建国路88号3栋502室，谢谢").endswith("***，谢谢")
+    assert "301" not in mask_text("地址：幸福小区7幢2单元301")
+    assert "18号" not in mask_text("送到上海市浦东新区张江路18号")
+    for plain in ("我在上海市浦东新区", "市场上买的，区别不大，用了3个月", "订单 JD123 的商品 2 号色", "给您道歉，3 天内回复"):
+        assert mask_text(plain) == plain
+
+
 def test_contains_personal_data():
     assert contains_personal_data("电话13812345678")
     assert contains_personal_data("bob@example.org")

@@ -28,7 +28,9 @@ ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 CUSTOMER_MOBILE = "13812345678"
 CUSTOMER_EMAIL = "zhangsanfeng@example.com"
 ID_CARD = "110105199001011234"
-DESCRIPTION = f"屏幕碎了。我的电话{CUSTOMER_MOBILE}，备用 139-0000-1111，邮箱{CUSTOMER_EMAIL}，身份证{ID_CARD}"
+ADDRESS = "北京市朝阳区建国路88号3栋502室"
+DESCRIPTION = (f"我是张三丰，屏幕碎了。我的电话{CUSTOMER_MOBILE}，备用 139-0000-1111，邮箱{CUSTOMER_EMAIL}，"
+               f"身份证{ID_CARD}，换货请寄到{ADDRESS}")
 CONSUMER_MESSAGE = f"请打 +86 137 2222 3333 或发邮件到 backup.mail@qq.com，身份证号 {ID_CARD[:-1]}X"
 SECRET_NOTE = "内部备注：客户可能是职业索赔人"
 
@@ -79,7 +81,7 @@ def world(app):
             case_evidence.attach(case, [check_upload(io.BytesIO(_jpeg()), f"张三丰{CUSTOMER_MOBILE}.jpg")], "consumer")
             cases.consumer_message(case, CONSUMER_MESSAGE)
             cases.accept(case, agent)
-            cases.message_customer(case, agent, f"好的，我们会致电 {CUSTOMER_MOBILE}")
+            cases.message_customer(case, agent, f"三丰先生您好，我们会致电 {CUSTOMER_MOBILE}")
             cases.add_note(case, agent, f"{SECRET_NOTE} {CUSTOMER_MOBILE}")
             cases.reject(case, agent, f"已电话联系{CUSTOMER_MOBILE}确认")
             out["personal"] = case.id
@@ -147,7 +149,8 @@ def _assert_masked(body: str, where: str) -> None:
     assert not MOBILE.search(body), (where, MOBILE.search(body).group(0))
     assert not EMAIL.search(body), (where, EMAIL.search(body).group(0))
     assert not ID_NUMBER.search(body), (where, ID_NUMBER.search(body).group(0))
-    assert "张三丰" not in body and SECRET_NOTE not in body, where
+    assert "张三丰" not in body and "三丰" not in body and SECRET_NOTE not in body, where  # the name, in any field
+    assert "建国路" not in body and "502" not in body, where  # an address written into free text
 
 
 # ------------------------------------------------------------------ operator
@@ -219,6 +222,8 @@ def test_supervisor_pages_and_csv_show_no_personal_data(app, world):
     assert "张**" in case_page and "138****5678" in case_page and "z***@example.com" in case_page
     assert "137****3333" in case_page and "b***@qq.com" in case_page and "110**************X" in case_page
     assert "已回电 138****5678" in case_page  # the merchant's response, masked too
+    assert re.search(r'<dd id="description">我是张\*\*，[^<]*\*\*\*</dd>', case_page)  # the address went whole
+    assert "**先生您好" in case_page
     assert re.search(r"<dt>Address</dt><dd[^>]*>hidden</dd>", case_page)
 
     r = sup.get(f"{base}/report.csv?lang=en")

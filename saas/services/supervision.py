@@ -335,24 +335,26 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
 
     Templates and exports only ever get this dict. Name, mobile and email are
     masked; there is no address; every free-text value goes through mask_text.
-    Internal notes are left out: they are the merchant's working notes, not what
+    Free text also loses the customer's name wherever it is written ("张三丰您好" → "张**您好") and any
+    street address written out in it. Internal notes are left out: they are the merchant's working notes, not what
     was done or said to the customer, and may quote contact details verbatim.
     Videos are never offered (their metadata is not stripped); photos only when
     the grant allows them, and only by id, never by their original file name.
     """
     with tenant_context(case.tenant_id):
+        people = _people_of(case)
         timeline = []
         for entry in case_view.timeline(case, lang, staff=True):
             files = entry.evidence
             photos = [e.id for e in files if e.kind == "image"] if show_evidence else []
             timeline.append({
                 "at": entry.at, "who": entry.who, "kind": case_messages.event_label(entry.kind),
-                "text": mask_text(entry.text), "photos": photos, "hidden_files": len(files) - len(photos),
+                "text": mask_text(entry.text, people), "photos": photos, "hidden_files": len(files) - len(photos),
             })
         clocks = sorted(db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)).all(),
                         key=lambda c: (c.started_at, c.id))
-        lines = [{"name": mask_text(cl.order_line.name), "quantity": cl.quantity} for cl in case.lines]
-        remedies = [{**r, "reason": mask_text(r["reason"]), "clause": mask_text(r["clause"]), "label": mask_text(r["label"])}
+        lines = [{"name": mask_text(cl.order_line.name, people), "quantity": cl.quantity} for cl in case.lines]
+        remedies = [{**r, "reason": mask_text(r["reason"], people), "clause": mask_text(r["clause"], people), "label": mask_text(r["label"], people)}
                     for r in case_view.remedies(case, lang)]
         return {
             "id": case.id, "number": case.number,
@@ -360,20 +362,20 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
             "emergency": case.emergency, "priority": case.priority,
             "customer_name": mask_name(case.customer_name), "mobile": mask_mobile(case.mobile),
             "email": mask_email(case.email), "address": "",
-            "order_number": mask_text(case.order_number), "order_verified": case.order_verified,
+            "order_number": mask_text(case.order_number, people), "order_verified": case.order_verified,
             "purchase_channel": case_messages.label(case.purchase_channel),
             "intake_channel": case_messages.label(case.intake_channel),
             "purchase_date": case.purchase_date, "delivery_date": case.delivery_date,
             "category": case.category, "item_price": case.item_price, "lines": lines,
             "expected_resolution": case_messages.label(case.expected_resolution),
-            "description": mask_text(case.description),
+            "description": mask_text(case.description, people),
             "responsibility": case_messages.label(case.responsibility) if case.responsibility else "",
-            "responsibility_basis": mask_text(case.responsibility_basis),
+            "responsibility_basis": mask_text(case.responsibility_basis, people),
             "resolution_kind": case_messages.label(case.resolution_kind) if case.resolution_kind else "",
             "resolution_amount": case.resolution_amount, "repair_cycle_days": case.repair_cycle_days,
-            "resolution_detail": mask_text(case.resolution_detail),
+            "resolution_detail": mask_text(case.resolution_detail, people),
             "invoice_handling": case_messages.label(case.invoice_handling) if case.invoice_handling else "",
-            "rejection_reason": mask_text(case.rejection_reason),
+            "rejection_reason": mask_text(case.rejection_reason, people),
             "created_at": case.created_at, "first_response_at": case.first_response_at,
             "resolved_at": case.resolved_at, "closed_at": case.closed_at,
             "remedies": remedies,
@@ -386,15 +388,22 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
         }
 
 
+def _people_of(case: Case) -> tuple[str, ...]:
+    """Whose names the case's free text must not show: the customer, and the order's buyer if another."""
+    return (case.customer_name, case.order.customer_name if case.order is not None else "")
+
+
 def masked_review(item: SampleCase) -> dict:
     """A review and the merchant's responses, as the supervisor sees them (free text masked)."""
+    with tenant_context(item.tenant_id):
+        people = _people_of(item.case)
     return {
         "checks": [{"key": k, "label": check_label(k), "result": getattr(item, f"{k}_result"),
                     "result_label": result_label(getattr(item, f"{k}_result")),
-                    "comment": mask_text(getattr(item, f"{k}_comment"))} for k in CHECKS],
+                    "comment": mask_text(getattr(item, f"{k}_comment"), people)} for k in CHECKS],
         "verdict": item.verdict, "verdict_label": result_label(item.verdict),
-        "findings": mask_text(item.findings), "reviewed_at": item.reviewed_at,
-        "responses": [{"at": r.created_at, "text": mask_text(r.text)} for r in item.responses],
+        "findings": mask_text(item.findings, people), "reviewed_at": item.reviewed_at,
+        "responses": [{"at": r.created_at, "text": mask_text(r.text, people)} for r in item.responses],
     }
 
 

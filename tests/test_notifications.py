@@ -276,6 +276,9 @@ def test_dev_inbox_page_only_in_development(app, smtp, shop, monkeypatch):
     with travel_to(at(2026, 11, 23, 10, 0)):
         outbox.send_notification(rows(case.id, channel="sms")[0].id)
     assert "13722223333" in app.test_client().get("/dev/inbox").get_data(as_text=True)
+    assert "13722223333" in app.test_client().get("/dev/inbox", environ_base={"REMOTE_ADDR": "::1"}).get_data(as_text=True)
+    for outside in ("192.168.1.20", "203.0.113.9", "2001:db8::1", ""):  # not this machine: as if it did not exist
+        assert app.test_client().get("/dev/inbox", environ_base={"REMOTE_ADDR": outside}).status_code == 404
     monkeypatch.setitem(app.config, "DEV_INBOX", False)
     assert app.test_client().get("/dev/inbox").status_code == 404
 

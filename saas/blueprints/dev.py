@@ -1,7 +1,9 @@
 """Development-only pages: the SMS inbox of the development gateway (/dev/inbox)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+import ipaddress
+
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from saas.extensions import db
@@ -12,8 +14,17 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 @bp.before_request
 def only_in_development():
-    if not current_app.config.get("DEV_INBOX"):
+    """Every shop's SMS (numbers and texts) are on this page: development only, and only to this machine,
+    so that a development server bound to a public address does not publish them."""
+    if not current_app.config.get("DEV_INBOX") or not _from_this_machine(request.remote_addr):
         abort(404)
+
+
+def _from_this_machine(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 @bp.get("/inbox")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from saas.extensions import db
 from saas.models.base import utcnow
@@ -330,6 +330,30 @@ def test_illegal_transitions_are_refused_with_a_message(app, client, shop):
     r = post_form(agent, f"{detail}/actions/propose", {"kind": "refund", "amount": "12.34"}, form_url=detail)
     assert str(_case(app, number).resolution_amount) == "12.34"
     assert agent.post(f"{detail}/actions/accept").status_code == 400  # no CSRF token
+
+
+def test_an_agent_escalation_tells_the_customer_and_alerts_the_managers(app, client, shop):
+    """Spec §3/§4: escalated to the after-sales manager, who is notified; the customer is told too."""
+    from saas.models.notification import Notification
+
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    detail = f"/voltmart/console/cases/{case.id}"
+    post_form(agent, f"{detail}/actions/escalate", {"note": "顾客第三次来电，要求主管处理"}, form_url=detail)
+    with app.app_context(), tenant_context(case.tenant_id):
+        assert db.session.get(Case, case.id).escalated
+        rows = db.session.scalars(select(Notification).where(Notification.case_id == case.id)).all()
+        alerts = [n for n in rows if n.template_key == "escalated_to_manager"]
+        assert [(n.audience, n.channel, n.recipient) for n in alerts] == [("staff", "email", "owner@voltmart.demo")]
+        assert "顾客第三次来电" in alerts[0].params["message"] and f"/console/cases/{case.id}" in alerts[0].params["link"]
+        assert any(n.template_key == "escalated" and n.audience == "customer" for n in rows)
+    r = post_form(agent, f"{detail}/actions/escalate?lang=en", {"note": "again"}, form_url=detail, follow_redirects=True)
+    assert "already with the manager" in r.get_data(as_text=True)
+    with app.app_context(), tenant_context(case.tenant_id):
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.template_key == "escalated_to_manager")) == 1
 
 
 def test_events_are_append_only(app, client, shop):

@@ -417,10 +417,17 @@ def reject(case: Case, actor: User, reason: str) -> CaseEvent:
 
 def escalate(case: Case, actor: User | None, note: str = "", actor_type: str = "staff",
              terms_and_calendar: tuple | None = None) -> CaseEvent:
+    """Pass the case to the after-sales manager: the customer is told, and the shop's managers are alerted
+    when an agent escalates (an SLA breach escalates with its own alert to them)."""
     _require(case, "escalate")
     case.escalated = True
-    return record(case, "escalated", actor=actor, actor_type=actor_type, msg="escalated", note=note,
-                  terms_and_calendar=terms_and_calendar)
+    event = record(case, "escalated", actor=actor, actor_type=actor_type, msg="escalated", note=note,
+                   terms_and_calendar=terms_and_calendar)
+    if actor is not None:
+        reason = note.strip() or case.description[:200]
+        notifications.notify_managers(case, "escalated_to_manager", f"escalated:{case.id}:{event.id}",
+                                      f"{actor.name}: {reason}")
+    return event
 
 
 def close(case: Case, actor: User) -> CaseEvent:

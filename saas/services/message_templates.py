@@ -40,6 +40,7 @@ SUBJECTS = {
     "recall": ("重要:商品召回通知", "Important: product recall"),
     "sla_breach": ("服务时限超时 {case_number}", "Service level breached {case_number}"),
     "emergency": ("紧急:食品安全案件 {case_number}", "Emergency: food safety case {case_number}"),
+    "escalated_to_manager": ("案件已升级给您 {case_number}", "A case was passed to you {case_number}"),
     # Complaints to the platform: {case_number} carries the complaint's reference.
     "complaint_forwarded": ("平台转来投诉,请核实 {case_number}", "A complaint from the platform to verify {case_number}"),
     "complaint_reply": ("平台对您投诉的答复 {case_number}", "The platform's answer to your complaint {case_number}"),
@@ -256,6 +257,8 @@ SAMPLE_MESSAGES = {
                "Batch 20260110 of your product has a safety problem: please stop using it and contact us for a free exchange."),
     "sla_breach": ("案件已超过首次响应时限,请尽快处理。", "The case has passed its first-response target: please handle it now."),
     "emergency": ("顾客报告食用后身体不适,请立即处理。", "A customer reports feeling unwell after eating the product: act now."),
+    "escalated_to_manager": ("客服李娜将案件升级给您:顾客第三次来电,要求主管处理。",
+                             "Agent Li Na passed the case to you: the customer called a third time and asks for a manager."),
     "complaint_forwarded": ("平台转来一条关于您售后服务的投诉,请核实并在后台答复。",
                             "The platform forwarded a complaint about your after-sales service: please verify it and answer in the console."),
     "complaint_reply": ("平台就您的投诉答复如下:商家已同意为您退款。",

@@ -91,6 +91,15 @@ def _case(app, number: str) -> Case:
         return case
 
 
+def _filed_with_agent(app, client):
+    """A case filed by the consumer `client`, and the shop's agent signed in: (number, case, agent, case page)."""
+    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    return number, case, agent, f"/voltmart/console/cases/{case.id}"
+
+
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
@@ -284,11 +293,7 @@ def _decode_qr(svg: str) -> str:
 # ------------------------------------------------------------------ the agent workflow
 
 def test_agent_workflow_to_closed_with_the_four_nodes(app, client, shop):
-    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
-    case = _case(app, number)
-    agent = app.test_client()
-    login(agent, "agent@voltmart.demo", PASSWORD)
-    detail = f"/voltmart/console/cases/{case.id}"
+    number, case, agent, detail = _filed_with_agent(app, client)
     seen_nodes = []
     steps = [("accept", {}), ("verify", {"responsibility": "merchant", "basis": "照片显示屏幕出厂划痕", "clause": "第1版 质量问题换货"}),
              ("propose", {"kind": "exchange"}), ("execute", {"tracking": "SF999"}), ("close", {})]
@@ -313,11 +318,7 @@ def test_agent_workflow_to_closed_with_the_four_nodes(app, client, shop):
 
 
 def test_illegal_transitions_are_refused_with_a_message(app, client, shop):
-    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
-    case = _case(app, number)
-    agent = app.test_client()
-    login(agent, "agent@voltmart.demo", PASSWORD)
-    detail = f"/voltmart/console/cases/{case.id}"
+    number, case, agent, detail = _filed_with_agent(app, client)
     r = post_form(agent, f"{detail}/actions/close", {}, form_url=detail, follow_redirects=True)
     assert "当前状态" in r.get_data(as_text=True) or "not possible" in r.get_data(as_text=True)
     r = post_form(agent, f"{detail}/actions/propose?lang=en", {"kind": "refund", "amount": "-5"}, form_url=detail,
@@ -336,11 +337,7 @@ def test_an_agent_escalation_tells_the_customer_and_alerts_the_managers(app, cli
     """Spec §3/§4: escalated to the after-sales manager, who is notified; the customer is told too."""
     from saas.models.notification import Notification
 
-    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
-    case = _case(app, number)
-    agent = app.test_client()
-    login(agent, "agent@voltmart.demo", PASSWORD)
-    detail = f"/voltmart/console/cases/{case.id}"
+    number, case, agent, detail = _filed_with_agent(app, client)
     post_form(agent, f"{detail}/actions/escalate", {"note": "顾客第三次来电，要求主管处理"}, form_url=detail)
     with app.app_context(), tenant_context(case.tenant_id):
         assert db.session.get(Case, case.id).escalated
@@ -368,11 +365,7 @@ def test_events_are_append_only(app, client, shop):
 
 
 def test_internal_notes_never_reach_the_consumer(app, client, shop):
-    number = file_case(client).headers["Location"].rsplit("/", 1)[1]
-    case = _case(app, number)
-    agent = app.test_client()
-    login(agent, "agent@voltmart.demo", PASSWORD)
-    detail = f"/voltmart/console/cases/{case.id}"
+    number, case, agent, detail = _filed_with_agent(app, client)
     post_form(agent, f"{detail}/actions/note", {"note": "客户可能是职业索赔人"}, form_url=detail)
     assert "客户可能是职业索赔人" in agent.get(detail).get_data(as_text=True)
     assert "客户可能是职业索赔人" not in client.get(f"/voltmart/track/{number}").get_data(as_text=True)

@@ -179,6 +179,41 @@ def test_food_safety_words_raise_an_emergency(app, client, shop):
                   expected_resolution="refund", item_price="25.00")
     case = _case(app, r.headers["Location"].rsplit("/", 1)[1])
     assert case.emergency and case.problem_type == "food_safety" and case.priority == 6
+    assert _food_safety_compensation(case) == "1000.00"  # judged as the food-safety case it is
+
+
+def _food_safety_compensation(case: Case) -> str | None:
+    """The statutory 退一赔十 amount among the case's remedies, if it is there and open."""
+    found = [r for r in case.eligibility if r["clause"]["term"] == "food_safety_compensation" and r["eligible"]]
+    return found[0]["amount"] if found else None
+
+
+def test_a_food_safety_tick_shows_and_keeps_the_statutory_compensation(app, client, shop):
+    """Spec §2/§3: ten times the price, at least 1,000 yuan; shown before submitting, kept on the case."""
+    fields = dict(problem_type="quality", food_safety="y", category="dairy", description="喝完肚子疼",
+                  expected_resolution="refund", item_price="150.00")
+    r = post_form(client, "/tianshang/cases/new", {**_intake_fields(**fields), "action": "check"})
+    assert "退一赔十" in r.get_data(as_text=True) and "¥1500.00" in r.get_data(as_text=True)
+    case = _case(app, file_case(client, slug="tianshang", **fields).headers["Location"].rsplit("/", 1)[1])
+    assert case.emergency and case.problem_type == "food_safety"
+    assert _food_safety_compensation(case) == "1500.00"
+
+
+def test_food_safety_found_later_judges_the_case_again(app, client, shop):
+    """Words in a later message make a quality case a food-safety one: its remedies follow."""
+    r = file_case(client, slug="tianshang", problem_type="quality", category="dairy", description="包装破了",
+                  expected_resolution="refund", item_price="25.00")
+    number = r.headers["Location"].rsplit("/", 1)[1]
+    assert _food_safety_compensation(_case(app, number)) is None
+    with app.app_context(), cross_tenant("test"):
+        from saas.services import cases as case_service
+
+        case = db.session.scalar(select(Case).where(Case.number == number))
+        with tenant_context(case.tenant_id):
+            case_service.consumer_message(case, "打开后发现发霉了")
+            db.session.commit()
+    case = _case(app, number)
+    assert case.emergency and case.problem_type == "food_safety" and _food_safety_compensation(case) == "1000.00"
 
 
 # ------------------------------------------------------------------ tracking

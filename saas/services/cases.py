@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import g, has_request_context
@@ -161,10 +162,24 @@ def raise_emergency(case: Case, reason: str) -> CaseEvent:
     """Food safety found in the case's words: 1-hour 24/7 clock, owners alerted at once."""
     case.emergency, case.priority = True, PRIORITY["food_safety"]
     if case.problem_type in ("quality", "food_safety"):
-        case.problem_type = "food_safety"
+        if case.problem_type != "food_safety":
+            case.problem_type = "food_safety"
+            _rejudge(case)
     event = record(case, "emergency_raised", actor_type="system", note=reason, data={"reason": reason})
     _alert_emergency(case, event)
     return event
+
+
+def _rejudge(case: Case) -> None:
+    """The remedies the case is eligible for, judged again for its problem type as on the day it was filed."""
+    if case.purchase_date is None:
+        return
+    tenant = db.session.get(Tenant, case.tenant_id)
+    filed_on = case.created_at.astimezone(ZoneInfo(tenant.timezone)).date() if case.created_at else None
+    judgement = policies.judge(tenant, case.category, case.purchase_date, case.delivery_date, case.problem_type,
+                               as_of=filed_on, price=case.item_price)
+    if judgement is not None:
+        case.eligibility = [r.to_dict() for r in judgement.remedies]
 
 
 def _alert_emergency(case: Case, event: CaseEvent) -> None:
@@ -217,13 +232,24 @@ def find_order(tenant: Tenant, order_number: str, mobile: str = "", email: str =
     return order if (mobile_ok or email_ok) else None
 
 
-def judge_intake(tenant: Tenant, intake: Intake, order: Order | None):
-    """The eligibility judgement a consumer sees before submitting."""
+def judge_intake(tenant: Tenant, intake: Intake, order: Order | None, problem: str | None = None):
+    """The eligibility judgement a consumer sees before submitting.
+
+    A quality problem the consumer marks as food safety is judged as food safety (the statutory
+    compensation is then among the remedies); `problem`: the type to judge as, when decided already.
+    """
     purchase, delivery, category, price = _facts(intake, order)
     if purchase is None:
         return None
-    problem = intake.problem_type if intake.problem_type in PROBLEM_TYPES else "consultation"
+    if problem is None:
+        problem = _case_problem(intake.problem_type, intake.emergency)
+    problem = problem if problem in PROBLEM_TYPES else "consultation"
     return policies.judge(tenant, category, purchase, delivery, problem, price=price)
+
+
+def _case_problem(problem_type: str, emergency: bool) -> str:
+    """A quality problem that is an emergency is a food-safety case."""
+    return "food_safety" if emergency and problem_type in ("quality", "food_safety") else problem_type
 
 
 def _facts(intake: Intake, order: Order | None):
@@ -258,7 +284,9 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
     order, judgement = prejudged
     purchase, delivery, category, price = _facts(intake, order)
     emergency = _is_emergency(tenant, intake, category, judgement.version if judgement else None)
-    problem = "food_safety" if emergency and intake.problem_type in ("quality", "food_safety") else intake.problem_type
+    problem = _case_problem(intake.problem_type, emergency)
+    if judgement is not None and problem != _case_problem(intake.problem_type, intake.emergency):
+        judgement = judge_intake(tenant, intake, order, problem)  # food safety found in the words: judged as such
     case = Case(
         tenant_id=tenant.id, number="", order=order, order_verified=order is not None,
         order_number=intake.order_number.strip(), purchase_channel=(order.channel if order else intake.purchase_channel),

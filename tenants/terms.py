@@ -16,7 +16,8 @@ class Category(NamedTuple):
     legal_exemption: str | None
 
 
-# Consumer Rights Protection Law art. 25: goods exempt from the 7-day no-reason return.
+# Consumer Rights Protection Law art. 25: at least 7 days of no-reason return, except for these goods.
+LEGAL_NO_REASON_DAYS = 7
 LEGAL_EXEMPTIONS: dict[str, tuple[str, str]] = {
     "custom_made": ("消费者定作的商品", "goods made to the consumer's order"),
     "fresh_perishable": ("鲜活易腐的商品", "fresh and perishable goods"),
@@ -321,6 +322,14 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
               f"质量问题换货期限({t.quality_exchange_days} 天)不能短于质量问题退货期限({t.quality_return_days} 天)。",
               f"The quality-problem exchange window ({t.quality_exchange_days} days) cannot be shorter than the "
               f"quality-problem return window ({t.quality_return_days} days).")
+    if (pair("no_reason_return_days", "legal_exemption") and 0 <= t.no_reason_return_days < LEGAL_NO_REASON_DAYS
+            and not t.legal_exemption):
+        cross("no_reason_return_days",
+              f"无理由退货期限不能少于 {LEGAL_NO_REASON_DAYS} 天(《消费者权益保护法》第二十五条)。只有依法豁免的商品"
+              "(消费者定作、鲜活易腐、数字化商品、报纸期刊)可以缩短或设为 0:请同时选择豁免依据。",
+              f"The no-reason return window cannot be shorter than {LEGAL_NO_REASON_DAYS} days (Consumer Rights "
+              "Protection Law art. 25). Only goods exempt by law (made to order, fresh and perishable, digital, "
+              "newspapers and periodicals) may have less or 0: choose the exemption as well.")
     if pair("repair_cycle_min_days", "repair_cycle_max_days") and t.repair_cycle_min_days > t.repair_cycle_max_days:
         cross("repair_cycle_max_days",
               f"维修周期上限({t.repair_cycle_max_days} 个工作日)不能小于下限({t.repair_cycle_min_days} 个工作日)。",

@@ -91,7 +91,7 @@ def test_publishing_does_not_rejudge_older_orders(app, demo):
             before = policies.judge(shop, "electronics", bought, delivered, "return_exchange", as_of=date(2026, 11, 27))
             assert before.version.number == 1
             draft = policies.ensure_draft(shop, None)
-            policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 3, "quality_return_days": 3}, {})
+            policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 10, "quality_return_days": 3}, {})
             new = policies.publish(shop, None, date(2026, 11, 23), today=date(2026, 11, 23))
             db.session.commit()
             assert new.number == 2
@@ -103,7 +103,7 @@ def test_publishing_does_not_rejudge_older_orders(app, demo):
             later = policies.judge(shop, "general", date(2026, 11, 23), date(2026, 11, 24), "return_exchange",
                                    as_of=date(2026, 11, 27))
             assert later.version.number == 2
-            assert next(r for r in later.remedies if r.kind == "no_reason_return").deadline == date(2026, 11, 27)
+            assert next(r for r in later.remedies if r.kind == "no_reason_return").deadline == date(2026, 12, 4)
 
 
 def test_published_versions_are_frozen(app, demo):
@@ -203,13 +203,16 @@ def test_category_rule_editing(app, client, demo):
     url = "/kidswear/console/policy/draft/categories/cosmetics"
     bad = post_form(client, url, {"no_reason_return_days": "-3", "legal_exemption": "__inherit__"})
     assert "类目规则未保存" in bad.get_data(as_text=True)
-    ok = post_form(client, url, {"no_reason_return_days": "0", "legal_exemption": "__inherit__",
+    unlawful = post_form(client, url, {"no_reason_return_days": "0", "legal_exemption": "__inherit__",
+                                       "fresh_quality_refund_24h": ""})
+    assert "第二十五条" in unlawful.get_data(as_text=True)  # cosmetics are not exempt from the 7 days by law
+    ok = post_form(client, url, {"no_reason_return_days": "15", "legal_exemption": "__inherit__",
                                  "fresh_quality_refund_24h": ""})
     assert ok.status_code == 302
     with app.app_context():
         shop = _tenant("kidswear")
         with tenant_context(shop.id):
-            assert policies.get_draft(shop).category_rules["cosmetics"] == {"no_reason_return_days": 0}
+            assert policies.get_draft(shop).category_rules["cosmetics"] == {"no_reason_return_days": 15}
     assert client.get("/kidswear/console/policy/draft/categories/spaceships").status_code == 404
 
 

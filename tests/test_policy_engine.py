@@ -357,8 +357,9 @@ def test_validate_terms_errors(d: dict, field: str, zh: str, en: str) -> None:
 def test_validate_terms_accepts_good_input() -> None:
     assert validate_terms({}) == []
     assert validate_terms(Terms().to_dict()) == []
-    # quiet hours may cross midnight or not; a merchant may set no-reason days to 0 anywhere
-    assert validate_terms({"sms_quiet_start": "22:30", "sms_quiet_end": "07:00", "no_reason_return_days": 0}) == []
+    # quiet hours may cross midnight or not; no-reason days below 7 (0 included) only with a legal exemption
+    assert validate_terms({"sms_quiet_start": "22:30", "sms_quiet_end": "07:00", "no_reason_return_days": 0,
+                           "legal_exemption": "custom_made"}) == []
     assert validate_terms({"sms_quiet_start": "12:00", "sms_quiet_end": "14:00"}) == []
     assert validate_terms({"warranty_months": 120, "quality_exchange_days": 7}) == []
     assert validate_terms({"business_hours_start": "x"})[0].field == "business_hours_start"
@@ -384,7 +385,23 @@ def test_validate_category_rules_errors(rules: dict, field: str, zh: str, en: st
 def test_validate_category_rules_against_base() -> None:
     base = Terms(quality_return_days=30, quality_exchange_days=30)
     assert validate_category_rules({"apparel": {"quality_return_days": 30}}, base) == []
-    assert validate_category_rules({c: {"no_reason_return_days": 0} for c in CATEGORIES}) == []
+    assert validate_category_rules({c: {"no_reason_return_days": 0, "legal_exemption": "custom_made"}
+                                    for c in CATEGORIES}) == []
+    exempt_shop = Terms(no_reason_return_days=0, legal_exemption="custom_made")
+    assert validate_category_rules({"electronics": {"warranty_months": 24}}, exempt_shop) == []
+
+
+@pytest.mark.parametrize("days", [0, 1, 6])
+def test_no_reason_window_below_the_legal_seven_days_needs_an_exemption(days: int) -> None:
+    """Spec §2 / Consumer Rights Protection Law art. 25: only goods exempt by law may have less than 7 days."""
+    for errors, field in ((validate_terms({"no_reason_return_days": days}), "no_reason_return_days"),
+                          (validate_category_rules({"fresh_food": {"no_reason_return_days": days}}),
+                           "category_rules.fresh_food.no_reason_return_days")):
+        e = one(errors, field)
+        assert "第二十五条" in e.message_zh and "art. 25" in e.message_en
+    assert validate_terms({"no_reason_return_days": 7}) == []
+    assert validate_terms({"no_reason_return_days": days, "legal_exemption": "periodicals"}) == []
+    assert validate_category_rules({"fresh_food": {"no_reason_return_days": days, "legal_exemption": "fresh_perishable"}}) == []
 
 
 # -- presets ------------------------------------------------------------------------------------------

@@ -380,6 +380,12 @@ def validate_category_rules(rules: Mapping[str, Mapping[str, Any]], base: Terms 
     return errors
 
 
+# Spec §2's defaults that depend on the category: electronics carry a 12-month warranty on the whole unit.
+DEFAULT_CATEGORY_RULES: dict[str, dict[str, Any]] = {
+    "electronics": {"warranty_months": 12, "warranty_scope_zh": "整机", "warranty_scope_en": "whole unit"},
+}
+
+
 def effective_terms(base: Terms, category_rules: Mapping[str, Mapping[str, Any]] | None,
                     category: str | None) -> tuple[Terms, set[str]]:
     """The base terms with the category's overrides applied, and the names of the fields the category set.

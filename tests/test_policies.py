@@ -39,6 +39,24 @@ def test_voltmart_policy_in_both_languages(client, demo):
     assert "Version 1, in force from 2026-01-01" in en
 
 
+def test_a_new_shops_first_draft_has_the_spec_defaults(app):
+    """Spec §2 defaults: 7 days no-reason, 7 quality return, 15 exchange; electronics: 12 months, whole unit."""
+    with app.app_context():
+        shop = make_tenant("newshop")
+        with tenant_context(shop.id):
+            draft = policies.ensure_draft(shop, None)
+            terms = (draft.terms["no_reason_return_days"], draft.terms["quality_return_days"],
+                     draft.terms["quality_exchange_days"])
+            assert terms == (7, 7, 15)
+            assert draft.category_rules["electronics"]["warranty_months"] == 12
+            assert draft.category_rules["electronics"]["warranty_scope_zh"] == "整机"
+            policies.publish(shop, None, date(2026, 1, 1), allow_past=True)
+            judged = policies.judge(shop, "electronics", date(2026, 11, 1), date(2026, 11, 3), "quality",
+                                    as_of=date(2026, 12, 20))
+            repair = [r for r in judged.remedies if r.kind == "free_repair"]
+            assert repair and repair[0].eligible and repair[0].deadline == date(2027, 11, 3)
+
+
 def test_kidswear_shows_the_30_day_window(client, demo):
     html = _text(client.get("/kidswear/policy").get_data(as_text=True))
     assert "自签收次日起 30 天内可申请" in html

@@ -18,6 +18,7 @@ from tenants.models import PolicyVersion, Tenant
 from tenants.policy import Remedy, VersionRef, choose_version, evaluate
 from tenants.terms import (
     CATEGORIES,
+    DEFAULT_CATEGORY_RULES,
     FIELD_LABELS,
     TermError,
     Terms,
@@ -120,7 +121,7 @@ def ensure_draft(tenant: Tenant, actor: User | None) -> PolicyVersion:
     draft = PolicyVersion(
         tenant_id=tenant.id, status="draft",
         terms=dict(base.terms) if base else Terms().to_dict(),
-        category_rules={k: dict(v) for k, v in (base.category_rules if base else {}).items()},
+        category_rules={k: dict(v) for k, v in (base.category_rules if base else DEFAULT_CATEGORY_RULES).items()},
     )
     db.session.add(draft)
     db.session.flush()

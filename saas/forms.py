@@ -1,6 +1,8 @@
 """Small helpers shared by the Flask-WTF forms."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -38,3 +40,21 @@ def contact_fields() -> tuple[StringField, EmailField]:
         StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)]),
         EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)]),
     )
+
+
+COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}[0-9]")
+
+
+def valid_colour(form, field) -> None:
+    """WTForms validator: a colour as #rrggbb."""
+    if not COLOUR_RE.fullmatch((field.data or "").strip()):
+        raise ValidationError(_l("Please enter a colour as #rrggbb, for example #1f6feb."))
+
+
+def valid_phone(form, field) -> None:
+    """WTForms validator for a shop's phone (landline, mobile or 400 number); blank passes (use DataRequired)."""
+    value = (field.data or "").strip()
+    if value and not PHONE_RE.fullmatch(value):
+        raise ValidationError(_l("Please enter a phone number: digits, with spaces, dashes or a leading + if you like, "
+                                 "for example 400-800-1234 or 010-8888 6666."))

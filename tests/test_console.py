@@ -54,3 +54,52 @@ def test_owner_promotes_agent_and_it_is_audited(app, client, two_tenants):
 def test_agent_cannot_read_the_audit_trail(client, two_tenants):
     login(client, "agent@a.example.com")
     assert client.get("/shop-a/console/audit").status_code == 403
+
+
+# ------------------------------------------------------------------ shop settings
+
+SHOP = {"name_zh": "甲店", "name_en": "Shop A", "contact_phone": "400-800-1234", "contact_email": "help@a.example.com",
+        "brand_colour": "#aa3300", "return_recipient": "售后部 李娜", "return_phone": "010-8888 6666",
+        "return_address_zh": "北京市朝阳区建国路 88 号 3 号库", "return_address_en": ""}
+
+
+def test_owner_keeps_the_shop_profile_and_return_address(app, client, two_tenants):
+    login(client, "owner@a.example.com")
+    r = post_form(client, "/shop-a/console/settings", SHOP)
+    assert r.status_code == 302
+    with app.app_context(), cross_tenant("test"):
+        from tenants.models import Tenant
+
+        shop = db.session.get(Tenant, two_tenants["a"])
+        assert (shop.contact_phone, shop.return_recipient, shop.return_address("en")) == (
+            "400-800-1234", "售后部 李娜", "北京市朝阳区建国路 88 号 3 号库")
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "shop.updated"))
+        assert event.tenant_id == two_tenants["a"] and event.details["return_phone"] == "010-8888 6666"
+    # Public pages show the new contact at once (the shop's cached pages and row are dropped on commit).
+    assert "400-800-1234" in client.get("/shop-a/").get_data(as_text=True)
+    assert "400-800-1234" not in client.get("/shop-b/").get_data(as_text=True)
+
+
+def test_shop_settings_refuse_bad_input_and_keep_nothing(app, client, two_tenants):
+    login(client, "owner@a.example.com")
+    for bad, field_message in (({"contact_phone": "call me"}, "phone number"),
+                               ({"brand_colour": "red"}, "#rrggbb"),
+                               ({"contact_email": "not-an-email"}, "valid email"),
+                               ({"name_zh": ""}, "Chinese name"),
+                               ({"return_address_zh": ""}, "recipient, the phone and the address together")):
+        r = post_form(client, "/shop-a/console/settings?lang=en", {**SHOP, **bad})
+        assert r.status_code == 400 and field_message in r.get_data(as_text=True), bad
+    with app.app_context(), cross_tenant("test"):
+        from tenants.models import Tenant
+
+        assert db.session.get(Tenant, two_tenants["a"]).contact_phone == ""
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "shop.updated")) is None
+
+
+def test_only_managers_change_shop_settings(app, client, two_tenants):
+    login(client, "agent@a.example.com")
+    assert client.get("/shop-a/console/settings").status_code == 403
+    assert post_form(client, "/shop-a/console/settings", SHOP, form_url="/shop-a/console/").status_code == 403
+    owner = app.test_client()
+    login(owner, "owner@b.example.com")
+    assert owner.get("/shop-a/console/settings").status_code in (403, 404)  # another shop's console

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
-from saas.forms import choices
+from saas.forms import choices, valid_colour, valid_phone
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.user import User
@@ -35,7 +35,6 @@ class PlainForm(FlaskForm):
 # ---------------------------------------------------------------- tenants
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
-COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 # Path names the platform uses (or will) outside any tenant; the URL map adds whatever is registered.
 RESERVED_SLUGS = frozenset({
     "admin", "supervise", "login", "logout", "api", "s", "dev", "healthz", "static", "console", "track", "cases",
@@ -57,14 +56,14 @@ class TenantForm(FlaskForm):
     slug = StringField(_l("Slug (web address)"), validators=[DataRequired(_l("Please enter a slug.")), Length(max=40)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40), valid_phone])
     contact_email = EmailField(_l("Contact email"), validators=[
         Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
     timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[
         DataRequired(_l("Please enter a time zone.")), Length(max=64)])
     default_locale = SelectField(_l("Default language"), choices=choices(LOCALE_CHOICES), default="zh_Hans")
     brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
-        DataRequired(_l("Please enter a colour.")), Length(max=7)])
+        DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour])
     owner_name = StringField(_l("Owner's name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     owner_email = EmailField(_l("Owner's email (sign-in)"), validators=[
         DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])
@@ -84,10 +83,6 @@ class TenantForm(FlaskForm):
     def validate_timezone(self, field):
         if (field.data or "").strip() not in available_timezones():
             raise ValidationError(_l("Unknown time zone: use a name like Asia/Shanghai."))
-
-    def validate_brand_colour(self, field):
-        if not COLOUR_RE.fullmatch((field.data or "").strip()):
-            raise ValidationError(_l("Please enter a colour as #rrggbb, for example #1f6feb."))
 
     def validate_owner_email(self, field):
         if accounts.email_taken(field.data or ""):

@@ -57,6 +57,27 @@ def test_a_new_shops_first_draft_has_the_spec_defaults(app):
             assert repair and repair[0].eligible and repair[0].deadline == date(2027, 11, 3)
 
 
+def test_category_rows_say_what_the_category_changes(app, client):
+    """Spec §2: the public page lists warranty scope, exclusions and the shipping rule, per category too."""
+    with app.app_context():
+        shop = make_tenant("cat-shop")
+        with tenant_context(shop.id):
+            draft = policies.ensure_draft(shop, None)
+            rules = {**draft.category_rules, "home_appliance": {
+                "warranty_months": 36, "warranty_scope_zh": "压缩机", "warranty_scope_en": "compressor",
+                "return_shipping_payer": "merchant_always", "exclusions_zh": "安装不当造成的损坏不保修。",
+                "exclusions_en": "Damage from improper installation is not covered."}}
+            policies.save_draft(shop, None, draft.terms, rules)
+            policies.publish(shop, None, date(2026, 1, 1), allow_past=True)
+            db.session.commit()
+    zh = _text(client.get("/cat-shop/policy?lang=zh").get_data(as_text=True))
+    en = _text(client.get("/cat-shop/policy?lang=en").get_data(as_text=True))
+    assert "压缩机" in zh and "商家承担全部退换货运费" in zh and "安装不当造成的损坏不保修" in zh
+    assert "compressor" in en and "merchant always pays" in en and "improper installation" in en
+    assert "whole unit" in en  # electronics: the default rule's scope
+    assert en.count("merchant always pays") == 1  # a category keeping the shop's rule does not repeat it
+
+
 def test_kidswear_shows_the_30_day_window(client, demo):
     html = _text(client.get("/kidswear/policy").get_data(as_text=True))
     assert "自签收次日起 30 天内可申请" in html

@@ -30,12 +30,20 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
     for key in CATEGORIES:
         if key not in version.category_rules:
             continue
-        terms, _fields = effective_terms(base, version.category_rules, key)
+        terms, fields = effective_terms(base, version.category_rules, key)
         exemption = LEGAL_EXEMPTIONS.get(terms.legal_exemption or "")
+        suffix = "en" if lang == "en" else "zh"
+
+        def own(name: str) -> str:
+            """The category's own wording of a text term (empty when it keeps the shop's)."""
+            return getattr(terms, f"{name}_{suffix}") if fields & {f"{name}_zh", f"{name}_en"} else ""
+
         rows.append({
             "key": key, "name": CATEGORIES[key][pick], "terms": terms,
             "exemption": exemption[pick] if exemption else "",
-            "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick],
+            # What the category changes beyond its windows, in plain words (the shop-wide ones are above).
+            "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick] if "return_shipping_payer" in fields else "",
+            "warranty_scope": own("warranty_scope"), "conditions": own("conditions"), "exclusions": own("exclusions"),
         })
     return rows
 

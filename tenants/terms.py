@@ -330,6 +330,13 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
               f"The no-reason return window cannot be shorter than {LEGAL_NO_REASON_DAYS} days (Consumer Rights "
               "Protection Law art. 25). Only goods exempt by law (made to order, fresh and perishable, digital, "
               "newspapers and periodicals) may have less or 0: choose the exemption as well.")
+    if (pair("survey_delay_working_days", "followup_working_days")
+            and t.survey_delay_working_days > t.followup_working_days > 0):
+        cross("survey_delay_working_days",
+              f"满意度调查就是结案后的回访:须在回访时限({t.followup_working_days} 个工作日)内发出,"
+              f"不能延迟 {t.survey_delay_working_days} 个工作日。",
+              f"The survey is the follow-up after resolution: it must go out within the follow-up time "
+              f"({t.followup_working_days} working days), not after {t.survey_delay_working_days}.")
     if pair("repair_cycle_min_days", "repair_cycle_max_days") and t.repair_cycle_min_days > t.repair_cycle_max_days:
         cross("repair_cycle_max_days",
               f"维修周期上限({t.repair_cycle_max_days} 个工作日)不能小于下限({t.repair_cycle_min_days} 个工作日)。",

@@ -391,6 +391,14 @@ def test_validate_category_rules_against_base() -> None:
     assert validate_category_rules({"electronics": {"warranty_months": 24}}, exempt_shop) == []
 
 
+def test_the_survey_goes_out_within_the_follow_up_time_the_page_promises() -> None:
+    """The public page says "we follow up within N working days and ask for your opinion": the survey is that."""
+    e = one(validate_terms({"followup_working_days": 3, "survey_delay_working_days": 5}), "survey_delay_working_days")
+    assert "回访时限" in e.message_zh and "follow-up time (3 working days)" in e.message_en
+    assert validate_terms({"followup_working_days": 5, "survey_delay_working_days": 3}) == []
+    assert validate_terms({"followup_working_days": 3, "survey_delay_working_days": 3}) == []
+
+
 @pytest.mark.parametrize("days", [0, 1, 6])
 def test_no_reason_window_below_the_legal_seven_days_needs_an_exemption(days: int) -> None:
     """Spec §2 / Consumer Rights Protection Law art. 25: only goods exempt by law may have less than 7 days."""

@@ -388,6 +388,48 @@ def test_an_agent_escalation_tells_the_customer_and_alerts_the_managers(app, cli
             Notification.template_key == "escalated_to_manager")) == 1
 
 
+def test_the_consumer_chooses_which_channels_bring_updates(app, client, shop):
+    """Spec §5: messages per the consent on the case. Unticking a channel stops it, unsent messages included."""
+    from saas.models.notification import Notification
+
+    number = file_case(client, email="wang@example.com").headers["Location"].rsplit("/", 1)[1]
+    case = _case(app, number)
+    page = client.get(f"/voltmart/track/{number}?lang=en").get_data(as_text=True)
+    assert "Updates about this case" in page and "138****5678" in page and "w***@example.com" in page
+    assert "13812345678" not in page
+
+    def customer_rows():
+        with app.app_context(), tenant_context(case.tenant_id):
+            return [(n.channel, n.status) for n in db.session.scalars(select(Notification).where(
+                Notification.case_id == case.id, Notification.audience == "customer").order_by(Notification.id))]
+
+    assert {c for c, _status in customer_rows()} == {"sms", "email"}
+    r = post_form(client, f"/voltmart/track/{number}/updates", {"email": "y"}, form_url=f"/voltmart/track/{number}")
+    assert r.status_code == 302
+    sms = [status for channel, status in customer_rows() if channel == "sms"]  # after hours: superseded + cancelled
+    assert "cancelled" in sms and not {"pending", "retry"} & set(sms), sms
+    assert all(status != "cancelled" for channel, status in customer_rows() if channel == "email")
+    fresh = _case(app, number)
+    assert (fresh.sms_consent, fresh.email_consent) == (False, True)
+
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    detail = f"/voltmart/console/cases/{case.id}"
+    assert "no text messages: the customer's choice" in agent.get(f"{detail}?lang=en").get_data(as_text=True)
+    before = len(customer_rows())
+    post_form(agent, f"{detail}/actions/accept", {}, form_url=detail)
+    assert [c for c, _status in customer_rows()[before:]] == ["email"]  # no text message any more
+
+    post_form(client, f"/voltmart/track/{number}/updates", {"email": "y"}, form_url=f"/voltmart/track/{number}")
+    with app.app_context(), tenant_context(case.tenant_id):
+        kinds = [e.kind for e in db.session.get(Case, case.id).events]
+    assert kinds.count("consent_changed") == 1  # the same choice again records nothing
+    stranger = app.test_client()
+    assert post_form(stranger, f"/voltmart/track/{number}/updates", {"sms": "y", "email": "y"},
+                     form_url="/voltmart/track").status_code == 404
+    assert _case(app, number).sms_consent is False
+
+
 def test_events_are_append_only(app, client, shop):
     number = file_case(client).headers["Location"].rsplit("/", 1)[1]
     case = _case(app, number)

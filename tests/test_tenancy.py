@@ -179,6 +179,7 @@ ID_ROUTES: dict[str, IdRoute] = {
     "tracking.case_page": IdRoute(_tracked(), public=True, prove=_prove_case),
     "tracking.message": IdRoute(_tracked(), public=True, prove=_prove_case),
     "tracking.return_shipped": IdRoute(_tracked(), public=True, prove=_prove_case),
+    "tracking.updates": IdRoute(_tracked(), public=True, prove=_prove_case),
     "tracking.slip": IdRoute(_tracked(), public=True, prove=_prove_case),
     "tracking.evidence_file": IdRoute(_tracked(("evidence_id",)), public=True, prove=_prove_case),
     "policy_console.version": IdRoute(lambda ids: {"version_id": _policy_versions(ids)["version_id"]}),

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from saas import case_page_cache
@@ -14,6 +14,7 @@ from saas.blueprints.intake import remember_case
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
 from saas.identifiers import email_matches, last4_matches, normalise_case_number
+from saas.masking import mask_email, mask_mobile
 from saas.models.case import Case, Evidence
 from saas.models.complaint import AdvanceCompensation
 from saas.services import case_evidence, case_view, cases
@@ -37,6 +38,11 @@ class MessageForm(FlaskForm):
 class ReturnForm(FlaskForm):
     carrier = StringField(_l("Carrier"), validators=[DataRequired(_l("Please enter the carrier.")), Length(max=40)])
     tracking = StringField(_l("Tracking number"), validators=[DataRequired(_l("Please enter the tracking number.")), Length(max=64)])
+
+
+class UpdatesForm(FlaskForm):
+    sms = BooleanField(_l("Text messages"))
+    email = BooleanField(_l("Emails"))
 
 
 def _failed(response) -> bool:
@@ -113,7 +119,9 @@ def _case_page(case: Case, compensations: list, message_form: MessageForm, statu
                just_filed: bool = False):
     return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
                            compensations=compensations, message_form=message_form,
-                           return_form=ReturnForm(), just_filed=just_filed), status
+                           return_form=ReturnForm(), just_filed=just_filed,
+                           updates_form=UpdatesForm(sms=case.sms_consent, email=case.email_consent),
+                           contacts={"sms": mask_mobile(case.mobile), "email": mask_email(case.email)}), status
 
 
 @bp.get("/<number>")
@@ -164,6 +172,23 @@ def return_shipped(number: str):
         else:
             db.session.commit()
             flash(_("Thank you: your return parcel is registered."), "success")
+    else:
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "error")
+    return redirect(url_for(".case_page", number=case.number))
+
+
+@bp.post("/<number>/updates")
+@limiter.limit("30 per hour")
+def updates(number: str):
+    """Which channels bring news about this case; the consumer may stop (or restart) them at any time."""
+    case = _tracked_case(number)
+    form = UpdatesForm()
+    if form.validate_on_submit():
+        if cases.set_update_channels(case, form.sms.data, form.email.data) is not None:
+            db.session.commit()
+        flash(_("Your choice is saved."), "success")
     else:
         for errors in form.errors.values():
             for e in errors:

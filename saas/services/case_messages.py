@@ -105,6 +105,7 @@ EVENT_LABELS = {
     "consumer_message": _l("Customer's message"), "auto_reply": _l("Automatic reply"),
     "sla_breached": _l("Service level breached"), "emergency_raised": _l("Raised to emergency"),
     "emergency_lowered": _l("Emergency lowered"),
+    "consent_changed": _l("Update preferences changed"),
 }
 
 

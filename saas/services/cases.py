@@ -506,6 +506,24 @@ def consumer_message(case: Case, text: str) -> CaseEvent:
     return event
 
 
+def set_update_channels(case: Case, sms: bool, email: bool) -> CaseEvent | None:
+    """The consumer's choice of channels for updates about the case (spec §5: per the consent on the case).
+
+    Only channels the case has a contact for change. Turning one off cancels the messages on it not yet
+    taken by a worker (progress updates and the survey invitation alike). Recorded as an event; no message
+    is sent about it. None when nothing changed.
+    """
+    wanted = {"sms": bool(sms) if case.mobile else case.sms_consent,
+              "email": bool(email) if case.email else case.email_consent}
+    if (wanted["sms"], wanted["email"]) == (case.sms_consent, case.email_consent):
+        return None
+    case.sms_consent, case.email_consent = wanted["sms"], wanted["email"]
+    off = [channel for channel, on in wanted.items() if not on]
+    cancelled = notifications.cancel_unsent(case, off) if off else 0
+    return record(case, "consent_changed", actor_type="consumer", apply_clocks=False,
+                  data={"sms": wanted["sms"], "email": wanted["email"], "cancelled": cancelled})
+
+
 def consumer_return_shipped(case: Case, carrier: str, tracking: str) -> CaseEvent:
     if case.status != "awaiting_return":
         raise CaseError("transition", status=case_messages.label(case.status))

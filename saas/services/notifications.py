@@ -127,6 +127,17 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
     return made
 
 
+def cancel_unsent(case: Case, channels: list[str]) -> int:
+    """Messages to the customer about `case` on `channels` that no worker has taken yet: cancelled
+    (one already being sent goes out). Returns how many."""
+    rows = db.session.scalars(select(Notification).where(
+        Notification.case_id == case.id, Notification.audience == "customer", Notification.channel.in_(channels),
+        Notification.status.in_(("pending", "retry")))).all()
+    for n in rows:
+        n.status = "cancelled"
+    return len(rows)
+
+
 def managers(tenant_id: int) -> list[User]:
     return list(db.session.scalars(select(User).where(
         User.tenant_id == tenant_id, User.role.in_(("owner", "admin")), User.is_enabled.is_(True))))

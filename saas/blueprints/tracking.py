@@ -45,6 +45,13 @@ class UpdatesForm(FlaskForm):
     email = BooleanField(_l("Emails"))
 
 
+def _flash_errors(form: FlaskForm) -> None:
+    """A refused form on the case page: its messages shown after the redirect back to the page."""
+    for errors in form.errors.values():
+        for e in errors:
+            flash(e, "error")
+
+
 def _failed(response) -> bool:
     return bool(g.get("track_failed"))
 
@@ -143,9 +150,7 @@ def message(number: str):
     case = _tracked_case(number)
     form = MessageForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        _flash_errors(form)
         return redirect(url_for(".case_page", number=case.number))
     try:
         checked = case_evidence.check_files(request.files.getlist("evidence"))
@@ -173,9 +178,7 @@ def return_shipped(number: str):
             db.session.commit()
             flash(_("Thank you: your return parcel is registered."), "success")
     else:
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        _flash_errors(form)
     return redirect(url_for(".case_page", number=case.number))
 
 
@@ -190,9 +193,7 @@ def updates(number: str):
             db.session.commit()
         flash(_("Your choice is saved."), "success")
     else:
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        _flash_errors(form)
     return redirect(url_for(".case_page", number=case.number))
 
 

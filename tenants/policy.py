@@ -19,17 +19,19 @@ PROBLEM_TYPES: tuple[str, ...] = (PROBLEM_QUALITY, PROBLEM_RETURN_EXCHANGE, PROB
                                   PROBLEM_CONSULTATION, PROBLEM_FOOD_SAFETY)
 
 NO_REASON_RETURN = "no_reason_return"
+NO_REASON_EXCHANGE = "no_reason_exchange"  # wrong size or colour: swapped within the no-reason window
 QUALITY_RETURN = "quality_return"
 QUALITY_EXCHANGE = "quality_exchange"
 FREE_REPAIR = "free_repair"
 PAID_REPAIR = "paid_repair"
 REFUND = "refund"
 COMPENSATION = "compensation"
-REMEDY_KINDS: tuple[str, ...] = (NO_REASON_RETURN, QUALITY_RETURN, QUALITY_EXCHANGE, FREE_REPAIR,
+REMEDY_KINDS: tuple[str, ...] = (NO_REASON_RETURN, NO_REASON_EXCHANGE, QUALITY_RETURN, QUALITY_EXCHANGE, FREE_REPAIR,
                                  PAID_REPAIR, REFUND, COMPENSATION)  # also the order evaluate() returns
 
 REMEDY_LABELS: dict[str, tuple[str, str]] = {
     NO_REASON_RETURN: ("七天无理由退货", "No-reason return"),
+    NO_REASON_EXCHANGE: ("无理由换货", "No-reason exchange"),
     QUALITY_RETURN: ("质量问题退货", "Quality-problem return"),
     QUALITY_EXCHANGE: ("质量问题换货", "Quality-problem exchange"),
     FREE_REPAIR: ("免费保修", "Free repair under warranty"),
@@ -232,6 +234,26 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
                           problem in (PROBLEM_RETURN_EXCHANGE, PROBLEM_QUALITY),
                           ("无理由退货适用于退换货需求或质量问题。",
                            "No-reason returns apply to return/exchange requests and quality problems."), zero, cond, label))
+    # -- no-reason exchange (spec §3: return / exchange for a wrong size or colour): within the same window
+    returned = out[-1]
+    if problem != PROBLEM_RETURN_EXCHANGE:
+        zh, en = not_for("无理由换货适用于尺码、颜色不合适等退换货需求;质量问题请看质量问题换货。",
+                         "A no-reason exchange is for a wrong size, colour and the like; for a quality problem see "
+                         "the quality-problem exchange.")
+        out.append(remedy(NO_REASON_EXCHANGE, "no_reason_return_days", False, None, zh, en, applicable=False,
+                          cl=returned.clause))
+    elif returned.eligible and returned.deadline:
+        out.append(remedy(NO_REASON_EXCHANGE, "no_reason_return_days", True, returned.deadline,
+                          f"在无理由退货期限内也可换货(换尺码、颜色等),请于{_zh(returned.deadline)}(含)前申请;"
+                          "条件和运费与无理由退货相同。",
+                          f"Within the no-reason return window you can also exchange it (another size, colour …): "
+                          f"apply by {_en(returned.deadline)} (inclusive); conditions and shipping as for a no-reason "
+                          "return.", cl=returned.clause))
+    else:
+        out.append(remedy(NO_REASON_EXCHANGE, "no_reason_return_days", False, returned.deadline,
+                          "无理由换货与无理由退货期限相同:" + returned.reason_zh,
+                          "A no-reason exchange follows the no-reason return window: " + returned.reason_en,
+                          cl=returned.clause))
     # -- quality return and exchange
     excl = (f"以下情况除外:{t.exclusions_zh}" if t.exclusions_zh else "", f"Not covered: {t.exclusions_en}" if t.exclusions_en else "")
     none_q = ("本商品的售后政策未提供此项;如有质量问题,请联系客服协商处理。",

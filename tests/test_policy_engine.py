@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenants.policy import (
-    COMPENSATION, FREE_REPAIR, NO_REASON_RETURN, PAID_REPAIR, PROBLEM_COMPLAINT, PROBLEM_CONSULTATION,
+    COMPENSATION, FREE_REPAIR, NO_REASON_EXCHANGE, NO_REASON_RETURN, PAID_REPAIR, PROBLEM_COMPLAINT, PROBLEM_CONSULTATION,
     PROBLEM_FOOD_SAFETY, PROBLEM_QUALITY, PROBLEM_RETURN_EXCHANGE, PROBLEM_TYPES, QUALITY_EXCHANGE,
     QUALITY_RETURN, REFUND, REMEDY_KINDS, Remedy, VersionRef, add_months, choose_version, evaluate,
     mentions_food_safety,
@@ -99,6 +99,21 @@ def test_reasons_name_deadline_and_shipping_payer() -> None:
     assert "由您承担" in nr.reason_zh and "paid by you" in nr.reason_en
     always = run(Terms(return_shipping_payer="merchant_always"), problem=PROBLEM_RETURN_EXCHANGE)[NO_REASON_RETURN]
     assert "商家承担" in always.reason_zh
+
+
+def test_a_wrong_size_can_be_exchanged_within_the_no_reason_window() -> None:
+    """Spec §3 (return / exchange: wrong size, colour): an exchange is open exactly while the no-reason return is."""
+    last = DELIVERED + timedelta(days=30)
+    inside = run(Terms(no_reason_return_days=30), problem=PROBLEM_RETURN_EXCHANGE, as_of=last)
+    ex = inside[NO_REASON_EXCHANGE]
+    assert ex.eligible and ex.applicable and ex.deadline == inside[NO_REASON_RETURN].deadline == last
+    assert "换尺码" in ex.reason_zh and "another size" in ex.reason_en and ex.clause.term == "no_reason_return_days"
+    outside = run(Terms(no_reason_return_days=30), problem=PROBLEM_RETURN_EXCHANGE, as_of=last + timedelta(days=1))
+    assert not outside[NO_REASON_EXCHANGE].eligible and outside[NO_REASON_EXCHANGE].deadline == last
+    exempt = run(Terms(no_reason_return_days=0, legal_exemption="custom_made"), problem=PROBLEM_RETURN_EXCHANGE)
+    assert not exempt[NO_REASON_EXCHANGE].eligible and "第二十五条" in exempt[NO_REASON_EXCHANGE].reason_zh
+    for problem in (PROBLEM_QUALITY, PROBLEM_COMPLAINT):  # a quality problem has its own exchange
+        assert not run(problem=problem)[NO_REASON_EXCHANGE].applicable
 
 
 # -- warranty -----------------------------------------------------------------------------------------

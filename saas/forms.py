@@ -6,7 +6,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -58,3 +58,16 @@ def valid_phone(form, field) -> None:
     if value and not PHONE_RE.fullmatch(value):
         raise ValidationError(_l("Please enter a phone number: digits, with spaces, dashes or a leading + if you like, "
                                  "for example 400-800-1234 or 010-8888 6666."))
+
+
+class ShopProfileFields:
+    """A shop's names, customer-service contacts and colour: the operator's new-shop form and the shop's own
+    settings share them (mixed into a FlaskForm)."""
+
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
+    contact_phone = StringField(_l("Customer service phone"), validators=[Length(max=40), valid_phone])
+    contact_email = EmailField(_l("Customer service email"), validators=[
+        Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+    brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
+        DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour])

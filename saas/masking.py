@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Chinese mobile: 11 digits, 1[3-9]xxxxxxxxx. `\d` is Unicode-aware on purpose so that
 # full-width digits typed with a Chinese IME (１３８…) are caught too.
@@ -146,7 +147,8 @@ ADDRESS_RE = re.compile(
 ADDRESS_MASK = "***"
 
 
-def _name_forms(names: Iterable[str]) -> list[tuple[re.Pattern[str], bool]]:
+@lru_cache(maxsize=256)  # a case's view masks a dozen texts with the same names
+def _name_forms(names: tuple[str, ...]) -> list[tuple[re.Pattern[str], bool]]:
     """The written forms of the people's names, each with whether it is a whole name: each whole name,
     the given name of a Chinese name of three or more characters (张三丰 → 三丰; a one-character given
     name would hit ordinary words), each word of three or more letters of a Latin name. Longest first,
@@ -192,7 +194,7 @@ def mask_text(text: str, names: Iterable[str] = ()) -> str:
     separators, so this ends within a few rounds.
     """
     text = text or ""
-    for pattern, whole in _name_forms(names):  # a whole name as in the name field (张**), a part all stars
+    for pattern, whole in _name_forms(tuple(names)):  # a whole name as in the name field (张**), a part all stars
         text = pattern.sub(lambda m: mask_name(m.group(0)) if whole else _star(m.group(0)), text)
     text = ADDRESS_RE.sub(ADDRESS_MASK, text)
     for _ in range(16):

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
-from saas.forms import choices, valid_colour, valid_phone
+from saas.forms import ShopProfileFields, choices
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.user import User
@@ -52,18 +52,11 @@ def reserved_slugs() -> set[str]:
     return taken
 
 
-class TenantForm(FlaskForm):
+class TenantForm(ShopProfileFields, FlaskForm):
     slug = StringField(_l("Slug (web address)"), validators=[DataRequired(_l("Please enter a slug.")), Length(max=40)])
-    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)])
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40), valid_phone])
-    contact_email = EmailField(_l("Contact email"), validators=[
-        Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
     timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[
         DataRequired(_l("Please enter a time zone.")), Length(max=64)])
     default_locale = SelectField(_l("Default language"), choices=choices(LOCALE_CHOICES), default="zh_Hans")
-    brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
-        DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour])
     owner_name = StringField(_l("Owner's name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     owner_email = EmailField(_l("Owner's email (sign-in)"), validators=[
         DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])

@@ -8,11 +8,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
-from saas.forms import choices, valid_colour, valid_phone
+from saas.forms import ShopProfileFields, choices, valid_phone
 from saas.models.audit import AuditEvent
 from saas.models.user import User
 from saas.services import accounts, audit, business_calendar
@@ -48,16 +48,9 @@ class NewMemberForm(FlaskForm):
             raise ValidationError(_l("This email already has an account."))
 
 
-class ShopForm(FlaskForm):
+class ShopForm(ShopProfileFields, FlaskForm):
     """What a shop's managers keep up to date themselves: names, contacts, colour and where returns go."""
 
-    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)])
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
-    contact_phone = StringField(_l("Customer service phone"), validators=[Length(max=40), valid_phone])
-    contact_email = EmailField(_l("Customer service email"), validators=[
-        Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
-    brand_colour = StringField(_l("Brand colour"), validators=[DataRequired(_l("Please enter a colour.")), Length(max=7),
-                                                               valid_colour])
     return_recipient = StringField(_l("Returns: recipient"), validators=[Length(max=80)])
     return_phone = StringField(_l("Returns: phone"), validators=[Length(max=40), valid_phone])
     return_address_zh = TextAreaField(_l("Returns: address (Chinese)"), validators=[Length(max=300)])
@@ -65,12 +58,12 @@ class ShopForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        filled = [f for f in (self.return_recipient, self.return_phone, self.return_address_zh) if (f.data or "").strip()]
-        if filled and len(filled) < 3:  # a slip with half an address sends parcels nowhere
-            for f in (self.return_recipient, self.return_phone, self.return_address_zh):
-                if not (f.data or "").strip():
-                    f.errors = list(f.errors) + [_l("Consumers send returns here: please fill in the recipient, "
-                                                    "the phone and the address together.")]
+        together = (self.return_recipient, self.return_phone, self.return_address_zh)
+        blank = [f for f in together if not (f.data or "").strip()]
+        if 0 < len(blank) < len(together):  # a slip with half an address sends parcels nowhere
+            for f in blank:
+                f.errors = list(f.errors) + [_l("Consumers send returns here: please fill in the recipient, "
+                                                "the phone and the address together.")]
             ok = False
         return ok
 
@@ -102,16 +95,17 @@ def home():
 @roles_required("owner", "admin")
 def shop_settings():
     """The shop's profile: the public pages, messages and return slips show these."""
-    form = ShopForm(obj=current_tenant._get_current_object())
+    shop = current_tenant._get_current_object()
+    form = ShopForm(obj=shop)
     if form.validate_on_submit():
         changed = {}
         for name in SHOP_FIELDS:
-            value = " ".join((getattr(form, name).data or "").split()) if name != "brand_colour" else form.brand_colour.data.strip()
-            if value != getattr(current_tenant, name):
+            value = " ".join((getattr(form, name).data or "").split())
+            if value != getattr(shop, name):
                 changed[name] = value
-                setattr(current_tenant, name, value)
+                setattr(shop, name, value)
         if changed:
-            audit.record(current_tenant.id, current_user, "shop.updated", current_tenant._get_current_object(), **changed)
+            audit.record(shop.id, current_user, "shop.updated", shop, **changed)
             db.session.commit()
         flash(_("Shop settings saved."), "success")
         return redirect(url_for(".shop_settings"))

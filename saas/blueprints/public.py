@@ -26,13 +26,13 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
     """One row per category that has its own rule: the terms that apply to it, resolved."""
     base = policies.terms_of(version)
     pick = 1 if lang == "en" else 0
+    suffix = "en" if lang == "en" else "zh"
     rows = []
     for key in CATEGORIES:
         if key not in version.category_rules:
             continue
         terms, fields = effective_terms(base, version.category_rules, key)
         exemption = LEGAL_EXEMPTIONS.get(terms.legal_exemption or "")
-        suffix = "en" if lang == "en" else "zh"
 
         def own(name: str) -> str:
             """The category's own wording of a text term (empty when it keeps the shop's)."""

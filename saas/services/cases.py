@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import g, has_request_context
@@ -161,10 +160,9 @@ def _auto_reply_if_closed(case: Case, at) -> None:
 def raise_emergency(case: Case, reason: str) -> CaseEvent:
     """Food safety found in the case's words: 1-hour 24/7 clock, owners alerted at once."""
     case.emergency, case.priority = True, PRIORITY["food_safety"]
-    if case.problem_type in ("quality", "food_safety"):
-        if case.problem_type != "food_safety":
-            case.problem_type = "food_safety"
-            _rejudge(case)
+    if case.problem_type == "quality":
+        case.problem_type = "food_safety"
+        _rejudge(case)
     event = record(case, "emergency_raised", actor_type="system", note=reason, data={"reason": reason})
     _alert_emergency(case, event)
     return event
@@ -175,9 +173,8 @@ def _rejudge(case: Case) -> None:
     if case.purchase_date is None:
         return
     tenant = db.session.get(Tenant, case.tenant_id)
-    filed_on = case.created_at.astimezone(ZoneInfo(tenant.timezone)).date() if case.created_at else None
     judgement = policies.judge(tenant, case.category, case.purchase_date, case.delivery_date, case.problem_type,
-                               as_of=filed_on, price=case.item_price)
+                               as_of=policies.tenant_today(tenant, case.created_at), price=case.item_price)
     if judgement is not None:
         case.eligibility = [r.to_dict() for r in judgement.remedies]
 

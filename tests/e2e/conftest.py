@@ -26,6 +26,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: browser test (Playwright + Debian's Chromium); skipped without them")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test in this folder is a browser test, marked or not (CI runs them on PostgreSQL only)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 def _why_unavailable() -> str | None:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         return f"{CHROMIUM} not found (apt-get install chromium fonts-wqy-zenhei)"

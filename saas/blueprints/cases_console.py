@@ -26,7 +26,8 @@ from saas.models.case import (
 )
 from saas.models.notification import Notification
 from saas.services import case_evidence, case_view, cases, sla, supervision
-from saas.services.case_messages import event_label, label
+from saas.services.case_messages import event_label
+from saas.services.case_messages import staff_label as label
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 

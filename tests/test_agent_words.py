@@ -112,3 +112,15 @@ def test_a_failed_lookup_keeps_the_number_not_the_second_factor(app, client, sho
     # The kept number is shown once: a fresh visit starts empty.
     again = other.get("/voltmart/track").get_data(as_text=True)
     assert not re.search(rf'value="{number}"', again)
+
+
+def test_the_case_pages_messages_read_as_words(app, client, shop):
+    from tests.e2e.journey import INTERNAL_KEYS
+
+    number, case, agent, page = _filed_with_agent(app, client)
+    _act(agent, page, "accept")
+    html = agent.get(page).get_data(as_text=True)
+    section = _text(html[html.index('id="notifications"'):html.index('class="actions')])
+    assert "您的售后申请已受理" in section  # what the message said, not its template's key
+    assert "短信" in section and "待发送" in section
+    assert not INTERNAL_KEYS.findall(section) and not re.search(r"\b(sms|accepted|submitted)\b", section), section

@@ -49,8 +49,12 @@ def test_the_agents_explanation_and_clause_reach_the_customer_and_the_case_page(
     consumer_page = _text(client.get(f"/voltmart/track/{number}").get_data(as_text=True))
     assert "开箱即坏，序列号在保" in consumer_page and CLAUSE in consumer_page
     assert EXPLANATION in consumer_page
-    staff_page = _text(agent.get(page).get_data(as_text=True))
+    staff_html = agent.get(page).get_data(as_text=True)
+    staff_page = _text(staff_html)
     assert EXPLANATION in staff_page and CLAUSE in staff_page
+    # Beside the case's facts, not only somewhere in its history.
+    facts = _text(staff_html[staff_html.index("<dl>"):staff_html.index("</dl>")])
+    assert EXPLANATION in facts and CLAUSE in facts, facts
 
     for kind, words in (("verified", CLAUSE), ("proposed", EXPLANATION)):
         sent = _customer_messages(app, case.id, kind)
@@ -124,3 +128,16 @@ def test_the_case_pages_messages_read_as_words(app, client, shop):
     assert "您的售后申请已受理" in section  # what the message said, not its template's key
     assert "短信" in section and "待发送" in section
     assert not INTERNAL_KEYS.findall(section) and not re.search(r"\b(sms|accepted|submitted)\b", section), section
+
+
+def test_typed_words_are_set_apart_as_sentences(app):
+    from flask_babel import force_locale
+
+    from saas.services.case_messages import render
+
+    with app.test_request_context(), force_locale("zh_Hans"):
+        text = render("verified_merchant", {"basis": "主板虚焊", "clause": "第 4.1 条"})
+    assert "主板虚焊。依据条款：第 4.1 条" in text, text
+    with app.test_request_context(), force_locale("en"):
+        text = render("proposed_exchange", {"detail": "Same model, new"})
+    assert text == "Our proposal: an exchange for a replacement. Details: Same model, new", text

@@ -124,6 +124,7 @@ def case_detail(case_id: int):
         "console/cases/detail.html", case=case, form=PlainForm(), label=label, event_label=event_label, lang=lang,
         nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
         remedies=case_view.remedies(case, lang), can=lambda action: cases.can(case, action),
+        clause=case_view.responsibility_clause(case),
         responsibilities=RESPONSIBILITIES, resolution_kinds=RESOLUTION_KINDS, invoice_choices=INVOICE_CHOICES,
         clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
         notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)

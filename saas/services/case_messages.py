@@ -56,12 +56,18 @@ def render(key: str, params: dict | None = None) -> str:
     params = params or {}
     sentence = str(template)
     text = sentence % params if params else sentence
-    gap = " " if str(get_locale()) == "en" else ""  # Chinese sentences follow each other without a space
+    english = str(get_locale()) == "en"
     for name, added in ADDED:
         value = str(params.get(name) or "").strip()
         if value and f"%({name})s" not in sentence:
-            text = f"{text}{gap}{str(added) % {name: value}}"
+            if not text.endswith(SENTENCE_ENDS):  # typed words often end without a full stop
+                text += "." if english else "。"
+            # Chinese sentences follow each other without a space.
+            text = f"{text}{' ' if english else ''}{str(added) % {name: value}}"
     return text
+
+
+SENTENCE_ENDS = tuple(".!?。！？")
 
 
 def render_in(locale: str, key: str, params: dict | None = None) -> str:

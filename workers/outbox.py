@@ -262,6 +262,11 @@ def send_notification(notification_id: int) -> str:
             _settle(n, status="retry" if code else "pending", attempts=n.attempts - 1, next_attempt_at=held_until,
                     error_code=code, lease_expires_at=None)
             return "held"
+        stale = notifications.no_longer_true(n)
+        if stale is not None:
+            # Held until the morning or coalesced, it would now tell the customer something untrue.
+            _settle(n, status="cancelled", error_code="stale", last_error=stale, lease_expires_at=None)
+            return "cancelled"
         try:
             provider_id = _send(n, tenant, ambiguous, shop.wordings)
         except message_templates.TemplateError as exc:

@@ -26,7 +26,8 @@ from saas.models.case import (
 )
 from saas.models.notification import Notification
 from saas.services import case_evidence, case_view, cases, sla, supervision
-from saas.services.case_messages import event_label, label
+from saas.services.case_messages import event_label
+from saas.services.case_messages import staff_label as label
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -123,6 +124,7 @@ def case_detail(case_id: int):
         "console/cases/detail.html", case=case, form=PlainForm(), label=label, event_label=event_label, lang=lang,
         nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
         remedies=case_view.remedies(case, lang), can=lambda action: cases.can(case, action),
+        clause=case_view.responsibility_clause(case),
         responsibilities=RESPONSIBILITIES, resolution_kinds=RESOLUTION_KINDS, invoice_choices=INVOICE_CHOICES,
         clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
         notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)

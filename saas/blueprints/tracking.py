@@ -92,10 +92,18 @@ def lookup():
         if case is None:
             # One answer for an unknown number and a wrong second factor, byte for byte.
             g.track_failed = True
+            # The typed number survives the redirect (the second factor, the secret part, does not);
+            # kept in the session so that the answer is the same redirect whatever was typed.
+            session["track_number"] = form.number.data.strip()[:40]
             return redirect(url_for(".lookup", failed=1), 303)
         remember_case(case.id)
         return redirect(url_for(".case_page", number=case.number), 303)
-    return render_template("public/track_lookup.html", form=form, failed=request.args.get("failed") == "1")
+    failed = request.args.get("failed") == "1"
+    kept = session.pop("track_number", None) if failed else None
+    if request.method == "GET":
+        # A link in an SMS or email (?number=…) or a refused try: the person only adds the second factor.
+        form.number.data = (request.args.get("number") or kept or "").strip()[:40]
+    return render_template("public/track_lookup.html", form=form, failed=failed)
 
 
 def _tracked_case(number: str) -> Case:

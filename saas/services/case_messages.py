@@ -37,12 +37,37 @@ MESSAGES = {
 }
 
 
+# What an agent typed for the customer, added to a step's message when its sentence does not already
+# carry it: the customer reads every word of it, on the tracking page and in the SMS/email alike.
+ADDED = (
+    ("basis", _l("Reason: %(basis)s")),
+    ("clause", _l("Policy clause: %(clause)s")),
+    ("detail", _l("Details: %(detail)s")),
+    ("report", _l("Test report: %(report)s")),
+)
+
+
 def render(key: str, params: dict | None = None) -> str:
-    """The message in the current locale (or the key's text left as is if unknown)."""
+    """The message in the current locale (or the key's text left as is if unknown), with the agent's
+    own words that its sentence leaves out."""
     template = MESSAGES.get(key)
     if template is None:
         return key
-    return str(template) % (params or {}) if params else str(template)
+    params = params or {}
+    sentence = str(template)
+    text = sentence % params if params else sentence
+    english = str(get_locale()) == "en"
+    for name, added in ADDED:
+        value = str(params.get(name) or "").strip()
+        if value and f"%({name})s" not in sentence:
+            if not text.endswith(SENTENCE_ENDS):  # typed words often end without a full stop
+                text += "." if english else "。"
+            # Chinese sentences follow each other without a space.
+            text = f"{text}{' ' if english else ''}{str(added) % {name: value}}"
+    return text
+
+
+SENTENCE_ENDS = tuple(".!?。！？")
 
 
 def render_in(locale: str, key: str, params: dict | None = None) -> str:
@@ -54,8 +79,11 @@ def event_message(event, locale: str | None = None) -> str:
     """What a customer-visible event says, re-rendered for the reader when it came from a key."""
     key = (event.data or {}).get("msg")
     if key and locale:
+        params = dict(event.data.get("params") or {})
+        if event.data.get("clause") and "clause" not in params:
+            params["clause"] = event.data["clause"]  # recorded before the clause was part of the message
         with force_locale(locale):
-            return render(key, event.data.get("params"))
+            return render(key, params)
     return event.customer_message
 
 
@@ -81,6 +109,15 @@ LABELS = {
     "return_original": _l("Return of the original invoice"), "none": _l("None"),
     "web": _l("Web form"), "agent": _l("Entered by staff"), "api": _l("API"),
 }
+
+
+# Where a status reads differently for the shop's staff than for the customer it addresses.
+STAFF_LABELS = {"info_requested": _l("Waiting for the customer's information")}
+
+
+def staff_label(kind: str) -> str:
+    """label() as the shop's staff read it: the customer is "the customer", not "you"."""
+    return str(STAFF_LABELS[kind]) if kind in STAFF_LABELS else label(kind)
 
 
 NODE_LABELS = {

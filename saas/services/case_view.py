@@ -55,6 +55,14 @@ def remedies(case: Case, lang: str) -> list[dict]:
     return out
 
 
+def responsibility_clause(case: Case) -> str:
+    """The policy clause the agent cited when the responsibility was last recorded."""
+    for event in reversed(case.events):
+        if event.kind == "verified":
+            return (event.data or {}).get("clause", "")
+    return ""
+
+
 def has_rows(model):
     """A column for a case query: does `model` have rows for the case?"""
     from sqlalchemy import exists

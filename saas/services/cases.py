@@ -80,7 +80,19 @@ ALLOWED = {
 def can(case: Case, action: str) -> bool:
     if action == "escalate":
         return case.is_open and not case.escalated
+    if action == "request_return" and _return_received(case):
+        return False  # the goods are with the shop already
     return case.status in ALLOWED.get(action, set())
+
+
+def _return_received(case: Case) -> bool:
+    """Whether the shop has the returned goods since the case was last (re)opened."""
+    for event in reversed(case.events):
+        if event.kind == "reopened":
+            return False
+        if event.kind == "return_received":
+            return True
+    return False
 
 
 def _require(case: Case, action: str) -> None:
@@ -367,8 +379,9 @@ def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str
     if not basis.strip():
         raise CaseError("reason")
     case.responsibility, case.responsibility_basis = responsibility, basis.strip()
+    params = {"basis": basis.strip(), **({"clause": clause.strip()} if clause.strip() else {})}
     return record(case, "verified", actor=actor, to_status="verified", msg=f"verified_{responsibility}",
-                  params={"basis": basis.strip()}, data={"responsibility": responsibility, "clause": clause})
+                  params=params, data={"responsibility": responsibility, "clause": clause.strip()})
 
 
 def _amount(raw) -> Decimal:
@@ -424,6 +437,8 @@ def execute(case: Case, actor: User, *, tracking: str = "", report: str = "") ->
         params["tracking"] = case.outbound_tracking_number
     if kind == "repair" and not report.strip():
         raise CaseError("detail")
+    if report.strip():
+        params["report"] = report.strip()  # the test report is for the customer too
     case.resolved_at = utcnow()
     event = record(case, EXECUTED[kind], actor=actor, to_status="resolved", msg=EXECUTED[kind], params=params,
                    note=report.strip(), data={"resolution": kind, "invoice": case.invoice_handling, "report": report.strip()})

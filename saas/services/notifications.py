@@ -75,10 +75,11 @@ def _create(tenant_id: int, *, key_is_new: bool = False, **fields) -> Notificati
 
 
 def _coalesce_sms(case: Case, event: CaseEvent, recipient: str, due: datetime) -> tuple[datetime, list[Notification]]:
-    """Updates to one case within 10 minutes make one SMS carrying the latest news.
+    """Updates to one case within 10 minutes make one SMS carrying all their news.
 
     An unsent SMS for the case is superseded by the new one (which keeps its
-    slot); after one was sent, the next waits until the window has passed.
+    slot and their words: see _coalesced_message); after one was sent, the
+    next waits until the window has passed.
     """
     if event.kind == "submitted":
         return due, []  # a case's first event: nothing was sent about the case yet
@@ -97,6 +98,22 @@ def _coalesce_sms(case: Case, event: CaseEvent, recipient: str, due: datetime) -
     return due, superseded
 
 
+def _coalesced_message(event: CaseEvent, superseded: list[Notification]) -> str:
+    """The superseded SMS' words, then the new event's: a refund amount or a tracking number told in one
+    of them is never lost to the next. An out-of-hours reply is left out once staff have answered."""
+    parts: list[str] = []
+    for old in superseded:
+        if old.template_key == "auto_reply" and event.actor_type == "staff":
+            continue
+        text = str((old.params or {}).get("message") or "")
+        if text and text not in parts:
+            parts.append(text)
+    if event.customer_message not in parts:
+        parts.append(event.customer_message)
+    gap = " " if event.case.locale == "en" else ""
+    return gap.join(parts)
+
+
 def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notification]:
     key = template_key_for(event.kind)
     if key is None or not event.customer_message or event.kind in NOT_NOTIFIED:
@@ -110,8 +127,9 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
         due = quiet_until(now, terms, tenant.timezone) or now
         due, superseded = _coalesce_sms(case, event, case.mobile, due)
         due = quiet_until(due, terms, tenant.timezone) or due  # the coalescing delay may end in quiet hours
+        sms_params = {**params, "message": _coalesced_message(event, superseded)} if superseded else params
         n = _create(tenant.id, key_is_new=True, idempotency_key=f"event:{event.id}:sms", case_id=case.id, event_id=event.id,
-                    channel="sms", recipient=case.mobile, template_key=key, locale=case.locale, params=params,
+                    channel="sms", recipient=case.mobile, template_key=key, locale=case.locale, params=sms_params,
                     next_attempt_at=due)
         if n is not None:
             for old in superseded:
@@ -125,6 +143,28 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
             made.append(n)
     db.session.flush()
     return made
+
+
+# Messages that can stop being true before they go out (an SMS held for the quiet hours or coalescing):
+# key → what makes them stale, checked by the worker at the moment of sending.
+PERISHABLE = {"auto_reply", "info_requested"}
+
+
+def no_longer_true(n: Notification) -> str | None:
+    """Why a customer message should not go out any more, or None: the case was closed, or what it says
+    was overtaken (an out-of-hours reply after staff answered, a request for information the customer
+    has answered). Runs in the tenant's context; a query only for the few perishable messages."""
+    if n.template_key not in PERISHABLE or n.audience != "customer" or n.case_id is None or n.event_id is None:
+        return None
+    status = db.session.scalar(select(Case.status).where(Case.id == n.case_id))
+    if status is None or status == "closed":
+        return "case closed"
+    later = select(CaseEvent.id).where(CaseEvent.case_id == n.case_id, CaseEvent.id > n.event_id)
+    if n.template_key == "auto_reply":
+        answered = later.where(CaseEvent.actor_type == "staff", CaseEvent.customer_message != "")
+        return "answered" if db.session.scalar(answered.limit(1)) is not None else None
+    answered = later.where(CaseEvent.kind == "consumer_message")
+    return "answered" if db.session.scalar(answered.limit(1)) is not None else None
 
 
 def cancel_unsent(case: Case, channels: list[str]) -> int:

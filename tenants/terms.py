@@ -42,7 +42,7 @@ CATEGORIES: dict[str, Category] = {
 }
 
 SHIPPING_PAYERS: dict[str, tuple[str, str]] = {
-    "merchant_if_quality": ("质量问题由商家承担运费,无理由退货由买家承担",
+    "merchant_if_quality": ("质量问题由商家承担运费，无理由退货由买家承担",
                             "merchant pays for quality problems, the customer for no-reason returns"),
     "merchant_always": ("商家承担全部退换货运费", "merchant always pays"),
     "customer_always": ("买家承担退换货运费", "customer always pays"),
@@ -188,6 +188,43 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "compensation_rules_en": ("赔偿规则(英文)", "compensation rules (English)"),
     "food_safety_words": ("食品安全关键词", "food-safety keywords"),
 }
+
+
+# The unit each whole-number term counts in, for people: "10 个工作分钟", not "10".
+UNITS: dict[str, tuple[str, str]] = {
+    **{name: ("天", "days") for name in ("no_reason_return_days", "quality_return_days", "quality_exchange_days")},
+    "warranty_months": ("个月", "months"),
+    **{name: ("个工作日", "working days") for name in (
+        "repair_cycle_min_days", "repair_cycle_max_days", "return_processing_working_days", "general_working_days",
+        "followup_working_days", "survey_delay_working_days")},
+    "first_response_minutes": ("个工作分钟", "working minutes"),
+    **{name: ("个工作小时", "working hours") for name in (
+        "consultation_written_hours", "quality_proposal_hours", "quality_execution_hours", "inspection_hours",
+        "complaint_feedback_hours")},
+    "emergency_response_minutes": ("分钟", "minutes"),
+    "platform_complaint_hours": ("小时", "hours"),
+}
+
+
+def describe(name: str, value: Any, lang: str) -> str:
+    """A term's value in words for people (zh or en): never a stored key such as merchant_if_quality."""
+    en = lang == "en"
+    pick = 1 if en else 0
+    if name == "return_shipping_payer" and value in SHIPPING_PAYERS:
+        return SHIPPING_PAYERS[value][pick]
+    if name == "legal_exemption":
+        return LEGAL_EXEMPTIONS[value][pick] if value in LEGAL_EXEMPTIONS else ("none" if en else "无")
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if en else ("是" if value else "否")
+    if isinstance(value, int) and name in UNITS:
+        return f"{value} {UNITS[name][pick]}"
+    if isinstance(value, (list, tuple)):
+        return (", " if en else "、").join(str(v) for v in value)
+    if value is None:
+        return ""
+    if value == "":
+        return "(empty)" if en else "（空）"
+    return str(value)
 
 
 @dataclass(frozen=True)

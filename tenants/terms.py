@@ -223,7 +223,7 @@ def describe(name: str, value: Any, lang: str) -> str:
     if value is None:
         return ""
     if value == "":
-        return "(empty)" if en else "（空）"
+        return "not filled in" if en else "未填写"
     return str(value)
 
 

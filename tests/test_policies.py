@@ -224,7 +224,7 @@ def test_owner_edits_previews_and_publishes(app, client, demo):
         with tenant_context(shop.id):
             v2 = policies.version_by_number(shop, 2)
     diff = _text(client.get(f"/voltmart/console/policy/versions/{v2.id}").get_data(as_text=True))
-    assert "相对第 1 版的变更" in diff and "无理由退货期限(天) 7 天 10 天" in diff
+    assert "相对第 1 版的变更" in diff and "无理由退货期限（天） 7 天 10 天" in diff
 
 
 def test_future_effective_date_keeps_the_current_version(app, client, demo):

@@ -42,7 +42,7 @@ CATEGORIES: dict[str, Category] = {
 }
 
 SHIPPING_PAYERS: dict[str, tuple[str, str]] = {
-    "merchant_if_quality": ("质量问题由商家承担运费,无理由退货由买家承担",
+    "merchant_if_quality": ("质量问题由商家承担运费，无理由退货由买家承担",
                             "merchant pays for quality problems, the customer for no-reason returns"),
     "merchant_always": ("商家承担全部退换货运费", "merchant always pays"),
     "customer_always": ("买家承担退换货运费", "customer always pays"),
@@ -148,46 +148,83 @@ MAX_WINDOW_DAYS = 3650
 MAX_WARRANTY_MONTHS = 120
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "no_reason_return_days": ("无理由退货期限(天)", "no-reason return window (days)"),
-    "quality_return_days": ("质量问题退货期限(天)", "quality-problem return window (days)"),
-    "quality_exchange_days": ("质量问题换货期限(天)", "quality-problem exchange window (days)"),
-    "warranty_months": ("保修期(月)", "warranty (months)"),
-    "warranty_scope_zh": ("保修范围(中文)", "warranty scope (Chinese)"),
-    "warranty_scope_en": ("保修范围(英文)", "warranty scope (English)"),
+    "no_reason_return_days": ("无理由退货期限（天）", "no-reason return window (days)"),
+    "quality_return_days": ("质量问题退货期限（天）", "quality-problem return window (days)"),
+    "quality_exchange_days": ("质量问题换货期限（天）", "quality-problem exchange window (days)"),
+    "warranty_months": ("保修期（月）", "warranty (months)"),
+    "warranty_scope_zh": ("保修范围（中文）", "warranty scope (Chinese)"),
+    "warranty_scope_en": ("保修范围（英文）", "warranty scope (English)"),
     "paid_repair_after_warranty": ("保修期外付费维修", "paid repair after the warranty"),
-    "repair_cycle_min_days": ("维修周期下限(工作日)", "repair cycle, minimum (working days)"),
-    "repair_cycle_max_days": ("维修周期上限(工作日)", "repair cycle, maximum (working days)"),
-    "conditions_zh": ("退换货条件(中文)", "return conditions (Chinese)"),
-    "conditions_en": ("退换货条件(英文)", "return conditions (English)"),
-    "exclusions_zh": ("免责条款(中文)", "exclusions (Chinese)"),
-    "exclusions_en": ("免责条款(英文)", "exclusions (English)"),
+    "repair_cycle_min_days": ("维修周期下限（工作日）", "repair cycle, minimum (working days)"),
+    "repair_cycle_max_days": ("维修周期上限（工作日）", "repair cycle, maximum (working days)"),
+    "conditions_zh": ("退换货条件（中文）", "return conditions (Chinese)"),
+    "conditions_en": ("退换货条件（英文）", "return conditions (English)"),
+    "exclusions_zh": ("免责条款（中文）", "exclusions (Chinese)"),
+    "exclusions_en": ("免责条款（英文）", "exclusions (English)"),
     "return_shipping_payer": ("退货运费承担方", "who pays return shipping"),
     "fresh_quality_refund_24h": ("生鲜质量问题24小时极速退款", "fresh food 24-hour express refund"),
     "legal_exemption": ("法定无理由退货豁免", "legal exemption from no-reason returns"),
-    "first_response_minutes": ("首次响应时限(工作分钟)", "first response (working minutes)"),
-    "consultation_written_hours": ("书面咨询答复时限(工作小时)", "written consultation answer (working hours)"),
-    "quality_proposal_hours": ("质量问题方案时限(工作小时)", "quality problem: proposal (working hours)"),
-    "quality_execution_hours": ("质量问题执行时限(工作小时)", "quality problem: execution (working hours)"),
-    "return_processing_working_days": ("退换货处理时限(工作日)", "return/exchange processing (working days)"),
-    "inspection_hours": ("退货验货时限(工作小时)", "return parcel inspection (working hours)"),
-    "complaint_feedback_hours": ("投诉结果反馈时限(工作小时)", "complaint feedback (working hours)"),
-    "general_working_days": ("一般工单时限(工作日)", "general ticket (working days)"),
-    "emergency_response_minutes": ("紧急事件响应时限(分钟)", "emergency response (minutes)"),
-    "platform_complaint_hours": ("平台投诉核实时限(小时)", "platform complaint answer (hours)"),
-    "followup_working_days": ("回访时限(工作日)", "follow-up visit (working days)"),
+    "first_response_minutes": ("首次响应时限（工作分钟）", "first response (working minutes)"),
+    "consultation_written_hours": ("书面咨询答复时限（工作小时）", "written consultation answer (working hours)"),
+    "quality_proposal_hours": ("质量问题方案时限（工作小时）", "quality problem: proposal (working hours)"),
+    "quality_execution_hours": ("质量问题执行时限（工作小时）", "quality problem: execution (working hours)"),
+    "return_processing_working_days": ("退换货处理时限（工作日）", "return/exchange processing (working days)"),
+    "inspection_hours": ("退货验货时限（工作小时）", "return parcel inspection (working hours)"),
+    "complaint_feedback_hours": ("投诉结果反馈时限（工作小时）", "complaint feedback (working hours)"),
+    "general_working_days": ("一般工单时限（工作日）", "general ticket (working days)"),
+    "emergency_response_minutes": ("紧急事件响应时限（分钟）", "emergency response (minutes)"),
+    "platform_complaint_hours": ("平台投诉核实时限（小时）", "platform complaint answer (hours)"),
+    "followup_working_days": ("回访时限（工作日）", "follow-up visit (working days)"),
     "business_hours_start": ("营业开始时间", "business hours start"),
     "business_hours_end": ("营业结束时间", "business hours end"),
     "sms_quiet_start": ("短信免打扰开始时间", "SMS quiet hours start"),
     "sms_quiet_end": ("短信免打扰结束时间", "SMS quiet hours end"),
-    "survey_delay_working_days": ("满意度调查延迟(工作日)", "survey delay (working days)"),
-    "channels_zh": ("售后渠道(中文)", "after-sales channels (Chinese)"),
-    "channels_en": ("售后渠道(英文)", "after-sales channels (English)"),
-    "service_promise_zh": ("服务承诺(中文)", "service promise (Chinese)"),
-    "service_promise_en": ("服务承诺(英文)", "service promise (English)"),
-    "compensation_rules_zh": ("赔偿规则(中文)", "compensation rules (Chinese)"),
-    "compensation_rules_en": ("赔偿规则(英文)", "compensation rules (English)"),
+    "survey_delay_working_days": ("满意度调查延迟（工作日）", "survey delay (working days)"),
+    "channels_zh": ("售后渠道（中文）", "after-sales channels (Chinese)"),
+    "channels_en": ("售后渠道（英文）", "after-sales channels (English)"),
+    "service_promise_zh": ("服务承诺（中文）", "service promise (Chinese)"),
+    "service_promise_en": ("服务承诺（英文）", "service promise (English)"),
+    "compensation_rules_zh": ("赔偿规则（中文）", "compensation rules (Chinese)"),
+    "compensation_rules_en": ("赔偿规则（英文）", "compensation rules (English)"),
     "food_safety_words": ("食品安全关键词", "food-safety keywords"),
 }
+
+
+# The unit each whole-number term counts in, for people: "10 个工作分钟", not "10".
+UNITS: dict[str, tuple[str, str]] = {
+    **{name: ("天", "days") for name in ("no_reason_return_days", "quality_return_days", "quality_exchange_days")},
+    "warranty_months": ("个月", "months"),
+    **{name: ("个工作日", "working days") for name in (
+        "repair_cycle_min_days", "repair_cycle_max_days", "return_processing_working_days", "general_working_days",
+        "followup_working_days", "survey_delay_working_days")},
+    "first_response_minutes": ("个工作分钟", "working minutes"),
+    **{name: ("个工作小时", "working hours") for name in (
+        "consultation_written_hours", "quality_proposal_hours", "quality_execution_hours", "inspection_hours",
+        "complaint_feedback_hours")},
+    "emergency_response_minutes": ("分钟", "minutes"),
+    "platform_complaint_hours": ("小时", "hours"),
+}
+
+
+def describe(name: str, value: Any, lang: str) -> str:
+    """A term's value in words for people (zh or en): never a stored key such as merchant_if_quality."""
+    en = lang == "en"
+    pick = 1 if en else 0
+    if name == "return_shipping_payer" and value in SHIPPING_PAYERS:
+        return SHIPPING_PAYERS[value][pick]
+    if name == "legal_exemption":
+        return LEGAL_EXEMPTIONS[value][pick] if value in LEGAL_EXEMPTIONS else ("none" if en else "无")
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if en else ("是" if value else "否")
+    if isinstance(value, int) and name in UNITS:
+        return f"{value} {UNITS[name][pick]}"
+    if isinstance(value, (list, tuple)):
+        return (", " if en else "、").join(str(v) for v in value)
+    if value is None:
+        return ""
+    if value == "":
+        return "not filled in" if en else "未填写"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -223,13 +260,13 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, str) and value.strip() in LEGAL_EXEMPTIONS:
             return value.strip()
         known = "、".join(f"{v[0]}({k})" for k, v in LEGAL_EXEMPTIONS.items())
-        raise _Bad(f"无效(「{value}」),可选:{known}。",
+        raise _Bad(f"无效（「{value}」），可选：{known}。",
                    f"is not valid (“{value}”); choose one of: {', '.join(LEGAL_EXEMPTIONS)}.")
     if name == "return_shipping_payer":
         if isinstance(value, str) and value.strip() in SHIPPING_PAYERS:
             return value.strip()
         known = "、".join(f"{v[0]}({k})" for k, v in SHIPPING_PAYERS.items())
-        raise _Bad(f"无效(「{value}」),可选:{known}。",
+        raise _Bad(f"无效（「{value}」），可选：{known}。",
                    f"is not valid (“{value}”); choose one of: {', '.join(SHIPPING_PAYERS)}.")
     if isinstance(default, bool):
         if isinstance(value, bool):
@@ -250,11 +287,11 @@ def _coerce(name: str, value: Any) -> Any:
                 pass
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             return int(value)
-        raise _Bad(f"须为整数(收到「{value}」)。", f"must be a whole number (got “{value}”).")
+        raise _Bad(f"须为整数（收到「{value}」）。", f"must be a whole number (got “{value}”).")
     if name in ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end"):
         if isinstance(value, str) and _HHMM.match(value.strip()):
             return value.strip()
-        raise _Bad(f"时间格式须为 HH:MM(24 小时制,如 09:00),收到「{value}」。",
+        raise _Bad(f"时间格式须为 HH:MM（24 小时制，如 09:00），收到「{value}」。",
                    f"must be a time as HH:MM (24-hour, e.g. 09:00); got “{value}”.")
     if name == "food_safety_words":
         items = re.split(r"[,,、;;\n]", value) if isinstance(value, str) else value
@@ -319,35 +356,35 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
             err(name, "须为正数。", "must be a positive number.")
     if pair("quality_return_days", "quality_exchange_days") and t.quality_exchange_days < t.quality_return_days:
         cross("quality_exchange_days",
-              f"质量问题换货期限({t.quality_exchange_days} 天)不能短于质量问题退货期限({t.quality_return_days} 天)。",
+              f"质量问题换货期限（{t.quality_exchange_days} 天）不能短于质量问题退货期限（{t.quality_return_days} 天）。",
               f"The quality-problem exchange window ({t.quality_exchange_days} days) cannot be shorter than the "
               f"quality-problem return window ({t.quality_return_days} days).")
     if (pair("no_reason_return_days", "legal_exemption") and 0 <= t.no_reason_return_days < LEGAL_NO_REASON_DAYS
             and not t.legal_exemption):
         cross("no_reason_return_days",
-              f"无理由退货期限不能少于 {LEGAL_NO_REASON_DAYS} 天(《消费者权益保护法》第二十五条)。只有依法豁免的商品"
-              "(消费者定作、鲜活易腐、数字化商品、报纸期刊)可以缩短或设为 0:请同时选择豁免依据。",
+              f"无理由退货期限不能少于 {LEGAL_NO_REASON_DAYS} 天（《消费者权益保护法》第二十五条）。只有依法豁免的商品"
+              "（消费者定作、鲜活易腐、数字化商品、报纸期刊）可以缩短或设为 0：请同时选择豁免依据。",
               f"The no-reason return window cannot be shorter than {LEGAL_NO_REASON_DAYS} days (Consumer Rights "
               "Protection Law art. 25). Only goods exempt by law (made to order, fresh and perishable, digital, "
               "newspapers and periodicals) may have less or 0: choose the exemption as well.")
     if (pair("survey_delay_working_days", "followup_working_days")
             and t.survey_delay_working_days > t.followup_working_days > 0):
         cross("survey_delay_working_days",
-              f"满意度调查就是结案后的回访:须在回访时限({t.followup_working_days} 个工作日)内发出,"
+              f"满意度调查就是结案后的回访：须在回访时限（{t.followup_working_days} 个工作日）内发出，"
               f"不能延迟 {t.survey_delay_working_days} 个工作日。",
               f"The survey is the follow-up after resolution: it must go out within the follow-up time "
               f"({t.followup_working_days} working days), not after {t.survey_delay_working_days}.")
     if pair("repair_cycle_min_days", "repair_cycle_max_days") and t.repair_cycle_min_days > t.repair_cycle_max_days:
         cross("repair_cycle_max_days",
-              f"维修周期上限({t.repair_cycle_max_days} 个工作日)不能小于下限({t.repair_cycle_min_days} 个工作日)。",
+              f"维修周期上限（{t.repair_cycle_max_days} 个工作日）不能小于下限（{t.repair_cycle_min_days} 个工作日）。",
               f"The longest repair cycle ({t.repair_cycle_max_days} working days) cannot be shorter than the "
               f"shortest ({t.repair_cycle_min_days} working days).")
     if pair("business_hours_start", "business_hours_end") and t.business_hours_start >= t.business_hours_end:
-        cross("business_hours_end", f"营业结束时间({t.business_hours_end})须晚于开始时间({t.business_hours_start})。",
+        cross("business_hours_end", f"营业结束时间（{t.business_hours_end}）须晚于开始时间（{t.business_hours_start}）。",
               f"Business hours must end ({t.business_hours_end}) later than they start ({t.business_hours_start}).")
     # Quiet hours usually cross midnight (21:00–08:00), so only equal ends are meaningless.
     if pair("sms_quiet_start", "sms_quiet_end") and t.sms_quiet_start == t.sms_quiet_end:
-        cross("sms_quiet_end", f"短信免打扰的开始和结束时间不能相同(均为 {t.sms_quiet_end})。",
+        cross("sms_quiet_end", f"短信免打扰的开始和结束时间不能相同（均为 {t.sms_quiet_end}）。",
               f"SMS quiet hours cannot start and end at the same time ({t.sms_quiet_end}).")
     return errs
 
@@ -371,7 +408,7 @@ def validate_category_rules(rules: Mapping[str, Mapping[str, Any]], base: Terms 
         prefix = f"category_rules.{cat}."
         if cat not in CATEGORIES:
             known_zh = "、".join(f"{c.zh}({k})" for k, c in CATEGORIES.items())
-            errors.append(TermError(f"category_rules.{cat}", f"未知的商品类目「{cat}」。可用类目:{known_zh}。",
+            errors.append(TermError(f"category_rules.{cat}", f"未知的商品类目「{cat}」。可用类目：{known_zh}。",
                                     f"Unknown product category “{cat}”. Known categories: {', '.join(CATEGORIES)}."))
             continue
         values, errs = _coerce_all(rule, prefix=prefix, unknown_ok=False)
@@ -379,7 +416,7 @@ def validate_category_rules(rules: Mapping[str, Mapping[str, Any]], base: Terms 
         for key in list(values):
             if key not in CATEGORY_OVERRIDABLE:
                 zh, en = FIELD_LABELS[key]
-                errors.append(TermError(prefix + key, f"「{zh}」是全店统一设置,不能按类目({CATEGORIES[cat].zh})单独设置。",
+                errors.append(TermError(prefix + key, f"「{zh}」是全店统一设置，不能按类目（{CATEGORIES[cat].zh}）单独设置。",
                                         f"The {en} is a shop-wide setting and cannot be set per category ({cat})."))
                 del values[key]
         bad = {e.field[len(prefix):] for e in errs}

@@ -128,6 +128,24 @@ def test_the_list_shows_every_template_as_default(client, owner):
     assert 'href="/shop-a/console/templates"' in page  # the console menu links here
 
 
+@pytest.mark.parametrize("lang, words", [
+    ("zh", ["自动回复", "满意度调查邀请", "案件已升级给经理", "平台转来的投诉", "发给顾客", "发给您的团队", "短信", "邮件"]),
+    ("en", ["Automatic reply", "Survey invitation", "Case passed to a manager", "Complaint from the platform",
+            "to the customer", "to your team", "SMS", "Email"]),
+])
+def test_the_list_names_every_message_in_words_not_keys(client, owner, lang, words):
+    page = client.get(f"{BASE}?lang={lang}").get_data(as_text=True)
+    text = _text(re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S))
+    for w in words:
+        assert w in text
+    # In English some keys are plain words ("closed", "recall"); the ones with an underscore never are.
+    keys = [k for k in [*SUBJECTS, "sms", "email", "zh_Hans"] if lang == "zh" or "_" in k]
+    shown = [k for k in keys if re.search(rf"(?<![\w/]){k}(?![\w/])", text)]
+    assert not shown, f"keys on the page: {shown}"
+    edit = _text(client.get(f"{BASE}/complaint_reply/email/zh_Hans?lang={lang}").get_data(as_text=True))
+    assert "complaint_reply" not in edit and ("平台对投诉的答复" in edit or "Platform's answer" in edit)
+
+
 def test_the_list_marks_a_customised_template(app, client, owner):
     with app.app_context(), tenant_context(owner["a"]):
         message_templates.save_override(_tenant(owner["a"]), "refund_paid", "email", "en", "", "Paid: {message}")

@@ -1,8 +1,10 @@
 """Versioned policies: console editing and publishing, the public page, the JSON, judging orders."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -222,7 +224,7 @@ def test_owner_edits_previews_and_publishes(app, client, demo):
         with tenant_context(shop.id):
             v2 = policies.version_by_number(shop, 2)
     diff = _text(client.get(f"/voltmart/console/policy/versions/{v2.id}").get_data(as_text=True))
-    assert "相对第 1 版的变更" in diff and "无理由退货期限(天) 7 10" in diff
+    assert "相对第 1 版的变更" in diff and "无理由退货期限（天） 7 天 10 天" in diff
 
 
 def test_future_effective_date_keeps_the_current_version(app, client, demo):
@@ -377,3 +379,213 @@ def test_an_announced_version_shows_on_the_day_it_comes_into_force(app, client, 
     tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc).replace(hour=6)
     with travel_to(tomorrow):
         assert "自签收次日起 10 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
+
+
+# ---------- what the owner did not change stays as it was ---------------------------------
+
+class _FormReader(HTMLParser):
+    """The fields of a page's own POST form (no action: it posts back to the page), as a browser sends them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = self._done = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if self._done:
+            return
+        if tag == "form" and (a.get("method") or "").lower() == "post" and not a.get("action"):
+            self._in_form = True
+        if not self._in_form:
+            return
+        if tag == "input" and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.append((a["name"], a.get("value") or "on"))
+            elif kind not in ("submit", "button", "file"):
+                self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "textarea":
+            self._textarea, self._text = a.get("name"), ""
+        elif tag == "select":
+            self._select, self._options = a.get("name"), []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value") or "", "selected" in a))
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if not self._in_form or self._done:
+            return
+        if tag == "textarea" and self._textarea is not None:
+            # HTML drops one newline right after <textarea>; a browser sends line breaks as CRLF.
+            text = self._text[1:] if self._text.startswith("\n") else self._text
+            self.fields.append((self._textarea, text.replace("\n", "\r\n")))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            chosen = [v for v, sel in self._options if sel] or [v for v, _s in self._options[:1]]
+            self.fields.append((self._select, chosen[0] if chosen else ""))
+            self._select = None
+        elif tag == "form":
+            self._in_form, self._done = False, True
+
+
+def _rendered_form(html: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(html)
+    return dict(reader.fields)
+
+
+def _submit_as_rendered(client, url: str, **changes):
+    data = _rendered_form(client.get(url).get_data(as_text=True))
+    assert "csrf_token" in data
+    for name, value in changes.items():
+        assert name in data, f"{name} is not on {url}"
+        data[name] = value
+    return client.post(url, data=data)
+
+
+def _versions(app, slug: str):
+    with app.app_context():
+        shop = _tenant(slug)
+        with tenant_context(shop.id):
+            draft = policies.get_draft(shop)
+            published = policies.published_versions(shop)[0]
+            return (json.dumps(published.terms, ensure_ascii=False), json.dumps(published.category_rules, ensure_ascii=False),
+                    draft and json.dumps(draft.terms, ensure_ascii=False),
+                    draft and json.dumps(draft.category_rules, ensure_ascii=False))
+
+
+@pytest.mark.parametrize("slug", ["kidswear", "voltmart", "tianshang"])
+def test_saving_the_draft_editor_unchanged_changes_nothing(app, client, demo, slug):
+    login(client, f"owner@{slug}.demo", "demo-password-2026")
+    terms, rules, draft_terms, _rules = _versions(app, slug)
+    assert draft_terms is None  # the first save starts the draft
+    r = _submit_as_rendered(client, f"/{slug}/console/policy/draft")
+    assert r.status_code == 302, _text(r.get_data(as_text=True))
+    _t, _r, draft_terms, draft_rules = _versions(app, slug)
+    assert draft_rules == rules and draft_terms == terms  # byte for byte
+    # A second save, of a draft that exists, keeps them too.
+    assert _submit_as_rendered(client, f"/{slug}/console/policy/draft").status_code == 302
+    assert _versions(app, slug)[2:] == (terms, rules)
+
+
+def test_publishing_a_changed_window_keeps_the_category_rules_and_exemptions(app, client, demo):
+    login(client, "owner@voltmart.demo", "demo-password-2026")
+    _t, rules, _d, _r = _versions(app, "voltmart")
+    assert json.loads(rules)["digital"]["legal_exemption"] == "digital"
+    r = _submit_as_rendered(client, "/voltmart/console/policy/draft", quality_exchange_days="20")
+    assert r.status_code == 302
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            policies.publish(shop, None, policies.tenant_today(shop))
+            db.session.commit()
+            v2 = policies.current_version(shop)
+            assert v2.number == 2 and v2.terms["quality_exchange_days"] == 20
+            assert json.dumps(v2.category_rules, ensure_ascii=False) == rules
+            bought = policies.tenant_today(shop)
+            digital = policies.judge(shop, "digital", bought, bought, "return_exchange")
+            assert not [m for m in digital.remedies if m.kind == "no_reason_return" and m.eligible]
+            phone = policies.judge(shop, "electronics", bought, bought, "return_exchange")
+            assert [m for m in phone.remedies if m.kind == "no_reason_return" and m.eligible]
+
+
+def test_kidswear_keeps_its_30_days_after_a_first_save_and_publish(app, client, demo):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    assert _submit_as_rendered(client, "/kidswear/console/policy/draft", quality_exchange_days="20").status_code == 302
+    preview = _text(client.get("/kidswear/console/policy/draft/preview").get_data(as_text=True))
+    assert "20 天内可换货" in preview
+    assert "童装 30 天 7 天 20 天" in preview and "定制商品 不支持" in preview
+    assert "依法不适用无理由退货:消费者定作的商品" in preview
+
+
+# ---------- category rules: "same as shop-wide" is a choice, and it is said in words ----------
+
+CATEGORY_URL = "/kidswear/console/policy/draft/categories/childrens_clothing"
+
+
+def test_a_category_rule_saved_unchanged_stays_byte_for_byte(app, client, demo):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    _t, rules, _d, _r = _versions(app, "kidswear")
+    r = _submit_as_rendered(client, CATEGORY_URL)
+    assert r.status_code == 302, _text(r.get_data(as_text=True))
+    assert _versions(app, "kidswear")[3] == rules
+
+
+def test_an_explicit_no_exemption_is_not_mistaken_for_same_as_shop_wide(app, client, demo):
+    # Tianshang's packaged food sets "no exemption" over the shop-wide fresh-goods exemption.
+    login(client, "owner@tianshang.demo", "demo-password-2026")
+    _t, rules, _d, _r = _versions(app, "tianshang")
+    assert json.loads(rules)["food"]["legal_exemption"] is None
+    assert _submit_as_rendered(client, "/tianshang/console/policy/draft/categories/food").status_code == 302
+    assert _versions(app, "tianshang")[3] == rules
+
+
+def test_a_partly_inherited_category_rule_saves(app, client, demo):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    form = _rendered_form(client.get(CATEGORY_URL).get_data(as_text=True))
+    assert form["return_shipping_payer"] == "__inherit__" and form["paid_repair_after_warranty"] == ""
+    r = _submit_as_rendered(client, CATEGORY_URL, quality_exchange_days="20")
+    assert r.status_code == 302, _text(r.get_data(as_text=True))
+    with app.app_context():
+        shop = _tenant("kidswear")
+        with tenant_context(shop.id):
+            rule = policies.get_draft(shop).category_rules["childrens_clothing"]
+    assert rule["quality_exchange_days"] == 20 and rule["no_reason_return_days"] == 30
+    assert "return_shipping_payer" not in rule and "paid_repair_after_warranty" not in rule
+
+
+@pytest.mark.parametrize("lang, words, keys", [
+    ("zh", ["沿用全店条款（质量问题由商家承担运费，无理由退货由买家承担）", "沿用全店条款（否）", "沿用全店条款（15 天）"],
+     ["merchant_if_quality", "__inherit__", "false", "true"]),
+    ("en", ["Same as shop-wide (merchant pays for quality problems", "Same as shop-wide (no)",
+            "Same as shop-wide (15 days)"], ["merchant_if_quality", "__inherit__", "false", "true"]),
+])
+def test_inherited_values_are_shown_in_words(client, demo, lang, words, keys):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    page = _text(client.get(f"{CATEGORY_URL}?lang={lang}").get_data(as_text=True))
+    for w in words:
+        assert w in page
+    for key in keys:
+        assert not re.search(rf"\b{key}\b", page), key
+
+
+@pytest.mark.parametrize("lang, expected", [("zh", "「退货运费承担方」不是可选的一项"), ("en", "is not one of the choices")])
+def test_a_refused_category_rule_speaks_words(app, client, demo, lang, expected):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    _t, rules, _d, _r = _versions(app, "kidswear")
+    url = f"{CATEGORY_URL}?lang={lang}"
+    data = {**_rendered_form(client.get(url).get_data(as_text=True)), "return_shipping_payer": "bogus"}
+    r = client.post(url, data=data)
+    page = _text(r.get_data(as_text=True))
+    assert r.status_code == 200 and expected in page
+    assert "bogus" not in page and "merchant_if_quality" not in page and "__inherit__" not in page
+    assert _versions(app, "kidswear")[3] == rules  # nothing half-written
+
+
+def test_the_version_diff_shows_words(app, client, demo):
+    login(client, "owner@voltmart.demo", "demo-password-2026")
+    r = _submit_as_rendered(client, "/voltmart/console/policy/draft", return_shipping_payer="merchant_always",
+                            paid_repair_after_warranty=None)
+    assert r.status_code == 302
+    with app.app_context():
+        shop = _tenant("voltmart")
+        with tenant_context(shop.id):
+            v2 = policies.publish(shop, None, policies.tenant_today(shop))
+            db.session.commit()
+            v2_id = v2.id
+    zh = _text(client.get(f"/voltmart/console/policy/versions/{v2_id}").get_data(as_text=True))
+    assert "质量问题由商家承担运费，无理由退货由买家承担" in zh and "商家承担全部退换货运费" in zh
+    assert "保修期外付费维修 是 否" in zh
+    en = _text(client.get(f"/voltmart/console/policy/versions/{v2_id}?lang=en").get_data(as_text=True))
+    assert "merchant always pays" in en and " yes no " in en
+    for page in (zh, en):
+        assert not re.search(r"\b(merchant_if_quality|merchant_always|true|false)\b", page)

@@ -23,6 +23,7 @@ from tenants.terms import (
     SHIPPING_PAYERS,
     SLA_FIELDS,
     Terms,
+    describe,
 )
 
 bp = Blueprint("policy_console", __name__, url_prefix="/<slug>/console/policy")
@@ -72,6 +73,7 @@ def field_options(name: str, lang: str) -> list[tuple[str, str]]:
 
 
 def display_value(name: str, value) -> str:
+    """A term's value as an editor's input holds it (the food-safety words one per line)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -81,8 +83,20 @@ def display_value(name: str, value) -> str:
     return str(value)
 
 
+def value_words(key: str, value, lang: str) -> str:
+    """A term's value in words; `key` may be a diff's "category.field"."""
+    return describe(key.rsplit(".", 1)[-1], value, lang)
+
+
+INHERIT = "__inherit__"  # the category editor's "same as shop-wide" choice in a select
+
+
 def parse_form(names, form, inherit_blank: bool = False) -> dict:
-    """Raw form values for the named terms; checkboxes are absent when unticked."""
+    """Raw form values for the named terms; checkboxes are absent when unticked.
+
+    With inherit_blank (a category rule), a field left at "same as shop-wide" (an empty box, the
+    empty yes/no choice or the INHERIT option) is left out, so the rule does not set it.
+    """
     out: dict = {}
     for name in names:
         kind = field_kind(name)
@@ -94,10 +108,11 @@ def parse_form(names, form, inherit_blank: bool = False) -> dict:
             else:
                 out[name] = name in form
             continue
-        raw = form.get(name, "")
-        if inherit_blank and raw.strip() == "" and name != "legal_exemption":
-            continue
-        if inherit_blank and name == "legal_exemption" and raw == "__inherit__":
+        # Browsers send a textarea's line breaks as CRLF: store what the page showed.
+        raw = form.get(name, "").replace("\r\n", "\n")
+        # Only the legal exemption offers an empty choice of its own ("none", over a shop-wide exemption).
+        if inherit_blank and (name not in form or raw == INHERIT
+                              or (raw.strip() == "" and name != "legal_exemption")):
             continue
         out[name] = raw
     return out
@@ -108,8 +123,15 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
     for e in errors:
         key = e.field.rsplit(".", 1)[-1]
         label = FIELD_LABELS.get(key, ("", ""))[1 if lang == "en" else 0]
-        message = e.message_en if lang == "en" else e.message_zh
-        by_field.setdefault(key, []).append(message if not label or message.startswith(label) else f"{label}: {message}")
+        if key in FIELD_LABELS and field_kind(key) == "select":
+            # The service's message lists the stored keys (for API users); here a person chose from a list.
+            message = (f"The {label} is not one of the choices: please choose from the list." if lang == "en"
+                       else f"「{label}」不是可选的一项，请从列表中选择。")
+        else:
+            message = e.message_en if lang == "en" else e.message_zh
+        if label and label not in message:
+            message = f"{label}: {message}" if lang == "en" else f"{label}：{message}"
+        by_field.setdefault(key, []).append(message)
     return by_field
 
 
@@ -174,6 +196,8 @@ def edit_category(category: str):
     draft = policies.ensure_draft(current_tenant, current_user)
     names = [n for _s, ns in SECTIONS for n in ns if n in CATEGORY_OVERRIDABLE]
     values = dict(draft.category_rules.get(category, {}))
+    # Read before a refused save's rollback can take a draft this visit started with it.
+    base = Terms.from_dict(draft.terms).to_dict()
     errors: dict[str, list[str]] = {}
     if request.method == "POST" and form.validate_on_submit():
         submitted = parse_form(names, request.form, inherit_blank=True)
@@ -191,8 +215,9 @@ def edit_category(category: str):
     else:
         db.session.commit()  # the draft, if this visit created it
     return render_template("console/policy/category.html", form=form, category=category, names=names, values=values,
-                           base=draft.terms, errors=errors, field_kind=field_kind, field_options=field_options,
-                           display_value=display_value, labels=FIELD_LABELS, lang=lang, categories=CATEGORIES)
+                           base_words={n: describe(n, base[n], lang) for n in names}, errors=errors,
+                           field_kind=field_kind, field_options=field_options, labels=FIELD_LABELS, lang=lang,
+                           categories=CATEGORIES)
 
 
 @bp.post("/draft/preset")
@@ -258,4 +283,4 @@ def version(version_id: int):
         against = older[0]
     return render_template("console/policy/version.html", version=v, against=against,
                            changes=policies.diff(against, v), versions=policies.published_versions(current_tenant),
-                           lang=current_lang(), display_value=display_value)
+                           lang=current_lang(), value_words=value_words)

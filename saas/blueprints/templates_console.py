@@ -31,7 +31,11 @@ KEY_LABELS = {
     "message": _l("Message to the customer"), "auto_reply": _l("Automatic reply"),
     "survey_invitation": _l("Survey invitation"), "recall": _l("Product recall"),
     "sla_breach": _l("Service level breached"), "emergency": _l("Food safety emergency"),
+    "escalated_to_manager": _l("Case passed to a manager"),
+    "complaint_forwarded": _l("Complaint from the platform"), "complaint_reply": _l("Platform's answer to a complaint"),
 }
+# Who receives each message, so the list says it in words (the key itself is never shown).
+STAFF_KEYS = {"sla_breach", "emergency", "escalated_to_manager", "complaint_forwarded"}
 CHANNEL_LABELS = {"sms": _l("SMS"), "email": _l("Email")}
 LOCALE_LABELS = {"zh_Hans": "中文", "en": "English"}
 PLACEHOLDER_HELP = {
@@ -54,11 +58,11 @@ def _template_or_404(key: str, channel: str, locale: str) -> None:
 def list_templates():
     own = message_templates.overrides(current_tenant)
     # (key, label, {(channel, locale): customised?}) for every template a tenant can change.
-    rows = [(key, KEY_LABELS.get(key, key), {(c, loc): (key, c, loc) in own for c in CHANNELS for loc in LOCALES})
+    rows = [(key, KEY_LABELS[key], {(c, loc): (key, c, loc) in own for c in CHANNELS for loc in LOCALES})
             for key in SUBJECTS]
     return render_template("console/message_templates/list.html", rows=rows, channels=CHANNELS, locales=LOCALES,
                            channel_labels=CHANNEL_LABELS, locale_labels=LOCALE_LABELS, customised=len(own),
-                           can_edit=current_user.role in MANAGERS)
+                           can_edit=current_user.role in MANAGERS, staff_keys=STAFF_KEYS)
 
 
 def _page(key: str, channel: str, locale: str, form: PlainForm, subject: str, body: str, customised: bool,
@@ -66,7 +70,7 @@ def _page(key: str, channel: str, locale: str, form: PlainForm, subject: str, bo
     length = message_templates.sms_length(preview.text) if preview is not None and channel == "sms" else None
     html = render_template(
         "console/message_templates/edit.html", form=form, key=key, channel=channel, locale=locale,
-        key_label=KEY_LABELS.get(key, key), channel_label=CHANNEL_LABELS[channel], locale_label=LOCALE_LABELS[locale],
+        key_label=KEY_LABELS[key], channel_label=CHANNEL_LABELS[channel], locale_label=LOCALE_LABELS[locale],
         subject=subject, body=body, customised=customised, errors=errors, preview=preview, previewing=previewing,
         length=length, placeholders=[(p, PLACEHOLDER_HELP[p]) for p in sorted(PLACEHOLDERS)],
         default_subject=message_templates.default_subject(key, locale) if channel == "email" else "",

@@ -111,6 +111,21 @@ def get_draft(tenant: Tenant) -> PolicyVersion | None:
         PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "draft"))
 
 
+def starting_category_rules(tenant: Tenant) -> dict[str, dict[str, Any]]:
+    """The draft's category rules; with no draft yet, those of the version a new draft starts from.
+
+    Saving the terms editor must keep them: the editor does not show category rules, so they were
+    never the merchant's to lose by saving it (a first save used to drop them all).
+    """
+    draft = get_draft(tenant)
+    return {k: dict(v) for k, v in (draft.category_rules if draft else _base_category_rules(tenant)).items()}
+
+
+def _base_category_rules(tenant: Tenant) -> dict[str, dict[str, Any]]:
+    latest = published_versions(tenant)
+    return latest[0].category_rules if latest else DEFAULT_CATEGORY_RULES
+
+
 def ensure_draft(tenant: Tenant, actor: User | None) -> PolicyVersion:
     """The tenant's single draft, started from the latest published version (or the defaults)."""
     draft = get_draft(tenant)
@@ -121,7 +136,7 @@ def ensure_draft(tenant: Tenant, actor: User | None) -> PolicyVersion:
     draft = PolicyVersion(
         tenant_id=tenant.id, status="draft",
         terms=dict(base.terms) if base else Terms().to_dict(),
-        category_rules={k: dict(v) for k, v in (base.category_rules if base else DEFAULT_CATEGORY_RULES).items()},
+        category_rules={k: dict(v) for k, v in _base_category_rules(tenant).items()},
     )
     db.session.add(draft)
     db.session.flush()
@@ -132,10 +147,7 @@ def save_draft(tenant: Tenant, actor: User | None, terms: dict[str, Any],
                category_rules: dict[str, dict[str, Any]] | None = None) -> PolicyVersion:
     """Validate and store the draft's terms; nothing is stored when anything is invalid."""
     errors = validate_terms(terms)
-    if category_rules is None:
-        current = get_draft(tenant)
-        category_rules = current.category_rules if current else {}
-    rules = category_rules
+    rules = starting_category_rules(tenant) if category_rules is None else category_rules
     if not errors:
         errors += validate_category_rules(rules, Terms.from_dict(terms))
     if errors:
@@ -164,7 +176,9 @@ def save_category_rule(tenant: Tenant, actor: User | None, category: str, overri
     if overrides:
         # Store typed values (0, not "0"), as the engine and the JSON API expect.
         typed = Terms.from_dict(draft.terms).with_overrides(overrides).to_dict()
-        rules[category] = {k: typed[k] for k in overrides}
+        rule = {k: typed[k] for k in overrides}
+        # A rule saved unchanged stays exactly as it was, key order and all.
+        rules[category] = draft.category_rules[category] if rule == draft.category_rules.get(category) else rule
     draft.category_rules = rules
     db.session.flush()
     audit.record(tenant.id, actor, "policy.category_rule_saved", draft, category=category)

@@ -712,3 +712,15 @@ def _plan(app, explain: str, params: dict, setup=()) -> str:
             return "\n".join(row[0] for row in conn.exec_driver_sql(explain, params))
         finally:
             conn.invalidate()
+
+
+@pytest.mark.parametrize("lang, label", [("zh", "30 天无理由退货"), ("en", "30-day no-reason return")])
+def test_the_no_reason_label_says_the_real_window(client, shop, lang, label):
+    """Kidswear gives 30 days: its policy page and the intake check never call that 七天."""
+    policy = client.get(f"/kidswear/policy?lang={lang}").get_data(as_text=True)
+    assert label in policy and "七天" not in policy
+    checked = post_form(client, f"/kidswear/cases/new?lang={lang}", {
+        **_intake_fields(category="childrens_clothing", problem_type="return_exchange", expected_resolution="return",
+                         item_price="89.00"), "action": "check"}).get_data(as_text=True)
+    eligibility = checked[checked.index('id="eligibility"'):]
+    assert label in eligibility and "七天" not in eligibility

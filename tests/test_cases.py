@@ -724,3 +724,12 @@ def test_the_no_reason_label_says_the_real_window(client, shop, lang, label):
                          item_price="89.00"), "action": "check"}).get_data(as_text=True)
     eligibility = checked[checked.index('id="eligibility"'):]
     assert label in eligibility and "七天" not in eligibility
+
+
+@pytest.mark.parametrize("path", ["/voltmart/", "/voltmart/policy"])
+def test_shop_home_and_policy_offer_the_ways_in(client, shop, path):
+    html = client.get(path).get_data(as_text=True)
+    assert '<a href="/voltmart/cases/new" role="button" id="file-request">申请售后</a>' in html
+    assert 'href="/voltmart/track" role="button" class="secondary" id="track-request">查询进度</a>' in html
+    en = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "File an after-sales request" in en and "Track my request" in en

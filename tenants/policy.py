@@ -53,6 +53,15 @@ TERM_TITLES: dict[str, tuple[str, str]] = {
     "food_safety_compensation": ("食品安全赔偿", "Food-safety compensation"),
 }
 
+
+
+def no_reason_label(days: int) -> tuple[str, str]:
+    """The no-reason return's name with its real window: 七天 is the law's name for 7 days only."""
+    if days in (0, 7):
+        return REMEDY_LABELS[NO_REASON_RETURN][0], ("7-day no-reason return" if days == 7 else "No-reason return")
+    return f"{days} 天无理由退货", f"{days}-day no-reason return"
+
+
 FOOD_SAFETY_MULTIPLE = Decimal(10)
 FOOD_SAFETY_LOSS_MULTIPLE = Decimal(3)
 FOOD_SAFETY_MINIMUM = Decimal(1000)
@@ -180,7 +189,8 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
             scope_zh, scope_en = f"{CATEGORIES[cat].zh}类规则", f"{CATEGORIES[cat].en} rule"
         else:
             scope_zh, scope_en = "全店通用条款", "shop-wide terms"
-        title_zh, title_en = TERM_TITLES[term]
+        title_zh, title_en = no_reason_label(t.no_reason_return_days) if term == "no_reason_return_days" \
+            else TERM_TITLES[term]
         return Clause(version.number, term, cat, f"第{version.number}版 · {title_zh}({scope_zh})",
                       f"Version {version.number} · {title_en} ({scope_en})")
 
@@ -229,7 +239,7 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
                 "This shop does not offer no-reason returns on this item; if it has a quality problem you can ask "
                 "for a quality-problem return or exchange.")
     cond = (f"退货条件:{t.conditions_zh}" if t.conditions_zh else "", f"Conditions: {t.conditions_en}" if t.conditions_en else "")
-    label = REMEDY_LABELS[NO_REASON_RETURN] if n in (0, 7) else (f"{n}天无理由退货", f"{n}-day no-reason return")
+    label = no_reason_label(n)
     out.append(day_window(NO_REASON_RETURN, "no_reason_return_days", n,
                           problem in (PROBLEM_RETURN_EXCHANGE, PROBLEM_QUALITY),
                           ("无理由退货适用于退换货需求或质量问题。",

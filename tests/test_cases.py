@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,6 +16,7 @@ from saas.models.case import Case, CaseEvent, EventsAreAppendOnly, Evidence
 from saas.models.order import Order, OrderLine
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
+from tests import html_forms
 from tests.factories import csrf_token, login, post_form
 
 PASSWORD = "demo-password-2026"
@@ -133,22 +135,86 @@ def test_filing_with_a_photo_gives_a_case_number_and_tracking(app, client, shop)
         assert not stored.getexif().get(0x8825)  # GPS stripped
 
 
-def test_known_order_takes_its_dates_and_lines(app, client, shop):
-    r = post_form(client, "/voltmart/cases/new", {**_intake_fields(order_number="JD-9001", mobile="139 0000 1111",
-                                                                   purchase_date="", delivery_date=""), "action": "check"})
-    html = r.get_data(as_text=True)
-    assert "无线耳机" in html and 'name="line_ids"' in html
-    token = csrf_token(client, "/voltmart/cases/new")
-    r = client.post("/voltmart/cases/new", data={**_intake_fields(order_number="JD-9001", mobile="13900001111",
-                                                                  purchase_date="", delivery_date=""),
-                                                 "line_ids": str(shop["line_ids"][0]), "action": "submit", "csrf_token": token})
+def _typed(**over) -> dict:
+    """What a consumer types into the intake form for the shop's known order JD-9001 (no dates, no category)."""
+    fields = {"order_number": "JD-9001", "customer_name": "王芳", "mobile": "139 0000 1111",
+              "purchase_channel": "jd", "problem_type": "quality", "description": "左耳没有声音",
+              "expected_resolution": "exchange"}
+    fields.update(over)
+    return fields
+
+
+def _check_then_submit(client, lang="zh", fill=None, files=None, submit_fill=None):
+    """The consumer's two clicks on /voltmart/cases/new, posting only what each page rendered."""
+    url = f"/voltmart/cases/new?lang={lang}"
+    page = client.get(url).get_data(as_text=True)
+    checked = html_forms.submit(client, url, page, fill=_typed(**(fill or {})), button=("action", "check"), files=files)
+    assert checked.status_code == 200
+    html = checked.get_data(as_text=True)
+    return html, html_forms.submit(client, url, html, fill=submit_fill, button=("action", "submit"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_known_order_takes_its_dates_and_lines(app, client, shop, lang):
+    """The check finds the order and stops asking for dates and category; submitting then files the case."""
+    html, r = _check_then_submit(client, lang, submit_fill={"line_ids": str(shop["line_ids"][0])})
+    assert "无线耳机" in html and 'name="line_ids"' in html and 'id="eligibility"' in html
+    assert 'name="category"' not in html and 'name="purchase_date"' not in html
+    assert r.status_code == 302, r.get_data(as_text=True)
     number = r.headers["Location"].rsplit("/", 1)[1]
     case = _case(app, number)
     assert case.order_verified and case.order_id == shop["order_id"]
-    assert case.purchase_date == date.today() - timedelta(days=4)
+    assert case.purchase_date == date.today() - timedelta(days=4) and case.category == "electronics"
     with app.app_context(), tenant_context(case.tenant_id):
         lines = db.session.get(Case, case.id).lines
         assert [cl.order_line_id for cl in lines] == [shop["line_ids"][0]]
+
+
+def _evidence_of(app, number: str) -> list[Evidence]:
+    with app.app_context(), cross_tenant("test"):
+        case = db.session.scalar(select(Case).where(Case.number == number))
+        return list(db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)))
+
+
+def test_a_photo_chosen_before_the_check_is_filed_with_the_case(app, client, shop):
+    html, r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]})
+    assert 'id="kept-files"' in html and "earbud.jpg" in html  # the page says it still has the photo
+    number = r.headers["Location"].rsplit("/", 1)[1]
+    assert [e.original_name for e in _evidence_of(app, number)] == ["earbud.jpg"]
+    pending = Path(app.config["UPLOAD_DIR"]) / "pending"
+    assert not any(p.is_file() for p in pending.rglob("*"))  # the provisional copy is gone once filed
+
+
+def test_an_unticked_kept_photo_is_left_out(app, client, shop):
+    html, r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]},
+                                 submit_fill={"keep_upload": []})
+    assert _evidence_of(app, r.headers["Location"].rsplit("/", 1)[1]) == []
+
+
+def test_a_refused_photo_is_told_at_the_check(app, client, shop):
+    page = client.get("/voltmart/cases/new").get_data(as_text=True)
+    r = html_forms.submit(client, "/voltmart/cases/new", page, fill=_typed(), button=("action", "check"),
+                          files={"evidence": [(io.BytesIO(b"not a picture"), "fake.jpg")]})
+    html = r.get_data(as_text=True)
+    assert "fake.jpg" in html and 'id="evidence-error"' in html and 'id="kept-files"' not in html
+
+
+def test_another_browser_cannot_use_a_kept_batch(app, client, shop):
+    html, _r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]})
+    batch = re.search(r'name="upload_batch" value="([^"]+)"', html).group(1)
+    kept = re.search(r'name="keep_upload" value="([^"]+)"', html).group(1)
+    stranger = app.test_client()
+    data = {**_intake_fields(), "action": "submit", "upload_batch": batch, "keep_upload": kept}
+    r = post_form(stranger, "/voltmart/cases/new", data)
+    assert r.status_code == 302
+    assert _evidence_of(app, r.headers["Location"].rsplit("/", 1)[1]) == []
+
+
+def test_an_unknown_category_is_refused(client, shop):
+    html = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(category="rockets"), "action": "check"})
+    assert "Please choose a product category from the list." in html.get_data(as_text=True)
+    r = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(category=""), "action": "submit"})
+    assert r.status_code == 200 and "Please choose a product category from the list." in r.get_data(as_text=True)
 
 
 def test_unknown_order_needs_dates_and_is_marked_unverified(app, client, shop):
@@ -646,3 +712,24 @@ def _plan(app, explain: str, params: dict, setup=()) -> str:
             return "\n".join(row[0] for row in conn.exec_driver_sql(explain, params))
         finally:
             conn.invalidate()
+
+
+@pytest.mark.parametrize("lang, label", [("zh", "30 天无理由退货"), ("en", "30-day no-reason return")])
+def test_the_no_reason_label_says_the_real_window(client, shop, lang, label):
+    """Kidswear gives 30 days: its policy page and the intake check never call that 七天."""
+    policy = client.get(f"/kidswear/policy?lang={lang}").get_data(as_text=True)
+    assert label in policy and "七天" not in policy
+    checked = post_form(client, f"/kidswear/cases/new?lang={lang}", {
+        **_intake_fields(category="childrens_clothing", problem_type="return_exchange", expected_resolution="return",
+                         item_price="89.00"), "action": "check"}).get_data(as_text=True)
+    eligibility = checked[checked.index('id="eligibility"'):]
+    assert label in eligibility and "七天" not in eligibility
+
+
+@pytest.mark.parametrize("path", ["/voltmart/", "/voltmart/policy"])
+def test_shop_home_and_policy_offer_the_ways_in(client, shop, path):
+    html = client.get(path).get_data(as_text=True)
+    assert '<a href="/voltmart/cases/new" role="button" id="file-request">申请售后</a>' in html
+    assert 'href="/voltmart/track" role="button" class="secondary" id="track-request">查询进度</a>' in html
+    en = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "File an after-sales request" in en and "Track my request" in en

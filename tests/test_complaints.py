@@ -154,6 +154,74 @@ def test_complaints_are_rate_limited(app, client, desk, monkeypatch):
         assert len(db.session.scalars(select(PlatformComplaint)).all()) == 2
 
 
+# ---------------------------------------------------------------- the consumer's lookup
+
+def _lookup(client, slug: str, reference: str, factor: str):
+    return post_form(client, f"/{slug}/complaints/lookup?lang=en", {"reference": reference, "factor": factor})
+
+
+def test_filed_page_and_policy_page_lead_to_the_lookup(app, client, desk):
+    policy = client.get("/shop-a/policy?lang=en").get_data(as_text=True)
+    assert 'href="/shop-a/complaints/lookup"' in policy
+    r = post_form(client, "/shop-a/complaints/new?lang=en", {"text": "客服不回复", "mobile": "13911112222"})
+    done = client.get(r.headers["Location"]).get_data(as_text=True)
+    with app.app_context(), cross_tenant("test"):
+        reference = db.session.scalars(select(PlatformComplaint)).one().reference
+    assert f'href="/shop-a/complaints/status/{reference}"' in done
+    assert f'href="/shop-a/complaints/lookup?reference={reference}"' in done
+    status = client.get(f"/shop-a/complaints/status/{reference}?lang=en").get_data(as_text=True)
+    assert reference in status and "客服不回复" in status and "looking into it" in status
+
+
+def test_lookup_by_last_four_or_email_shows_the_answer(app, client, desk):
+    with app.app_context():
+        complaint_id = make_complaint(desk["a"], forwarded=True)
+        reference = complaint_row(complaint_id).reference
+    r = _lookup(client, "shop-a", reference.lower()[:6] + " " + reference.lower()[6:], "2222")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/shop-a/complaints/status/{reference}")
+    page = client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "verifying your complaint with the shop" in page and "客服三天没有回复" in page
+    operator = app.test_client()
+    login(operator, "op@example.com")
+    url = f"/admin/complaints/{complaint_id}"
+    post_form(operator, f"{url}/reply", {"reply": "商家已同意退款。"}, form_url=url)
+    other = app.test_client()
+    assert other.get(f"/shop-a/complaints/status/{reference}").status_code == 404  # not proved in this browser
+    r = _lookup(other, "shop-a", reference, "LI@example.com")
+    page = other.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "The platform has answered your complaint." in page and "商家已同意退款。" in page
+
+
+def test_lookup_failures_are_identical_and_another_shop_is_unknown(app, client, desk):
+    with app.app_context():
+        reference = complaint_row(make_complaint(desk["a"])).reference
+    answers = [_lookup(app.test_client(), slug, ref, factor) for slug, ref, factor in (
+        ("shop-a", reference, "0000"),                # wrong last 4
+        ("shop-a", reference, "zhang@example.com"),   # wrong email
+        ("shop-a", "PC2345678923", "2222"),           # unknown number
+        ("shop-a", "nonsense", "2222"),               # not a number at all
+        ("shop-b", reference, "2222"),                # another shop's complaint
+    )]
+    assert {r.status_code for r in answers} == {303}
+    seen = {(r.headers["Location"].replace("shop-b", "shop-a"), r.get_data().replace(b"shop-b", b"shop-a")) for r in answers}
+    assert len(seen) == 1
+    assert answers[0].headers["Location"].endswith("/complaints/lookup?failed=1")
+    failed = client.get("/shop-a/complaints/lookup?failed=1&lang=en").get_data(as_text=True)
+    assert "We could not find a complaint with this number and contact." in failed
+    assert app.test_client().get(f"/shop-b/complaints/status/{reference}").status_code == 404
+
+
+def test_failed_lookups_are_throttled_without_revealing(app, client, desk, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_COMPLAINT_LOOKUP_REF", "3 per 10 minutes")
+    with app.app_context():
+        reference = complaint_row(make_complaint(desk["a"])).reference
+    attacker = app.test_client()
+    codes = [_lookup(attacker, "shop-a", reference, f"{i:04d}").status_code for i in range(5)]
+    assert codes[:3] == [303, 303, 303] and codes[3:] == [429, 429]
+    assert _lookup(attacker, "shop-a", reference, "2222").status_code == 429  # the right answer too, meanwhile
+    assert _lookup(app.test_client(), "shop-a", "", "").status_code == 400  # empty form: told, not a lookup
+
+
 # ---------------------------------------------------------------- the operator's queue
 
 def test_queue_shows_the_48_hour_due_time_and_overdue(app, client, desk):

@@ -455,7 +455,10 @@ def test_apparel_preset() -> None:
     assert t.no_reason_return_days == 30 and (t.quality_return_days, t.quality_exchange_days) == (7, 15)
     assert "吊牌" in t.conditions_zh and "tags" in t.conditions_en
     got = run(t, rules, category="childrens_clothing", problem=PROBLEM_RETURN_EXCHANGE, as_of=DELIVERED + timedelta(days=30))
-    assert got[NO_REASON_RETURN].eligible and got[NO_REASON_RETURN].label_zh == "30天无理由退货"
+    assert got[NO_REASON_RETURN].eligible and got[NO_REASON_RETURN].label_zh == "30 天无理由退货"
+    assert got[NO_REASON_RETURN].label_en == "30-day no-reason return"
+    assert got[NO_REASON_RETURN].clause.text_zh.startswith("第") and "30 天无理由退货" in got[NO_REASON_RETURN].clause.text_zh
+    assert "七天" not in got[NO_REASON_RETURN].clause.text_zh
 
 
 def test_fresh_food_preset() -> None:

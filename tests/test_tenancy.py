@@ -164,7 +164,23 @@ def _complaint(ids: dict) -> dict:
     return _CASES["complaint"]
 
 
+def _complaint_reference(ids: dict) -> dict:
+    from saas.models.complaint import PlatformComplaint
+
+    complaint_id = _complaint(ids)["complaint_id"]
+    with cross_tenant("test"):
+        return {"reference": db.session.get(PlatformComplaint, complaint_id).reference}
+
+
+def _prove_complaint(client, kwargs) -> None:
+    token = csrf_token(client, "/shop-a/complaints/lookup")
+    r = client.post("/shop-a/complaints/lookup", data={"reference": kwargs["reference"], "factor": "2222",
+                                                        "csrf_token": token})
+    assert r.headers["Location"].endswith(kwargs["reference"])
+
+
 ID_ROUTES: dict[str, IdRoute] = {
+    "complaints.status": IdRoute(_complaint_reference, public=True, prove=_prove_complaint),
     "complaints.console_detail": IdRoute(lambda ids: {"complaint_id": _complaint(ids)["complaint_id"]}),
     "recalls_console.new_recall": IdRoute(lambda ids: {"case_id": _case(ids)["case_id"]}),
     "recalls_console.recall_detail": IdRoute(_recall),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -71,6 +71,7 @@ def new():
         else:
             db.session.commit()
             session["complaint_filed"] = complaint.reference
+            session[_SEEN] = (session.get(_SEEN, []) + [complaint.id])[-20:]
             return redirect(url_for(".filed"), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("complaints/new.html", form=form), status
@@ -83,6 +84,63 @@ def filed():
         return redirect(url_for(".new"))
     return render_template("complaints/filed.html", reference=reference,
                            hours=complaints.answer_hours(current_tenant))
+
+
+class LookupForm(FlaskForm):
+    reference = StringField(_l("Complaint number"), validators=[
+        DataRequired(_l("Please enter the complaint number.")), Length(max=40)])
+    factor = StringField(_l("Last 4 digits of your mobile, or your email"), validators=[
+        DataRequired(_l("Please enter the last 4 digits of your mobile or your email.")), Length(max=254)])
+
+
+def _lookup_failed(response) -> bool:
+    return bool(g.get("complaint_lookup_failed"))
+
+
+def _reference_key() -> str:
+    ref = complaints.normalise_reference(request.form.get("reference", "")) or request.form.get("reference", "")[:40]
+    return f"complaint-lookup:{ref.upper()}"
+
+
+def _lookup_ip_limit() -> str:
+    return current_app.config.get("RATELIMIT_COMPLAINT_LOOKUP_IP", "20 per 10 minutes")
+
+
+def _lookup_reference_limit() -> str:
+    return current_app.config.get("RATELIMIT_COMPLAINT_LOOKUP_REF", "10 per 10 minutes")
+
+
+_SEEN = "complaints_seen"  # session: the complaints this browser proved it filed
+
+
+@bp.route("/complaints/lookup", methods=["GET", "POST"])
+@limiter.limit(_lookup_ip_limit, methods=["POST"], deduct_when=_lookup_failed)
+@limiter.limit(_lookup_reference_limit, key_func=_reference_key, methods=["POST"], deduct_when=_lookup_failed)
+def lookup():
+    form = LookupForm()
+    if request.method == "GET" and request.args.get("reference"):
+        form.reference.data = request.args.get("reference", "")[:40]
+    if request.method == "POST" and form.validate_on_submit():
+        complaint = complaints.find_for_consumer(current_tenant, form.reference.data, form.factor.data)
+        if complaint is None:
+            # One answer for an unknown number and a wrong contact, byte for byte.
+            g.complaint_lookup_failed = True
+            return redirect(url_for(".lookup", failed=1), 303)
+        seen = [cid for cid in session.get(_SEEN, []) if cid != complaint.id]
+        session[_SEEN] = (seen + [complaint.id])[-20:]
+        return redirect(url_for(".status", reference=complaint.reference), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("complaints/lookup.html", form=form, failed=request.args.get("failed") == "1"), status
+
+
+@bp.get("/complaints/status/<reference>")
+def status(reference: str):
+    ref = complaints.normalise_reference(reference)
+    complaint = db.session.scalar(db.select(PlatformComplaint).where(
+        PlatformComplaint.tenant_id == current_tenant.id, PlatformComplaint.reference == ref)) if ref else None
+    if complaint is None or complaint.id not in session.get(_SEEN, []) or complaint.anonymised_at is not None:
+        abort(404)
+    return render_template("complaints/status.html", complaint=complaint)
 
 
 # ---------------------------------------------------------------- the merchant's console

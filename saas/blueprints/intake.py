@@ -8,12 +8,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from saas import evidence
 from saas.extensions import db, limiter
 from saas.forms import ContactFields, choices, contact_fields
 from saas.i18n import current_lang
 from saas.models.case import EXPECTED_RESOLUTIONS
 from saas.models.order import CHANNELS
-from saas.services import case_evidence, cases
+from saas.services import case_evidence, cases, intake_uploads
+from saas.services.intake_uploads import Kept
 from saas.services.case_messages import label
 from tenants.resolver import current_tenant, pull_slug
 from tenants.terms import CATEGORIES
@@ -39,7 +41,9 @@ class IntakeForm(ContactFields, FlaskForm):
     expected_resolution = SelectField(_l("What would you like us to do?"))
     purchase_date = DateField(_l("Purchase date"), validators=[Optional()])
     delivery_date = DateField(_l("Delivery date (leave empty if not delivered yet)"), validators=[Optional()])
-    category = SelectField(_l("Product category"))
+    # Not rendered once the order is found (its lines give the category): checked in validate_category
+    # and, for an order we do not know, in the view.
+    category = SelectField(_l("Product category"), validate_choice=False)
     item_price = DecimalField(_l("Price paid (yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
     def __init__(self, *args, **kwargs):
@@ -49,6 +53,10 @@ class IntakeForm(ContactFields, FlaskForm):
         self.problem_type.choices = _label_choices(CONSUMER_PROBLEMS)()
         self.expected_resolution.choices = _label_choices(EXPECTED_RESOLUTIONS)()
         self.category.choices = choices((k, c.en if lang == "en" else c.zh) for k, c in CATEGORIES.items())
+
+    def validate_category(self, field):
+        if field.data is not None and field.data not in CATEGORIES:
+            raise ValidationError(_l("Please choose a product category from the list."))
 
     def validate_delivery_date(self, field):
         if field.data and self.purchase_date.data and field.data < self.purchase_date.data:
@@ -61,7 +69,7 @@ class IntakeForm(ContactFields, FlaskForm):
             purchase_channel=self.purchase_channel.data, problem_type=self.problem_type.data,
             description=self.description.data, expected_resolution=self.expected_resolution.data,
             purchase_date=self.purchase_date.data, delivery_date=self.delivery_date.data,
-            category=self.category.data, item_price=self.item_price.data, line_ids=line_ids,
+            category=self.category.data or "general", item_price=self.item_price.data, line_ids=line_ids,
             emergency=bool(self.food_safety.data), locale="en" if current_lang() == "en" else "zh_Hans",
         )
 
@@ -76,17 +84,22 @@ def new():
     form = IntakeForm()
     order = judgement = None
     file_errors: list[str] = []
+    batch, kept = "", []
+    if request.method == "POST":
+        batch, kept, file_errors = _carry_files()
     if request.method == "POST" and form.validate_on_submit():
         line_ids = [int(x) for x in request.form.getlist("line_ids") if x.isdigit()]
         intake = form.intake(line_ids)
         order = cases.find_order(current_tenant, intake.order_number, intake.mobile, intake.email)
         if order is None and form.purchase_date.data is None:
             form.purchase_date.errors = [_("We could not find this order with the contact you gave. Please enter the purchase date.")]
+        elif order is None and not form.category.data:
+            form.category.errors = [_("Please choose a product category from the list.")]
         else:
             judgement = cases.judge_intake(current_tenant, intake, order)
-            if request.form.get("action") == "submit":
+            if request.form.get("action") == "submit" and not file_errors:
                 try:
-                    checked = case_evidence.check_files(request.files.getlist("evidence"))
+                    checked = case_evidence.check_files(intake_uploads.reopen(current_tenant.id, batch, kept))
                 except case_evidence.EvidenceRefused as exc:
                     file_errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
                 else:
@@ -94,11 +107,54 @@ def new():
                     case_evidence.attach(case, checked, uploaded_by="consumer")
                     case_id, number = case.id, case.number  # the commit expires the row
                     db.session.commit()
+                    _forget_batch(batch)
                     remember_case(case_id)
                     session["just_filed"] = case_id
                     return redirect(url_for("tracking.case_page", number=number))
     return render_template("public/intake.html", form=form, order=order, judgement=judgement,
-                           file_errors=file_errors, lang=current_lang())
+                           file_errors=file_errors, kept=kept, batch=batch, lang=current_lang())
+
+
+_BATCHES = "intake_uploads"  # session: batch id → the files this browser kept in it
+_MAX_BATCHES = 3
+
+
+def _carry_files() -> tuple[str, list[Kept], list[str]]:
+    """The files kept from earlier renderings of the form (those still ticked) plus the ones chosen now.
+
+    Files chosen now are checked at once, so a refusal is told before the consumer goes on; accepted
+    ones are kept provisionally (see services/intake_uploads.py) under this form's batch id.
+    """
+    batches = dict(session.get(_BATCHES, {}))
+    batch = request.form.get("upload_batch", "")
+    if not (intake_uploads.valid_batch_id(batch) and batch in batches):
+        batch = ""
+    ticked = set(request.form.getlist("keep_upload"))
+    kept = [Kept(**k) for k in batches.get(batch, []) if k.get("file") in ticked]
+    chosen = [f for f in request.files.getlist("evidence") if f is not None and f.filename]
+    errors: list[str] = []
+    if chosen:
+        try:
+            evidence.check_count(len(kept) + len(chosen))
+            checked = case_evidence.check_files(chosen)
+        except case_evidence.EvidenceRefused as exc:
+            errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
+        else:
+            batch = batch or intake_uploads.new_batch_id()
+            kept += intake_uploads.keep(current_tenant.id, batch, checked)
+    if batch:
+        batches.pop(batch, None)
+        batches[batch] = [k.to_dict() for k in kept]
+        session[_BATCHES] = dict(list(batches.items())[-_MAX_BATCHES:])
+    return batch, kept, errors
+
+
+def _forget_batch(batch: str) -> None:
+    if batch:
+        intake_uploads.discard(current_tenant.id, batch)
+        batches = dict(session.get(_BATCHES, {}))
+        batches.pop(batch, None)
+        session[_BATCHES] = batches
 
 
 def remember_case(case_id: int) -> None:

@@ -10,6 +10,7 @@ from saas.i18n import current_lang
 from saas.page_cache import cache_this_page
 from saas.services import policies
 from tenants.models import PolicyVersion
+from tenants.policy import no_reason_label
 from tenants.resolver import current_tenant, pull_slug
 from tenants.terms import CATEGORIES, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, effective_terms
 
@@ -59,6 +60,7 @@ def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None =
         "lang": lang,
         "text": lambda name: getattr(terms, f"{name}_{'en' if lang == 'en' else 'zh'}"),
         "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick],
+        "no_reason_label": no_reason_label(terms.no_reason_return_days)[pick],
         "exemption": (LEGAL_EXEMPTIONS[terms.legal_exemption][pick] if terms.legal_exemption else ""),
         "rows": category_rows(version, lang),
         "sla_fields": SLA_FIELDS,

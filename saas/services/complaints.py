@@ -19,7 +19,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
 from saas.extensions import db
-from saas.identifiers import email_matches, normalise_case_number, normalise_cn_mobile, normalise_email
+from saas.identifiers import email_matches, last4_matches, normalise_case_number, normalise_cn_mobile, normalise_email
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.complaint import OPEN_COMPLAINT_STATUSES, AdvanceCompensation, PlatformComplaint
@@ -134,6 +134,28 @@ def submit(tenant: Tenant, *, text: str, mobile: str = "", email: str = "", name
     db.session.add(complaint)
     db.session.flush()
     return complaint
+
+
+def normalise_reference(reference: str) -> str | None:
+    """A typed complaint number: spaces and dashes dropped, upper-cased; None when it cannot be one."""
+    ref = "".join(ch for ch in (reference or "") if ch not in " -\t").upper()
+    return ref if len(ref) == 12 and ref.startswith("PC") and ref.isalnum() and ref.isascii() else None
+
+
+def find_for_consumer(tenant: Tenant, reference: str, factor: str) -> PlatformComplaint | None:
+    """The tenant's complaint with this number whose contact matches: the last 4 digits of the mobile, or the
+    email. None for every kind of mismatch alike (the caller answers them all the same way)."""
+    ref = normalise_reference(reference)
+    if ref is None:
+        return None
+    complaint = db.session.scalar(select(PlatformComplaint).where(
+        PlatformComplaint.tenant_id == tenant.id, PlatformComplaint.reference == ref))
+    if complaint is None or complaint.anonymised_at is not None:
+        return None
+    factor = (factor or "").strip()
+    if "@" in factor:
+        return complaint if complaint.contact_email and email_matches(factor, complaint.contact_email) else None
+    return complaint if complaint.contact_mobile and last4_matches(complaint.contact_mobile, factor) else None
 
 
 # ---------------------------------------------------------------- the operator's side

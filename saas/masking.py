@@ -184,7 +184,7 @@ def _normalise(text: str) -> tuple[str, list[int]]:
 _GROUP_RE = re.compile(r"[0-9]+(?:[Xx](?![A-Za-z]))?")
 _GAP_RE = re.compile(rf"{_SEP}{{1,4}}")
 _ID_REGIONS = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-               50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91}
+               50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
 # Words after which a number is an order, parcel or product number, not somebody's landline.
 _ORDER_CONTEXT_RE = re.compile(
     r"(?:订单|单号|运单|快递|物流|包裹|编号|型号|货号|批号|序列号|串号|发票|SKU|IMEI|S/?N|order|tracking|waybill|"
@@ -263,12 +263,14 @@ def _chains(norm: str) -> list[list[re.Match[str]]]:
 def _number_spans(norm: str, protected: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     spans = []
     for chain in _chains(norm):
+        # "订单 261108-916589590117384": the words before a chain speak for all of its groups.
+        chain_is_order = bool(_ORDER_CONTEXT_RE.search(norm[max(0, chain[0].start() - 24):chain[0].start()]))
         i = 0
         while i < len(chain):
             start = chain[i].start()
             glued = start > 0 and norm[start - 1].isascii() and norm[start - 1].isalpha()
             before = norm[max(0, start - 24):start]
-            order_ctx = bool(_ORDER_CONTEXT_RE.search(before))
+            order_ctx = chain_is_order or bool(_ORDER_CONTEXT_RE.search(before))
             phone_ctx = bool(_PHONE_CONTEXT_RE.search(before))
             best = None
             digits = ""
@@ -304,16 +306,20 @@ def _overlaps(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:
 
 # ---------------------------------------------------------------- e-mail addresses
 
-_AT = r"(?:\s*@\s*|\s+at\s+|\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s*艾特\s*)"
+_AT = r"(?:\s*@\s*|\s*艾特\s*)"
+# "at" as a word ("zhangsan at qq dot com") only before a real top-level domain: "meet at home dot" is not mail.
+_AT_WORD = r"(?:\s+at\s+|\s*[(\[{<]\s*at\s*[)\]}>]\s*)"
 _DOT = r"(?:\.|\s+\.\s+|\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s*点\s*)"
 _LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?|[^\W_](?:[\w\-]*[^\W_])?)"
 _DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:[A-Za-z]{{2,}}|[^\W\d_]{{2,}})"
+_TLD = r"(?:com|cn|net|org|edu|gov|info|io|me|co|cc|top|xyz|biz|hk|tw|mo|jp|kr|uk|de|fr|us|ca|au|sg)(?![A-Za-z])"
 _EMAIL_RES = (
     EMAIL_RE,  # the plain form, however odd its domain ("a@..cn")
     re.compile(rf"[A-Za-z0-9._%+\-]+{_AT}{_DOMAIN}", re.IGNORECASE),
+    re.compile(rf"[A-Za-z0-9._%+\-]+{_AT_WORD}(?:{_LABEL}{_DOT})+{_TLD}", re.IGNORECASE),
     re.compile(rf"[^\W_]{{1,6}}{_AT}{_DOMAIN}", re.IGNORECASE),  # internationalised: 张三@例子.中国
 )
-_AT_SPLIT_RE = re.compile(_AT, re.IGNORECASE)
+_AT_SPLIT_RE = re.compile(f"{_AT}|{_AT_WORD}", re.IGNORECASE)
 _DOT_SPLIT_RE = re.compile(_DOT, re.IGNORECASE)
 
 
@@ -332,23 +338,26 @@ def _email_spans(norm: str) -> list[tuple[int, int, str]]:
 
 _CJK = "\u4e00-\u9fff"
 _CN_NUM = r"\s?[0-9〇零一二三四五六七八九十百千两]+\s?"
-_CN_UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|室|楼|层|户|门)"
-_CN_PLACE = (r"(?:省|自治区|市|区|县|镇|乡|街道|村|路|街|大道|巷|胡同|弄|里|小区|花园|家园|苑|大厦|广场|中心|公寓|"
-             r"大楼|塔|SOHO|新城|府|湾|庭|院|园)")
-# A street address written out in Chinese: an administrative unit or a road/estate word, then within a
-# few characters a house, building or room number ("北京市朝阳区建国路88号3栋502室", "望京SOHO塔3-1501",
-# "建国路八十八号"). Without a number ("上海市浦东新区") it identifies no one and stays.
+_CN_ADMIN = r"(?:[\u4e00-\u9fff]{2,3}(?:省|自治区|市|区|县|镇|乡|街道))"
+_CN_ROAD = r"(?:路|街|大道|巷|胡同|弄|里)"
+_CN_ESTATE = r"(?:小区|花园|家园|苑|大厦|广场|中心|公寓|大楼|塔|SOHO|新城|府|湾|庭|院|园|村|号院|号楼)"
+_CN_MORE = r"(?:号楼|号院|号|栋|幢|座|单元|室|楼|层|户)"
+# A street address written out in Chinese: a road followed at once by its house number ("建国路88号",
+# "建国路八十八号"), or an estate or tower followed at once by a building or room ("幸福小区7幢",
+# "望京SOHO塔3-1501"), with the administrative units and road name before it and any further
+# building, unit and room numbers after it. "路由器3号口" or "中心3楼售后" are not addresses; without a
+# number ("上海市浦东新区") it identifies no one and stays.
 ADDRESS_RE = re.compile(
-    rf"[{_CJK}A-Za-z0-9]{{0,10}}?{_CN_PLACE}[{_CJK}A-Za-z0-9\-#()]{{0,30}}?"
-    rf"{_CN_NUM}(?:{_CN_UNIT}|-{_CN_NUM}(?![0-9]))"
-    rf"(?:[{_CJK}A-Za-z0-9\-#]{{0,6}}?{_CN_NUM}(?:{_CN_UNIT}|-{_CN_NUM}))*(?:[0-9]+(?![0-9]))?",
+    rf"{_CN_ADMIN}*[{_CJK}A-Za-z0-9]{{0,6}}?"
+    rf"(?:{_CN_ROAD}{_CN_NUM}(?:号|弄|巷)|{_CN_ESTATE}\s?[A-Za-z]?{_CN_NUM}(?:栋|幢|座|单元|号楼|号|-{_CN_NUM}(?![0-9])))"
+    rf"(?:[{_CJK}A-Za-z0-9\-#]{{0,8}}?{_CN_NUM}(?:{_CN_MORE}|-{_CN_NUM}))*(?:\s?[0-9]+(?![0-9]))?",
     re.IGNORECASE,
 )
 _STREET = (r"(?i:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Highway|Hwy|"
            r"Alley|Hutong|Lu|Jie|Dajie|Xiang|Li|Nong|Hao|Close|Crescent|Terrace|Square|Sq)")
-_EN_UNIT = r"(?:(?i:Room|Rm|Flat|Apt|Apartment|Unit|Suite|Ste|Bldg|Blk|Building|Block|Tower|House|Floor|Fl)\.?\s*#?\s*[0-9]+[A-Za-z]?(?:-[0-9]+)?\b)"
-_EN_STREET = (rf"(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{0,4}}{_STREET}\b\.?"
-              rf"|(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?\b")
+_EN_UNIT = r"(?:(?i:Room|Rm|Flat|Apt|Apartment|Unit|Suite|Ste|Bldg|Blk|Building|Block|Tower|House|Floor|Fl)\.?\s*#?\s*[0-9]+[A-Za-z]?(?:-[0-9]+)?(?![A-Za-z0-9]))"
+_EN_STREET = (rf"(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}(?![A-Za-z])\.?"
+              rf"|(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])")
 ADDRESS_EN_RE = re.compile(
     rf"(?:{_EN_UNIT}|{_EN_STREET})(?:,?\s*(?:{_EN_UNIT}|{_EN_STREET}|[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,3}}"
     rf"(?:\s+[0-9]{{6}})?))*"

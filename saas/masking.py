@@ -456,6 +456,16 @@ def _star(text: str) -> str:
     return "".join(ch if ch == " " else "*" for ch in text)
 
 
+# ---------------------------------------------------------------- links
+
+# A link may carry a signed tracking or survey token that opens the consumer's case: only the site stays.
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s/?#<>\"'，。）)]+([^\s<>\"'，。）)]*)", re.IGNORECASE)
+
+
+def _url_spans(norm: str) -> list[tuple[int, int, str]]:
+    return [(m.start(1), m.end(), "/***") for m in _URL_RE.finditer(norm) if len(m.group(1)) > 1]
+
+
 # ---------------------------------------------------------------- free text
 
 def _flexible(identifier: str) -> re.Pattern[str] | None:
@@ -478,6 +488,7 @@ def _mask_once(text: str, names: tuple[str, ...], keep: tuple[str, ...], case_nu
         pattern = _flexible(known)
         if pattern:
             protected += [m.span() for m in pattern.finditer(norm)]
+    spans += _url_spans(norm)
     spans += _name_spans(norm, names)
     spans += _email_spans(norm)
     spans += [s for s in _address_spans(norm) if not _overlaps(s[0], s[1], protected)]

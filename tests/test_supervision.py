@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from saas.evidence import check_upload
 from saas.extensions import db
+from saas.masking import mask_case_number
 from saas.models.audit import AuditEvent
 from saas.models.case import Case, Evidence
 from saas.models.supervision import Sample, SampleCase, SupervisorAccess, SupervisorGrant
@@ -145,8 +146,12 @@ def _review(client, sample_id, case_id, **over):
     return post_form(client, f"{page}/review", data, form_url=page)
 
 
-def _assert_masked(body: str, where: str) -> None:
+def _assert_masked(body: str, where: str, number: str | None = None) -> None:
     assert not MOBILE.search(body), (where, MOBILE.search(body).group(0))
+    # The tracking credential: neither the whole case number nor a mobile's last four digits.
+    assert not re.search(r"(?<![A-Za-z0-9+/=_-])(?:5678|3333|1111)(?![A-Za-z0-9])", body), where
+    if number:
+        assert number not in body and number.replace("-", "") not in body, where
     assert not EMAIL.search(body), (where, EMAIL.search(body).group(0))
     assert not ID_NUMBER.search(body), (where, ID_NUMBER.search(body).group(0))
     assert "张三丰" not in body and "三丰" not in body and SECRET_NOTE not in body, where  # the name, in any field
@@ -211,17 +216,27 @@ def test_supervisor_pages_and_csv_show_no_personal_data(app, world):
               {"finding_id": _finding_id(app, world), "text": f"已回电 {CUSTOMER_MOBILE}"},
               form_url=f"/shop-a/console/cases/{world['personal']}")
 
+    post_form(staff, f"/shop-a/console/cases/{world['personal']}/findings/respond",
+              {"finding_id": _finding_id(app, world), "text": "Zhang Sanfeng 说的手机一三八一二三四五六七八，"
+                                                              "邮箱 zhangsanfeng at example dot com"},
+              form_url=f"/shop-a/console/cases/{world['personal']}")
+    with app.app_context(), tenant_context(world["a"]):
+        number = db.session.get(Case, world["personal"]).number
+
     pages = {}
     for url in ("/supervise/", base, f"{base}/cases/{world['personal']}", f"{base}/report"):
         for lang in ("zh", "en"):
             r = sup.get(f"{url}?lang={lang}")
             assert r.status_code == 200, url
             pages[(url, lang)] = r.get_data(as_text=True)
-            _assert_masked(pages[(url, lang)], url)
+            _assert_masked(pages[(url, lang)], url, number)
+            assert "sanfeng" not in pages[(url, lang)].lower(), url
     case_page = pages[(f"{base}/cases/{world['personal']}", "en")]
-    assert "张**" in case_page and "138****5678" in case_page and "z***@example.com" in case_page
-    assert "137****3333" in case_page and "b***@qq.com" in case_page and "110**************X" in case_page
-    assert "已回电 138****5678" in case_page  # the merchant's response, masked too
+    assert "张**" in case_page and "138********" in case_page and "z***@example.com" in case_page
+    assert "137********" in case_page and "b***@qq.com" in case_page and "110**************X" in case_page
+    assert "已回电 138********" in case_page  # the merchant's response, masked too
+    assert "说的手机138********，" in case_page  # read out in Chinese digits, still a mobile
+    assert mask_case_number(number) in case_page and mask_case_number(number) in pages[(base, "en")]
     assert re.search(r'<dd id="description">我是张\*\*，[^<]*\*\*\*</dd>', case_page)  # the address went whole
     assert "**先生您好" in case_page
     assert re.search(r"<dt>Address</dt><dd[^>]*>hidden</dd>", case_page)
@@ -231,12 +246,13 @@ def test_supervisor_pages_and_csv_show_no_personal_data(app, world):
     raw = r.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    _assert_masked(text, "csv")
+    _assert_masked(text, "csv", number)
+    assert "sanfeng" not in text.lower()
     rows = list(csv.reader(io.StringIO(text)))
     numbers = [row[0] for row in rows if row and row[0].startswith("AS")]
-    assert len(numbers) == 1
+    assert numbers == [mask_case_number(number)]
     assert any("Concern" in row for row in rows)
-    assert any("138****5678" in cell for row in rows for cell in row)
+    assert any("已回电 138********" in cell for row in rows for cell in row)
 
 
 def _finding_id(app, world) -> int:
@@ -250,7 +266,7 @@ def test_masked_view_is_plain_masked_values(app, world):
         case = db.session.get(Case, world["personal"])
         view = supervision.masked_case_view(case, show_evidence=False, lang="en")
     flat = repr(view)
-    _assert_masked(flat, "view")
+    _assert_masked(flat, "view", case.number)
     assert view["address"] == "" and view["customer_name"] == "张**"
     assert all(not e["photos"] for e in view["timeline"])
     assert sum(e["hidden_files"] for e in view["timeline"]) == 1

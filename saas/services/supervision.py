@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from saas.extensions import db
-from saas.masking import mask_email, mask_mobile, mask_name, mask_text
+from saas.masking import mask_case_number, mask_email, mask_mobile_head, mask_name, mask_text
 from saas.models.base import utcnow
 from saas.models.case import Case, Evidence
 from saas.models.sla import SlaClock
@@ -340,42 +340,44 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
     was done or said to the customer, and may quote contact details verbatim.
     Videos are never offered (their metadata is not stripped); photos only when
     the grant allows them, and only by id, never by their original file name.
+    Nothing here opens the consumer's tracking page (case number + last four digits of the
+    mobile): the case number is shown in part and the mobile without its tail, in fields and text.
     """
     with tenant_context(case.tenant_id):
-        people = _people_of(case)
+        mask = _masker(case)
         timeline = []
         for entry in case_view.timeline(case, lang, staff=True):
             files = entry.evidence
             photos = [e.id for e in files if e.kind == "image"] if show_evidence else []
             timeline.append({
                 "at": entry.at, "who": entry.who, "kind": case_messages.event_label(entry.kind),
-                "text": mask_text(entry.text, people), "photos": photos, "hidden_files": len(files) - len(photos),
+                "text": mask(entry.text), "photos": photos, "hidden_files": len(files) - len(photos),
             })
         clocks = sorted(db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)).all(),
                         key=lambda c: (c.started_at, c.id))
-        lines = [{"name": mask_text(cl.order_line.name, people), "quantity": cl.quantity} for cl in case.lines]
-        remedies = [{**r, "reason": mask_text(r["reason"], people), "clause": mask_text(r["clause"], people), "label": mask_text(r["label"], people)}
+        lines = [{"name": mask(cl.order_line.name), "quantity": cl.quantity} for cl in case.lines]
+        remedies = [{**r, "reason": mask(r["reason"]), "clause": mask(r["clause"]), "label": mask(r["label"])}
                     for r in case_view.remedies(case, lang)]
         return {
-            "id": case.id, "number": case.number,
+            "id": case.id, "number": mask_case_number(case.number),
             "problem_type": case_messages.label(case.problem_type), "status": case_messages.label(case.status),
             "emergency": case.emergency, "priority": case.priority,
-            "customer_name": mask_name(case.customer_name), "mobile": mask_mobile(case.mobile),
+            "customer_name": mask_name(case.customer_name), "mobile": mask_mobile_head(case.mobile),
             "email": mask_email(case.email), "address": "",
-            "order_number": mask_text(case.order_number, people), "order_verified": case.order_verified,
+            "order_number": mask(case.order_number), "order_verified": case.order_verified,
             "purchase_channel": case_messages.label(case.purchase_channel),
             "intake_channel": case_messages.label(case.intake_channel),
             "purchase_date": case.purchase_date, "delivery_date": case.delivery_date,
             "category": case.category, "item_price": case.item_price, "lines": lines,
             "expected_resolution": case_messages.label(case.expected_resolution),
-            "description": mask_text(case.description, people),
+            "description": mask(case.description),
             "responsibility": case_messages.label(case.responsibility) if case.responsibility else "",
-            "responsibility_basis": mask_text(case.responsibility_basis, people),
+            "responsibility_basis": mask(case.responsibility_basis),
             "resolution_kind": case_messages.label(case.resolution_kind) if case.resolution_kind else "",
             "resolution_amount": case.resolution_amount, "repair_cycle_days": case.repair_cycle_days,
-            "resolution_detail": mask_text(case.resolution_detail, people),
+            "resolution_detail": mask(case.resolution_detail),
             "invoice_handling": case_messages.label(case.invoice_handling) if case.invoice_handling else "",
-            "rejection_reason": mask_text(case.rejection_reason, people),
+            "rejection_reason": mask(case.rejection_reason),
             "created_at": case.created_at, "first_response_at": case.first_response_at,
             "resolved_at": case.resolved_at, "closed_at": case.closed_at,
             "remedies": remedies,
@@ -388,22 +390,26 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
         }
 
 
-def _people_of(case: Case) -> tuple[str, ...]:
-    """Whose names the case's free text must not show: the customer, and the order's buyer if another."""
-    return (case.customer_name, case.order.customer_name if case.order is not None else "")
+def _masker(case: Case):
+    """mask_text for one case's free text: its people's names, its number shown in part, and the shop's
+    own order and parcel numbers left readable (a verified order number is the shop's, not typed by the consumer)."""
+    people = (case.customer_name, case.order.customer_name if case.order is not None else "")
+    known = (case.order.order_number if case.order is not None else "", case.outbound_tracking_number or "")
+    numbers = (case.number,)
+    return lambda text: mask_text(text or "", names=people, keep=known, case_numbers=numbers)
 
 
 def masked_review(item: SampleCase) -> dict:
     """A review and the merchant's responses, as the supervisor sees them (free text masked)."""
     with tenant_context(item.tenant_id):
-        people = _people_of(item.case)
+        mask = _masker(item.case)
     return {
         "checks": [{"key": k, "label": check_label(k), "result": getattr(item, f"{k}_result"),
                     "result_label": result_label(getattr(item, f"{k}_result")),
-                    "comment": mask_text(getattr(item, f"{k}_comment"), people)} for k in CHECKS],
+                    "comment": mask(getattr(item, f"{k}_comment"))} for k in CHECKS],
         "verdict": item.verdict, "verdict_label": result_label(item.verdict),
-        "findings": mask_text(item.findings, people), "reviewed_at": item.reviewed_at,
-        "responses": [{"at": r.created_at, "text": mask_text(r.text, people)} for r in item.responses],
+        "findings": mask(item.findings), "reviewed_at": item.reviewed_at,
+        "responses": [{"at": r.created_at, "text": mask(r.text)} for r in item.responses],
     }
 
 
@@ -503,7 +509,7 @@ def report(opened: OpenSample, lang: str) -> dict:
             case = item.case
             review = masked_review(item)
             rows.append({
-                "case_id": case.id, "number": case.number, "type": case_messages.label(item.stratum or case.problem_type),
+                "case_id": case.id, "number": mask_case_number(case.number), "type": case_messages.label(item.stratum or case.problem_type),
                 "status": case_messages.label(case.status), "resolved_at": case.resolved_at, "closed_at": case.closed_at,
                 **review,
             })

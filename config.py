@@ -47,6 +47,15 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
+    # Sign-in failures per (account, client address); an account with LOGIN_ACCOUNT_GUARD failures
+    # from at least LOGIN_GUARD_MIN_IPS addresses pauses password sign-in and offers an e-mailed link.
+    RATELIMIT_LOGIN_ACCOUNT_IP = os.environ.get("RATELIMIT_LOGIN_ACCOUNT_IP", "10 per 15 minutes")
+    LOGIN_ACCOUNT_GUARD = os.environ.get("LOGIN_ACCOUNT_GUARD", "20 per hour")
+    LOGIN_GUARD_MIN_IPS = int(os.environ.get("LOGIN_GUARD_MIN_IPS", "3"))
+    SIGNIN_LINK_LIMIT = os.environ.get("SIGNIN_LINK_LIMIT", "3 per 15 minutes")
+    # Proxies in front of the app trusted to set X-Forwarded-For (0: use the socket's address).
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    HSTS = _bool("HSTS", False)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -99,6 +108,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    HSTS = _bool("HSTS", True)  # production is served over HTTPS (behind the TLS proxy)
 
     @classmethod
     def validate(cls) -> None:

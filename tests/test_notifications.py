@@ -118,7 +118,7 @@ def test_accepting_sends_one_email_and_one_sms_in_the_case_language(app, smtp, s
     assert mail["Message-ID"]
     sms = db.session.scalars(select(DevSms).order_by(DevSms.id)).all()[before:]
     assert len(sms) == 1 and sms[0].to == "13722223333"
-    assert "accepted" in sms[0].text and f"/notify-shop/track?number={case.number}" in sms[0].text
+    assert "accepted" in sms[0].text and "/notify-shop/t/" in sms[0].text  # the signed link to the case
     assert [n.status for n in rows(case.id, event_id=rows(case.id)[-1].event_id)] == ["sent", "sent"]
 
 

@@ -66,3 +66,24 @@ def run_recall_batch(recall_id: int, after_order_id: int = 0) -> str:
     from saas.services import recalls
 
     return recalls.run_batch(recall_id, after_order_id)
+
+
+def send_signin_link(user_id: int, subject: str, body: str, nonce: str) -> str:
+    """E-mail a one-time sign-in link, signed here at sending time; `body` holds a {link} slot."""
+    from flask import current_app
+
+    from saas.models.user import User
+    from saas.services import signin
+    from workers.outbox import email_sender
+    from workers.providers import OutgoingEmail
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_enabled:
+        return "skipped"
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/login/link/{signin.make_link_token(user)}"
+    to = user.email
+    db.session.rollback()  # nothing written; the session holds no transaction through the SMTP call
+    email_sender().send(OutgoingEmail(to=to, subject=subject, text=body.replace("{link}", link), html=None,
+                                      idempotency_key=f"signin-{user_id}-{nonce}"))
+    return "sent"

@@ -164,7 +164,7 @@ def _reconcile(n: Notification, tenant: Tenant, rendered) -> str | None:
 
 
 def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
-          wordings: message_templates.Wordings | None = None) -> str:
+          wordings: message_templates.Wordings | None = None, on_accepted=None) -> str:
     rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params, wordings)
     key = provider_key(n)
     if taken_over:
@@ -177,7 +177,8 @@ def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
     else:
         result = email_sender().send(OutgoingEmail(to=n.recipient, subject=rendered.subject, text=rendered.text,
                                                    html=rendered.html, idempotency_key=key,
-                                                   from_name=tenant.name("en" if n.locale == "en" else "zh")))
+                                                   from_name=tenant.name("en" if n.locale == "en" else "zh"),
+                                                   on_accepted=on_accepted))
     return result.provider_message_id
 
 
@@ -267,8 +268,18 @@ def send_notification(notification_id: int) -> str:
             # Held until the morning or coalesced, it would now tell the customer something untrue.
             _settle(n, status="cancelled", error_code="stale", last_error=stale, lease_expires_at=None)
             return "cancelled"
+
+        handed_off: list[str] = []
+
+        def mark_handed_off(message_id: str) -> None:
+            # The SMTP server has the message: record it at once, in its own autocommitted
+            # statement, before anything else (QUIT included) can fail or stall.
+            _settle(n, status="sent", sent_at=now, provider_message_id=message_id[:120], error_code="",
+                    last_error="", lease_expires_at=None)
+            handed_off.append(message_id)
+
         try:
-            provider_id = _send(n, tenant, ambiguous, shop.wordings)
+            provider_id = _send(n, tenant, ambiguous, shop.wordings, mark_handed_off)
         except message_templates.TemplateError as exc:
             _settle(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
             return "dead"
@@ -290,8 +301,9 @@ def send_notification(notification_id: int) -> str:
             _settle(n, status="dead" if dead else "retry", next_attempt_at=now + backoff(n.attempts),
                     error_code=exc.code or "retryable", last_error=str(exc)[:2000], lease_expires_at=None)
             return "dead" if dead else "retry"
-        _settle(n, status="sent", sent_at=now, provider_message_id=provider_id[:120], error_code="", last_error="",
-                lease_expires_at=None)
+        if not handed_off:
+            _settle(n, status="sent", sent_at=now, provider_message_id=provider_id[:120], error_code="",
+                    last_error="", lease_expires_at=None)
         return "sent"
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
@@ -42,10 +42,6 @@ class NewMemberForm(FlaskForm):
         _l("Initial password"),
         validators=[DataRequired(_l("Please enter your password.")), Length(min=10, max=200, message=_l("The password must have at least 10 characters."))],
     )
-
-    def validate_email(self, field):
-        if accounts.email_taken(field.data):
-            raise ValidationError(_l("This email already has an account."))
 
 
 class ShopForm(ShopProfileFields, FlaskForm):
@@ -116,12 +112,14 @@ def shop_settings():
 def team():
     form = NewMemberForm()
     if current_user.can_manage and form.validate_on_submit():
-        accounts.create_staff(
+        # The same answer whether or not the address has an account on some shop.
+        accounts.add_staff_if_free(
             current_tenant, current_user, email=form.email.data, name=form.name.data,
             role=form.role.data, password=form.password.data,
         )
         db.session.commit()
-        flash(_("Team member added."), "success")
+        flash(_("Done: the member is in the list below unless the address is already in use. "
+                "Someone who already has an account needs another address."), "success")
         return redirect(url_for(".team"))
     return render_template("console/team.html", members=_team(), form=form)
 

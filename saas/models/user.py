@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
@@ -56,12 +56,22 @@ class User(UserMixin, Timestamps, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the id every session cookie carries: raising it ends all of the user's sessions
+    # server-side (sign-out, a new password, a disabled account), whatever copies of a cookie exist.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tenant: Mapped[Tenant | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
         return self.is_enabled
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every session signed in as this user stops working at its next request."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_staff(self) -> bool:
@@ -72,7 +82,9 @@ class User(UserMixin, Timestamps, db.Model):
         return self.role in ("owner", "admin")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher().hash(password)
+        if self.password_hash:  # a changed password signs out every session that knew the old one
+            self.end_sessions()
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         hasher = _hasher()
@@ -81,7 +93,7 @@ class User(UserMixin, Timestamps, db.Model):
         except (VerificationError, InvalidHashError):
             return False
         if ok and hasher.check_needs_rehash(self.password_hash):
-            self.set_password(password)
+            self.password_hash = hasher.hash(password)  # the same password: sessions stay
         return ok
 
     def __repr__(self) -> str:
@@ -95,6 +107,10 @@ def burn_password_check(password: str) -> None:
         hasher.verify(_dummy_hash(hasher), password)
     except VerificationError:
         pass
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
 
 
 def normalise_email(email: str) -> str:

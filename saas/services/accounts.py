@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from saas.extensions import db
 from saas.models.base import utcnow
-from saas.models.user import STAFF_ROLES, User, burn_password_check, normalise_email
+from saas.models.user import STAFF_ROLES, User, burn_password_check, hash_password, normalise_email
 from saas.services import audit
 from tenants.models import Tenant
 
@@ -43,6 +43,19 @@ def create_staff(tenant: Tenant, actor: User | None, *, email: str, name: str, r
     return user
 
 
+def add_staff_if_free(tenant: Tenant, actor: User | None, *, email: str, name: str, role: str,
+                      password: str) -> User | None:
+    """Add a member unless the address already has an account (on any shop); None then.
+
+    The caller answers the same either way, and both ways cost one password hash, so the
+    form cannot be used to learn which addresses have accounts elsewhere.
+    """
+    if email_taken(email):
+        hash_password(password)
+        return None
+    return create_staff(tenant, actor, email=email, name=name, role=role, password=password)
+
+
 def update_staff(tenant: Tenant, actor: User, member: User, *, role: str, is_enabled: bool) -> User:
     if role not in STAFF_ROLES:
         raise AccountError("unknown role")
@@ -59,6 +72,8 @@ def update_staff(tenant: Tenant, actor: User, member: User, *, role: str, is_ena
     if member.is_enabled != is_enabled:
         changes["enabled"] = [member.is_enabled, is_enabled]
         member.is_enabled = is_enabled
+        if not is_enabled:
+            member.end_sessions()  # a disabled account is signed out everywhere at once
     if changes:
         db.session.flush()
         audit.record(tenant.id, actor, "staff.updated", member, **changes)

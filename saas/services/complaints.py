@@ -258,7 +258,10 @@ def _send_reply(tenant: Tenant, complaint: PlatformComplaint) -> list[Notificati
     message = (f"The platform's answer to your complaint {complaint.reference} about {shop}: {complaint.reply}" if en
                else f"平台就您对{shop}的投诉({complaint.reference})答复如下:{complaint.reply}")
     case = complaint.case
-    link = notifications.tracking_link(tenant, case) if case is not None else f"{base}/{tenant.slug}/policy"
+    if case is None:
+        link = f"{base}/{tenant.slug}/policy"
+    else:  # a link that opens the case only for a complainant whose contact is the case's own
+        link = (notifications.tracking_link if complaint.case_contact_matches else notifications.lookup_link)(tenant, case)
     params = {"case_number": complaint.reference, "message": message, "link": link,
               "customer": complaint.contact_name or ("customer" if en else "顾客")}
     terms = _terms(tenant)

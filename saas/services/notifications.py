@@ -12,6 +12,7 @@ from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent
 from saas.models.notification import ContactSuppression, Notification
 from saas.models.user import User
+from saas.services import case_links
 from saas.services.message_templates import template_key_for
 from tenants.models import Tenant
 from tenants.terms import Terms
@@ -23,6 +24,12 @@ NOT_NOTIFIED = {"return_shipped", "consumer_message"}
 
 
 def tracking_link(tenant: Tenant, case: Case) -> str:
+    """The signed link that opens the case page without typing: {link} in every message about a case."""
+    return case_links.link_for(tenant, case)
+
+
+def lookup_link(tenant: Tenant, case: Case) -> str:
+    """The tracking form with the number filled in, for someone not known to be the case's consumer."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return f"{base}/{tenant.slug}/track?number={case.number}"
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
@@ -28,6 +29,10 @@ class OutgoingEmail:
     idempotency_key: str
     from_name: str = ""
     reply_to: str | None = None
+    # Called with the Message-ID the moment the server has accepted the message, before the
+    # session is closed: the outbox records the hand-off there, so a worker dying after it
+    # cannot send the message again. Senders that cannot tell that moment ignore it.
+    on_accepted: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

@@ -143,8 +143,13 @@ class SmtpEmailSender(EmailSender):
         except (smtplib.SMTPException, OSError) as exc:
             raise classify_smtp_error(exc) from exc
         # The server has accepted the message; a failing QUIT must not turn that into a retry.
-        _quit_quietly(smtp)
-        return SendResult(provider_message_id=encoded[1] if mail is None else mail["Message-ID"])
+        message_id = encoded[1] if mail is None else mail["Message-ID"]
+        try:
+            if msg.on_accepted is not None:
+                msg.on_accepted(message_id)  # recorded before QUIT: the QUIT round trip is outside the window
+        finally:
+            _quit_quietly(smtp)
+        return SendResult(provider_message_id=message_id)
 
     def _connect(self) -> smtplib.SMTP:
         # smtplib applies the timeout to connect and to every read and write on the socket.

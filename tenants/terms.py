@@ -146,6 +146,7 @@ SLA_FIELDS: tuple[str, ...] = (
 WINDOW_DAY_FIELDS = ("no_reason_return_days", "quality_return_days", "quality_exchange_days")
 MAX_WINDOW_DAYS = 3650
 MAX_WARRANTY_MONTHS = 120
+MAX_REPAIR_DAYS = 365
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "no_reason_return_days": ("无理由退货期限（天）", "no-reason return window (days)"),
@@ -206,6 +207,10 @@ UNITS: dict[str, tuple[str, str]] = {
 }
 
 
+# The longest promise a service level may make, by its unit: a month, counted in that unit.
+SLA_LIMITS = {"working minutes": 43_200, "minutes": 43_200, "working hours": 720, "hours": 720, "working days": 30}
+
+
 def describe(name: str, value: Any, lang: str) -> str:
     """A term's value in words for people (zh or en): never a stored key such as merchant_if_quality."""
     en = lang == "en"
@@ -246,10 +251,17 @@ class _Bad(Exception):
         self.zh, self.en = zh, en
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TRUE = {"true", "1", "yes", "on", "y"}
 _FALSE = {"false", "0", "no", "off", "n", ""}
 _DEFAULTS = Terms()
+
+
+def _shown(value: Any) -> str:
+    """A refused value quoted back: short, and without characters a page cannot show."""
+    text = _CONTROL.sub("", str(value))
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -260,14 +272,14 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, str) and value.strip() in LEGAL_EXEMPTIONS:
             return value.strip()
         known = "、".join(f"{v[0]}({k})" for k, v in LEGAL_EXEMPTIONS.items())
-        raise _Bad(f"无效（「{value}」），可选：{known}。",
-                   f"is not valid (“{value}”); choose one of: {', '.join(LEGAL_EXEMPTIONS)}.")
+        raise _Bad(f"无效（「{_shown(value)}」），可选：{known}。",
+                   f"is not valid (“{_shown(value)}”); choose one of: {', '.join(LEGAL_EXEMPTIONS)}.")
     if name == "return_shipping_payer":
         if isinstance(value, str) and value.strip() in SHIPPING_PAYERS:
             return value.strip()
         known = "、".join(f"{v[0]}({k})" for k, v in SHIPPING_PAYERS.items())
-        raise _Bad(f"无效（「{value}」），可选：{known}。",
-                   f"is not valid (“{value}”); choose one of: {', '.join(SHIPPING_PAYERS)}.")
+        raise _Bad(f"无效（「{_shown(value)}」），可选：{known}。",
+                   f"is not valid (“{_shown(value)}”); choose one of: {', '.join(SHIPPING_PAYERS)}.")
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -286,13 +298,15 @@ def _coerce(name: str, value: Any) -> Any:
             except (ValueError, OverflowError, ArithmeticError):
                 pass
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+            if len(value.strip().lstrip("-")) > 9:  # int() of thousands of digits raises; no term needs ten
+                raise _Bad(f"数值过大（收到 {len(value.strip())} 位数字）。", f"is far too large ({len(value.strip())} digits).")
             return int(value)
-        raise _Bad(f"须为整数（收到「{value}」）。", f"must be a whole number (got “{value}”).")
+        raise _Bad(f"须为整数（收到「{_shown(value)}」）。", f"must be a whole number (got “{_shown(value)}”).")
     if name in ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end"):
         if isinstance(value, str) and _HHMM.match(value.strip()):
             return value.strip()
-        raise _Bad(f"时间格式须为 HH:MM（24 小时制，如 09:00），收到「{value}」。",
-                   f"must be a time as HH:MM (24-hour, e.g. 09:00); got “{value}”.")
+        raise _Bad(f"时间格式须为 HH:MM（24 小时制，如 09:00），收到「{_shown(value)}」。",
+                   f"must be a time as HH:MM (24-hour, e.g. 09:00); got “{_shown(value)}”.")
     if name == "food_safety_words":
         items = re.split(r"[,,、;;\n]", value) if isinstance(value, str) else value
         if isinstance(items, (list, tuple)) and all(isinstance(w, str) for w in items):
@@ -301,6 +315,9 @@ def _coerce(name: str, value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, str):
+        if _CONTROL.search(value):  # NUL and the like: PostgreSQL's JSON refuses them, no page can show them
+            raise _Bad("含有无法显示的控制字符，请删除后再保存。", "contains control characters that cannot be shown; "
+                       "please remove them.")
         return value.strip()
     raise _Bad("须为文本。", "must be text.")
 
@@ -352,8 +369,13 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
             err(name, f"须在 0 到 {MAX_WARRANTY_MONTHS} 个月之间。", f"must be between 0 and {MAX_WARRANTY_MONTHS} months.")
         elif name in ("repair_cycle_min_days", "repair_cycle_max_days") and v < 1:
             err(name, "须至少为 1 个工作日。", "must be at least 1 working day.")
+        elif name in ("repair_cycle_min_days", "repair_cycle_max_days") and v > MAX_REPAIR_DAYS:
+            err(name, f"不能超过 {MAX_REPAIR_DAYS} 个工作日。", f"cannot exceed {MAX_REPAIR_DAYS} working days.")
         elif name in SLA_FIELDS and v <= 0:
             err(name, "须为正数。", "must be a positive number.")
+        elif name in SLA_FIELDS and v > SLA_LIMITS[UNITS[name][1]]:
+            most = SLA_LIMITS[UNITS[name][1]]
+            err(name, f"不能超过 {most} {UNITS[name][0]}。", f"cannot exceed {most} {UNITS[name][1]}.")
     if pair("quality_return_days", "quality_exchange_days") and t.quality_exchange_days < t.quality_return_days:
         cross("quality_exchange_days",
               f"质量问题换货期限（{t.quality_exchange_days} 天）不能短于质量问题退货期限（{t.quality_return_days} 天）。",

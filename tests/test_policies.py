@@ -186,7 +186,7 @@ def test_invalid_draft_is_refused_and_not_stored(app, client, demo):
            "warranty_months": "121", "sms_quiet_start": "25:00"}
     r = post_form(client, "/voltmart/console/policy/draft", bad)
     html = r.get_data(as_text=True)
-    assert r.status_code == 200 and "草稿未保存" in html
+    assert r.status_code == 422 and "草稿未保存" in html
     assert html.count('class="error"') >= 4
     assert "换货" in html and "120" in html
     with app.app_context():
@@ -566,7 +566,7 @@ def test_a_refused_category_rule_speaks_words(app, client, demo, lang, expected)
     data = {**_rendered_form(client.get(url).get_data(as_text=True)), "return_shipping_payer": "bogus"}
     r = client.post(url, data=data)
     page = _text(r.get_data(as_text=True))
-    assert r.status_code == 200 and expected in page
+    assert r.status_code == 422 and expected in page
     assert "bogus" not in page and "merchant_if_quality" not in page and "__inherit__" not in page
     assert _versions(app, "kidswear")[3] == rules  # nothing half-written
 
@@ -589,3 +589,23 @@ def test_the_version_diff_shows_words(app, client, demo):
     assert "merchant always pays" in en and " yes no " in en
     for page in (zh, en):
         assert not re.search(r"\b(merchant_if_quality|merchant_always|true|false)\b", page)
+
+
+@pytest.mark.parametrize("url", ["/kidswear/console/policy/draft", CATEGORY_URL])
+@pytest.mark.parametrize("field, value, zh", [
+    ("quality_exchange_days", "9" * 5000, "数值过大"),                # int() of it raises
+    ("first_response_minutes", "99999999", "不能超过 43200 个工作分钟"),  # the SLA clock would never end
+    ("repair_cycle_max_days", "99999999", "不能超过 365 个工作日"),
+    ("quality_exchange_days", "1\x00", "须为整数"),
+    ("conditions_zh", "须原包装\x00", "控制字符"),                      # PostgreSQL's JSON refuses NUL
+])
+def test_hostile_terms_are_refused_with_words_and_nothing_is_kept(app, client, demo, url, field, value, zh):
+    login(client, "owner@kidswear.demo", "demo-password-2026")
+    data = _rendered_form(client.get(url).get_data(as_text=True))
+    if field not in data:
+        pytest.skip(f"{field} is shop-wide, not on the category page")
+    before = _versions(app, "kidswear")
+    r = client.post(url, data={**data, field: value})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and zh in _text(page) and "\x00" not in page
+    assert _versions(app, "kidswear") == before

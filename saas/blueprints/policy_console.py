@@ -1,6 +1,8 @@
 """Merchant console: edit the draft policy, apply presets, preview, publish, history and diffs."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -118,6 +120,14 @@ def parse_form(names, form, inherit_blank: bool = False) -> dict:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def shown_again(submitted: dict) -> dict:
+    """A refused form's values to show back: as typed, minus characters no page can show."""
+    return {k: _CONTROL.sub("", v) if isinstance(v, str) else v for k, v in submitted.items()}
+
+
 def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
     by_field: dict[str, list[str]] = {}
     for e in errors:
@@ -129,7 +139,7 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
                        else f"「{label}」不是可选的一项，请从列表中选择。")
         else:
             message = e.message_en if lang == "en" else e.message_zh
-        if label and label not in message:
+        if label and re.split(r"（| \(", label)[0] not in message:
             message = f"{label}: {message}" if lang == "en" else f"{label}：{message}"
         by_field.setdefault(key, []).append(message)
     return by_field
@@ -175,7 +185,7 @@ def edit_draft():
         except policies.PolicyError as exc:
             db.session.rollback()
             errors = errors_by_field(exc.errors, lang)
-            values = {**values, **submitted}
+            values = {**values, **shown_again(submitted)}
             flash(_("The draft was not saved: please correct the marked fields."), "error")
         else:
             db.session.commit()
@@ -183,7 +193,7 @@ def edit_draft():
             return redirect(url_for(".overview"))
     return render_template("console/policy/edit.html", form=form, sections=SECTIONS, values=values, errors=errors,
                            field_kind=field_kind, field_options=field_options, display_value=display_value,
-                           labels=FIELD_LABELS, lang=lang)
+                           labels=FIELD_LABELS, lang=lang), 422 if errors else 200
 
 
 @bp.route("/draft/categories/<category>", methods=["GET", "POST"])
@@ -206,7 +216,7 @@ def edit_category(category: str):
         except policies.PolicyError as exc:
             db.session.rollback()
             errors = errors_by_field(exc.errors, lang)
-            values = submitted
+            values = shown_again(submitted)
             flash(_("The category rule was not saved: please correct the marked fields."), "error")
         else:
             db.session.commit()
@@ -217,7 +227,7 @@ def edit_category(category: str):
     return render_template("console/policy/category.html", form=form, category=category, names=names, values=values,
                            base_words={n: describe(n, base[n], lang) for n in names}, errors=errors,
                            field_kind=field_kind, field_options=field_options, labels=FIELD_LABELS, lang=lang,
-                           categories=CATEGORIES)
+                           categories=CATEGORIES), 422 if errors else 200
 
 
 @bp.post("/draft/preset")

@@ -101,7 +101,7 @@ def test_owner_changes_policy_and_template_customers_see_both(browser, live_serv
         expect(rows.first).to_contain_text("30 天")
         expect(owner.locator("tr", has_text="定制商品").first).to_contain_text("不支持")
         expect(preview).to_contain_text("消费者定作的商品")
-        j.shot(owner, "preview")
+        staff_page("preview")
         owner.go_back()
 
         # ---- a category rule, most fields left at "same as shop-wide"

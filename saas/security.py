@@ -7,8 +7,9 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Pages that show nothing personal and may be kept by browsers and proxies: the public
-# policy and shop pages (their own page cache keeps them too), static files, the health probe.
-CACHEABLE_BLUEPRINTS = frozenset({"public", "core"})
+# policy and shop pages (their own page cache keeps them too), the policy JSON, static files.
+CACHEABLE_BLUEPRINTS = frozenset({"public"})
+CACHEABLE_ENDPOINTS = frozenset({"static", "core.index", "api.tenant_policy", "api.openapi"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -19,7 +20,7 @@ def csp_nonce() -> str:
 
 
 def _cacheable() -> bool:
-    return request.endpoint == "static" or request.blueprint in CACHEABLE_BLUEPRINTS
+    return request.endpoint in CACHEABLE_ENDPOINTS or request.blueprint in CACHEABLE_BLUEPRINTS
 
 
 def init_app(app: Flask) -> None:

@@ -229,6 +229,14 @@ def test_personal_pages_are_not_stored_and_the_policy_page_may_be(app, people):
     for url in ("/shop-a/console/", "/shop-a/console/team", "/shop-a/track"):
         assert c.get(url).headers["Cache-Control"] == "no-store", url
     assert app.test_client().get("/login").headers["Cache-Control"] == "no-store"
+    assert app.test_client().get("/s/not-a-survey").headers["Cache-Control"] == "no-store"
+    with app.app_context():
+        make_user(None, "operator", "op@example.com")
+        db.session.commit()
+    op = app.test_client()
+    login(op, "op@example.com")
+    assert op.get("/admin/").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in app.test_client().get("/api/v1/tenants/shop-a/policy").headers.get("Cache-Control", "")
 
 
 def test_hsts_over_https_and_in_production_only(app, monkeypatch):

@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse
 from sqlalchemy import select
 
@@ -86,7 +86,7 @@ def user_for_link(token: str) -> User | None:
     try:
         user_id, version, stamp = _serializer().loads(token, max_age=LINK_MAX_AGE)
         user = db.session.get(User, int(user_id))
-    except (BadSignature, SignatureExpired, TypeError, ValueError):
+    except (BadData, TypeError, ValueError):  # forged, expired, malformed
         return None
     if user is None or not user.is_enabled or (user.tenant is not None and not user.tenant.is_active):
         return None

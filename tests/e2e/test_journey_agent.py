@@ -217,6 +217,12 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             other.goto(re.sub(r"^https?://[^/]+", base, link))
             if other.locator("input[name=factor]").count():
                 expect(other.locator("input[name=number]")).to_have_value(number)
+                # A slip of the thumb: the number stays, only the last 4 digits are typed again.
+                other.fill("input[name=factor]", "0000")
+                other.locator("form button[type=submit]").click()
+                expect(other.locator("[role=alert]")).to_be_visible()
+                expect(other.locator("input[name=number]")).to_have_value(number)
+                expect(other.locator("input[name=factor]")).to_have_value("")
                 other.fill("input[name=factor]", MOBILE[-4:])
                 assert_fits(other)
                 j.shot(other, "consumer-link-prefilled")

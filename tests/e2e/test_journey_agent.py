@@ -140,6 +140,7 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
 
             # ---- the consumer files a quality case on a phone
             consumer.goto(f"{base}/voltmart/cases/new?lang=zh")
+            assert_fits(consumer)
             consumer.fill("#order_number", f"JD{int(time.time())}")
             consumer.fill("#customer_name", "李娜")
             consumer.fill("#mobile", MOBILE)
@@ -216,7 +217,14 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             other.goto(re.sub(r"^https?://[^/]+", base, link))
             if other.locator("input[name=factor]").count():
                 expect(other.locator("input[name=number]")).to_have_value(number)
+                # A slip of the thumb: the number stays, only the last 4 digits are typed again.
+                other.fill("input[name=factor]", "0000")
+                other.locator("form button[type=submit]").click()
+                expect(other.locator("[role=alert]")).to_be_visible()
+                expect(other.locator("input[name=number]")).to_have_value(number)
+                expect(other.locator("input[name=factor]")).to_have_value("")
                 other.fill("input[name=factor]", MOBILE[-4:])
+                assert_fits(other)
                 j.shot(other, "consumer-link-prefilled")
                 other.locator("form button[type=submit]").click()
             expect(other.locator("h1")).to_contain_text(number)

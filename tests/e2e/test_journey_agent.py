@@ -131,7 +131,8 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
     base, app = live_server, e2e_app
     clock = Clock(_working_morning(app))
     today = clock.now.date()
-    phone, desk, phone2 = phone_context(browser), desk_context(browser), phone_context(browser)
+    phone, desk, phone2, phone3 = (phone_context(browser), desk_context(browser), phone_context(browser),
+                                   phone_context(browser))
     try:
         with smtp_sink(app) as sink:
             consumer, agent, inbox = phone.new_page(), desk.new_page(), desk.new_page()
@@ -209,26 +210,33 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             act("accept", "Accepted")
             customer_told("accepted", zh(app, "Your after-sales request has been accepted. We are now checking it."))
 
-            # The consumer opens the link in the SMS on another phone: the case number is already there.
+            # The consumer opens the signed link in the SMS on another phone: the case opens without typing.
             sms = inbox.locator("tbody tr", has_text=MOBILE).first.inner_text()
-            link = re.search(r"https?://[^\s]+/voltmart/track[^\s]*", sms).group(0)
+            link = re.search(r"https?://[^\s]+/voltmart/t/[^\s]+", sms).group(0)
             other = phone2.new_page()
             j.add(other)
             other.goto(re.sub(r"^https?://[^/]+", base, link))
-            if other.locator("input[name=factor]").count():
-                expect(other.locator("input[name=number]")).to_have_value(number)
-                # A slip of the thumb: the number stays, only the last 4 digits are typed again.
-                other.fill("input[name=factor]", "0000")
-                other.locator("form button[type=submit]").click()
-                expect(other.locator("[role=alert]")).to_be_visible()
-                expect(other.locator("input[name=number]")).to_have_value(number)
-                expect(other.locator("input[name=factor]")).to_have_value("")
-                other.fill("input[name=factor]", MOBILE[-4:])
-                assert_fits(other)
-                j.shot(other, "consumer-link-prefilled")
-                other.locator("form button[type=submit]").click()
             expect(other.locator("h1")).to_contain_text(number)
             assert_fits(other)
+            j.shot(other, "consumer-sms-link")
+
+            # On a third phone the consumer looks the case up by hand from the shop's home page: a slip of
+            # the thumb keeps the typed number, only the last 4 digits are typed again.
+            typed = phone3.new_page()
+            j.add(typed)
+            typed.goto(f"{base}/voltmart/")
+            typed.get_by_role("button", name=zh(app, "Track my request")).click()
+            typed.fill("input[name=number]", number)
+            typed.fill("input[name=factor]", "0000")
+            typed.locator("form button[type=submit]").click()
+            expect(typed.locator("[role=alert]")).to_be_visible()
+            expect(typed.locator("input[name=number]")).to_have_value(number)
+            expect(typed.locator("input[name=factor]")).to_have_value("")
+            typed.fill("input[name=factor]", MOBILE[-4:])
+            assert_fits(typed)
+            j.shot(typed, "consumer-lookup-kept-number")
+            typed.locator("form button[type=submit]").click()
+            expect(typed.locator("h1")).to_contain_text(number)
 
             act("request_return", "Waiting for the return parcel")
             customer_told("return-requested", zh(app, "Please send the goods back. The return address and a return "
@@ -275,3 +283,4 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
         phone.close()
         desk.close()
         phone2.close()
+        phone3.close()

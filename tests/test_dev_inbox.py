@@ -1,0 +1,82 @@
+"""The development inbox: emails through the real SMTP sink `make run` starts, SMS, and messages held for later."""
+from __future__ import annotations
+
+import smtplib
+
+import pytest
+
+from saas.dev_mail import read_inbox, start_sink
+from saas.models.base import travel_to
+from tests.test_notifications import at, file, rows, shop  # noqa: F401  (shop is a fixture)
+from workers import outbox
+
+
+@pytest.fixture
+def sink(app, tmp_path, monkeypatch):
+    """The sink scripts/run.py starts, with the app pointed at it as run.py does."""
+    maildir = tmp_path / "dev_mail"
+    controller = start_sink(maildir)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", controller.hostname)
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    monkeypatch.setitem(app.config, "DEV_MAIL_DIR", str(maildir))
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "dev")
+    yield maildir
+    controller.stop()
+
+
+def test_inbox_shows_emails_sms_and_sms_held_by_quiet_hours(app, sink, shop):  # noqa: F811
+    case = file(shop, at(2026, 11, 23, 22, 30))  # after 21:00: the SMS waits for the morning
+    mail = rows(case.id, channel="email")[0]
+    with travel_to(at(2026, 11, 23, 22, 31)):
+        assert outbox.send_notification(mail.id) == "sent"
+        page = app.test_client().get("/dev/inbox?lang=zh").get_data(as_text=True)
+        en = app.test_client().get("/dev/inbox?lang=en").get_data(as_text=True)
+    # The email went over SMTP to the sink and is on the page, subject and text.
+    assert case.number in page and "chen@example.com" in page
+    assert "售后申请已提交" in page
+    # The SMS is held, not missing: the page says so and until when.
+    assert "静默时段，08:00 发送" in page
+    assert "13722223333" in page and "暂无消息" in page.split('id="sms"')[1]  # nothing sent by SMS yet
+    assert "没有暂缓的消息" not in page
+    assert "Held until 08:00 (quiet hours)" in en
+
+    with travel_to(at(2026, 11, 24, 8, 0)):
+        sms = [n for n in rows(case.id, channel="sms") if n.status == "pending"][0]
+        assert outbox.send_notification(sms.id) == "sent"
+        page = app.test_client().get("/dev/inbox?lang=zh").get_data(as_text=True)
+    assert "静默时段" not in page and "没有暂缓的消息" in page
+    sms_section = page.split('id="sms"')[1].split('id="email"')[0]
+    assert "13722223333" in sms_section and case.number in sms_section
+
+
+def test_sink_files_what_smtp_delivers_and_inbox_reads_it(tmp_path):
+    controller = start_sink(tmp_path / "box")
+    try:
+        with smtplib.SMTP(controller.hostname, controller.port, timeout=5) as smtp:
+            smtp.sendmail("a@example.com", ["b@example.com"],
+                          "Subject: =?utf-8?b?5rWL6K+V?=\r\nTo: b@example.com\r\nDate: Mon, 23 Nov 2026 02:00:00 +0000\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\n\r\nhello".encode())
+    finally:
+        controller.stop()
+    [got] = read_inbox(tmp_path / "box")
+    assert (got.to, got.subject, got.text) == ("b@example.com", "测试", "hello")
+    assert read_inbox(tmp_path / "never-started") == []
+
+
+def test_failed_email_shows_a_reason_in_words_not_the_smtp_reply(app, shop, monkeypatch):  # noqa: F811
+    from tests.factories import login
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", 9)  # nothing listens: connection refused
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 2)
+    case = file(shop, at(2026, 11, 23, 10, 0))
+    mail = rows(case.id, channel="email")[0]
+    with travel_to(at(2026, 11, 23, 10, 1)):
+        assert outbox.send_notification(mail.id) == "retry"
+    client = app.test_client()
+    login(client, "owner@notify.example.com")
+    page = client.get("/notify-shop/console/notifications?lang=zh").get_data(as_text=True)
+    assert "无法连接邮件或短信服务器" in page
+    assert "ConnectionRefusedError" not in page and "SMTP connection failed" not in page
+    assert ">connection<" not in page and "retry" not in page.split("<main")[1].split("</main>")[0].replace("status-retry", "")
+    assert "等待重试" in page and "已提交" in page

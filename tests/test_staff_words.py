@@ -1,0 +1,56 @@
+"""Staff screens say things in words: audit actions and targets, and the operator's navigation."""
+from __future__ import annotations
+
+from datetime import date
+
+from saas.extensions import db
+from saas.services import policies
+from tenants.models import Tenant
+from tenants.scoping import tenant_context
+from tests.factories import login, make_user
+
+
+def _publish(tenant_id: int, actor_id: int | None, day: date) -> None:
+    from saas.models.user import User
+
+    with tenant_context(tenant_id):
+        tenant = db.session.get(Tenant, tenant_id)
+        actor = db.session.get(User, actor_id) if actor_id else None
+        policies.ensure_draft(tenant, actor)
+        policies.publish(tenant, actor, day, allow_past=True)
+        db.session.commit()
+
+
+def test_audit_trail_names_actions_and_the_version_number_not_the_row_id(app, client, two_tenants):
+    with app.app_context():
+        # Shop B's versions come first, so shop A's second version is not row 2.
+        _publish(two_tenants["b"], two_tenants["b_owner"], date(2026, 1, 1))
+        _publish(two_tenants["a"], two_tenants["a_owner"], date(2026, 1, 1))
+        _publish(two_tenants["a"], two_tenants["a_owner"], date(2026, 2, 1))
+    login(client, "owner@a.example.com")
+    zh = client.get("/shop-a/console/audit?lang=zh").get_data(as_text=True)
+    assert "发布了售后政策" in zh and "售后政策 第 2 版" in zh and "售后政策 第 1 版" in zh
+    assert "policy.published" not in zh and "PolicyVersion" not in zh
+    en = client.get("/shop-a/console/audit?lang=en").get_data(as_text=True)
+    assert "Policy published" in en and "Policy version 2" in en and "PolicyVersion" not in en
+    # The event's own page too.
+    from saas.models.audit import AuditEvent
+    from sqlalchemy import select
+
+    with app.app_context(), tenant_context(two_tenants["a"]):
+        event_id = db.session.scalars(select(AuditEvent.id).where(AuditEvent.action == "policy.published")
+                                      .order_by(AuditEvent.id.desc())).first()
+    page = client.get(f"/shop-a/console/audit/{event_id}?lang=zh").get_data(as_text=True)
+    assert "售后政策 第 2 版" in page and "<code>policy.published</code>" not in page
+
+
+def test_operator_pages_carry_the_operator_navigation(app, client):
+    with app.app_context():
+        make_user(None, "operator", "op@platform.example.com")
+        db.session.commit()
+    login(client, "op@platform.example.com")
+    for url in ("/admin/", "/admin/supervisors/", "/admin/calendar", "/admin/tenants"):
+        page = client.get(url + "?lang=en").get_data(as_text=True)
+        nav = page.split("<header", 1)[1].split("</header>", 1)[0]
+        for link in ('href="/admin/tenants"', 'href="/admin/supervisors/"', 'href="/admin/complaints"'):
+            assert link in nav, (url, link)

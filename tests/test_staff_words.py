@@ -42,6 +42,29 @@ def test_audit_trail_names_actions_and_the_version_number_not_the_row_id(app, cl
                                       .order_by(AuditEvent.id.desc())).first()
     page = client.get(f"/shop-a/console/audit/{event_id}?lang=zh").get_data(as_text=True)
     assert "售后政策 第 2 版" in page and "<code>policy.published</code>" not in page
+    assert "生效日期" in page and "effective_date" not in page
+
+
+def test_audit_details_are_in_words(app, client, two_tenants):
+    from saas.models.audit import AuditEvent
+    from saas.models.user import User
+    from saas.services import audit
+    from sqlalchemy import select
+
+    with app.app_context(), tenant_context(two_tenants["a"]):
+        owner = db.session.get(User, two_tenants["a_owner"])
+        agent = db.session.get(User, two_tenants["a_agent"])
+        audit.record(two_tenants["a"], owner, "staff.updated", agent, role=["agent", "admin"], enabled=[True, False])
+        audit.record(two_tenants["a"], owner, "message_template.save", None, key="survey_invitation", channel="sms",
+                     locale="en")
+        db.session.commit()
+        ids = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    login(client, "owner@a.example.com")
+    staff = client.get(f"/shop-a/console/audit/{ids[-2]}?lang=zh").get_data(as_text=True)
+    assert "客服 → 管理员" in staff and "是 → 否" in staff and "员工 " in staff
+    template = client.get(f"/shop-a/console/audit/{ids[-1]}?lang=en").get_data(as_text=True)
+    assert "Survey invitation" in template and "SMS" in template and "English" in template
+    assert "survey_invitation" not in template and '"channel"' not in template
 
 
 def test_operator_pages_carry_the_operator_navigation(app, client):

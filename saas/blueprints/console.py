@@ -159,4 +159,4 @@ def audit_log():
 def audit_event(event_id: int):
     event = get_for_tenant_or_404(AuditEvent, event_id)
     return render_template("console/audit_event.html", event=event, target=audit.target_labels([event])[event.id],
-                           action_label=audit.action_label)
+                           action_label=audit.action_label, detail_rows=audit.detail_rows)

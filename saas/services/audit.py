@@ -9,13 +9,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from saas.extensions import db
-from saas.i18n import current_lang
+from saas.i18n import ROLE_LABELS, current_lang
 from saas.models.audit import AuditEvent
 from saas.models.case import Case
 from saas.models.complaint import PlatformComplaint
 from saas.models.recall import Recall
 from saas.models.user import User
+from saas.services import notification_words
 from tenants.models import PolicyVersion, Tenant
+from tenants.terms import PRESETS
 
 
 def record(tenant_id: int, actor: User | None, action: str, target=None, **details) -> AuditEvent:
@@ -119,3 +121,47 @@ def target_labels(events: Iterable[AuditEvent]) -> dict[int, str]:
         else:
             labels[e.id] = str(TARGET_WORDS.get(e.target_type, _l("Other record")))
     return labels
+
+
+DETAIL_LABELS = {
+    "number": _l("Version"), "effective_date": _l("Effective date"), "preset": _l("Preset"),
+    "category": _l("Category"), "supervisor": _l("Supervisor"), "starts_on": _l("From"), "ends_on": _l("Until"),
+    "evidence_images": _l("Evidence photos included"), "orders": _l("Orders"), "lines": _l("Order lines"),
+    "filename": _l("File"), "role": _l("Role"), "enabled": _l("Account enabled"), "key": _l("Message"),
+    "channel": _l("Channel"), "locale": _l("Language"), "slug": _l("Web address"), "days": _l("Days"),
+    "retention_days": _l("Retention (days)"), "cases": _l("Cases"), "sku": _l("SKU"), "case": _l("Case"),
+    "reference": _l("Reference"), "amount": _l("Amount"), "seed": _l("Random seed"), "size": _l("Sample size"),
+    "stratified": _l("Stratified"), "period": _l("Period"), "cursor": _l("Resumed after order"),
+    "messages": _l("Messages"), "late": _l("Late"), "complaint": _l("Complaint"), "complaints": _l("Complaints"),
+    "evidence_files": _l("Evidence files"), "form": _l("Form"),
+    "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"), "contact_phone": _l("Customer service phone"),
+    "contact_email": _l("Customer service email"), "brand_colour": _l("Brand colour"),
+    "return_recipient": _l("Returns: recipient"), "return_phone": _l("Returns: phone"),
+    "return_address_zh": _l("Returns: address (Chinese)"), "return_address_en": _l("Returns: address (English, optional)"),
+}
+
+
+def _value(key: str, value) -> str:
+    if isinstance(value, list) and len(value) == 2:
+        return f"{_value(key, value[0])} → {_value(key, value[1])}"
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if value is None or value == "":
+        return "—"
+    if key == "preset" and value in PRESETS:
+        preset = PRESETS[value]
+        return preset.name_en if current_lang() == "en" else preset.name_zh
+    if key == "role" and value in ROLE_LABELS:
+        return str(ROLE_LABELS[value])
+    if key == "key":
+        return notification_words.template_label(value)
+    if key == "channel":
+        return notification_words.channel_label(value)
+    if key == "locale":
+        return {"zh_Hans": "中文", "en": "English"}.get(value, str(value))
+    return str(value)
+
+
+def detail_rows(event: AuditEvent) -> list[tuple[str, str]]:
+    """The event's details as (label, value) in words; a detail without a label keeps its name."""
+    return [(str(DETAIL_LABELS.get(key, key)), _value(key, value)) for key, value in (event.details or {}).items()]

@@ -35,6 +35,21 @@ def spawn(cmd: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, cwd=ROOT, preexec_fn=_die_with_parent)
 
 
+def configure_links_and_mail(env: dict, instance: Path, host: str, port: str):
+    """Links in messages lead to this server, and email goes to a local sink (read at /dev/inbox),
+    unless the user set PUBLIC_BASE_URL or MAIL_SERVER. Returns the running sink, or None."""
+    link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    env.setdefault("PUBLIC_BASE_URL", f"http://{link_host}:{port}")
+    if env.get("MAIL_SERVER"):
+        print(f"Mail:  {env['MAIL_SERVER']}:{env.get('MAIL_PORT', '25')}")
+        return None
+    maildir = Path(env.get("DEV_MAIL_DIR") or instance / "dev_mail")
+    sink = start_sink(maildir)
+    env.update(MAIL_SERVER=sink.hostname, MAIL_PORT=str(sink.port), DEV_MAIL_DIR=str(maildir))
+    print(f"Mail:  development sink at {sink.hostname}:{sink.port} (read it at /dev/inbox)")
+    return sink
+
+
 def main() -> int:
     instance = ROOT / "instance"
     instance.mkdir(exist_ok=True)
@@ -51,18 +66,7 @@ def main() -> int:
         print(f"Redis: no server answered, started an embedded one at {redis_url}")
     env["REDIS_URL"] = redis_url
 
-    # Links in messages lead to this server unless the user says otherwise.
-    link_host = "127.0.0.1" if HOST in ("0.0.0.0", "::", "") else HOST
-    env.setdefault("PUBLIC_BASE_URL", f"http://{link_host}:{PORT}")
-    sink = None
-    if "MAIL_SERVER" in env:
-        print(f"Mail:  {env['MAIL_SERVER']}:{env.get('MAIL_PORT', '25')}")
-    else:
-        # No SMTP server configured: every email goes to a local sink, readable at /dev/inbox.
-        maildir = Path(env.get("DEV_MAIL_DIR") or instance / "dev_mail")
-        sink = start_sink(maildir)
-        env.update(MAIL_SERVER=sink.hostname, MAIL_PORT=str(sink.port), DEV_MAIL_DIR=str(maildir))
-        print(f"Mail:  development sink at {sink.hostname}:{sink.port} (read it at /dev/inbox)")
+    sink = configure_links_and_mail(env, instance, HOST, PORT)
 
     def stop(*_):
         # Web and worker first, Redis last, so nothing logs a lost connection.

@@ -80,3 +80,53 @@ def test_failed_email_shows_a_reason_in_words_not_the_smtp_reply(app, shop, monk
     assert "ConnectionRefusedError" not in page and "SMTP connection failed" not in page
     assert ">connection<" not in page and "retry" not in page.split("<main")[1].split("</main>")[0].replace("status-retry", "")
     assert "等待重试" in page and "已提交" in page
+
+
+def _run_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "run.py"
+    spec = importlib.util.spec_from_file_location("run_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_run_points_links_at_its_port_and_mail_at_a_sink(tmp_path):
+    run = _run_script()
+    env = {"DEV_MAIL_DIR": str(tmp_path / "mail")}
+    sink = run.configure_links_and_mail(env, tmp_path, "0.0.0.0", "5808")
+    try:
+        assert env["PUBLIC_BASE_URL"] == "http://127.0.0.1:5808"
+        assert env["MAIL_SERVER"] == "127.0.0.1" and int(env["MAIL_PORT"]) == sink.port
+        with smtplib.SMTP(env["MAIL_SERVER"], int(env["MAIL_PORT"]), timeout=5) as smtp:
+            smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: hi\r\nTo: b@example.com\r\n\r\nbody")
+    finally:
+        sink.stop()
+    assert [e.subject for e in read_inbox(tmp_path / "mail")] == ["hi"]
+
+
+def test_make_run_keeps_what_the_user_set(tmp_path):
+    run = _run_script()
+    env = {"PUBLIC_BASE_URL": "https://shop.example.com", "MAIL_SERVER": "smtp.example.com", "MAIL_PORT": "587"}
+    assert run.configure_links_and_mail(env, tmp_path, "127.0.0.1", "5000") is None
+    assert env == {"PUBLIC_BASE_URL": "https://shop.example.com", "MAIL_SERVER": "smtp.example.com", "MAIL_PORT": "587"}
+
+
+def test_config_links_follow_the_port_unless_set():
+    import subprocess
+    import sys
+
+    def base_url(**env):
+        import os
+
+        clean = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "PORT", "HOST")}
+        out = subprocess.run([sys.executable, "-c", "import config; print(config.Config.PUBLIC_BASE_URL)"],
+                             env={**clean, **env}, capture_output=True, text=True, check=True,
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        return out.stdout.strip()
+
+    assert base_url() == "http://127.0.0.1:5000"
+    assert base_url(PORT="5808") == "http://127.0.0.1:5808"
+    assert base_url(PORT="5808", PUBLIC_BASE_URL="https://x.example") == "https://x.example"

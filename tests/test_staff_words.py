@@ -77,3 +77,36 @@ def test_operator_pages_carry_the_operator_navigation(app, client):
         nav = page.split("<header", 1)[1].split("</header>", 1)[0]
         for link in ('href="/admin/tenants"', 'href="/admin/supervisors/"', 'href="/admin/complaints"'):
             assert link in nav, (url, link)
+
+
+# The template list shows each key under its name on purpose, for merchants writing templates
+# (the templates console is its own feature); every other list speaks words.
+SHOWS_KEYS_ON_PURPOSE = {"/voltmart/console/templates"}
+
+
+def test_console_and_admin_pages_of_the_demo_show_no_internal_keys(app):
+    import re
+
+    from tests.e2e.journey import INTERNAL_KEYS
+
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    found = {}
+    for email, prefix, slug in (("owner@voltmart.demo", "/<slug>/console", "voltmart"),
+                                ("operator@platform.demo", "/admin", "")):
+        client = app.test_client()
+        login(client, email, "demo-password-2026")
+        urls = sorted({r.rule.replace("<slug>", slug) for r in app.url_map.iter_rules()
+                       if "GET" in r.methods and r.rule.startswith(prefix) and not set(r.arguments) - {"slug"}})
+        assert len(urls) > 5
+        for url in urls:
+            if url in SHOWS_KEYS_ON_PURPOSE:
+                continue
+            for lang in ("zh", "en"):
+                r = client.get(f"{url}?lang={lang}")
+                if r.status_code != 200 or r.mimetype != "text/html":
+                    continue
+                main = r.get_data(as_text=True).split("<main", 1)[-1].split("</main>", 1)[0]
+                keys = set(INTERNAL_KEYS.findall(re.sub(r"<[^>]+>", " ", main)))
+                if keys:
+                    found[f"{url}?lang={lang}"] = sorted(keys)
+    assert not found, found

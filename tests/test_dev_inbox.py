@@ -38,7 +38,7 @@ def test_inbox_shows_emails_sms_and_sms_held_by_quiet_hours(app, sink, shop):  #
     assert "静默时段，08:00 发送" in page
     assert "13722223333" in page and "暂无消息" in page.split('id="sms"')[1]  # nothing sent by SMS yet
     assert "没有暂缓的消息" not in page
-    assert "Held until 08:00 (quiet hours)" in en
+    assert "Held until 08:00 (quiet hours)" in en and "Retry at" not in en
 
     with travel_to(at(2026, 11, 24, 8, 0)):
         sms = [n for n in rows(case.id, channel="sms") if n.status == "pending"][0]
@@ -73,6 +73,10 @@ def test_failed_email_shows_a_reason_in_words_not_the_smtp_reply(app, shop, monk
     mail = rows(case.id, channel="email")[0]
     with travel_to(at(2026, 11, 23, 10, 1)):
         assert outbox.send_notification(mail.id) == "retry"
+        inbox = app.test_client().get("/dev/inbox?lang=en").get_data(as_text=True)
+    # Held for a retry, and said so: not mistaken for quiet hours.
+    held = inbox.split('id="held"')[1].split('id="sms"')[0]
+    assert "Retry at 11-23 10:0" in held and "quiet hours" not in held and "chen@example.com" in held
     client = app.test_client()
     login(client, "owner@notify.example.com")
     page = client.get("/notify-shop/console/notifications?lang=zh").get_data(as_text=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -13,7 +13,7 @@ from saas.dev_mail import read_inbox
 from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
-from saas.services import message_templates, notification_words
+from saas.services import message_templates, notification_words, notifications, policies
 from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, tenant_context
 
@@ -57,10 +57,19 @@ def held_messages(now: datetime, limit: int = 100) -> list[Held]:
                 text = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params or {}).text
             except message_templates.TemplateError:
                 text = notification_words.template_label(n.template_key)
-        # Written due later on purpose (quiet hours) rather than pushed back by a failure.
-        quiet = n.channel == "sms" and not n.error_code
-        held.append(Held(n, tenant.slug, text, quiet))
+            held.append(Held(n, tenant.slug, text, _held_by_quiet_hours(n, tenant)))
     return held
+
+
+def _held_by_quiet_hours(n: Notification, tenant: Tenant) -> bool:
+    """An SMS whose turn comes as the shop's quiet hours end (not a retry's or coalescing's delay)."""
+    if n.channel != "sms":
+        return False
+    version = policies.current_version(tenant)
+    if version is None:
+        return False
+    just_before = n.next_attempt_at - timedelta(minutes=1)
+    return notifications.quiet_until(just_before, policies.terms_of(version), tenant.timezone) == n.next_attempt_at
 
 
 @bp.get("/inbox")

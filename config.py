@@ -78,13 +78,17 @@ class Config:
     TWILIO_FROM = os.environ.get("TWILIO_FROM")
     TWILIO_ENDPOINT = os.environ.get("TWILIO_ENDPOINT", "https://api.twilio.com")
 
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Links in SMS and email; by default the address `make run` serves on (its HOST and PORT).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
+        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}")
     # How long a worker holds a claimed notification before another may take it over.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 
     DEV_INBOX = False
+    # Where the development SMTP sink `make run` starts files its mail (shown at /dev/inbox).
+    DEV_MAIL_DIR = os.environ.get("DEV_MAIL_DIR", str(INSTANCE_DIR / "dev_mail"))
     TESTING = False
     DEBUG = False
 

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from datetime import date
+from datetime import date, timedelta
 
 from saas import demo_cases
 from saas.extensions import db
+from saas.models.supervision import SupervisorGrant
 from saas.models.user import User
-from saas.services import policies
+from saas.services import policies, supervision
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 
@@ -123,6 +124,21 @@ def _user(email: str, name: str, role: str, tenant: Tenant | None) -> User:
     return user
 
 
+GRANT_DAYS = 365
+
+
+def _grant(operator: User, supervisor: User, tenant: Tenant) -> None:
+    """The demo supervisor may review every demo shop; a grant in force (or revoked by hand) is kept."""
+    today = supervision.tenant_today(tenant)
+    kept = db.session.scalar(select(SupervisorGrant.id).where(
+        SupervisorGrant.supervisor_id == supervisor.id, SupervisorGrant.tenant_id == tenant.id,
+        (SupervisorGrant.revoked_at.is_not(None)) | (SupervisorGrant.ends_on >= today)).limit(1))
+    if kept is None:
+        with tenant_context(tenant.id):
+            supervision.grant(operator, supervisor, tenant, starts_on=POLICY_EFFECTIVE,
+                              ends_on=today + timedelta(days=GRANT_DAYS))
+
+
 @dataclass
 class Seeded:
     logins: list[Login]
@@ -152,8 +168,10 @@ def seed(with_cases: bool = True) -> Seeded:
             showcases.append(showcase)
         logins += [Login("owner", f"owner@{slug}.demo", f"/{slug}/console/"),
                    Login("agent", f"agent@{slug}.demo", f"/{slug}/console/")]
-    _user("supervisor@cca.demo", "消协监督员", "supervisor", None)
-    _user("operator@platform.demo", "平台运营", "operator", None)
+    supervisor = _user("supervisor@cca.demo", "消协监督员", "supervisor", None)
+    operator = _user("operator@platform.demo", "平台运营", "operator", None)
+    for fields in TENANTS:
+        _grant(operator, supervisor, db.session.scalar(select(Tenant).where(Tenant.slug == fields["slug"])))
     logins += [Login("supervisor", "supervisor@cca.demo", "/supervise/"),
                Login("operator", "operator@platform.demo", "/admin/")]
     return Seeded(logins, showcases)

@@ -1,4 +1,4 @@
-"""`make run`: Redis (real or embedded), migrations, demo data, web server and worker; Ctrl-C stops all."""
+"""`make run`: Redis (real or embedded), a mail sink, migrations, demo data, web server and worker; Ctrl-C stops all."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from saas.dev_mail import start_sink  # noqa: E402
 from saas.embedded_redis import answers, start_embedded  # noqa: E402
 
 HOST, PORT = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
@@ -34,6 +35,21 @@ def spawn(cmd: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, cwd=ROOT, preexec_fn=_die_with_parent)
 
 
+def configure_links_and_mail(env: dict, instance: Path, host: str, port: str):
+    """Links in messages lead to this server, and email goes to a local sink (read at /dev/inbox),
+    unless the user set PUBLIC_BASE_URL or MAIL_SERVER. Returns the running sink, or None."""
+    link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    env.setdefault("PUBLIC_BASE_URL", f"http://{link_host}:{port}")
+    if env.get("MAIL_SERVER"):
+        print(f"Mail:  {env['MAIL_SERVER']}:{env.get('MAIL_PORT', '25')}")
+        return None
+    maildir = Path(env.get("DEV_MAIL_DIR") or instance / "dev_mail")
+    sink = start_sink(maildir)
+    env.update(MAIL_SERVER=sink.hostname, MAIL_PORT=str(sink.port), DEV_MAIL_DIR=str(maildir))
+    print(f"Mail:  development sink at {sink.hostname}:{sink.port} (read it at /dev/inbox)")
+    return sink
+
+
 def main() -> int:
     instance = ROOT / "instance"
     instance.mkdir(exist_ok=True)
@@ -50,6 +66,8 @@ def main() -> int:
         print(f"Redis: no server answered, started an embedded one at {redis_url}")
     env["REDIS_URL"] = redis_url
 
+    sink = configure_links_and_mail(env, instance, HOST, PORT)
+
     def stop(*_):
         # Web and worker first, Redis last, so nothing logs a lost connection.
         for child in reversed(children):
@@ -59,6 +77,8 @@ def main() -> int:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if sink is not None:
+            sink.stop()
 
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -68,6 +88,7 @@ def main() -> int:
         children.append(spawn(flask("worker", env=env), env))
         base = f"http://{HOST}:{PORT}"
         print(f"\nWeb:         {base}/\nStaff login: {base}/login\nHealth:      {base}/healthz")
+        print(f"Dev inbox:   {base}/dev/inbox  (SMS and email the demo sends)")
         print(f"Shops:       {base}/tianshang/  {base}/kidswear/  {base}/voltmart/")
         print("Press Ctrl-C to stop everything.\n")
         while all(c.poll() is None for c in children):

@@ -39,3 +39,23 @@ def test_demo_logins_work(app, client):
     app.test_cli_runner().invoke(args=["demo", "seed"])
     r = login(client, "owner@voltmart.demo", DEMO_PASSWORD)
     assert r.headers["Location"] == "/voltmart/console/"
+
+
+def test_demo_supervisor_may_review_every_demo_shop(app, client):
+    from saas.demo import DEMO_PASSWORD
+    from saas.models.supervision import SupervisorGrant
+    from saas.services import supervision
+    from tests.factories import login
+
+    for _ in range(2):  # a second seed adds no second grant
+        assert app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"]).exit_code == 0
+    with app.app_context():
+        supervisor = db.session.scalar(select(User).where(User.email == "supervisor@cca.demo"))
+        granted = sorted(g.tenant.slug for g in supervision.active_grants(supervisor))
+        assert granted == ["kidswear", "tianshang", "voltmart"]
+        assert len(db.session.scalars(select(SupervisorGrant)).all()) == 3
+    r = login(client, "supervisor@cca.demo", DEMO_PASSWORD)
+    assert r.status_code == 302
+    page = client.get("/supervise/?lang=zh").get_data(as_text=True)
+    for name in ("甜上心头", "童趣衣橱", "伏特数码"):
+        assert name in page

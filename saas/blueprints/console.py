@@ -148,11 +148,13 @@ def member(user_id: int):
 @roles_required("owner", "admin")
 def audit_log():
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.created_at.desc()).limit(200)).all()
-    return render_template("console/audit.html", events=events)
+    return render_template("console/audit.html", events=events, targets=audit.target_labels(events),
+                           action_label=audit.action_label)
 
 
 @bp.get("/audit/<int:event_id>")
 @roles_required("owner", "admin")
 def audit_event(event_id: int):
     event = get_for_tenant_or_404(AuditEvent, event_id)
-    return render_template("console/audit_event.html", event=event)
+    return render_template("console/audit_event.html", event=event, target=audit.target_labels([event])[event.id],
+                           action_label=audit.action_label, detail_rows=audit.detail_rows)

@@ -12,7 +12,7 @@ from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.notification import Notification
 from saas.models.survey import FollowUpTask
-from saas.services import audit
+from saas.services import audit, notification_words
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 from workers import outbox
@@ -24,6 +24,12 @@ bp.before_request(require_tenant_staff)
 
 class PlainForm(FlaskForm):
     """CSRF only."""
+
+
+@bp.app_context_processor
+def words():
+    # The notifications table is also part of the case page: its words are there too.
+    return {"notification_words": notification_words}
 
 
 @bp.get("/notifications")

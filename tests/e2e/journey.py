@@ -57,16 +57,26 @@ def desk_context(browser, locale: str = "zh-CN"):
     return browser.new_context(locale=locale, **DESK)
 
 
+_MEASURE = """(width) => {
+  const wide = [];
+  for (const el of document.querySelectorAll("main *")) {
+    const r = el.getBoundingClientRect();
+    if (r.right > width + 0.5 && r.width > 0) wide.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.right)}px`);
+  }
+  return [document.documentElement.scrollWidth, wide.slice(0, 5)];
+}"""
+
+
 def assert_fits(page, widths=(360, 390)) -> None:
     """A public page never scrolls sideways on a phone."""
     original = page.viewport_size
     try:
         for width in widths:
             page.set_viewport_size({"width": width, "height": 844})
-            # Against the phone's width itself: on a phone (is_mobile) Chromium widens window.innerWidth,
-            # and may widen the layout viewport, to overflowing content, so comparing with them never fails.
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-            assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px phone"
+            # Against the width set, not window.innerWidth: a mobile browser zooms out to show a page
+            # wider than the screen, and innerWidth then grows with it (497 px "fits" a 497 px viewport).
+            scroll, wide = page.evaluate(_MEASURE, width)
+            assert scroll <= width, f"{page.url} is {scroll} px wide in a {width} px viewport; too wide: {wide}"
     finally:
         page.set_viewport_size(original)
 

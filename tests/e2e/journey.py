@@ -63,7 +63,9 @@ def assert_fits(page, widths=(360, 390)) -> None:
     try:
         for width in widths:
             page.set_viewport_size({"width": width, "height": 844})
-            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            # clientWidth, not innerWidth: a mobile browser widens its layout viewport (and innerWidth)
+            # to content that overflows, so innerWidth grows with the very overflow being looked for.
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
             assert scroll <= inner, f"{page.url} is {scroll} px wide in a {inner} px viewport"
     finally:
         page.set_viewport_size(original)

@@ -185,6 +185,22 @@ def test_a_photo_chosen_before_the_check_is_filed_with_the_case(app, client, sho
     assert not any(p.is_file() for p in pending.rglob("*"))  # the provisional copy is gone once filed
 
 
+def test_photos_added_at_each_rendering_add_up_to_the_limit(app, client, shop):
+    url = "/voltmart/cases/new?lang=en"
+    page = client.get(url).get_data(as_text=True)
+    first = html_forms.submit(client, url, page, fill=_typed(), button=("action", "check"),
+                              files={"evidence": [(io.BytesIO(_jpeg()), "one.jpg")]}).get_data(as_text=True)
+    eight = [(io.BytesIO(_jpeg("blue")), f"more-{i}.jpg") for i in range(9)]
+    refused = html_forms.submit(client, url, first, button=("action", "check"), files={"evidence": eight})
+    html = refused.get_data(as_text=True)
+    assert "At most 9 files" in html and "one.jpg" in html  # ten in all: told, and the first one still kept
+    second = html_forms.submit(client, url, html, button=("action", "check"),
+                               files={"evidence": [(io.BytesIO(_jpeg("green")), "two.jpg")]}).get_data(as_text=True)
+    r = html_forms.submit(client, url, second, button=("action", "submit"))
+    names = sorted(e.original_name for e in _evidence_of(app, r.headers["Location"].rsplit("/", 1)[1]))
+    assert names == ["one.jpg", "two.jpg"]
+
+
 def test_an_unticked_kept_photo_is_left_out(app, client, shop):
     html, r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]},
                                  submit_fill={"keep_upload": []})

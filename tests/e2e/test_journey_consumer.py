@@ -262,3 +262,51 @@ def test_intake_errors_stay_clear_of_the_help_text_on_a_phone(browser, live_serv
         assert_fits(page)
     finally:
         phone.close()
+
+
+def test_consumer_complains_and_looks_the_complaint_up(browser, live_server, screenshots):
+    """From the policy page to a complaint, then its number and contact bring it back in another browser."""
+    from playwright.sync_api import expect
+
+    phone, other = phone_context(browser), phone_context(browser, locale="en-US")
+    try:
+        page = phone.new_page()
+        j = Journey(screenshots, [page], "complaint", total_seconds=45)
+        page.goto(f"{live_server}/voltmart/policy")
+        page.locator("#complain").get_by_role("button", name="向平台投诉").click()
+        page.fill("#mobile", MOBILE)
+        page.fill("#text", "客服三天没有回复我的售后申请。")
+        assert_fits(page)
+        j.shot(page, "form")
+        page.get_by_role("button", name="提交投诉").click()
+        page.wait_for_url(re.compile(r"/voltmart/complaints/filed$"))
+        reference = re.search(r"PC[0-9A-Z]{10}", page.locator("main").inner_text()).group(0)
+        assert_fits(page)
+        j.shot(page, "filed")
+        page.locator("#complaint-status-link").click()
+        expect(page.locator("#complaint-status")).to_contain_text("平台正在处理")
+        expect(page.locator("main")).to_contain_text("客服三天没有回复我的售后申请。")
+        assert_fits(page)
+        j.shot(page, "status")
+
+        # Later, on another phone: the policy page's lookup link, a wrong contact, then the right one.
+        later = other.new_page()
+        j.add(later)
+        later.goto(f"{live_server}/voltmart/policy?lang=en")
+        later.locator("#complaint-lookup").click()
+        later.fill("#reference", reference)
+        later.fill("#factor", "0000")
+        later.get_by_role("button", name="Show my complaint").click()
+        expect(later.locator(".flash.error")).to_contain_text("We could not find a complaint")
+        assert_fits(later)
+        j.shot(later, "lookup-failed")
+        later.fill("#reference", reference)
+        later.fill("#factor", MOBILE[-4:])
+        later.get_by_role("button", name="Show my complaint").click()
+        expect(later.locator("h1")).to_contain_text(reference)
+        expect(later.locator("#complaint-status")).to_contain_text("looking into it")
+        assert_fits(later)
+        j.shot(later, "lookup-found")
+    finally:
+        phone.close()
+        other.close()

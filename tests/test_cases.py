@@ -185,6 +185,22 @@ def test_a_photo_chosen_before_the_check_is_filed_with_the_case(app, client, sho
     assert not any(p.is_file() for p in pending.rglob("*"))  # the provisional copy is gone once filed
 
 
+def test_photos_added_at_each_rendering_add_up_to_the_limit(app, client, shop):
+    url = "/voltmart/cases/new?lang=en"
+    page = client.get(url).get_data(as_text=True)
+    first = html_forms.submit(client, url, page, fill=_typed(), button=("action", "check"),
+                              files={"evidence": [(io.BytesIO(_jpeg()), "one.jpg")]}).get_data(as_text=True)
+    eight = [(io.BytesIO(_jpeg("blue")), f"more-{i}.jpg") for i in range(9)]
+    refused = html_forms.submit(client, url, first, button=("action", "check"), files={"evidence": eight})
+    html = refused.get_data(as_text=True)
+    assert "At most 9 files" in html and "one.jpg" in html  # ten in all: told, and the first one still kept
+    second = html_forms.submit(client, url, html, button=("action", "check"),
+                               files={"evidence": [(io.BytesIO(_jpeg("green")), "two.jpg")]}).get_data(as_text=True)
+    r = html_forms.submit(client, url, second, button=("action", "submit"))
+    names = sorted(e.original_name for e in _evidence_of(app, r.headers["Location"].rsplit("/", 1)[1]))
+    assert names == ["one.jpg", "two.jpg"]
+
+
 def test_an_unticked_kept_photo_is_left_out(app, client, shop):
     html, r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]},
                                  submit_fill={"keep_upload": []})
@@ -733,3 +749,25 @@ def test_shop_home_and_policy_offer_the_ways_in(client, shop, path):
     assert 'href="/voltmart/track" role="button" class="secondary" id="track-request">查询进度</a>' in html
     en = client.get(f"{path}?lang=en").get_data(as_text=True)
     assert "File an after-sales request" in en and "Track my request" in en
+
+
+def test_abandoned_kept_photos_are_removed_after_a_day(app, client, shop):
+    """A form left after the check leaves its photos behind; the next kept batch of the shop sweeps them."""
+    import os
+    import time
+
+    html, _r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]})
+    # The first consumer never submits: a second browser stands in for the next one.
+    abandoned = app.test_client()
+    page = abandoned.get("/voltmart/cases/new").get_data(as_text=True)
+    html_forms.submit(abandoned, "/voltmart/cases/new", page, fill=_typed(), button=("action", "check"),
+                      files={"evidence": [(io.BytesIO(_jpeg()), "left.jpg")]})
+    pending = Path(app.config["UPLOAD_DIR"]) / "pending" / str(shop["tenant_id"])
+    (old,) = [d for d in pending.iterdir() if d.is_dir()]
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    fresh = app.test_client()
+    page = fresh.get("/voltmart/cases/new").get_data(as_text=True)
+    html_forms.submit(fresh, "/voltmart/cases/new", page, fill=_typed(), button=("action", "check"),
+                      files={"evidence": [(io.BytesIO(_jpeg()), "new.jpg")]})
+    assert not old.exists() and len([d for d in pending.iterdir() if d.is_dir()]) == 1

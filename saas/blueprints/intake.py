@@ -115,7 +115,7 @@ def new():
                            file_errors=file_errors, kept=kept, batch=batch, lang=current_lang())
 
 
-_BATCHES = "intake_uploads"  # session: batch id → the files this browser kept in it
+_BATCHES = "intake_uploads"  # session: the batch ids of kept files this browser wrote
 _MAX_BATCHES = 3
 
 
@@ -125,12 +125,13 @@ def _carry_files() -> tuple[str, list[Kept], list[str]]:
     Files chosen now are checked at once, so a refusal is told before the consumer goes on; accepted
     ones are kept provisionally (see services/intake_uploads.py) under this form's batch id.
     """
-    batches = dict(session.get(_BATCHES, {}))
+    batches = [b for b in session.get(_BATCHES, []) if isinstance(b, str)]
     batch = request.form.get("upload_batch", "")
-    if not (intake_uploads.valid_batch_id(batch) and batch in batches):
+    kept: list[Kept] = []
+    if intake_uploads.valid_batch_id(batch) and batch in batches:
+        kept = intake_uploads.retain(current_tenant.id, batch, set(request.form.getlist("keep_upload")))
+    else:
         batch = ""
-    ticked = set(request.form.getlist("keep_upload"))
-    kept = [Kept(**k) for k in batches.get(batch, []) if k.get("file") in ticked]
     chosen = [f for f in request.files.getlist("evidence") if f is not None and f.filename]
     errors: list[str] = []
     if chosen:
@@ -140,21 +141,17 @@ def _carry_files() -> tuple[str, list[Kept], list[str]]:
         except case_evidence.EvidenceRefused as exc:
             errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
         else:
-            batch = batch or intake_uploads.new_batch_id()
-            kept += intake_uploads.keep(current_tenant.id, batch, checked)
-    if batch:
-        batches.pop(batch, None)
-        batches[batch] = [k.to_dict() for k in kept]
-        session[_BATCHES] = dict(list(batches.items())[-_MAX_BATCHES:])
+            if not batch:
+                batch = intake_uploads.new_batch_id()
+                session[_BATCHES] = ([b for b in batches if b != batch] + [batch])[-_MAX_BATCHES:]
+            kept = intake_uploads.keep(current_tenant.id, batch, checked)
     return batch, kept, errors
 
 
 def _forget_batch(batch: str) -> None:
     if batch:
         intake_uploads.discard(current_tenant.id, batch)
-        batches = dict(session.get(_BATCHES, {}))
-        batches.pop(batch, None)
-        session[_BATCHES] = batches
+        session[_BATCHES] = [b for b in session.get(_BATCHES, []) if b != batch]
 
 
 def remember_case(case_id: int) -> None:

@@ -2,14 +2,16 @@
 
 A browser cannot re-fill a file input, so every time the form comes back (the
 eligibility check, a refused field) the files it carried would be gone. They are
-checked, written under <UPLOAD_DIR>/pending/<tenant>/<batch>/ and named by the
-batch id the page carries in a hidden field; the session records which batches
-this browser wrote, so a batch id alone opens nothing. On submission the files
-are checked again through the ordinary evidence API and attached to the case.
+checked, written under <UPLOAD_DIR>/pending/<tenant>/<batch>/ with a manifest of the
+names the consumer saw, and named by the batch id the page carries in a hidden field;
+the session records which batch ids this browser wrote, so a batch id alone opens
+nothing. On submission the files are checked again through the ordinary evidence
+API and attached to the case.
 """
 from __future__ import annotations
 
 import io
+import json
 import secrets
 import shutil
 import time
@@ -23,6 +25,7 @@ from saas.evidence import CheckedFile
 from saas.services.case_evidence import upload_root
 
 PENDING = "pending"
+MANIFEST = "manifest.json"
 MAX_AGE_SECONDS = 24 * 3600
 
 
@@ -50,13 +53,48 @@ def _batch_dir(tenant_id: int, batch: str) -> Path:
 
 
 def keep(tenant_id: int, batch: str, checked: list[CheckedFile]) -> list[Kept]:
-    """Write checked files into the batch folder; removes abandoned batches of this shop as it goes."""
+    """Write checked files into the batch folder; removes abandoned batches of this shop as it goes.
+    Returns everything the batch now holds."""
     _remove_stale(tenant_id)
-    kept = []
+    kept = listing(tenant_id, batch)
     for item in checked:
         stored = evidence.store(item, upload_root(), f"{PENDING}/{tenant_id}/{batch}")
         kept.append(Kept(Path(stored.relative_path).name, item.display_name))
+    _write_manifest(tenant_id, batch, kept)
     return kept
+
+
+def listing(tenant_id: int, batch: str) -> list[Kept]:
+    """The files kept in a batch, in the order they were chosen."""
+    try:
+        entries = json.loads((_batch_dir(tenant_id, batch) / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [Kept(str(e["file"]), str(e["name"])) for e in entries if isinstance(e, dict) and {"file", "name"} <= set(e)]
+
+
+def retain(tenant_id: int, batch: str, files: set[str]) -> list[Kept]:
+    """Keep only the named files (those the consumer left ticked); the others are deleted."""
+    kept = listing(tenant_id, batch)
+    folder = _batch_dir(tenant_id, batch)
+    for item in kept:
+        if item.file not in files:
+            try:
+                evidence.resolve_stored(folder, item.file).unlink(missing_ok=True)
+            except (OSError, evidence.UnsafePath):
+                pass
+    kept = [item for item in kept if item.file in files]
+    if kept or folder.is_dir():
+        _write_manifest(tenant_id, batch, kept)
+    return kept
+
+
+def _write_manifest(tenant_id: int, batch: str, kept: list[Kept]) -> None:
+    folder = _batch_dir(tenant_id, batch)
+    folder.mkdir(mode=evidence.DIR_MODE, parents=True, exist_ok=True)
+    tmp = folder / (MANIFEST + ".part")
+    tmp.write_text(json.dumps([k.to_dict() for k in kept], ensure_ascii=False), "utf-8")
+    tmp.replace(folder / MANIFEST)
 
 
 def reopen(tenant_id: int, batch: str, kept: list[Kept]) -> list[FileStorage]:

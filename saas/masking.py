@@ -296,8 +296,20 @@ def _number_spans(norm: str, protected: list[tuple[int, int]]) -> list[tuple[int
         glued = match.start > 0 and norm[match.start - 1].isascii() and norm[match.start - 1].isalpha()
         if glued or _ORDER_CONTEXT_RE.search(before):
             continue
-        spans.append((match.start, match.end, mask_mobile_head(str(match.number.national_number))))
+        start = match.start
+        while start < match.end and not norm[start].isdigit() and norm[start] != "+":
+            start += 1  # "（158…）": the bracket the matcher took along belongs to the sentence
+        spans.append((start, match.end, mask_mobile_head(str(match.number.national_number))))
     return spans
+
+
+# "尾号5678", "last 4 digits 5678": half of the tracking credential on its own.
+_TAIL_RE = re.compile(r"(?:尾号|尾数|末四位|后四位|末4位|后4位|last\s*(?:4|four)(?:\s*digits)?|ending\s*(?:in|with)?)"
+                      r"[^0-9]{0,4}?([0-9]{4})(?![0-9])", re.IGNORECASE)
+
+
+def _tail_spans(norm: str) -> list[tuple[int, int, str]]:
+    return [(m.start(1), m.end(1), "****") for m in _TAIL_RE.finditer(norm)]
 
 
 def _overlaps(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:
@@ -493,6 +505,7 @@ def _mask_once(text: str, names: tuple[str, ...], keep: tuple[str, ...], case_nu
     spans += _email_spans(norm)
     spans += [s for s in _address_spans(norm) if not _overlaps(s[0], s[1], protected)]
     spans += _number_spans(norm, protected)
+    spans += _tail_spans(norm)
     if not spans:
         return text
     # Back onto the original text: each span covers the original characters it came from.

@@ -11,9 +11,11 @@ from saas.identifiers import new_case_number
 from saas.masking import (
     contains_personal_data,
     mask_address,
+    mask_case_number,
     mask_email,
     mask_id_card,
     mask_mobile,
+    mask_mobile_head,
     mask_name,
     mask_text,
 )
@@ -187,3 +189,19 @@ def test_name_masking_is_idempotent_and_keeps_length(name):
     once = mask_name(name)
     assert mask_name(once) == once
     assert len(once) == len(" ".join(name.split()))
+
+
+def test_supervisors_never_read_a_tracking_credential():
+    # Case number + the mobile's last four digits open the consumer's tracking page.
+    number = new_case_number(date(2026, 11, 3))
+    assert mask_case_number(number).count("*") == 7 and mask_case_number(number)[:13] == number[:13]
+    assert mask_mobile_head("+86 138-1234-5678") == "138********"
+    text = f"单号{number}，手机尾号5678的139 1234 5678，进度 https://shop.example/voltmart/track/t/Zx9.abc?sig=1"
+    masked = mask_text(text, case_numbers=[number])
+    assert number not in masked and number.replace("-", "") not in masked and "5678的139" not in masked
+    assert masked.endswith("，进度 https://shop.example/***") and mask_case_number(number) in masked
+    assert mask_text(number.lower().replace("-", " "), case_numbers=[number]) == mask_case_number(number)
+
+
+def test_a_bracket_around_a_number_stays_with_the_sentence():
+    assert mask_text("回访了客户王芳芳（15876543210），满意", names=["王芳芳"]) == "回访了客户王**（158********），满意"

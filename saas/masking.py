@@ -153,6 +153,18 @@ _SEP = r"[\s\-‐‑‒–—―−_/.·•()\[\]~]"
 _CN_RUN_RE = re.compile(rf"[{_CN_NUMERAL}](?:{_SEP}{{0,3}}[{_CN_NUMERAL}]){{3,}}")
 
 
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """One character as detection sees it ("" for a format character such as a zero-width space)."""
+    if unicodedata.category(ch) == "Cf":
+        return ""
+    if ch.isdecimal():
+        return str(unicodedata.decimal(ch))
+    folded = unicodedata.normalize("NFKC", ch)
+    folded = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in unicodedata.normalize("NFC", folded))
+
+
 def _normalise(text: str) -> tuple[str, list[int]]:
     """(normalised text, index into text of each normalised character).
 
@@ -163,17 +175,9 @@ def _normalise(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        if unicodedata.category(ch) == "Cf":
-            continue
-        if ch.isdecimal():
-            out.append(str(unicodedata.decimal(ch)))
-            origin.append(i)
-            continue
-        folded = unicodedata.normalize("NFKC", ch)
-        folded = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
-        for c in unicodedata.normalize("NFC", folded):
-            out.append(str(unicodedata.decimal(c)) if c.isdecimal() else c)
-            origin.append(i)
+        folded = ch if ch.isascii() and not ch.isdigit() and ch.isprintable() else _fold_char(ch)
+        out.append(folded)
+        origin.extend([i] * len(folded))
     norm = "".join(out)
     norm = _CN_RUN_RE.sub(lambda m: m.group(0).translate(_CN_DIGITS), norm)  # one for one: offsets hold
     return norm, origin
@@ -289,6 +293,8 @@ def _number_spans(norm: str, protected: list[tuple[int, int]]) -> list[tuple[int
             spans.append((start - lead, chain[j].end(), _number_mask(kind, digits)))
             i = j + 1
     # phonenumbers' own matcher for what the groups above do not see, e.g. "+86 (10) 6552-9988".
+    if sum(ch.isdigit() for ch in norm) < 7:
+        return spans
     for match in phonenumbers.PhoneNumberMatcher(norm, "CN", leniency=phonenumbers.Leniency.VALID):
         if phonenumbers.number_type(match.number) not in _PHONE_TYPES or _overlaps(match.start, match.end, protected):
             continue

@@ -295,7 +295,11 @@ def _number_spans(norm: str, protected: list[tuple[int, int]]) -> list[tuple[int
     # phonenumbers' own matcher for what the groups above do not see, e.g. "+86 (10) 6552-9988".
     if sum(ch.isdigit() for ch in norm) < 7:
         return spans
-    for match in phonenumbers.PhoneNumberMatcher(norm, "CN", leniency=phonenumbers.Leniency.VALID):
+    rest = list(norm)
+    for start, end, _ in spans:  # what is found already is not looked at again
+        rest[start:end] = "x" * (end - start)
+    # max_tries bounds the work on a long hostile text; real text has a handful of candidates.
+    for match in phonenumbers.PhoneNumberMatcher("".join(rest), "CN", leniency=phonenumbers.Leniency.VALID, max_tries=200):
         if phonenumbers.number_type(match.number) not in _PHONE_TYPES or _overlaps(match.start, match.end, protected):
             continue
         before = norm[max(0, match.start - 24):match.start]
@@ -331,10 +335,13 @@ _DOT = r"(?:\.|\s+\.\s+|\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s*点\s*)"
 _LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?|[^\W_](?:[\w\-]*[^\W_])?)"
 _DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:[A-Za-z]{{2,}}|[^\W\d_]{{2,}})"
 _TLD = r"(?:com|cn|net|org|edu|gov|info|io|me|co|cc|top|xyz|biz|hk|tw|mo|jp|kr|uk|de|fr|us|ca|au|sg)(?![A-Za-z])"
+# A local part starts where a run of its characters starts: trying every position inside a long run
+# would make a long hostile text cost quadratic time.
+_LOCAL = r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+"
 _EMAIL_RES = (
-    EMAIL_RE,  # the plain form, however odd its domain ("a@..cn")
-    re.compile(rf"[A-Za-z0-9._%+\-]+{_AT}{_DOMAIN}", re.IGNORECASE),
-    re.compile(rf"[A-Za-z0-9._%+\-]+{_AT_WORD}(?:{_LABEL}{_DOT})+{_TLD}", re.IGNORECASE),
+    re.compile(rf"{_LOCAL}@[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}"),  # EMAIL_RE: the plain form, however odd ("a@..cn")
+    re.compile(rf"{_LOCAL}{_AT}{_DOMAIN}", re.IGNORECASE),
+    re.compile(rf"{_LOCAL}{_AT_WORD}(?:{_LABEL}{_DOT})+{_TLD}", re.IGNORECASE),
     re.compile(rf"[^\W_]{{1,6}}{_AT}{_DOMAIN}", re.IGNORECASE),  # internationalised: 张三@例子.中国
 )
 _AT_SPLIT_RE = re.compile(f"{_AT}|{_AT_WORD}", re.IGNORECASE)
@@ -343,10 +350,12 @@ _DOT_SPLIT_RE = re.compile(_DOT, re.IGNORECASE)
 
 def _email_spans(norm: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
+    taken = bytearray(len(norm) + 1)
     for pattern in _EMAIL_RES:
         for m in pattern.finditer(norm):
-            if _overlaps(m.start(), m.end(), [(s, e) for s, e, _ in spans]):
+            if any(taken[m.start():m.end()]):
                 continue
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             local, domain = _AT_SPLIT_RE.split(m.group(0), maxsplit=1)
             spans.append((m.start(), m.end(), mask_email(f"{local}@{_DOT_SPLIT_RE.sub('.', domain)}")))
     return spans
@@ -373,9 +382,9 @@ ADDRESS_RE = re.compile(
 )
 _STREET = (r"(?i:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Highway|Hwy|"
            r"Alley|Hutong|Lu|Jie|Dajie|Xiang|Li|Nong|Hao|Close|Crescent|Terrace|Square|Sq)")
-_EN_UNIT = r"(?:(?i:Room|Rm|Flat|Apt|Apartment|Unit|Suite|Ste|Bldg|Blk|Building|Block|Tower|House|Floor|Fl)\.?\s*#?\s*[0-9]+[A-Za-z]?(?:-[0-9]+)?(?![A-Za-z0-9]))"
-_EN_STREET = (rf"(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}(?![A-Za-z])\.?"
-              rf"|(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])")
+_EN_UNIT = r"(?:(?<![A-Za-z])(?i:Room|Rm|Flat|Apt|Apartment|Unit|Suite|Ste|Bldg|Blk|Building|Block|Tower|House|Floor|Fl)(?:\.\s*|\s+|\s*#\s*)[0-9]+[A-Za-z]?(?:-[0-9]+)?(?![A-Za-z0-9]))"
+_EN_STREET = (rf"(?<![A-Za-z0-9])(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}(?![A-Za-z])\.?"
+              rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])")
 ADDRESS_EN_RE = re.compile(
     rf"(?:{_EN_UNIT}|{_EN_STREET})(?:,?\s*(?:{_EN_UNIT}|{_EN_STREET}|[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,3}}"
     rf"(?:\s+[0-9]{{6}})?))*"
@@ -462,9 +471,11 @@ def _name_forms(names: tuple[str, ...]) -> list[tuple[re.Pattern[str], bool]]:
 
 def _name_spans(norm: str, names: tuple[str, ...]) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
+    taken = bytearray(len(norm) + 1)
     for pattern, whole in _name_forms(names):
         for m in pattern.finditer(norm):
-            if m.group(0).strip() and not _overlaps(m.start(), m.end(), [(s, e) for s, e, _ in spans]):
+            if m.group(0).strip() and not any(taken[m.start():m.end()]):
+                taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
                 text = " ".join(m.group(0).split())
                 spans.append((m.start(), m.end(), mask_name(text) if whole else _star(text)))
     return spans

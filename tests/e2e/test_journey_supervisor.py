@@ -144,6 +144,7 @@ def test_supervisor_reviews_a_masked_sample_and_exports_it(browser, live_server,
         page.locator("tr.sampled a.case-number").first.click()
         page.wait_for_url(re.compile(r"/cases/\d+$"))
         expect(page.locator("#customer")).to_contain_text("********")
+        expect(page.locator("#masking-note")).to_contain_text("无法打开消费者的案件")
         assert_page_opens_no_case(page, filed, "case page")
         assert "***" in page.locator("#description").inner_text()  # the address went, the sentence stayed
         assert_no_internal_keys(page)

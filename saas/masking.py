@@ -318,8 +318,12 @@ _TAIL_RE = re.compile(r"(?:尾号|尾数|末四位|后四位|末4位|后4位|las
                       r"[^0-9]{0,4}?([0-9]{4})(?![0-9])", re.IGNORECASE)
 
 
+# "139****5678" as marketplaces print it: the tail is still there.
+_STARRED_TAIL_RE = re.compile(r"(?:\*{3,}|(?<=[0-9])[Xx]{3,})\s?([0-9]{4})(?![0-9])")
+
+
 def _tail_spans(norm: str) -> list[tuple[int, int, str]]:
-    return [(m.start(1), m.end(1), "****") for m in _TAIL_RE.finditer(norm)]
+    return [(m.start(1), m.end(1), "****") for r in (_TAIL_RE, _STARRED_TAIL_RE) for m in r.finditer(norm)]
 
 
 def _overlaps(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:

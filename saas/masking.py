@@ -187,6 +187,8 @@ def _normalise(text: str) -> tuple[str, list[int]]:
 
 _GROUP_RE = re.compile(r"[0-9]+(?:[Xx](?![A-Za-z]))?")
 _GAP_RE = re.compile(rf"{_SEP}{{1,4}}")
+# A comma joins groups of three or more digits only ("139，1234，5678"), never "¥6,153.50，2026-10-31".
+_COMMA_GAP_RE = re.compile(rf"(?:{_SEP}|[,、]){{1,4}}")
 _ID_REGIONS = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
                50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
 # Words after which a number is an order, parcel or product number, not somebody's landline.
@@ -257,7 +259,9 @@ def _chains(norm: str) -> list[list[re.Match[str]]]:
     """Digit groups joined by separators: "139 1234 5678", "1-3-9…", "110105 19900101 123X"."""
     chains: list[list[re.Match[str]]] = []
     for m in _GROUP_RE.finditer(norm):
-        if chains and _GAP_RE.fullmatch(norm, chains[-1][-1].end(), m.start()):
+        prev = chains[-1][-1] if chains else None
+        if prev and (_GAP_RE.fullmatch(norm, prev.end(), m.start()) or (
+                len(prev.group(0)) >= 3 and len(m.group(0)) >= 3 and _COMMA_GAP_RE.fullmatch(norm, prev.end(), m.start()))):
             chains[-1].append(m)
         else:
             chains.append([m])
@@ -322,8 +326,14 @@ _TAIL_RE = re.compile(r"(?:尾号|尾数|末四位|后四位|末4位|后4位|las
 _STARRED_TAIL_RE = re.compile(r"(?:\*{3,}|(?<=[0-9])[Xx]{3,})\s?([0-9]{4})(?![0-9])")
 
 
+# A WeChat or QQ account written after its name: it reaches the person as surely as a phone does.
+_ACCOUNT_RE = re.compile(r"(?<![A-Za-z])(?:微信号?|wechat(?:\s*id)?|weixin|vx|v信|wx|qq号?|扣扣)\s*(?:号|是|:|=)?\s*([A-Za-z0-9][A-Za-z0-9_\-]{4,19})(?![A-Za-z0-9_\-])",
+                         re.IGNORECASE)
+
+
 def _tail_spans(norm: str) -> list[tuple[int, int, str]]:
-    return [(m.start(1), m.end(1), "****") for r in (_TAIL_RE, _STARRED_TAIL_RE) for m in r.finditer(norm)]
+    spans = [(m.start(1), m.end(1), "****") for r in (_TAIL_RE, _STARRED_TAIL_RE) for m in r.finditer(norm)]
+    return spans + [(m.start(1), m.end(1), m.group(1)[0] + "***") for m in _ACCOUNT_RE.finditer(norm)]
 
 
 def _overlaps(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:
@@ -334,7 +344,7 @@ def _overlaps(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:
 
 _AT = r"(?:\s*@\s*|\s*艾特\s*)"
 # "at" as a word ("zhangsan at qq dot com") only before a real top-level domain: "meet at home dot" is not mail.
-_AT_WORD = r"(?:\s+at\s+|\s*[(\[{<]\s*at\s*[)\]}>]\s*)"
+_AT_WORD = r"(?:\s+at\s+|\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s*#\s*)"  # "abc#qq.com (# 换成 @)"
 _DOT = r"(?:\.|\s+\.\s+|\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s*点\s*)"
 _LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?|[^\W_](?:[\w\-]*[^\W_])?)"
 _DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:[A-Za-z]{{2,}}|[^\W\d_]{{2,}})"
@@ -380,15 +390,17 @@ _CN_MORE = r"(?:号楼|号院|号|栋|幢|座|单元|室|楼|层|户)"
 # number ("上海市浦东新区") it identifies no one and stays.
 ADDRESS_RE = re.compile(
     rf"{_CN_ADMIN}*[{_CJK}A-Za-z0-9]{{0,6}}?"
-    rf"(?:{_CN_ROAD}{_CN_NUM}(?:号|弄|巷)|{_CN_ESTATE}\s?[A-Za-z]?{_CN_NUM}(?:栋|幢|座|单元|号楼|号|-{_CN_NUM}(?![0-9])))"
-    rf"(?:[{_CJK}A-Za-z0-9\-#]{{0,8}}?{_CN_NUM}(?:{_CN_MORE}|-{_CN_NUM}))*(?:\s?[0-9]+(?![0-9]))?",
+    rf"(?:{_CN_ROAD}{_CN_NUM}(?:-{_CN_NUM})?(?:号|弄|巷)|{_CN_ESTATE}\s?[A-Za-z]?{_CN_NUM}(?:栋|幢|座|单元|号楼|号|-{_CN_NUM}(?![0-9])))"
+    rf"(?:[{_CJK}A-Za-z0-9\-#\s]{{0,8}}?(?:{_CN_NUM}(?:{_CN_MORE}|-{_CN_NUM})|[A-Za-z]\s?(?:座|栋|幢|区)))*"
+    rf"(?:\s?[0-9]+(?![0-9]))?",
     re.IGNORECASE,
 )
 _STREET = (r"(?i:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Highway|Hwy|"
            r"Alley|Hutong|Lu|Jie|Dajie|Xiang|Li|Nong|Hao|Close|Crescent|Terrace|Square|Sq)")
 _EN_UNIT = r"(?:(?<![A-Za-z])(?i:Room|Rm|Flat|Apt|Apartment|Unit|Suite|Ste|Bldg|Blk|Building|Block|Tower|House|Floor|Fl)(?:\.\s*|\s+|\s*#\s*)[0-9]+[A-Za-z]?(?:-[0-9]+)?(?![A-Za-z0-9]))"
 _EN_STREET = (rf"(?<![A-Za-z0-9])(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}(?![A-Za-z])\.?"
-              rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])")
+              rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])"
+              rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}(?i:Lu|Jie|Dajie|Hutong|Xiang|Nong|Dao)\s+[0-9]+(?:\s*(?i:Hao))?(?![A-Za-z0-9])")
 ADDRESS_EN_RE = re.compile(
     rf"(?:{_EN_UNIT}|{_EN_STREET})(?:,?\s*(?:{_EN_UNIT}|{_EN_STREET}|[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,3}}"
     rf"(?:\s+[0-9]{{6}})?))*"

@@ -220,3 +220,20 @@ def test_long_hostile_text_is_masked_in_linear_time():
         started = time.perf_counter()
         mask_text(text, names=["张伟", "John Smith"], case_numbers=["AS261103-2BNC-V5NY-W3B"])
         assert time.perf_counter() - started < 3, text[:20]
+
+
+def test_names_in_pinyin_every_way_they_are_written():
+    for written in ("Zhang Sanfeng", "zhangsanfeng", "ZHANG San-feng", "Sanfeng Zhang", "S.F. Zhang", "Zhang SF",
+                    "Zhāng Sānfēng", "zhang1 san1feng1", "Sanfeng"):
+        masked = mask_text(f"客户 {written} 来电", names=["张三丰"])
+        assert "anfeng" not in masked.lower() and "zhang" not in masked.lower(), (written, masked)
+        assert masked.startswith("客户 ") and masked.endswith(" 来电")
+    assert mask_text("Lü Wei 和 Lv Wei", names=["吕伟"]) == "L* *** 和 L* ***"
+    assert mask_text("Wei said hi", names=["吕伟"]) == "Wei said hi"  # a one-syllable given name alone stays
+
+
+def test_order_and_parcel_numbers_stay_readable():
+    assert mask_text("订单号 02161103001 已退款") == "订单号 02161103001 已退款"  # landline-shaped, but an order
+    assert mask_text("座机 02161103001") == "座机 021********"
+    assert mask_text("运单号SF1234567890，京东JD20261103001") == "运单号SF1234567890，京东JD20261103001"
+    assert mask_text("淘宝订单 461234567890123456 已发货") == "淘宝订单 461234567890123456 已发货"

@@ -58,7 +58,8 @@ def _mobile_forms(m: str, rng: random.Random) -> list[str]:
         " ".join(m), _cn_digits(m, rng), zw.join(m), f"{m[:3]}/{m[3:7]}/{m[7:]}", f"{m[:3]}_{m[3:7]}_{m[7:]}",
         f"{m[:3]}－{m[3:7]}－{m[7:]}", f"({m[:3]}){m[3:7]}-{m[7:]}", f"+86 {m}", f"0086-{m[:3]}-{m[3:7]}-{m[7:]}",
         "".join(chr(0xFF10 + int(d)) for d in m), f"{m[:3]}.{m[3:7]}.{m[7:]}", f"{m[:3]}{zw} {m[3:7]}{zw}{m[7:]}",
-        f"+86（{m[:3]}）{m[3:7]} {m[7:]}",
+        f"+86（{m[:3]}）{m[3:7]} {m[7:]}", f"{m[:3]}****{m[7:]}", f"尾号{m[7:]}的那个",
+        f"{m[:3]}，{m[3:7]}，{m[7:]}",
     ]
 
 
@@ -87,7 +88,7 @@ def _email_forms(rng: random.Random) -> list[tuple[str, str]]:
         (f"{local}(at){host}(dot){tld}", local), (f"{local}[at]{host}[dot]{tld}", local),
         ("".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in f"{local}@{domain}"), local),
         (f"{local}＠{domain}", local), (f"{local} AT {host} DOT {tld}", local),
-        (f"{local}@{host} . {tld}", local), (f"{local}艾特{domain}", local),
+        (f"{local}@{host} . {tld}", local), (f"{local}艾特{domain}", local), (f"{local}#{domain}（#换成@）", local),
         ("王小明@例子.中国", "小明"), (f"{local}@münchen-shop.de", local),
     ]
 
@@ -112,6 +113,11 @@ def _address_forms(rng: random.Random) -> list[tuple[str, list[str]]]:
         (f"Flat {room}, Block {bld}, {street}", [str(room)]),
         (f"Building {bld}, {no} {street}", [f"{no}{street.split()[0]}".lower()]),
         (f"Unit {room}, {no}-{bld} {street}", [str(room)]),
+        (f"北京市朝阳区建国门外大街{no}号国贸大厦A座{room}", [f"a座{room}", f"{no}号"]),
+        (f"上海市徐汇区漕溪北路 {no} 号 A 座 {bld} 楼", [f"{no}号", f"a座{bld}"]),
+        (f"{road}{no}-{bld}号", [f"{no}{bld}号"]),
+        (f"Jianguo Lu {no} Hao, Chaoyang, Beijing", [f"lu{no}"]),
+        (f"Flat {bld}B, {no} Nathan Road, Kowloon", [f"flat{bld}b", f"{no}nathan"]),
     ]
 
 
@@ -141,6 +147,7 @@ TEMPLATES = {
     "id": ["身份证号{x}，发票开个人的。", "ID number {x} for the invoice please", "实名信息：{x}，请核对"],
     "email": ["发票请发到邮箱{x}，谢谢。", "Send the label to {x} please.", "邮件联系 {x} 就行"],
     "address": ["换货请寄到{x}，周末有人。", "Please ship the replacement to {x}.", "收货地址改成{x}了"],
+    "account": ["加我微信 {x}，发视频给你们", "我的QQ号是 {x}，可以加", "WeChat ID: {x}, message me there"],
     "name": ["我是{x}，上周买的耳机坏了。", "This is {x}, the buyer of the kettle.", "收件人写{x}就行，谢谢"],
 }
 
@@ -171,6 +178,9 @@ def pii_corpus() -> list[tuple[str, list[str], str]]:
     for _ in range(5):
         for written, secrets in _address_forms(rng):
             add("address", written, [fold(s) for s in secrets])
+    for _ in range(10):
+        account = rng.choice(["zhangsan_1990", "lily-shop88", "wxid_k2j3h4g5", str(rng.randint(10**7, 10**10))])
+        add("account", account, [fold(account)])
     for _ in range(8):
         name, forms = _name_forms(rng)
         for written, secrets in forms:
@@ -202,6 +212,7 @@ LOOKALIKES = [
     "退款 1299.00 元，2026年11月3日到账。", "I live on the 5th floor, please bring it up.", "3 Main features stopped working.",
     "用了2周，第3天开始漏水，7天无理由还能退吗？", "价格 ¥12,999.00，优惠 ¥300，实付 ¥12,699.00。",
     "我在上海市浦东新区，能上门取件吗？", "线上下单，门店3号柜台提货。", "颜色 2 号色偏暗，想换 3 号色。",
+    "尺码 1,3,5,7,9,11,13,15 号都有货吗？", "订单#12345 已发货。", "开通了QQ音乐会员后才发现不能退。",
 ]
 
 

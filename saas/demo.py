@@ -22,7 +22,7 @@ TENANTS = [
          contact_phone="400-820-1314", contact_email="service@tianshang.example.com",
          brand_colour="#d6336c", default_locale="zh_Hans",
          return_recipient="甜上心头售后部", return_phone="021-6088-1314",
-         return_address_zh="上海市闵行区莘庄工业区春东路 508 号 3 号冷库 甜上心头售后部(请冷藏寄回)",
+         return_address_zh="上海市闵行区莘庄工业区春东路 508 号 3 号冷库 甜上心头售后部（请冷藏寄回）",
          return_address_en="Sweet Heart Dairy After-sales, Cold Store 3, 508 Chundong Road, Xinzhuang Industrial Zone, "
                            "Minhang District, Shanghai (send back chilled)"),
     dict(slug="kidswear", name_zh="童趣衣橱", name_en="Kidswear Closet",
@@ -45,7 +45,7 @@ TENANTS = [
 POLICY_EFFECTIVE = date(2026, 1, 1)
 
 _CHANNELS = {
-    "channels_zh": "在线客服(每日 09:00–18:00)、售后热线、邮箱;也可在本页提交售后申请并凭案件号跟踪进度。",
+    "channels_zh": "在线客服（每日 09:00–18:00）、售后热线、邮箱；也可在本页提交售后申请并凭案件号跟踪进度。",
     "channels_en": "Online chat (daily 09:00–18:00), the after-sales hotline and email; you can also file a case "
                    "on this site and track it with its case number.",
 }
@@ -53,25 +53,25 @@ _CHANNELS = {
 POLICIES = {
     "tianshang": ("fresh_food", {
         **_CHANNELS,
-        "service_promise_zh": "酸奶和鲜食冷链配送;质量问题 24 小时内给出方案,食品安全问题 1 小时内响应。",
+        "service_promise_zh": "酸奶和鲜食冷链配送；质量问题 24 小时内给出方案，食品安全问题 1 小时内响应。",
         "service_promise_en": "Yogurt and fresh food travel in the cold chain; quality problems get a solution within "
                               "24 hours and food-safety issues a response within one hour.",
-        "compensation_rules_zh": "食品安全问题依法退一赔十(或损失的三倍),最低 1000 元。",
+        "compensation_rules_zh": "食品安全问题依法退一赔十（或损失的三倍），最低 1000 元。",
         "compensation_rules_en": "Food-safety problems are compensated as the law requires: ten times the price "
                                  "(or three times the loss), at least 1,000 yuan.",
     }, {}),
     "kidswear": ("apparel_30", {
         **_CHANNELS,
-        "service_promise_zh": "童装 30 天无理由退换,质量问题运费由我们承担。",
+        "service_promise_zh": "童装 30 天无理由退换，质量问题运费由我们承担。",
         "service_promise_en": "30-day no-reason returns on children's clothing; we pay shipping for quality problems.",
     }, {"childrens_clothing": {
         "no_reason_return_days": 30,
-        "conditions_zh": "须原包装、吊牌齐全、未穿着未洗涤;质量问题不受此限。",
+        "conditions_zh": "须原包装、吊牌齐全、未穿着未洗涤；质量问题不受此限。",
         "conditions_en": "Original packaging, tags attached, unworn and unwashed; relaxed for quality problems.",
     }}),
     "voltmart": ("electronics_sanbao", {
         **_CHANNELS,
-        "service_promise_zh": "严格执行三包:7 天无理由退货,15 天质量问题换货,整机保修 12 个月。",
+        "service_promise_zh": "严格执行三包：7 天无理由退货，15 天质量问题换货，整机保修 12 个月。",
         "service_promise_en": "We keep the 三包 guarantee: 7-day no-reason returns, 15-day quality exchanges and a "
                               "12-month whole-unit warranty.",
     }, {"electronics": {"warranty_months": 12, "warranty_scope_zh": "整机", "warranty_scope_en": "whole unit"}}),

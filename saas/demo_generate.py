@@ -42,9 +42,9 @@ GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "
 PRODUCTS = {"electronics": ("蓝牙耳机", "充电宝 20000mAh", "智能手表", "平板电脑"),
             "small_appliances": ("电热水壶", "空气炸锅", "吹风机"), "apparel": ("儿童羽绒服", "纯棉T恤", "运动裤"),
             "general": ("礼品卡", "收纳盒"), "fresh_food": ("低温酸奶 6 杯", "鲜牛奶 1L"), "dairy": ("奶酪棒", "黄油 250g")}
-DESCRIPTIONS = {"quality": "收到后使用三天就无法开机,充电指示灯不亮。", "return_exchange": "尺码偏小,想换大一码。",
-                "complaint": "客服两天没有回复我的留言。", "consultation": "请问这个型号支持快充吗?",
-                "food_safety": "打开后发现酸奶有异味,孩子喝了之后肚子疼。"}
+DESCRIPTIONS = {"quality": "收到后使用三天就无法开机，充电指示灯不亮。", "return_exchange": "尺码偏小，想换大一码。",
+                "complaint": "客服两天没有回复我的留言。", "consultation": "请问这个型号支持快充吗？",
+                "food_safety": "打开后发现酸奶有异味，孩子喝了之后肚子疼。"}
 EXPECTED = {"quality": "repair", "return_exchange": "exchange", "complaint": "compensation",
             "consultation": "consultation", "food_safety": "refund"}
 # Clock targets in minutes (wall time here; the real service counts working time).
@@ -257,8 +257,8 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
             status = to_status
         params = _params(key, rng, number, amount) if key else {}
         message = _message(msg_cache, locale, key, params) if key else (
-            "请问什么时候能处理好?" if kind == "consumer_message" else
-            "您好,我们正在加急处理,请耐心等待。" if kind == "staff_message" else "")
+            "请问什么时候能处理好？" if kind == "consumer_message" else
+            "您好，我们正在加急处理，请耐心等待。" if kind == "staff_message" else "")
         data = {"msg": key, "params": params} if key else {}
         rows["case_events"].append(dict(
             id=event_id, tenant_id=tenant.id, case_id=case_id, kind=kind, actor_type=actor,

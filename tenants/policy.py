@@ -163,7 +163,7 @@ def _window(days: int, delivered: date, as_of: date) -> tuple[bool, date]:
 
 def _open_or_closed(eligible: bool, deadline: date) -> tuple[str, str]:
     if eligible:
-        return f"请于{_zh(deadline)}(含)前申请。", f"You can apply until {_en(deadline)} (inclusive)."
+        return f"请于{_zh(deadline)}（含）前申请。", f"You can apply until {_en(deadline)} (inclusive)."
     return f"申请期限已于{_zh(deadline)}届满。", f"The window closed on {_en(deadline)}."
 
 
@@ -202,9 +202,9 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
 
     exemption = t.legal_exemption or (CATEGORIES[category].legal_exemption if category in CATEGORIES else None)
     quality = problem in (PROBLEM_QUALITY, PROBLEM_FOOD_SAFETY)
-    pending_zh, pending_en = "商品尚未签收,退换货期限自签收次日起计算。", \
+    pending_zh, pending_en = "商品尚未签收，退换货期限自签收次日起计算。", \
         "Not delivered yet: return and exchange windows start the day after delivery."
-    consult = ("咨询不涉及退换货、维修或赔偿;如商品有问题,请选择相应的问题类型。",
+    consult = ("咨询不涉及退换货、维修或赔偿；如商品有问题，请选择相应的问题类型。",
                "A consultation does not involve a return, repair or compensation; if the item has a problem, "
                "choose that problem type instead.")
 
@@ -231,14 +231,14 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
     n = t.no_reason_return_days
     if exemption and n == 0:
         ez, ee = LEGAL_EXEMPTIONS[exemption]
-        zero = (f"本商品属于{ez},依据《消费者权益保护法》第二十五条不适用七天无理由退货;如有质量问题,可申请质量问题退换货。",
+        zero = (f"本商品属于{ez}，依据《消费者权益保护法》第二十五条不适用七天无理由退货；如有质量问题，可申请质量问题退换货。",
                 f"This item is one of the {ee}, which Article 25 of the Consumer Rights Protection Law exempts from "
                 f"no-reason returns; if it has a quality problem you can ask for a quality-problem return or exchange.")
     else:
-        zero = ("本店该类商品不提供无理由退货;如有质量问题,可申请质量问题退换货。",
+        zero = ("本店该类商品不提供无理由退货；如有质量问题，可申请质量问题退换货。",
                 "This shop does not offer no-reason returns on this item; if it has a quality problem you can ask "
                 "for a quality-problem return or exchange.")
-    cond = (f"退货条件:{t.conditions_zh}" if t.conditions_zh else "", f"Conditions: {t.conditions_en}" if t.conditions_en else "")
+    cond = (f"退货条件：{t.conditions_zh}" if t.conditions_zh else "", f"Conditions: {t.conditions_en}" if t.conditions_en else "")
     label = no_reason_label(n)
     out.append(day_window(NO_REASON_RETURN, "no_reason_return_days", n,
                           problem in (PROBLEM_RETURN_EXCHANGE, PROBLEM_QUALITY),
@@ -247,28 +247,28 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
     # -- no-reason exchange (spec §3: return / exchange for a wrong size or colour): within the same window
     returned = out[-1]
     if problem != PROBLEM_RETURN_EXCHANGE:
-        zh, en = not_for("无理由换货适用于尺码、颜色不合适等退换货需求;质量问题请看质量问题换货。",
+        zh, en = not_for("无理由换货适用于尺码、颜色不合适等退换货需求；质量问题请看质量问题换货。",
                          "A no-reason exchange is for a wrong size, colour and the like; for a quality problem see "
                          "the quality-problem exchange.")
         out.append(remedy(NO_REASON_EXCHANGE, "no_reason_return_days", False, None, zh, en, applicable=False,
                           cl=returned.clause))
     elif returned.eligible and returned.deadline:
         out.append(remedy(NO_REASON_EXCHANGE, "no_reason_return_days", True, returned.deadline,
-                          f"在无理由退货期限内也可换货(换尺码、颜色等),请于{_zh(returned.deadline)}(含)前申请;"
+                          f"在无理由退货期限内也可换货（换尺码、颜色等），请于{_zh(returned.deadline)}（含）前申请；"
                           "条件和运费与无理由退货相同。",
                           f"Within the no-reason return window you can also exchange it (another size, colour …): "
                           f"apply by {_en(returned.deadline)} (inclusive); conditions and shipping as for a no-reason "
                           "return.", cl=returned.clause))
     else:
         out.append(remedy(NO_REASON_EXCHANGE, "no_reason_return_days", False, returned.deadline,
-                          "无理由换货与无理由退货期限相同:" + returned.reason_zh,
+                          "无理由换货与无理由退货期限相同：" + returned.reason_zh,
                           "A no-reason exchange follows the no-reason return window: " + returned.reason_en,
                           cl=returned.clause))
     # -- quality return and exchange
-    excl = (f"以下情况除外:{t.exclusions_zh}" if t.exclusions_zh else "", f"Not covered: {t.exclusions_en}" if t.exclusions_en else "")
-    none_q = ("本商品的售后政策未提供此项;如有质量问题,请联系客服协商处理。",
+    excl = (f"以下情况除外：{t.exclusions_zh}" if t.exclusions_zh else "", f"Not covered: {t.exclusions_en}" if t.exclusions_en else "")
+    none_q = ("本商品的售后政策未提供此项；如有质量问题，请联系客服协商处理。",
               "This item's policy does not offer this; please contact customer service about the quality problem.")
-    only_q = ("仅适用于质量问题(含食品安全问题)。", "Applies to quality problems (including food safety) only.")
+    only_q = ("仅适用于质量问题（含食品安全问题）。", "Applies to quality problems (including food safety) only.")
     out.append(day_window(QUALITY_RETURN, "quality_return_days", t.quality_return_days, quality, only_q, none_q, excl))
     out.append(day_window(QUALITY_EXCHANGE, "quality_exchange_days", t.quality_exchange_days, quality, only_q,
                           none_q, excl))
@@ -277,19 +277,19 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
     in_warranty = warranty_end is not None and as_of <= warranty_end
     cycle = (f"维修周期一般为 {t.repair_cycle_min_days}–{t.repair_cycle_max_days} 个工作日。",
              f"Repairs usually take {t.repair_cycle_min_days}–{t.repair_cycle_max_days} working days.")
-    scope = (f"保修范围:{t.warranty_scope_zh}。" if t.warranty_scope_zh else "",
+    scope = (f"保修范围：{t.warranty_scope_zh}。" if t.warranty_scope_zh else "",
              f"Covers: {t.warranty_scope_en}. " if t.warranty_scope_en else "")
     if problem != PROBLEM_QUALITY or t.warranty_months == 0:
         zh, en = not_for("免费保修仅适用于有保修期商品的质量问题。", "Free repair applies to quality problems on items with a warranty.")
         out.append(remedy(FREE_REPAIR, "warranty_months", False, None, zh, en, applicable=False))
     elif delivery_date is None:
-        out.append(remedy(FREE_REPAIR, "warranty_months", False, None, "商品尚未签收,保修期自签收之日起计算。",
+        out.append(remedy(FREE_REPAIR, "warranty_months", False, None, "商品尚未签收，保修期自签收之日起计算。",
                           "Not delivered yet: the warranty starts on delivery."))
     else:
         assert warranty_end is not None
         oz, oe = _open_or_closed(in_warranty, warranty_end)
         sz, se = _shipping(t, True)
-        zh = f"保修期 {t.warranty_months} 个月,至{_zh(warranty_end)}(含)。{scope[0]}" + (
+        zh = f"保修期 {t.warranty_months} 个月，至{_zh(warranty_end)}（含）。{scope[0]}" + (
             f"{sz}{cycle[0]}{excl[0]}" if in_warranty else "保修期已过。")
         en = f"{t.warranty_months}-month warranty, until {_en(warranty_end)} (inclusive). {scope[1]}" + (
             f"{se} {cycle[1]} {excl[1]}" if in_warranty else "The warranty has expired.")
@@ -298,25 +298,25 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
         zh, en = not_for("付费维修仅适用于提供维修服务商品的质量问题。", "Paid repair applies to quality problems on items the shop repairs.")
         out.append(remedy(PAID_REPAIR, "paid_repair_after_warranty", False, None, zh, en, applicable=False))
     elif delivery_date is None:
-        out.append(remedy(PAID_REPAIR, "paid_repair_after_warranty", False, None, "商品尚未签收,暂不涉及维修。",
+        out.append(remedy(PAID_REPAIR, "paid_repair_after_warranty", False, None, "商品尚未签收，暂不涉及维修。",
                           "Not delivered yet: there is nothing to repair."))
     elif in_warranty:
         assert warranty_end is not None
         out.append(remedy(PAID_REPAIR, "paid_repair_after_warranty", False, None,
-                          f"仍在保修期内(至{_zh(warranty_end)}),可享免费维修。",
+                          f"仍在保修期内（至{_zh(warranty_end)}），可享免费维修。",
                           f"Still under warranty (until {_en(warranty_end)}): repair is free."))
     else:
         out.append(remedy(PAID_REPAIR, "paid_repair_after_warranty", True, None,
-                          f"{'保修期已过' if t.warranty_months else '本商品无保修期'},可申请付费维修,费用经检测后报价、您确认后维修。{cycle[0]}",
+                          f"{'保修期已过' if t.warranty_months else '本商品无保修期'}，可申请付费维修，费用经检测后报价、您确认后维修。{cycle[0]}",
                           f"{'The warranty has expired' if t.warranty_months else 'This item has no warranty'}; "
                           f"paid repair is available, quoted after inspection and done once you accept. {cycle[1]}"))
     # -- refund: before delivery by cancelling; after it, together with an eligible return or fresh express
     if problem == PROBLEM_CONSULTATION or (delivery_date is not None and problem == PROBLEM_COMPLAINT):
-        zh, en = not_for("服务投诉不涉及退款,可查看赔偿规则。", "A service complaint does not involve a refund; see compensation.")
+        zh, en = not_for("服务投诉不涉及退款，可查看赔偿规则。", "A service complaint does not involve a refund; see compensation.")
         out.append(remedy(REFUND, "no_reason_return_days", False, None, zh, en, applicable=False))
     elif delivery_date is None:
         out.append(remedy(REFUND, "refund_before_delivery", True, None,
-                          "商品尚未签收,可申请取消订单并仅退款;如包裹已发出,请拒收或签收后再申请退货。",
+                          "商品尚未签收，可申请取消订单并仅退款；如包裹已发出，请拒收或签收后再申请退货。",
                           "Not delivered yet: you can cancel the order for a refund only; if the parcel is on its way, "
                           "refuse it or ask for a return after delivery."))
     else:
@@ -324,7 +324,7 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
         express_ok, express_end = _window(1, delivery_date, as_of)
         if t.fresh_quality_refund_24h and quality and express_ok:
             later = max((r.deadline for r in returns if r.deadline and r.deadline > express_end), default=None)
-            zh = f"生鲜质量问题 24 小时极速退款:签收后 24 小时内(截至{_zh(express_end)})拍照反馈,核实后直接退款,无需退货。"
+            zh = f"生鲜质量问题 24 小时极速退款：签收后 24 小时内（截至{_zh(express_end)}）拍照反馈，核实后直接退款，无需退货。"
             en = (f"Fresh food 24-hour express refund: report the quality problem with photos within 24 hours of "
                   f"delivery (by {_en(express_end)}) and you are refunded once verified, without sending it back.")
             if later:
@@ -335,12 +335,12 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
             best = max(returns, key=lambda r: r.deadline or date.min)
             assert best.deadline is not None
             out.append(remedy(REFUND, best.clause.term, True, best.deadline,
-                              f"退货({best.label_zh})经商家签收验货后退款,原路退回。请于{_zh(best.deadline)}(含)前申请退货。",
+                              f"退货（{best.label_zh}）经商家签收验货后退款，原路退回。请于{_zh(best.deadline)}（含）前申请退货。",
                               f"Refunded to the original payment method once the return ({best.label_en}) is "
                               f"received and inspected. Ask for the return by {_en(best.deadline)} (inclusive).",
                               cl=best.clause))
         else:
-            zh, en = "退款须随退货办理,目前没有可申请的退货途径。", "A refund comes with a return, and no return is open for this item now."
+            zh, en = "退款须随退货办理，目前没有可申请的退货途径。", "A refund comes with a return, and no return is open for this item now."
             if t.fresh_quality_refund_24h and quality:
                 zh += f"生鲜 24 小时极速退款已于{_zh(express_end)}截止。"
                 en += f" The fresh food 24-hour express refund closed on {_en(express_end)}."
@@ -352,8 +352,8 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
         if price is not None:
             amount = max(price * FOOD_SAFETY_MULTIPLE, FOOD_SAFETY_MINIMUM).quantize(_CENT)
         law = ("《食品安全法》第一百四十八条", "Food Safety Law, Article 148")
-        zh = ("食品安全问题可依法要求退一赔十:除退款外,赔偿价款的十倍" + (f"(¥{amount})" if amount else "") +
-              ",或损失的三倍,增加赔偿不足 1,000 元的按 1,000 元计。不受退换货期限限制。")
+        zh = ("食品安全问题可依法要求退一赔十：除退款外，赔偿价款的十倍" + (f"(¥{amount})" if amount else "") +
+              "，或损失的三倍，增加赔偿不足 1,000 元的按 1,000 元计。不受退换货期限限制。")
         en = ("For a food-safety problem the law gives a refund plus ten times the price" +
               (f" (¥{amount})" if amount else "") + ", or three times the loss, and at least ¥1,000. "
               "This is not limited by the return windows.")
@@ -365,7 +365,7 @@ def evaluate(terms: Terms, category_rules: Mapping[str, Mapping[str, Any]] | Non
             out.append(remedy(COMPENSATION, "compensation_rules", True, None, rz, re_))
         else:
             out.append(remedy(COMPENSATION, "compensation_rules", False, None,
-                              f"本店未公布赔偿规则;投诉处理结果将在 {t.complaint_feedback_hours} 小时内反馈。",
+                              f"本店未公布赔偿规则；投诉处理结果将在 {t.complaint_feedback_hours} 小时内反馈。",
                               "This shop has published no compensation rules; you will hear the outcome of your "
                               f"complaint within {t.complaint_feedback_hours} hours."))
     else:

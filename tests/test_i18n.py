@@ -60,3 +60,39 @@ def test_catalogue_covers_the_source(tmp_path):
     with (ROOT / "translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
         catalogued = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     assert sorted(found - catalogued) == []
+
+
+def _zh_punctuation():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("zh_punctuation", ROOT / "scripts/zh_punctuation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_chinese_takes_full_width_punctuation_in_the_catalogue():
+    """No half-width ,:;()?! beside a Chinese character (scripts/zh_punctuation.py fixes the catalogue)."""
+    offences = _zh_punctuation().offences
+    with (ROOT / "translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
+        catalog = read_po(f)
+    bad = []
+    for m in catalog:
+        strings = m.string if isinstance(m.string, (tuple, list)) else (m.string,)
+        bad += [s for s in strings if m.id and s and offences(s)]
+    assert bad == []
+
+
+def test_chinese_takes_full_width_punctuation_in_the_code():
+    """Chinese written in code (message texts, demo data, bilingual pairs) follows the same rule.
+
+    Docstrings and raw strings (regular expressions) aside; scripts/zh_punctuation.py fix_code() mends a file.
+    """
+    zh = _zh_punctuation()
+    bad = []
+    for folder in ("saas", "tenants", "workers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if "masking" in path.parts:  # pattern tables: sets of characters people write, not prose
+                continue
+            bad += [f"{path.relative_to(ROOT)}: {text[:60]!r}" for text in zh.code_offences(path.read_text(encoding="utf-8"))]
+    assert bad == []

@@ -86,7 +86,7 @@ def test_sms_length(text, chars, segments, encoding):
 
 
 @pytest.mark.parametrize("body, zh, en", [
-    ("{shop} {oops}", "未知占位符:{oops}", "Unknown placeholder(s): {oops}"),
+    ("{shop} {oops}", "未知占位符：{oops}", "Unknown placeholder(s): {oops}"),
     ("{shop} {case_number", "花括号不成对", "unbalanced braces"),
     ("{shop} }", "花括号不成对", "unbalanced braces"),
     ("{shop:>99999999}", "不能带格式", "without a format"),
@@ -164,9 +164,9 @@ def test_the_edit_page_previews_the_template_in_force(client, owner):
     for name in ("{shop}", "{case_number}", "{message}", "{link}", "{customer}"):
         assert name in text
     # The default with sample values: the shop's name, a sample message for this key, a tracking link.
-    assert "【shop-a 店】您的售后申请已受理,我们正在核查。 详情:" in text
+    assert "【shop-a 店】您的售后申请已受理，我们正在核查。 详情：" in text
     link = f"http://localhost/shop-a/track?number={SAMPLE_CASE_NUMBER}"
-    sent = f"【shop-a 店】您的售后申请已受理,我们正在核查。 详情:{link}"
+    sent = f"【shop-a 店】您的售后申请已受理，我们正在核查。 详情：{link}"
     assert sent in text
     # With the link, even the default Chinese SMS takes two segments: the page says so.
     assert len(sent) > 70 and f"{len(sent)} characters, 2 SMS" in text and 'id="sms-warning"' in page
@@ -177,11 +177,11 @@ def test_the_edit_page_previews_the_template_in_force(client, owner):
 
 
 def test_preview_renders_the_draft_without_saving(app, client, owner):
-    body = "【{shop}】{customer},案件 {case_number}:{message}"
+    body = "【{shop}】{customer}，案件 {case_number}：{message}"
     r = post_form(client, f"{BASE}/accepted/sms/zh_Hans?lang=en", {"body": body, "action": "preview"})
     assert r.status_code == 200
     text = _text(r.get_data(as_text=True))
-    rendered = f"【shop-a 店】陈静,案件 {SAMPLE_CASE_NUMBER}:您的售后申请已受理,我们正在核查。"
+    rendered = f"【shop-a 店】陈静，案件 {SAMPLE_CASE_NUMBER}：您的售后申请已受理，我们正在核查。"
     assert rendered in text
     assert f"{len(rendered)} characters, 1 SMS" in text
     assert "70 characters per SMS" in text and "Nothing is saved" in text
@@ -240,7 +240,7 @@ def test_html_preview_is_only_for_email(client, owner):
 # ---------- saving ----------------------------------------------------------
 
 def test_saving_a_valid_template_changes_what_is_sent(app, client, owner):
-    body = "【{shop}】{message} 进度:{link} 回复T退订"
+    body = "【{shop}】{message} 进度：{link} 回复T退订"
     r = post_form(client, f"{BASE}/accepted/sms/zh_Hans?lang=en", {"body": body, "action": "save"})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"{BASE}/accepted/sms/zh_Hans")
     page = client.get(r.headers["Location"]).get_data(as_text=True)
@@ -249,12 +249,12 @@ def test_saving_a_valid_template_changes_what_is_sent(app, client, owner):
         [own] = _overrides(owner["a"])
         assert (own.key, own.channel, own.locale, own.body) == ("accepted", "sms", "zh_Hans", body)
         assert _audit(owner["a"]) == ["message_template.save"]
-    assert _sample_render(app, owner["a"], "accepted", "sms", "zh_Hans").text == "【shop-a 店】M 进度:L 回复T退订"
+    assert _sample_render(app, owner["a"], "accepted", "sms", "zh_Hans").text == "【shop-a 店】M 进度：L 回复T退订"
     # Other languages, channels and keys keep the default.
     assert _sample_render(app, owner["a"], "accepted", "sms", "en").text == "[shop-a shop] M Details: L"
-    assert _sample_render(app, owner["a"], "submitted", "sms", "zh_Hans").text == "【shop-a 店】M 详情:L"
+    assert _sample_render(app, owner["a"], "submitted", "sms", "zh_Hans").text == "【shop-a 店】M 详情：L"
     # And another tenant is not affected.
-    assert _sample_render(app, owner["b"], "accepted", "sms", "zh_Hans").text == "【shop-b 店】M 详情:L"
+    assert _sample_render(app, owner["b"], "accepted", "sms", "zh_Hans").text == "【shop-b 店】M 详情：L"
     assert client.get(f"{BASE}?lang=en").get_data(as_text=True).count('data-state="customised"') == 1
 
 
@@ -269,7 +269,7 @@ def test_saving_an_email_subject_and_body(app, client, owner):
 
 def test_the_outbox_sends_the_saved_wording(app, client, owner, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_BACKEND", "dev")
-    body = "{shop}提醒:{message}({case_number})"
+    body = "{shop}提醒：{message}({case_number})"
     assert post_form(client, f"{BASE}/submitted/sms/zh_Hans", {"body": body, "action": "save"}).status_code == 302
     when = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
     with app.app_context():
@@ -292,7 +292,7 @@ def test_the_outbox_sends_the_saved_wording(app, client, owner, monkeypatch):
         with travel_to(when):
             assert outbox.send_notification(sms.id) == "sent"
         sent = db.session.scalars(select(DevSms).order_by(DevSms.id.desc())).first()
-        assert sent.text.startswith("shop-a 店提醒:") and sent.text.endswith(f"({number})")
+        assert sent.text.startswith("shop-a 店提醒：") and sent.text.endswith(f"({number})")
 
 
 @pytest.mark.parametrize("body, field_message", [
@@ -319,7 +319,7 @@ def test_the_refusal_is_in_chinese_by_default(app, client, owner):
                   {"subject": "{case}", "body": "{message}", "action": "save"})
     assert r.status_code == 422
     error = re.search(r'<small class="error" id="t-subject-error">([^<]*)</small>', r.get_data(as_text=True))
-    assert error and htmllib.unescape(error.group(1)).startswith("未知占位符:{case}。可用:")
+    assert error and htmllib.unescape(error.group(1)).startswith("未知占位符：{case}。可用：")
     with app.app_context():
         assert _overrides(owner["a"]) == []
 

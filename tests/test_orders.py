@@ -86,7 +86,7 @@ def test_two_orders_three_lines_with_exact_prices(app, client, two_tenants):
     r = _upload(client, data)
     assert r.status_code == 302
     page = client.get(LIST).get_data(as_text=True)
-    assert "已导入 2 个订单,共 3 条订单明细。" in page
+    assert "已导入 2 个订单，共 3 条订单明细。" in page
     with app.app_context(), tenant_context(two_tenants["a"]):
         first = db.session.scalar(select(Order).where(Order.order_number == "T1001"))
         assert (first.channel, first.purchase_date, first.delivery_date) == ("taobao", date(2026, 1, 5), date(2026, 1, 7))
@@ -147,24 +147,24 @@ CASES = [
     ({"order_number": ""}, "order_number", "「订单号」不能为空。", "“order_number” is required."),
     ({"customer_name": " "}, "customer_name", "「客户姓名」不能为空。", "“customer_name” is required."),
     ({"sku": ""}, "sku", "「SKU」不能为空。", "“sku” is required."),
-    ({"channel": "亚马逊"}, "channel", "「渠道」无法识别「亚马逊」。可填写:淘宝、天猫", "“channel” is not a known channel: “亚马逊”"),
+    ({"channel": "亚马逊"}, "channel", "「渠道」无法识别「亚马逊」。可填写：淘宝、天猫", "“channel” is not a known channel: “亚马逊”"),
     ({"purchase_date": "05.01.2026"}, "purchase_date", "日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD",
      "must be a date written YYYY-MM-DD or YYYY/MM/DD"),
-    ({"purchase_date": "2026-02-30"}, "purchase_date", "「下单日期」不是有效的日期,收到「2026-02-30」",
+    ({"purchase_date": "2026-02-30"}, "purchase_date", "「下单日期」不是有效的日期，收到「2026-02-30」",
      "“purchase_date” is not a valid date; got “2026-02-30”"),
     ({"purchase_date": "2099-01-01", "delivery_date": ""}, "purchase_date", "不能晚于今天", "cannot be later than today"),
     ({"purchase_date": "2026-01-05", "delivery_date": "2026-01-04"}, "delivery_date",
-     "签收日期(2026-01-04)不能早于下单日期(2026-01-05)", "The delivery date (2026-01-04) cannot be before the purchase date (2026-01-05)"),
-    ({"category": "玩具"}, "category", "「类目」无法识别「玩具」。可填写:通用、生鲜食品", "“category” is not a known product category: “玩具”"),
-    ({"quantity": "0"}, "quantity", "「数量」须为正整数,收到「0」", "“quantity” must be a whole number of at least 1; got “0”"),
+     "签收日期（2026-01-04）不能早于下单日期（2026-01-05）", "The delivery date (2026-01-04) cannot be before the purchase date (2026-01-05)"),
+    ({"category": "玩具"}, "category", "「类目」无法识别「玩具」。可填写：通用、生鲜食品", "“category” is not a known product category: “玩具”"),
+    ({"quantity": "0"}, "quantity", "「数量」须为正整数，收到「0」", "“quantity” must be a whole number of at least 1; got “0”"),
     ({"quantity": "1.5"}, "quantity", "须为正整数", "must be a whole number"),
     ({"quantity": "-2"}, "quantity", "须为正整数", "must be a whole number"),
     ({"unit_price": "12.345"}, "unit_price", "最多保留两位小数", "at most 2 decimal places"),
     ({"unit_price": "-1"}, "unit_price", "「单价」不能为负数", "“unit_price” cannot be negative"),
-    ({"unit_price": "1e3"}, "unit_price", "须为金额(元)", "must be an amount in yuan"),
-    ({"unit_price": "NaN"}, "unit_price", "须为金额(元)", "must be an amount in yuan"),
+    ({"unit_price": "1e3"}, "unit_price", "须为金额（元）", "must be an amount in yuan"),
+    ({"unit_price": "NaN"}, "unit_price", "须为金额（元）", "must be an amount in yuan"),
     ({"mobile": "12345678901"}, "mobile", "不是有效的中国大陆手机号", "is not a valid mainland China mobile number"),
-    ({"email": "zhang@"}, "email", "「邮箱」不是有效的邮箱地址,收到「zhang@」", "“email” is not a valid email address; got “zhang@”"),
+    ({"email": "zhang@"}, "email", "「邮箱」不是有效的邮箱地址，收到「zhang@」", "“email” is not a valid email address; got “zhang@”"),
     ({"mobile": "", "email": ""}, "contact", "请至少填写手机或邮箱中的一项", "Give a mobile number or an email address"),
     ({"order_number": "T1001", "customer_name": "张三丰"}, "customer_name", "同一订单「T1001」的「客户姓名」与第 2 行不一致",
      "“customer_name” differs from row 2 of the same order “T1001”"),
@@ -218,10 +218,10 @@ def test_one_bad_row_imports_nothing_and_lists_errors_in_both_languages(app, cli
     r = _upload(client, data)
     assert r.status_code == 422
     zh = _text(r.get_data(as_text=True))
-    assert "没有导入任何订单" in zh and "文件中有 3 处问题,涉及 2 行" in zh
-    assert "4 数量 「数量」须为正整数,收到「zero」。" in zh
-    assert "5 单价 「单价」最多保留两位小数,收到「9.999」。" in zh
-    assert "5 邮箱 「邮箱」不是有效的邮箱地址,收到「bad」。" in zh
+    assert "没有导入任何订单" in zh and "文件中有 3 处问题，涉及 2 行" in zh
+    assert "4 数量 「数量」须为正整数，收到「zero」。" in zh
+    assert "5 单价 「单价」最多保留两位小数，收到「9.999」。" in zh
+    assert "5 邮箱 「邮箱」不是有效的邮箱地址，收到「bad」。" in zh
     with app.app_context():
         assert _count(Order) == 0 and _count(OrderLine) == 0
         with cross_tenant("test"):
@@ -236,7 +236,7 @@ def test_duplicate_order_number_is_refused_not_overwritten(app, client, two_tena
     assert _upload(client, _csv([_row()])).status_code == 302
     again = _upload(client, _csv([_row(order_number="T2000"), _row(customer_name="改名", unit_price="1.00")]))
     assert again.status_code == 422
-    assert "3 订单号 订单号「T1001」已导入过,不会覆盖已有订单。" in _text(again.get_data(as_text=True))
+    assert "3 订单号 订单号「T1001」已导入过，不会覆盖已有订单。" in _text(again.get_data(as_text=True))
     with app.app_context(), tenant_context(two_tenants["a"]):
         assert db.session.scalars(select(Order.order_number)).all() == ["T1001"]
         assert db.session.scalar(select(Order.customer_name)) == "张三"

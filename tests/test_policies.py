@@ -34,7 +34,7 @@ def test_voltmart_policy_in_both_languages(client, demo):
     zh = _text(client.get("/voltmart/policy?lang=zh").get_data(as_text=True))
     assert "自签收次日起 7 天内可申请" in zh
     assert "15 天内可换货" in zh and "12 个月内免费保修" in zh and "整机" in zh
-    assert "第 1 版,自 2026-01-01 起生效" in zh
+    assert "第 1 版，自 2026-01-01 起生效" in zh
     en = _text(client.get("/voltmart/policy?lang=en").get_data(as_text=True))
     assert "within 7 days, counted from the day after delivery" in en
     assert "exchange within 15 days" in en and "12 months from delivery" in en and "whole unit" in en
@@ -236,7 +236,7 @@ def test_future_effective_date_keeps_the_current_version(app, client, demo):
             policies.publish(shop, None, today + timedelta(days=10))
             db.session.commit()
     html = _text(client.get("/kidswear/policy").get_data(as_text=True))
-    assert "第 1 版" in html and "新版本(第 2 版)将于" in html
+    assert "第 1 版" in html and "新版本（第 2 版）将于" in html
 
 
 def test_category_rule_editing(app, client, demo):
@@ -504,7 +504,7 @@ def test_kidswear_keeps_its_30_days_after_a_first_save_and_publish(app, client, 
     preview = _text(client.get("/kidswear/console/policy/draft/preview").get_data(as_text=True))
     assert "20 天内可换货" in preview
     assert "童装 30 天 7 天 20 天" in preview and "定制商品 不支持" in preview
-    assert "依法不适用无理由退货:消费者定作的商品" in preview
+    assert "依法不适用无理由退货：消费者定作的商品" in preview
 
 
 # ---------- category rules: "same as shop-wide" is a choice, and it is said in words ----------

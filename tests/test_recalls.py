@@ -107,7 +107,7 @@ def emergency_case(tenant_id: int, owner_id: int, *, responsibility: str | None 
             purchase_date=date(2026, 10, 2), delivery_date=date(2026, 10, 3), category=category))
         if responsibility:
             cases.accept(case, owner)
-            cases.verify(case, owner, responsibility, "第三方检测报告:菌落总数超标")
+            cases.verify(case, owner, responsibility, "第三方检测报告：菌落总数超标")
         db.session.commit()
         return case.id
 
@@ -246,7 +246,7 @@ def test_a_recall_of_600_orders_runs_in_batches_one_message_per_order_and_channe
         assert f"/{SLUG}/recall/{contact_0.token}" in sms.text and REASON_ZH in sms.text and "B20261001" in sms.text
         assert "召回小店" in sms.text
         mail = next(m for m in mailer.sent if m.to == "c2@example.com")
-        assert mail.subject == "重要:商品召回通知" and "原味酸奶" in mail.text
+        assert mail.subject == "重要：商品召回通知" and "原味酸奶" in mail.text
         assert len({c.token for c in contacts(rid)}) == 600
 
     with travel_to(MORNING + timedelta(minutes=5)):

@@ -215,7 +215,7 @@ def _parse_date(raw: str) -> date:
             raise _Bad(f"「{raw}」不是有效的日期。", f"“{raw}” is not a valid date.") from None
     if not raw:
         raise _Bad("缺少日期。", "The date is missing.")
-    raise _Bad(f"日期格式应为 YYYY-MM-DD(如 2027-01-01),收到「{raw}」。",
+    raise _Bad(f"日期格式应为 YYYY-MM-DD（如 2027-01-01），收到「{raw}」。",
                f"The date must be written YYYY-MM-DD (e.g. 2027-01-01); got “{raw}”.")
 
 
@@ -228,7 +228,7 @@ def _parse_working(raw: Any) -> bool:
     if text in _FALSE:
         return False
     shown = "" if raw is None else _clean(raw)
-    raise _Bad(f"是否上班须为 1/0、true/false 或 上班/休息,收到「{shown}」。",
+    raise _Bad(f"是否上班须为 1/0、true/false 或 上班/休息，收到「{shown}」。",
                f"is_working_day must be 1/0, true/false or 上班/休息; got “{shown}”.")
 
 
@@ -271,7 +271,7 @@ def _csv_rows(text: str) -> tuple[list[_RawRow], list[LineError]]:
                     columns[key] = i
             missing = [k for k in ("date", "working") if k not in columns]
             if missing:
-                return [], [LineError(number, "第一行须为表头:日期,是否上班,名称(或 date,is_working_day,name)。",
+                return [], [LineError(number, "第一行须为表头：日期，是否上班，名称（或 date,is_working_day,name）。",
                                       "The first line must be the header date,is_working_day,name "
                                       "(or 日期,是否上班,名称).")]
             continue
@@ -321,16 +321,16 @@ def _json_rows(text: str) -> tuple[list[_RawRow], int | None, str | None, list[L
     except json.JSONDecodeError as exc:
         return [], None, None, [LineError(exc.lineno, f"不是有效的 JSON:{exc.msg}。", f"This is not valid JSON: {exc.msg}.")]
     if not isinstance(doc, dict) or not isinstance(doc.get("days"), list):
-        return [], None, None, [LineError(None, "JSON 须为对象,并含 days 数组。",
+        return [], None, None, [LineError(None, "JSON 须为对象，并含 days 数组。",
                                           "The JSON must be an object with a “days” list.")]
     errors: list[LineError] = []
     year = doc.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        errors.append(LineError(None, f"year 须为整数,收到「{year}」。", f"“year” must be a whole number; got “{year}”."))
+        errors.append(LineError(None, f"year 须为整数，收到「{year}」。", f"“year” must be a whole number; got “{year}”."))
         year = None
     country = doc.get("country")
     if country is not None and not isinstance(country, str):
-        errors.append(LineError(None, "country 须为字符串(如 CN)。", "“country” must be a string such as CN."))
+        errors.append(LineError(None, "country 须为字符串（如 CN）。", "“country” must be a string such as CN."))
         country = None
     lines = _json_day_lines(text)
     if len(lines) != len(doc["days"]):
@@ -351,11 +351,11 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
     """Read and check a year's official arrangement; the result carries every problem found, with its line."""
     result = ImportResult()
     if len(data) > MAX_BYTES:
-        result.errors.append(LineError(None, "文件过大(上限 1 MB)。", "The file is too large (at most 1 MB)."))
+        result.errors.append(LineError(None, "文件过大（上限 1 MB）。", "The file is too large (at most 1 MB)."))
         return result
     text = _decode(data)
     if text is None:
-        result.errors.append(LineError(None, "无法读取文件编码,请保存为 UTF-8。", "The file cannot be read; save it as UTF-8."))
+        result.errors.append(LineError(None, "无法读取文件编码，请保存为 UTF-8。", "The file cannot be read; save it as UTF-8."))
         return result
     is_json = filename.lower().endswith(".json") or text.lstrip().startswith("{")
     file_year = file_country = None
@@ -367,14 +367,14 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
 
     chosen_country = (country or file_country or DEFAULT_COUNTRY).strip().upper()
     if country and file_country and country.strip().upper() != file_country.strip().upper():
-        result.errors.append(LineError(None, f"文件中的国家({file_country})与指定的国家({country})不一致。",
+        result.errors.append(LineError(None, f"文件中的国家（{file_country}）与指定的国家（{country}）不一致。",
                                        f"The file is for {file_country}, not {country}."))
     if not re.fullmatch(r"[A-Z]{2}", chosen_country):
-        result.errors.append(LineError(None, f"国家须为两位字母代码(如 CN),收到「{chosen_country}」。",
+        result.errors.append(LineError(None, f"国家须为两位字母代码（如 CN），收到「{chosen_country}」。",
                                        f"The country must be a two-letter code such as CN; got “{chosen_country}”."))
     result.country = chosen_country
     if year is not None and file_year is not None and year != file_year:
-        result.errors.append(LineError(None, f"文件中的年份({file_year})与指定的年份({year})不一致。",
+        result.errors.append(LineError(None, f"文件中的年份（{file_year}）与指定的年份（{year}）不一致。",
                                        f"The file is for {file_year}, not {year}."))
     chosen_year = year if year is not None else file_year
 
@@ -402,7 +402,7 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
             continue
         if day in seen:
             first = seen[day]
-            result.errors.append(LineError(number, f"{day} 重复出现" + (f"(第 {first} 行已列出)。" if first else "。"),
+            result.errors.append(LineError(number, f"{day} 重复出现" + (f"（第 {first} 行已列出）。" if first else "。"),
                                            f"{day} is listed twice" + (f" (first on line {first})." if first else ".")))
             continue
         seen[day] = number
@@ -410,13 +410,13 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
 
     result.year = chosen_year
     if chosen_year is not None and not MIN_YEAR <= chosen_year <= MAX_YEAR:
-        result.errors.append(LineError(None, f"年份 {chosen_year} 超出范围({MIN_YEAR}–{MAX_YEAR})。",
+        result.errors.append(LineError(None, f"年份 {chosen_year} 超出范围（{MIN_YEAR}–{MAX_YEAR}）。",
                                        f"The year {chosen_year} is out of range ({MIN_YEAR}–{MAX_YEAR})."))
     if not rows and not result.errors:
-        result.errors.append(LineError(None, "文件中没有任何日期:请列出该年的节假日和调休上班日。",
+        result.errors.append(LineError(None, "文件中没有任何日期：请列出该年的节假日和调休上班日。",
                                        "The file lists no days: list the year's holidays and adjusted working days."))
     if result.ok and chosen_year in package_years(chosen_country):
-        result.notes.append(LineError(None, f"chinesecalendar 已包含 {chosen_year} 年;导入的日期优先。",
+        result.notes.append(LineError(None, f"chinesecalendar 已包含 {chosen_year} 年；导入的日期优先。",
                                       f"The chinesecalendar package already covers {chosen_year}; "
                                       "the imported days take precedence over it."))
     return result

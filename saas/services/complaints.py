@@ -222,7 +222,7 @@ def _tell_managers(tenant: Tenant, complaint: PlatformComplaint) -> list[Notific
         due = complaint.due_at.astimezone(ZoneInfo(tenant.timezone)).strftime("%Y-%m-%d %H:%M")
         message = (f"The platform forwarded complaint {complaint.reference} about your after-sales service. "
                    f"Please verify it and answer in the console before {due}." if en else
-                   f"平台转来一条关于您售后服务的投诉({complaint.reference}),请核实并于 {due} 前在后台答复。")
+                   f"平台转来一条关于您售后服务的投诉（{complaint.reference}），请核实并于 {due} 前在后台答复。")
         n = notifications.schedule_direct(
             tenant, key="complaint_forwarded", channel="email", recipient=user.email, locale=tenant.default_locale,
             params={"case_number": complaint.reference, "message": message, "customer": user.name,
@@ -256,7 +256,7 @@ def _send_reply(tenant: Tenant, complaint: PlatformComplaint) -> list[Notificati
     en = complaint.locale == "en"
     shop = tenant.name("en" if en else "zh")
     message = (f"The platform's answer to your complaint {complaint.reference} about {shop}: {complaint.reply}" if en
-               else f"平台就您对{shop}的投诉({complaint.reference})答复如下:{complaint.reply}")
+               else f"平台就您对{shop}的投诉（{complaint.reference}）答复如下：{complaint.reply}")
     case = complaint.case
     if case is None:
         link = f"{base}/{tenant.slug}/policy"

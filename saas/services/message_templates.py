@@ -37,17 +37,17 @@ SUBJECTS = {
     "message": ("客服留言 {case_number}", "A message about {case_number}"),
     "auto_reply": ("已收到您的留言 {case_number}", "We received your message {case_number}"),
     "survey_invitation": ("请评价我们的售后服务 {case_number}", "How did we do? {case_number}"),
-    "recall": ("重要:商品召回通知", "Important: product recall"),
+    "recall": ("重要：商品召回通知", "Important: product recall"),
     "sla_breach": ("服务时限超时 {case_number}", "Service level breached {case_number}"),
-    "emergency": ("紧急:食品安全案件 {case_number}", "Emergency: food safety case {case_number}"),
+    "emergency": ("紧急：食品安全案件 {case_number}", "Emergency: food safety case {case_number}"),
     "escalated_to_manager": ("案件已升级给您 {case_number}", "A case was passed to you {case_number}"),
     # Complaints to the platform: {case_number} carries the complaint's reference.
-    "complaint_forwarded": ("平台转来投诉,请核实 {case_number}", "A complaint from the platform to verify {case_number}"),
+    "complaint_forwarded": ("平台转来投诉，请核实 {case_number}", "A complaint from the platform to verify {case_number}"),
     "complaint_reply": ("平台对您投诉的答复 {case_number}", "The platform's answer to your complaint {case_number}"),
 }
-DEFAULT_SMS = {"zh_Hans": "【{shop}】{message} 详情:{link}", "en": "[{shop}] {message} Details: {link}"}
+DEFAULT_SMS = {"zh_Hans": "【{shop}】{message} 详情：{link}", "en": "[{shop}] {message} Details: {link}"}
 DEFAULT_EMAIL = {
-    "zh_Hans": "{customer},您好:\n\n{message}\n\n查看进度:{link}\n\n{shop} 售后服务",
+    "zh_Hans": "{customer}，您好：\n\n{message}\n\n查看进度：{link}\n\n{shop} 售后服务",
     "en": "Dear {customer},\n\n{message}\n\nFollow your case: {link}\n\n{shop} after-sales service",
 }
 EVENT_TEMPLATE = {
@@ -75,18 +75,18 @@ def check_placeholders(text: str) -> None:
     try:
         parsed = [(f, spec, conv) for _lit, f, spec, conv in string.Formatter().parse(text) if f is not None]
     except ValueError:
-        raise TemplateError("花括号不成对,请检查模板。", "The template has unbalanced braces.") from None
+        raise TemplateError("花括号不成对，请检查模板。", "The template has unbalanced braces.") from None
     available = ", ".join("{" + name + "}" for name in sorted(PLACEHOLDERS))
     unknown = sorted({f for f, _spec, _conv in parsed if f not in PLACEHOLDERS})
     if unknown:
         names = ", ".join("{" + f + "}" for f in unknown)
-        raise TemplateError(f"未知占位符:{names}。可用:{available}。",
+        raise TemplateError(f"未知占位符：{names}。可用：{available}。",
                             f"Unknown placeholder(s): {names}. Available: {available}.")
     # {shop:>99999999} or {shop!r} would pad or mangle the text: a placeholder is its name alone.
     formatted = sorted({f for f, spec, conv in parsed if spec or conv})
     if formatted:
         names = ", ".join("{" + f + "}" for f in formatted)
-        raise TemplateError(f"占位符只能写名称,不能带格式,请写成 {names}。",
+        raise TemplateError(f"占位符只能写名称，不能带格式，请写成 {names}。",
                             f"A placeholder is just its name, without a format: write {names}.")
 
 
@@ -179,13 +179,13 @@ def validate(key: str, channel: str, locale: str, subject: str, body: str) -> No
         raise TemplateError("模板内容不能为空。", "The template cannot be empty.")
     limit = BODY_MAX[channel]
     if len(body) > limit:
-        raise TemplateError(f"模板内容过长(最多 {limit} 个字符)。", f"The template is too long (at most {limit} characters).")
+        raise TemplateError(f"模板内容过长（最多 {limit} 个字符）。", f"The template is too long (at most {limit} characters).")
     check_placeholders(body)
     if channel == "email":
         if "\n" in subject or "\r" in subject:
             raise TemplateError("邮件主题只能有一行。", "The subject must be a single line.", field="subject")
         if len(subject) > SUBJECT_MAX:
-            raise TemplateError(f"邮件主题过长(最多 {SUBJECT_MAX} 个字符)。",
+            raise TemplateError(f"邮件主题过长（最多 {SUBJECT_MAX} 个字符）。",
                                 f"The subject is too long (at most {SUBJECT_MAX} characters).", field="subject")
         try:
             check_placeholders(subject)
@@ -230,38 +230,38 @@ def current_wording(tenant: Tenant, key: str, channel: str, locale: str) -> tupl
 
 # A message of the kind each template carries, for previews (the real one comes from the case event).
 SAMPLE_MESSAGES = {
-    "submitted": ("我们已收到您的售后申请 {case_number},会尽快回复。",
+    "submitted": ("我们已收到您的售后申请 {case_number}，会尽快回复。",
                   "We have received your after-sales request {case_number} and will reply soon."),
-    "accepted": ("您的售后申请已受理,我们正在核查。", "Your after-sales request has been accepted. We are now checking it."),
-    "info_requested": ("请补充资料:商品破损处的照片。", "Please send us more information: a photo of the damage."),
-    "return_requested": ("请寄回商品,退货地址和退货单见进度页面。",
+    "accepted": ("您的售后申请已受理，我们正在核查。", "Your after-sales request has been accepted. We are now checking it."),
+    "info_requested": ("请补充资料：商品破损处的照片。", "Please send us more information: a photo of the damage."),
+    "return_requested": ("请寄回商品，退货地址和退货单见进度页面。",
                          "Please send the goods back. The return address and a return slip are on your tracking page."),
-    "return_received": ("您的退货已签收,正在验货。", "Your return has been received and is being inspected."),
+    "return_received": ("您的退货已签收，正在验货。", "Your return has been received and is being inspected."),
     "inspected": ("您寄回的商品已验货。", "Your returned goods have been inspected."),
-    "verified": ("核查结果:问题由我方负责。", "We have checked your case: the problem is our responsibility."),
-    "proposed": ("处理方案:为您换新。", "Our proposal: an exchange for a replacement."),
+    "verified": ("核查结果：问题由我方负责。", "We have checked your case: the problem is our responsibility."),
+    "proposed": ("处理方案：为您换新。", "Our proposal: an exchange for a replacement."),
     "refund_paid": ("退款 129.00 元已原路退回。", "Your refund of 129.00 yuan has been paid to the original payment method."),
-    "replacement_shipped": ("换货已发出,运单号 SF1234567890。", "Your replacement has been shipped, tracking number SF1234567890."),
-    "repair_done": ("维修已完成,商品已通过检测。", "The repair is done and the item has passed its test."),
+    "replacement_shipped": ("换货已发出，运单号 SF1234567890。", "Your replacement has been shipped, tracking number SF1234567890."),
+    "repair_done": ("维修已完成，商品已通过检测。", "The repair is done and the item has passed its test."),
     "resolved": ("赔偿 20.00 元已支付。", "The compensation of 20.00 yuan has been paid."),
-    "rejected": ("很抱歉,您的申请未通过:已超过退货期限。",
+    "rejected": ("很抱歉，您的申请未通过：已超过退货期限。",
                  "We are sorry, your request was not approved: the return period has ended."),
     "escalated": ("您的案件已转交售后主管处理。", "Your case has been passed to the after-sales manager."),
-    "closed": ("您的案件已结案,感谢您的耐心。", "Your case is closed. Thank you for your patience."),
-    "reopened": ("您的案件已重新打开,我们会再次处理。", "Your case has been reopened and we are looking at it again."),
-    "message": ("您好,新的配件已到货,明天为您寄出。", "Hello, the new part has arrived and will be sent to you tomorrow."),
-    "auto_reply": ("我们在非工作时间收到了您的留言,将于明天 09:00 起处理。",
+    "closed": ("您的案件已结案，感谢您的耐心。", "Your case is closed. Thank you for your patience."),
+    "reopened": ("您的案件已重新打开，我们会再次处理。", "Your case has been reopened and we are looking at it again."),
+    "message": ("您好，新的配件已到货，明天为您寄出。", "Hello, the new part has arrived and will be sent to you tomorrow."),
+    "auto_reply": ("我们在非工作时间收到了您的留言，将于明天 09:00 起处理。",
                    "We received your message outside our working hours. We will handle it from 09:00 tomorrow."),
-    "survey_invitation": ("请为本次售后服务打分(1–5 星)。", "Please rate our after-sales service (1–5 stars)."),
-    "recall": ("您购买的商品批次 20260110 存在安全隐患,请停止使用并联系我们免费退换。",
+    "survey_invitation": ("请为本次售后服务打分（1–5 星）。", "Please rate our after-sales service (1–5 stars)."),
+    "recall": ("您购买的商品批次 20260110 存在安全隐患，请停止使用并联系我们免费退换。",
                "Batch 20260110 of your product has a safety problem: please stop using it and contact us for a free exchange."),
-    "sla_breach": ("案件已超过首次响应时限,请尽快处理。", "The case has passed its first-response target: please handle it now."),
-    "emergency": ("顾客报告食用后身体不适,请立即处理。", "A customer reports feeling unwell after eating the product: act now."),
-    "escalated_to_manager": ("客服李娜将案件升级给您:顾客第三次来电,要求主管处理。",
+    "sla_breach": ("案件已超过首次响应时限，请尽快处理。", "The case has passed its first-response target: please handle it now."),
+    "emergency": ("顾客报告食用后身体不适，请立即处理。", "A customer reports feeling unwell after eating the product: act now."),
+    "escalated_to_manager": ("客服李娜将案件升级给您：顾客第三次来电，要求主管处理。",
                              "Agent Li Na passed the case to you: the customer called a third time and asks for a manager."),
-    "complaint_forwarded": ("平台转来一条关于您售后服务的投诉,请核实并在后台答复。",
+    "complaint_forwarded": ("平台转来一条关于您售后服务的投诉，请核实并在后台答复。",
                             "The platform forwarded a complaint about your after-sales service: please verify it and answer in the console."),
-    "complaint_reply": ("平台就您的投诉答复如下:商家已同意为您退款。",
+    "complaint_reply": ("平台就您的投诉答复如下：商家已同意为您退款。",
                         "The platform's answer to your complaint: the shop has agreed to refund you."),
 }
 SAMPLE_CASE_NUMBER = "AS260115-7K3M-9QXA-2BA"

@@ -182,10 +182,10 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
     for key in REQUIRED_COLUMNS:
         if key not in positions:
             zh, en = COLUMNS[key]
-            errors.append(RowError(1, key, f"缺少「{zh}」列(也可写作 {en})。",
+            errors.append(RowError(1, key, f"缺少「{zh}」列（也可写作 {en}）。",
                                    f"The column “{en}” is missing (it may also be headed {zh})."))
     if "mobile" not in positions and "email" not in positions and not errors:
-        errors.append(RowError(1, "contact", "缺少「手机」或「邮箱」列,至少需要其中一列。",
+        errors.append(RowError(1, "contact", "缺少「手机」或「邮箱」列，至少需要其中一列。",
                                "The file needs a “mobile” or an “email” column (or both)."))
     return positions, errors
 
@@ -209,8 +209,8 @@ def _date(value: str) -> date:
         try:
             return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
         except ValueError:
-            raise _Bad(f"不是有效的日期,收到「{value}」。", f"is not a valid date; got “{value}”.") from None
-    raise _Bad(f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD(如 2026-01-05),收到「{value}」。",
+            raise _Bad(f"不是有效的日期，收到「{value}」。", f"is not a valid date; got “{value}”.") from None
+    raise _Bad(f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD（如 2026-01-05），收到「{value}」。",
                f"must be a date written YYYY-MM-DD or YYYY/MM/DD (e.g. 2026-01-05); got “{value}”.")
 
 
@@ -218,7 +218,7 @@ def _channel(value: str) -> str:
     key = _CHANNEL_ALIASES.get(value.lower())
     if key is None:
         known = "、".join(zh for zh, _en in CHANNEL_LABELS.values())
-        raise _Bad(f"无法识别「{value}」。可填写:{known}(或 {', '.join(CHANNELS)})。",
+        raise _Bad(f"无法识别「{value}」。可填写：{known}（或 {', '.join(CHANNELS)}）。",
                    f"is not a known channel: “{value}”. Use one of {', '.join(CHANNELS)} (or the Chinese names).")
     return key
 
@@ -227,7 +227,7 @@ def _category(value: str) -> str:
     key = _CATEGORY_ALIASES.get(value.lower())
     if key is None:
         known = "、".join(c.zh for c in CATEGORIES.values())
-        raise _Bad(f"无法识别「{value}」。可填写:{known}。",
+        raise _Bad(f"无法识别「{value}」。可填写：{known}。",
                    f"is not a known product category: “{value}”. Use one of {', '.join(CATEGORIES)} "
                    "(or the Chinese names).")
     return key
@@ -235,7 +235,7 @@ def _category(value: str) -> str:
 
 def _quantity(value: str) -> int:
     if not _QUANTITY.fullmatch(value) or int(value) < 1:
-        raise _Bad(f"须为正整数,收到「{value}」。", f"must be a whole number of at least 1; got “{value}”.")
+        raise _Bad(f"须为正整数，收到「{value}」。", f"must be a whole number of at least 1; got “{value}”.")
     if int(value) > MAX_QUANTITY:
         raise _Bad(f"不能超过 {MAX_QUANTITY}。", f"cannot exceed {MAX_QUANTITY}.")
     return int(value)
@@ -247,14 +247,14 @@ def _unit_price(value: str) -> Decimal:
     if text.startswith("-"):
         raise _Bad("不能为负数。", "cannot be negative.")
     if not _PRICE.fullmatch(text):
-        raise _Bad(f"须为金额(元),如 59.90,收到「{value}」。",
+        raise _Bad(f"须为金额（元），如 59.90，收到「{value}」。",
                    f"must be an amount in yuan such as 59.90; got “{value}”.")
     try:
         price = Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise _Bad(f"须为金额(元),收到「{value}」。", f"must be an amount in yuan; got “{value}”.") from None
+        raise _Bad(f"须为金额（元），收到「{value}」。", f"must be an amount in yuan; got “{value}”.") from None
     if price.as_tuple().exponent < -2:
-        raise _Bad(f"最多保留两位小数,收到「{value}」。", f"can have at most 2 decimal places; got “{value}”.")
+        raise _Bad(f"最多保留两位小数，收到「{value}」。", f"can have at most 2 decimal places; got “{value}”.")
     if price > MAX_UNIT_PRICE:
         raise _Bad("金额过大。", "is too large.")
     return price.quantize(Decimal("0.01"))
@@ -263,7 +263,7 @@ def _unit_price(value: str) -> Decimal:
 def _mobile(value: str) -> str:
     mobile = normalise_cn_mobile(value)
     if mobile is None:
-        raise _Bad(f"不是有效的中国大陆手机号(11 位,以 13–19 开头),收到「{value}」。",
+        raise _Bad(f"不是有效的中国大陆手机号（11 位，以 13–19 开头），收到「{value}」。",
                    f"is not a valid mainland China mobile number (11 digits starting 13–19); got “{value}”.")
     return mobile
 
@@ -271,7 +271,7 @@ def _mobile(value: str) -> str:
 def _email(value: str) -> str:
     email = normalise_email(value)
     if email is None:
-        raise _Bad(f"不是有效的邮箱地址,收到「{value}」。", f"is not a valid email address; got “{value}”.")
+        raise _Bad(f"不是有效的邮箱地址，收到「{value}」。", f"is not a valid email address; got “{value}”.")
     return email
 
 
@@ -321,14 +321,14 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], today: 
                                "Give a mobile number or an email address (at least one)."))
     purchase, delivery = values.get("purchase_date"), values.get("delivery_date")
     if isinstance(purchase, date) and purchase > today:
-        errors.append(_error(number, "purchase_date", _Bad(f"不能晚于今天({today.isoformat()})。",
+        errors.append(_error(number, "purchase_date", _Bad(f"不能晚于今天（{today.isoformat()}）。",
                                                            f"cannot be later than today ({today.isoformat()}).")))
     if isinstance(delivery, date) and delivery > today:
-        errors.append(_error(number, "delivery_date", _Bad(f"不能晚于今天({today.isoformat()})。",
+        errors.append(_error(number, "delivery_date", _Bad(f"不能晚于今天（{today.isoformat()}）。",
                                                            f"cannot be later than today ({today.isoformat()}).")))
     if isinstance(purchase, date) and isinstance(delivery, date) and delivery < purchase:
         errors.append(RowError(number, "delivery_date",
-                               f"签收日期({delivery.isoformat()})不能早于下单日期({purchase.isoformat()})。",
+                               f"签收日期（{delivery.isoformat()}）不能早于下单日期（{purchase.isoformat()}）。",
                                f"The delivery date ({delivery.isoformat()}) cannot be before the purchase date "
                                f"({purchase.isoformat()})."))
     return _Row(number, values), errors
@@ -346,7 +346,7 @@ def _existing_numbers(tenant: Tenant, numbers: list[str]) -> set[str]:
 
 def _shown(value) -> str:
     if value is None or value == "":
-        return "(空)"
+        return "（空）"
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
@@ -362,19 +362,19 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
     """Validate every row, then add all orders and lines or none; errors name the spreadsheet row and field."""
     data = _read_limited(stream)
     if data is None:
-        return _file_error(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB,请拆分后分批导入。",
+        return _file_error(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请拆分后分批导入。",
                            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it and import the parts.")
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        return _file_error("这是 Excel 工作簿,不是 CSV 文件。请在 Excel 中“另存为”CSV 格式后再上传。",
+        return _file_error("这是 Excel 工作簿，不是 CSV 文件。请在 Excel 中“另存为”CSV 格式后再上传。",
                            "This is an Excel workbook, not a CSV file. Save it as CSV in Excel, then upload that.")
     text = _decode(data)
     if text is None or "\x00" in text:
-        return _file_error("无法读取文件:请上传 UTF-8 或 GBK 编码的 CSV 文件。",
+        return _file_error("无法读取文件：请上传 UTF-8 或 GBK 编码的 CSV 文件。",
                            "The file could not be read: upload a CSV file encoded as UTF-8 or GBK.")
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        return _file_error(f"CSV 格式有误:{exc}。", f"The CSV is malformed: {exc}.")
+        return _file_error(f"CSV 格式有误：{exc}。", f"The CSV is malformed: {exc}.")
 
     # Spreadsheet rows: the header is row 1, each record one row (a quoted cell may hold a line break).
     numbered = [(n, cells) for n, cells in enumerate(records, start=1) if any(c.strip() for c in cells)]
@@ -388,7 +388,7 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
     if not body:
         return _file_error("文件中没有订单行。", "The file has no order rows.")
     if len(body) > MAX_ROWS:
-        return _file_error(f"文件有 {len(body)} 行订单数据,一次最多导入 {MAX_ROWS} 行,请拆分后分批导入。",
+        return _file_error(f"文件有 {len(body)} 行订单数据，一次最多导入 {MAX_ROWS} 行，请拆分后分批导入。",
                            f"The file has {len(body)} order rows; at most {MAX_ROWS} can be imported at once. "
                            "Split it and import the parts.")
 
@@ -412,7 +412,7 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
                     errors.append(RowError(
                         number, key,
                         f"同一订单「{order_number}」的「{zh}」与第 {first.number} 行不一致"
-                        f"({_shown(row.values[key])} ≠ {_shown(first.values[key])})。",
+                        f"（{_shown(row.values[key])} ≠ {_shown(first.values[key])}）。",
                         f"“{en}” differs from row {first.number} of the same order “{order_number}” "
                         f"({_shown_en(row.values[key])} ≠ {_shown_en(first.values[key])}).",
                     ))
@@ -420,7 +420,7 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
 
     for order_number in sorted(_existing_numbers(tenant, list(orders)), key=lambda n: orders[n][0].number):
         errors.append(RowError(orders[order_number][0].number, "order_number",
-                               f"订单号「{order_number}」已导入过,不会覆盖已有订单。请从文件中删除这些行。",
+                               f"订单号「{order_number}」已导入过，不会覆盖已有订单。请从文件中删除这些行。",
                                f"The order number “{order_number}” was imported before; existing orders are not "
                                "overwritten. Remove these rows from the file."))
     if errors:

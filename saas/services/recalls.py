@@ -199,9 +199,9 @@ def message_text(recall: Recall, locale: str) -> str:
         return (f"Product recall: {product} (SKU {recall.sku}{batch}) that you bought is being recalled for a "
                 f"food-safety problem. {recall.reason('en')} Please stop using it now and tell us whether you "
                 f"want a refund at the link.")
-    batch = f",批次 {recall.batch}" if recall.batch else ""
-    return (f"商品召回通知:您购买的「{product}」(商品编码 {recall.sku}{batch})因食品安全问题正在召回。"
-            f"{recall.reason('zh')} 请立即停止食用,并通过链接告诉我们是否需要退款。")
+    batch = f"，批次 {recall.batch}" if recall.batch else ""
+    return (f"商品召回通知：您购买的「{product}」（商品编码 {recall.sku}{batch}）因食品安全问题正在召回。"
+            f"{recall.reason('zh')} 请立即停止食用，并通过链接告诉我们是否需要退款。")
 
 
 def _mobile(raw: str) -> str:

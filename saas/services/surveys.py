@@ -66,7 +66,7 @@ def invite(survey: Survey, now: datetime) -> int:
         return 0
     terms, _cal = service_terms(case)
     message = ("How satisfied are you with how we handled your case? Please rate us (1–5 stars)."
-               if case.locale == "en" else "您对本次售后处理满意吗?请为我们打分(1–5 星)。")
+               if case.locale == "en" else "您对本次售后处理满意吗？请为我们打分（1–5 星）。")
     params = {"case_number": case.number, "message": message, "link": survey_link(survey.token),
               "customer": case.customer_name}
     sent = 0

@@ -20,6 +20,7 @@ from saas.evidence import (
     check_count,
     check_upload,
     check_uploads,
+    clean_image,
     open_stored,
     store,
 )
@@ -88,6 +89,18 @@ def refused(stream, name: str) -> EvidenceRefused:
     return info.value
 
 
+def cleaned(stream, name: str) -> CheckedFile:
+    """What the evidence worker makes of an upload: checked in the request, cleaned in the worker."""
+    return clean_image(check_upload(stream, name))
+
+
+def refused_by_worker(stream, name: str) -> EvidenceRefused:
+    checked = check_upload(stream, name)  # the request's checks pass ...
+    with pytest.raises(EvidenceRefused) as info:
+        clean_image(checked)  # ... decoding the pixels does not
+    return info.value
+
+
 # ---------- accepted types -------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -95,7 +108,7 @@ def refused(stream, name: str) -> EvidenceRefused:
     [("JPEG", "image/jpeg", ".jpg"), ("PNG", "image/png", ".png"), ("WEBP", "image/webp", ".webp")],
 )
 def test_images_accepted_and_keep_their_format(fmt, mime, ext):
-    checked = check_upload(io.BytesIO(image_bytes(fmt)), "photo.bin")
+    checked = cleaned(io.BytesIO(image_bytes(fmt)), "photo.bin")
     assert (checked.kind, checked.mime, checked.ext) == ("image", mime, ext)
     with Image.open(io.BytesIO(checked.data)) as im:
         assert im.format == fmt
@@ -162,7 +175,7 @@ def test_truncated_jpeg_is_corrupt():
     buf = io.BytesIO()
     data.save(buf, "JPEG")
     cut = buf.getvalue()[: len(buf.getvalue()) // 2]
-    assert refused(io.BytesIO(cut), "half.jpg").code == "corrupt"
+    assert refused_by_worker(io.BytesIO(cut), "half.jpg").code == "corrupt"
 
 
 def test_truncated_webp_is_corrupt():
@@ -195,12 +208,12 @@ def test_unknown_type_is_refused_without_reading_everything():
     assert stream.read_total <= 4096
 
 
-def test_decompression_bomb_is_refused_as_too_large():
+def test_decompression_bomb_is_refused_by_its_dimensions():
     # A tiny PNG that declares 20000 x 20000 pixels.
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 1, 0, 0, 0, 0)
     data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b"")
     err = refused(io.BytesIO(data), "bomb.png")
-    assert err.code == "too_large"
+    assert err.code == "dimensions" and "图片尺寸过大（最大 8192 × 8192 像素" in err.message_zh
 
 
 def test_file_count_limit():
@@ -229,7 +242,7 @@ def test_jpeg_gps_exif_is_stripped_and_orientation_applied():
     original = buf.getvalue()
     assert b"SecretCam" in original and b"SecretXMP" in original
 
-    checked = check_upload(io.BytesIO(original), "gps.jpg")
+    checked = cleaned(io.BytesIO(original), "gps.jpg")
     for secret in (b"Exif", b"SecretCam", b"SecretXMP", b"SecretComment"):
         assert secret not in checked.data
     with Image.open(io.BytesIO(checked.data)) as out:
@@ -251,7 +264,7 @@ def test_png_text_and_exif_are_stripped():
     info.add_text("Author", "SecretAuthor")
     info.add_itxt("Comment", "SecretText")
     data = image_bytes("PNG", mode="RGBA", pnginfo=info, exif=exif_with_gps(1).tobytes())
-    checked = check_upload(io.BytesIO(data), "shot.png")
+    checked = cleaned(io.BytesIO(data), "shot.png")
     assert b"SecretAuthor" not in checked.data and b"SecretCam" not in checked.data
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.format == "PNG" and out.mode == "RGBA"
@@ -263,7 +276,7 @@ def test_palette_png_keeps_transparency():
     im.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
     buf = io.BytesIO()
     im.save(buf, "PNG", transparency=0)
-    checked = check_upload(io.BytesIO(buf.getvalue()), "p.png")
+    checked = cleaned(io.BytesIO(buf.getvalue()), "p.png")
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.info.get("transparency") == 0
 
@@ -271,7 +284,7 @@ def test_palette_png_keeps_transparency():
 def test_webp_exif_is_stripped():
     data = image_bytes("WEBP", exif=exif_with_gps(1).tobytes())
     assert b"SecretCam" in data
-    checked = check_upload(io.BytesIO(data), "s.webp")
+    checked = cleaned(io.BytesIO(data), "s.webp")
     assert b"SecretCam" not in checked.data
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.format == "WEBP" and len(out.getexif()) == 0
@@ -279,7 +292,7 @@ def test_webp_exif_is_stripped():
 
 def test_icc_profile_is_kept_for_correct_colours():
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    checked = check_upload(io.BytesIO(image_bytes("JPEG", icc_profile=icc)), "p3.jpg")
+    checked = cleaned(io.BytesIO(image_bytes("JPEG", icc_profile=icc)), "p3.jpg")
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.info.get("icc_profile") == icc
 

@@ -207,6 +207,7 @@ def slip(number: str):
 def evidence_file(number: str, evidence_id: int):
     case = _tracked_case(number)
     item = get_for_tenant_or_404(Evidence, evidence_id)
-    if item.case_id != case.id:
+    path = case_evidence.ready_path(item)  # never the quarantined original
+    if item.case_id != case.id or path is None:
         abort(404)
-    return send_file(case_evidence.file_path(item), mimetype=item.mime, max_age=0)
+    return send_file(path, mimetype=item.mime, max_age=0)

@@ -142,6 +142,8 @@ def test_too_large_dimensions_are_refused_in_the_request_and_nothing_is_kept(app
     assert r.status_code == 400
     page = r.get_data(as_text=True)
     assert "「w.png」图片尺寸过大（最大 8192 × 8192 像素" in page and "10 MB" not in page
+    assert re.search(r'<input checked id="sms" name="sms" type="checkbox"', page)  # still subscribed, as before
+    assert "看图" in page  # the message is kept in its box, to send again without the file
     with app.app_context(), cross_tenant("test"):
         assert _rows() == []
         assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == events_before  # no message either

@@ -126,8 +126,10 @@ def _case_page(case: Case, compensations: list, message_form: MessageForm, statu
                just_filed: bool = False):
     return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
                            compensations=compensations, message_form=message_form,
-                           return_form=ReturnForm(), just_filed=just_filed,
-                           updates_form=UpdatesForm(sms=case.sms_consent, email=case.email_consent),
+                           # formdata=None: a refused message re-renders this page from its POST, whose
+                           # fields must not fill the other forms (an unticked SMS box would unsubscribe).
+                           return_form=ReturnForm(formdata=None), just_filed=just_filed,
+                           updates_form=UpdatesForm(formdata=None, sms=case.sms_consent, email=case.email_consent),
                            contacts={"sms": mask_mobile(case.mobile), "email": mask_email(case.email)}), status
 
 

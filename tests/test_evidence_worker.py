@@ -78,6 +78,10 @@ def test_a_photo_waits_in_quarantine_then_the_worker_shows_it(app, client, shop)
     page = client.get(f"/voltmart/track/{number}").get_data(as_text=True)
     assert "坏了.jpg（处理中…）" in page and f"/evidence/{row.id}" not in page
     assert client.get(f"/voltmart/track/{number}/evidence/{row.id}").status_code == 404  # never the original
+    agent = app.test_client()
+    login(agent, "agent@voltmart.demo", PASSWORD)
+    assert "坏了.jpg（处理中…）" in agent.get(f"/voltmart/console/cases/{case.id}").get_data(as_text=True)
+    assert agent.get(f"/voltmart/console/evidence/{row.id}").status_code == 404  # staff neither
 
     _run_worker(app)
     with app.app_context():
@@ -90,8 +94,6 @@ def test_a_photo_waits_in_quarantine_then_the_worker_shows_it(app, client, shop)
     assert "处理中" not in page and re.search(rf'<img src="[^"]*/evidence/{row.id}"', page)
     served = client.get(f"/voltmart/track/{number}/evidence/{row.id}")
     assert served.status_code == 200 and b"Exif" not in served.data
-    agent = app.test_client()
-    login(agent, "agent@voltmart.demo", PASSWORD)
     assert agent.get(f"/voltmart/console/evidence/{row.id}").status_code == 200
 
 

@@ -20,7 +20,7 @@ from workers.queues import enqueue_after_commit, evidence_wake_key
 QUARANTINE = "quarantine"
 COARSE_SUFFIX = ".coarse.jpg"
 PROCESS_JOB = "workers.jobs.process_evidence"
-JOB_TIMEOUT = 180  # seconds; a live worker finishes the largest allowed photo in a few
+JOB_TIMEOUT = 90  # seconds, inside the lease (2 minutes); a live worker finishes the largest allowed photo in a few
 
 
 def upload_root() -> Path:

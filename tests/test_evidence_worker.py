@@ -198,3 +198,20 @@ def test_a_file_that_keeps_stopping_the_worker_ends_refused(app, client, shop):
     assert row.path in _files(app)  # kept for a person to look at, served to nobody
     page = client.get(f"/voltmart/track/{number}").get_data(as_text=True)
     assert "「poison.jpg」无法处理" in page
+
+
+def test_housekeeping_knows_every_file_of_a_row(app, client, shop):
+    """Retention removes the file, the supervisors' rendition and an original a dying worker left in quarantine."""
+    from saas.services import case_evidence
+
+    number, _c = _filed(app, client)
+    _send(client, number, [("a.jpg", _jpeg())])
+    with app.app_context():
+        [row] = _rows()
+        quarantined = case_evidence.file_path(row)
+        original = quarantined.read_bytes()
+        assert evidence_worker.process(row.id) == "ready"
+        [row] = _rows()
+        quarantined.write_bytes(original)  # as if the worker died right after its commit
+        paths = case_evidence.file_paths(row)
+    assert quarantined in paths and all(p.is_file() for p in paths) and len(paths) == 3

@@ -125,8 +125,12 @@ def file_path(item: Evidence) -> Path:
 
 
 def file_paths(item: Evidence) -> list[Path]:
-    """Every file the row may have on disk: the file and the supervisors' rendition."""
-    return [file_path(item), evidence.resolve_stored(upload_root(), item.path + COARSE_SUFFIX)]
+    """Every file the row may have on disk: the file, the supervisors' rendition, and the original in quarantine
+    (left behind when a worker died between marking the row ready and removing it)."""
+    paths = [file_path(item), evidence.resolve_stored(upload_root(), item.path + COARSE_SUFFIX)]
+    if not item.path.startswith(QUARANTINE + "/"):
+        paths.append(evidence.resolve_stored(upload_root(), f"{QUARANTINE}/{item.path}"))
+    return paths
 
 
 def ready_path(item: Evidence) -> Path | None:

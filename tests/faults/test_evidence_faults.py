@@ -29,7 +29,7 @@ from sqlalchemy import select
 from saas import evidence
 from saas.models.case import Case, Evidence
 from tenants.scoping import cross_tenant
-from tests.faults.conftest import ROOT, fresh, wait_until
+from tests.faults.conftest import ROOT, Every, fresh, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -140,46 +140,76 @@ def _peak_rss_kb(pid: int) -> int:
     raise AssertionError(f"no VmHWM for {pid}")
 
 
-@pytest.fixture
-def site(app, shop, tmp_path):
-    """gunicorn with 2 sync workers and one `flask worker` on the evidence queue, on the test's database."""
-    uploads = tmp_path / "uploads"
-    env = _env(app, uploads)
-    port = _free_port()
-    web_log, worker_log = tmp_path / "gunicorn.log", tmp_path / "worker.log"
-    procs = []
-    with open(web_log, "wb") as log:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--timeout", "30", "-b", f"127.0.0.1:{port}",
-             "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-    with open(worker_log, "wb") as log:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-scheduler", "--queues", "evidence",
-             "--name", f"evidence-fault-{os.getpid()}"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-    base = f"http://127.0.0.1:{port}"
+class Site:
+    """gunicorn with 2 sync workers and `flask worker` processes on the evidence queue, on the test's database."""
 
-    def up():
+    def __init__(self, app, tmp_path: Path, lease_seconds: int):
+        self.env = _env(app, tmp_path / "uploads")
+        self.env["EVIDENCE_LEASE_SECONDS"] = str(lease_seconds)
+        self.tmp = tmp_path
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.web_log = tmp_path / "gunicorn.log"
+        self.procs: list[subprocess.Popen] = []
+        with open(self.web_log, "wb") as log:
+            self.gunicorn = self._spawn(
+                [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--timeout", "30",
+                 "-b", f"127.0.0.1:{self.port}", "wsgi:app"], log)
+        self.worker = self.start_worker()
+
+    def _spawn(self, argv, log) -> subprocess.Popen:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def start_worker(self) -> subprocess.Popen:
+        n = len(self.procs)
+        with open(self.tmp / f"worker-{n}.log", "wb") as log:
+            self.worker = self._spawn(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-scheduler", "--queues", "evidence",
+                 "--name", f"evidence-fault-{os.getpid()}-{n}"], log)
+        return self.worker
+
+    def kill_worker(self) -> None:
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(timeout=10)
+
+    def up(self) -> bool:
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+            with urllib.request.urlopen(self.base + "/healthz", timeout=2) as r:
                 return r.status == 200
         except OSError:
             return False
 
-    try:
-        wait_until(up, 30, 0.2, what="gunicorn to answer /healthz")
-        wait_until(lambda: len(_children(procs[0].pid)) == 2, 10, 0.1, what="two gunicorn workers")
-        yield {"base": base, "gunicorn": procs[0], "worker": procs[1], "web_log": web_log, "worker_log": worker_log}
-    finally:
-        for proc in procs:
+    def stop(self) -> None:
+        for proc in self.procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
+        for proc in self.procs:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+
+
+@pytest.fixture
+def make_site(app, shop, tmp_path):
+    sites = []
+
+    def make(lease_seconds: int = 60) -> Site:
+        site = Site(app, tmp_path, lease_seconds)
+        sites.append(site)
+        wait_until(site.up, 30, 0.2, what="gunicorn to answer /healthz")
+        wait_until(lambda: len(_children(site.gunicorn.pid)) == 2, 10, 0.1, what="two gunicorn workers")
+        return site
+
+    try:
+        yield make
+    finally:
+        for site in sites:
+            site.stop()
 
 
 class HealthProbe(threading.Thread):
@@ -210,19 +240,36 @@ class HealthProbe(threading.Thread):
         return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def test_two_requests_of_the_worst_allowed_photos_do_not_slow_the_site(app, shop, site, tmp_path):
-    began = time.monotonic()
-    files = worst_files(tmp_path)
+def _tracked_consumers(app, shop, site: Site, count: int) -> tuple[str, list[Consumer]]:
     fresh()
     with app.app_context(), cross_tenant("fault test"):
         number = db_number(shop["case_id"])
-    slug = "fault-shop"
-    consumers = [Consumer(site["base"]) for _ in range(3)]
+    consumers = [Consumer(site.base) for _ in range(count)]
     for consumer in consumers:
-        consumer.track(slug, number, "2222")
-    web_pids = _children(site["gunicorn"].pid)
+        consumer.track("fault-shop", number, "2222")
+    return number, consumers
 
-    probe = HealthProbe(site["base"])
+
+def _settled(app, case_id: int, expected: int):
+    def check():
+        fresh()
+        with app.app_context(), cross_tenant("fault test"):
+            rows = db_rows(case_id)
+        fresh()
+        return rows if len(rows) == expected and all(r[1] != "processing" for r in rows) else None
+
+    return check
+
+
+def test_two_requests_of_the_worst_allowed_photos_do_not_slow_the_site(app, shop, make_site, tmp_path):
+    began = time.monotonic()
+    site = make_site()
+    files = worst_files(tmp_path)
+    slug = "fault-shop"
+    number, consumers = _tracked_consumers(app, shop, site, 3)
+    web_pids = _children(site.gunicorn.pid)
+
+    probe = HealthProbe(site.base)
     probe.start()
     answers: dict[int, tuple[int, str]] = {}
 
@@ -240,14 +287,7 @@ def test_two_requests_of_the_worst_allowed_photos_do_not_slow_the_site(app, shop
         # The reported file: refused at once, for its true reason, in Chinese.
         assert bomb_status == 400 and "「w.webp」图片尺寸过大（最大 8192 × 8192 像素" in bomb_page
 
-        def settled():
-            fresh()
-            with app.app_context(), cross_tenant("fault test"):
-                rows = db_rows(shop["case_id"])
-            fresh()
-            return rows if len(rows) == 18 and all(r[1] != "processing" for r in rows) else None
-
-        rows = wait_until(settled, max(20.0, 100 - (time.monotonic() - began)), 0.5,
+        rows = wait_until(_settled(app, shop["case_id"], 18), max(20.0, 100 - (time.monotonic() - began)), 0.5,
                           what="the evidence worker to settle all 18 photos")
     finally:
         probe.stopped.set()
@@ -259,14 +299,72 @@ def test_two_requests_of_the_worst_allowed_photos_do_not_slow_the_site(app, shop
     assert len(probe.times) >= 20, "the probe hardly ran"
     assert probe.p99() < HEALTH_P99_SECONDS, f"/healthz p99 {probe.p99():.3f}s over {len(probe.times)} polls"
 
-    assert _children(site["gunicorn"].pid) == web_pids, "a gunicorn worker was replaced"
-    web_log = site["web_log"].read_text(errors="replace")
+    assert _children(site.gunicorn.pid) == web_pids, "a gunicorn worker was replaced"
+    web_log = site.web_log.read_text(errors="replace")
     assert "WORKER TIMEOUT" not in web_log and "SIGKILL" not in web_log, web_log[-3000:]
-    peaks = {f"gunicorn {pid}": _peak_rss_kb(pid) for pid in [site["gunicorn"].pid, *web_pids]}
-    peaks["evidence worker"] = _peak_rss_kb(site["worker"].pid)
+    peaks = {f"gunicorn {pid}": _peak_rss_kb(pid) for pid in [site.gunicorn.pid, *web_pids]}
+    peaks["evidence worker"] = _peak_rss_kb(site.worker.pid)
     assert all(kb < RSS_LIMIT_KB for kb in peaks.values()), peaks
     print(f"\nhealthz p99 {probe.p99() * 1000:.0f} ms over {len(probe.times)} polls; peak RSS (MB): "
           + ", ".join(f"{k} {v // 1024}" for k, v in peaks.items()) + f"; {time.monotonic() - began:.0f} s")
+
+
+def test_a_worker_killed_mid_photo_loses_nothing(app, shop, make_site, tmp_path):
+    """The evidence worker is SIGKILLed twice while it holds a photo; a new one starts each time. With the
+    sweeper running (every 2 s here, each minute in production) and 5 s leases, every photo ends ready."""
+    from workers import evidence as evidence_worker
+
+    began = time.monotonic()
+    site = make_site(lease_seconds=5)
+    files = worst_files(tmp_path)
+    number, [consumer] = _tracked_consumers(app, shop, site, 1)
+    assert consumer.message("fault-shop", number, "照片", files)[0] == 200
+
+    def sweep():
+        fresh()
+        with app.app_context():
+            evidence_worker.sweep()
+        fresh()
+
+    def claimed():
+        fresh()
+        with app.app_context(), cross_tenant("fault test"):
+            from saas.extensions import db
+
+            held = db.session.scalars(select(Evidence.id).where(Evidence.case_id == shop["case_id"],
+                                                                Evidence.status == "processing",
+                                                                Evidence.lease_expires_at.is_not(None))).all()
+        fresh()
+        return held
+
+    sweeper = Every(2.0, sweep)
+    killed: list[int] = []
+    for _ in range(2):
+        held = wait_until(claimed, 30, 0.05, what="the worker to hold a photo")
+        time.sleep(0.2)  # mid-decode, mid-encode or mid-write: wherever it is
+        site.kill_worker()
+        killed += held
+        site.start_worker()
+    rows = wait_until(_settled(app, shop["case_id"], 9), max(20.0, 100 - (time.monotonic() - began)), 0.3,
+                      every=sweeper, what="all 9 photos to settle after the kills")
+    assert [status for _id, status, _r in rows] == ["ready"] * 9, rows
+    fresh()
+    with app.app_context(), cross_tenant("fault test"):
+        from saas.extensions import db
+
+        stored = db.session.execute(select(Evidence.id, Evidence.path, Evidence.attempts)
+                                    .where(Evidence.case_id == shop["case_id"])).all()
+    fresh()
+    uploads = tmp_path / "uploads"
+    for eid, path, _attempts in stored:
+        assert not path.startswith("quarantine/") and (uploads / path).is_file(), (eid, path)
+        with Image.open(uploads / path) as im:
+            im.verify()
+    assert any(attempts >= 2 for eid, _path, attempts in stored if eid in killed), "no photo was taken over"
+    # A kill between the commit and the removal of the original can leave that original behind: never one
+    # without its cleaned file (retention removes both).
+    left = {str(p.relative_to(uploads / "quarantine")) for p in (uploads / "quarantine").rglob("*") if p.is_file()}
+    assert left <= {path for _eid, path, _a in stored} and len(left) <= 2, left
 
 
 def db_number(case_id: int) -> str:

@@ -9,7 +9,6 @@ import zlib
 from datetime import timedelta
 from pathlib import Path
 
-from PIL import Image
 from sqlalchemy import func, select, update
 
 from saas.extensions import db, redis

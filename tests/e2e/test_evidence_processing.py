@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.journey import Journey, assert_fits, phone_context
+from tests.e2e.journey import Journey, assert_fits, desk_context, phone_context, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -105,5 +105,18 @@ def test_a_photo_shows_as_processing_then_as_the_photo(browser, live_server, e2e
         expect(page.locator("#sms")).to_be_checked()  # the refused post changed no other choice
         assert_fits(page)
         j.shot(page, "refused")
+
+        # The shop's agent sees the same photo on the case, cleaned.
+        desk = desk_context(browser)
+        agent = desk.new_page()
+        j.add(agent)
+        sign_in(agent, live_server, "agent@voltmart.demo")
+        agent.goto(f"{live_server}/voltmart/console/cases")
+        agent.locator("table a", has_text=number).click()
+        seen = agent.locator(".timeline a.evidence img[alt='裂缝.jpg']")
+        expect(seen).to_be_visible()
+        assert agent.evaluate("img => img.naturalWidth", seen.element_handle()) == 800
+        j.shot(agent, "agent-case")
+        desk.close()
     finally:
         context.close()

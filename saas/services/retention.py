@@ -192,12 +192,13 @@ def _drop_evidence(case: Case) -> int:
             paths = case_evidence.file_paths(item)  # the file and the supervisors' rendition
         except ValueError:  # UnsafePath: never a file we wrote
             paths = []
-        for i, path in enumerate(paths):
+        for n, path in enumerate(paths):
             try:
                 path.unlink()
-                removed += i == 0
             except FileNotFoundError:
-                pass
+                continue
+            if n == 0:  # files are counted, not their renditions
+                removed += 1
         db.session.delete(item)
     return removed
 

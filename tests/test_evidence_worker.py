@@ -214,3 +214,11 @@ def test_housekeeping_knows_every_file_of_a_row(app, client, shop):
         quarantined.write_bytes(original)  # as if the worker died right after its commit
         paths = case_evidence.file_paths(row)
     assert quarantined in paths and all(p.is_file() for p in paths) and len(paths) == 3
+
+
+def test_a_worker_started_without_queues_listens_for_photos_and_the_clock_sweeps_them(app):
+    from workers.scheduler import PERIODIC
+
+    with app.app_context():
+        assert "evidence" in build_worker().queue_names()  # `flask worker`, as `make run` and deployments start it
+    assert ("workers.jobs.sweep_evidence", "default") in PERIODIC  # not queued behind the photos it looks after

@@ -101,6 +101,7 @@ class CheckedFile:
     `clean` says whether `data` is ready to show: videos are kept as sent; images come from
     check_upload with clean=False (bytes as sent, metadata and all) and become clean only
     through clean_image(), which decodes them - work for the evidence worker, not a request.
+    False unless said otherwise, so an image built from stored bytes is never shown uncleaned.
     """
 
     display_name: str  # sanitised original name, for messages only - never for paths
@@ -108,7 +109,7 @@ class CheckedFile:
     mime: str
     ext: str
     data: bytes
-    clean: bool = True
+    clean: bool = False
     pixels: int = 0  # width x height declared by an image's header
     coarse: bytes = b""  # clean_image's rendition for supervisors (see coarsened)
 
@@ -421,7 +422,7 @@ def check_upload(stream: SupportsRead, filename: str) -> CheckedFile:
     if fmt is MP4:
         if not _mp4_structure_ok(data):
             raise _corrupt(filename)
-        return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data)
+        return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data, clean=True)
     pixels = _image_header(data, fmt, filename)
     return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data, clean=False, pixels=pixels)
 

@@ -222,3 +222,20 @@ def test_a_worker_started_without_queues_listens_for_photos_and_the_clock_sweeps
     with app.app_context():
         assert "evidence" in build_worker().queue_names()  # `flask worker`, as `make run` and deployments start it
     assert ("workers.jobs.sweep_evidence", "default") in PERIODIC  # not queued behind the photos it looks after
+
+
+def test_an_image_built_from_bytes_is_not_shown_uncleaned(app, client, shop):
+    """Code that keeps an upload's bytes (say, across the intake's eligibility check) and builds the
+    CheckedFile again gets the worker's cleaning unless it says the bytes are clean."""
+    from saas.evidence import CheckedFile
+    from saas.services import case_evidence
+
+    number, case = _filed(app, client)
+    with app.app_context(), cross_tenant("test"):
+        from saas.models.case import Case
+
+        row = case_evidence.attach(db.session.get(Case, case.id),
+                                   [CheckedFile("kept.jpg", "image", "image/jpeg", ".jpg", _jpeg(exif_gps=True))],
+                                   uploaded_by="consumer")[0]
+        db.session.commit()
+        assert row.status == "processing" and row.path.startswith("quarantine/")

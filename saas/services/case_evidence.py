@@ -49,7 +49,7 @@ def attach(case: Case, checked: list[CheckedFile], uploaded_by: str, event: Case
     rows: list[Evidence] = []
     try:
         for item in checked:
-            waiting = not item.clean
+            waiting = item.kind == "image" and not item.clean  # videos are kept as sent (see check_upload)
             stored = evidence.store(item, upload_root(), f"{QUARANTINE}/{subdir}" if waiting else subdir)
             written.append(upload_root() / stored.relative_path)
             if item.coarse:
@@ -92,7 +92,7 @@ def store_clean(quarantined: str, cleaned: CheckedFile) -> evidence.StoredFile:
 
 def _store_coarse(relative_path: str, data: bytes) -> Path:
     target = PurePosixPath(relative_path + COARSE_SUFFIX)
-    rendition = CheckedFile("", "image", "image/jpeg", ".jpg", data)
+    rendition = CheckedFile("", "image", "image/jpeg", ".jpg", data, clean=True)
     evidence.store(rendition, upload_root(), target.parent, name=target.name)
     return upload_root() / target
 

@@ -83,6 +83,7 @@ class Config:
         f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}")
     # How long a worker holds a claimed notification before another may take it over.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+    EVIDENCE_LEASE_SECONDS = int(os.environ.get("EVIDENCE_LEASE_SECONDS", "120"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 

@@ -6,8 +6,8 @@ same service calls the console and the tracking pages make: accept, ask for
 information, ask for the goods back, register the return parcel, inspect,
 determine responsibility, propose, execute, reject, escalate, close. Events,
 customer messages and the eligibility snapshots are therefore the real thing.
-Evidence photos are drawn with Pillow and go through `saas.evidence.check_upload`
-and `case_evidence.attach` like an upload.
+Evidence photos are drawn with Pillow and go through `saas.evidence.check_upload`,
+`clean_image` (the worker's step) and `case_evidence.attach` like an upload.
 
 The history is spread over the last weeks: each step runs under
 `saas.models.base.travel_to` at its own moment, so a case filed "nine days ago" is
@@ -1214,7 +1214,8 @@ def _attach(ctx: _Shop, case: Case, photos: tuple[str, ...], uploaded_by: str, e
             data, ext = _photo(spec, ctx.rng)
             shot = taken - timedelta(minutes=3 * (len(photos) - i), seconds=ctx.rng.randrange(60))
             name = f"IMG_{shot:%Y%m%d_%H%M%S}.{ext}"
-        checked.append(evidence.check_upload(io.BytesIO(data), name))
+        # Cleaned here, as the evidence worker would: seeded photos are ready at once.
+        checked.append(evidence.clean_image(evidence.check_upload(io.BytesIO(data), name)))
     case_evidence.attach(case, checked, uploaded_by=uploaded_by, event=event)
 
 

@@ -1,4 +1,4 @@
-"""Evidence uploads: type checks by content, bounded reads, metadata stripping and safe storage."""
+"""Evidence uploads: type and size checks by content, header-only dimension checks, cleaning and safe storage."""
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +18,20 @@ from PIL import Image, ImageFilter
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
 MAX_FILES = 9
-# Decompression-bomb guard: a 10 MB PNG can declare gigapixels. 50 MP covers every
-# phone's default output and stays below Pillow's own (warn-only) 89 MP threshold.
-MAX_IMAGE_PIXELS = 50_000_000
+# Decompression-bomb guard, checked from the header before any pixel is decoded: a 100 KB
+# WebP can declare 16383 x 3000 and decode to over a gigabyte. The bound is cost, measured:
+# cleaning a WebP (libwebp keeps two RGBA canvases, Pillow a third, the encoder a fourth)
+# peaks near 16 bytes a pixel while decoding, JPEG and PNG near 8; the bounds keep either
+# well inside a 512 MB worker. 25 MP covers every phone's default output (iPhone 24 MP:
+# 5712 x 4284); phones do not shoot WebP, so its lower bound refuses no camera photo. One
+# side at most 8192 px: strips that long are not evidence, and thin giants are the
+# cheapest bombs.
+MAX_IMAGE_SIDE = 8192
+MAX_IMAGE_PIXELS = 25_000_000
+MAX_WEBP_PIXELS = 12_000_000
+# All images of one submission together: nine 12 MP photos and a little more. Bounds the
+# work one request can queue for the evidence worker.
+MAX_SUBMISSION_PIXELS = 120_000_000
 JPEG_QUALITY = 90
 WEBP_QUALITY = 90
 FILE_MODE = 0o640
@@ -45,7 +56,7 @@ MP4_BRANDS = frozenset(
 )
 
 Kind = Literal["image", "video"]
-RefusalCode = Literal["type", "too_large", "corrupt", "too_many", "empty"]
+RefusalCode = Literal["type", "too_large", "dimensions", "pixels", "corrupt", "too_many", "empty", "failed"]
 
 
 class SupportsRead(Protocol):
@@ -85,13 +96,22 @@ class UnsafePath(ValueError):
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """An accepted upload. `data` is the re-encoded image or the video bytes as sent."""
+    """An upload that passed the checks a web request can afford (type, size, header dimensions).
+
+    `clean` says whether `data` is ready to show: videos are kept as sent; images come from
+    check_upload with clean=False (bytes as sent, metadata and all) and become clean only
+    through clean_image(), which decodes them - work for the evidence worker, not a request.
+    False unless said otherwise, so an image built from stored bytes is never shown uncleaned.
+    """
 
     display_name: str  # sanitised original name, for messages only - never for paths
     kind: Kind
     mime: str
     ext: str
     data: bytes
+    clean: bool = False
+    pixels: int = 0  # width x height declared by an image's header
+    coarse: bytes = b""  # clean_image's rendition for supervisors (see coarsened)
 
     @property
     def size(self) -> int:
@@ -151,6 +171,43 @@ def _too_large(filename: str, fmt: _Format) -> EvidenceRefused:
         f"「{{name}}」太大：{zh_kind}不能超过 {mb} MB。",
         f'"{{name}}" is too large: {en_kind.lower()} may be at most {mb} MB.',
     )
+
+
+def _too_many_pixels(filename: str, limit: int = MAX_IMAGE_PIXELS) -> EvidenceRefused:
+    mp, wan = limit // 1_000_000, limit // 10_000
+    return _refuse(
+        "dimensions", filename,
+        f"「{{name}}」图片尺寸过大（最大 {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} 像素，且不超过 {wan} 万像素）。"
+        "请用手机默认设置拍摄，或缩小后再上传。",
+        f'"{{name}}": image too large (max {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} px and {mp} megapixels). '
+        "Please use your phone's default camera setting or resize it and upload again.",
+    )
+
+
+def _submission_too_large() -> EvidenceRefused:
+    mp, wan = MAX_SUBMISSION_PIXELS // 1_000_000, MAX_SUBMISSION_PIXELS // 10_000
+    return EvidenceRefused(
+        "pixels",
+        f"这次选择的图片合计尺寸过大（每次合计最多 {wan} 万像素）。请分几次上传。",
+        f"The images chosen are too large together (at most {mp} megapixels per upload). "
+        "Please upload them in several messages.",
+    )
+
+
+def processing_failed(filename: str) -> EvidenceRefused:
+    """The worker gave up on a file (it failed or stopped the worker several times)."""
+    return _refuse(
+        "failed", filename,
+        "「{name}」无法处理。请重新导出或重新拍摄后再上传。",
+        '"{name}" could not be processed. Please export or take it again and re-upload.',
+    )
+
+
+def refusal(code: str, filename: str, mime: str = "") -> EvidenceRefused:
+    """The refusal a stored code stands for (evidence rows keep the code, pages show the words)."""
+    if code == "dimensions":
+        return _too_many_pixels(filename, pixel_limit(mime))
+    return {"corrupt": _corrupt, "type": _type_refused}.get(code, processing_failed)(filename)
 
 
 def check_count(count: int) -> None:
@@ -213,6 +270,67 @@ def _mp4_structure_ok(data: bytes) -> bool:
     return bool(seen & {b"moov", b"mdat", b"moof"})
 
 
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    # IHDR must be the first chunk: signature (8), length (4), "IHDR" (4), width, height.
+    if len(data) >= 24 and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    """The canvas size from the first chunk (VP8X, VP8L or VP8), without libwebp.
+
+    Pillow's WebP opener hands the whole file to libwebp's animation decoder, which
+    reserves two canvases of the declared size before anything else: checked first.
+    """
+    chunk, body = data[12:16], data[20:]
+    if chunk == b"VP8X" and len(body) >= 10:
+        return 1 + int.from_bytes(body[4:7], "little"), 1 + int.from_bytes(body[7:10], "little")
+    if chunk == b"VP8L" and len(body) >= 5 and body[0] == 0x2F:
+        bits = int.from_bytes(body[1:5], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8 " and len(body) >= 10 and body[3:6] == b"\x9d\x01\x2a":
+        return int.from_bytes(body[6:8], "little") & 0x3FFF, int.from_bytes(body[8:10], "little") & 0x3FFF
+    return None
+
+
+def pixel_limit(mime: str) -> int:
+    return MAX_WEBP_PIXELS if mime == WEBP.mime else MAX_IMAGE_PIXELS
+
+
+def _within_limits(width: int, height: int, limit: int) -> bool:
+    return 0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE and width * height <= limit
+
+
+def _image_header(data: bytes, fmt: _Format, filename: str) -> int:
+    """Check an image by its header alone (no pixel is decoded); return its pixel count.
+
+    Cheap whatever the file claims: PNG and WebP dimensions are read from fixed offsets
+    before Pillow sees the file; Pillow's open() then parses headers only (JPEG markers up
+    to the first scan, PNG chunks up to the image data). Animated PNG/WebP: only the first
+    frame is ever decoded (clean_image keeps a still), so frames do not multiply the cost;
+    the canvas size bounds every frame.
+    """
+    limit = pixel_limit(fmt.mime)
+    declared = _png_size(data) if fmt is PNG else _webp_size(data) if fmt is WEBP else None
+    if fmt is not JPEG and declared is None:
+        raise _corrupt(filename)
+    if declared is not None and not _within_limits(*declared, limit):
+        raise _too_many_pixels(filename, limit)
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt.pil]) as probe:
+            width, height = probe.size
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(filename, limit) from None
+    except Exception:
+        raise _corrupt(filename) from None
+    if not _within_limits(width, height, limit):
+        raise _too_many_pixels(filename, limit)
+    if declared is not None and declared != (width, height):  # two readings of one header disagree
+        raise _corrupt(filename)
+    return width * height
+
+
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -225,8 +343,8 @@ _TRANSPOSE = {
 _PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
 
 
-def _reencode(data: bytes, fmt: _Format, filename: str) -> bytes:
-    """Decode fully, apply EXIF orientation, and save a fresh file with no metadata.
+def _reencode(data: bytes, fmt: _Format, filename: str) -> tuple[bytes, bytes]:
+    """Decode fully, apply EXIF orientation, and save a fresh file with no metadata; and its coarse rendition.
 
     Only the ICC profile (needed for correct colours, e.g. Display P3 photos of food)
     and PNG transparency survive; EXIF (GPS, camera serial), XMP, comments and text
@@ -234,16 +352,9 @@ def _reencode(data: bytes, fmt: _Format, filename: str) -> bytes:
     Animated PNG/WebP keep their first frame only: evidence is a photo.
     """
     assert fmt.pil is not None
+    _image_header(data, fmt, filename)  # again: the worker trusts nothing it did not check itself
     try:
         with Image.open(io.BytesIO(data), formats=[fmt.pil]) as probe:
-            width, height = probe.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise _refuse(
-                    "too_large", filename,
-                    f"「{{name}}」的分辨率太高（最多 {MAX_IMAGE_PIXELS // 1_000_000} 百万像素）。",
-                    f'"{{name}}" has too many pixels '
-                    f"(at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels).",
-                )
             probe.verify()  # checksums (PNG CRCs); verify() leaves the image unusable
         with Image.open(io.BytesIO(data), formats=[fmt.pil]) as im:
             im.load()  # full decode: truncated or corrupt pixel data fails here
@@ -257,7 +368,7 @@ def _reencode(data: bytes, fmt: _Format, filename: str) -> bytes:
     except EvidenceRefused:
         raise
     except Image.DecompressionBombError:
-        raise _too_large(filename, fmt) from None
+        raise _too_many_pixels(filename, pixel_limit(fmt.mime)) from None
     except Exception:
         # Pillow's decoders raise a zoo of types on hostile input (OSError, SyntaxError,
         # ValueError, struct.error, EOFError ...); all of them mean "cannot use this".
@@ -281,19 +392,22 @@ def _reencode(data: bytes, fmt: _Format, filename: str) -> bytes:
             out = out.convert("RGBA" if has_alpha else "RGB")
         params["quality"] = WEBP_QUALITY
     out.info = {}  # after convert(), which reads "transparency" from it
+    coarse = _coarsen(out)  # from the pixels in hand: decoding the photo again costs as much as the first time
     buf = io.BytesIO()
     out.save(buf, format=fmt.pil, **params)
-    return buf.getvalue()
+    return buf.getvalue(), coarse
 
 
 def check_upload(stream: SupportsRead, filename: str) -> CheckedFile:
-    """Check one upload by content and size; raise EvidenceRefused or return it cleaned.
+    """Check one upload by content, size and (images) header dimensions; raise EvidenceRefused.
 
-    Reads at most MAX_*_BYTES + 1 bytes. Images come back re-encoded without metadata;
-    MP4 comes back unchanged: stripping video metadata (e.g. the GPS "©xyz" atom, the
-    device model) would need remuxing with ffmpeg, a native dependency and parser attack
-    surface we do not take on. Hence videos go only to the tenant's own staff; the
-    supervisor views (§6) must not serve them at all.
+    Reads at most MAX_*_BYTES + 1 bytes and decodes no pixel, so it is safe in a web
+    request whatever the file is. Images come back unclean (clean=False): clean_image()
+    decodes and re-encodes them, in the evidence worker. MP4 comes back as sent and clean:
+    stripping video metadata (e.g. the GPS "©xyz" atom, the device model) would need
+    remuxing with ffmpeg, a native dependency and parser attack surface we do not take
+    on. Hence videos go only to the tenant's own staff; the supervisor views (§6) must
+    not serve them at all.
     """
     head = _read_bounded(stream, _HEAD_BYTES - 1)
     if not head:
@@ -308,16 +422,35 @@ def check_upload(stream: SupportsRead, filename: str) -> CheckedFile:
     if fmt is MP4:
         if not _mp4_structure_ok(data):
             raise _corrupt(filename)
-    else:
-        data = _reencode(data, fmt, filename)
-    return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data)
+        return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data, clean=True)
+    pixels = _image_header(data, fmt, filename)
+    return CheckedFile(display_name(filename), fmt.kind, fmt.mime, fmt.ext, data, clean=False, pixels=pixels)
+
+
+def clean_image(checked: CheckedFile) -> CheckedFile:
+    """Decode fully and re-encode without metadata; EvidenceRefused if the pixels are unusable.
+
+    Costs up to about 17 bytes and 0.1 s of CPU per pixel (WebP): run it in the evidence
+    worker, never in a web request.
+    """
+    if checked.clean:
+        return checked
+    fmt = _sniff(checked.data[:_HEAD_BYTES])
+    if fmt is None or fmt.kind != "image":
+        raise _type_refused(checked.display_name)
+    data, coarse = _reencode(checked.data, fmt, checked.display_name)
+    return CheckedFile(checked.display_name, fmt.kind, fmt.mime, fmt.ext, data, clean=True, pixels=checked.pixels,
+                       coarse=coarse)
 
 
 def check_uploads(files: Iterable[tuple[SupportsRead, str]]) -> list[CheckedFile]:
-    """All-or-nothing check of one submission: the count first, then every file."""
+    """All-or-nothing check of one submission: the count first, then every file, then their pixels together."""
     files = list(files)
     check_count(len(files))
-    return [check_upload(stream, name) for stream, name in files]
+    checked = [check_upload(stream, name) for stream, name in files]
+    if sum(item.pixels for item in checked) > MAX_SUBMISSION_PIXELS:
+        raise _submission_too_large()
+    return checked
 
 
 # ---------- storage --------------------------------------------------------
@@ -344,17 +477,25 @@ def _random_name(ext: str) -> str:
             return token + ext
 
 
-def store(checked: CheckedFile, root: Path, subdir: str | PurePosixPath = "") -> StoredFile:
-    """Write atomically under root/subdir (e.g. "7/2025/01") with a random name, mode 0o640."""
+def store(checked: CheckedFile, root: Path, subdir: str | PurePosixPath = "", name: str | None = None) -> StoredFile:
+    """Write atomically under root/subdir (e.g. "7/2025/01") with a random name, mode 0o640.
+
+    With `name` (one we generated before), that file is written or replaced: the
+    evidence worker stores a cleaned file under its quarantined name, so a retried job
+    overwrites its own earlier output instead of leaving a second copy.
+    """
     parts = _safe_parts(subdir)
     root_real = Path(root).resolve()
     directory = root_real.joinpath(*parts)
     directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     if not directory.resolve().is_relative_to(root_real):  # a symlinked subdirectory
         raise UnsafePath(f"subdirectory leaves the storage root: {subdir!r}")
-    name = _random_name(checked.ext)
-    while (directory / name).exists():  # practically never; os.replace would overwrite
+    if name is not None:
+        _safe_parts(name)
+    else:
         name = _random_name(checked.ext)
+        while (directory / name).exists():  # practically never; os.replace would overwrite
+            name = _random_name(checked.ext)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".part")
     try:
         os.fchmod(fd, FILE_MODE)  # explicit, so the process umask cannot widen it
@@ -412,16 +553,21 @@ def coarsened(stream: BinaryIO, blocks: int = COARSE_BLOCKS, side: int = COARSE_
 
     The photo is averaged down to `blocks` squares along its longer side and blown back up, smoothed:
     the product's shape, colour and large damage stay visible, fine detail (letters, features) does not.
-    Stored photos are already upright and without metadata (check_upload); the rendition has none either.
+    Stored photos are already upright and without metadata (clean_image); the rendition has none either.
+    The evidence worker makes it once (clean_image); this reads a stored photo for files cleaned before.
     """
     with Image.open(stream) as im:
         im.draft("RGB", (blocks * 4, blocks * 4))  # JPEG: decode at a fraction of the size, far cheaper
-        if im.mode in ("RGBA", "LA", "P", "PA"):
-            rgba = im.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, "white")
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-        else:
-            flat = im.convert("RGB")
+        return _coarsen(im, blocks, side)
+
+
+def _coarsen(im: Image.Image, blocks: int = COARSE_BLOCKS, side: int = COARSE_SIDE) -> bytes:
+    if im.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        flat = im.convert("RGB")
     width, height = flat.size
     longer = max(width, height)
     small = flat.resize((max(1, round(width * blocks / longer)), max(1, round(height * blocks / longer))),

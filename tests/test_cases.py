@@ -128,7 +128,13 @@ def test_filing_with_a_photo_gives_a_case_number_and_tracking(app, client, shop)
     assert case.status == "submitted" and not case.order_verified and case.policy_version_id
     with app.app_context(), tenant_context(case.tenant_id):
         ev = db.session.scalar(select(Evidence).where(Evidence.case_id == case.id))
-        assert ev.kind == "image" and ev.path.startswith(f"{case.tenant_id}/")
+        assert ev.status == "processing" and ev.path.startswith(f"quarantine/{case.tenant_id}/")
+        from workers.worker import build_worker
+
+        build_worker(("evidence",)).work(burst=True)  # the evidence worker cleans the photo
+        db.session.rollback()
+        ev = db.session.scalar(select(Evidence).where(Evidence.case_id == case.id))
+        assert ev.kind == "image" and ev.status == "ready" and ev.path.startswith(f"{case.tenant_id}/")
         from saas.services.case_evidence import file_path
 
         stored = Image.open(file_path(ev))
@@ -561,6 +567,13 @@ def test_evidence_is_served_only_to_its_case(app, client, shop):
     case = _case(app, number)
     with app.app_context(), tenant_context(case.tenant_id):
         ev_id = db.session.scalar(select(Evidence.id).where(Evidence.case_id == case.id))
+    # In quarantine (as sent, metadata and all) it is served to nobody ...
+    assert client.get(f"/voltmart/track/{number}/evidence/{ev_id}").status_code == 404
+    with app.app_context():
+        from workers.worker import build_worker
+
+        build_worker(("evidence",)).work(burst=True)
+    # ... once the evidence worker has cleaned it, to its case only.
     assert client.get(f"/voltmart/track/{number}/evidence/{ev_id}").status_code == 200
     assert app.test_client().get(f"/voltmart/track/{number}/evidence/{ev_id}").status_code == 404
     agent = app.test_client()

@@ -20,6 +20,7 @@ from saas.evidence import (
     check_count,
     check_upload,
     check_uploads,
+    clean_image,
     open_stored,
     store,
 )
@@ -88,6 +89,18 @@ def refused(stream, name: str) -> EvidenceRefused:
     return info.value
 
 
+def cleaned(stream, name: str) -> CheckedFile:
+    """What the evidence worker makes of an upload: checked in the request, cleaned in the worker."""
+    return clean_image(check_upload(stream, name))
+
+
+def refused_by_worker(stream, name: str) -> EvidenceRefused:
+    checked = check_upload(stream, name)  # the request's checks pass ...
+    with pytest.raises(EvidenceRefused) as info:
+        clean_image(checked)  # ... decoding the pixels does not
+    return info.value
+
+
 # ---------- accepted types -------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -95,7 +108,7 @@ def refused(stream, name: str) -> EvidenceRefused:
     [("JPEG", "image/jpeg", ".jpg"), ("PNG", "image/png", ".png"), ("WEBP", "image/webp", ".webp")],
 )
 def test_images_accepted_and_keep_their_format(fmt, mime, ext):
-    checked = check_upload(io.BytesIO(image_bytes(fmt)), "photo.bin")
+    checked = cleaned(io.BytesIO(image_bytes(fmt)), "photo.bin")
     assert (checked.kind, checked.mime, checked.ext) == ("image", mime, ext)
     with Image.open(io.BytesIO(checked.data)) as im:
         assert im.format == fmt
@@ -162,7 +175,7 @@ def test_truncated_jpeg_is_corrupt():
     buf = io.BytesIO()
     data.save(buf, "JPEG")
     cut = buf.getvalue()[: len(buf.getvalue()) // 2]
-    assert refused(io.BytesIO(cut), "half.jpg").code == "corrupt"
+    assert refused_by_worker(io.BytesIO(cut), "half.jpg").code == "corrupt"
 
 
 def test_truncated_webp_is_corrupt():
@@ -195,12 +208,12 @@ def test_unknown_type_is_refused_without_reading_everything():
     assert stream.read_total <= 4096
 
 
-def test_decompression_bomb_is_refused_as_too_large():
+def test_decompression_bomb_is_refused_by_its_dimensions():
     # A tiny PNG that declares 20000 x 20000 pixels.
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 1, 0, 0, 0, 0)
     data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b"")
     err = refused(io.BytesIO(data), "bomb.png")
-    assert err.code == "too_large"
+    assert err.code == "dimensions" and "图片尺寸过大（最大 8192 × 8192 像素" in err.message_zh
 
 
 def test_file_count_limit():
@@ -229,7 +242,7 @@ def test_jpeg_gps_exif_is_stripped_and_orientation_applied():
     original = buf.getvalue()
     assert b"SecretCam" in original and b"SecretXMP" in original
 
-    checked = check_upload(io.BytesIO(original), "gps.jpg")
+    checked = cleaned(io.BytesIO(original), "gps.jpg")
     for secret in (b"Exif", b"SecretCam", b"SecretXMP", b"SecretComment"):
         assert secret not in checked.data
     with Image.open(io.BytesIO(checked.data)) as out:
@@ -251,7 +264,7 @@ def test_png_text_and_exif_are_stripped():
     info.add_text("Author", "SecretAuthor")
     info.add_itxt("Comment", "SecretText")
     data = image_bytes("PNG", mode="RGBA", pnginfo=info, exif=exif_with_gps(1).tobytes())
-    checked = check_upload(io.BytesIO(data), "shot.png")
+    checked = cleaned(io.BytesIO(data), "shot.png")
     assert b"SecretAuthor" not in checked.data and b"SecretCam" not in checked.data
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.format == "PNG" and out.mode == "RGBA"
@@ -263,7 +276,7 @@ def test_palette_png_keeps_transparency():
     im.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
     buf = io.BytesIO()
     im.save(buf, "PNG", transparency=0)
-    checked = check_upload(io.BytesIO(buf.getvalue()), "p.png")
+    checked = cleaned(io.BytesIO(buf.getvalue()), "p.png")
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.info.get("transparency") == 0
 
@@ -271,7 +284,7 @@ def test_palette_png_keeps_transparency():
 def test_webp_exif_is_stripped():
     data = image_bytes("WEBP", exif=exif_with_gps(1).tobytes())
     assert b"SecretCam" in data
-    checked = check_upload(io.BytesIO(data), "s.webp")
+    checked = cleaned(io.BytesIO(data), "s.webp")
     assert b"SecretCam" not in checked.data
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.format == "WEBP" and len(out.getexif()) == 0
@@ -279,7 +292,7 @@ def test_webp_exif_is_stripped():
 
 def test_icc_profile_is_kept_for_correct_colours():
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    checked = check_upload(io.BytesIO(image_bytes("JPEG", icc_profile=icc)), "p3.jpg")
+    checked = cleaned(io.BytesIO(image_bytes("JPEG", icc_profile=icc)), "p3.jpg")
     with Image.open(io.BytesIO(checked.data)) as out:
         assert out.info.get("icc_profile") == icc
 
@@ -355,3 +368,131 @@ def test_store_cleans_up_temp_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         store(checked_png(), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------- dimensions: refused from the header, before any pixel is decoded -------
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fails the test if anything decodes pixels (the request's checks must not)."""
+    from PIL import ImageFile
+
+    def refuse_load(self, *args, **kwargs):
+        raise AssertionError("pixels decoded during the request's checks")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse_load)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header declares width x height, with a token of (invalid) image data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + png_chunk(b"IEND", b""))
+
+
+def webp_declaring(width: int, height: int) -> bytes:
+    """The start of an extended WebP (VP8X) declaring a canvas of width x height."""
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x00" * 4 + (width - 1).to_bytes(3, "little") \
+        + (height - 1).to_bytes(3, "little")
+    return b"RIFF" + struct.pack("<I", 4 + len(vp8x)) + b"WEBP" + vp8x
+
+
+def test_the_reported_webp_bomb_is_refused_by_its_header(no_decoding):
+    # The issue's file, Image.new("RGB", (16383, 3000)).save("w.webp", "WEBP", quality=10): 104 KB that
+    # decoded to about 1.1 GB in a web worker. Encoding it takes seconds; its header, built here, is the same.
+    data = webp_declaring(16383, 3000)
+    assert evidence._webp_size(image_bytes("WEBP", size=(1000, 3000), lossless=True, method=0)) == (1000, 3000)
+    err = refused(io.BytesIO(data), "w.webp")
+    assert err.code == "dimensions"
+    assert "「w.webp」图片尺寸过大（最大 8192 × 8192 像素" in err.message_zh and "10 MB" not in err.message_zh
+    assert "image too large (max 8192 × 8192 px" in err.message_en
+
+
+@pytest.mark.parametrize("width,height", [(8193, 16), (16, 8193), (5001, 5001)])
+def test_png_over_a_side_or_the_pixel_limit_is_refused_by_dimensions(no_decoding, width, height):
+    assert refused(io.BytesIO(png_header_only(width, height)), "big.png").code == "dimensions"
+
+
+def test_png_at_the_limits_passes_the_request_unclean(no_decoding):
+    checked = check_upload(io.BytesIO(png_header_only(8192, evidence.MAX_IMAGE_PIXELS // 8192)), "edge.png")
+    assert not checked.clean and checked.pixels <= evidence.MAX_IMAGE_PIXELS
+
+
+def test_jpeg_dimensions_come_from_its_header(no_decoding):
+    # 6000 x 4200 = 25.2 MP: one line of pixels over the limit.
+    data = image_bytes("JPEG", size=(6000, 4200), quality=5)
+    assert refused(io.BytesIO(data), "dslr.jpg").code == "dimensions"
+    assert check_upload(io.BytesIO(image_bytes("JPEG", size=(5712, 4284), quality=5)), "iphone.jpg").pixels \
+        == 5712 * 4284  # an iPhone's 24 MP photo is welcome
+
+
+def test_webp_has_its_own_lower_pixel_limit(no_decoding):
+    err = refused(io.BytesIO(webp_declaring(4001, 3000)), "big.webp")
+    assert err.code == "dimensions" and "1200 万像素" in err.message_zh and "12 megapixels" in err.message_en
+    data = image_bytes("WEBP", size=(4000, 3000), lossless=True, method=0)
+    assert check_upload(io.BytesIO(data), "ok.webp").pixels == 12_000_000
+
+
+def test_a_cut_off_webp_is_refused(no_decoding):
+    data = bytearray(image_bytes("WEBP", size=(64, 64), lossless=True))
+    assert data[12:16] == b"VP8L"
+    data[4:8] = (len(data) + 100).to_bytes(4, "little")  # RIFF size past the end: a cut-off file
+    with pytest.raises(EvidenceRefused):
+        cleaned(io.BytesIO(bytes(data[:60])), "cut.webp")
+
+
+def test_submission_pixels_are_bounded_together(no_decoding):
+    one = png_header_only(5000, 5000)  # 25 MP each, allowed alone
+    allowed = evidence.MAX_SUBMISSION_PIXELS // 25_000_000
+    assert len(check_uploads((io.BytesIO(one), f"{i}.png") for i in range(allowed))) == allowed
+    with pytest.raises(EvidenceRefused) as info:
+        check_uploads((io.BytesIO(one), f"{i}.png") for i in range(allowed + 1))
+    assert info.value.code == "pixels"
+    assert "合计" in info.value.message_zh and "分几次上传" in info.value.message_zh
+
+
+def test_pillow_bomb_error_in_the_worker_is_a_dimensions_refusal(monkeypatch):
+    checked = check_upload(io.BytesIO(image_bytes("PNG", size=(300, 300))), "p.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 300 x 300 is then over twice the limit: an error
+    with pytest.raises(EvidenceRefused) as info:
+        clean_image(checked)
+    assert info.value.code == "dimensions"
+
+
+@pytest.mark.parametrize("name,data", [
+    ("anim.gif", b"GIF89a" + b"\x00" * 64),
+    ("IMG_0001.HEIC", struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"),
+    ("x.bmp", b"BM" + b"\x00" * 64),
+])
+def test_formats_we_cannot_clean_are_refused_by_type(name, data):
+    # GIF's frames and HEIC's codec are not taken on: refused by type, in both languages.
+    err = refused(io.BytesIO(data), name)
+    assert err.code == "type" and "JPEG、PNG、WebP" in err.message_zh
+
+
+def test_truncated_png_pixels_pass_the_request_and_are_refused_by_the_worker():
+    data = png_header_only(200, 200)  # a header and a token of image data
+    assert refused_by_worker(io.BytesIO(data), "cut.png").code == "corrupt"
+
+
+def test_animated_images_become_their_first_frame():
+    frames = [Image.new("RGB", (32, 16), colour) for colour in ("red", "blue", "green")]
+    for fmt in ("PNG", "WEBP"):
+        buf = io.BytesIO()
+        frames[0].save(buf, fmt, save_all=True, append_images=frames[1:], duration=100, lossless=True)
+        out = cleaned(io.BytesIO(buf.getvalue()), f"anim.{fmt.lower()}")
+        with Image.open(io.BytesIO(out.data)) as im:
+            assert getattr(im, "n_frames", 1) == 1 and im.size == (32, 16)
+            assert im.convert("RGB").getpixel((5, 5))[0] > 200  # red: the first frame
+
+
+def test_cleaning_makes_the_supervisors_rendition():
+    out = cleaned(io.BytesIO(image_bytes("PNG", size=(300, 200))), "p.png")
+    with Image.open(io.BytesIO(out.coarse)) as im:
+        assert im.format == "JPEG" and max(im.size) == evidence.COARSE_SIDE
+
+
+def test_stored_refusal_codes_read_back_in_both_languages():
+    for code in ("dimensions", "corrupt", "failed"):
+        err = evidence.refusal(code, "a.png", "image/png")
+        assert err.code == code and "「a.png」" in err.message_zh and '"a.png"' in err.message_en

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from saas.evidence import check_upload
+from saas.evidence import check_upload, clean_image  # clean_image: the evidence worker's step
 from saas.extensions import db
 from saas.masking import mask_case_number
 from saas.models.audit import AuditEvent
@@ -79,7 +79,7 @@ def world(app):
         with tenant_context(a.id):
             # The personal case: contact details written into every free-text field.
             case = _file(a, description=DESCRIPTION)
-            case_evidence.attach(case, [check_upload(io.BytesIO(_jpeg()), f"张三丰{CUSTOMER_MOBILE}.jpg")], "consumer")
+            case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(_jpeg()), f"张三丰{CUSTOMER_MOBILE}.jpg"))], "consumer")
             cases.consumer_message(case, CONSUMER_MESSAGE)
             cases.accept(case, agent)
             cases.message_customer(case, agent, f"三丰先生您好，我们会致电 {CUSTOMER_MOBILE}")
@@ -535,7 +535,7 @@ def test_evidence_is_hidden_unless_the_grant_shows_photos(app, world):
     # A photo id of another case (in or out of the sample) is 404 under this case.
     with app.app_context(), tenant_context(world["a"]):
         other = db.session.get(Case, world["open"])
-        other_photo = case_evidence.attach(other, [check_upload(io.BytesIO(_jpeg()), "o.jpg")], "consumer")[0].id
+        other_photo = case_evidence.attach(other, [clean_image(check_upload(io.BytesIO(_jpeg()), "o.jpg"))], "consumer")[0].id
         db.session.commit()
     assert sup.get(f"{base}/photos/{other_photo}").status_code == 404
     with app.app_context(), tenant_context(world["a"]):
@@ -556,7 +556,7 @@ def test_supervisors_see_photos_coarsened_so_faces_and_labels_cannot_be_read(app
     _grant(app, world, images=True)
     with app.app_context(), tenant_context(world["a"]):
         case = db.session.get(Case, world["personal"])
-        stored = case_evidence.attach(case, [check_upload(io.BytesIO(_label_photo()), "label.png")], "consumer")[0]
+        stored = case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(_label_photo()), "label.png"))], "consumer")[0]
         db.session.commit()
         photo_id, original = stored.id, case_evidence.file_path(stored).read_bytes()
     sup = _supervisor(app, world)

@@ -79,7 +79,7 @@ def _case(ids: dict) -> dict:
 
     from PIL import Image
 
-    from saas.evidence import check_upload
+    from saas.evidence import check_upload, clean_image  # clean_image: the evidence worker's step
     from saas.services import case_evidence, cases
     from tenants.models import Tenant
 
@@ -92,7 +92,7 @@ def _case(ids: dict) -> dict:
             order_number="A-1", customer_name="甲", mobile="13800001234", email="", purchase_channel="jd",
             problem_type="return_exchange", description="尺码不合适", expected_resolution="return",
             purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3)))
-        item = case_evidence.attach(case, [check_upload(io.BytesIO(buf.getvalue()), "a.jpg")], "consumer")[0]
+        item = case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(buf.getvalue()), "a.jpg"))], "consumer")[0]
         db.session.commit()
         _CASES[ids["a"]] = {"case_id": case.id, "number": case.number, "evidence_id": item.id}
     return _CASES[ids["a"]]

@@ -22,6 +22,18 @@ def sweep_outbox() -> int:
     return outbox.sweep()
 
 
+def process_evidence(evidence_id: int) -> str:
+    from workers import evidence
+
+    return evidence.process(evidence_id)
+
+
+def sweep_evidence() -> int:
+    from workers import evidence
+
+    return evidence.sweep()
+
+
 def sweep_sla() -> int:
     from types import SimpleNamespace
 

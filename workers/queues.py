@@ -6,13 +6,19 @@ from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-QUEUE_NAMES = ("notifications", "surveys", "default")
+# Evidence last: a worker takes the next photo only when no message or sweep is waiting.
+QUEUE_NAMES = ("notifications", "surveys", "default", "evidence")
 _PENDING = "enqueue_after_commit"
 
 
 def outbox_wake_key(notification_id: int) -> str:
     """Set while a wake-up job for this notification is queued (by the writer or the sweeper)."""
     return f"outbox:woken:{notification_id}"
+
+
+def evidence_wake_key(evidence_id: int) -> str:
+    """Set while a processing job for this evidence row is queued (by the upload or the sweeper)."""
+    return f"evidence:woken:{evidence_id}"
 
 
 def redis_connection():

@@ -15,6 +15,7 @@ PERIODIC = (
     ("workers.jobs.sweep_outbox", "notifications"),
     ("workers.jobs.sweep_sla", "default"),
     ("workers.jobs.sweep_surveys", "surveys"),
+    ("workers.jobs.sweep_evidence", "default"),  # not behind the photos it looks after
 )
 
 

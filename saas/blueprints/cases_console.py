@@ -236,4 +236,7 @@ def case_slip(case_id: int):
 @bp.get("/evidence/<int:evidence_id>")
 def evidence_file(evidence_id: int):
     item = get_for_tenant_or_404(Evidence, evidence_id)
-    return send_file(case_evidence.file_path(item), mimetype=item.mime, max_age=0)
+    path = case_evidence.ready_path(item)  # never the quarantined original
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=item.mime, max_age=0)

@@ -13,7 +13,6 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import Optional, Regexp
 
 from saas.blueprints.access import require_role
-from saas.evidence import coarsened
 from saas.extensions import db
 from saas.i18n import current_lang, localtime
 from saas.models.supervision import CHECKS, RESULTS
@@ -167,8 +166,10 @@ def photo(sample_id: int, case_id: int, evidence_id: int):
     supervision.record_access(_me(), item.tenant_id, "view_evidence", case_id=item.case_id,
                               sample_id=opened.sample.id, detail=f"evidence {photo.id}")
     db.session.commit()
-    with open(case_evidence.file_path(photo), "rb") as stored:  # spec §6: faces and labels unreadable
-        response = send_file(io.BytesIO(coarsened(stored)), mimetype="image/jpeg", max_age=0)
+    rendition = case_evidence.coarse_rendition(photo)  # spec §6: faces and labels unreadable
+    if rendition is None:
+        abort(404)
+    response = send_file(io.BytesIO(rendition), mimetype="image/jpeg", max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
 

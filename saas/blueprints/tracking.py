@@ -134,8 +134,10 @@ def _case_page(case: Case, compensations: list, message_form: MessageForm, statu
                just_filed: bool = False):
     return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
                            compensations=compensations, message_form=message_form,
-                           return_form=ReturnForm(), just_filed=just_filed,
-                           updates_form=UpdatesForm(sms=case.sms_consent, email=case.email_consent),
+                           # formdata=None: a refused message re-renders this page from its POST, whose
+                           # fields must not fill the other forms (an unticked SMS box would unsubscribe).
+                           return_form=ReturnForm(formdata=None), just_filed=just_filed,
+                           updates_form=UpdatesForm(formdata=None, sms=case.sms_consent, email=case.email_consent),
                            contacts={"sms": mask_mobile(case.mobile), "email": mask_email(case.email)}), status
 
 
@@ -215,6 +217,7 @@ def slip(number: str):
 def evidence_file(number: str, evidence_id: int):
     case = _tracked_case(number)
     item = get_for_tenant_or_404(Evidence, evidence_id)
-    if item.case_id != case.id:
+    path = case_evidence.ready_path(item)  # never the quarantined original
+    if item.case_id != case.id or path is None:
         abort(404)
-    return send_file(case_evidence.file_path(item), mimetype=item.mime, max_age=0)
+    return send_file(path, mimetype=item.mime, max_age=0)

@@ -215,10 +215,19 @@ def _no_event_delete(mapper, connection, target) -> None:
     raise EventsAreAppendOnly("case events are append-only")
 
 
+EVIDENCE_STATUSES = ("processing", "ready", "refused")
+
+
 class Evidence(TenantScoped, db.Model):
-    """A photo or video attached to a case, stored outside the web root under a generated name."""
+    """A photo or video attached to a case, stored outside the web root under a generated name.
+
+    An uploaded photo is `processing` while it waits in quarantine for the evidence worker
+    (decoding, re-encoding without metadata, the supervisors' rendition), then `ready`, or
+    `refused` with the reason's code in `refusal`; only a ready file is ever served.
+    """
 
     __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_status_lease_expires_at", "status", "lease_expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -231,5 +240,17 @@ class Evidence(TenantScoped, db.Model):
     original_name: Mapped[str] = mapped_column(String(255), default="")
     uploaded_by: Mapped[str] = mapped_column(String(10), default="consumer")  # consumer | staff
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default="ready", server_default="ready")
+    refusal: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(back_populates="evidence")
+
+    def refusal_text(self, lang: str) -> str:
+        """Why the file was refused, in the reader's language ("" unless refused)."""
+        if self.status != "refused":
+            return ""
+        from saas.evidence import refusal  # a pure helper module (Pillow only), below the models
+
+        return refusal(self.refusal, self.original_name, self.mime).message(lang)

@@ -189,15 +189,16 @@ def _drop_evidence(case: Case) -> int:
     removed = 0
     for item in db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)).all():
         try:
-            path = case_evidence.file_path(item)
+            paths = case_evidence.file_paths(item)  # the file and the supervisors' rendition
         except ValueError:  # UnsafePath: never a file we wrote
-            path = None
-        if path is not None:
+            paths = []
+        for n, path in enumerate(paths):
             try:
                 path.unlink()
-                removed += 1
             except FileNotFoundError:
-                pass
+                continue
+            if n == 0:  # files are counted, not their renditions
+                removed += 1
         db.session.delete(item)
     return removed
 

@@ -312,7 +312,8 @@ def photo_of(opened: OpenSample, item: SampleCase, evidence_id: int) -> Evidence
         return None
     with tenant_context(item.tenant_id):
         photo = db.session.get(Evidence, evidence_id)
-    if photo is None or photo.tenant_id != item.tenant_id or photo.case_id != item.case_id or photo.kind != "image":
+    if photo is None or photo.tenant_id != item.tenant_id or photo.case_id != item.case_id or photo.kind != "image" \
+            or photo.status != "ready":
         return None
     return photo
 
@@ -348,7 +349,7 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
         timeline = []
         for entry in case_view.timeline(case, lang, staff=True):
             files = entry.evidence
-            photos = [e.id for e in files if e.kind == "image"] if show_evidence else []
+            photos = [e.id for e in files if e.kind == "image" and e.status == "ready"] if show_evidence else []
             timeline.append({
                 "at": entry.at, "who": entry.who, "kind": case_messages.event_label(entry.kind),
                 "text": mask(entry.text), "photos": photos, "hidden_files": len(files) - len(photos),

@@ -107,7 +107,8 @@ def test_consumer_files_agent_resolves_consumer_sees_resolution(browser, live_se
         expect(consumer.locator("h1")).to_contain_text(number)
         expect(consumer.locator("article.flash.success")).to_contain_text(number)
         expect(consumer.locator("ol.nodes li.node")).to_have_count(4)
-        expect(consumer.locator("ul.timeline a", has_text="earbud")).to_have_count(1)  # the photo is on the case
+        # The photo is on the case: "processing" until the evidence worker has cleaned it.
+        expect(consumer.locator("ul.timeline .evidence", has_text="earbud")).to_have_count(1)
         j.shot(consumer, "consumer-tracking-submitted")
 
         # ---- the agent, on a desktop, in English

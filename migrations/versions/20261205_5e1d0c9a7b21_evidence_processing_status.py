@@ -5,7 +5,7 @@ refused), the refusal's code, and the attempts and lease the worker claims them 
 Existing rows were cleaned when uploaded: they are ready.
 
 Revision ID: 5e1d0c9a7b21
-Revises: 4b1e9c2d7a10
+Revises: a7c31e5d9b42
 Create Date: 2026-12-05 15:50:00.000000
 
 """
@@ -17,7 +17,7 @@ import saas.models.base
 
 # revision identifiers, used by Alembic.
 revision = '5e1d0c9a7b21'
-down_revision = '4b1e9c2d7a10'
+down_revision = 'a7c31e5d9b42'
 branch_labels = None
 depends_on = None
 

@@ -196,7 +196,15 @@ def test_the_readme_production_path_from_a_clean_copy(tmp_path, databases, redis
         assert admin.status == 200 and "平台运营" in admin.text, admin.text[-2000:]
         assert site.request("GET", "/admin/").status == 200
 
-        assert procs[1].poll() is None, _logs(logs)  # the worker is still running (it had nothing to do)
+        # The worker runs with the production environment and has registered itself with Redis.
+        from redis import Redis
+        from rq import Worker
+
+        connection = Redis.from_url(redis_url)
+        while not any(w.pid == procs[1].pid for w in Worker.all(connection=connection)):
+            assert procs[1].poll() is None, _logs(logs)
+            deadline.left()
+            time.sleep(0.5)
     finally:
         for proc in procs:
             stop(proc)

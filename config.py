@@ -22,9 +22,27 @@ def _sqlite_url(name: str) -> str:
     return f"sqlite:///{INSTANCE_DIR / name}"
 
 
+def database_url(url: str) -> str:
+    """A relative SQLite path is relative to the project root (where config.py lives).
+
+    Flask-SQLAlchemy would otherwise resolve it against the instance folder, so the documented
+    `sqlite:///instance/aftersales.db` became instance/instance/aftersales.db. Absolute paths,
+    in-memory databases and every other database are returned unchanged.
+    """
+    if not url.startswith("sqlite"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+        return url
+    return parsed.set(database=str(BASE_DIR / path)).render_as_string(hide_password=False)
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", INSECURE_SECRET)
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("aftersales.db")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL") or _sqlite_url("aftersales.db"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Seconds a health probe or a rate-limit lookup may wait for Redis.
@@ -102,7 +120,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
     WTF_CSRF_ENABLED = True
     DEV_INBOX = True

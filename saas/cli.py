@@ -79,7 +79,9 @@ def worker(queues, burst, max_jobs, name, no_scheduler) -> None:
 
 def init_app(app: Flask) -> None:
     from saas.cli_calendar import calendar_cli
+    from saas.cli_operator import operator_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(operator_cli)
     app.cli.add_command(worker)

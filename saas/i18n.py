@@ -74,11 +74,13 @@ def localtime(value, pattern: str = "yyyy-MM-dd HH:mm") -> str:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(
-        app,
-        locale_selector=select_locale,
-        default_translation_directories=str(app.root_path + "/../translations"),
-    )
+    from pathlib import Path
+
+    from saas.catalogues import ensure_compiled
+
+    catalogues = ensure_compiled(Path(app.root_path).parent / "translations",
+                                 Path(app.instance_path) / "translations")
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(catalogues))
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["role_label"] = role_label

@@ -106,6 +106,9 @@ class Config:
     MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 
     DEV_INBOX = False
+    # Demo shops carry a published password: `flask demo seed|generate` refuse to run unless this is on
+    # (development and tests; a benchmark on a production configuration sets ALLOW_DEMO_DATA=1).
+    DEMO_DATA = _bool("ALLOW_DEMO_DATA", False)
     # Where the development SMTP sink `make run` starts files its mail (shown at /dev/inbox).
     DEV_MAIL_DIR = os.environ.get("DEV_MAIL_DIR", str(INSTANCE_DIR / "dev_mail"))
     TESTING = False
@@ -115,6 +118,7 @@ class Config:
 class DevelopmentConfig(Config):
     DEBUG = _bool("FLASK_DEBUG", False)
     DEV_INBOX = True
+    DEMO_DATA = True
 
 
 class TestingConfig(Config):
@@ -124,6 +128,7 @@ class TestingConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
     WTF_CSRF_ENABLED = True
     DEV_INBOX = True
+    DEMO_DATA = True
     PUBLIC_BASE_URL = "http://localhost"
     # Still argon2id, at a cost that keeps hundreds of sign-ins in tests fast.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

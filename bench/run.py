@@ -45,6 +45,7 @@ ENV = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": str(SMTP_PORT),
     "SMS_BACKEND": "dev",
+    "ALLOW_DEMO_DATA": "1",  # a throwaway database: demo logins are fine here
     "PYTHONPATH": str(ROOT),
 }
 os.environ.update({k: ENV[k] for k in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT")})

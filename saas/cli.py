@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _refuse_in_production() -> None:
+    if not current_app.config.get("DEMO_DATA"):
+        raise click.ClickException(
+            "Demo data is refused on this configuration: its logins share a published password. "
+            "(Set ALLOW_DEMO_DATA=1 only for a throwaway benchmark database.)")
 
 
 @demo_cli.command("seed")
@@ -15,6 +22,7 @@ def demo_seed(no_cases: bool) -> None:
     from saas import demo
     from saas.extensions import db
 
+    _refuse_in_production()
     seeded = demo.seed(with_cases=not no_cases)
     db.session.commit()
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
@@ -42,6 +50,7 @@ def demo_generate(slug, count, seed, anchor) -> None:
     from saas.extensions import db
     from tenants.models import Tenant
 
+    _refuse_in_production()
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise click.UsageError(f"no tenant {slug!r}")

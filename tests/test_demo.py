@@ -59,3 +59,20 @@ def test_demo_supervisor_may_review_every_demo_shop(app, client):
     page = client.get("/supervise/?lang=zh").get_data(as_text=True)
     for name in ("甜上心头", "童趣衣橱", "伏特数码"):
         assert name in page
+
+
+def test_demo_data_is_refused_where_demo_data_is_off(app, monkeypatch):
+    """A production configuration never gets logins with the published demo password."""
+    monkeypatch.setitem(app.config, "DEMO_DATA", False)
+    runner = app.test_cli_runner()
+    for args in (["demo", "seed"], ["demo", "generate", "--tenant", "voltmart", "--cases", "1"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0 and "refused" in result.output, result.output
+    with app.app_context(), cross_tenant("test"):
+        assert db.session.scalars(select(User)).all() == [] and db.session.scalars(select(Tenant)).all() == []
+
+
+def test_the_production_configuration_has_demo_data_off(monkeypatch):
+    from config import DevelopmentConfig, ProductionConfig
+
+    assert ProductionConfig.DEMO_DATA is False and DevelopmentConfig.DEMO_DATA is True

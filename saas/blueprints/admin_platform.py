@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
-from saas.forms import ShopProfileFields, choices
+from saas.forms import PlainForm, ShopProfileFields, choices
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.user import User
@@ -26,10 +26,6 @@ from tenants.scoping import tenant_context
 
 bp = Blueprint("admin_platform", __name__, url_prefix="/admin")
 bp.before_request(require_role("operator"))
-
-
-class PlainForm(FlaskForm):
-    """CSRF only."""
 
 
 # ---------------------------------------------------------------- tenants

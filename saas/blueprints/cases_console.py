@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.intake import IntakeForm
 from saas.extensions import db
+from saas.forms import PlainForm
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import (
@@ -37,10 +37,6 @@ bp.before_request(require_tenant_staff)
 
 PAGE_SIZE = 50
 COUNT_AHEAD = 1000
-
-
-class PlainForm(FlaskForm):
-    """CSRF only; the action fields are read by the service, which validates them."""
 
 
 def queue_query(args):

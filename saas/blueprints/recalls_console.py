@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from saas.blueprints.access import roles_required, staff_only
 from saas.extensions import db, limiter
-from saas.forms import choices
+from saas.forms import PlainForm, choices
 from saas.i18n import current_lang
 from saas.models.case import Case
 from saas.models.recall import Recall
@@ -34,10 +34,6 @@ bp = Blueprint("recalls_console", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
 
 MANAGERS = ("owner", "admin")
-
-
-class PlainForm(FlaskForm):
-    """CSRF only."""
 
 
 class RecallForm(FlaskForm):

@@ -81,3 +81,17 @@ def test_an_action_reads_only_what_its_form_declares(app, client, shop):
     assert evidence_count() == before + 1
     assert agent.post(f"{detail}/actions/approve_everything",
                       data={"csrf_token": csrf_token(agent, detail)}).status_code == 404
+
+
+def test_a_forms_own_refusal_names_the_field_in_words(app):
+    """What the view flashes when a form's validators say no (hostile-input limits live on the forms)."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms.validators import Length
+
+    class Limited(case_actions.Reject):
+        reason = case_actions.StringField(case_actions._l("Reason for the customer"), validators=[Length(max=5)])
+
+    with app.test_request_context("/?lang=en"):
+        form = Limited(formdata=MultiDict({"reason": "far too long"}), meta={"csrf": False})
+        assert not form.validate()
+        assert case_actions.refusals(form) == ["Reason for the customer: Field cannot be longer than 5 characters."]

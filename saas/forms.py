@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
@@ -71,3 +72,11 @@ class ShopProfileFields:
         Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
     brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
         DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour])
+
+
+class PlainForm(FlaskForm):
+    """No fields: a page's buttons that post nothing but the CSRF token render it with `hidden_tag()`.
+
+    CSRFProtect (saas.extensions.csrf) checks the token of every POST before any view runs, so a view
+    need not validate this form; fields a view reads belong in a form of their own.
+    """

@@ -21,6 +21,18 @@ def require_tenant_staff():
     return None
 
 
+def staff_only(view):
+    """A view of a blueprint that also serves the public (complaints, recalls): its tenant's staff only,
+    as `require_tenant_staff` does for whole consoles."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        refused = require_tenant_staff()
+        return refused if refused is not None else view(*args, **kwargs)
+
+    return wrapped
+
+
 def require_role(*roles: str):
     """before_request factory for platform areas (supervise, admin)."""
 

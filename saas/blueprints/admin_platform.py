@@ -1,55 +1,39 @@
 """The operator desk's platform pages: tenants (create, suspend), the complaints queue, monthly scorecards."""
 from __future__ import annotations
 
-import re
-from zoneinfo import ZoneInfo, available_timezones
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
-from saas.forms import ShopProfileFields, choices
+from saas.forms import PlainForm, ShopProfileFields, choices
 from saas.i18n import current_lang
 from saas.models.base import utcnow
-from saas.models.user import User
-from saas.services import accounts, audit, business_calendar, complaints, scorecards
+from saas.services import business_calendar, complaints, scorecards, shops
 from tenants.models import Tenant
-from tenants.scoping import tenant_context
 
 bp = Blueprint("admin_platform", __name__, url_prefix="/admin")
 bp.before_request(require_role("operator"))
 
 
-class PlainForm(FlaskForm):
-    """CSRF only."""
-
-
 # ---------------------------------------------------------------- tenants
 
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
-# Path names the platform uses (or will) outside any tenant; the URL map adds whatever is registered.
-RESERVED_SLUGS = frozenset({
-    "admin", "supervise", "login", "logout", "api", "s", "dev", "healthz", "static", "console", "track", "cases",
-    "policy", "complaints", "r", "www", "help", "about", "account", "assets", "media", "uploads", "public",
-})
 LOCALE_CHOICES = [("zh_Hans", "中文"), ("en", "English")]
 
 
-def reserved_slugs() -> set[str]:
-    taken = set(RESERVED_SLUGS)
-    for rule in current_app.url_map.iter_rules():
-        first = rule.rule.lstrip("/").split("/", 1)[0]
-        if first and "<" not in first:
-            taken.add(first.lower())
-    return taken
+def _checked(check, field) -> None:
+    """A shops.check_* rule as a WTForms validation: its refusal is the field's error."""
+    try:
+        check(field.data or "")
+    except shops.ShopError as exc:
+        raise ValidationError(exc.message) from None
 
 
 class TenantForm(ShopProfileFields, FlaskForm):
@@ -65,44 +49,17 @@ class TenantForm(ShopProfileFields, FlaskForm):
         Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])
 
     def validate_slug(self, field):
-        slug = (field.data or "").strip()
-        if not SLUG_RE.fullmatch(slug):
-            raise ValidationError(_l("Use 2–40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."))
-        if slug in reserved_slugs():
-            raise ValidationError(_l("This name is reserved by the platform. Please choose another."))
-        if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-            raise ValidationError(_l("This slug is already taken."))
+        _checked(shops.check_slug, field)
 
     def validate_timezone(self, field):
-        if (field.data or "").strip() not in available_timezones():
-            raise ValidationError(_l("Unknown time zone: use a name like Asia/Shanghai."))
+        _checked(shops.check_timezone, field)
 
     def validate_owner_email(self, field):
-        if accounts.email_taken(field.data or ""):
-            raise ValidationError(_l("This email already has an account."))
-
-
-def create_tenant(form: TenantForm, operator: User) -> Tenant:
-    """The tenant and its owner account in one transaction (the caller commits)."""
-    tenant = Tenant(
-        slug=form.slug.data.strip(), name_zh=form.name_zh.data.strip(), name_en=form.name_en.data.strip(),
-        contact_phone=(form.contact_phone.data or "").strip(), contact_email=(form.contact_email.data or "").strip(),
-        timezone=str(ZoneInfo(form.timezone.data.strip())), default_locale=form.default_locale.data,
-        brand_colour=form.brand_colour.data.strip().lower(), is_active=True,
-    )
-    db.session.add(tenant)
-    db.session.flush()
-    with tenant_context(tenant.id):
-        accounts.create_staff(tenant, operator, email=form.owner_email.data, name=form.owner_name.data,
-                              role="owner", password=form.owner_password.data)
-        audit.record(tenant.id, operator, "tenant.created", tenant, slug=tenant.slug)
-    return tenant
+        _checked(shops.check_owner_email, field)
 
 
 def _tenants_page(form: TenantForm, status: int = 200):
-    tenants = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
-    staff = dict(db.session.execute(
-        select(User.tenant_id, func.count(User.id)).where(User.tenant_id.is_not(None)).group_by(User.tenant_id)).all())
+    tenants, staff = shops.overview()
     return render_template("admin/platform/tenants.html", form=form, tenants=tenants, staff=staff,
                            action_form=PlainForm()), status
 
@@ -114,9 +71,15 @@ def tenants():
         return _tenants_page(form)
     if not form.validate_on_submit():
         return _tenants_page(form, 400)
+    fields = ("slug", "name_zh", "name_en", "contact_phone", "contact_email", "timezone", "default_locale",
+              "brand_colour", "owner_name", "owner_email", "owner_password")
     try:
-        tenant = create_tenant(form, current_user)
+        tenant = shops.create_shop(current_user, **{name: form[name].data for name in fields})
         db.session.commit()
+    except shops.ShopError as exc:  # taken between the form's check and the service's
+        db.session.rollback()
+        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+        return _tenants_page(form, 400)
     except IntegrityError:
         # The same slug or email created at the same moment elsewhere.
         db.session.rollback()
@@ -126,33 +89,30 @@ def tenants():
     return redirect(url_for(".tenants"))
 
 
-def _set_active(tenant_id: int, active: bool):
-    if not PlainForm().validate_on_submit():
-        abort(400)
+def _tenant_or_404(tenant_id: int) -> Tenant:
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         abort(404)
-    if tenant.is_active != active:
-        tenant.is_active = active
-        db.session.flush()
-        audit.record(tenant.id, current_user, "tenant.reactivated" if active else "tenant.suspended", tenant)
-        db.session.commit()
-    if active:
-        flash(_("Shop %(slug)s is active again.", slug=tenant.slug), "success")
-    else:
-        flash(_("Shop %(slug)s is suspended: its public pages and console are closed and its staff cannot sign in.",
-                slug=tenant.slug), "success")
-    return redirect(url_for(".tenants"))
+    return tenant
 
 
 @bp.post("/tenants/<int:tenant_id>/suspend")
 def suspend_tenant(tenant_id: int):
-    return _set_active(tenant_id, False)
+    tenant = _tenant_or_404(tenant_id)
+    shops.suspend(tenant, current_user)
+    db.session.commit()
+    flash(_("Shop %(slug)s is suspended: its public pages and console are closed and its staff cannot sign in.",
+            slug=tenant.slug), "success")
+    return redirect(url_for(".tenants"))
 
 
 @bp.post("/tenants/<int:tenant_id>/reactivate")
 def reactivate_tenant(tenant_id: int):
-    return _set_active(tenant_id, True)
+    tenant = _tenant_or_404(tenant_id)
+    shops.reactivate(tenant, current_user)
+    db.session.commit()
+    flash(_("Shop %(slug)s is active again.", slug=tenant.slug), "success")
+    return redirect(url_for(".tenants"))
 
 
 # ---------------------------------------------------------------- complaints
@@ -260,8 +220,6 @@ def complaint_compensation(complaint_id: int):
 
 @bp.post("/compensations/<int:compensation_id>/recovered")
 def compensation_recovered(compensation_id: int):
-    if not PlainForm().validate_on_submit():
-        abort(400)
     comp = complaints.compensation_for_operator(compensation_id)
     if comp is None:
         abort(404)

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
+from saas.forms import PlainForm
 from saas.i18n import current_lang
 from saas.models.supervision import Sample, SupervisorGrant
 from saas.models.user import User
@@ -50,10 +51,6 @@ class GrantForm(FlaskForm):
     def validate_ends_on(self, field):
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The end date cannot be before the start date."))
-
-
-class PlainForm(FlaskForm):
-    """CSRF only."""
 
 
 def _supervisor_or_404(supervisor_id: int) -> User:

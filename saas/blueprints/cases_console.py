@@ -4,26 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
+from saas.blueprints import case_actions
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.intake import IntakeForm
 from saas.extensions import db
 from saas.i18n import current_lang
 from saas.models.base import utcnow
-from saas.models.case import (
-    CASE_IS_OPEN,
-    INVOICE_CHOICES,
-    PROBLEM_TYPES,
-    QUEUE_ORDER,
-    RESOLUTION_KINDS,
-    RESPONSIBILITIES,
-    SEARCHED,
-    STATUSES,
-    Case,
-    Evidence,
-)
+from saas.models.case import CASE_IS_OPEN, PROBLEM_TYPES, QUEUE_ORDER, SEARCHED, STATUSES, Case, Evidence
 from saas.models.notification import Notification
 from saas.services import case_evidence, case_view, cases, sla, supervision
 from saas.services.case_messages import event_label
@@ -37,10 +26,6 @@ bp.before_request(require_tenant_staff)
 
 PAGE_SIZE = 50
 COUNT_AHEAD = 1000
-
-
-class PlainForm(FlaskForm):
-    """CSRF only; the action fields are read by the service, which validates them."""
 
 
 def queue_query(args):
@@ -121,11 +106,10 @@ def case_detail(case_id: int):
     case = get_for_tenant_or_404(Case, case_id)
     lang = current_lang()
     return render_template(
-        "console/cases/detail.html", case=case, form=PlainForm(), label=label, event_label=event_label, lang=lang,
+        "console/cases/detail.html", case=case, label=label, event_label=event_label, lang=lang,
         nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
-        remedies=case_view.remedies(case, lang), can=lambda action: cases.can(case, action),
+        remedies=case_view.remedies(case, lang), action_forms=case_actions.offered(case),
         clause=case_view.responsibility_clause(case),
-        responsibilities=RESPONSIBILITIES, resolution_kinds=RESOLUTION_KINDS, invoice_choices=INVOICE_CHOICES,
         clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
         notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)
                                          .order_by(Notification.id)).all(),
@@ -135,57 +119,20 @@ def case_detail(case_id: int):
     )
 
 
-def _run(case, action: str, form) -> None:
-    user = current_user._get_current_object()
-    text = lambda name: (form.get(name) or "").strip()  # noqa: E731
-    if action == "accept":
-        cases.accept(case, user)
-    elif action == "request_info":
-        cases.request_info(case, user, text("detail"))
-    elif action == "request_return":
-        cases.request_return(case, user)
-    elif action == "mark_return_received":
-        cases.mark_return_received(case, user, text("note"))
-    elif action == "mark_inspected":
-        cases.mark_inspected(case, user, text("note"))
-    elif action == "verify":
-        cases.verify(case, user, text("responsibility"), text("basis"), text("clause"))
-    elif action == "propose":
-        days = text("repair_days")
-        cases.propose(case, user, text("kind"), amount=text("amount") or None,
-                      repair_days=int(days) if days.isdigit() else None, detail=text("detail"),
-                      invoice=text("invoice") or None)
-    elif action == "execute":
-        cases.execute(case, user, tracking=text("tracking"), report=text("report"))
-    elif action == "reject":
-        cases.reject(case, user, text("reason"))
-    elif action == "escalate":
-        cases.escalate(case, user, text("note"))
-    elif action == "close":
-        cases.close(case, user)
-    elif action == "reopen":
-        cases.reopen(case, user, text("reason"))
-    elif action == "lower_emergency":
-        cases.lower_emergency(case, user, text("reason"))
-    elif action == "note":
-        cases.add_note(case, user, text("note"))
-    elif action == "message":
-        cases.message_customer(case, user, text("message"))
-    else:
-        abort(404)
-
-
-ACTIONS_WITH_FILES = {"message", "execute", "note"}
-
-
 @bp.post("/cases/<int:case_id>/actions/<action>")
 def case_action(case_id: int, action: str):
     case = get_for_tenant_or_404(Case, case_id)
-    if not PlainForm().validate_on_submit():
-        abort(400)
+    form_class = case_actions.ACTIONS.get(action)
+    if form_class is None:
+        abort(404)
+    form = form_class()
+    if not form.validate():
+        for message in case_actions.refusals(form):
+            flash(message, "error")
+        return redirect(url_for(".case_detail", case_id=case.id))
     try:
-        checked = case_evidence.check_files(request.files.getlist("evidence")) if action in ACTIONS_WITH_FILES else []
-        _run(case, action, request.form)
+        checked = case_evidence.check_files(form.files())
+        form.run(case, current_user._get_current_object())
         if checked:
             case_evidence.attach(case, checked, uploaded_by="staff", event=case.events[-1])
     except cases.CaseError as exc:
@@ -205,8 +152,6 @@ def case_action(case_id: int, action: str):
 def respond_to_findings(case_id: int):
     """The merchant answers a supervisor's findings on this case."""
     case = get_for_tenant_or_404(Case, case_id)
-    if not PlainForm().validate_on_submit():
-        abort(400)
     try:
         supervision.respond(case, current_user, request.form.get("finding_id"), request.form.get("text", ""))
     except supervision.SupervisionError as exc:

@@ -1,8 +1,6 @@
 """Complaints to the platform: the consumer's form, the merchant's console pages, and the retention setting."""
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +10,7 @@ from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from saas.forms import ContactFields, contact_fields
-from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.access import roles_required, staff_only
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
 from saas.masking import mask_email, mask_mobile
@@ -24,17 +22,6 @@ from tenants.scoping import get_for_tenant_or_404
 
 bp = Blueprint("complaints", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
-
-
-def staff_only(view):
-    """The console pages of this blueprint: the tenant's own staff, others get 404."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        refused = require_tenant_staff()
-        return refused if refused is not None else view(*args, **kwargs)
-
-    return wrapped
 
 
 # ---------------------------------------------------------------- the consumer's form

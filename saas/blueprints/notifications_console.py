@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
+from saas.forms import PlainForm
 from saas.models.base import utcnow
 from saas.models.notification import Notification
 from saas.models.survey import FollowUpTask
@@ -20,10 +20,6 @@ from workers import outbox
 bp = Blueprint("notifications_console", __name__, url_prefix="/<slug>/console")
 bp.url_value_preprocessor(pull_slug)
 bp.before_request(require_tenant_staff)
-
-
-class PlainForm(FlaskForm):
-    """CSRF only."""
 
 
 @bp.app_context_processor

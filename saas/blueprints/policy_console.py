@@ -11,6 +11,7 @@ from wtforms import DateField, StringField
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
+from saas.forms import PlainForm
 from saas.i18n import current_lang
 from saas.services import policies
 from tenants.models import PolicyVersion
@@ -148,10 +149,6 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
 class PublishForm(FlaskForm):
     effective_date = DateField(validators=[])
     change_note = StringField()
-
-
-class PlainForm(FlaskForm):
-    """CSRF only: the fields are built from the Terms record in the template."""
 
 
 @bp.get("/")

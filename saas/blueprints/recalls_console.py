@@ -11,8 +11,6 @@ Routes (blueprint ``recalls_console``, all under ``/<slug>``):
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,9 +20,9 @@ from sqlalchemy import select
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.access import roles_required, staff_only
 from saas.extensions import db, limiter
-from saas.forms import choices
+from saas.forms import PlainForm, choices
 from saas.i18n import current_lang
 from saas.models.case import Case
 from saas.models.recall import Recall
@@ -36,23 +34,6 @@ bp = Blueprint("recalls_console", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
 
 MANAGERS = ("owner", "admin")
-
-
-def staff_only(view):
-    """The console routes of this blueprint (its public answer page has no login)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        denied = require_tenant_staff()
-        if denied is not None:
-            return denied
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-class PlainForm(FlaskForm):
-    """CSRF only."""
 
 
 class RecallForm(FlaskForm):

@@ -14,6 +14,7 @@ from wtforms.validators import Optional, Regexp
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
+from saas.forms import PlainForm
 from saas.i18n import current_lang, localtime
 from saas.models.supervision import CHECKS, RESULTS
 from saas.services import case_evidence, supervision
@@ -27,10 +28,6 @@ def _no_store(response):
     # Masked or not, these pages are about other people's cases: keep them out of shared caches.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-class PlainForm(FlaskForm):
-    """CSRF only; the review fields are validated by the service."""
 
 
 class DrawForm(FlaskForm):

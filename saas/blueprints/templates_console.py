@@ -5,10 +5,10 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
+from saas.forms import PlainForm
 from saas.i18n import current_lang
 from saas.services import audit, message_templates
 from saas.services.message_templates import LOCALES, PLACEHOLDERS, SUBJECTS, TemplateError
@@ -43,10 +43,6 @@ PLACEHOLDER_HELP = {
     "message": _l("what happened in the case, in the customer's language"),
     "link": _l("the link to the tracking page"), "customer": _l("the customer's name"),
 }
-
-
-class PlainForm(FlaskForm):
-    """CSRF only: subject and body are read from the request."""
 
 
 def _template_or_404(key: str, channel: str, locale: str) -> None:

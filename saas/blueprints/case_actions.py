@@ -1,0 +1,230 @@
+"""One form per agent action on a case: the fields it shows (in words), whether it is offered, the service call.
+
+The case page renders every offered form from its class and `cases_console.case_action` posts to the one
+named in the URL. The business rules (which status allows what, required reasons, amounts) stay in
+`saas.services.cases`, whose refusals the view shows; a form only declares and tidies its fields.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import SelectField, StringField, TextAreaField
+
+from saas.forms import choices
+from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
+from saas.models.user import User
+from saas.services import cases
+from saas.services.case_messages import staff_label
+
+
+def _tidy(value) -> str:
+    return (value or "").strip()
+
+
+def _text(label, placeholder=None) -> StringField:
+    """A one-line input; its label is its aria-label, and its placeholder unless one is given."""
+    return StringField(label, filters=[_tidy], render_kw={"placeholder": placeholder} if placeholder else None)
+
+
+def _area(label, placeholder=None) -> TextAreaField:
+    kw = {"rows": 2, **({"placeholder": placeholder} if placeholder else {})}
+    return TextAreaField(label, filters=[_tidy], render_kw=kw)
+
+
+def _choice(label) -> SelectField:
+    # Unknown values reach the service, which refuses them in its own words.
+    return SelectField(label, choices=[], validate_choice=False, filters=[_tidy])
+
+
+def _files() -> MultipleFileField:
+    return MultipleFileField(_l("Attach files"))
+
+
+class ActionForm(FlaskForm):
+    """An action's form: `action` is its URL segment, `title` its button."""
+
+    action: ClassVar[str]
+    title: ClassVar = ""
+    button_class: ClassVar[str] = ""
+
+    @classmethod
+    def offered(cls, case: Case) -> bool:
+        return cases.can(case, cls.action)
+
+    def files(self) -> list:
+        return list(self.evidence.data or []) if "evidence" in self else []
+
+    def run(self, case: Case, user: User) -> None:
+        raise NotImplementedError
+
+
+class Accept(ActionForm):
+    action, title = "accept", _l("Accept")
+
+    def run(self, case, user):
+        cases.accept(case, user)
+
+
+class RequestInfo(ActionForm):
+    action, title, button_class = "request_info", _l("Ask for information"), "secondary"
+    detail = _text(_l("What do you need?"))
+
+    def run(self, case, user):
+        cases.request_info(case, user, self.detail.data)
+
+
+class RequestReturn(ActionForm):
+    action, title, button_class = "request_return", _l("Ask for the goods back"), "secondary"
+
+    def run(self, case, user):
+        cases.request_return(case, user)
+
+
+class MarkReturnReceived(ActionForm):
+    action, title = "mark_return_received", _l("Return received")
+    note = _text(_l("Note (internal)"))
+
+    def run(self, case, user):
+        cases.mark_return_received(case, user, self.note.data)
+
+
+class MarkInspected(ActionForm):
+    action, title = "mark_inspected", _l("Inspected")
+    note = _text(_l("Inspection result (internal)"))
+
+    def run(self, case, user):
+        cases.mark_inspected(case, user, self.note.data)
+
+
+class Verify(ActionForm):
+    action, title = "verify", _l("Record responsibility")
+    responsibility = _choice(_l("Responsibility"))
+    basis = _text(_l("Evidence and reasoning"))
+    clause = _text(_l("Policy clause"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.responsibility.choices = choices((r, staff_label(r)) for r in RESPONSIBILITIES)
+
+    def run(self, case, user):
+        cases.verify(case, user, self.responsibility.data, self.basis.data, self.clause.data)
+
+
+class Propose(ActionForm):
+    action, title = "propose", _l("Propose a resolution")
+    kind = _choice(_l("Resolution"))
+    amount = StringField(_l("Amount (yuan)"), filters=[_tidy], render_kw={"inputmode": "decimal"})
+    repair_days = StringField(_l("Repair working days"), filters=[_tidy], render_kw={"inputmode": "numeric"})
+    invoice = _choice(_l("Invoice"))
+    detail = _text(_l("Details for the customer"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices((k, staff_label(k)) for k in RESOLUTION_KINDS)
+        self.invoice.choices = choices([("", _l("Invoice: by resolution"))]
+                                       + [(i, staff_label(i)) for i in INVOICE_CHOICES])
+
+    def run(self, case, user):
+        days = self.repair_days.data
+        cases.propose(case, user, self.kind.data, amount=self.amount.data or None,
+                      repair_days=int(days) if days.isdigit() else None, detail=self.detail.data,
+                      invoice=self.invoice.data or None)
+
+
+class Execute(ActionForm):
+    action, title = "execute", _l("Carry out the proposal")
+    tracking = _text(_l("Replacement tracking number"))
+    report = _text(_l("Repair test report"))
+    evidence = _files()
+
+    def run(self, case, user):
+        cases.execute(case, user, tracking=self.tracking.data, report=self.report.data)
+
+
+class Reject(ActionForm):
+    action, title, button_class = "reject", _l("Reject"), "secondary"
+    reason = _text(_l("Reason for the customer"))
+
+    def run(self, case, user):
+        cases.reject(case, user, self.reason.data)
+
+
+class Escalate(ActionForm):
+    action, title, button_class = "escalate", _l("Escalate to the manager"), "secondary"
+    note = _text(_l("Why escalate (internal)"))
+
+    def run(self, case, user):
+        cases.escalate(case, user, self.note.data)
+
+
+class LowerEmergency(ActionForm):
+    action, title, button_class = "lower_emergency", _l("Lower the emergency"), "secondary"
+    reason = _text(_l("Why it is not a food-safety emergency"))
+
+    @classmethod
+    def offered(cls, case):
+        return case.emergency
+
+    def run(self, case, user):
+        cases.lower_emergency(case, user, self.reason.data)
+
+
+class Close(ActionForm):
+    action, title = "close", _l("Close the case")
+
+    def run(self, case, user):
+        cases.close(case, user)
+
+
+class Reopen(ActionForm):
+    action, title, button_class = "reopen", _l("Reopen"), "secondary"
+    reason = _text(_l("Why reopen (internal)"))
+
+    def run(self, case, user):
+        cases.reopen(case, user, self.reason.data)
+
+
+class Message(ActionForm):
+    action, title = "message", _l("Send to the customer")
+    message = _area(_l("Message to the customer"))
+    evidence = _files()
+
+    @classmethod
+    def offered(cls, case):
+        return True
+
+    def run(self, case, user):
+        cases.message_customer(case, user, self.message.data)
+
+
+class Note(ActionForm):
+    action, title, button_class = "note", _l("Add internal note"), "secondary"
+    note = _area(_l("Internal note"), placeholder=_l("Internal note (never shown to the customer)"))
+
+    @classmethod
+    def offered(cls, case):
+        return True
+
+    def run(self, case, user):
+        cases.add_note(case, user, self.note.data)
+
+
+# In the order the case page shows them.
+ACTIONS: dict[str, type[ActionForm]] = {form.action: form for form in (
+    Accept, RequestInfo, RequestReturn, MarkReturnReceived, MarkInspected, Verify, Propose, Execute, Reject,
+    Escalate, LowerEmergency, Close, Reopen, Message, Note,
+)}
+
+
+def offered(case: Case) -> list[ActionForm]:
+    """The forms for the actions this case allows now, empty, for the case page."""
+    return [form() for form in ACTIONS.values() if form.offered(case)]
+
+
+def refusals(form: ActionForm) -> list[str]:
+    """A form's own validation errors, each with its field's words."""
+    return [f"{form[name].label.text}: {error}" for name, errors in form.errors.items() if name != "csrf_token"
+            for error in errors]

@@ -155,7 +155,8 @@ def _assert_masked(body: str, where: str, number: str | None = None) -> None:
     assert not EMAIL.search(body), (where, EMAIL.search(body).group(0))
     assert not ID_NUMBER.search(body), (where, ID_NUMBER.search(body).group(0))
     assert "张三丰" not in body and "三丰" not in body and SECRET_NOTE not in body, where  # the name, in any field
-    assert "建国路" not in body and "502" not in body, where  # an address written into free text
+    # An address written into free text (its flat number alone, not any "502" in a time or an id).
+    assert "建国路" not in body and not re.search(r"(?<![0-9])502(?:室|\b)(?![0-9:.])", body), where
 
 
 # ------------------------------------------------------------------ operator

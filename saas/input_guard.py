@@ -69,6 +69,17 @@ def bounded_int(value) -> int:
     return number
 
 
+def int_list(values) -> list[int]:
+    """The ids among form values (checkbox values), each a bounded int; anything else is left out."""
+    out = []
+    for value in values:
+        try:
+            out.append(bounded_int(value))
+        except ValueError:
+            continue
+    return out
+
+
 def parse_decimal(raw, *, max_digits: int = 12, places: int = 2) -> Decimal | None:
     """A finite decimal with at most `max_digits` before the point and `places` after, else None.
 
@@ -203,4 +214,7 @@ def init_app(app: Flask) -> None:
     def _guard(endpoint, values):
         check_request()
 
-    app.jinja_env.globals.update(customer_text_max=CUSTOMER_TEXT_MAX, note_max=NOTE_MAX)
+    from tenants.terms import MAX_TERM_NUMBER, MAX_TERM_TEXT
+
+    app.jinja_env.globals.update(customer_text_max=CUSTOMER_TEXT_MAX, note_max=NOTE_MAX,
+                                 term_text_max=MAX_TERM_TEXT, term_number_max=MAX_TERM_NUMBER)

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.intake import IntakeForm
 from saas.extensions import db
+from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX, bounded_int, form_text, int_list
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import (
@@ -55,8 +56,8 @@ def queue_query(args):
         stmt = stmt.where(Case.problem_type == args["type"])
     if args.get("priority") == "emergency":
         stmt = stmt.where(Case.emergency.is_(True))
-    elif args.get("priority", "").isdigit():
-        stmt = stmt.where(Case.priority >= int(args["priority"]))
+    elif args.get("priority", type=bounded_int) is not None:
+        stmt = stmt.where(Case.priority >= args.get("priority", type=bounded_int))
     if args.get("overdue") == "1":
         stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), CASE_IS_OPEN)
     q = (args.get("q") or "").strip()
@@ -79,7 +80,7 @@ def queue_count_query(stmt, cap: int):
 
 @bp.get("/cases")
 def queue():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     stmt = queue_query(request.args)
     # Counting every open case of a big shop cost as much as the page itself: count far enough, no further.
     cap = page * PAGE_SIZE + COUNT_AHEAD
@@ -95,7 +96,7 @@ def new_case():
     """An agent enters a phone or offline case on the consumer's behalf."""
     form = IntakeForm()
     if request.method == "POST" and form.validate_on_submit():
-        line_ids = [int(x) for x in request.form.getlist("line_ids") if x.isdigit()]
+        line_ids = int_list(request.form.getlist("line_ids"))
         intake = form.intake(line_ids)
         intake.intake_channel = "agent"
         intake.locale = request.form.get("customer_locale", "zh_Hans") if request.form.get("customer_locale") in ("zh_Hans", "en") else "zh_Hans"
@@ -133,9 +134,14 @@ def case_detail(case_id: int):
     )
 
 
+# What the customer reads (by SMS too) is kept short; notes on the case may be longer. Shown as maxlength.
+CASE_TEXT_MAX = {"message": CUSTOMER_TEXT_MAX, "detail": CUSTOMER_TEXT_MAX, "reason": CUSTOMER_TEXT_MAX,
+                 "clause": 200, "tracking": 64, "kind": 40, "responsibility": 40, "invoice": 40, "amount": 20}
+
+
 def _run(case, action: str, form) -> None:
     user = current_user._get_current_object()
-    text = lambda name: (form.get(name) or "").strip()  # noqa: E731
+    text = lambda name: form_text(form, name, CASE_TEXT_MAX.get(name, NOTE_MAX))  # noqa: E731
     if action == "accept":
         cases.accept(case, user)
     elif action == "request_info":
@@ -151,7 +157,7 @@ def _run(case, action: str, form) -> None:
     elif action == "propose":
         days = text("repair_days")
         cases.propose(case, user, text("kind"), amount=text("amount") or None,
-                      repair_days=int(days) if days.isdigit() else None, detail=text("detail"),
+                      repair_days=int(days) if days.isascii() and days.isdigit() and len(days) < 4 else None, detail=text("detail"),
                       invoice=text("invoice") or None)
     elif action == "execute":
         cases.execute(case, user, tracking=text("tracking"), report=text("report"))

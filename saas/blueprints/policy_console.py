@@ -9,7 +9,9 @@ from wtforms import DateField, StringField
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
+from saas.forms import PAST_YEARS, YEAR, DateWithin
 from saas.i18n import current_lang
+from saas.input_guard import bounded_int
 from saas.services import policies
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
@@ -114,7 +116,8 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
 
 
 class PublishForm(FlaskForm):
-    effective_date = DateField(validators=[])
+    # Past dates get the service's own message; far ahead or year 1 are refused here.
+    effective_date = DateField(validators=[DateWithin(past_days=PAST_YEARS * YEAR, future_days=YEAR)])
     change_note = StringField()
 
 
@@ -250,7 +253,7 @@ def version(version_id: int):
     if not v.is_published:
         abort(404)
     older = [p for p in policies.published_versions(current_tenant) if p.number < v.number]
-    against_id = request.args.get("against", type=int)
+    against_id = request.args.get("against", type=bounded_int)
     against = None
     if against_id is not None:
         against = get_for_tenant_or_404(PolicyVersion, against_id)

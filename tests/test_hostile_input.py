@@ -17,6 +17,7 @@ from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, post_form, statements
 from tests.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
+from tests.test_orders import shop  # noqa: F401
 from tests.test_outbox_worker import PARAMS, _wording, job, notification, row, shops  # noqa: F401
 from workers import outbox
 from workers.providers import MessageFault
@@ -311,3 +312,16 @@ def test_a_header_the_template_made_is_a_template_error_not_the_recipients(app, 
             assert db.session.scalar(select(func.count()).select_from(ContactSuppression)) == 0
         # The same address still gets the next message.
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"purchase_date": "0001-01-01", "delivery_date": ""}, "purchase_date"),
+    ({"purchase_date": "2026-01-05", "delivery_date": "9999-12-31"}, "delivery_date"),
+])
+def test_imported_orders_have_sane_dates(shop, changes, field):  # noqa: F811
+    from saas.models.order import Order
+    from tests.test_orders import _csv, _import, _row
+
+    result = _import(shop, _csv([_row(**changes)]))
+    assert [e.field for e in result.errors] == [field]
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0

@@ -166,7 +166,7 @@ def one_line(value: str, limit: int | None = None) -> str:
 
 LOCALES = ("zh_Hans", "en")
 SUBJECT_MAX = 200  # the column's size
-BODY_MAX = {"sms": 500, "email": 5000}
+BODY_MAX = {"sms": 500, "email": 5000}  # the editor's textarea says the same as maxlength
 
 
 def is_template(key: str, channel: str, locale: str) -> bool:

@@ -340,3 +340,17 @@ def test_a_cache_token_deleted_between_set_and_get_is_no_error():
 
     token = tokens.current(Racing(), 1)
     assert isinstance(token, str) and len(token) == 16
+
+
+def test_a_policy_cannot_take_effect_in_year_9999(app, client, demo):
+    from tenants.models import PolicyVersion
+
+    login(client, "owner@voltmart.demo", DEMO_PASSWORD)
+    page = "/voltmart/console/policy/"
+    with app.app_context(), cross_tenant("test"):
+        versions = db.session.scalar(select(func.count()).select_from(PolicyVersion))
+    response = post_form(client, "/voltmart/console/policy/publish", {"effective_date": "9999-12-31"},
+                         form_url=page, follow_redirects=True)
+    assert "请输入" in response.get_data(as_text=True)
+    with app.app_context(), cross_tenant("test"):
+        assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == versions

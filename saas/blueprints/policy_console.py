@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
+from wtforms.validators import Length
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
@@ -118,7 +119,7 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
 class PublishForm(FlaskForm):
     # Past dates get the service's own message; far ahead or year 1 are refused here.
     effective_date = DateField(validators=[DateWithin(past_days=PAST_YEARS * YEAR, future_days=YEAR)])
-    change_note = StringField()
+    change_note = StringField(validators=[Length(max=500)])
 
 
 class PlainForm(FlaskForm):
@@ -221,7 +222,9 @@ def publish():
     form = PublishForm()
     lang = current_lang()
     if not form.validate_on_submit() or form.effective_date.data is None:
-        flash(_("Please give a valid effective date."), "error")
+        out_of_range = form.effective_date.errors if form.effective_date.data is not None else []
+        for message in out_of_range or [_("Please give a valid effective date.")]:
+            flash(message, "error")
         return redirect(url_for(".overview"))
     try:
         version = policies.publish(current_tenant, current_user, form.effective_date.data, form.change_note.data or "")

@@ -354,3 +354,15 @@ def test_a_policy_cannot_take_effect_in_year_9999(app, client, demo):
     assert "请输入" in response.get_data(as_text=True)
     with app.app_context(), cross_tenant("test"):
         assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == versions
+
+
+def test_the_api_answers_bad_json_in_json_with_a_message(app, client, two_tenants):
+    deep = client.post("/api/v1/tenants/shop-a/policy", data="[" * 10_000 + "]" * 10_000,
+                       content_type="application/json")
+    assert deep.status_code == 400
+    assert deep.get_json()["error"]["message"] == "请求内容必须是一个较小的 JSON 对象。"
+    nul = client.post("/api/v1/tenants/shop-a/policy?lang=en", data='{"name": "a\\u0000"}',
+                      content_type="application/json")
+    assert nul.status_code == 400 and "control characters" in nul.get_json()["error"]["message"]
+    fine = client.post("/api/v1/tenants/shop-a/policy", data='{"name": "a"}', content_type="application/json")
+    assert fine.status_code == 405

@@ -241,7 +241,7 @@ def fuzz(databases, redis_url):
     targets = sorted(
         (rule.rule, rule.endpoint, method)
         for rule in app.url_map.iter_rules()
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for method in sorted(rule.methods)
     )
     discovered = len(catalogue.fields)
     catalogue.add_wtforms_fields(targets)
@@ -357,6 +357,8 @@ def test_every_rule_survives_hostile_input(fuzz, capsys):
     # The sweep: every rule and method, as the right user and as a stranger, several hostile fillings.
     for round_ in range(2):
         for i, target in enumerate(targets):
+            if round_ and target[2] not in BODY_METHODS:
+                continue  # the second round sends multipart and JSON bodies
             for signed_in in (True, False):
                 body = "form" if round_ == 0 else ("multipart", "json")[(i + signed_in) % 2]
                 _request(fuzz, target, signed_in, _picker(i * 13 + round_ * 5 + signed_in), body)

@@ -366,3 +366,19 @@ def test_the_api_answers_bad_json_in_json_with_a_message(app, client, two_tenant
     assert nul.status_code == 400 and "control characters" in nul.get_json()["error"]["message"]
     fine = client.post("/api/v1/tenants/shop-a/policy", data='{"name": "a"}', content_type="application/json")
     assert fine.status_code == 405
+
+
+def test_a_follow_up_outcome_beyond_its_limit_is_refused_not_cut(app, client, two_tenants):
+    from saas.models.survey import FollowUpTask
+    from tests.test_tenancy import _CASES, _follow_up
+
+    _CASES.clear()  # that module keeps its case per tenant id; this test's tables are new
+    with app.app_context():
+        task_id = _follow_up(two_tenants)["task_id"]
+    login(client, "owner@a.example.com")
+    page = "/shop-a/console/follow-ups"
+    assert 'name="outcome" maxlength="2000"' in client.get(page).get_data(as_text=True)
+    response = post_form(client, f"/shop-a/console/follow-ups/{task_id}/done", {"outcome": "好" * 2001}, form_url=page)
+    assert response.status_code == 400 and "最多 2000 个字符" in response.get_data(as_text=True)
+    with app.app_context(), tenant_context(two_tenants["a"]):
+        assert db.session.get(FollowUpTask, task_id).status == "open"

@@ -29,6 +29,9 @@ def create_app(config: type | str | None = None) -> Flask:
     app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from saas import input_guard
+
+    input_guard.init_app(app)  # converters before the blueprints' rules; the input guard before any view
     register_request_hygiene(app)
     register_extensions(app)
     register_blueprints(app)

@@ -2,12 +2,62 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import g
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+
+YEAR = 366
+# How far back a purchase, a delivery or a period under review may lie: older orders are out of any warranty.
+PAST_YEARS = 20
+
+
+def shop_today() -> date:
+    """Today in the current shop's timezone (Asia/Shanghai outside a shop's pages)."""
+    tenant = g.get("tenant")
+    return datetime.now(ZoneInfo(getattr(tenant, "timezone", None) or "Asia/Shanghai")).date()
+
+
+class DateWithin:
+    """WTForms validator: a date from `past_days` before today to `future_days` after it; blank passes.
+
+    The bounds also go to the page as the date input's min and max, so a person cannot pick outside them.
+    """
+
+    def __init__(self, past_days: int, future_days: int = 0):
+        self.past_days = past_days
+        self.future_days = future_days
+
+    def bounds(self) -> tuple[date, date]:
+        today = shop_today()
+        return today - timedelta(days=self.past_days), today + timedelta(days=self.future_days)
+
+    @property
+    def field_flags(self) -> dict:
+        earliest, latest = self.bounds()
+        return {"min": earliest.isoformat(), "max": latest.isoformat()}
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        earliest, latest = self.bounds()
+        if field.data > latest and self.future_days == 0:
+            raise ValidationError(_l("The date cannot be in the future."))
+        if not earliest <= field.data <= latest:
+            raise ValidationError(_l("Please enter a date from %(earliest)s to %(latest)s.",
+                                     earliest=format_date(earliest, "medium"), latest=format_date(latest, "medium")))
+
+
+def in_the_past(years: int = PAST_YEARS) -> DateWithin:
+    """A purchase, delivery or review-period date: today at the latest, `years` back at the earliest."""
+    return DateWithin(past_days=years * YEAR)
 
 
 def choices(pairs) -> list[SelectChoice]:

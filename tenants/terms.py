@@ -147,6 +147,9 @@ WINDOW_DAY_FIELDS = ("no_reason_return_days", "quality_return_days", "quality_ex
 MAX_WINDOW_DAYS = 3650
 MAX_WARRANTY_MONTHS = 120
 MAX_REPAIR_DAYS = 365
+# A policy's free-text sections are printed on one page; numbers beyond this overflow date arithmetic.
+MAX_TERM_TEXT = 2000
+MAX_TERM_NUMBER = 100_000
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "no_reason_return_days": ("无理由退货期限（天）", "no-reason return window (days)"),
@@ -376,6 +379,12 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
         elif name in SLA_FIELDS and v > SLA_LIMITS[UNITS[name][1]]:
             most = SLA_LIMITS[UNITS[name][1]]
             err(name, f"不能超过 {most} {UNITS[name][0]}。", f"cannot exceed {most} {UNITS[name][1]}.")
+        elif isinstance(v, str) and len(v) > MAX_TERM_TEXT:
+            err(name, f"不能超过 {MAX_TERM_TEXT} 个字符。", f"cannot be longer than {MAX_TERM_TEXT} characters.")
+        elif isinstance(v, (list, tuple)) and len("\n".join(map(str, v))) > MAX_TERM_TEXT:
+            err(name, f"不能超过 {MAX_TERM_TEXT} 个字符。", f"cannot be longer than {MAX_TERM_TEXT} characters.")
+        elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_TERM_NUMBER:
+            err(name, f"不能超过 {MAX_TERM_NUMBER}。", f"cannot exceed {MAX_TERM_NUMBER}.")
     if pair("quality_return_days", "quality_exchange_days") and t.quality_exchange_days < t.quality_return_days:
         cross("quality_exchange_days",
               f"质量问题换货期限（{t.quality_exchange_days} 天）不能短于质量问题退货期限（{t.quality_return_days} 天）。",

@@ -33,10 +33,15 @@ def key(ident: int, kind: str = "tenant") -> str:
 def current(redis: Redis, ident: int, kind: str = "tenant") -> str:
     """The token, setting a fresh one if there is none. Raises RedisError."""
     token = redis.get(key(ident, kind))
-    if token is None:
-        redis.set(key(ident, kind), secrets.token_hex(8), nx=True)
-        token = redis.get(key(ident, kind))
-    return token.decode()
+    if token is not None:
+        return token.decode()
+    fresh = secrets.token_hex(8)
+    if redis.set(key(ident, kind), fresh, nx=True):
+        return fresh
+    # Another process set one first; if a commit deleted it again since, ours is as good as any (a copy kept
+    # under it is dropped at the next check, when the tokens differ).
+    token = redis.get(key(ident, kind))
+    return token.decode() if token is not None else fresh
 
 
 def still(redis: Redis, ident: int, token: str, kind: str = "tenant") -> bool:

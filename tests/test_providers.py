@@ -22,6 +22,7 @@ from tests.fakeprovider import BEIJING, FakeSmsProvider
 from workers.providers import (
     AliyunSmsGateway,
     DevInboxGateway,
+    MessageFault,
     OutgoingEmail,
     OutgoingSms,
     Permanent,
@@ -549,11 +550,27 @@ def test_an_internationalised_address_is_left_to_the_email_package(monkeypatch):
     assert built == [msg]
 
 
-@pytest.mark.parametrize("field", ["subject", "from_name", "reply_to"])
-def test_a_line_break_in_a_header_is_refused_before_sending(field):
-    with pytest.raises(Permanent) as info:
-        smtp_sender(1).send(replace(mail(), **{field: "x@example.com\r\nBcc: victim@example.com"}))
+def test_a_line_break_in_reply_to_is_refused_as_the_messages_fault():
+    with pytest.raises(MessageFault) as info:
+        smtp_sender(1).send(replace(mail(), reply_to="x@example.com\r\nBcc: victim@example.com"))
     assert info.value.code == "invalid_message"
+
+
+@pytest.mark.parametrize("field", ["subject", "from_name"])
+def test_a_line_break_in_a_rendered_header_is_folded_into_one_line(field):
+    """Subjects and sender names come from templates and shop names: sent as one line, never a new header."""
+    msg = replace(mail(), **{field: "x@example.com\r\nBcc: victim@example.com\u2028\tmore"})
+    for raw in (smtp_sender(1).encode(msg)[0].decode("ascii"), smtp_sender(1).build_message(msg).as_string()):
+        headers = raw.replace("\r\n", "\n").split("\n\n")[0]
+        assert not any(line.startswith("Bcc") for line in headers.split("\n"))
+    assert smtp_sender(1).build_message(msg)[field.replace("from_name", "From").replace("subject", "Subject")]
+
+
+def test_a_line_break_in_the_recipient_address_is_the_addresss_fault():
+    with pytest.raises(Permanent) as info:
+        smtp_sender(1).send(mail(to="a@example.com\r\nBcc: victim@example.com"))
+    assert not isinstance(info.value, MessageFault)
+    assert info.value.code == "invalid_address"
 
 
 def test_smtp_malformed_address_is_permanent():

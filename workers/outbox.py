@@ -19,7 +19,8 @@ from saas.services import message_templates, notifications
 from tenants import tokens
 from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, tenant_context
-from workers.providers import (DevInboxGateway, OutgoingEmail, OutgoingSms, Permanent, ProviderError, Retryable,
+from workers.providers import (DevInboxGateway, MessageFault, OutgoingEmail, OutgoingSms, Permanent, ProviderError,
+                               Retryable,
                                SendResult, Throttled)
 from workers.providers import build_email_sender, build_sms_gateway
 from workers import shop_cache
@@ -290,6 +291,10 @@ def send_notification(notification_id: int) -> str:
             _settle(n, status="dead" if dead else "retry", attempts=n.attempts - 1, next_attempt_at=now + wait,
                     error_code=exc.code or "throttled", last_error=str(exc)[:2000], lease_expires_at=None)
             return "throttled"
+        except MessageFault as exc:
+            # The template made a message no provider takes: the merchant's to fix, the address stays usable.
+            _settle(n, status="dead", error_code="template", last_error=str(exc)[:2000], lease_expires_at=None)
+            return "dead"
         except Permanent as exc:
             # Before the outcome, so both are in the one transaction _settle() commits.
             notifications.suppress(n.tenant_id, n.channel, n.recipient, exc.code or str(exc))

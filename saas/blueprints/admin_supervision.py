@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from saas.blueprints.access import require_role
 from saas.extensions import db
-from saas.forms import PlainForm
+from saas.forms import YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
 from saas.models.supervision import Sample, SupervisorGrant
 from saas.models.user import User
@@ -39,8 +39,11 @@ class SupervisorForm(FlaskForm):
 
 class GrantForm(FlaskForm):
     tenant_id = SelectField(_l("Shop"), coerce=int)
-    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Please enter the first day of access."))])
-    ends_on = DateField(_l("Until (inclusive)"), validators=[DataRequired(_l("Please enter the last day of access."))])
+    # A grant is for a review: it starts within a year and lasts at most a few years.
+    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Please enter the first day of access.")),
+                                                 DateWithin(past_days=YEAR, future_days=YEAR)])
+    ends_on = DateField(_l("Until (inclusive)"), validators=[DataRequired(_l("Please enter the last day of access.")),
+                                                             DateWithin(past_days=YEAR, future_days=3 * YEAR)])
     evidence_images = BooleanField(_l("Evidence photos visible (videos are never shown)"))
 
     def __init__(self, *args, **kwargs):

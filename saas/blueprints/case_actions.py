@@ -12,8 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length
 
 from saas.forms import choices
+from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
 from saas.services import cases
@@ -24,14 +26,16 @@ def _tidy(value) -> str:
     return (value or "").strip()
 
 
-def _text(label, placeholder=None) -> StringField:
+# What the customer reads (by SMS too) is kept short; notes on the case may be longer. Length() renders maxlength.
+def _text(label, placeholder=None, max_chars: int = NOTE_MAX, **kw) -> StringField:
     """A one-line input; its label is its aria-label, and its placeholder unless one is given."""
-    return StringField(label, filters=[_tidy], render_kw={"placeholder": placeholder} if placeholder else None)
+    kw = {**kw, **({"placeholder": placeholder} if placeholder else {})}
+    return StringField(label, filters=[_tidy], validators=[Length(max=max_chars)], render_kw=kw or None)
 
 
-def _area(label, placeholder=None) -> TextAreaField:
+def _area(label, placeholder=None, max_chars: int = NOTE_MAX) -> TextAreaField:
     kw = {"rows": 2, **({"placeholder": placeholder} if placeholder else {})}
-    return TextAreaField(label, filters=[_tidy], render_kw=kw)
+    return TextAreaField(label, filters=[_tidy], validators=[Length(max=max_chars)], render_kw=kw)
 
 
 def _choice(label) -> SelectField:
@@ -70,7 +74,7 @@ class Accept(ActionForm):
 
 class RequestInfo(ActionForm):
     action, title, button_class = "request_info", _l("Ask for information"), "secondary"
-    detail = _text(_l("What do you need?"))
+    detail = _text(_l("What do you need?"), max_chars=CUSTOMER_TEXT_MAX)
 
     def run(self, case, user):
         cases.request_info(case, user, self.detail.data)
@@ -103,7 +107,7 @@ class Verify(ActionForm):
     action, title = "verify", _l("Record responsibility")
     responsibility = _choice(_l("Responsibility"))
     basis = _text(_l("Evidence and reasoning"))
-    clause = _text(_l("Policy clause"))
+    clause = _text(_l("Policy clause"), max_chars=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,10 +120,10 @@ class Verify(ActionForm):
 class Propose(ActionForm):
     action, title = "propose", _l("Propose a resolution")
     kind = _choice(_l("Resolution"))
-    amount = StringField(_l("Amount (yuan)"), filters=[_tidy], render_kw={"inputmode": "decimal"})
-    repair_days = StringField(_l("Repair working days"), filters=[_tidy], render_kw={"inputmode": "numeric"})
+    amount = _text(_l("Amount (yuan)"), max_chars=20, inputmode="decimal")
+    repair_days = _text(_l("Repair working days"), max_chars=3, inputmode="numeric")
     invoice = _choice(_l("Invoice"))
-    detail = _text(_l("Details for the customer"))
+    detail = _text(_l("Details for the customer"), max_chars=CUSTOMER_TEXT_MAX)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,13 +134,13 @@ class Propose(ActionForm):
     def run(self, case, user):
         days = self.repair_days.data
         cases.propose(case, user, self.kind.data, amount=self.amount.data or None,
-                      repair_days=int(days) if days.isdigit() else None, detail=self.detail.data,
+                      repair_days=int(days) if days.isascii() and days.isdigit() else None, detail=self.detail.data,
                       invoice=self.invoice.data or None)
 
 
 class Execute(ActionForm):
     action, title = "execute", _l("Carry out the proposal")
-    tracking = _text(_l("Replacement tracking number"))
+    tracking = _text(_l("Replacement tracking number"), max_chars=64)
     report = _text(_l("Repair test report"))
     evidence = _files()
 
@@ -146,7 +150,7 @@ class Execute(ActionForm):
 
 class Reject(ActionForm):
     action, title, button_class = "reject", _l("Reject"), "secondary"
-    reason = _text(_l("Reason for the customer"))
+    reason = _text(_l("Reason for the customer"), max_chars=CUSTOMER_TEXT_MAX)
 
     def run(self, case, user):
         cases.reject(case, user, self.reason.data)
@@ -162,7 +166,7 @@ class Escalate(ActionForm):
 
 class LowerEmergency(ActionForm):
     action, title, button_class = "lower_emergency", _l("Lower the emergency"), "secondary"
-    reason = _text(_l("Why it is not a food-safety emergency"))
+    reason = _text(_l("Why it is not a food-safety emergency"), max_chars=CUSTOMER_TEXT_MAX)
 
     @classmethod
     def offered(cls, case):
@@ -181,7 +185,7 @@ class Close(ActionForm):
 
 class Reopen(ActionForm):
     action, title, button_class = "reopen", _l("Reopen"), "secondary"
-    reason = _text(_l("Why reopen (internal)"))
+    reason = _text(_l("Why reopen (internal)"), max_chars=CUSTOMER_TEXT_MAX)
 
     def run(self, case, user):
         cases.reopen(case, user, self.reason.data)
@@ -189,7 +193,7 @@ class Reopen(ActionForm):
 
 class Message(ActionForm):
     action, title = "message", _l("Send to the customer")
-    message = _area(_l("Message to the customer"))
+    message = _area(_l("Message to the customer"), max_chars=CUSTOMER_TEXT_MAX)
     evidence = _files()
 
     @classmethod

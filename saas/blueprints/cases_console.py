@@ -10,6 +10,7 @@ from saas.blueprints import case_actions
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.intake import IntakeForm
 from saas.extensions import db
+from saas.input_guard import bounded_int, int_list
 from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import CASE_IS_OPEN, PROBLEM_TYPES, QUEUE_ORDER, SEARCHED, STATUSES, Case, Evidence
@@ -41,8 +42,8 @@ def queue_query(args):
         stmt = stmt.where(Case.problem_type == args["type"])
     if args.get("priority") == "emergency":
         stmt = stmt.where(Case.emergency.is_(True))
-    elif args.get("priority", "").isdigit():
-        stmt = stmt.where(Case.priority >= int(args["priority"]))
+    elif args.get("priority", type=bounded_int) is not None:
+        stmt = stmt.where(Case.priority >= args.get("priority", type=bounded_int))
     if args.get("overdue") == "1":
         stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), CASE_IS_OPEN)
     q = (args.get("q") or "").strip()
@@ -65,7 +66,7 @@ def queue_count_query(stmt, cap: int):
 
 @bp.get("/cases")
 def queue():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     stmt = queue_query(request.args)
     # Counting every open case of a big shop cost as much as the page itself: count far enough, no further.
     cap = page * PAGE_SIZE + COUNT_AHEAD
@@ -81,7 +82,7 @@ def new_case():
     """An agent enters a phone or offline case on the consumer's behalf."""
     form = IntakeForm()
     if request.method == "POST" and form.validate_on_submit():
-        line_ids = [int(x) for x in request.form.getlist("line_ids") if x.isdigit()]
+        line_ids = int_list(request.form.getlist("line_ids"))
         intake = form.intake(line_ids)
         intake.intake_channel = "agent"
         intake.locale = request.form.get("customer_locale", "zh_Hans") if request.form.get("customer_locale") in ("zh_Hans", "en") else "zh_Hans"

@@ -1,12 +1,14 @@
 """Platform landing page, health check and error pages."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from markupsafe import escape
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
 
 from saas.extensions import db, redis
+from saas.input_guard import InputRefused
 from tenants.models import Tenant
 
 bp = Blueprint("core", __name__)
@@ -48,15 +50,38 @@ _MESSAGES = {
 
 
 def _error_response(code: int, message: str | None = None):
-    message = message or _MESSAGES.get(code, _MESSAGES[500])()
-    if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": code, "message": message}}), code
-    return render_template("errors/error.html", code=code, message=message), code
+    """The error page, which itself must not fail: whatever broke the request may break the layout too."""
+    try:
+        message = message or _MESSAGES.get(code, _MESSAGES[500])()
+    except Exception:  # a broken catalogue or locale still gets an answer
+        message = "Error"
+    if code >= 500:
+        _discard_transaction()
+    try:
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": code, "message": message}}), code
+        return render_template("errors/error.html", code=code, message=message), code
+    except Exception:
+        current_app.logger.exception("error page %s failed; answered in plain text", code)
+        _discard_transaction()
+        body = f"<!doctype html><meta charset=utf-8><title>{code}</title><h1>{code}</h1><p>{escape(message)}</p>"
+        return Response(body, status=code, mimetype="text/html")
+
+
+def _discard_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rollback failed while answering an error")
 
 
 def register_errors(app) -> None:
     for code in _MESSAGES:
         app.register_error_handler(code, lambda exc, code=code: _error_response(code))
+
+    @app.errorhandler(InputRefused)
+    def _refused(exc: InputRefused):
+        return _error_response(exc.code, exc.message)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):

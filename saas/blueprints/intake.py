@@ -10,8 +10,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from saas import evidence
 from saas.extensions import db, limiter
-from saas.forms import ContactFields, choices, contact_fields
+from saas.forms import ContactFields, choices, contact_fields, in_the_past
 from saas.i18n import current_lang
+from saas.input_guard import int_list
 from saas.models.case import EXPECTED_RESOLUTIONS
 from saas.models.order import CHANNELS
 from saas.services import case_evidence, cases, intake_uploads
@@ -39,8 +40,8 @@ class IntakeForm(ContactFields, FlaskForm):
     food_safety = BooleanField(_l("This is a food safety problem (spoiled, mould, foreign object, someone fell ill)"))
     description = TextAreaField(_l("Describe the problem"), validators=[DataRequired(_l("Please describe the problem.")), Length(max=2000)])
     expected_resolution = SelectField(_l("What would you like us to do?"))
-    purchase_date = DateField(_l("Purchase date"), validators=[Optional()])
-    delivery_date = DateField(_l("Delivery date (leave empty if not delivered yet)"), validators=[Optional()])
+    purchase_date = DateField(_l("Purchase date"), validators=[Optional(), in_the_past()])
+    delivery_date = DateField(_l("Delivery date (leave empty if not delivered yet)"), validators=[Optional(), in_the_past()])
     # Not rendered once the order is found (its lines give the category): checked in validate_category
     # and, for an order we do not know, in the view.
     category = SelectField(_l("Product category"), validate_choice=False)
@@ -88,7 +89,7 @@ def new():
     if request.method == "POST":
         batch, kept, file_errors = _carry_files()
     if request.method == "POST" and form.validate_on_submit():
-        line_ids = [int(x) for x in request.form.getlist("line_ids") if x.isdigit()]
+        line_ids = int_list(request.form.getlist("line_ids"))
         intake = form.intake(line_ids)
         order = cases.find_order(current_tenant, intake.order_number, intake.mobile, intake.email)
         if order is None and form.purchase_date.data is None:

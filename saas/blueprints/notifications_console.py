@@ -9,6 +9,7 @@ from sqlalchemy import select
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.forms import PlainForm
+from saas.input_guard import NOTE_MAX, form_text
 from saas.models.base import utcnow
 from saas.models.notification import Notification
 from saas.models.survey import FollowUpTask
@@ -68,11 +69,11 @@ def follow_up_done(task_id: int):
     task = get_for_tenant_or_404(FollowUpTask, task_id)
     if not PlainForm().validate_on_submit():
         abort(400)
-    outcome = (request.form.get("outcome") or "").strip()
+    outcome = form_text(request.form, "outcome", NOTE_MAX)
     if not outcome:
         flash(_("Please note what the customer said."), "error")
         return redirect(url_for(".follow_ups"))
-    task.status, task.outcome, task.done_at, task.done_by_id = "done", outcome[:2000], utcnow(), current_user.id
+    task.status, task.outcome, task.done_at, task.done_by_id = "done", outcome, utcnow(), current_user.id
     audit.record(current_tenant.id, current_user, "follow_up.done", task)
     db.session.commit()
     flash(_("Follow-up recorded."), "success")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.i18n import current_lang
+from saas.input_guard import bounded_int
 from saas.models.order import Order
 from saas.services import orders
 from tenants.resolver import current_tenant, pull_slug
@@ -51,7 +52,7 @@ def _list_page(form: ImportForm, result: orders.ImportResult | None = None, stat
     query = request.args.get("q", "").strip()
     page = db.paginate(
         orders.search_orders(current_tenant, query).options(selectinload(Order.lines)),
-        page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False,
+        page=request.args.get("page", 1, type=bounded_int), per_page=PER_PAGE, error_out=False,
     )
     errors = result.errors[:MAX_ERRORS_SHOWN] if result is not None else []
     return render_template("console/orders/list.html", page=page, query=query, form=form, result=result,

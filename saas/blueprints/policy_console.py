@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
+from wtforms.validators import Length
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
-from saas.forms import PlainForm
+from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
+from saas.input_guard import bounded_int
 from saas.services import policies
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
@@ -147,8 +149,9 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
 
 
 class PublishForm(FlaskForm):
-    effective_date = DateField(validators=[])
-    change_note = StringField()
+    # Past dates get the service's own message; far ahead or year 1 are refused here.
+    effective_date = DateField(validators=[DateWithin(past_days=PAST_YEARS * YEAR, future_days=YEAR)])
+    change_note = StringField(validators=[Length(max=500)])
 
 
 @bp.get("/")
@@ -250,7 +253,9 @@ def publish():
     form = PublishForm()
     lang = current_lang()
     if not form.validate_on_submit() or form.effective_date.data is None:
-        flash(_("Please give a valid effective date."), "error")
+        out_of_range = form.effective_date.errors if form.effective_date.data is not None else []
+        for message in out_of_range or [_("Please give a valid effective date.")]:
+            flash(message, "error")
         return redirect(url_for(".overview"))
     try:
         version = policies.publish(current_tenant, current_user, form.effective_date.data, form.change_note.data or "")
@@ -282,7 +287,7 @@ def version(version_id: int):
     if not v.is_published:
         abort(404)
     older = [p for p in policies.published_versions(current_tenant) if p.number < v.number]
-    against_id = request.args.get("against", type=int)
+    against_id = request.args.get("against", type=bounded_int)
     against = None
     if against_id is not None:
         against = get_for_tenant_or_404(PolicyVersion, against_id)

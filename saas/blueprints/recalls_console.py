@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from saas.blueprints.access import roles_required, staff_only
 from saas.extensions import db, limiter
-from saas.forms import PlainForm, choices
+from saas.forms import PlainForm, choices, in_the_past
 from saas.i18n import current_lang
 from saas.models.case import Case
 from saas.models.recall import Recall
@@ -39,8 +39,8 @@ MANAGERS = ("owner", "admin")
 class RecallForm(FlaskForm):
     sku = StringField(_l("SKU"), validators=[InputRequired(_l("Please enter the SKU to recall.")), Length(max=64)])
     batch = StringField(_l("Batch (optional, told to customers)"), validators=[Optional(), Length(max=64)])
-    purchased_from = DateField(_l("Bought from (optional)"), validators=[Optional()])
-    purchased_to = DateField(_l("Bought until (optional)"), validators=[Optional()])
+    purchased_from = DateField(_l("Bought from (optional)"), validators=[Optional(), in_the_past()])
+    purchased_to = DateField(_l("Bought until (optional)"), validators=[Optional(), in_the_past()])
     reason_zh = TextAreaField(_l("Reason, in Chinese"), validators=[Length(max=recalls.MAX_REASON)])
     reason_en = TextAreaField(_l("Reason, in English"), validators=[Length(max=recalls.MAX_REASON)])
 

@@ -13,9 +13,11 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import Optional, Regexp
 
 from saas.blueprints.access import require_role
+from saas.forms import PAST_YEARS, YEAR, DateWithin, in_the_past
 from saas.extensions import db
 from saas.forms import PlainForm
 from saas.i18n import current_lang, localtime
+from saas.input_guard import bounded_int
 from saas.models.supervision import CHECKS, RESULTS
 from saas.services import case_evidence, supervision
 
@@ -32,12 +34,12 @@ def _no_store(response):
 
 class DrawForm(FlaskForm):
     tenant_id = SelectField(_l("Shop"), coerce=int, validate_choice=False)
-    period_start = DateField(_l("Resolved or closed from"), validators=[Optional()])
-    period_end = DateField(_l("until (inclusive)"), validators=[Optional()])
+    period_start = DateField(_l("Resolved or closed from"), validators=[Optional(), in_the_past()])
+    period_end = DateField(_l("until (inclusive)"), validators=[Optional(), DateWithin(PAST_YEARS * YEAR, YEAR)])
     size = IntegerField(_l("Sample size"), validators=[Optional()])
     stratified = BooleanField(_l("Stratify by case type (proportional)"))
     seed = StringField(_l("Seed (leave empty for a new random one; enter one to reproduce a sample)"), validators=[
-        Optional(), Regexp(r"^\s*\d{1,19}\s*$", message=_l("The seed must be a whole number."))])
+        Optional(), Regexp(r"^\s*[0-9]{1,18}\s*$", message=_l("The seed must be a whole number."))])
 
 
 def _me():
@@ -63,9 +65,9 @@ def home():
     # A sample's page links here with its inputs filled in, to reproduce it.
     prefill = {}
     args = request.args
-    if args.get("seed", "").isdigit():
-        prefill = {"tenant_id": args.get("tenant_id", type=int), "period_start": _date(args.get("period_start")),
-                   "period_end": _date(args.get("period_end")), "size": args.get("size", type=int),
+    if args.get("seed", type=bounded_int) is not None:
+        prefill = {"tenant_id": args.get("tenant_id", type=bounded_int), "period_start": _date(args.get("period_start")),
+                   "period_end": _date(args.get("period_end")), "size": args.get("size", type=bounded_int),
                    "stratified": args.get("stratified") == "1", "seed": args["seed"]}
     return _home(_draw_form(data=prefill) if prefill else _draw_form())
 

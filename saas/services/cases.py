@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
 from saas.identifiers import email_matches, new_case_number, normalise_cn_mobile, normalise_email
+from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
     EXPECTED_RESOLUTIONS,
@@ -385,11 +386,8 @@ def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str
 
 
 def _amount(raw) -> Decimal:
-    try:
-        value = Decimal(str(raw).strip())
-    except Exception:
-        raise CaseError("amount") from None
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")) or value > Decimal("10000000"):
+    value = parse_decimal(raw, max_digits=8)  # no NaN, Infinity or 1e400 reaches the arithmetic
+    if value is None or value <= 0 or value != value.quantize(Decimal("0.01")) or value > Decimal("10000000"):
         raise CaseError("amount")
     return value
 

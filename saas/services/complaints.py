@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from saas.extensions import db
 from saas.identifiers import email_matches, last4_matches, normalise_case_number, normalise_cn_mobile, normalise_email
+from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.complaint import OPEN_COMPLAINT_STATUSES, AdvanceCompensation, PlatformComplaint
@@ -278,11 +279,8 @@ def _send_reply(tenant: Tenant, complaint: PlatformComplaint) -> list[Notificati
 
 
 def parse_amount(raw) -> Decimal:
-    try:
-        amount = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ComplaintError("amount") from None
-    if not amount.is_finite() or amount < Decimal("0.01") or amount > AMOUNT_MAX or amount != amount.quantize(Decimal("0.01")):
+    amount = parse_decimal(raw, max_digits=7)  # no NaN, Infinity or 1e400 reaches the arithmetic
+    if amount is None or amount < Decimal("0.01") or amount > AMOUNT_MAX or amount != amount.quantize(Decimal("0.01")):
         raise ComplaintError("amount")
     return amount.quantize(Decimal("0.01"))
 

@@ -150,14 +150,23 @@ def _compose(tenant: Tenant, channel: str, locale: str, subject: str, body: str,
     check_placeholders(subject)
     check_placeholders(body)
     text = body.format_map(values).strip()
+    # A subject is one line whatever a placeholder brings ({message} may be several paragraphs).
+    subject = one_line(subject.format_map(values))
     html = render_template("messages/email.html", tenant=tenant, text=text, link=values["link"],
-                           subject=subject.format_map(values), lang="en" if locale == "en" else "zh-CN")
-    return Rendered(subject.format_map(values), text, html)
+                           subject=subject, lang="en" if locale == "en" else "zh-CN")
+    return Rendered(subject, text, html)
+
+
+def one_line(value: str, limit: int | None = None) -> str:
+    """Every run of whitespace (line breaks, tabs, U+2028 …) one space, at most `limit` characters (SUBJECT_MAX)."""
+    limit = limit or SUBJECT_MAX
+    text = " ".join((value or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 LOCALES = ("zh_Hans", "en")
 SUBJECT_MAX = 200  # the column's size
-BODY_MAX = {"sms": 500, "email": 5000}
+BODY_MAX = {"sms": 500, "email": 5000}  # the editor's textarea says the same as maxlength
 
 
 def is_template(key: str, channel: str, locale: str) -> bool:

@@ -26,6 +26,8 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_QUANTITY = 100_000
 # NUMERIC(12, 2) holds at most ten digits before the point.
 MAX_UNIT_PRICE = Decimal("9999999999.99")
+# Orders older than this are out of every warranty; a year-1 date is a typo or an attack.
+MAX_ORDER_AGE_YEARS = 20
 
 
 # Column key → (Chinese header, English header). The order is the template's.
@@ -323,6 +325,11 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], today: 
     if isinstance(purchase, date) and purchase > today:
         errors.append(_error(number, "purchase_date", _Bad(f"不能晚于今天（{today.isoformat()}）。",
                                                            f"cannot be later than today ({today.isoformat()}).")))
+    earliest = date(today.year - MAX_ORDER_AGE_YEARS, 1, 1)
+    for key, value in (("purchase_date", purchase), ("delivery_date", delivery)):
+        if isinstance(value, date) and value < earliest:
+            errors.append(_error(number, key, _Bad(f"不能早于 {earliest.isoformat()}。",
+                                                   f"cannot be earlier than {earliest.isoformat()}.")))
     if isinstance(delivery, date) and delivery > today:
         errors.append(_error(number, "delivery_date", _Bad(f"不能晚于今天（{today.isoformat()}）。",
                                                            f"cannot be later than today ({today.isoformat()}).")))

@@ -1,6 +1,7 @@
 """Notification provider adapters (SMS gateways and the SMTP sender) behind small base classes."""
 from workers.providers.base import (
     EmailSender,
+    MessageFault,
     OutgoingEmail,
     OutgoingSms,
     Permanent,
@@ -14,7 +15,7 @@ from workers.providers.email import SmtpEmailSender, build_email_sender
 from workers.providers.sms import AliyunSmsGateway, DevInboxGateway, TwilioSmsGateway, build_sms_gateway
 
 __all__ = [
-    "AliyunSmsGateway", "DevInboxGateway", "EmailSender", "OutgoingEmail", "OutgoingSms", "Permanent",
+    "AliyunSmsGateway", "DevInboxGateway", "EmailSender", "MessageFault", "OutgoingEmail", "OutgoingSms", "Permanent",
     "ProviderError", "Retryable", "SendResult", "SmsGateway", "SmtpEmailSender", "Throttled",
     "TwilioSmsGateway", "build_email_sender", "build_sms_gateway",
 ]

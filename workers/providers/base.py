@@ -77,6 +77,11 @@ class Permanent(ProviderError):
     """Retrying cannot help (invalid number, unsubscribed, blacklisted, hard bounce): mark it dead."""
 
 
+class MessageFault(Permanent):
+    """The message as built cannot be sent (a header a template made): the template's fault, never the
+    recipient's, so the address is not suppressed and the merchant sees a template error."""
+
+
 class SmsGateway(ABC):
     """Sends one SMS; returns the provider's message id or raises a ProviderError subclass."""
 

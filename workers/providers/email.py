@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import re
@@ -10,13 +11,15 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Mapping
+from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
-from workers.providers.base import EmailSender, OutgoingEmail, Permanent, ProviderError, Retryable, SendResult
+from workers.providers.base import (EmailSender, MessageFault, OutgoingEmail, Permanent, ProviderError, Retryable,
+                                    SendResult)
 
 DEFAULT_SENDER = "noreply@aftersales.local"
 
@@ -25,6 +28,18 @@ DEFAULT_SENDER = "noreply@aftersales.local"
 _PERMANENT_SMTP_CODES = frozenset({550, 551, 553})
 # Characters allowed unquoted in the left part of a Message-ID (RFC 5322 dot-atom-text).
 _MSGID_SAFE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+SUBJECT_MAX = 200
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+def one_line(value: str, limit: int = SUBJECT_MAX) -> str:
+    """A header value as one line: every run of whitespace (line breaks, tabs, U+2028 …) one space, at most
+    `limit` characters (an ellipsis marks a cut). A staff message put into a subject then reads as its start."""
+    text = _WHITESPACE_RUN.sub(" ", value or "").strip()
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def message_id_for(idempotency_key: str, sender: str) -> str:
@@ -39,6 +54,20 @@ def message_id_for(idempotency_key: str, sender: str) -> str:
         # A hash rather than stripping characters, so two different keys never collide.
         key = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{key}@{domain}>"
+
+
+def _check_recipient(to: str) -> None:
+    if "\r" in to or "\n" in to:
+        raise ValueError("the address has a line break")
+    Address(addr_spec=to)
+
+
+def _one_line_headers(msg: OutgoingEmail) -> OutgoingEmail:
+    """Subject and sender name rendered from templates and shop names, made single-line headers."""
+    subject, from_name = one_line(msg.subject), one_line(msg.from_name, 120)
+    if subject == msg.subject and from_name == msg.from_name:
+        return msg
+    return dataclasses.replace(msg, subject=subject, from_name=from_name)
 
 
 class SmtpEmailSender(EmailSender):
@@ -72,6 +101,7 @@ class SmtpEmailSender(EmailSender):
             raise ValueError(f"MAIL_DEFAULT_SENDER is not an address: {default_sender!r}")
 
     def build_message(self, msg: OutgoingEmail) -> EmailMessage:
+        msg = _one_line_headers(msg)
         mail = EmailMessage()
         # Address objects let the email package encode a Chinese display name (RFC 2047)
         # and quote special characters; formataddr() would give the same header.
@@ -98,7 +128,8 @@ class SmtpEmailSender(EmailSender):
         Bodies are base64 (any line length, any bytes), so the MIME boundary can never
         occur in them. Raises ValueError for what build_message() refuses.
         """
-        for value in (msg.subject, msg.from_name, msg.to, msg.reply_to or ""):
+        msg = _one_line_headers(msg)
+        for value in (msg.to, msg.reply_to or ""):
             if "\r" in value or "\n" in value:
                 raise ValueError("header values may not contain line breaks")
         to = Address(addr_spec=msg.to).addr_spec
@@ -122,11 +153,16 @@ class SmtpEmailSender(EmailSender):
 
     def send(self, msg: OutgoingEmail) -> SendResult:
         try:
+            _check_recipient(msg.to)
+        except (ValueError, HeaderParseError) as exc:
+            # The recipient's address itself: the same address fails every time.
+            raise Permanent(f"invalid recipient address: {exc}", code="invalid_address") from exc
+        try:
             encoded = self.encode(msg)
             mail = self.build_message(msg) if encoded is None else None
-        except ValueError as exc:
-            # A malformed address or a header with a line break: the same input fails every time.
-            raise Permanent(f"cannot build email: {exc}", code="invalid_message") from exc
+        except (ValueError, HeaderParseError) as exc:
+            # The message, not the recipient: a reply-to or a header the email package refuses.
+            raise MessageFault(f"cannot build email: {exc}", code="invalid_message") from exc
         try:
             smtp = self._connect()
             try:

@@ -16,6 +16,8 @@ from wtforms.validators import Length
 
 from saas.forms import choices
 from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
+
+TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
 from saas.services import cases
@@ -30,12 +32,12 @@ def _tidy(value) -> str:
 def _text(label, placeholder=None, max_chars: int = NOTE_MAX, **kw) -> StringField:
     """A one-line input; its label is its aria-label, and its placeholder unless one is given."""
     kw = {**kw, **({"placeholder": placeholder} if placeholder else {})}
-    return StringField(label, filters=[_tidy], validators=[Length(max=max_chars)], render_kw=kw or None)
+    return StringField(label, filters=[_tidy], validators=[Length(max=max_chars, message=TOO_LONG)], render_kw=kw or None)
 
 
 def _area(label, placeholder=None, max_chars: int = NOTE_MAX) -> TextAreaField:
     kw = {"rows": 2, **({"placeholder": placeholder} if placeholder else {})}
-    return TextAreaField(label, filters=[_tidy], validators=[Length(max=max_chars)], render_kw=kw)
+    return TextAreaField(label, filters=[_tidy], validators=[Length(max=max_chars, message=TOO_LONG)], render_kw=kw)
 
 
 def _choice(label) -> SelectField:

@@ -104,12 +104,18 @@ def new_case():
 
 @bp.get("/cases/<int:case_id>")
 def case_detail(case_id: int):
-    case = get_for_tenant_or_404(Case, case_id)
+    return _case_page(get_for_tenant_or_404(Case, case_id))
+
+
+def _case_page(case: Case, refused: case_actions.ActionForm | None = None) -> str:
+    """The case page; a refused action form is shown again as the agent filled it in."""
     lang = current_lang()
+    action_forms = [refused if refused is not None and form.action == refused.action else form
+                    for form in case_actions.offered(case)]
     return render_template(
         "console/cases/detail.html", case=case, label=label, event_label=event_label, lang=lang,
         nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
-        remedies=case_view.remedies(case, lang), action_forms=case_actions.offered(case),
+        remedies=case_view.remedies(case, lang), action_forms=action_forms,
         clause=case_view.responsibility_clause(case),
         clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
         notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)
@@ -130,7 +136,7 @@ def case_action(case_id: int, action: str):
     if not form.validate():
         for message in case_actions.refusals(form):
             flash(message, "error")
-        return redirect(url_for(".case_detail", case_id=case.id))
+        return _case_page(case, refused=form), 400
     try:
         checked = case_evidence.check_files(form.files())
         form.run(case, current_user._get_current_object())

@@ -25,7 +25,7 @@ def sweep_outbox() -> int:
 def sweep_sla() -> int:
     from types import SimpleNamespace
 
-    from saas.services import sla
+    from saas.services import case_breaches
     from saas.services.notifications import managers, notify_managers
 
     # Each shop's managers, read at its first breach of the sweep rather than at every
@@ -41,7 +41,7 @@ def sweep_sla() -> int:
                         f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC",
                         recipients=staff[case.tenant_id])
 
-    return sla.sweep(notify=alert)
+    return case_breaches.sweep(notify=alert)
 
 
 def sweep_surveys() -> int:

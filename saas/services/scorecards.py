@@ -19,7 +19,7 @@ from saas.models.case import Case
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
-from saas.services.business_calendar import calendar_for
+from saas.services.policies import calendar_for
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
-from workers.queues import QUEUE_NAMES, get_queue, redis_connection
+from saas.queues import QUEUE_NAMES, get_queue, redis_connection
 
 
 class AppWorker(SimpleWorker):

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 
 from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.public import policy_context
 from saas.extensions import db
 from saas.i18n import current_lang
 from saas.services import policies
@@ -274,8 +275,6 @@ def preview():
     if draft is None:
         flash(_("There is no draft yet."), "info")
         return redirect(url_for(".overview"))
-    from saas.blueprints.public import policy_context
-
     return render_template("public/policy.html", **{**policy_context(draft), "preview": True})
 
 

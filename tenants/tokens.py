@@ -14,6 +14,7 @@ import logging
 import secrets
 from typing import Callable, Iterable
 
+from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import event
@@ -120,8 +121,6 @@ def mark_changed(session: Session, name: str, ident: int) -> None:
 
 
 def _current_redis() -> Redis:
-    from flask import current_app
-
     return current_app.extensions["redis"]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
+from saas.extensions import db
 from saas.queues import QUEUE_NAMES, get_queue, redis_connection
 
 
@@ -14,8 +15,6 @@ class AppWorker(SimpleWorker):
     """
 
     def execute_job(self, job, queue):
-        from saas.extensions import db
-
         try:
             return super().execute_job(job, queue)
         finally:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import segno
+from sqlalchemy import exists
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
@@ -68,8 +69,6 @@ def responsibility_clause(case: Case) -> str:
 
 def has_rows(model):
     """A column for a case query: does `model` have rows for the case?"""
-    from sqlalchemy import exists
-
     return exists().where(model.case_id == Case.id).correlate(Case)
 
 

@@ -22,11 +22,11 @@ MAX_CLOCKS = int(os.environ.get("BENCH_SWEEP_MAX_CLOCKS") or 0)
 app = create_app(BenchConfig)
 with app.app_context():
     from saas.extensions import db
-    from saas.services import sla
+    from saas.services import case_breaches
     from workers import jobs
 
     if MAX_CLOCKS:
-        whole = sla._due_batches
+        whole = case_breaches._due_batches
 
         def capped(now, batch):
             seen = 0
@@ -36,7 +36,7 @@ with app.app_context():
                 seen += len(ids)
                 yield ids
 
-        sla._due_batches = capped
+        case_breaches._due_batches = capped
     db.session.execute(db.text("SELECT 1"))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()

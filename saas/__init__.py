@@ -67,11 +67,12 @@ def register_request_hygiene(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from saas import i18n
+    from saas import i18n, models
     from saas.extensions import csrf, db, login_manager, migrate, redis
     from saas.database import configure_engine
 
     db.init_app(app)
+    models.load_all()  # every table, whichever blueprints import which models
     configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
     csrf.init_app(app)

@@ -22,6 +22,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from saas.models.base import utcnow
+from saas.models.case import Case, CaseEvent, CaseLine, Evidence
+from saas.models.complaint import AdvanceCompensation
 from saas.page_cache import NONCE_SLOT
 from tenants import tokens
 
@@ -104,9 +106,6 @@ def mark_changed(session_: Session, case_id: int) -> None:
 
 
 def _case_ids(session_: Session) -> set[int]:
-    from saas.models.case import Case, CaseEvent, CaseLine, Evidence
-    from saas.models.complaint import AdvanceCompensation
-
     ids: set[int] = set()
     for obj in (*session_.new, *session_.dirty, *session_.deleted):
         if isinstance(obj, Case):

@@ -69,7 +69,7 @@ def demo_generate(slug, count, seed, anchor) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Do not run the RQ scheduler in this worker.")
 def worker(queues, burst, max_jobs, name, no_scheduler) -> None:
     """Start an RQ worker on the named queues, inside the app context."""
-    from workers.queues import QUEUE_NAMES
+    from saas.queues import QUEUE_NAMES
     from workers.worker import build_worker
 
     from workers.scheduler import MinuteClock

@@ -5,6 +5,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from saas.extensions import db
+
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
@@ -18,8 +20,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def configure_engine(app: Flask) -> None:
-    from saas.extensions import db
-
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_pragmas):
@@ -27,6 +27,4 @@ def configure_engine(app: Flask) -> None:
 
 
 def is_postgres() -> bool:
-    from saas.extensions import db
-
     return db.engine.dialect.name == "postgresql"

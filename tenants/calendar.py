@@ -161,13 +161,6 @@ class BusinessCalendar:
         self._windows: dict[date, tuple[datetime, datetime] | None] = {}
 
     @classmethod
-    def for_tenant(cls, tenant) -> "BusinessCalendar":
-        """The tenant's calendar: its policy's hours, its timezone, the official and imported days."""
-        from saas.services.business_calendar import calendar_for  # lazy: saas imports tenants, not the reverse
-
-        return calendar_for(tenant)
-
-    @classmethod
     def from_settings(
         cls,
         tz: str | ZoneInfo,

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
 from tenants.scoping import TenantScoped
+from tenants.tokens import ShopData
 
 LOCALES = ("zh_Hans", "en")
 
 
-class Tenant(Timestamps, db.Model):
+class Tenant(ShopData, Timestamps, db.Model):
     __tablename__ = "tenants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,11 +42,14 @@ class Tenant(Timestamps, db.Model):
     def name(self, locale: str | None) -> str:
         return self.name_en if locale == "en" else self.name_zh
 
+    def cached_shop_id(self) -> int | None:
+        return self.id
+
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
 
 
-class PolicyVersion(TenantScoped, Timestamps, db.Model):
+class PolicyVersion(ShopData, TenantScoped, Timestamps, db.Model):
     """One version of a tenant's after-sales policy: a draft, or published and frozen."""
 
     __tablename__ = "policy_versions"

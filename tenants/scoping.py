@@ -18,6 +18,8 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 
+from saas.extensions import db
+
 _tenant_id: ContextVar[int | None] = ContextVar("tenant_id", default=None)
 _cross_tenant: ContextVar[str | None] = ContextVar("cross_tenant", default=None)
 
@@ -80,8 +82,6 @@ def _is_scoped(mapper) -> bool:
 
 @lru_cache(maxsize=1)
 def _scoped_tables() -> frozenset:
-    from saas.extensions import db
-
     return frozenset(m.local_table for m in db.Model.registry.mappers if _is_scoped(m))
 
 
@@ -146,8 +146,6 @@ def _stamp_new_rows(session: Session, flush_context, instances) -> None:
 
 def get_for_tenant_or_404(model: type[M], ident) -> M:
     """Fetch a tenant-owned row by primary key; another tenant's id is a 404, never a 403."""
-    from saas.extensions import db
-
     tenant_id = _tenant_id.get()
     if tenant_id is None:
         abort(404)

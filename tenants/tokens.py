@@ -14,6 +14,7 @@ import logging
 import secrets
 from typing import Callable, Iterable
 
+from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import event
@@ -76,16 +77,22 @@ def invalidate(redis: Redis, tenant_ids: Iterable[int]) -> None:
 
 # ------------------------------------------------------------ invalidation on commit
 
-def _touched(session: Session) -> set[int]:
-    from saas.models.notification import MessageTemplate
-    from tenants.models import PolicyVersion, Tenant
+class ShopData:
+    """Mixed into the models a shop's cached copies are made from (its row, its policy
+    versions, its message templates): a commit that touches one drops that shop's token."""
 
+    def cached_shop_id(self) -> int | None:
+        """The shop whose copies this row is part of."""
+        return self.tenant_id  # type: ignore[attr-defined]
+
+
+def _touched(session: Session) -> set[int]:
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Tenant) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, (PolicyVersion, MessageTemplate)) and obj.tenant_id is not None:
-            ids.add(obj.tenant_id)
+        if isinstance(obj, ShopData):
+            ident = obj.cached_shop_id()
+            if ident is not None:
+                ids.add(ident)
     return ids
 
 
@@ -119,8 +126,6 @@ def mark_changed(session: Session, name: str, ident: int) -> None:
 
 
 def _current_redis() -> Redis:
-    from flask import current_app
-
     return current_app.extensions["redis"]
 
 

@@ -66,7 +66,7 @@ def _tenant(slug: str) -> Tenant:
 def _calendar(slug: str = "voltmart"):
     tenant = _tenant(slug)
     with tenant_context(tenant.id):
-        return business_calendar.calendar_for(tenant)
+        return policies.calendar_for(tenant)
 
 
 def _cli(app, *args: str):
@@ -91,12 +91,6 @@ def test_national_day_is_skipped_through_the_tenants_calendar(app, demo):
         cal = _calendar("voltmart")
         assert cal.add_working_time(sh(2026, 9, 30, 17, 30), H) == sh(2026, 10, 8, 9, 30)
         assert cal.tz == ZoneInfo("Asia/Shanghai") and (cal.opens, cal.closes) == (time(9), time(18))
-        # The public interface: BusinessCalendar.for_tenant(tenant).
-        tenant = _tenant("voltmart")
-        with tenant_context(tenant.id):
-            from tenants.calendar import BusinessCalendar
-
-            assert BusinessCalendar.for_tenant(tenant).add_working_time(sh(2026, 9, 30, 17, 30), H) == sh(2026, 10, 8, 9, 30)
 
 
 def test_hours_come_from_the_published_policy_and_default_without_one(app):
@@ -109,10 +103,10 @@ def test_hours_come_from_the_published_policy_and_default_without_one(app):
             policies.publish(shop, None, date(2026, 1, 1), "later hours", allow_past=True)
         db.session.commit()
         with tenant_context(bare.id):
-            cal = business_calendar.calendar_for(bare)
+            cal = policies.calendar_for(bare)
         assert (cal.opens, cal.closes, cal.tz) == (time(9), time(18), ZoneInfo("Asia/Urumqi"))
         with tenant_context(shop.id):
-            cal = business_calendar.calendar_for(shop)
+            cal = policies.calendar_for(shop)
         assert (cal.opens, cal.closes) == (time(10), time(19, 30))
         assert cal.add_working_time(sh(2026, 9, 30, 19), H) == sh(2026, 10, 8, 10, 30)
 
@@ -285,7 +279,7 @@ def test_reimport_replaces_the_year_and_a_bad_file_keeps_it(app, tmp_path):
 def _calendar_without_tenant():
     tenant = make_tenant("plain")
     with tenant_context(tenant.id):
-        return business_calendar.calendar_for(tenant)
+        return policies.calendar_for(tenant)
 
 
 # ---------- the operator desk ----------------------------------------------

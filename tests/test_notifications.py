@@ -123,7 +123,7 @@ def test_accepting_sends_one_email_and_one_sms_in_the_case_language(app, smtp, s
 
 
 def test_rows_are_written_with_the_event_and_enqueued_after_commit(app, shop):
-    from workers.queues import get_queue
+    from saas.queues import get_queue
 
     case = file(shop, at(2026, 11, 23, 10, 0))
     created = rows(case.id)
@@ -374,7 +374,7 @@ def test_expired_link_and_opt_out(app, shop):
 
 
 def test_the_sweeper_does_not_wake_a_row_already_queued(app, shop):
-    from workers.queues import get_queue
+    from saas.queues import get_queue
 
     case = file(shop, at(2026, 11, 23, 10, 0))
     with app.app_context():

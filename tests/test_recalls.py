@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from saas.queues import get_queue
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,6 @@ from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_tenant, make_user, post_form
 from workers import jobs, outbox
 from workers.providers import Permanent, SendResult
-from workers.queues import get_queue
 from workers.worker import build_worker
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -11,7 +11,7 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent
 from saas.models.sla import SlaClock
-from saas.services import cases, policies, sla
+from saas.services import case_breaches, cases, policies
 from tests.factories import make_tenant, make_user, statements
 from tenants.scoping import cross_tenant, tenant_context
 
@@ -89,7 +89,7 @@ def test_a_breach_is_recorded_and_alerted_once(shop):
     alerts = []
     for minute in (11, 12, 30, 59):
         with travel_to(at(2026, 11, 23, 10, minute)):
-            sla.sweep(notify=lambda c, k: alerts.append((c.id, k.kind)))
+            case_breaches.sweep(notify=lambda c, k: alerts.append((c.id, k.kind)))
     assert alerts == [(case.id, "first_response")]
     with tenant_context(shop["tenant"].id):
         breaches = db.session.scalar(select(func.count()).select_from(CaseEvent)
@@ -112,7 +112,7 @@ def test_clock_paused_while_awaiting_the_parcel_does_not_breach(shop):
     # Far past the original due time, the sweep leaves a paused clock alone.
     alerts = []
     with travel_to(general_due + timedelta(days=2)):
-        sla.sweep(notify=lambda c, k: alerts.append(k.kind))
+        case_breaches.sweep(notify=lambda c, k: alerts.append(k.kind))
     assert alerts == []
     # The parcel arrives two working days after the request: due moves on by exactly that.
     do(shop, at(2026, 11, 25, 11, 0), cases.mark_return_received, db.session.get(Case, case.id), shop["agent"])
@@ -134,7 +134,7 @@ def test_food_safety_emergency_runs_around_the_clock_and_escalates(shop):
     assert not [e for e in case.events if e.kind == "auto_reply"]
     alerts = []
     with travel_to(at(2026, 11, 28, 23, 1)):
-        sla.sweep(notify=lambda c, k: alerts.append(k.kind))
+        case_breaches.sweep(notify=lambda c, k: alerts.append(k.kind))
     with tenant_context(shop["tenant"].id):
         fresh = db.session.get(Case, case.id)
         assert fresh.escalated and alerts == ["emergency"]
@@ -164,7 +164,7 @@ def test_complaint_not_answered_in_time_goes_to_the_manager(shop):
     fb = clock(case, "complaint_feedback")
     assert fb.due_at == at(2026, 11, 30, 13, 0)  # 48 working hours
     with travel_to(fb.due_at + timedelta(minutes=1)):
-        sla.sweep()
+        case_breaches.sweep()
     with tenant_context(shop["tenant"].id):
         assert db.session.get(Case, case.id).escalated
 
@@ -173,8 +173,8 @@ def test_sweep_streams_in_batches(shop):
     for i in range(7):
         file(shop, at(2026, 11, 23, 10, 0), order_number=f"B-{i}")
     with travel_to(at(2026, 11, 23, 10, 30)):
-        assert sla.sweep(batch=3) == 7
-        assert sla.sweep(batch=3) == 0
+        assert case_breaches.sweep(batch=3) == 7
+        assert case_breaches.sweep(batch=3) == 0
     with cross_tenant("test"):
         assert db.session.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.state == "breached")) == 7
 

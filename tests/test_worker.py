@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 from saas.extensions import db, redis
+from saas.queues import enqueue_after_commit, get_queue
 from tests.factories import make_tenant
 from workers import jobs
-from workers.queues import enqueue_after_commit, get_queue
 from workers.worker import build_worker
 
 

@@ -1,7 +1,16 @@
 """Thin job functions taking primitive ids; the work lives in services and the outbox."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from flask import current_app
+
 from saas.extensions import db, redis
+from saas.models.user import User
+from saas.services import case_breaches, recalls, retention, signin, surveys
+from saas.services.notifications import managers, notify_managers
+from workers import outbox
+from workers.providers import OutgoingEmail
 
 
 def heartbeat(key: str, value: str) -> str:
@@ -11,14 +20,10 @@ def heartbeat(key: str, value: str) -> str:
 
 
 def send_notification(notification_id: int) -> str:
-    from workers import outbox
-
     return outbox.send_notification(notification_id)
 
 
 def sweep_outbox() -> int:
-    from workers import outbox
-
     return outbox.sweep()
 
 
@@ -35,11 +40,6 @@ def sweep_evidence() -> int:
 
 
 def sweep_sla() -> int:
-    from types import SimpleNamespace
-
-    from saas.services import sla
-    from saas.services.notifications import managers, notify_managers
-
     # Each shop's managers, read at its first breach of the sweep rather than at every
     # breach; kept as plain values (the sweep commits per batch, which expires rows).
     # Someone made a manager while a sweep runs is alerted from the next sweep on.
@@ -53,12 +53,10 @@ def sweep_sla() -> int:
                         f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC",
                         recipients=staff[case.tenant_id])
 
-    return sla.sweep(notify=alert)
+    return case_breaches.sweep(notify=alert)
 
 
 def sweep_surveys() -> int:
-    from saas.services import surveys
-
     count = surveys.sweep()
     db.session.commit()
     return count
@@ -66,8 +64,6 @@ def sweep_surveys() -> int:
 
 def sweep_retention() -> int:
     """PIPL: anonymise cases (and platform complaints) past their tenant's retention period; daily, idempotent."""
-    from saas.services import retention
-
     result = retention.sweep()
     db.session.commit()
     return result.cases
@@ -75,20 +71,11 @@ def sweep_retention() -> int:
 
 def run_recall_batch(recall_id: int, after_order_id: int = 0) -> str:
     """One batch of a recall's affected orders; enqueues the next batch itself."""
-    from saas.services import recalls
-
     return recalls.run_batch(recall_id, after_order_id)
 
 
 def send_signin_link(user_id: int, subject: str, body: str, nonce: str) -> str:
     """E-mail a one-time sign-in link, signed here at sending time; `body` holds a {link} slot."""
-    from flask import current_app
-
-    from saas.models.user import User
-    from saas.services import signin
-    from workers.outbox import email_sender
-    from workers.providers import OutgoingEmail
-
     user = db.session.get(User, user_id)
     if user is None or not user.is_enabled:
         return "skipped"
@@ -96,6 +83,6 @@ def send_signin_link(user_id: int, subject: str, body: str, nonce: str) -> str:
     link = f"{base}/login/link/{signin.make_link_token(user)}"
     to = user.email
     db.session.rollback()  # nothing written; the session holds no transaction through the SMTP call
-    email_sender().send(OutgoingEmail(to=to, subject=subject, text=body.replace("{link}", link), html=None,
+    outbox.email_sender().send(OutgoingEmail(to=to, subject=subject, text=body.replace("{link}", link), html=None,
                                       idempotency_key=f"signin-{user_id}-{nonce}"))
     return "sent"

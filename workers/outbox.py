@@ -15,6 +15,7 @@ from sqlalchemy.orm.util import identity_key
 from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
+from saas.queues import enqueue_after_commit, get_queue, outbox_wake_key
 from saas.services import message_templates, notifications
 from tenants import tokens
 from tenants.models import Tenant
@@ -24,7 +25,6 @@ from workers.providers import (DevInboxGateway, MessageFault, OutgoingEmail, Out
                                SendResult, Throttled)
 from workers.providers import build_email_sender, build_sms_gateway
 from workers import shop_cache
-from workers.queues import outbox_wake_key
 
 log = logging.getLogger(__name__)
 
@@ -314,8 +314,6 @@ def send_notification(notification_id: int) -> str:
 
 def sweep(limit: int = 5000) -> int:
     """Re-enqueue rows that are due or whose worker died; a flushed Redis loses nothing."""
-    from workers.queues import get_queue
-
     now = utcnow()
     ids = db.session.scalars(_cross(
         select(Notification.id)
@@ -340,7 +338,5 @@ def resend(n: Notification) -> None:
         return
     n.status, n.attempts, n.next_attempt_at, n.error_code = "pending", 0, utcnow(), ""
     db.session.flush()
-    from workers.queues import enqueue_after_commit
-
     redis.client.delete(outbox_wake_key(n.id))
     enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
-from workers.queues import QUEUE_NAMES, get_queue, redis_connection
+from saas.extensions import db
+from saas.queues import QUEUE_NAMES, get_queue, redis_connection
 
 
 class AppWorker(SimpleWorker):
@@ -14,8 +15,6 @@ class AppWorker(SimpleWorker):
     """
 
     def execute_job(self, job, queue):
-        from saas.extensions import db
-
         try:
             return super().execute_job(job, queue)
         finally:

@@ -143,7 +143,7 @@ def request_link():
 def _enqueue_link_mail(user: User) -> None:
     from rq import Retry
 
-    from workers.queues import get_queue
+    from saas.queues import get_queue
 
     minutes = signin.LINK_MAX_AGE // 60
     subject = _("Your sign-in link")

@@ -11,6 +11,7 @@ from wtforms import DateField, StringField
 from wtforms.validators import Length
 
 from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.public import policy_context
 from saas.extensions import db
 from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
@@ -276,8 +277,6 @@ def preview():
     if draft is None:
         flash(_("There is no draft yet."), "info")
         return redirect(url_for(".overview"))
-    from saas.blueprints.public import policy_context
-
     return render_template("public/policy.html", **{**policy_context(draft), "preview": True})
 
 

@@ -1,13 +1,17 @@
-"""All models, imported so that Alembic and the app see every table."""
-from saas.models.audit import AuditEvent
-from saas.models.case import Case, CaseEvent, CaseLine, Evidence
-from saas.models.complaint import AdvanceCompensation, PlatformComplaint
-from saas.models.order import Order, OrderLine
-from saas.models.recall import Recall, RecallContact
-from saas.models.sla import SlaClock
-from saas.models.supervision import FindingResponse, Sample, SampleCase, SupervisorAccess, SupervisorGrant
-from saas.models.user import User
-from tenants.models import PolicyVersion, Tenant
+"""The models, one module per concern.
 
-__all__ = ["AdvanceCompensation", "AuditEvent", "Case", "CaseEvent", "CaseLine", "Evidence", "Order", "OrderLine", "PlatformComplaint", "PolicyVersion", "Recall", "RecallContact", "SlaClock", "Tenant", "User",
-           "FindingResponse", "Sample", "SampleCase", "SupervisorAccess", "SupervisorGrant"]
+The package imports nothing when it is imported: tenants.models builds on saas.models.base,
+and the models here build on tenants.models, so a package __init__ importing every model
+would run them all (and reach back into tenants.models half-built) whenever one module of
+the package is imported. load_all() imports every model module, for the app factory, so that
+the metadata, Alembic and the mappers know every table.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+
+def load_all() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")

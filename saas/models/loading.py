@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
 
+from saas.extensions import db
+
 
 def load_collections(parent, *collections: InstrumentedAttribute) -> None:
     """Load each one-to-many collection of `parent` (e.g. Case.events) as if it had been loaded lazily."""
-    from saas.extensions import db
-
     for attr in collections:
         prop = attr.property
         ((local, remote),) = prop.local_remote_pairs

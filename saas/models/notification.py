@@ -10,6 +10,7 @@ from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
 from saas.models.case import Case
 from tenants.scoping import TenantScoped
+from tenants.tokens import ShopData
 
 CHANNELS = ("sms", "email")
 # pending → sending → sent; errors → retry (→ sending …) or dead; coalesced SMS → superseded;
@@ -64,7 +65,7 @@ class ContactSuppression(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class MessageTemplate(TenantScoped, Timestamps, db.Model):
+class MessageTemplate(ShopData, TenantScoped, Timestamps, db.Model):
     """A merchant's own wording for one message, per channel and locale (defaults otherwise)."""
 
     __tablename__ = "message_templates"

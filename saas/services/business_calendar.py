@@ -17,10 +17,8 @@ from sqlalchemy import delete, func, select
 
 from saas.extensions import db
 from saas.models.base import utcnow
-from saas.services import policies
 from tenants.calendar import BusinessCalendar
 from tenants.models import CalendarOverride, CalendarYear, Tenant
-from tenants.terms import Terms
 
 DEFAULT_COUNTRY = "CN"
 # The operator desk has no tenant; China's calendar years turn in China's time zone.
@@ -80,21 +78,6 @@ def official_days(country: str = DEFAULT_COUNTRY) -> OfficialDays:
     loaded = OfficialDays(stamp, MappingProxyType({d: bool(w) for d, w in rows}), frozenset(years))
     _cache[key] = loaded
     return loaded
-
-
-def calendar_for(tenant: Tenant) -> BusinessCalendar:
-    """The tenant's calendar: hours from its policy in force today (09:00–18:00 without one), its zone and country.
-
-    Reads the tenant's policy, so it runs inside that tenant's context (request or tenant_context()).
-    """
-    version = policies.current_version(tenant)
-    terms = policies.terms_of(version) if version is not None else Terms()
-    country = tenant_country(tenant)
-    official = official_days(country)
-    return BusinessCalendar.from_settings(
-        tenant.timezone, terms.business_hours_start, terms.business_hours_end, country=country,
-        overrides=official.days, covered_override_years=set(official.years),
-    )
 
 
 def now() -> datetime:

@@ -5,9 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import segno
+from sqlalchemy import exists
+from sqlalchemy.orm.attributes import set_committed_value
 
+from saas.extensions import db
 from saas.models.case import NODES, Case
-from saas.services import case_messages
+from saas.models.loading import load_collections
+from saas.services import case_messages, complaints
 from tenants.models import Tenant
 
 
@@ -65,19 +69,12 @@ def responsibility_clause(case: Case) -> str:
 
 def has_rows(model):
     """A column for a case query: does `model` have rows for the case?"""
-    from sqlalchemy import exists
-
     return exists().where(model.case_id == Case.id).correlate(Case)
 
 
 def load_page_data(case: Case, has_evidence: bool = True, has_compensations: bool = True) -> list:
     """Load what a consumer's case page shows: the events, and the files where the case has
     some; return the platform's advance compensations on it."""
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    from saas.models.loading import load_collections
-    from saas.services import complaints
-
     load_collections(case, Case.events, *([Case.evidence] if has_evidence else []))
     if not has_evidence:
         set_committed_value(case, "evidence", [])
@@ -85,8 +82,6 @@ def load_page_data(case: Case, has_evidence: bool = True, has_compensations: boo
 
 
 def case_tenant(case: Case) -> Tenant:
-    from saas.extensions import db
-
     return db.session.get(Tenant, case.tenant_id)
 
 

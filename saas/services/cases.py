@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_datetime
-from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,7 +33,6 @@ from saas.services import case_messages, notifications, policies, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.policy import mentions_food_safety
-from tenants.terms import Terms
 
 FOOD_CATEGORIES = ("fresh_food", "food", "dairy")
 
@@ -111,7 +109,7 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
 
     The message is stored in the case's language (what notifications send) and
     as a key + parameters so pages can show it in the reader's language.
-    terms_and_calendar: service_terms(case), when the caller already has it (the SLA sweep).
+    terms_and_calendar: policies.service_terms(case), when the caller already has it (the SLA sweep).
     """
     from_status = case.status
     if to_status is not None:
@@ -131,7 +129,7 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
     if actor_type == "staff" and message and case.first_response_at is None:
         case.first_response_at = event.created_at
     if apply_clocks or message:
-        terms, cal = terms_and_calendar or service_terms(case)
+        terms, cal = terms_and_calendar or policies.service_terms(case)
         if apply_clocks:
             sla.on_event(case, event, terms, cal, at=event.created_at)
         if message:
@@ -141,27 +139,11 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
     return event
 
 
-def service_terms(case: Case):
-    """The service levels and business calendar a case is held to (the tenant's current terms).
-
-    Worked out once per request: an intake records several events, each of
-    which needs them (measured: 4–5 policy lookups per submission before).
-    """
-    from saas.services.business_calendar import calendar_for
-
-    cache = g.setdefault("service_terms", {}) if has_request_context() else {}
-    if case.tenant_id not in cache:
-        tenant = db.session.get(Tenant, case.tenant_id)
-        version = policies.current_version(tenant)
-        cache[case.tenant_id] = ((policies.terms_of(version) if version else Terms()), calendar_for(tenant))
-    return cache[case.tenant_id]
-
-
 def _auto_reply_if_closed(case: Case, at) -> None:
     """Outside working hours the customer is told at once when we will handle it."""
     if case.emergency:
         return
-    _terms, cal = service_terms(case)
+    _terms, cal = policies.service_terms(case)
     if cal.is_working_time(at):
         return
     opening = cal.next_opening(at)
@@ -311,7 +293,7 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
     )
     for name in ("events", "evidence", "clocks"):  # a new case has none: no lazy loads after the INSERT
         set_committed_value(case, name, [])
-    service_terms(case)  # read now, so that no query flushes the case before its clocks set its deadline
+    policies.service_terms(case)  # read now, so that no query flushes the case before its clocks set its deadline
     if order is not None:
         for line in order.lines:
             if not intake.line_ids or line.id in intake.line_ids:
@@ -509,7 +491,7 @@ def consumer_message(case: Case, text: str) -> CaseEvent:
     event = record(case, "consumer_message", actor_type="consumer", to_status=to_status,
                    data={"text": text.strip()[:4000]})
     if not case.emergency and case.category in FOOD_CATEGORIES:
-        _terms, _cal = service_terms(case)
+        _terms, _cal = policies.service_terms(case)
         if mentions_food_safety(_terms, text):
             raise_emergency(case, "food-safety words in the customer's message")
     _auto_reply_if_closed(case, event.created_at)

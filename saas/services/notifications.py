@@ -12,11 +12,11 @@ from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent
 from saas.models.notification import ContactSuppression, Notification
 from saas.models.user import User
+from saas.queues import enqueue_after_commit, outbox_wake_key
 from saas.services import case_links
 from saas.services.message_templates import template_key_for
 from tenants.models import Tenant
 from tenants.terms import Terms
-from workers.queues import enqueue_after_commit, outbox_wake_key
 
 COALESCE_WINDOW = timedelta(minutes=10)
 # Consumer-side steps the consumer already knows about.

@@ -12,8 +12,11 @@ from sqlalchemy import func, select
 
 from saas.extensions import db
 from saas.models.base import utcnow
+from saas.models.case import Case
 from saas.models.user import User
 from saas.services import audit
+from saas.services.business_calendar import official_days, tenant_country
+from tenants.calendar import BusinessCalendar
 from tenants.models import PolicyVersion, Tenant
 from tenants.policy import Remedy, VersionRef, choose_version, evaluate
 from tenants.terms import (
@@ -38,6 +41,35 @@ class PolicyError(ValueError):
 
 def tenant_today(tenant: Tenant, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(tenant.timezone)).date()
+
+
+def calendar_for(tenant: Tenant) -> BusinessCalendar:
+    """The tenant's calendar: hours from its policy in force today (09:00–18:00 without one), its zone and country.
+
+    Reads the tenant's policy, so it runs inside that tenant's context (request or tenant_context()).
+    """
+    version = current_version(tenant)
+    terms = terms_of(version) if version is not None else Terms()
+    country = tenant_country(tenant)
+    official = official_days(country)
+    return BusinessCalendar.from_settings(
+        tenant.timezone, terms.business_hours_start, terms.business_hours_end, country=country,
+        overrides=official.days, covered_override_years=set(official.years),
+    )
+
+
+def service_terms(case: Case) -> tuple[Terms, BusinessCalendar]:
+    """The service levels and business calendar a case is held to (the tenant's current terms).
+
+    Worked out once per request: an intake records several events, each of
+    which needs them (measured: 4–5 policy lookups per submission before).
+    """
+    cache = g.setdefault("service_terms", {}) if has_request_context() else {}
+    if case.tenant_id not in cache:
+        tenant = db.session.get(Tenant, case.tenant_id)
+        version = current_version(tenant)
+        cache[case.tenant_id] = ((terms_of(version) if version else Terms()), calendar_for(tenant))
+    return cache[case.tenant_id]
 
 
 def published_versions(tenant: Tenant) -> list[PolicyVersion]:

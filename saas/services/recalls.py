@@ -36,12 +36,12 @@ from saas.models.notification import ContactSuppression, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import ANSWERS, Recall, RecallContact
 from saas.models.user import User
-from saas.services import notifications, policies
+from saas.queues import enqueue_after_commit
+from saas.services import audit, cases, notifications, policies
 from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
-from workers.queues import enqueue_after_commit
 
 BATCH_SIZE = 500
 JOB = "workers.jobs.run_recall_batch"
@@ -142,8 +142,6 @@ def count_affected(sku: str, purchased_from: date | None = None, purchased_to: d
 
 def start(tenant: Tenant, case: Case, actor: User, request: RecallRequest) -> Recall:
     """Create the recall and enqueue its first batch (after the commit); nothing is sent in the request."""
-    from saas.services import audit, cases
-
     # One recall start per case at a time: a double click waits here and then finds the first one.
     db.session.scalar(select(Case.id).where(Case.id == case.id).with_for_update())
     code = refusal(case)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,8 +17,9 @@ from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.sla import SlaClock
+from saas.models.supervision import SampleCase
 from saas.models.survey import Survey
-from saas.services.business_calendar import calendar_for
+from saas.services.policies import calendar_for
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 
@@ -43,7 +43,7 @@ class Scorecard:
     resolved_in_time: int = 0
     surveys_answered: int = 0
     satisfaction: float | None = None
-    # None when the supervision module is not there (or has no verdicts to count).
+    # Supervisors' verdicts on the month's sampled cases, by verdict (None until counted).
     verdicts: dict[str, int] | None = None
     complaints: int = 0
     complaints_late: int = 0
@@ -199,31 +199,14 @@ def _resolution(card: Scorecard, tenant: Tenant, start: datetime, end: datetime,
             card.resolution_decided += 1
 
 
-def _review_model():
-    """The supervision review model and its verdict column, if that module exists (built separately)."""
-    try:
-        module = importlib.import_module("saas.models.supervision")
-    except ImportError:
-        return None
-    for name, column in (("Review", "overall"), ("SampleCase", "verdict")):
-        model = getattr(module, name, None)
-        if model is not None and hasattr(model, column) and hasattr(model, "tenant_id"):
-            when = next((getattr(model, c) for c in ("reviewed_at", "created_at") if hasattr(model, c)), None)
-            return model, getattr(model, column), when
-    return None
-
-
 def _verdicts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime) -> None:
-    found = _review_model()
-    if found is None:
-        return
-    model, verdict, when = found
+    """The supervisors' verdicts on the shops' sampled cases, counted by the month they were given."""
     for tid in ids:
         cards[tid].verdicts = dict.fromkeys(VERDICTS, 0)
-    stmt = select(model.tenant_id, verdict, func.count()).where(model.tenant_id.in_(ids), verdict.in_(VERDICTS))
-    if when is not None:
-        stmt = stmt.where(when >= start, when < end)
-    for tid, value, n in db.session.execute(stmt.group_by(model.tenant_id, verdict)):
+    stmt = (select(SampleCase.tenant_id, SampleCase.verdict, func.count())
+            .where(SampleCase.tenant_id.in_(ids), SampleCase.verdict.in_(VERDICTS),
+                   SampleCase.reviewed_at >= start, SampleCase.reviewed_at < end))
+    for tid, value, n in db.session.execute(stmt.group_by(SampleCase.tenant_id, SampleCase.verdict)):
         cards[tid].verdicts[value] = n
 
 

@@ -12,6 +12,7 @@ from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.survey import LOW_SCORE, FollowUpTask, Survey
 from saas.services import notifications
+from saas.services.policies import service_terms
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 
@@ -30,8 +31,6 @@ def _opted_out(case: Case) -> bool:
 
 def schedule(case: Case, resolved_at: datetime) -> Survey | None:
     """Due `survey_delay_working_days` (3) working days after the case was resolved, on the tenant's calendar."""
-    from saas.services.cases import service_terms
-
     if not (case.mobile or case.email) or _opted_out(case):
         return None
     terms, cal = service_terms(case)
@@ -57,8 +56,6 @@ def survey_link(token: str) -> str:
 
 def invite(survey: Survey, now: datetime) -> int:
     """Send the invitation on the case's channels; the idempotency keys make a second call a no-op."""
-    from saas.services.cases import service_terms
-
     case = survey.case
     tenant = db.session.get(Tenant, case.tenant_id)
     if _opted_out(case):

@@ -59,7 +59,7 @@ def _working_morning(app) -> datetime:
     from sqlalchemy import select
 
     from saas.extensions import db
-    from saas.services.business_calendar import calendar_for
+    from saas.services.policies import calendar_for
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 

@@ -120,7 +120,7 @@ def insert_notifications(tenant_id: int, case_id: int, count: int, start: int = 
 
 
 def enqueue(ids) -> None:
-    from workers.queues import get_queue
+    from saas.queues import get_queue
 
     queue = get_queue("notifications")
     with queue.connection.pipeline() as pipe:

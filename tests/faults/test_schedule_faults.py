@@ -11,6 +11,7 @@ import random
 import time as wallclock
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from saas.queues import get_queue
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +28,6 @@ from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import make_tenant, make_user
 from workers import outbox
 from workers.providers import Retryable
-from workers.queues import get_queue
 
 pytestmark = pytest.mark.faults
 

@@ -1,10 +1,16 @@
-"""Named RQ queues and enqueueing that waits for the database commit."""
+"""Named RQ queues and enqueueing that waits for the database commit.
+
+Shared by both sides: services enqueue after their transaction commits (the session hook
+below), the web and the worker enqueue directly, and the worker listens on QUEUE_NAMES.
+"""
 from __future__ import annotations
 
 from flask import current_app
 from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from saas.extensions import redis
 
 # Evidence last: a worker takes the next photo only when no message or sweep is waiting.
 QUEUE_NAMES = ("notifications", "surveys", "default", "evidence")
@@ -22,8 +28,6 @@ def evidence_wake_key(evidence_id: int) -> str:
 
 
 def redis_connection():
-    from saas.extensions import redis
-
     return redis.client
 
 

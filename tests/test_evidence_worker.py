@@ -18,7 +18,7 @@ from tenants.scoping import cross_tenant
 from tests.factories import csrf_token, login
 from tests.test_cases import PASSWORD, _case, _jpeg, file_case, shop  # noqa: F401  (shop is a fixture)
 from workers import evidence as evidence_worker
-from workers.queues import evidence_wake_key, get_queue
+from saas.queues import evidence_wake_key, get_queue
 from workers.worker import build_worker
 
 

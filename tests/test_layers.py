@@ -27,12 +27,15 @@ EXACT = {
     "saas.extensions": BASE,
     "saas.database": BASE,
     "saas.models.base": BASE,
+    # Pure helpers (standard library and Pillow only) that the models may use.
+    "saas.evidence": BASE,
     # Helpers of the services layer that live beside the packages.
     "saas.queues": SERVICES,
     "saas.identifiers": SERVICES,
     "saas.i18n": SERVICES,
     "saas.masking": SERVICES,
-    "saas.evidence": SERVICES,
+    "saas.input_guard": SERVICES,
+    "saas.catalogues": SERVICES,
     "saas.page_cache": SERVICES,
     "saas.case_page_cache": SERVICES,
     "saas.dev_mail": SERVICES,
@@ -43,6 +46,7 @@ EXACT = {
     "saas": TOP,
     "saas.cli": TOP,
     "saas.cli_calendar": TOP,
+    "saas.cli_operator": TOP,
     "saas.demo": TOP,
     "saas.demo_cases": TOP,
     "saas.demo_generate": TOP,
@@ -52,6 +56,7 @@ EXACT = {
 PREFIXES = (
     ("tenants", TENANTS),
     ("saas.models", MODELS),
+    ("saas.masking", SERVICES),
     ("saas.services", SERVICES),
     ("saas.blueprints", ENTRY),
     ("workers", ENTRY),

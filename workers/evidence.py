@@ -13,7 +13,7 @@ from saas.models.base import utcnow
 from saas.models.case import Evidence
 from saas.services import case_evidence
 from tenants.scoping import CROSS_TENANT
-from workers.queues import evidence_wake_key
+from saas.queues import evidence_wake_key
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _finish(row, status: str, drop_original: bool = False, **values) -> str:
 
 def sweep(limit: int = 1000) -> int:
     """Re-enqueue photos still processing whose job never ran (Redis lost it) or whose worker died."""
-    from workers.queues import get_queue
+    from saas.queues import get_queue
 
     now = utcnow()
     ids = db.session.scalars(_cross(

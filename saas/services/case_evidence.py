@@ -13,7 +13,7 @@ from saas.evidence import CheckedFile, EvidenceRefused  # noqa: F401  (re-export
 from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent, Evidence
-from workers.queues import enqueue_after_commit, evidence_wake_key
+from saas.queues import enqueue_after_commit, evidence_wake_key
 
 # Uploaded photos are written here as sent (metadata and all) and served to nobody; the
 # evidence worker writes the cleaned file under the same name outside it.

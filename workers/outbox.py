@@ -264,7 +264,9 @@ def send_notification(notification_id: int) -> str:
             _settle(n, status="retry" if code else "pending", attempts=n.attempts - 1, next_attempt_at=held_until,
                     error_code=code, lease_expires_at=None)
             return "held"
-        stale = notifications.no_longer_true(n)
+        # Only a message that surely never reached the provider may be withdrawn: after an ambiguous
+        # attempt it may already be on the customer's phone, and the send below asks the provider first.
+        stale = None if ambiguous else notifications.no_longer_true(n)
         if stale is not None:
             # Held until the morning or coalesced, it would now tell the customer something untrue.
             _settle(n, status="cancelled", error_code="stale", last_error=stale, lease_expires_at=None)

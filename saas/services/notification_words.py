@@ -35,6 +35,7 @@ REASONS = {
     "interrupted": _l("Sending was interrupted; the provider is asked before trying again."),
     "throttled": _l("The provider asked us to slow down. It will be tried again."),
     "invalid_number": _l("This is not a valid mobile number."),
+    "isv.MOBILE_NUMBER_ILLEGAL": _l("This is not a valid mobile number."),  # Aliyun's code for it
     "invalid_message": _l("The message could not be written (check the email address)."),
     "template": _l("The message template has an error; fix it under Message templates."),
     "config": _l("Sending is not set up on this platform; please tell the platform operator."),

@@ -165,6 +165,10 @@ def test_kpis_match_the_hand_computed_week(app, week):
         assert dict(r.breaches) == {"first_response": 1, "quality_proposal": 1}
         # Open now: c2 (resolved, not closed), c3, c4; overdue: c3 (due 3 Dec) and c4 (due 30 Nov).
         assert (r.open_now, r.overdue_now) == (3, 2)
+        # Distributions: 5, 15 and 8 working minutes; c1 resolved in 18 working hours (2 working days),
+        # c2 in 5 min + 10 days + 1 h = 91 h 05 of working time (10.1 working days).
+        assert dict(r.response_buckets) == {"≤5": 1, "5–10": 1, "10–30": 1, "30–60": 0, "60–240": 0, ">240": 0}
+        assert dict(r.resolution_buckets) == {"≤1": 0, "1–3": 1, "3–5": 0, "5–7": 0, "7–14": 1, ">14": 0}
         per_day = {d: c for d, c in r.per_day}
         assert per_day[date(2026, 11, 23)] == {"quality": 2}
         assert per_day[date(2026, 11, 28)] == {"complaint": 1}
@@ -289,3 +293,15 @@ def test_page_for_owners_forbidden_to_agents_and_strangers(app, client, week):
     login(client, "agent@rep-a.example.com")
     assert client.get("/rep-a/console/reports").status_code == 403
     assert client.get("/rep-a/console/reports.csv").status_code == 403
+
+
+def test_charts_are_accessible_svg_with_escaped_labels():
+    from saas.blueprints import report_charts as charts
+
+    svg = str(charts.hbars("Top <problems>", [("<script>x</script> · EB-1", 3, 2), ("漏液", 1, -1)]))
+    assert svg.startswith("<svg") and 'role="img"' in svg and "<title>Top &lt;problems&gt;</title>" in svg
+    assert "<script>" not in svg and "+2" in svg and "-1" in svg
+    bars = str(charts.stacked_bars("Cases", [("1/1", {"quality": 2, "complaint": 1}), ("1/2", {})],
+                                   [("quality", "质量问题"), ("complaint", "服务投诉")]))
+    assert bars.count("<rect") == 2 + 2  # two stacked segments and two legend keys
+    assert "1/1 质量问题: 2" in bars

@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 
 # Colour-blind-safe palette (Okabe–Ito), one colour per series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999")
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+FONT = 'font-family="system-ui, sans-serif" font-size="13"'
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
@@ -18,7 +18,7 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
 
 def _nice_max(value: float) -> float:
     if value <= 0:
-        return 1
+        return 4  # an empty chart still shows whole-number ticks
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
         if value <= step * 4:
             return step * 4 if step * 4 >= value else value
@@ -36,9 +36,9 @@ def _axis(left: int, top: int, width: int, height: int, top_value: float) -> lis
 
 
 def stacked_bars(title: str, columns: list[tuple[str, dict[str, int]]], series: list[tuple[str, str]],
-                 colours: tuple[str, ...] = PALETTE) -> Markup:
+                 colours: tuple[str, ...] = PALETTE, legend: bool = True) -> Markup:
     """Columns of stacked counts (cases per day by type); series: (key, label) in stacking order."""
-    width, height, left, top, bottom = 720, 260, 40, 16, 52
+    width, height, left, top, bottom = 600, 260, 36, 12, 52
     plot_w, plot_h = width - left - 10, height - top - bottom
     top_value = _nice_max(max((sum(c.values()) for _l, c in columns), default=0))
     body = _axis(left, top, plot_w, plot_h, top_value)
@@ -59,8 +59,8 @@ def stacked_bars(title: str, columns: list[tuple[str, dict[str, int]]], series: 
             body.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT} '
                         f'fill="#555">{escape(label)}</text>')
     lx = left
-    for n, (_key, name) in enumerate(series if len(series) > 1 else []):
-        body.append(f'<rect x="{lx}" y="{height - 18}" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>'
+    for n, (_key, name) in enumerate(series if legend else []):
+        body.append(f'<rect x="{lx}" y="{height - 18}" width="10" height="10" fill="{colours[n % len(colours)]}"/>'
                     f'<text x="{lx + 14}" y="{height - 9}" {FONT}>{escape(name)}</text>')
         lx += 24 + 13 * len(str(name))
     return _svg(width, height, title, body)
@@ -68,12 +68,12 @@ def stacked_bars(title: str, columns: list[tuple[str, dict[str, int]]], series: 
 
 def bars(title: str, items: list[tuple[str, int]], colour: str = PALETTE[0]) -> Markup:
     """Vertical bars, one per bucket (response and resolution distributions)."""
-    return stacked_bars(title, [(label, {"n": n}) for label, n in items], [("n", title)], (colour,))
+    return stacked_bars(title, [(label, {"n": n}) for label, n in items], [("n", title)], (colour,), legend=False)
 
 
 def line(title: str, points: list[tuple[str, float, int]], target: float | None = None, top_value: float = 100) -> Markup:
     """A line over labelled points (satisfaction trend), with the target as a dashed line."""
-    width, height, left, top, bottom = 720, 220, 40, 16, 32
+    width, height, left, top, bottom = 600, 220, 36, 12, 30
     plot_w, plot_h = width - left - 10, height - top - bottom
     body = _axis(left, top, plot_w, plot_h, top_value)
 
@@ -100,18 +100,18 @@ def line(title: str, points: list[tuple[str, float, int]], target: float | None 
 
 def hbars(title: str, items: list[tuple[str, int, int]]) -> Markup:
     """Horizontal bars with the change from the previous period (top problems): (label, count, change)."""
-    row, left, width = 26, 260, 720
+    row, left, width = 28, 230, 600
     height = max(row * len(items) + 10, 40)
     top_value = max((n for _l, n, _c in items), default=1) or 1
     body = []
     for i, (label, n, change) in enumerate(items):
         y = 5 + i * row
-        w = (width - left - 90) * n / top_value
+        w = (width - left - 70) * n / top_value
         sign = f"+{change}" if change > 0 else str(change)
         colour = "#D55E00" if change > 0 else "#009E73" if change < 0 else "#555"
         body.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" {FONT}>{escape(label)}</text>'
                     f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="#0072B2">'
                     f'<title>{escape(label)}: {n} ({sign})</title></rect>'
                     f'<text x="{left + w + 6:.1f}" y="{y + 15}" {FONT}>{n}</text>'
-                    f'<text x="{left + w + 30:.1f}" y="{y + 15}" {FONT} fill="{colour}">{sign}</text>')
+                    f'<text x="{left + w + 28:.1f}" y="{y + 15}" {FONT} fill="{colour}">{sign}</text>')
     return _svg(width, height, title, body)

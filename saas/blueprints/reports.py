@@ -27,9 +27,13 @@ def _period():
 def _charts(report: reports.Report) -> dict:
     lang = current_lang()
     day = (lambda d: f"{d.month}/{d.day}") if lang == "zh" else (lambda d: f"{d.day} {d:%b}")
-    series = [(k, case_messages.label(k)) for k in TYPE_ORDER]
+    # Only the types the period has, each in its own colour whatever the period.
+    present = {k for _d, counts in report.per_day for k in counts}
+    shown = [(i, k) for i, k in enumerate(TYPE_ORDER) if k in present] or [(1, "quality")]
     out = {
-        "per_day": charts.stacked_bars(_("Cases per day by type"), [(day(d), c) for d, c in report.per_day], series),
+        "per_day": charts.stacked_bars(_("Cases per day by type"), [(day(d), c) for d, c in report.per_day],
+                                       [(k, case_messages.label(k)) for _i, k in shown],
+                                       tuple(charts.PALETTE[i] for i, _k in shown)),
         "response": charts.bars(_("First response, working minutes"), report.response_buckets),
         "resolution": charts.bars(_("Resolution, working days"), report.resolution_buckets, charts.PALETTE[2]),
     }
@@ -38,8 +42,10 @@ def _charts(report: reports.Report) -> dict:
                                           [(day(d), v, n) for d, v, n in report.satisfaction_trend],
                                           target=reports.SATISFACTION_TARGET)
     if report.problems:
-        out["problems"] = charts.hbars(_("Top problems"), [(f"{p.phrase} · {orders.category_label(p.product, lang)}", p.count, p.change)
-                                                           for p in report.problems])
+        names = {sku: name for sku, name, _n in report.by_sku}
+        out["problems"] = charts.hbars(_("Top problems"), [
+            (f"{p.phrase} · {names.get(p.product) or orders.category_label(p.product, lang)}", p.count, p.change)
+            for p in report.problems])
     return out
 
 

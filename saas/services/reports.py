@@ -209,8 +209,9 @@ def case_times(tenant: Tenant, start: datetime, end: datetime, now: datetime, ta
     return out
 
 
-def _buckets(values: list[float], edges: tuple[int, ...], unit: str) -> list[tuple[str, int]]:
-    labels = [f"≤{edges[0]}{unit}"] + [f"{a}–{b}{unit}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}{unit}"]
+def _buckets(values: list[float], edges: tuple[int, ...]) -> list[tuple[str, int]]:
+    """Counts per bucket, labelled ≤5, 5–10 … >240 (the chart's title names the unit)."""
+    labels = [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
     counts = [0] * len(labels)
     for v in values:
         counts[next((i for i, e in enumerate(edges) if v <= e), len(edges))] += 1
@@ -249,9 +250,9 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None) -> Report
     settled = [t for t in times if t.resolved_in_time is not None]
     r.resolution = Kpi(_pct(sum(t.resolved_in_time for t in settled), len(settled)), RESOLUTION_TARGET_PCT,
                        len(settled))
-    r.response_buckets = _buckets(minutes, RESPONSE_BUCKETS, "m")
+    r.response_buckets = _buckets(minutes, RESPONSE_BUCKETS)
     r.resolution_buckets = _buckets([t.resolution_days for t in times if t.resolution_days is not None],
-                                    RESOLUTION_BUCKETS, "d")
+                                    RESOLUTION_BUCKETS)
     zone = ZoneInfo(tenant.timezone)
     per_day: dict[date, Counter] = defaultdict(Counter)
     for t in times:

@@ -283,6 +283,10 @@ def test_page_for_owners_forbidden_to_agents_and_strangers(app, client, week):
     assert "包装破损" in text and "<svg" in text and "<title>" in text
     bad = client.get("/rep-a/console/reports?period=custom&from=2026-11-29&to=2026-11-23&lang=en")
     assert bad.status_code == 400 and "The start date must not be after the end date." in bad.get_data(as_text=True)
+    for hostile in ("from=2026-01-01%00&to=2026-01-02", "from=99999999-01-01&to=2026-01-02", "from=&to=",
+                    "from=2026-13-01&to=2026-12-01", "period=%00", "from=" + "9" * 5000 + "&to=1"):
+        resp = client.get(f"/rep-a/console/reports?period=custom&{hostile}&lang=en")
+        assert resp.status_code == 400, hostile
     assert client.get("/rep-b/console/reports").status_code == 404  # another shop's console
     csv_resp = client.get("/rep-a/console/reports.csv?period=last_week")
     assert csv_resp.status_code == 200 and csv_resp.data.startswith(b"\xef\xbb\xbf")

@@ -55,9 +55,10 @@ def report():
     try:
         period, today = _period()
     except reports.ReportError as exc:
-        period = reports.parse_period("this_week", None, None, policies.tenant_today(current_tenant))
-        return render_template("console/reports/report.html", error=exc.message, period=period,
-                               today=policies.tenant_today(current_tenant), report=None, charts={},
+        # The form again with what was typed, and the message; no figures for a range that is not one.
+        today = policies.tenant_today(current_tenant)
+        return render_template("console/reports/report.html", error=exc.message, today=today, report=None,
+                               period=reports.parse_period("this_week", None, None, today), charts={},
                                args=request.args), 400
     report = reports.build(current_tenant, period)
     return render_template("console/reports/report.html", error=None, period=period, today=today, report=report,

@@ -309,3 +309,52 @@ def test_charts_are_accessible_svg_with_escaped_labels():
                                    [("quality", "质量问题"), ("complaint", "服务投诉")]))
     assert bars.count("<rect") == 2 + 2  # two stacked segments and two legend keys
     assert "1/1 质量问题: 2" in bars
+
+
+def test_working_time_skips_the_national_day_holiday_and_counts_the_adjusted_saturday(app):
+    """2026: 1–7 October are holidays, Saturday 10 October is a working day (调休)."""
+    with app.app_context():
+        tenant = _shop("rep-holiday")
+        with tenant_context(tenant.id):
+            agent = db.session.query(User).filter_by(email="agent@rep-holiday.example.com").one()
+            # Wed 30 Sep 17:56 → Thu 8 Oct 09:05: 4 + 5 = 9 working minutes across eight holidays.
+            before_holiday = _file(tenant, at(9, 30, 17, 56), "consultation", "能开发票吗")
+            with travel_to(at(10, 8, 9, 5)):
+                cases.accept(before_holiday, agent)
+            # Fri 9 Oct 17:58 → Sat 10 Oct 09:07 (a working Saturday): 2 + 7 = 9 working minutes.
+            adjusted = _file(tenant, at(10, 9, 17, 58), "consultation", "什么时候发货")
+            with travel_to(at(10, 10, 9, 7)):
+                cases.accept(adjusted, agent)
+            # Wed 30 Sep 10:00: its 7th working day is Thu 15 Oct (8, 9, 10, 12, 13, 14, 15 Oct); resolved
+            # at 09:00 that day, fifteen calendar days later, it is in time.
+            long_one = _file(tenant, at(9, 30, 10), "quality", "屏幕失灵")
+            with travel_to(at(9, 30, 10, 3)):
+                cases.accept(long_one, agent)
+            _resolve(long_one, agent, at(10, 15, 9))
+            period = reports.Period("custom", date(2026, 9, 28), date(2026, 10, 11))
+            start, end = period.bounds(tenant.timezone)
+            times = {t.id: t for t in reports.case_times(tenant, start, end, at(10, 20, 12), 10)}
+            assert times[before_holiday.id].response_minutes == 9.0 and times[before_holiday.id].response_in_time
+            assert times[adjusted.id].response_minutes == 9.0 and times[adjusted.id].response_in_time
+            assert times[long_one.id].resolved_in_time is True
+            # 10:00 30 Sep → 09:00 15 Oct: 8 h on the 30th, 6 full days, 0 h on the 15th = 62 h = 6.89 working days.
+            assert times[long_one.id].resolution_days == 6.89
+
+
+def test_words_of_the_same_cases_join_one_problem_and_products_stay_apart():
+    from saas.services.reports_text import Doc, top_problems
+
+    now = [Doc(1, "N1", "EB-1", "包装破损，耳机盒子压扁了"), Doc(2, "N2", "EB-1", "包装破损，盒子压扁"),
+           Doc(3, "N3", "EB-1", "包装破损，外壳有划痕"), Doc(4, "N4", "PB-2", "无法开机"), Doc(5, "N5", "PB-2", "无法开机了"),
+           Doc(6, "N6", "PB-2", "包装破损"), Doc(7, "N7", "EB-1", "The box was damaged"),
+           Doc(8, "N8", "EB-1", "damaged box, screen cracked")]
+    before = [Doc(9, "N9", "EB-1", "包装破损"), Doc(10, "N10", "PB-2", "无法开机"), Doc(11, "N11", "PB-2", "无法开机")]
+    problems = top_problems(now, before)
+    rows = {(p.product, p.phrase): p for p in problems}
+    assert (rows[("EB-1", "包装破损")].count, rows[("EB-1", "包装破损")].change) == (3, 2)
+    assert set(rows[("EB-1", "包装破损")].related) == {"盒子", "压扁"}
+    assert (rows[("PB-2", "无法开机")].count, rows[("PB-2", "无法开机")].change) == (2, 0)
+    assert ("PB-2", "包装破损") not in rows  # once is not a recurring problem
+    english = [p for p in problems if p.product == "EB-1" and p.phrase in ("box", "damaged")]
+    assert len(english) == 1 and english[0].count == 2 and set([english[0].phrase, *english[0].related]) == {"box", "damaged"}
+    assert [e[1] for e in rows[("EB-1", "包装破损")].examples] == ["N3", "N2", "N1"]

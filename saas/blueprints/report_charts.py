@@ -1,6 +1,8 @@
 """Small server-rendered SVG charts for the reports page: no JavaScript, readable offline and in print."""
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 # Colour-blind-safe palette (Okabe–Ito), one colour per series.
@@ -44,7 +46,9 @@ def stacked_bars(title: str, columns: list[tuple[str, dict[str, int]]], series: 
     body = _axis(left, top, plot_w, plot_h, top_value)
     step = plot_w / max(len(columns), 1)
     bar = max(step * 0.7, 1)
-    every = max(1, len(columns) // 12)
+    # As many labels as fit side by side (about 8 px a character, 12 px for a Chinese one).
+    widest = max((sum(12 if ord(ch) > 0x2E80 else 8 for ch in label) for label, _c in columns), default=0)
+    every = max(1, math.ceil((widest + 6) / step))
     for i, (label, counts) in enumerate(columns):
         x, y = left + i * step + (step - bar) / 2, top + plot_h
         for n, (key, name) in enumerate(series):

@@ -86,6 +86,9 @@ class Problem:
     count: int
     previous: int
     examples: list[tuple[int, str]] = field(default_factory=list)
+    # Other words of the same cases ("压扁", "盒子" beside "包装破损"): one problem, not three rows.
+    related: list[str] = field(default_factory=list)
+    case_ids: frozenset[int] = frozenset()
 
     @property
     def change(self) -> int:
@@ -105,7 +108,9 @@ def top_problems(current: list[Doc], previous: list[Doc], limit: int = 10, min_c
     """Recurring problems per product, ranked by cases × how specific the phrase is to that product (TF-IDF).
 
     A phrase every product's customers use ("坏了") weighs less than one that marks one product ("包装破损"
-    on one yoghurt); a phrase is a problem once it recurs in `min_count` cases of the period.
+    on one yoghurt), and the after-sales phrases of the dictionary count double, so that the problem, not
+    the product's own name, leads. A phrase is a problem once it recurs in `min_count` cases of the period;
+    a phrase found only in the cases of a problem already listed joins that problem as a related word.
     """
     now, before = _document_terms(current), _document_terms(previous)
     products = {d.product for d in current} or {""}
@@ -114,16 +119,23 @@ def top_problems(current: list[Doc], previous: list[Doc], limit: int = 10, min_c
     for (product, phrase), cases in now.items():
         if len(cases) < min_count:
             continue
+        weight = 2.0 if phrase in _DICTIONARY else 1.0
         idf = math.log(1 + len(products) / spread[phrase])
-        ranked.append((len(cases) * idf, len(cases), len(phrase), product, phrase, cases))
+        ranked.append((len(cases) * idf * weight, len(cases), len(phrase), product, phrase, cases))
     ranked.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3], r[4]))
     problems: list[Problem] = []
     for _score, n, _len, product, phrase, cases in ranked:
-        # A phrase inside a longer one already listed for the product (包装 within 包装破损) adds nothing.
-        if any(p.product == product and phrase in p.phrase and p.count == n for p in problems):
+        ids = frozenset(d.case_id for d in cases)
+        home = next((p for p in problems if p.product == product and ids <= p.case_ids), None)
+        if home is not None:
+            if len(home.related) < 4 and phrase not in home.phrase:
+                home.related.append(phrase)
+            continue
+        if len(problems) >= limit:
             continue
         examples = [(d.case_id, d.number) for d in sorted(cases, key=lambda d: -d.case_id)[:3]]
-        problems.append(Problem(product, phrase, n, len(before.get((product, phrase), [])), examples))
-        if len(problems) >= limit:
-            break
+        problems.append(Problem(product, phrase, n, len(before.get((product, phrase), [])), examples, case_ids=ids))
     return problems
+
+
+_DICTIONARY = frozenset(AFTER_SALES_WORDS)

@@ -128,5 +128,11 @@ def test_owner_reads_the_reports(browser, live_server, voltmart_cases, screensho
         text = data.decode("utf-8-sig")
         assert text.splitlines()[0].startswith("案件,")
         assert len(text.strip().splitlines()) >= 1 + 5
+
+        page.get_by_role("link", name="English", exact=True).click()
+        page.wait_for_selector("text=First response within 10 working minutes")
+        assert "Top problems in the customers' words" in page.inner_text("main")
+        assert_no_internal_keys(page)
+        journey.shot(page, "english")
     finally:
         ctx.close()

@@ -358,3 +358,16 @@ def test_words_of_the_same_cases_join_one_problem_and_products_stay_apart():
     english = [p for p in problems if p.product == "EB-1" and p.phrase in ("box", "damaged")]
     assert len(english) == 1 and english[0].count == 2 and set([english[0].phrase, *english[0].related]) == {"box", "damaged"}
     assert [e[1] for e in rows[("EB-1", "包装破损")].examples] == ["N3", "N2", "N1"]
+
+
+def test_jieba_loads_quietly_and_once():
+    """The first segmentation loads jieba's dictionary without a word on stderr; later ones reuse it."""
+    import subprocess
+    import sys
+
+    code = ("from saas.services import reports_text as t; a = t._jieba(); t.terms('包装破损'); "
+            "assert t._jieba() is a; print(sorted(t.terms('无法开机，尺码偏小')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.strip() == "['尺码偏小', '无法开机']"

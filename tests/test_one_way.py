@@ -32,7 +32,7 @@ def _sample_url(rule, slug: str) -> str:
     values = {}
     for arg in rule.arguments:
         converter = rule._converters[arg].__class__.__name__
-        values[arg] = slug if arg == "slug" else (1 if converter in ("IntegerConverter", "NumberConverter") else "x")
+        values[arg] = slug if arg == "slug" else (1 if "Int" in converter or "Number" in converter else "x")
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -18,7 +18,6 @@ from saas.models.order import Order, OrderLine
 from saas.models.sla import SlaClock
 from saas.models.survey import LOW_SCORE, Survey
 from saas.services import policies
-from saas.services.business_calendar import calendar_for
 from saas.services.cases import EXECUTED
 from saas.services.errors import ServiceError
 from saas.services.reports_text import MAX_DOCS, Doc, top_problems
@@ -183,7 +182,7 @@ class CaseTimes:
 
 def case_times(tenant: Tenant, start: datetime, end: datetime, now: datetime, target_minutes: int) -> list[CaseTimes]:
     """The period's cases with their working-time figures (narrow rows: working time needs the calendar)."""
-    cal = calendar_for(tenant)
+    cal = policies.calendar_for(tenant)
     day_minutes = (datetime.combine(date.min, cal.closes) - datetime.combine(date.min, cal.opens)).seconds / 60
     rows = db.session.execute(
         select(Case.id, Case.number, Case.created_at, Case.problem_type, Case.status, Case.first_response_at,

@@ -43,8 +43,14 @@ def _ips_key(email: str) -> str:
     return f"login-guard-ips:{account_key(email)}"
 
 
+def _limits_on() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+
 def record_failure(email: str, ip: str) -> None:
     """One more failed password for this typed address, from this client address."""
+    if not _limits_on():
+        return
     _limiter().hit(_guard_limit(), "login-account", account_key(email))
     pipe = redis.client.pipeline(transaction=False)
     pipe.sadd(_ips_key(email), ip or "?")
@@ -54,13 +60,15 @@ def record_failure(email: str, ip: str) -> None:
 
 def under_attack(email: str) -> bool:
     """Many failures for this address within the hour, from several client addresses."""
-    if _limiter().test(_guard_limit(), "login-account", account_key(email)):
+    if not _limits_on() or _limiter().test(_guard_limit(), "login-account", account_key(email)):
         return False
     return redis.client.scard(_ips_key(email)) >= int(current_app.config.get("LOGIN_GUARD_MIN_IPS", 3))
 
 
 def may_send_link(email: str) -> bool:
     """Counts a link request for this address; False once it has had its share (no spam cannon)."""
+    if not _limits_on():
+        return True
     limit = parse(current_app.config.get("SIGNIN_LINK_LIMIT", "3 per 15 minutes"))
     return _limiter().hit(limit, "signin-link", account_key(email))
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.journey import Journey, assert_fits, desk_context, phone_context, sign_in
+from tests.e2e.journey import Journey, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -116,6 +116,7 @@ def test_a_photo_shows_as_processing_then_as_the_photo(browser, live_server, e2e
         seen = agent.locator(".timeline a.evidence img[alt='裂缝.jpg']")
         expect(seen).to_be_visible()
         assert agent.evaluate("img => img.naturalWidth", seen.element_handle()) == 800
+        assert_no_internal_keys(agent)
         j.shot(agent, "agent-case")
         desk.close()
     finally:

@@ -1,8 +1,10 @@
 """`make run`: Redis (real or embedded), a mail sink, migrations, demo data, web server and worker; Ctrl-C stops all."""
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +17,32 @@ from saas.dev_mail import start_sink  # noqa: E402
 from saas.embedded_redis import answers, start_embedded  # noqa: E402
 
 HOST, PORT = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+
+
+def port_problem(host: str, port: str) -> str | None:
+    """Why the web server could not listen on host:port, in words, or None when it can.
+
+    Checked before anything starts or any URL is printed, with the same SO_REUSEADDR the
+    werkzeug server uses (so a port only in TIME_WAIT is not reported as taken)."""
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return f"PORT={port!r} is not a port number (1-65535)."
+    try:
+        infos = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"HOST={host!r} is not an address of this machine ({exc.strerror})."
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"Port {port} on {host} is already in use (another `make run`?). "
+                        f"Stop that program, or choose another port: PORT={int(port) + 1} make run")
+            if exc.errno == errno.EACCES:
+                return f"Port {port} needs root privileges; choose one above 1023: PORT=5000 make run"
+            return f"Cannot listen on {host}:{port}: {exc.strerror}."
+    return None
 
 
 def flask(*args: str, env: dict) -> list[str]:
@@ -51,9 +79,15 @@ def configure_links_and_mail(env: dict, instance: Path, host: str, port: str):
 
 
 def main() -> int:
+    # Lines reach a pipe or a file as they are printed (`make run | tee run.log`), children's too.
+    sys.stdout.reconfigure(line_buffering=True)
+    problem = port_problem(HOST, PORT)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     instance = ROOT / "instance"
     instance.mkdir(exist_ok=True)
-    env = {**os.environ, "APP_ENV": os.environ.get("APP_ENV", "development")}
+    env = {**os.environ, "APP_ENV": os.environ.get("APP_ENV", "development"), "PYTHONUNBUFFERED": "1"}
     env.setdefault("DATABASE_URL", f"sqlite:///{instance / 'aftersales.db'}")
     children: list[subprocess.Popen] = []
 

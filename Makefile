@@ -2,32 +2,52 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
-STAMP   = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+CKSUM  := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# `make run` installs what running needs; `make test` adds the test tools (separate stamps).
+RUN_STAMP  = $(VENV)/.installed-run-$(CKSUM)
+TEST_STAMP = $(VENV)/.installed-test-$(CKSUM)
 
-.PHONY: run test test-pg translations messages bench clean
+.PHONY: run test test-pg translations messages bench clean venv venv-test
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# A venv left broken by a failed first try (no pip: python3-venv was missing; or a python
+# that no longer runs) is rebuilt, not reused: its stamps are then always out of date.
+ifneq ($(shell $(PY) -c 'import pip' >/dev/null 2>&1 && echo ok),ok)
+.PHONY: $(RUN_STAMP) $(TEST_STAMP)
+endif
+
+$(RUN_STAMP): pyproject.toml
+	@$(PY) -c 'import pip' >/dev/null 2>&1 || { \
+	  if [ -e $(VENV) ]; then echo "$(VENV) is broken (a failed first try?): rebuilding it"; rm -rf $(VENV); fi; \
+	  $(PYTHON) -m venv $(VENV) && $(PY) -c 'import pip' >/dev/null 2>&1 || { rm -rf $(VENV); \
+	    echo "Could not create a virtualenv with $(PYTHON) (Python >= 3.11 and its venv module are needed;" \
+	         "on Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }; }
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[embedded,test]'
+	$(PY) -m pip install -q -e '.[embedded]'
 	@rm -f $(VENV)/.installed-*
-	@touch $(STAMP)
+	@touch $(RUN_STAMP)
+
+$(TEST_STAMP): $(RUN_STAMP)
+	$(PY) -m pip install -q -e '.[embedded,test]'
+	@touch $(TEST_STAMP)
+
+venv: $(RUN_STAMP)
+venv-test: $(TEST_STAMP)
 
 # Catalogues are compiled by the build; only the .po sources are committed.
-translations: $(STAMP)
+translations: $(RUN_STAMP)
 	@$(VENV)/bin/pybabel compile -d translations >/dev/null
 
 run: translations
 	$(PY) scripts/run.py
 
-test: translations
+test: translations $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-pg: translations
+test-pg: translations $(TEST_STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
 
 # Re-extract strings after changing UI text, then translate the new zh_Hans entries.
-messages: $(STAMP)
+messages: $(RUN_STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 	$(PY) scripts/po_fill.py </dev/null

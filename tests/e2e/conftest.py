@@ -1,13 +1,15 @@
 """Browser tests: the real app served on 127.0.0.1 and Debian's Chromium driven by Playwright.
 
-Skipped (not failed) where Chromium or the playwright package is missing, so
-`make test` still passes on a machine without a browser. Browsers are never
+Skipped (not failed), with what to install, where Chromium or the playwright package is missing or
+cannot start, so `make test` still passes on a machine without a browser; with CI=true they fail
+instead, so CI never passes without them. Browsers are never
 downloaded: Playwright drives /usr/bin/chromium.
 """
 from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,9 +36,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+INSTALL_HINT = "apt-get install chromium fonts-wqy-zenhei libatomic1"
+
+
 def _why_unavailable() -> str | None:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return f"{CHROMIUM} not found (apt-get install chromium fonts-wqy-zenhei)"
+        return f"{CHROMIUM} not found"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError as exc:
@@ -44,20 +49,54 @@ def _why_unavailable() -> str | None:
     return None
 
 
-@pytest.fixture
-def browser():
-    """A headless Chromium, or a skip saying what is missing."""
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _unavailable(reason: str):
+    """Skip with what to install; in CI (CI=true) fail, so CI never passes without browsers."""
+    message = f"{reason}; on Debian/Ubuntu: {INSTALL_HINT}"
+    if _in_ci():
+        pytest.fail(f"browser tests cannot run in CI: {message}", pytrace=False)
+    pytest.skip(f"browser test skipped: {message}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def open_browser():
+    """A headless Chromium; a skip (a failure in CI) naming what to install when the driver or the
+    browser is missing or cannot start (e.g. node without libatomic1, a browser without its libraries)."""
     reason = _why_unavailable()
     if reason:
-        pytest.skip(f"browser test skipped: {reason}")
+        _unavailable(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=15_000)
+    try:
+        pw = sync_playwright().start()
+    except Exception as exc:  # the node driver did not start
+        _unavailable(f"the Playwright driver did not start ({_first_line(exc)})")
+    try:
+        try:
+            chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=15_000)
+        except Exception as exc:
+            _unavailable(f"{CHROMIUM} did not start ({_first_line(exc)})")
         try:
             yield chromium
         finally:
             chromium.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium, or a skip saying what is missing."""
+    with open_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ def port_problem(host: str, port: str) -> str | None:
     werkzeug server uses (so a port only in TIME_WAIT is not reported as taken)."""
     if not port.isdigit() or not 0 < int(port) < 65536:
         return f"PORT={port!r} is not a port number (1-65535)."
+    # The address family werkzeug's server picks: IPv6 only for an address with a colon.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        infos = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(host or None, int(port), family, socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         return f"HOST={host!r} is not an address of this machine ({exc.strerror})."
     family, kind, proto, _, address = infos[0]

@@ -84,3 +84,20 @@ def test_urls_reach_a_pipe_while_it_runs(tmp_path, redis_url):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_port_check_looks_where_the_server_will_listen():
+    """`HOST=localhost` is IPv4 to werkzeug's server, so a taken 127.0.0.1 port is taken for it."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert "already in use" in run.port_problem("localhost", port)
+        assert "already in use" in run.port_problem("127.0.0.1", port)
+    assert run.port_problem("127.0.0.1", port) is None  # free again once closed
+    assert "not an address of this machine" in run.port_problem("no-such-host.invalid", "5000")

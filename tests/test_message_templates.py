@@ -130,7 +130,7 @@ def test_the_list_shows_every_template_as_default(client, owner):
 
 @pytest.mark.parametrize("lang, words", [
     ("zh", ["自动回复", "满意度调查邀请", "案件已升级给经理", "平台转来的投诉", "发给顾客", "发给您的团队", "短信", "邮件"]),
-    ("en", ["Automatic reply", "Survey invitation", "Case passed to a manager", "Complaint from the platform",
+    ("en", ["Automatic reply", "Survey invitation", "Case passed to a manager", "Complaint forwarded by the platform",
             "to the customer", "to your team", "SMS", "Email"]),
 ])
 def test_the_list_names_every_message_in_words_not_keys(client, owner, lang, words):

@@ -10,7 +10,7 @@ from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.forms import PlainForm
 from saas.i18n import current_lang
-from saas.services import audit, message_templates
+from saas.services import audit, message_templates, notification_words
 from saas.services.message_templates import LOCALES, PLACEHOLDERS, SUBJECTS, TemplateError
 from tenants.resolver import current_tenant, pull_slug
 
@@ -21,22 +21,10 @@ bp.before_request(require_tenant_staff)
 MANAGERS = ("owner", "admin")
 CHANNELS = ("sms", "email")
 
-KEY_LABELS = {
-    "submitted": _l("Filed"), "accepted": _l("Accepted"), "info_requested": _l("Information requested"),
-    "return_requested": _l("Return requested"), "return_received": _l("Return received"),
-    "inspected": _l("Inspected"), "verified": _l("Responsibility recorded"), "proposed": _l("Proposal made"),
-    "refund_paid": _l("Refund paid"), "replacement_shipped": _l("Replacement shipped"),
-    "repair_done": _l("Repair done"), "resolved": _l("Resolved"), "rejected": _l("Rejected"),
-    "escalated": _l("Escalated"), "closed": _l("Closed"), "reopened": _l("Reopened"),
-    "message": _l("Message to the customer"), "auto_reply": _l("Automatic reply"),
-    "survey_invitation": _l("Survey invitation"), "recall": _l("Product recall"),
-    "sla_breach": _l("Service level breached"), "emergency": _l("Food safety emergency"),
-    "escalated_to_manager": _l("Case passed to a manager"),
-    "complaint_forwarded": _l("Complaint from the platform"), "complaint_reply": _l("Platform's answer to a complaint"),
-}
+KEY_LABELS = notification_words.TEMPLATE_LABELS  # one set of words for every screen that names a message
 # Who receives each message, so the list says it in words (the key itself is never shown).
 STAFF_KEYS = {"sla_breach", "emergency", "escalated_to_manager", "complaint_forwarded"}
-CHANNEL_LABELS = {"sms": _l("SMS"), "email": _l("Email")}
+CHANNEL_LABELS = notification_words.CHANNEL_LABELS
 LOCALE_LABELS = {"zh_Hans": "中文", "en": "English"}
 PLACEHOLDER_HELP = {
     "shop": _l("your shop's name"), "case_number": _l("the case number"),

@@ -103,6 +103,8 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def namespaces_available() -> str | None:
     """None if namespaces can be made here, else why not."""
+    if os.environ.get("MULTINODE_NO_NETNS"):
+        return "MULTINODE_NO_NETNS is set"
     if shutil.which("ip") is None:
         return "no `ip` command"
     if os.geteuid() != 0:
@@ -135,7 +137,7 @@ class Hosts:
         self.forwarders: list[Forwarder] = []
         self.bridge: str | None = None
         self.why_not = namespaces_available()
-        self.tag = f"{os.getpid() % 100000}"
+        self.tag = str(os.getpid())  # names: 15 characters at most, pids up to 7 digits here
         try:
             if self.why_not is None:
                 self._make_namespaces(names)
@@ -165,7 +167,23 @@ class Hosts:
                 return n
         raise RuntimeError("no free 10.231.N.0/24 subnet")
 
+    @staticmethod
+    def _remove_leftovers() -> None:
+        """Namespaces and bridges of an earlier run that was killed before it could clean up."""
+        def dead(tag: str) -> bool:
+            return tag.isdigit() and not Path(f"/proc/{tag}").exists()
+
+        for line in _ip("netns", "list", check=False).stdout.splitlines():
+            name = line.split()[0] if line.split() else ""
+            if name.startswith("mn") and "-" in name and dead(name[2:].split("-")[0]):
+                _ip("netns", "del", name, check=False)
+        for line in _ip("-o", "link", "show", "type", "bridge", check=False).stdout.splitlines():
+            name = line.split(":")[1].strip() if ":" in line else ""
+            if name.startswith("mnbr") and dead(name[4:]):
+                _ip("link", "del", name, check=False)
+
     def _make_namespaces(self, names: list[str]) -> None:
+        self._remove_leftovers()
         n = self._free_subnet()
         self.gateway = f"10.231.{n}.1"
         self.bridge = f"mnbr{self.tag}"

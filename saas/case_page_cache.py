@@ -72,18 +72,32 @@ def cached(tenant_id: int, number: str) -> str | None:
     return _fresh_nonce(html)
 
 
-def render_and_keep(tenant_id: int, case_id: int, number: str, render: Callable[[], str], keep: bool) -> str:
-    """Render the page; keep it when `keep` and both tokens are known."""
-    shop_token = g.get("tenant_cache_token")
-    if not keep or shop_token is None or not current_app.config["CASE_PAGE_CACHE"] or session.get("_flashes"):
-        return render()
+def token_before_loading(tenant_id: int, number: str) -> str | None:
+    """The case's token, read before the view loads the case (None: this process has not seen the
+    case yet, or Redis cannot tell). A change committed after this read deletes it, so a page kept
+    under it is never served stale; a token read after loading could outlive such a change."""
+    if not current_app.config["CASE_PAGE_CACHE"]:
+        return None
+    case_id = _ids.get((tenant_id, number))
+    if case_id is None:
+        return None
     try:
-        case_token = tokens.current(current_app.extensions["redis"], case_id, kind="case")
+        return tokens.current(current_app.extensions["redis"], case_id, kind="case")
     except RedisError:
+        return None
+
+
+def render_and_keep(tenant_id: int, case_id: int, number: str, render: Callable[[], str], keep: bool,
+                    case_token: str | None) -> str:
+    """Render the page; keep it when `keep` and both tokens were read before the case was loaded."""
+    known = _ids.get((tenant_id, number))
+    _bounded(_ids, (tenant_id, number), case_id)  # the next visit reads the token before loading
+    shop_token = g.get("tenant_cache_token")
+    if (not keep or case_token is None or known != case_id or shop_token is None
+            or not current_app.config["CASE_PAGE_CACHE"] or session.get("_flashes")):
         return render()
     g.csp_nonce = NONCE_SLOT
     html = render()
-    _bounded(_ids, (tenant_id, number), case_id)
     _bounded(_pages, _page_key(case_id), (case_token, shop_token, utcnow().timestamp(), html))
     return _fresh_nonce(html)
 

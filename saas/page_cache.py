@@ -3,7 +3,8 @@
 `PageCache` wraps the WSGI app. A view opts a response in with `cache_this_page`
 (anonymous visitors only); the response is kept per process, keyed by everything
 the request could vary on (path, query string, Accept-Language), together with
-the shop's cache token read from Redis before rendering and the moment the page
+the shop's cache token read from Redis before the page's data (when the shop was
+resolved) and the moment the page
 goes stale by itself (the end of the shop's day: an announced version comes into
 force). A hit costs one Redis GET and no database query.
 
@@ -20,7 +21,6 @@ from datetime import datetime
 
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
-from redis.exceptions import RedisError
 
 from saas.models.base import utcnow
 from tenants import tokens
@@ -45,9 +45,12 @@ def cache_this_page(tenant_id: int, stale_at: datetime) -> bool:
         return False
     if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
         return False
-    try:
-        token = tokens.current(current_app.extensions["redis"], tenant_id)
-    except RedisError:
+    # The token the shop's row was resolved under, read before anything this page shows: a commit
+    # elsewhere after that read deleted it, so a page rendered from older data is never served.
+    # (Reading a token now would let another host's publish between the view's reads and here
+    # file the old page under the new token.)
+    token = g.get("tenant_cache_token") if g.get("tenant") is not None and g.tenant.id == tenant_id else None
+    if token is None:
         return False
     request.environ[ENVIRON_KEY] = (tenant_id, token, stale_at.timestamp())
     g.csp_nonce = NONCE_SLOT

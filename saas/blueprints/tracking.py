@@ -147,11 +147,13 @@ def case_page(number: str):
     kept = case_page_cache.cached(current_tenant.id, normalised)
     if kept is not None:
         return kept
+    case_token = case_page_cache.token_before_loading(current_tenant.id, normalised)
     case, compensations = _page_case(number)
     just_filed = session.pop("just_filed", None) == case.id
     return case_page_cache.render_and_keep(
         current_tenant.id, case.id, normalised,
-        lambda: _case_page(case, compensations, MessageForm(), just_filed=just_filed)[0], keep=not just_filed)
+        lambda: _case_page(case, compensations, MessageForm(), just_filed=just_filed)[0], keep=not just_filed,
+        case_token=case_token)
 
 
 @bp.post("/<number>/message")

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
+from saas import logs
 from saas.extensions import db
+from saas.metrics import figures
 from saas.queues import QUEUE_NAMES, get_queue, redis_connection
+
+
+FLUSH_AFTER = 10.0  # seconds a counted outcome may wait for a later job's Redis round trip
 
 
 class AppWorker(SimpleWorker):
@@ -15,10 +20,19 @@ class AppWorker(SimpleWorker):
     """
 
     def execute_job(self, job, queue):
+        token = logs.job_id.set(job.id)  # every line the job (and RQ about it) logs carries its id
         try:
             return super().execute_job(job, queue)
         finally:
             db.session.remove()
+            logs.job_id.reset(token)
+            figures.flush(older_than=FLUSH_AFTER)  # outcomes not carried by a later job's pipeline
+
+    def work(self, *args, **kwargs):
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            figures.flush()
 
 
 def build_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, name: str | None = None) -> AppWorker:

@@ -149,6 +149,7 @@ def test_the_sla_sweep_counts_breaches_and_its_duration(app, shop):
 def test_worker_heartbeats_come_from_rqs_worker_registry(app):
     with app.app_context():
         worker = build_worker(name="metrics-test-worker")
+        assert worker.dequeue_timeout <= 60  # an idle worker reports in at least once a minute
         worker.register_birth()
         try:
             figures = scrape(app)
@@ -225,3 +226,50 @@ def test_a_worker_jobs_log_line_carries_its_job_id(json_app, capsys):
     said = [line for line in lines if line["msg"] == "job says hello"]
     assert len(said) == 1 and said[0]["job_id"] == job.id and said[0]["logger"] == "workers.test"
     assert "request_id" not in said[0]
+
+
+# ---------------------------------------------------------------- several web processes
+
+_PROCESS = """
+import sys
+from saas import create_app
+from saas.extensions import db
+app = create_app()
+with app.app_context():
+    db.create_all()
+client = app.test_client()
+if sys.argv[1] == "serve":
+    for _ in range(int(sys.argv[2])):
+        assert client.get("/healthz").status_code == 200
+else:
+    r = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert r.status_code == 200
+    sys.stdout.write(r.get_data(as_text=True))
+"""
+
+
+def test_with_a_multiprocess_directory_every_process_counts_in_one_scrape(tmp_path, redis_url):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "APP_ENV": "testing", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
+           "TEST_DATABASE_URL": f"sqlite:///{tmp_path / 'multi.db'}", "TEST_REDIS_URL": redis_url}
+    (tmp_path / "prom").mkdir()
+    root = Path(__file__).resolve().parent.parent
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-c", _PROCESS, *args], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    run("serve", "2")
+    run("serve", "3")  # another process, as gunicorn's workers are
+    samples = {}
+    for family in text_string_to_metric_families(run("scrape")):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    assert value(samples, "aftersales_http_requests_total", endpoint="core.healthz", method="GET", status="200") == 5
+    assert value(samples, "aftersales_outbox_due_rows") == 0  # the shared figures are there too

@@ -9,6 +9,9 @@ from saas.metrics import figures
 from saas.queues import QUEUE_NAMES, get_queue, redis_connection
 
 
+# An idle worker reports in every WORKER_TTL - 15 seconds (RQ's default, 420, left /metrics with
+# heartbeats up to 7 minutes old); a dead one leaves RQ's registry WORKER_TTL + 60 seconds later.
+WORKER_TTL = 60
 FLUSH_AFTER = 10.0  # seconds a counted outcome may wait for a later job's Redis round trip
 
 
@@ -37,4 +40,4 @@ class AppWorker(SimpleWorker):
 
 def build_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, name: str | None = None) -> AppWorker:
     queues = [get_queue(n) for n in queue_names]
-    return AppWorker(queues, connection=redis_connection(), name=name)
+    return AppWorker(queues, connection=redis_connection(), name=name, worker_ttl=WORKER_TTL)

@@ -217,15 +217,23 @@ def log_from_a_job(word: str) -> str:
     return word
 
 
+def fail_in_a_job() -> None:
+    raise RuntimeError("the provider fell over")
+
+
 def test_a_worker_jobs_log_line_carries_its_job_id(json_app, capsys):
     with json_app.app_context():
-        job = Queue("default", connection=redis.client).enqueue("tests.test_metrics.log_from_a_job", "hello")
+        queue = Queue("default", connection=redis.client)
+        job = queue.enqueue("tests.test_metrics.log_from_a_job", "hello")
+        failing = queue.enqueue("tests.test_metrics.fail_in_a_job")
         capsys.readouterr()
         build_worker(("default",)).work(burst=True)
-    lines = json_lines(capsys.readouterr().err)
+    lines = json_lines(capsys.readouterr().err)  # a traceback too stays on its one line
     said = [line for line in lines if line["msg"] == "job says hello"]
     assert len(said) == 1 and said[0]["job_id"] == job.id and said[0]["logger"] == "workers.test"
     assert "request_id" not in said[0]
+    errors = [line for line in lines if line["level"] == "ERROR" and "the provider fell over" in line["msg"]]
+    assert errors and all(line["job_id"] == failing.id for line in errors)
 
 
 # ---------------------------------------------------------------- several web processes

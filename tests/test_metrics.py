@@ -117,6 +117,29 @@ def test_a_failed_send_is_counted_as_dead_by_channel(app, smtp, shop, monkeypatc
     assert value(figures, "aftersales_notifications_total", channel="email", outcome="sent") == 1
 
 
+def test_an_idle_workers_minute_clock_sends_the_outcomes_its_last_jobs_counted(app, smtp, shop):
+    from workers import outbox
+    from workers.scheduler import MinuteClock
+
+    file(shop, at(2026, 11, 23, 10, 0))
+    with app.app_context(), travel_to(at(2026, 11, 23, 10, 5)):
+        ids = [nid for (nid,) in db.session.execute(db.text("SELECT id FROM notifications ORDER BY id"))]
+        db.session.remove()
+        assert [outbox.send_notification(nid) for nid in ids] == ["sent", "sent"]
+        db.session.remove()
+    # Counted, waiting for the worker's next Redis round trip: no job comes, the clock's tick takes them.
+    assert value(scrape(app), "aftersales_notifications_total", channel="email", outcome="sent") == 0
+    with app.app_context():
+        clock = MinuteClock(redis.client, interval=0.05)
+    clock.start()
+    time.sleep(0.3)
+    clock.stop()
+    clock.join(5)
+    figures = scrape(app)
+    assert value(figures, "aftersales_notifications_total", channel="email", outcome="sent") == 1
+    assert value(figures, "aftersales_notifications_total", channel="sms", outcome="sent") == 1
+
+
 def test_queue_depth_follows_enqueued_jobs(app):
     with app.app_context():
         for _ in range(3):

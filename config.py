@@ -105,6 +105,13 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 
+    # /metrics answers `Authorization: Bearer <METRICS_TOKEN>`; with no token, only this host (docs/metrics.md).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # text | json (one JSON object per line)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # One line per request (route, status, time, request id); gunicorn's access log does not know the route.
+    ACCESS_LOG = _bool("ACCESS_LOG", False)
+
     DEV_INBOX = False
     # Demo shops carry a published password: `flask demo seed|generate` refuse to run unless this is on
     # (development and tests; a benchmark on a production configuration sets ALLOW_DEMO_DATA=1).
@@ -130,6 +137,8 @@ class TestingConfig(Config):
     DEV_INBOX = True
     DEMO_DATA = True
     PUBLIC_BASE_URL = "http://localhost"
+    METRICS_TOKEN = ""
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
     # Still argon2id, at a cost that keeps hundreds of sign-ins in tests fast.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

@@ -28,6 +28,9 @@ def create_app(config: type | str | None = None) -> Flask:
     )
     app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    from saas import logs
+
+    logs.init_app(app)  # before anything logs: one line per event, with its request or job id
 
     from saas import input_guard
 
@@ -46,6 +49,9 @@ def create_app(config: type | str | None = None) -> Flask:
     from saas.page_cache import PageCache
 
     app.wsgi_app = PageCache(app)  # type: ignore[method-assign]
+    from saas.metrics import web as metrics
+
+    metrics.init_app(app)  # /metrics; outermost middleware: request id, counts and latency by route
     return app
 
 

@@ -120,9 +120,11 @@ def _wipe(app) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         redis.client.flushdb()
     from saas import case_page_cache, page_cache
+    from saas.metrics import figures
     from tenants import resolver
     from workers import shop_cache
 
+    figures.clear()
     page_cache.clear()
     case_page_cache.clear()
     resolver.clear_cache()

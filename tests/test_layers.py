@@ -39,9 +39,13 @@ EXACT = {
     "saas.page_cache": SERVICES,
     "saas.case_page_cache": SERVICES,
     "saas.dev_mail": SERVICES,
+    "saas.metrics": SERVICES,
+    "saas.metrics.figures": SERVICES,  # shared figures: written by workers, read by /metrics
+    "saas.logs": BASE,  # the request/job id every layer's log lines carry
     # Web-only helpers.
     "saas.forms": ENTRY,
     "saas.security": ENTRY,
+    "saas.metrics.web": ENTRY,
     # The factory, the CLI and what only the CLI runs.
     "saas": TOP,
     "saas.cli": TOP,

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from flask import current_app
 
 from saas.extensions import db, redis
+from saas.metrics import figures
 from saas.models.user import User
 from saas.services import case_breaches, recalls, retention, signin, surveys
 from saas.services.notifications import managers, notify_managers
@@ -24,7 +25,8 @@ def send_notification(notification_id: int) -> str:
 
 
 def sweep_outbox() -> int:
-    return outbox.sweep()
+    with figures.sweep("outbox"):
+        return outbox.sweep()
 
 
 def process_evidence(evidence_id: int) -> str:
@@ -36,7 +38,8 @@ def process_evidence(evidence_id: int) -> str:
 def sweep_evidence() -> int:
     from workers import evidence
 
-    return evidence.sweep()
+    with figures.sweep("evidence"):
+        return evidence.sweep()
 
 
 def sweep_sla() -> int:
@@ -53,19 +56,23 @@ def sweep_sla() -> int:
                         f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC",
                         recipients=staff[case.tenant_id])
 
-    return case_breaches.sweep(notify=alert)
+    with figures.sweep("sla") as found:
+        found["breaches"] = case_breaches.sweep(notify=alert)
+    return found["breaches"]
 
 
 def sweep_surveys() -> int:
-    count = surveys.sweep()
-    db.session.commit()
+    with figures.sweep("surveys"):
+        count = surveys.sweep()
+        db.session.commit()
     return count
 
 
 def sweep_retention() -> int:
     """PIPL: anonymise cases (and platform complaints) past their tenant's retention period; daily, idempotent."""
-    result = retention.sweep()
-    db.session.commit()
+    with figures.sweep("retention"):
+        result = retention.sweep()
+        db.session.commit()
     return result.cases
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from saas.extensions import db, redis
+from saas.metrics import figures
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
 from saas.queues import enqueue_after_commit, get_queue, outbox_wake_key
@@ -230,6 +231,7 @@ def _start(notification_id: int) -> tuple[int, bytes | None] | None:
         pipe.delete(outbox_wake_key(notification_id))
         if likely is not None:
             pipe.get(tokens.key(likely))
+        figures.flush_into(pipe)  # earlier jobs' outcomes ride along: no round trip of their own
         replies = pipe.execute()
     except Exception:  # the mark expires by itself; a send never fails over it
         log.warning("could not clear the wake-up mark of notification %s", notification_id, exc_info=True)
@@ -249,6 +251,13 @@ def send_notification(notification_id: int) -> str:
     n, taken_over = claim(notification_id)
     if n is None:
         return "not claimed"
+    outcome = _deliver(n, taken_over, token_read)
+    figures.notification_outcome(n.channel, outcome)
+    return outcome
+
+
+def _deliver(n: Notification, taken_over: bool, token_read) -> str:
+    """Send a claimed row and settle its outcome: sent, held, cancelled, throttled, retry or dead."""
     # After a timeout or a dropped connection the provider may have the message.
     ambiguous = taken_over or n.error_code in AMBIGUOUS
     now = utcnow()

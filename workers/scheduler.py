@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from redis import Redis
 from rq import Queue
 
+from saas.metrics import figures
+
 log = logging.getLogger(__name__)
 
 # (job path, queue): the database rows are the record; these jobs only find what is due.
@@ -54,6 +56,7 @@ class MinuteClock(threading.Thread):
                 tick(self.connection)
             except Exception:  # Redis restarting: try again next round
                 log.warning("scheduler tick failed", exc_info=True)
+            figures.flush(client=self.connection)  # an idle worker's last outcomes reach /metrics within a tick
             self.stopped.wait(self.interval)
 
     def stop(self) -> None:

@@ -119,6 +119,11 @@ def _wipe(app) -> None:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         redis.client.flushdb()
+    clear_process_caches()
+
+
+def clear_process_caches() -> None:
+    """The per-process caches and counts: another app of this process (e2e apps share tenant ids) starts clean."""
     from saas import case_page_cache, page_cache
     from saas.metrics import figures
     from tenants import resolver

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_config
+from tests.conftest import clear_process_caches, make_config
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -103,11 +103,15 @@ def browser():
 def e2e_app(databases, redis_url):
     """An app on its own database, with the demo shops seeded (not the shared `app`)."""
     from saas import create_app
-    from saas.extensions import db
+    from saas.extensions import db, redis
 
     app = create_app(make_config(databases.new("e2e"), redis_url))
     with app.app_context():
         db.create_all()
+        # Each journey's app has its own database but shares this process and the test Redis: nothing an
+        # earlier journey cached (shop rows, pages, tokens, queued jobs, rate-limit counts) may leak into it.
+        redis.client.flushdb()
+    clear_process_caches()
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"])
     assert result.exit_code == 0, result.output
     yield app
@@ -132,9 +136,15 @@ def live_server(e2e_app):
         thread.join(timeout=10)
 
 
-@pytest.fixture
-def screenshots():
+@pytest.fixture(scope="session")
+def _fresh_screenshots():
+    """Emptied once per run, so every journey's steps stay side by side for a person to look at."""
     SCREENSHOTS.mkdir(exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
     return SCREENSHOTS
+
+
+@pytest.fixture
+def screenshots(_fresh_screenshots):
+    return _fresh_screenshots

@@ -88,6 +88,18 @@ def assert_no_internal_keys(page) -> None:
     assert not found, f"{page.url} shows internal keys: {sorted(set(found))}"
 
 
+def act_on_case(page, action: str, **fields) -> None:
+    """The agent fills in the case page's form for `action` (only the fields it renders) and submits it."""
+    form = page.locator(f"form.action[action$='/actions/{action}']")
+    for name, value in fields.items():
+        field = form.locator(f"[name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    form.locator("button[type=submit]").click()
+
+
 def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     """Signs in from the page a person would reach: the login link on the home page."""
     page.goto(f"{base}/login")

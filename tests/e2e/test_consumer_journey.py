@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.e2e.journey import act_on_case
+
 pytestmark = pytest.mark.e2e
 
 TOTAL_SECONDS = 60     # the whole journey
@@ -128,14 +130,7 @@ def test_consumer_files_agent_resolves_consumer_sees_resolution(browser, live_se
         expect(agent.locator("h1")).to_have_text(number)
 
         def act(action: str, status: str, **fields) -> None:
-            form = agent.locator(f"form.action[action$='/actions/{action}']")
-            for name, value in fields.items():
-                field = form.locator(f"[name={name}]")
-                if field.evaluate("e => e.tagName") == "SELECT":
-                    field.select_option(value)
-                else:
-                    field.fill(value)
-            form.locator("button[type=submit]").click()
+            act_on_case(agent, action, **fields)
             expect(agent.locator("hgroup p")).to_contain_text(status)
             expect(agent.locator(".flash.error")).to_have_count(0)
             j.shot(agent, f"agent-{action}")

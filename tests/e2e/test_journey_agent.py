@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.journey import Journey, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in
+from tests.e2e.journey import (
+    Journey, act_on_case, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -178,14 +180,7 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
 
             def act(action: str, status: str, **fields) -> None:
                 clock.advance()
-                form = agent.locator(f"form.action[action$='/actions/{action}']")
-                for name, value in fields.items():
-                    field = form.locator(f"[name={name}]")
-                    if field.evaluate("e => e.tagName") == "SELECT":
-                        field.select_option(value)
-                    else:
-                        field.fill(value)
-                form.locator("button[type=submit]").click()
+                act_on_case(agent, action, **fields)
                 expect(agent.locator("hgroup p")).to_contain_text(zh(app, status))
                 expect(agent.locator(".flash.error")).to_have_count(0)
                 assert_no_internal_keys(agent)

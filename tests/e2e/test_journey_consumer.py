@@ -16,7 +16,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.journey import Journey, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in
+from tests.e2e.journey import (
+    Journey, act_on_case, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in,
+)
 
 
 pytestmark = pytest.mark.e2e
@@ -159,14 +161,7 @@ def test_consumer_files_follows_returns_and_rates(browser, live_server, e2e_app,
         agent.wait_for_url(re.compile(r"/voltmart/console/cases/\d+$"))
 
         def act(action: str, **fields) -> None:
-            form = agent.locator(f"form.action[action$='/actions/{action}']")
-            for name, value in fields.items():
-                field = form.locator(f"[name={name}]")
-                if field.evaluate("e => e.tagName") == "SELECT":
-                    field.select_option(value)
-                else:
-                    field.fill(value)
-            form.locator("button[type=submit]").click()
+            act_on_case(agent, action, **fields)
             expect(agent.locator(".flash.error")).to_have_count(0)
             expect(agent.locator(f"form.action[action$='/actions/{action}']")).to_have_count(0)
             assert_no_internal_keys(agent)

@@ -224,14 +224,8 @@ class Hosts:
     def kill(self, name: str) -> None:
         """The host dies: SIGKILL to everything it runs, then its cable is pulled."""
         host = self.hosts[name]
-        for proc in host.procs:
-            _killpg(proc)
+        _kill_everything_on(host)
         if host.netns:
-            for pid in _ip("netns", "pids", host.netns, check=False).stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
             _ip("-n", host.netns, "link", "set", f"mn{self.tag}n{list(self.hosts).index(name)}", "down", check=False)
 
     def logs(self) -> str:
@@ -244,19 +238,25 @@ class Hosts:
 
     def close(self) -> None:
         for host in self.hosts.values():
-            for proc in host.procs:
-                _killpg(proc)
+            _kill_everything_on(host)
             if host.netns:
-                for pid in _ip("netns", "pids", host.netns, check=False).stdout.split():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except (ProcessLookupError, ValueError):
-                        pass
                 _ip("netns", "del", host.netns, check=False)  # takes its end of the veth pair, and so the other
         if self.bridge:
             _ip("link", "del", self.bridge, check=False)
         for fwd in self.forwarders:
             fwd.close()
+
+
+def _kill_everything_on(host) -> None:
+    """SIGKILL to the processes a host was given and to anything else left in its namespace."""
+    for proc in host.procs:
+        _killpg(proc)
+    if host.netns:
+        for pid in _ip("netns", "pids", host.netns, check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
 
 
 def _killpg(proc: subprocess.Popen) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import time
 import warnings
 from collections import Counter
@@ -110,6 +111,12 @@ class Cluster:
         self.killswitch.victim_pid = self.workers["worker-b"].pid
         for address, port, proc in self.webs.values():
             wait_for_port(address, port, 60, proc)
+
+    def freeze(self, name: str) -> None:
+        os.killpg(self.workers[name].pid, signal.SIGSTOP)
+
+    def thaw(self, name: str) -> None:
+        os.killpg(self.workers[name].pid, signal.SIGCONT)
 
     def web(self, name: str) -> tuple[str, int]:
         return self.webs[name][:2]
@@ -270,24 +277,28 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
     print("(d) each consumer saw only their own case page on both webs; others and strangers got none")
     sweeps.read()
 
-    # (b) More filings on both webs while worker-b dies.
-    for i in range(CASES_PER_WEB):
-        for j, web in enumerate((web_a, web_b)):
-            _file_case(Client(f"198.51.100.{40 + 2 * i + j}"), web, f"B{i}{j}", f"139100{i:03d}{j:02d}")
-    sweeps.read()
-    fired = cluster.killswitch.fired.wait(30)
-    extra = 0
-    while not fired and extra < 4:
-        # RQ gives a job to whichever worker asks first: file more until worker-b takes one (bounded).
-        for j, web in enumerate((web_a, web_b)):
-            _file_case(Client(f"198.51.100.{80 + 2 * extra + j}"), web, f"C{extra}{j}", f"139200{extra:03d}{j:02d}")
-        extra += 1
-        fired = cluster.killswitch.fired.wait(15)
-    assert fired, (f"worker-b never sent an SMS; provider got {[(r.action, r.out_id) for r in fake_sms.requests]}: "
-                   + cluster.hosts.logs())
+    # (b) More filings on both webs while worker-b dies. RQ hands a job to whichever worker asks
+    # first, so worker-a is frozen (SIGSTOP) until worker-b has taken one and died: otherwise a quick
+    # worker-a can take every job and worker-b none (it did, in CI).
+    # (worker-b may already have died on one of (d)'s two messages.)
+    frozen = not cluster.killswitch.fired.is_set()
+    if frozen:
+        assert cluster.workers["worker-b"].poll() is None, "worker-b is not running:\n" + cluster.hosts.logs()
+        cluster.freeze("worker-a")
+    try:
+        for i in range(CASES_PER_WEB):
+            for j, web in enumerate((web_a, web_b)):
+                _file_case(Client(f"198.51.100.{40 + 2 * i + j}"), web, f"B{i}{j}", f"139100{i:03d}{j:02d}")
+        sweeps.read()
+        fired = cluster.killswitch.fired.wait(60)
+    finally:
+        if frozen:
+            cluster.thaw("worker-a")
+    assert fired, (f"worker-b never sent an SMS; provider got {[(r.action, r.out_id) for r in fake_sms.requests]}; "
+                   f"worker-b exit code {cluster.workers['worker-b'].poll()}:\n" + cluster.hosts.logs())
     cluster.hosts.kill("worker-b")
     assert cluster.workers["worker-b"].poll() is not None
-    filed = 2 + 2 * CASES_PER_WEB + 2 * extra
+    filed = 2 + 2 * CASES_PER_WEB
 
     def rows() -> list[Notification]:
         fresh()

@@ -305,6 +305,13 @@ class Workers:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
 
+    def freeze(self, name: str) -> None:
+        """SIGSTOP: the worker takes no job until thawed (RQ gives a job to whichever worker asks first)."""
+        os.kill(self.procs[name].pid, signal.SIGSTOP)
+
+    def thaw(self, name: str) -> None:
+        os.kill(self.procs[name].pid, signal.SIGCONT)
+
     def alive(self, name: str) -> bool:
         return self.procs[name].poll() is None
 

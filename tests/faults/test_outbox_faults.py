@@ -60,10 +60,15 @@ def test_a_worker_killed_again_and_again_loses_nothing_and_doubles_nothing(app, 
             # Every other kill lands in flight, and any kill while fewer than two have (the steady worker may
             # have taken the jobs that incarnation was meant to be caught on).
             if (k % 2 == 0 or kills["in_flight"] < 2) and busy:
-                # Kill it the moment the provider answers it: accepted there, `sending` here.
-                proxy.arm()
-                fired = proxy.fired.wait(5)
-                proxy.armed.clear()
+                # Kill it the moment the provider answers it: accepted there, `sending` here. The steady
+                # worker is frozen meanwhile, so the victim's next request is the one caught.
+                workers.freeze("steady")
+                try:
+                    proxy.arm()
+                    fired = proxy.fired.wait(5)
+                    proxy.armed.clear()
+                finally:
+                    workers.thaw("steady")
                 kills["in_flight" if fired else "random"] += 1
             else:
                 time.sleep(rng.uniform(0, 0.05))  # wherever it is: claiming, rendering, sending, marking

@@ -9,9 +9,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from saas.blueprints.access import require_role
+from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import PlainForm, ShopProfileFields, choices
 from saas.i18n import current_lang
@@ -43,7 +44,7 @@ class TenantForm(ShopProfileFields, FlaskForm):
     default_locale = SelectField(_l("Default language"), choices=choices(LOCALE_CHOICES), default="zh_Hans")
     owner_name = StringField(_l("Owner's name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     owner_email = EmailField(_l("Owner's email (sign-in)"), validators=[
-        DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])
+        DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)])
     owner_password = PasswordField(_l("Owner's initial password"), validators=[
         DataRequired(_l("Please enter your password.")),
         Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])

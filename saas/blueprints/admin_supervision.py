@@ -8,9 +8,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from saas.blueprints.access import require_role
+from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
@@ -27,7 +28,7 @@ bp.before_request(require_role("operator"))
 class SupervisorForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     email = EmailField(_l("Email"), validators=[
-        DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])
+        DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(_l("Please enter your password.")),
         Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])

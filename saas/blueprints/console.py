@@ -8,9 +8,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
 from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import ShopProfileFields, choices, valid_phone
 from saas.models.audit import AuditEvent
@@ -35,7 +36,7 @@ class NewMemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     email = EmailField(
         _l("Email"),
-        validators=[DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)],
+        validators=[DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)],
     )
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES[:2]))
     password = PasswordField(
@@ -72,6 +73,7 @@ _ACCOUNT_ERRORS = {
     "self": _l("You cannot change your own role or disable your own account."),
     "owner": _l("Only an owner can change an owner or make someone an owner."),
     "unknown role": _l("Unknown role."),
+    "email": _l("Please enter a valid email address."),
 }
 
 

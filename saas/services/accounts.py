@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from saas.email_addresses import normalise_email as valid_address
 from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.user import STAFF_ROLES, User, burn_password_check, hash_password, normalise_email
@@ -35,6 +36,8 @@ def email_taken(email: str) -> bool:
 def create_staff(tenant: Tenant, actor: User | None, *, email: str, name: str, role: str, password: str) -> User:
     if role not in STAFF_ROLES:
         raise AccountError("unknown role")
+    if valid_address(email) is None:
+        raise AccountError("email")
     user = User(tenant_id=tenant.id, email=normalise_email(email), name=name.strip(), role=role)
     user.set_password(password)
     db.session.add(user)

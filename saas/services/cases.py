@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
-from saas.identifiers import email_matches, new_case_number, normalise_cn_mobile, normalise_email
+from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.identifiers import new_case_number
+from saas.phones import MOBILE_MESSAGE, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
@@ -49,6 +51,8 @@ ERRORS = {
     "invoice": _l("Please choose how the invoice is handled."),
     "message": _l("Please write a message."),
     "contact": _l("Please give a mobile number or an email address."),
+    "mobile": MOBILE_MESSAGE,
+    "email": EMAIL_MESSAGE,
     "escalated": _l("This case is already with the manager."),
     "lines": _l("Please choose the items this request is about."),
     "not_emergency": _l("This case is not an emergency."),
@@ -219,7 +223,7 @@ def find_order(tenant: Tenant, order_number: str, mobile: str = "", email: str =
                                                   Order.order_number == order_number.strip()))
     if order is None:
         return None
-    mobile_ok = bool(mobile) and bool(order.mobile) and normalise_cn_mobile(mobile) == order.mobile
+    mobile_ok = bool(mobile) and bool(order.mobile) and mainland_mobile(mobile) == order.mobile
     email_ok = bool(email) and bool(order.email) and email_matches(email, order.email)
     return order if (mobile_ok or email_ok) else None
 
@@ -266,8 +270,10 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
 
     `prejudged`: (order, judgement) as find_order and judge_intake already gave them for this intake.
     """
-    mobile = normalise_cn_mobile(intake.mobile) if intake.mobile else ""
-    email = normalise_email(intake.email) if intake.email else ""
+    mobile = mainland_mobile(intake.mobile) if (intake.mobile or "").strip() else ""
+    email = normalise_email(intake.email) if (intake.email or "").strip() else ""
+    if mobile is None or email is None:
+        raise CaseError("mobile" if mobile is None else "email")
     if not mobile and not email:
         raise CaseError("contact")
     if prejudged is None:

@@ -19,7 +19,9 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
 from saas.extensions import db
-from saas.identifiers import email_matches, last4_matches, normalise_case_number, normalise_cn_mobile, normalise_email
+from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.identifiers import normalise_case_number
+from saas.phones import MOBILE_MESSAGE, last4_matches, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import Case
@@ -52,8 +54,8 @@ ERRORS = {
     "case_number": _l("This is not a valid case number. Please check it, or leave the field empty."),
     "case_unknown": _l("We could not find this case number at this shop. Please check it, or leave the field empty."),
     "contact": _l("Please give a mobile number or an email address."),
-    "mobile": _l("Please enter a valid mainland China mobile number (11 digits)."),
-    "email": _l("Please enter a valid email address."),
+    "mobile": MOBILE_MESSAGE,
+    "email": EMAIL_MESSAGE,
     "text": _l("Please describe your complaint."),
     "too_long": _l("Please keep the text under %(n)s characters."),
     "answered": _l("This complaint has already been answered."),
@@ -112,7 +114,7 @@ def _new_reference() -> str:
 def submit(tenant: Tenant, *, text: str, mobile: str = "", email: str = "", name: str = "",
            case_number: str = "", locale: str = "zh_Hans") -> PlatformComplaint:
     """A consumer's complaint about `tenant`; lands in the operator's queue with its due time."""
-    clean_mobile = normalise_cn_mobile(mobile) if mobile.strip() else ""
+    clean_mobile = mainland_mobile(mobile) if mobile.strip() else ""
     if clean_mobile is None:
         raise ComplaintError("mobile")
     clean_email = normalise_email(email) if email.strip() else ""

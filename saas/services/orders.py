@@ -13,7 +13,8 @@ from typing import BinaryIO
 from sqlalchemy import or_, select
 
 from saas.extensions import db
-from saas.identifiers import normalise_cn_mobile, normalise_email
+from saas.email_addresses import normalise_email
+from saas.phones import mainland_mobile
 from saas.models.order import CHANNEL_LABELS, CHANNELS, Order, OrderLine
 from saas.models.user import User
 from saas.services import audit
@@ -263,7 +264,7 @@ def _unit_price(value: str) -> Decimal:
 
 
 def _mobile(value: str) -> str:
-    mobile = normalise_cn_mobile(value)
+    mobile = mainland_mobile(value)
     if mobile is None:
         raise _Bad(f"不是有效的中国大陆手机号（11 位，以 13–19 开头），收到「{value}」。",
                    f"is not a valid mainland China mobile number (11 digits starting 13–19); got “{value}”.")
@@ -464,7 +465,7 @@ def search_orders(tenant: Tenant, query: str = ""):
     if query:
         conditions = [Order.order_number.icontains(query, autoescape=True),
                       Order.customer_name.icontains(query, autoescape=True)]
-        mobile = normalise_cn_mobile(query)
+        mobile = mainland_mobile(query)
         if mobile:
             conditions.append(Order.mobile == mobile)
         stmt = stmt.where(or_(*conditions))

@@ -35,6 +35,7 @@ from saas.models.supervision import (
     SupervisorAccess,
     SupervisorGrant,
 )
+from saas.email_addresses import EMAIL_MESSAGE, normalise_email as valid_address
 from saas.models.user import User, normalise_email
 from saas.services import audit, case_messages, case_view, policies, sla
 from tenants.models import Tenant
@@ -81,6 +82,8 @@ def access_label(kind: str) -> str:
 # ---------------------------------------------------------------- operator: accounts and grants
 
 def create_supervisor(actor: User, *, name: str, email: str, password: str) -> User:
+    if valid_address(email) is None:
+        raise SupervisionError({"email": EMAIL_MESSAGE})
     user = User(tenant_id=None, role="supervisor", name=name.strip(), email=normalise_email(email))
     user.set_password(password)
     db.session.add(user)

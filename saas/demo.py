@@ -12,6 +12,7 @@ from saas.extensions import db
 from saas.models.supervision import SupervisorGrant
 from saas.models.user import User
 from saas.services import policies, supervision
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 
@@ -129,7 +130,7 @@ GRANT_DAYS = 365
 
 def _grant(operator: User, supervisor: User, tenant: Tenant) -> None:
     """The demo supervisor may review every demo shop; a grant in force (or revoked by hand) is kept."""
-    today = supervision.tenant_today(tenant)
+    today = shop_today(tenant)
     kept = db.session.scalar(select(SupervisorGrant.id).where(
         SupervisorGrant.supervisor_id == supervisor.id, SupervisorGrant.tenant_id == tenant.id,
         (SupervisorGrant.revoked_at.is_not(None)) | (SupervisorGrant.ends_on >= today)).limit(1))

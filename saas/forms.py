@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import g
 from flask_babel import format_date
@@ -15,17 +14,12 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from saas.email_addresses import valid_email
 from saas.phones import MAX_INPUT, MOBILE_MESSAGE, mainland_mobile, service_phone
+from tenants.clock import shop_today
 
 
 YEAR = 366
 # How far back a purchase, a delivery or a period under review may lie: older orders are out of any warranty.
 PAST_YEARS = 20
-
-
-def shop_today() -> date:
-    """Today in the current shop's timezone (Asia/Shanghai outside a shop's pages)."""
-    tenant = g.get("tenant")
-    return datetime.now(ZoneInfo(getattr(tenant, "timezone", None) or "Asia/Shanghai")).date()
 
 
 class DateWithin:
@@ -39,7 +33,7 @@ class DateWithin:
         self.future_days = future_days
 
     def bounds(self) -> tuple[date, date]:
-        today = shop_today()
+        today = shop_today(g.get("tenant"))  # the platform's outside a shop's pages
         return today - timedelta(days=self.past_days), today + timedelta(days=self.future_days)
 
     @property

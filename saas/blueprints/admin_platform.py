@@ -17,7 +17,8 @@ from saas.extensions import db
 from saas.forms import PlainForm, ShopProfileFields, choices
 from saas.i18n import current_lang
 from saas.models.base import utcnow
-from saas.services import business_calendar, complaints, scorecards, shops
+from saas.services import complaints, scorecards, shops
+from tenants.clock import shop_today
 from tenants.models import Tenant
 
 bp = Blueprint("admin_platform", __name__, url_prefix="/admin")
@@ -240,7 +241,7 @@ def _month():
     month = scorecards.parse_month(request.args.get("month"))
     if request.args.get("month") and month is None:
         abort(400)
-    return month or scorecards.previous_month(business_calendar.today_for(None))
+    return month or scorecards.previous_month(shop_today(None))
 
 
 @bp.get("/scorecards")
@@ -253,6 +254,6 @@ def scorecard_list():
 @bp.get("/scorecards.csv")
 def scorecard_csv():
     month = _month()
-    body = "\ufeff" + scorecards.to_csv(scorecards.monthly(month))  # BOM: Excel opens UTF-8 Chinese names right
+    body = scorecards.to_csv(scorecards.monthly(month))
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=scorecards-{month:%Y-%m}.csv"})

@@ -18,6 +18,7 @@ from saas.i18n import current_lang
 from saas.models.supervision import Sample, SupervisorGrant
 from saas.models.user import User
 from saas.services import accounts, supervision
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant
 
@@ -88,7 +89,7 @@ def _detail(user: User, form: GrantForm, status: int = 200):
             _ = s.tenant, len(s.items)
     return render_template("admin/supervisors/detail.html", person=user, grants=grants, form=form,
                            samples=samples, plain=PlainForm(), lang=current_lang(),
-                           state=lambda g: g.state_on(supervision.tenant_today(g.tenant))), status
+                           state=lambda g: g.state_on(shop_today(g.tenant))), status
 
 
 @bp.get("/<int:supervisor_id>")

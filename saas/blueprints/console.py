@@ -11,6 +11,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length
 
 from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.core import refused
 from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import ShopProfileFields, choices, valid_phone
@@ -67,14 +68,6 @@ class ShopForm(ShopProfileFields, FlaskForm):
 
 SHOP_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email", "brand_colour", "return_recipient",
                "return_phone", "return_address_zh", "return_address_en")
-
-
-_ACCOUNT_ERRORS = {
-    "self": _l("You cannot change your own role or disable your own account."),
-    "owner": _l("Only an owner can change an owner or make someone an owner."),
-    "unknown role": _l("Unknown role."),
-    "email": _l("Please enter a valid email address."),
-}
 
 
 def _team():
@@ -137,9 +130,7 @@ def member(user_id: int):
         try:
             accounts.update_staff(current_tenant, current_user, member, role=form.role.data, is_enabled=form.is_enabled.data)
         except accounts.AccountError as exc:
-            db.session.rollback()
-            flash(str(_ACCOUNT_ERRORS.get(str(exc), exc)), "error")
-            return redirect(url_for(".member", user_id=member.id))
+            return refused(exc, url_for(".member", user_id=member.id))
         db.session.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for(".team"))

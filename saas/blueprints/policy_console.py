@@ -17,6 +17,7 @@ from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
 from saas.input_guard import bounded_int
 from saas.services import policies
+from tenants.clock import shop_today
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
@@ -166,7 +167,7 @@ def overview():
         presets=PRESETS,
         categories=CATEGORIES,
         form=PlainForm(),
-        publish_form=PublishForm(effective_date=policies.tenant_today(current_tenant)),
+        publish_form=PublishForm(effective_date=shop_today(current_tenant)),
     )
 
 

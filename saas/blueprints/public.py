@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template
 
 from saas.i18n import current_lang
 from saas.page_cache import cache_this_page
 from saas.services import policies
+from tenants import clock
 from tenants.models import PolicyVersion
 from tenants.policy import no_reason_label
 from tenants.resolver import current_tenant, pull_slug
@@ -72,14 +72,14 @@ def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None =
 
 def _end_of_day(tenant, today):
     """When a page that depends on "today" goes stale by itself."""
-    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=ZoneInfo(tenant.timezone))
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=clock.zone_of(tenant))
 
 
 @bp.get("/policy")
 def policy():
     # Served from memory by saas.page_cache until the shop or its policy changes.
     versions = policies.published_versions(current_tenant)
-    today = policies.tenant_today(current_tenant)
+    today = clock.shop_today(current_tenant)
     current, upcoming = policies.in_force_and_upcoming(versions, today)
     cache_this_page(current_tenant.id, _end_of_day(current_tenant, today))
     if current is None:

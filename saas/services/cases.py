@@ -33,6 +33,7 @@ from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
 from saas.services import case_messages, notifications, policies, sla, surveys
 from saas.services.errors import ServiceError
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.policy import mentions_food_safety
 
@@ -173,7 +174,7 @@ def _rejudge(case: Case) -> None:
         return
     tenant = db.session.get(Tenant, case.tenant_id)
     judgement = policies.judge(tenant, case.category, case.purchase_date, case.delivery_date, case.problem_type,
-                               as_of=policies.tenant_today(tenant, case.created_at), price=case.item_price)
+                               as_of=shop_today(tenant, case.created_at), price=case.item_price)
     if judgement is not None:
         case.eligibility = [r.to_dict() for r in judgement.remedies]
 
@@ -317,7 +318,7 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
 
 def _insert_with_number(case: Case, attempts: int = 5) -> None:
     """Random case numbers (50 bits); a taken one, astronomically rare, is drawn again."""
-    today = policies.tenant_today(db.session.get(Tenant, case.tenant_id))
+    today = shop_today(db.session.get(Tenant, case.tenant_id))
     for _ in range(attempts):
         number = new_case_number(today)
         taken = db.session.scalar(select(Case.id).where(Case.tenant_id == case.tenant_id, Case.number == number))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -29,25 +28,13 @@ from saas.models.complaint import OPEN_COMPLAINT_STATUSES, AdvanceCompensation, 
 from saas.models.notification import Notification
 from saas.models.user import User
 from saas.services import audit, notifications, policies
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
 
 TEXT_MAX = 4000
 AMOUNT_MAX = Decimal("1000000")
-
-
-class ComplaintError(ValueError):
-    """A refused complaint action; .message is for the person who tried it."""
-
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        template = ERRORS.get(self.code, self.code)
-        return str(template) % self.params if self.params else str(template)
 
 
 ERRORS = {
@@ -64,6 +51,12 @@ ERRORS = {
     "reason": _l("Please give the reason."),
     "recovered": _l("This compensation is already marked as recovered."),
 }
+
+
+class ComplaintError(ServiceError):
+    """A refused complaint action; .message is for the person who tried it."""
+
+    MESSAGES = ERRORS
 
 
 def _terms(tenant: Tenant) -> Terms:

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from saas.extensions import db
 from saas.models.notification import CHANNELS, MessageTemplate
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 
 PLACEHOLDERS = {"shop", "case_number", "message", "link", "customer"}
@@ -61,13 +63,16 @@ def template_key_for(event_kind: str) -> str | None:
     return key if key in SUBJECTS else None
 
 
-class TemplateError(ValueError):
-    def __init__(self, message_zh: str, message_en: str, field: str = "body"):
-        super().__init__(message_en)
-        self.message_zh, self.message_en, self.field = message_zh, message_en, field
+class TemplateError(ServiceError):
+    """A template refused; the texts come in both languages (the checks quote the merchant's own words)."""
 
-    def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_zh
+    def __init__(self, message_zh: str, message_en: str, field: str = "body"):
+        super().__init__("template", field=field)
+        self.message_zh, self.message_en = message_zh, message_en
+
+    @property
+    def message(self) -> str:
+        return self.message_en if str(get_locale()) == "en" else self.message_zh
 
 
 def check_placeholders(text: str) -> None:

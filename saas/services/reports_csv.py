@@ -1,8 +1,6 @@
 """The report's cases as CSV with their KPI fields: UTF-8 with a BOM for Excel, cells safe from formulas."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,8 +16,8 @@ from saas.models.order import OrderLine
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
 from saas.services import case_messages, orders
+from saas.services.csv_files import SafeWriter
 from saas.services.reports import Period, _terms, case_times
-from saas.services.scorecards import _cell  # the one formula-injection rule of the platform's CSVs
 from tenants.models import Tenant
 
 COLUMNS = (
@@ -57,21 +55,20 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
     def when(at: datetime | None) -> str:
         return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
-    out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter()
     with force_locale("en" if lang == "en" else "zh_Hans"):
-        w.writerow([_cell(str(c)) for c in COLUMNS])
+        w.writerow([str(c) for c in COLUMNS])
         _rows(w, times, facts, skus, scores, breaches, when, lang)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return w.getvalue()
 
 
 def _rows(w, times, facts, skus, scores, breaches, when, lang) -> None:
     for t in times:
         intake, channel, category = facts[t.id]
-        w.writerow([_cell(v) for v in (
+        w.writerow((
             t.number, when(t.created_at), case_messages.label(t.problem_type), case_messages.label(intake),
             case_messages.label(channel), orders.category_label(category, lang), " ".join(dict.fromkeys(skus.get(t.id, []))),
             case_messages.staff_label(t.status), when(t.first_response_at), t.response_minutes,
             _yes_no(t.response_in_time), when(t.resolved_at), t.resolution_days, _yes_no(t.resolved_in_time),
             scores.get(t.id), breaches.get(t.id, 0),
-        )])
+        ))

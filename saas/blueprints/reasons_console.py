@@ -70,6 +70,7 @@ def add_reason():
             flash(_("Reason added: %(name)s (code %(code)s).", name=reason.name(current_lang()), code=reason.code),
                   "success")
             return redirect(url_for(".list_reasons") + f"#reason-{reason.id}")
+    flash(_("The reason was not added: please see the message under “Add a reason”."), "error")
     return _page(form, 400)
 
 

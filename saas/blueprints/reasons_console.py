@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
@@ -62,11 +63,14 @@ def add_reason():
         try:
             reason = reasons.add(current_tenant, current_user, name_zh=form.name_zh.data, name_en=form.name_en.data,
                                  parent_code=form.parent.data, code=form.code.data)
+            db.session.commit()
         except reasons.ReasonError as exc:
             db.session.rollback()
             getattr(form, exc.field if exc.field in form else "name_zh").errors.append(exc.message)
+        except IntegrityError:  # the same code added by someone else at the same moment
+            db.session.rollback()
+            form.code.errors.append(reasons.ReasonError("code_taken").message)
         else:
-            db.session.commit()
             flash(_("Reason added: %(name)s (code %(code)s).", name=reason.name(current_lang()), code=reason.code),
                   "success")
             return redirect(url_for(".list_reasons") + f"#reason-{reason.id}")

@@ -10,6 +10,8 @@ from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms.widgets import html_params
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -20,8 +22,10 @@ from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
-from saas.services import cases
+from saas.i18n import current_lang
+from saas.services import cases, reasons
 from saas.services.case_messages import staff_label
+from tenants.scoping import current_tenant_id
 
 
 def _tidy(value) -> str:
@@ -43,6 +47,24 @@ def _area(label, placeholder=None, max_chars: int = NOTE_MAX) -> TextAreaField:
 def _choice(label) -> SelectField:
     # Unknown values reach the service, which refuses them in its own words.
     return SelectField(label, choices=[], validate_choice=False, filters=[_tidy])
+
+
+class GroupedSelect:
+    """A select of `field.groups`, [(group name or None, [(value, label)])]: a group is an <optgroup>, None
+    plain options; a first empty option asks for a choice. (WTForms groups every option or none.)"""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        chosen = field.data or ""
+        option = lambda value, text: Markup("<option %s>%s</option>") % (  # noqa: E731
+            Markup(html_params(value=value, selected=value == chosen)), text)
+        html = [Markup("<select %s>") % Markup(html_params(name=field.name, required=True, **kwargs)),
+                option("", field.prompt)]
+        for group, items in getattr(field, "groups", []):
+            options = Markup("").join(option(value, text) for value, text in items)
+            html.append(Markup('<optgroup label="%s">%s</optgroup>') % (escape(group), options) if group else options)
+        html.append(Markup("</select>"))
+        return Markup("").join(html)
 
 
 def _files() -> MultipleFileField:
@@ -106,17 +128,25 @@ class MarkInspected(ActionForm):
 
 
 class Verify(ActionForm):
+    """Responsibility, with the case's reason from the shop's list (required: every verified case is counted
+    under a reason in the reports)."""
+
     action, title = "verify", _l("Record responsibility")
     responsibility = _choice(_l("Responsibility"))
+    reason_code = SelectField(_l("Reason"), choices=[], validate_choice=False, filters=[_tidy], widget=GroupedSelect())
     basis = _text(_l("Evidence and reasoning"))
     clause = _text(_l("Policy clause"), max_chars=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.responsibility.choices = choices((r, staff_label(r)) for r in RESPONSIBILITIES)
+        tenant_id = current_tenant_id()
+        self.reason_code.groups = reasons.offered(tenant_id, current_lang()) if tenant_id is not None else []
+        self.reason_code.prompt = _l("Reason: please choose")
 
     def run(self, case, user):
-        cases.verify(case, user, self.responsibility.data, self.basis.data, self.clause.data)
+        cases.verify(case, user, self.responsibility.data, self.basis.data, self.clause.data,
+                     reason_code=self.reason_code.data or "")
 
 
 class Propose(ActionForm):

@@ -15,7 +15,7 @@ from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import CASE_IS_OPEN, PROBLEM_TYPES, QUEUE_ORDER, SEARCHED, STATUSES, Case, Evidence
 from saas.models.notification import Notification
-from saas.services import case_evidence, case_view, cases, sla, supervision
+from saas.services import case_evidence, case_view, cases, reasons, sla, supervision
 from saas.services.case_messages import event_label
 from saas.services.case_messages import staff_label as label
 from tenants.resolver import current_tenant, pull_slug
@@ -116,7 +116,7 @@ def _case_page(case: Case, refused: case_actions.ActionForm | None = None) -> st
         "console/cases/detail.html", case=case, label=label, event_label=event_label, lang=lang,
         nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
         remedies=case_view.remedies(case, lang), action_forms=action_forms,
-        clause=case_view.responsibility_clause(case),
+        clause=case_view.responsibility_clause(case), reason=reasons.label(case.tenant_id, case.reason_code, lang),
         clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
         notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)
                                          .order_by(Notification.id)).all(),
@@ -142,7 +142,7 @@ def case_action(case_id: int, action: str):
         form.run(case, current_user._get_current_object())
         if checked:
             case_evidence.attach(case, checked, uploaded_by="staff", event=case.events[-1])
-    except cases.CaseError as exc:
+    except (cases.CaseError, reasons.ReasonError) as exc:
         db.session.rollback()
         flash(exc.message, "error")
     except case_evidence.EvidenceRefused as exc:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from saas.blueprints import report_charts as charts
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.i18n import current_lang
-from saas.services import case_messages, orders, reports, sla
+from saas.services import case_messages, orders, policies, reasons, reports, sla
 from saas.services.reports_csv import cases_csv
 from tenants.clock import shop_today
 from tenants.resolver import current_tenant, pull_slug
@@ -62,9 +62,11 @@ def report():
                                period=reports.parse_period("this_week", None, None, today), charts={},
                                args=request.args), 400
     report = reports.build(current_tenant, period)
+    reason_labels = reasons.labels(current_tenant, current_lang())
     return render_template("console/reports/report.html", error=None, period=period, today=today, report=report,
                            charts=_charts(report), args=request.args, label=case_messages.label,
                            clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
+                           reason_label=lambda code: reason_labels.get(code, code) if code else _("No reason recorded"),
                            category_label=lambda key: orders.category_label(key, current_lang()))
 
 

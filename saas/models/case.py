@@ -85,6 +85,9 @@ class Case(TenantScoped, Timestamps, db.Model):
     priority: Mapped[int] = mapped_column(Integer, default=3)
     description: Mapped[str] = mapped_column(Text)
     expected_resolution: Mapped[str] = mapped_column(String(20))
+    # The shop's reason (saas.models.reason) as its stable code, set by the agent at verification. Deferred:
+    # loaded only where it is shown, so the queue and the consumer's pages still run one migration down.
+    reason_code: Mapped[str | None] = mapped_column(String(40), deferred=True)
 
     status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
     # Where an info request or return request came from, to resume after the consumer answers.

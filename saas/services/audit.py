@@ -51,6 +51,11 @@ ACTION_LABELS = {
     "policy.draft_saved": _l("Policy draft saved"),
     "policy.preset_applied": _l("Policy preset applied"),
     "policy.published": _l("Policy published"),
+    "reason.added": _l("Case reason added"),
+    "reason.deactivated": _l("Case reason taken out of use"),
+    "reason.moved": _l("Case reasons reordered"),
+    "reason.reactivated": _l("Case reason in use again"),
+    "reason.renamed": _l("Case reason renamed"),
     "recall.resume": _l("Product recall resumed"),
     "recall.start": _l("Product recall started"),
     "retention.anonymised": _l("Old personal data anonymised"),
@@ -73,7 +78,7 @@ TARGET_WORDS = {
     "SupervisorGrant": _l("Supervisor access"), "Sample": _l("Review sample"),
     "SampleCase": _l("Case in a review sample"), "FindingResponse": _l("Answer to a finding"),
     "AdvanceCompensation": _l("Advance compensation"), "MessageTemplate": _l("Message template"),
-    "Order": _l("Order"), "CalendarYear": _l("Official calendar"),
+    "Order": _l("Order"), "CalendarYear": _l("Official calendar"), "ReasonCode": _l("Case reason"),
 }
 
 

@@ -31,7 +31,7 @@ from saas.models.case import (
 )
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
-from saas.services import case_messages, notifications, policies, sla, surveys
+from saas.services import case_messages, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today
 from tenants.models import Tenant
@@ -361,17 +361,23 @@ def mark_inspected(case: Case, actor: User, note: str = "") -> CaseEvent:
     return record(case, "inspected", actor=actor, to_status="inspected", msg="inspected", note=note)
 
 
-def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str = "") -> CaseEvent:
-    """Responsibility determination (责任判定) with the evidence and clause it rests on."""
+def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str = "", *,
+           reason_code: str | None = None) -> CaseEvent:
+    """Responsibility determination (责任判定) with the evidence and clause it rests on, and the case's reason
+    from the shop's list (required when given: the console's form always gives it, "" when none was chosen;
+    None leaves the case's reason as it was). An unknown or inactive code raises reasons.ReasonError."""
     _require(case, "verify")
     if responsibility not in RESPONSIBILITIES:
         raise CaseError("responsibility")
     if not basis.strip():
         raise CaseError("reason")
+    if reason_code is not None:
+        case.reason_code = reasons.check(case.tenant_id, reason_code)
     case.responsibility, case.responsibility_basis = responsibility, basis.strip()
     params = {"basis": basis.strip(), **({"clause": clause.strip()} if clause.strip() else {})}
     return record(case, "verified", actor=actor, to_status="verified", msg=f"verified_{responsibility}",
-                  params=params, data={"responsibility": responsibility, "clause": clause.strip()})
+                  params=params, data={"responsibility": responsibility, "clause": clause.strip(),
+                                       **({"reason_code": case.reason_code} if case.reason_code else {})})
 
 
 def _amount(raw) -> Decimal:

@@ -23,7 +23,9 @@ from tenants.scoping import get_for_tenant_or_404
 from tenants.terms import (
     CATEGORIES,
     CATEGORY_OVERRIDABLE,
+    CLOCK_UNIT_FIELDS,
     FIELD_LABELS,
+    LEGACY_UNITS,
     LEGAL_EXEMPTIONS,
     PRESETS,
     SHIPPING_PAYERS,
@@ -44,7 +46,8 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
                  "fresh_quality_refund_24h", "legal_exemption", "conditions_zh", "conditions_en")),
     ("warranty", ("warranty_months", "warranty_scope_zh", "warranty_scope_en", "paid_repair_after_warranty",
                   "repair_cycle_min_days", "repair_cycle_max_days", "exclusions_zh", "exclusions_en")),
-    ("sla", SLA_FIELDS),
+    # Each clock's duration followed by its unit (working or calendar time).
+    ("sla", tuple(n for name in SLA_FIELDS for n in (name, CLOCK_UNIT_FIELDS.get(name)) if n)),
     ("hours", ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end",
                "survey_delay_working_days")),
     ("texts", ("channels_zh", "channels_en", "service_promise_zh", "service_promise_en",
@@ -56,8 +59,11 @@ _LONG_TEXT = {"conditions_zh", "conditions_en", "exclusions_zh", "exclusions_en"
               "food_safety_words"}
 
 
+_UNIT_NAMES = frozenset(CLOCK_UNIT_FIELDS.values())
+
+
 def field_kind(name: str) -> str:
-    if name in ("return_shipping_payer", "legal_exemption"):
+    if name in ("return_shipping_payer", "legal_exemption") or name in _UNIT_NAMES:
         return "select"
     default = getattr(_DEFAULTS, name)
     if isinstance(default, bool):
@@ -75,6 +81,8 @@ def field_options(name: str, lang: str) -> list[tuple[str, str]]:
         return [(k, v[pick]) for k, v in SHIPPING_PAYERS.items()]
     if name == "legal_exemption":
         return [("", _("None"))] + [(k, v[pick]) for k, v in LEGAL_EXEMPTIONS.items()]
+    if name in _UNIT_NAMES:
+        return [("working", _("working time")), ("calendar", _("calendar time"))]
     return []
 
 
@@ -178,6 +186,7 @@ def edit_draft():
     draft = policies.get_draft(current_tenant)
     values = dict(draft.terms) if draft else (dict(policies.published_versions(current_tenant)[0].terms)
                                               if policies.published_versions(current_tenant) else Terms().to_dict())
+    values = {**LEGACY_UNITS, **values}  # terms stored before clocks had units counted working time
     errors: dict[str, list[str]] = {}
     if request.method == "POST" and form.validate_on_submit():
         submitted = parse_form([n for _s, names in SECTIONS for n in names], request.form)

@@ -235,7 +235,8 @@ def test_a_published_v1_without_units_keeps_its_meaning(app, client):
             stored = db.session.get(PolicyVersion, v1_id).terms
             assert not set(stored) & set(LEGACY_UNITS)  # nothing rewrote the published row
     zh = _text(client.get("/units-old/policy?lang=zh").get_data(as_text=True))
-    assert "24 个工作小时内给出处理方案" in zh and "自然时间" not in zh.split("我们的服务承诺")[-1].split("短信")[0]
+    assert "质量问题：24 个工作小时内给出处理方案，48 个工作小时内执行完毕。" in zh and "自然" not in zh
+    assert "工作分钟、工作小时和工作日只计算工作日的营业时间。" in zh
     api = client.get("/api/v1/tenants/units-old/policy").get_json()
     assert api["terms"]["quality_proposal_unit"] == "working"
     # The editor starts from v1 with every clock in working time: saving it unchanged changes no meaning.
@@ -289,7 +290,7 @@ def test_switching_a_clock_to_calendar_time_and_publishing_shows_it_publicly(app
     assert "其他服务请求：5 个自然日内处理。" in zh
     assert "质量问题：24 小时内（自然时间）给出处理方案，48 小时内（自然时间）执行完毕。" in zh
     assert "新申请或新留言的首次回复：10 个工作分钟内。" in zh
-    assert "自然时间按实际经过的时间计算" in zh and "工作时间只计算工作日的营业时间" in zh
+    assert "工作分钟、工作小时和工作日只计算工作日的营业时间；标有“自然时间”的时限和自然日按实际经过的时间计算" in zh
     en = _text(client.get("/units-shop/policy?lang=en").get_data(as_text=True))
     assert "Other requests: handled within 5 calendar days." in en
     assert "a solution within 24 hours (calendar time), carried out within 48 hours (calendar time)" in en

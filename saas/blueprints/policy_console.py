@@ -202,6 +202,7 @@ def edit_draft():
             flash(_("Draft saved."), "success")
             return redirect(url_for(".overview"))
     return render_template("console/policy/edit.html", form=form, sections=SECTIONS, values=values, errors=errors,
+                           unit_of=CLOCK_UNIT_FIELDS,
                            field_kind=field_kind, field_options=field_options, display_value=display_value,
                            labels=FIELD_LABELS, lang=lang), 422 if errors else 200
 

@@ -353,3 +353,13 @@ def test_the_period_selector_and_a_bad_range(app, shop):
         assert r.status_code == 400 and "开始日期不能晚于结束日期" in r.get_data(as_text=True)
         home = client.get("/rev-a/console/").get_data(as_text=True)
         assert 'href="/rev-a/console/reviews"' in home and "复盘" in home
+
+
+def test_the_minute_clock_runs_the_review_sweep(app, shop):
+    from workers import jobs
+    from workers.scheduler import PERIODIC
+
+    assert ("workers.jobs.sweep_reviews", "default") in PERIODIC
+    with travel_to(at(2026, 4, 7, 9, 0)):
+        assert jobs.sweep_reviews() == 2  # last week's pack for the owner and the admin
+        assert jobs.sweep_reviews() == 0

@@ -16,6 +16,9 @@ from saas.services.errors import ServiceError
 from tenants.models import Tenant
 
 PLACEHOLDERS = {"shop", "case_number", "message", "link", "customer"}
+# Messages composed whole when they are written (the review pack, saas/services/reviews.py): their params
+# hold the subject, text and HTML; no merchant template applies to them.
+PRECOMPOSED = frozenset({"review_pack"})
 
 # key → (zh subject, en subject). SMS and email bodies share one default shape:
 # the case event's own message (already in the case's language) plus the link.
@@ -135,6 +138,9 @@ def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict,
 
     `wordings` (from own_wordings) saves the override lookup when the caller already holds them.
     """
+    if key in PRECOMPOSED:
+        return Rendered(one_line(str(params.get("subject", ""))), str(params.get("text", "")),
+                        params.get("html") or None)
     locale = "en" if locale == "en" else "zh_Hans"
     if wordings is None:
         row = _override(tenant.id, key, channel, locale)

@@ -117,7 +117,9 @@ def _user(email: str, name: str, role: str, tenant: Tenant | None) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         # Hash only on creation: a second seed must change no row.
-        user = User(email=email, name=name, role=role, tenant_id=tenant.id if tenant else None)
+        # Demo agents take new cases, so a shop that turns on the round-robin sees it hand them out.
+        user = User(email=email, name=name, role=role, tenant_id=tenant.id if tenant else None,
+                    available=role == "agent")
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
         db.session.flush()

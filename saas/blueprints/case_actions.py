@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
@@ -20,7 +21,7 @@ from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
-from saas.services import cases
+from saas.services import assignment, cases
 from saas.services.case_messages import staff_label
 
 
@@ -60,11 +61,49 @@ class ActionForm(FlaskForm):
     def offered(cls, case: Case) -> bool:
         return cases.can(case, cls.action)
 
+    def prepare(self, case: Case) -> None:
+        """Fill in what the empty form shows for this case (nothing, for most)."""
+
     def files(self) -> list:
         return list(self.evidence.data or []) if "evidence" in self else []
 
     def run(self, case: Case, user: User) -> None:
         raise NotImplementedError
+
+
+class Claim(ActionForm):
+    action, title = "claim", _l("Claim this case")
+
+    @classmethod
+    def offered(cls, case):
+        return case.is_open and case.assignee_id is None
+
+    def run(self, case, user):
+        assignment.claim(case, user)
+
+
+class Assign(ActionForm):
+    """A manager gives the case to a team member (or to nobody)."""
+
+    action, title, button_class = "assign", _l("Assign"), "secondary"
+    assignee = _choice(_l("Assign to"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tenant_id = getattr(current_user, "tenant_id", None)
+        members = assignment.assignable(tenant_id) if tenant_id is not None else []
+        self.assignee.choices = choices([("none", _l("Nobody (unassigned)"))]
+                                        + [(str(u.id), u.name) for u in members])
+
+    @classmethod
+    def offered(cls, case):
+        return case.is_open and bool(getattr(current_user, "can_manage", False))  # no one signed in: not offered
+
+    def prepare(self, case):
+        self.assignee.data = str(case.assignee_id) if case.assignee_id else "none"
+
+    def run(self, case, user):
+        assignment.assign(case, user, self.assignee.data)
 
 
 class Accept(ActionForm):
@@ -220,14 +259,17 @@ class Note(ActionForm):
 
 # In the order the case page shows them.
 ACTIONS: dict[str, type[ActionForm]] = {form.action: form for form in (
-    Accept, RequestInfo, RequestReturn, MarkReturnReceived, MarkInspected, Verify, Propose, Execute, Reject,
-    Escalate, LowerEmergency, Close, Reopen, Message, Note,
+    Claim, Accept, RequestInfo, RequestReturn, MarkReturnReceived, MarkInspected, Verify, Propose, Execute, Reject,
+    Escalate, LowerEmergency, Close, Reopen, Message, Note, Assign,
 )}
 
 
 def offered(case: Case) -> list[ActionForm]:
     """The forms for the actions this case allows now, empty, for the case page."""
-    return [form() for form in ACTIONS.values() if form.offered(case)]
+    forms = [form() for form in ACTIONS.values() if form.offered(case)]
+    for form in forms:
+        form.prepare(case)
+    return forms
 
 
 def refusals(form: ActionForm) -> list[str]:

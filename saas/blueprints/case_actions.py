@@ -70,6 +70,10 @@ class ActionForm(FlaskForm):
     def run(self, case: Case, user: User) -> None:
         raise NotImplementedError
 
+    def done(self, case: Case) -> str | None:
+        """What the flash says once the action is done (None: the case's new status)."""
+        return None
+
 
 class Claim(ActionForm):
     action, title = "claim", _l("Claim this case")
@@ -79,7 +83,10 @@ class Claim(ActionForm):
         return case.is_open and case.assignee_id is None
 
     def run(self, case, user):
-        assignment.claim(case, user)
+        self.event = assignment.claim(case, user)
+
+    def done(self, case):
+        return assignment.describe(self.event)
 
 
 class Assign(ActionForm):
@@ -103,7 +110,10 @@ class Assign(ActionForm):
         self.assignee.data = str(case.assignee_id) if case.assignee_id else "none"
 
     def run(self, case, user):
-        assignment.assign(case, user, self.assignee.data)
+        self.event = assignment.assign(case, user, self.assignee.data)
+
+    def done(self, case):
+        return assignment.describe(self.event)
 
 
 class Accept(ActionForm):

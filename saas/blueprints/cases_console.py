@@ -153,7 +153,7 @@ def case_action(case_id: int, action: str):
         flash(exc.message(current_lang()), "error")
     else:
         db.session.commit()
-        flash(_("Done: %(status)s.", status=label(case.status)), "success")
+        flash(form.done(case) or _("Done: %(status)s.", status=label(case.status)), "success")
     return redirect(url_for(".case_detail", case_id=case.id))
 
 

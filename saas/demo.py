@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from saas import demo_cases
 from saas.extensions import db
+from saas.models.assignment import AvailableStaff
 from saas.models.supervision import SupervisorGrant
 from saas.models.user import User
 from saas.services import policies, supervision
@@ -117,12 +118,13 @@ def _user(email: str, name: str, role: str, tenant: Tenant | None) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         # Hash only on creation: a second seed must change no row.
-        # Demo agents take new cases, so a shop that turns on the round-robin sees it hand them out.
-        user = User(email=email, name=name, role=role, tenant_id=tenant.id if tenant else None,
-                    available=role == "agent")
+        user = User(email=email, name=name, role=role, tenant_id=tenant.id if tenant else None)
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
         db.session.flush()
+        if role == "agent":  # demo agents take new cases: a shop that turns on the round-robin sees it work
+            db.session.add(AvailableStaff(tenant_id=tenant.id, user_id=user.id))
+            db.session.flush()
     return user
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from saas.extensions import db
-from saas.models.assignment import AssignmentRotation
+from saas.models.assignment import AssignmentRotation, AvailableStaff
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent
 from saas.models.user import User
@@ -164,7 +164,7 @@ def test_an_agent_cannot_assign_to_someone_else(app, team):
 def _turn_on(app, team, available=("ann", "bob", "cat", "gone")):
     with app.app_context(), tenant_context(team["a"]):
         for key in available:
-            _user(team[key]).available = True
+            db.session.add(AvailableStaff(tenant_id=team["a"], user_id=team[key]))
         assignment.set_auto_assign(db.session.get(Tenant, team["a"]), _user(team["owner"]), True)
         db.session.commit()
 
@@ -176,7 +176,7 @@ def _assignees(app, tenant_id: int) -> list[int | None]:
 
 def test_round_robin_is_off_by_default(app, team):
     with app.app_context(), tenant_context(team["a"]):
-        _user(team["ann"]).available = True
+        assignment.set_available(_user(team["ann"]), _user(team["ann"]), True)
         db.session.commit()
     _file(app, team["a"])
     assert _assignees(app, team["a"]) == [None]
@@ -200,7 +200,7 @@ def test_round_robin_takes_turns_among_available_enabled_staff_and_survives_a_re
         db.engine.dispose()
     # Bob pauses: the turn skips him.
     with app.app_context(), tenant_context(team["a"]):
-        _user(team["bob"]).available = False
+        assignment.set_available(_user(team["bob"]), _user(team["bob"]), False)
         db.session.commit()
     _file(app, team["a"], 6)
     _file(app, team["a"], 7)
@@ -262,7 +262,7 @@ def test_availability_and_the_setting_are_guarded(app, team):
             assignment.set_available(_user(team["other"]), owner, True)  # another shop's member
         with pytest.raises(assignment.AssignmentError):
             assignment.set_auto_assign(db.session.get(Tenant, team["a"]), ann, True)
-        assert ann.available and bob.available
+        assert assignment.available_ids(team["a"]) == {team["ann"], team["bob"]}
         db.session.rollback()
 
 
@@ -389,7 +389,7 @@ def test_team_page_availability_and_auto_assign(app, team):
     owner = _signed_in(app, "owner", team)
     post_form(owner, "/shop-a/console/team/auto-assign", {"auto_assign": "1"}, form_url="/shop-a/console/team")
     with app.app_context(), tenant_context(team["a"]):
-        assert _user(team["ann"]).available and not _user(team["bob"]).available
+        assert assignment.available_ids(team["a"]) == {team["ann"]}
         assert db.session.scalar(select(AssignmentRotation.auto_assign).where(AssignmentRotation.tenant_id == team["a"]))
     _file(app, team["a"])
     assert _assignees(app, team["a"]) == [team["ann"]]

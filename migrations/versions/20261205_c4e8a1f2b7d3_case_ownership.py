@@ -1,7 +1,8 @@
 """case ownership: staff availability and the shop's round-robin rotation
 
 Agents claim cases and managers assign them (cases.assignee_id, already there); new cases may be
-handed out in turn among the staff marked available.
+handed out in turn among the staff marked available. Availability lives in its own table, not in
+`users`, so that this revision's code still serves a database one migration older.
 
 Revision ID: c4e8a1f2b7d3
 Revises: 5e1d0c9a7b21
@@ -20,8 +21,6 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('available', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table(
         'assignment_rotations',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -35,6 +34,18 @@ def upgrade():
     )
     with op.batch_alter_table('assignment_rotations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assignment_rotations_tenant_id'), ['tenant_id'], unique=False)
+    op.create_table(
+        'available_staff',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('tenant_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('user_id'),
+    )
+    with op.batch_alter_table('available_staff', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_available_staff_tenant_id'), ['tenant_id'], unique=False)
     # The "my cases" and "unassigned" queues read a shop's open cases by assignee.
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_assignee', ['tenant_id', 'assignee_id'], unique=False)
@@ -43,8 +54,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_assignee')
+    with op.batch_alter_table('available_staff', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_available_staff_tenant_id'))
+    op.drop_table('available_staff')
     with op.batch_alter_table('assignment_rotations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignment_rotations_tenant_id'))
     op.drop_table('assignment_rotations')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('available')

@@ -46,7 +46,7 @@ def queue_query(args, user=None):
         stmt = stmt.where(Case.priority >= args.get("priority", type=bounded_int))
     if args.get("overdue") == "1":
         stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), CASE_IS_OPEN)
-    stmt = assignment.filter_queue(stmt, args, user or current_user, current_tenant)
+    stmt = assignment.filter_queue(stmt, args, user, current_tenant)
     q = (args.get("q") or "").strip()
     if q:
         like = f"%{q}%"

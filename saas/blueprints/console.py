@@ -138,21 +138,23 @@ def team():
                 "Someone who already has an account needs another address."), "success")
         return redirect(url_for(".team"))
     return render_template("console/team.html", members=_team(), form=form,
-                           auto_assign=assignment.auto_assign_on(current_tenant.id))
+                           auto_assign=assignment.auto_assign_on(current_tenant.id),
+                           available=assignment.available_ids(current_tenant.id))
 
 
 @bp.post("/team/<int:user_id>/availability")
 def availability(user_id: int):
     """A member says whether they take new cases now (a manager may say so for anyone of the team)."""
     member = get_for_tenant_or_404(User, user_id)
+    available = request.form.get("available") == "1"
     try:
-        assignment.set_available(member, current_user, request.form.get("available") == "1")
+        assignment.set_available(member, current_user, available)
     except assignment.AssignmentError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(_("%(name)s takes new cases now.", name=member.name) if member.available
+        flash(_("%(name)s takes new cases now.", name=member.name) if available
               else _("%(name)s takes no new cases for now.", name=member.name), "success")
     return redirect(url_for(".team"))
 

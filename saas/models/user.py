@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
@@ -59,8 +59,6 @@ class User(UserMixin, Timestamps, db.Model):
     # Part of the id every session cookie carries: raising it ends all of the user's sessions
     # server-side (sign-out, a new password, a disabled account), whatever copies of a cookie exist.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Taking new cases now: the round-robin hands new cases only to available staff.
-    available: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     tenant: Mapped[Tenant | None] = relationship()
 

@@ -15,20 +15,23 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flask import current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from redis.exceptions import RedisError
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
 from saas.input_guard import bounded_int
-from saas.models.assignment import AssignmentRotation
+from saas.models.assignment import AssignmentRotation, AvailableStaff
 from saas.models.base import utcnow
 from saas.models.case import CASE_IS_OPEN, WAITING_ON_CONSUMER, Case, CaseEvent
 from saas.models.user import STAFF_ROLES, User
 from saas.services import audit
 from saas.services.errors import ServiceError
+from tenants import tokens
 from tenants.models import Tenant
 
 ERRORS = {
@@ -112,25 +115,73 @@ def assign(case: Case, actor: User, user_id) -> CaseEvent:
 def auto_assign(case: Case) -> CaseEvent | None:
     """Hand a newly filed case to the next available staff member in turn, if the shop asked for it.
 
-    Takes the shop's rotation row FOR UPDATE until the filing transaction ends; a shop without the
-    setting on has no row to lock (the WHERE leaves it out) and files as before.
+    Whether it did is kept per process under the shop's cache token (no query per filing while it is off);
+    when on, the shop's rotation row is taken FOR UPDATE until the filing transaction ends, so filings in
+    any number of processes take their turns one after the other.
     """
-    rotation = db.session.scalar(
-        select(AssignmentRotation)
-        .where(AssignmentRotation.tenant_id == case.tenant_id, AssignmentRotation.auto_assign.is_(True))
-        .with_for_update())
-    if rotation is None or case.assignee_id is not None:
+    if case.assignee_id is not None or not _auto_assign_cached(case.tenant_id):
         return None
-    pool = db.session.scalars(select(User).where(
-        User.tenant_id == case.tenant_id, User.is_enabled.is_(True), User.available.is_(True),
-        User.role.in_(STAFF_ROLES)).order_by(User.id)).all()
+    rotation = db.session.execute(
+        select(AssignmentRotation.id, AssignmentRotation.last_user_id)
+        .where(AssignmentRotation.tenant_id == case.tenant_id, AssignmentRotation.auto_assign.is_(True))
+        .with_for_update()).first()
+    if rotation is None:
+        return None
+    pool = db.session.scalars(
+        select(User).join(AvailableStaff, AvailableStaff.user_id == User.id)
+        .where(User.tenant_id == case.tenant_id, AvailableStaff.tenant_id == case.tenant_id,
+               User.is_enabled.is_(True), User.role.in_(STAFF_ROLES))
+        .order_by(User.id)).all()
     if not pool:
         return None
     last = rotation.last_user_id
     following = [u for u in pool if last is not None and u.id > last]
     target = following[0] if following else pool[0]
-    rotation.last_user_id = target.id
+    # A Core UPDATE: the turn is not part of the shop's cached data, its token stays.
+    db.session.execute(update(AssignmentRotation.__table__).where(AssignmentRotation.__table__.c.id == rotation.id)
+                       .values(last_user_id=target.id))
     return _set(case, None, target, actor=None, how="auto", refusal="changed")
+
+
+# tenant id → (the shop's cache token, whether it hands out new cases), per process.
+_flags: dict[int, tuple[str, bool]] = {}
+
+
+def _auto_assign_cached(tenant_id: int) -> bool:
+    """auto_assign_on(), from this process's copy while the shop's cache token is unchanged.
+
+    The token is the one this request's shop was checked against (read before any row of the request),
+    else read now, before the row; without Redis the row is read every time.
+    """
+    token = None
+    if has_request_context() and getattr(g.get("tenant"), "id", None) == tenant_id:
+        token = g.get("tenant_cache_token")
+    if token is None:
+        try:
+            token = tokens.current(current_app.extensions["redis"], tenant_id)
+        except RedisError:
+            token = None
+    kept = _flags.get(tenant_id)
+    if token is not None and kept is not None and kept[0] == token:
+        return kept[1]
+    on = auto_assign_on(tenant_id)
+    if token is not None:
+        if len(_flags) > 5000:
+            _flags.clear()
+        _flags[tenant_id] = (token, on)
+    return on
+
+
+def _forget(tenant_ids: set[int]) -> None:
+    for tenant_id in tenant_ids:
+        _flags.pop(tenant_id, None)
+
+
+tokens.on_change(_forget)
+
+
+def clear_cache() -> None:
+    _flags.clear()
 
 
 def _require_open(case: Case) -> None:
@@ -196,16 +247,30 @@ def describe(event: CaseEvent, locale: str | None = None) -> str:
 
 # ---------------------------------------------------------------- availability and the shop's setting
 
+def available_ids(tenant_id: int) -> set[int]:
+    """The shop's members who take new cases now."""
+    return set(db.session.scalars(select(AvailableStaff.user_id).where(AvailableStaff.tenant_id == tenant_id)))
+
+
+def is_available(user: User) -> bool:
+    return user.id in available_ids(user.tenant_id) if user.tenant_id is not None else False
+
+
 def set_available(member: User, actor: User, available: bool) -> None:
     """Whether `member` takes new cases now: the member themselves, or a manager of the shop."""
     if member.tenant_id != actor.tenant_id or member.role not in STAFF_ROLES:
         raise AssignmentError("member")
     if member.id != actor.id and not actor.can_manage:
         raise AssignmentError("manager")
-    if member.available != available:
-        member.available = available
-        audit.record(member.tenant_id, actor, "team.availability", member, available=available)
-        db.session.flush()
+    if is_available(member) == available:
+        return
+    if available:
+        db.session.add(AvailableStaff(tenant_id=member.tenant_id, user_id=member.id))
+    else:
+        db.session.execute(delete(AvailableStaff).where(AvailableStaff.tenant_id == member.tenant_id,
+                                                        AvailableStaff.user_id == member.id))
+    audit.record(member.tenant_id, actor, "team.availability", member, available=available)
+    db.session.flush()
 
 
 def rotation_of(tenant_id: int) -> AssignmentRotation | None:
@@ -240,7 +305,7 @@ def end_of_today(tenant: Tenant, now: datetime | None = None) -> datetime:
     return datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
 
 
-def filter_queue(stmt, args, user: User, tenant: Tenant, now: datetime | None = None):
+def filter_queue(stmt, args, user: User | None, tenant: Tenant, now: datetime | None = None):
     """The ownership and deadline filters of the queue, on top of its others.
 
     assignee=me | none | <a team member's id>; due=today (the next deadline falls later today, in the
@@ -249,7 +314,7 @@ def filter_queue(stmt, args, user: User, tenant: Tenant, now: datetime | None = 
     now = now or utcnow()
     who = args.get("assignee", "")
     if who == "me":
-        stmt = stmt.where(Case.assignee_id == user.id)
+        stmt = stmt.where(Case.assignee_id == (user.id if user is not None else -1))  # no one signed in: none
     elif who == "none":
         stmt = stmt.where(Case.assignee_id.is_(None))
     elif _int(who) is not None:

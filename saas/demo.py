@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from saas import demo_cases
 from saas.extensions import db
+from saas.models.assignment import AvailableStaff
 from saas.models.supervision import SupervisorGrant
 from saas.models.user import User
 from saas.services import policies, supervision
@@ -122,6 +123,9 @@ def _user(email: str, name: str, role: str, tenant: Tenant | None) -> User:
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
         db.session.flush()
+        if role == "agent":  # demo agents take new cases: a shop that turns on the round-robin sees it work
+            db.session.add(AvailableStaff(tenant_id=tenant.id, user_id=user.id))
+            db.session.flush()
     return user
 
 

@@ -202,6 +202,7 @@ ID_ROUTES: dict[str, IdRoute] = {
     "policy_console.version": IdRoute(lambda ids: {"version_id": _policy_versions(ids)["version_id"]}),
     "public.policy_version": IdRoute(lambda ids: {"number": _policy_versions(ids)["number"]}, public=True),
     "console.member": IdRoute(lambda ids: {"user_id": ids["a_agent"]}),
+    "console.availability": IdRoute(lambda ids: {"user_id": ids["a_agent"]}),
     "console.audit_event": IdRoute(lambda ids: {"event_id": _audit(ids["a"])}),
     "orders_console.order_detail": IdRoute(lambda ids: {"order_id": _order(ids["a"])}),
 }

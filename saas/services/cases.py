@@ -31,7 +31,7 @@ from saas.models.case import (
 )
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
-from saas.services import case_messages, notifications, policies, reasons, sla, surveys
+from saas.services import assignment, case_messages, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today
 from tenants.models import Tenant
@@ -313,6 +313,7 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
         _alert_emergency(case, event)
     if actor is None:
         _auto_reply_if_closed(case, event.created_at)
+    assignment.auto_assign(case)  # the shop's round-robin, when it has one on
     return case
 
 

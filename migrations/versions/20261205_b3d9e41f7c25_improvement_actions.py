@@ -5,7 +5,7 @@ date, open until marked done. The review pack e-mails themselves are outbox rows
 names the shop, the period and the manager), so they need no table of their own.
 
 Revision ID: b3d9e41f7c25
-Revises: 5e1d0c9a7b21
+Revises: 05c9f1b9cfb0
 Create Date: 2026-12-05 19:20:00.000000
 
 """
@@ -17,7 +17,7 @@ import saas.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'b3d9e41f7c25'
-down_revision = '5e1d0c9a7b21'
+down_revision = '05c9f1b9cfb0'
 branch_labels = None
 depends_on = None
 

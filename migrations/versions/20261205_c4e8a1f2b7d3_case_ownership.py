@@ -5,7 +5,7 @@ handed out in turn among the staff marked available. Availability lives in its o
 `users`, so that this revision's code still serves a database one migration older.
 
 Revision ID: c4e8a1f2b7d3
-Revises: 5e1d0c9a7b21
+Revises: b3d9e41f7c25
 Create Date: 2026-12-05 19:10:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a1f2b7d3'
-down_revision = '5e1d0c9a7b21'
+down_revision = 'b3d9e41f7c25'
 branch_labels = None
 depends_on = None
 

@@ -53,6 +53,8 @@ EXACT = {
     "saas.cli_operator": TOP,
     "saas.demo": TOP,
     "saas.demo_cases": TOP,
+    "saas.demo_photos": TOP,
+    "saas.demo_script": TOP,
     "saas.demo_generate": TOP,
     "saas.embedded_redis": TOP,
     "wsgi": TOP,

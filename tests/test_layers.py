@@ -27,8 +27,6 @@ EXACT = {
     "saas.extensions": BASE,
     "saas.database": BASE,
     "saas.models.base": BASE,
-    # Pure helpers (standard library and Pillow only) that the models may use.
-    "saas.evidence": BASE,
     # Helpers of the services layer that live beside the packages.
     "saas.queues": SERVICES,
     "saas.identifiers": SERVICES,
@@ -60,6 +58,8 @@ EXACT = {
     "wsgi": TOP,
 }
 PREFIXES = (
+    # Pure helpers (standard library and Pillow only) that the models may use.
+    ("saas.evidence", BASE),
     ("tenants", TENANTS),
     ("saas.models", MODELS),
     ("saas.masking", SERVICES),

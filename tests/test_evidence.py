@@ -364,7 +364,7 @@ def test_store_cleans_up_temp_file_on_failure(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(evidence.os, "replace", boom)
+    monkeypatch.setattr(evidence.storage.os, "replace", boom)
     with pytest.raises(OSError):
         store(checked_png(), tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -401,7 +401,7 @@ def test_the_reported_webp_bomb_is_refused_by_its_header(no_decoding):
     # The file, Image.new("RGB", (16383, 3000)).save("w.webp", "WEBP", quality=10): 104 KB that
     # decoded to about 1.1 GB in a web worker. Encoding it takes seconds; its header, built here, is the same.
     data = webp_declaring(16383, 3000)
-    assert evidence._webp_size(image_bytes("WEBP", size=(1000, 3000), lossless=True, method=0)) == (1000, 3000)
+    assert evidence.checks._webp_size(image_bytes("WEBP", size=(1000, 3000), lossless=True, method=0)) == (1000, 3000)
     err = refused(io.BytesIO(data), "w.webp")
     assert err.code == "dimensions"
     assert "「w.webp」图片尺寸过大（最大 8192 × 8192 像素" in err.message_zh and "10 MB" not in err.message_zh

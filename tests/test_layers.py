@@ -56,11 +56,15 @@ EXACT = {
     "saas.cli_operator": TOP,
     "saas.demo": TOP,
     "saas.demo_cases": TOP,
+    "saas.demo_photos": TOP,
+    "saas.demo_script": TOP,
     "saas.demo_generate": TOP,
     "saas.embedded_redis": TOP,
     "wsgi": TOP,
 }
 PREFIXES = (
+    # Pure helpers (standard library and Pillow only) that the models may use.
+    ("saas.evidence", BASE),
     ("tenants", TENANTS),
     ("saas.models", MODELS),
     ("saas.masking", SERVICES),

@@ -35,9 +35,10 @@ from workers.providers import (
     build_email_sender,
     build_sms_gateway,
 )
+from workers.providers.aliyun import aliyun_retry_after, percent_encode
 from workers.providers.email import message_id_for
+from workers.providers.http_api import retry_after_header
 from workers.providers.phone import to_aliyun, to_e164
-from workers.providers.sms import aliyun_retry_after, percent_encode, retry_after_header
 
 # ---------- helpers -------------------------------------------------------------
 

@@ -12,7 +12,9 @@ from workers.providers.base import (
     Throttled,
 )
 from workers.providers.email import SmtpEmailSender, build_email_sender
-from workers.providers.sms import AliyunSmsGateway, DevInboxGateway, TwilioSmsGateway, build_sms_gateway
+from workers.providers.aliyun import AliyunSmsGateway
+from workers.providers.sms import DevInboxGateway, build_sms_gateway
+from workers.providers.twilio import TwilioSmsGateway
 
 __all__ = [
     "AliyunSmsGateway", "DevInboxGateway", "EmailSender", "MessageFault", "OutgoingEmail", "OutgoingSms", "Permanent",

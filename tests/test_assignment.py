@@ -78,6 +78,20 @@ def test_an_agent_claims_an_unassigned_case_and_it_is_an_event(app, team):
         assert not [e for e in case_view.timeline(case, "zh_Hans") if e.kind == "assigned"]  # the consumer's page
 
 
+def test_a_supervisor_sees_that_the_case_changed_hands_but_no_staff_name(app, team):
+    from saas.services import supervision
+
+    case_id = _file(app, team["a"])
+    with app.app_context(), tenant_context(team["a"]):
+        assignment.claim(db.session.get(Case, case_id), _user(team["ann"]))
+        db.session.commit()
+    with app.app_context(), tenant_context(team["a"]):
+        view = supervision.masked_case_view(db.session.get(Case, case_id), show_evidence=False, lang="en")
+        texts = [t["text"] for t in view["timeline"]]
+        assert "The case changed hands." in texts
+        assert not any("安安" in t for t in texts)
+
+
 def test_claim_refusals(app, team):
     case_id = _file(app, team["a"])
     with app.app_context(), tenant_context(team["a"]):

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tenants.clock import shop_today
 from saas.extensions import db
 from saas.input_guard import CONTROL_CHARS
 from saas.models.base import utcnow
@@ -145,7 +146,7 @@ def build_pack(tenant: Tenant, period: reports.Period, kind: str, now: datetime 
         ImprovementAction.closed_at >= start, ImprovementAction.closed_at < end)
         .order_by(ImprovementAction.closed_at)).all()
     return Pack(tenant, period, kind, report, report.problems[:TOP], {sku: name for sku, name, _n in report.by_sku},
-                list(open_actions), list(done), policies.tenant_today(tenant, now))
+                list(open_actions), list(done), shop_today(tenant, now))
 
 
 # ---------- improvement actions -----------------------------------------------
@@ -192,7 +193,7 @@ def record_action(tenant: Tenant, actor: User, *, problem_key: str, problem_labe
     owner = db.session.get(User, owner_pk) if 0 < owner_pk < 2**31 else None
     if owner is None or owner.tenant_id != tenant.id or owner.role not in STAFF_ROLES or not owner.is_enabled:
         raise ReviewError("owner")
-    due_date = parse_due(due, policies.tenant_today(tenant))
+    due_date = parse_due(due, shop_today(tenant))
     action = ImprovementAction(tenant_id=tenant.id, problem_key=key, problem_label=label, description=text,
                                owner_id=owner.id, due_date=due_date, status="open", created_by_id=actor.id)
     db.session.add(action)

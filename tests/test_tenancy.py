@@ -180,6 +180,13 @@ def _prove_complaint(client, kwargs) -> None:
     assert r.headers["Location"].endswith(kwargs["reference"])
 
 
+def _reason(ids: dict) -> dict:
+    from saas.models.reason import ReasonCode
+
+    with tenant_context(ids["a"]):
+        return {"reason_id": db.session.scalar(select(ReasonCode.id).where(ReasonCode.code == "size"))}
+
+
 ID_ROUTES: dict[str, IdRoute] = {
     "complaints.status": IdRoute(_complaint_reference, public=True, prove=_prove_complaint),
     "complaints.console_detail": IdRoute(lambda ids: {"complaint_id": _complaint(ids)["complaint_id"]}),
@@ -205,6 +212,7 @@ ID_ROUTES: dict[str, IdRoute] = {
     "console.availability": IdRoute(lambda ids: {"user_id": ids["a_agent"]}),
     "console.audit_event": IdRoute(lambda ids: {"event_id": _audit(ids["a"])}),
     "orders_console.order_detail": IdRoute(lambda ids: {"order_id": _order(ids["a"])}),
+    "reasons_console.change_reason": IdRoute(_reason),
 }
 
 

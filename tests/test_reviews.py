@@ -363,3 +363,21 @@ def test_the_minute_clock_runs_the_review_sweep(app, shop):
     with travel_to(at(2026, 4, 7, 9, 0)):
         assert jobs.sweep_reviews() == 2  # last week's pack for the owner and the admin
         assert jobs.sweep_reviews() == 0
+
+
+def test_a_sweep_that_read_before_another_wrote_adds_nothing(app, shop, monkeypatch):
+    """Two workers that both found the packs missing: the second one's inserts hit the unique key."""
+    sweep_at(at(2026, 4, 7, 9, 0))
+    assert len(packs("week")) == 2
+    monkeypatch.setattr(reviews, "_written", lambda keys: set())
+    assert sweep_at(at(2026, 4, 7, 9, 1)) == 0
+    assert len(packs("week")) == 2
+
+
+def test_the_page_in_english(app, shop):
+    client = app.test_client()
+    login(client, "owner@rev-a.example.com")
+    with travel_to(at(2026, 12, 1, 10)):
+        html = client.get("/rev-a/console/reviews?lang=en").get_data(as_text=True)
+    assert "Weekly review" in html and "Open improvement actions" in html and "Key figures" in html
+    assert "复盘" not in html.split("<main")[1]

@@ -87,6 +87,13 @@ def test_first_working_morning_follows_the_calendar():
     due = reviews.packs_due(cal, date(2026, 2, 24), at(2026, 2, 24, 9))
     assert [(d.kind, d.period.first) for d in due] == [("week", date(2026, 2, 16)), ("week", date(2026, 2, 9))]
     assert reviews.packs_due(cal, date(2026, 2, 24), at(2026, 2, 24, 8, 59)) == []
+    # A week whose weekdays are all off and whose Saturday is worked (调休): the pack goes out that Saturday.
+    off = BusinessCalendar.from_settings("Asia/Shanghai", "09:00", "18:00",
+                                         closures=[date(2026, 11, 30) + timedelta(days=i) for i in range(5)],
+                                         extra_days=[date(2026, 12, 5)])
+    assert reviews.first_working_morning(off, date(2026, 11, 30)) == at(2026, 12, 5, 9)
+    assert [(d.kind, d.period.first) for d in reviews.packs_due(off, date(2026, 12, 5), at(2026, 12, 5, 9))] == [
+        ("week", date(2026, 11, 23)), ("month", date(2026, 11, 1))]  # 1–4 December were off too
     # A shop opening at 08:30 gets it at 08:30.
     early = BusinessCalendar.from_settings("Asia/Shanghai", "08:30", "17:30")
     assert reviews.first_working_morning(early, date(2026, 11, 30)) == at(2026, 11, 30, 8, 30)

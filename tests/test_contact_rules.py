@@ -123,7 +123,8 @@ def _sms(tenant: Tenant, mobile: str) -> str | None:
 
 def _staff(tenant: Tenant, email: str) -> str | None:
     try:
-        user = accounts.create_staff(tenant, None, email=email, name="新人", role="agent", password="correct horse battery")
+        user = accounts.create_staff(tenant, None, email=email, name="新人", role="agent",
+                                     password="correct horse battery")
     except accounts.AccountError:
         return None
     finally:

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saas.services import business_calendar, csv_files, orders
-from saas.services.csv_files import CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell, write_csv
+from saas.services.csv_files import (CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell,
+                                     write_csv)
 from tests.factories import make_tenant
 from tenants.scoping import tenant_context
 

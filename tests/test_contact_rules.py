@@ -123,7 +123,8 @@ def _sms(tenant: Tenant, mobile: str) -> str | None:
 
 def _staff(tenant: Tenant, email: str) -> str | None:
     try:
-        user = accounts.create_staff(tenant, None, email=email, name="新人", role="agent", password="correct horse battery")
+        user = accounts.create_staff(tenant, None, email=email, name="新人", role="agent",
+                                     password="correct horse battery")
     except accounts.AccountError:
         return None
     finally:
@@ -254,3 +255,16 @@ def test_pure_entry_points_agree_on_any_text(app, text):
         sms = None
     assert (sms[3:] if sms and sms.startswith("+86") else None) == expected
     assert email is None or ("@" in email and ".." not in email.partition("@")[0])
+
+
+@pytest.mark.parametrize("written", ["13812345678", "１３８１２３４５６７８", "+86 138-1234-5678", "１３８ １２３４ ５６７８",
+                                     "0086 138 1234 5678"])
+def test_free_text_anonymisation_finds_a_mobile_however_written(written):
+    """Retention scrubs free text with the masking rule, which folds full-width digits (its own regex did not)."""
+    from saas.masking import mask_text
+    from saas.services.retention import scrub
+
+    text = f"请打我电话{written}，谢谢"
+    scrubbed = scrub(text, [])
+    assert scrubbed == mask_text(text) and scrubbed.startswith("请打我电话") and scrubbed.endswith("，谢谢")
+    assert not any(tail in scrubbed for tail in ("5678", "５６７８", "1234", "１２３４"))

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saas.services import business_calendar, csv_files, orders
-from saas.services.csv_files import CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell, write_csv
-from tests.factories import make_tenant
+from saas.services.csv_files import (CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell,
+                                     write_csv)
 from tenants.scoping import tenant_context
+from tests.factories import make_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 ATTACKS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", "=HYPERLINK(\"http://evil\")"]

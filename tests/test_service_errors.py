@@ -35,7 +35,8 @@ def test_every_public_service_exception_is_a_service_error():
 
 def test_services_do_not_refuse_any_other_way():
     pattern = re.compile(r"raise ValueError\(|\babort\(|from flask import[^\n]*\babort\b")
-    offenders = [p.name for p in (ROOT / "saas/services").glob("*.py") if p.name != "errors.py" and pattern.search(p.read_text())]
+    offenders = [p.name for p in (ROOT / "saas/services").glob("*.py")
+                 if p.name != "errors.py" and pattern.search(p.read_text())]
     assert offenders == []
 
 
@@ -54,7 +55,8 @@ def test_messages_and_fields(app):
         assert accounts.AccountError("self").message.startswith("You cannot change your own role")
         assert surveys.SurveyError("score").message == "Please choose a score from 1 to 5."
         error = retention.RetentionError("days", field="retention_days", min=30, max=3650)
-        assert error.message == "Please enter a whole number of days from 30 to 3650." and error.field == "retention_days"
+        assert error.message == "Please enter a whole number of days from 30 to 3650."
+        assert error.field == "retention_days"
     with app.test_request_context("/?lang=zh"):
         assert "30" in error.message and "天" in error.message
     for code in cases.CaseError.MESSAGES:

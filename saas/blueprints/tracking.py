@@ -11,14 +11,14 @@ from wtforms.validators import DataRequired, Length
 
 from saas import case_page_cache
 from saas.blueprints.intake import remember_case
+from saas.email_addresses import email_matches
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
-from saas.email_addresses import email_matches
 from saas.identifiers import normalise_case_number
-from saas.phones import last4_matches
 from saas.masking import mask_email, mask_mobile
 from saas.models.case import Case, Evidence
 from saas.models.complaint import AdvanceCompensation
+from saas.phones import last4_matches
 from saas.services import case_evidence, case_view, cases
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404

@@ -11,10 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from saas.extensions import db
 from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.extensions import db
 from saas.identifiers import new_case_number
-from saas.phones import MOBILE_MESSAGE, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
@@ -31,6 +30,7 @@ from saas.models.case import (
 )
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
+from saas.phones import MOBILE_MESSAGE, mainland_mobile
 from saas.services import assignment, case_messages, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today

@@ -17,16 +17,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
-from saas.extensions import db
 from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.extensions import db
 from saas.identifiers import normalise_case_number
-from saas.phones import MOBILE_MESSAGE, last4_matches, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.complaint import OPEN_COMPLAINT_STATUSES, AdvanceCompensation, PlatformComplaint
 from saas.models.notification import Notification
 from saas.models.user import User
+from saas.phones import MOBILE_MESSAGE, last4_matches, mainland_mobile
 from saas.services import audit, notifications, policies
 from saas.services.errors import ServiceError
 from tenants.models import Tenant

@@ -15,8 +15,8 @@ from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.user import User
 from saas.services import audit
-from saas.services.errors import ServiceError
 from saas.services.business_calendar import official_days, tenant_country
+from saas.services.errors import ServiceError
 from tenants.calendar import BusinessCalendar
 from tenants.clock import shop_today
 from tenants.models import PolicyVersion, Tenant

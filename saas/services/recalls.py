@@ -28,16 +28,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from saas.extensions import db
 from saas.email_addresses import normalise_email
+from saas.extensions import db
 from saas.identifiers import new_token
-from saas.phones import mainland_mobile
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import ANSWERS, Recall, RecallContact
 from saas.models.user import User
+from saas.phones import mainland_mobile
 from saas.queues import enqueue_after_commit
 from saas.services import audit, cases, notifications, policies
 from saas.services.errors import ServiceError

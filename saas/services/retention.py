@@ -26,7 +26,7 @@ from sqlalchemy import and_, not_, select, update
 
 from saas import case_page_cache
 from saas.extensions import db
-from saas.masking import EMAIL_RE, ID_CARD_RE
+from saas.masking import mask_text
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent, Evidence
 from saas.models.complaint import PlatformComplaint
@@ -47,8 +47,6 @@ REDACTED = "***"
 MIN_DAYS, MAX_DAYS = 30, 3650
 BATCH = 200
 
-# Mobiles, also written in groups or with +86; digit look-arounds keep longer numbers intact.
-_MOBILE_RE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)")
 _EVENT_COLUMNS = CaseEvent.__table__.c
 
 
@@ -94,14 +92,13 @@ def _needles(*values: str) -> list[str]:
 
 
 def scrub(text: str, needles: list[str]) -> str:
-    """The text with the given personal values and anything shaped like a mobile, email or ID number removed."""
+    """The text with the given personal values removed, and whatever else masking finds (phones in any
+    writing, e-mails, ID numbers, addresses) masked by the platform's one free-text rule (saas.masking)."""
     if not text:
         return text
     for needle in needles:
         text = re.sub(re.escape(needle), REDACTED, text, flags=re.IGNORECASE)
-    text = EMAIL_RE.sub(REDACTED, text)
-    text = ID_CARD_RE.sub(REDACTED, text)
-    return _MOBILE_RE.sub(REDACTED, text)
+    return mask_text(text)
 
 
 def _scrub_json(value: Any, needles: list[str]) -> Any:

@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
+from saas.email_addresses import EMAIL_MESSAGE
+from saas.email_addresses import normalise_email as valid_address
 from saas.extensions import db
 from saas.masking import mask_case_number, mask_email, mask_mobile_head, mask_name, mask_text
 from saas.models.base import utcnow
@@ -34,7 +36,6 @@ from saas.models.supervision import (
     SupervisorAccess,
     SupervisorGrant,
 )
-from saas.email_addresses import EMAIL_MESSAGE, normalise_email as valid_address
 from saas.models.user import User, normalise_email
 from saas.services import audit, case_messages, case_view, sla
 from saas.services.csv_files import SafeWriter

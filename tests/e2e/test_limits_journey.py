@@ -1,5 +1,6 @@
-"""Limits a person meets in the browser: a delivery date in year 9999 is refused in words, a staff message stops
-at 500 characters (what an SMS can carry), and neither leaves anything half-written."""
+"""Limits a person meets in the browser: a delivery date in year 9999 is refused in words, a mobile typed in
+full-width digits is taken as its 11 digits, a staff message stops at 500 characters (what an SMS can carry),
+and nothing is left half-written."""
 from __future__ import annotations
 
 import re
@@ -30,7 +31,9 @@ def test_a_consumer_and_an_agent_meet_the_limits_in_words(browser, live_server, 
         assert consumer.locator("#description").get_attribute("maxlength") == "2000"
         consumer.fill("#order_number", f"JD{int(time.time())}")
         consumer.fill("#customer_name", "李雷")
-        consumer.fill("#mobile", "13812345678")
+        # typed with a Chinese IME: full-width digits and spaces (saas.phones folds them)
+        consumer.fill("#mobile", "１３８ １２３４ ５６７８")
+        assert consumer.locator("#mobile").get_attribute("maxlength") == "64"
         consumer.select_option("#purchase_channel", "jd")
         consumer.fill("#purchase_date", (today - timedelta(days=5)).isoformat())
         consumer.fill("#delivery_date", "9999-12-31")
@@ -49,6 +52,7 @@ def test_a_consumer_and_an_agent_meet_the_limits_in_words(browser, live_server, 
         consumer.click("button[name=action][value=submit]")
         consumer.wait_for_url(re.compile(r"/voltmart/track/[^/?#]+$"))
         number = consumer.url.rsplit("/", 1)[1]
+        expect(consumer.locator("body")).to_contain_text("138****5678")  # stored as the 11 digits
         j.shot(consumer, "consumer-filed")
 
         # ---- the agent answers with a message that would not fit in an SMS

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DDL,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -112,9 +113,18 @@ class Case(TenantScoped, Timestamps, db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # KPI facts, kept by services/kpi_facts.py as the events happen, so reports are aggregate SQL (§7):
+    # when the first reply and the resolution fall due (10 working minutes, 7 working days after filing),
+    # the working minutes it took to reply, the working days to resolve, and who resolved it.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_response_minutes: Mapped[float | None] = mapped_column(Float)
+    first_response_in_time: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_days: Mapped[float | None] = mapped_column(Float)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     order: Mapped[Order | None] = relationship()
-    assignee: Mapped[User | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     lines: Mapped[list[CaseLine]] = relationship(back_populates="case", cascade="all, delete-orphan")
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan", passive_deletes=True
@@ -152,6 +162,8 @@ Index("ix_cases_queue", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.
 # The same order over all of a shop's cases: the "All" view, any one status (closed cases are most of a big
 # shop's) and deep pages are read off it in order too, instead of sorting every case of the shop.
 Index("ix_cases_all", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id)
+# Reports: a shop's cases filed in a period, read off the index however many older cases the shop has.
+Index("ix_cases_tenant_created", Case.tenant_id, Case.created_at)
 # The queue's search box matches a substring of these fields. On PostgreSQL a trigram index finds the few
 # matching cases among a million (a number, a phone or its last digits, an email, a name of 3+ characters);
 # shorter words have no trigram and are filtered along the queue order. SQLite (development) scans.

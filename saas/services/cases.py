@@ -29,7 +29,7 @@ from saas.models.case import (
 )
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
-from saas.services import case_messages, notifications, policies, sla, surveys
+from saas.services import case_messages, kpi_facts, notifications, policies, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.policy import mentions_food_safety
@@ -135,6 +135,7 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
         if message:
             db.session.flush()  # the notifications' keys name the event
             notifications.notify_customer(case, event, terms)
+    kpi_facts.on_event(case, event, lambda: terms_and_calendar or policies.service_terms(case))
     db.session.flush()
     return event
 

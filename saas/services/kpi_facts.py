@@ -1,0 +1,78 @@
+"""A case's KPI facts, kept as the events happen, so that reports are aggregate SQL (§7, issue 16 item 8).
+
+Working time follows the shop's business calendar (holidays, 调休 Saturdays, opening hours), which SQL
+cannot evaluate; so the calendar is applied once per case at the moment a figure becomes known:
+
+- filing: when the first reply falls due (the terms' first-response working minutes) and when the
+  resolution does (7 working days, the same local clock time);
+- the first reply to the customer: the working minutes it took, and whether that was within the target;
+- the resolution (executed or rejected): the working days it took and who resolved it;
+- reopening: the resolution is undone (the next one is measured from filing again).
+
+Reports then count rows: "in time" is a column or a comparison of two columns.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from saas.models.case import Case, CaseEvent
+from tenants.calendar import BusinessCalendar
+from tenants.terms import Terms
+
+RESOLUTION_WORKING_DAYS = 7
+RESOLVED_STATUSES = ("resolved", "rejected")
+
+
+def _day_minutes(cal: BusinessCalendar) -> float:
+    return (cal.closes.hour * 60 + cal.closes.minute) - (cal.opens.hour * 60 + cal.opens.minute)
+
+
+def set_due(case: Case, filed_at: datetime, terms: Terms, cal: BusinessCalendar) -> None:
+    case.first_response_due_at = cal.add_working_time(filed_at, timedelta(minutes=terms.first_response_minutes))
+    case.resolution_due_at = cal.add_working_days(filed_at, RESOLUTION_WORKING_DAYS)
+
+
+def set_first_response(case: Case, filed_at: datetime, at: datetime, terms: Terms, cal: BusinessCalendar) -> None:
+    minutes = cal.working_time_between(filed_at, at).total_seconds() / 60
+    case.first_response_minutes = round(minutes, 1)
+    case.first_response_in_time = minutes <= terms.first_response_minutes
+
+
+def set_resolution(case: Case, filed_at: datetime, at: datetime, resolver_id: int | None,
+                   cal: BusinessCalendar) -> None:
+    minutes = cal.working_time_between(filed_at, at).total_seconds() / 60
+    case.resolution_days = round(minutes / _day_minutes(cal), 2)
+    case.resolved_by_id = resolver_id
+
+
+def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
+    """Called by cases.record() for every event; reads the calendar only when a figure becomes known.
+
+    terms_and_calendar: a (Terms, BusinessCalendar) pair, or a callable returning one (read lazily).
+    """
+    filed_at = case.created_at or event.created_at
+    due = event.kind == "submitted" and case.resolution_due_at is None
+    replied = case.first_response_at is not None and case.first_response_minutes is None
+    resolved = event.to_status in RESOLVED_STATUSES and event.from_status not in RESOLVED_STATUSES
+    if event.kind == "reopened":
+        case.resolution_days = case.resolved_by_id = None
+    if not (due or replied or resolved):
+        return
+    terms, cal = terms_and_calendar() if callable(terms_and_calendar) else terms_and_calendar
+    if due:
+        set_due(case, filed_at, terms, cal)
+    if replied:
+        set_first_response(case, filed_at, case.first_response_at, terms, cal)
+    if resolved:
+        set_resolution(case, filed_at, case.resolved_at or event.created_at, event.actor_id, cal)
+
+
+def refresh(case: Case, terms: Terms, cal: BusinessCalendar) -> None:
+    """All of a case's facts from its timestamps, for cases written without events (generated demo data,
+    imports); the resolver stays whoever is recorded."""
+    set_due(case, case.created_at, terms, cal)
+    case.first_response_minutes = case.first_response_in_time = case.resolution_days = None
+    if case.first_response_at is not None:
+        set_first_response(case, case.created_at, case.first_response_at, terms, cal)
+    if case.resolved_at is not None:
+        set_resolution(case, case.created_at, case.resolved_at, case.resolved_by_id, cal)

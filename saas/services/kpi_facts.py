@@ -67,12 +67,24 @@ def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
         set_resolution(case, filed_at, case.resolved_at or event.created_at, event.actor_id, cal)
 
 
+def values(created_at: datetime, first_response_at: datetime | None, resolved_at: datetime | None, terms: Terms,
+           cal: BusinessCalendar) -> dict:
+    """A case's facts from its timestamps, as column values (bulk writers: generated data, imports)."""
+    out = {"first_response_due_at": cal.add_working_time(created_at, timedelta(minutes=terms.first_response_minutes)),
+           "resolution_due_at": cal.add_working_days(created_at, RESOLUTION_WORKING_DAYS),
+           "first_response_minutes": None, "first_response_in_time": None, "resolution_days": None}
+    if first_response_at is not None:
+        minutes = cal.working_time_between(created_at, first_response_at).total_seconds() / 60
+        out["first_response_minutes"] = round(minutes, 1)
+        out["first_response_in_time"] = minutes <= terms.first_response_minutes
+    if resolved_at is not None:
+        minutes = cal.working_time_between(created_at, resolved_at).total_seconds() / 60
+        out["resolution_days"] = round(minutes / _day_minutes(cal), 2)
+    return out
+
+
 def refresh(case: Case, terms: Terms, cal: BusinessCalendar) -> None:
-    """All of a case's facts from its timestamps, for cases written without events (generated demo data,
-    imports); the resolver stays whoever is recorded."""
-    set_due(case, case.created_at, terms, cal)
-    case.first_response_minutes = case.first_response_in_time = case.resolution_days = None
-    if case.first_response_at is not None:
-        set_first_response(case, case.created_at, case.first_response_at, terms, cal)
-    if case.resolved_at is not None:
-        set_resolution(case, case.created_at, case.resolved_at, case.resolved_by_id, cal)
+    """All of a case's facts from its timestamps, for cases written without events (imports, test data);
+    the resolver stays whoever is recorded."""
+    for key, value in values(case.created_at, case.first_response_at, case.resolved_at, terms, cal).items():
+        setattr(case, key, value)

@@ -418,3 +418,18 @@ def test_the_reports_sql_does_not_grow_with_the_cases(app, fortnight):
     # Every read of cases is grouped, bounded (LIMIT) or a lookup by id, never all of the period's rows.
     unbounded = [s for s in case_reads if not re.search(r"GROUP BY|LIMIT|count\(|sum\(|IN \(", s)]
     assert not unbounded, unbounded
+
+
+def test_top_problems_counted_in_sql_match_the_texts_counted_in_python(app, fortnight):
+    """PostgreSQL counts the kept words in SQL; the Python path reads the texts: the same problems."""
+    with app.app_context(), tenant_context(fortnight["shop"]):
+        tenant = db.session.get(Tenant, fortnight["shop"])
+        start, end = FORTNIGHT.bounds(tenant.timezone)
+        prev_start, prev_end = FORTNIGHT.previous().bounds(tenant.timezone)
+        from saas.services.reports_text import top_problems
+
+        python = top_problems(reports._docs(tenant, start, end), reports._docs(tenant, prev_start, prev_end))
+        used = reports._problems(tenant, start, end, prev_start, prev_end)
+        key = lambda ps: [(p.product, p.phrase, p.count, p.previous, p.related, p.examples) for p in ps]  # noqa: E731
+        assert key(used) == key(python)
+        assert (used[0].phrase, used[0].product, used[0].count) == ("包装破损", "SKU-A", 2)

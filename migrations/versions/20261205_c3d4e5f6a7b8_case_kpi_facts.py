@@ -2,7 +2,9 @@
 
 Per-case facts the reports count with aggregate SQL instead of loading cases (issue 16, item 8):
 when the first reply and the resolution fall due, the working minutes to the first reply and
-whether that was within the target, the working days to resolution, and who resolved the case.
+whether that was within the target, the working days to resolution, and who resolved the case;
+the customer's problem words, segmented once when written (older cases' texts are segmented by the
+report itself, as before, so they are not backfilled here).
 Indexes for the reports' period filters on cases, surveys and SLA clocks.
 
 Existing cases are backfilled here with each shop's business calendar (opening hours from the
@@ -41,6 +43,8 @@ def upgrade():
         batch_op.add_column(sa.Column('resolution_due_at', saas.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('resolution_days', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('resolved_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('problem_words', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('problem_product', sa.String(length=64), nullable=True))
         batch_op.create_foreign_key('fk_cases_resolved_by_id_users', 'users', ['resolved_by_id'], ['id'],
                                     ondelete='SET NULL')
         batch_op.create_index('ix_cases_tenant_created', ['tenant_id', 'created_at'], unique=False)
@@ -128,6 +132,8 @@ def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_tenant_created')
         batch_op.drop_constraint('fk_cases_resolved_by_id_users', type_='foreignkey')
+        batch_op.drop_column('problem_product')
+        batch_op.drop_column('problem_words')
         batch_op.drop_column('resolved_by_id')
         batch_op.drop_column('resolution_days')
         batch_op.drop_column('resolution_due_at')

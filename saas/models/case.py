@@ -122,6 +122,10 @@ class Case(TenantScoped, Timestamps, db.Model):
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_days: Mapped[float | None] = mapped_column(Float)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The customer's problem words (description and messages, segmented once when written, space-separated)
+    # and the product they are about (the first SKU named, else the category): the top problems read these.
+    problem_words: Mapped[str | None] = mapped_column(Text)
+    problem_product: Mapped[str | None] = mapped_column(String(64))
 
     order: Mapped[Order | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

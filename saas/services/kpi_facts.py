@@ -7,7 +7,8 @@ cannot evaluate; so the calendar is applied once per case at the moment a figure
   resolution does (7 working days, the same local clock time);
 - the first reply to the customer: the working minutes it took, and whether that was within the target;
 - the resolution (executed or rejected): the working days it took and who resolved it;
-- reopening: the resolution is undone (the next one is measured from filing again).
+- reopening: the resolution is undone (the next one is measured from filing again);
+- the customer's words (description, messages): segmented once into problem words for the top problems.
 
 Reports then count rows: "in time" is a column or a comparison of two columns.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from saas.models.case import Case, CaseEvent
+from saas.services import reports_text
 from tenants.calendar import BusinessCalendar
 from tenants.terms import Terms
 
@@ -45,6 +47,15 @@ def set_resolution(case: Case, filed_at: datetime, at: datetime, resolver_id: in
     case.resolved_by_id = resolver_id
 
 
+def set_words(case: Case, text: str) -> None:
+    """Add the problem words of a text the customer wrote (segmented here once, not by every report)."""
+    if case.problem_product is None:
+        skus = sorted(line.order_line.sku for line in case.lines if line.order_line is not None)
+        case.problem_product = (skus[0] if skus else case.category)[:64]
+    words = set((case.problem_words or "").split()) | reports_text.terms(text)
+    case.problem_words = " ".join(sorted(words))
+
+
 def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
     """Called by cases.record() for every event; reads the calendar only when a figure becomes known.
 
@@ -56,6 +67,10 @@ def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
     resolved = event.to_status in RESOLVED_STATUSES and event.from_status not in RESOLVED_STATUSES
     if event.kind == "reopened":
         case.resolution_days = case.resolved_by_id = None
+    if event.kind == "submitted":
+        set_words(case, case.description)
+    elif event.kind == "consumer_message" and case.problem_words is not None:
+        set_words(case, str((event.data or {}).get("text", "")))
     if not (due or replied or resolved):
         return
     terms, cal = terms_and_calendar() if callable(terms_and_calendar) else terms_and_calendar

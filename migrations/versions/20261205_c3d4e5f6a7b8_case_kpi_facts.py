@@ -5,7 +5,7 @@ when the first reply and the resolution fall due, the working minutes to the fir
 whether that was within the target, the working days to resolution, and who resolved the case;
 the customer's problem words, segmented once when written (older cases' texts are segmented by the
 report itself, as before, so they are not backfilled here).
-Indexes for the reports' period filters on cases, surveys and SLA clocks.
+Indexes for the reports' period filters on cases, surveys, SLA clocks and orders.
 
 Existing cases are backfilled here with each shop's business calendar (opening hours from the
 policy in force, the imported official holidays and 调休 days), in batches; the arithmetic is the
@@ -52,6 +52,8 @@ def upgrade():
         batch_op.create_index('ix_surveys_tenant_answered', ['tenant_id', 'answered_at'], unique=False)
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.create_index('ix_sla_clocks_tenant_breached', ['tenant_id', 'breached_at'], unique=False)
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_tenant_purchase', ['tenant_id', 'purchase_date'], unique=False)
     _backfill(op.get_bind())
 
 
@@ -125,6 +127,8 @@ def _backfill(conn):
 
 
 def downgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_tenant_purchase')
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.drop_index('ix_sla_clocks_tenant_breached')
     with op.batch_alter_table('surveys', schema=None) as batch_op:

@@ -150,15 +150,6 @@ def medians(column, group, where) -> dict:
     return out
 
 
-def buckets(column, edges: tuple[int, ...], where) -> list[tuple[str, int]]:
-    """Counts per bucket ≤e0, e0–e1 … >eN in one query (the chart's title names the unit)."""
-    labels = [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
-    conds = [column <= edges[0]] + [and_(column > a, column <= b) for a, b in zip(edges, edges[1:])] \
-        + [column > edges[-1]]
-    row = db.session.execute(select(*(count_if(c) for c in conds)).where(*where)).one()
-    return [(label, int(n)) for label, n in zip(labels, row)]
-
-
 def _sqlite_local_date(value, tz):
     if value is None:
         return None
@@ -183,6 +174,3 @@ def local_date(column, tz: str):
 def as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
-
-def mean_score(column=Survey.score):
-    return cast(func.avg(column), Float)

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import String, cast, func, literal, select, text, union_all
+from sqlalchemy import case as sa_case
 
 from saas.extensions import db
 from saas.models.base import utcnow
@@ -152,10 +153,6 @@ def _terms(tenant: Tenant) -> Terms:
     return policies.terms_of(version) if version is not None else Terms()
 
 
-def _grouped(stmt) -> list[tuple]:
-    return sorted(((k, n) for k, n in db.session.execute(stmt)), key=lambda r: (-r[1], str(r[0])))
-
-
 def build(tenant: Tenant, period: Period, now: datetime | None = None, personal: bool = True) -> Report:
     """Everything the reports page shows for the period; runs in the tenant's context.
 
@@ -170,10 +167,7 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
     r.first_response_target_minutes = terms.first_response_minutes
     in_range = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
 
-    r.by_type = _grouped(select(Case.problem_type, func.count()).where(*in_range).group_by(Case.problem_type))
-    r.by_intake = _grouped(select(Case.intake_channel, func.count()).where(*in_range).group_by(Case.intake_channel))
-    r.by_channel = _grouped(select(Case.purchase_channel, func.count()).where(*in_range).group_by(Case.purchase_channel))
-    r.by_category = _grouped(select(Case.category, func.count()).where(*in_range).group_by(Case.category))
+    _breakdowns(r, tenant, period, in_range)
     r.by_sku = sorted(((sku, name, n) for sku, name, n in db.session.execute(
         select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
         .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
@@ -188,16 +182,6 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
     r.satisfaction = Kpi(f.satisfaction, SATISFACTION_TARGET, f.answers)
     r.complaint_cases, r.platform_complaints, r.complaint_rate = f.complaint_cases, f.platform_complaints, f.complaint_rate
     r.breaches = list(f.breaches.items())
-    r.response_buckets = kpis.buckets(Case.first_response_minutes, RESPONSE_BUCKETS, in_range)
-    r.resolution_buckets = kpis.buckets(Case.resolution_days, RESOLUTION_BUCKETS, in_range)
-
-    day = kpis.local_date(Case.created_at, tenant.timezone)
-    per_day: dict[date, dict[str, int]] = defaultdict(dict)
-    for d, kind, n in db.session.execute(
-            select(day, Case.problem_type, func.count()).where(*in_range).group_by(day, Case.problem_type)):
-        per_day[kpis.as_date(d)][kind] = n
-    r.per_day = [(period.first + timedelta(days=i), per_day.get(period.first + timedelta(days=i), {}))
-                 for i in range(period.days)]
 
     _satisfaction(r, tenant, start, end, personal)
     _return_rates(r, tenant, period)
@@ -207,6 +191,56 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
         for p in r.problems:
             p.examples = []
     return r
+
+
+def _bucket_index(column, edges: tuple[int, ...]):
+    return sa_case(*((column <= e, i) for i, e in enumerate(edges)), else_=len(edges))
+
+
+def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
+    return [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
+
+
+def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> None:
+    """Cases by type, intake, purchase channel, category and day, and the two distributions: one statement,
+    one read of the period's cases (a CTE grouped seven ways), however many cases the period has."""
+    p = select(Case.problem_type.label("t"), Case.intake_channel.label("i"), Case.purchase_channel.label("c"),
+               Case.category.label("g"), kpis.local_date(Case.created_at, tenant.timezone).label("d"),
+               Case.first_response_minutes.label("fm"), Case.resolution_days.label("rd")).where(*in_range).cte("p")
+
+    def part(name, key, key2=None, where=None):
+        stmt = select(literal(name, String).label("section"), cast(key, String).label("k"),
+                      cast(key2, String).label("k2") if key2 is not None else literal("", String).label("k2"),
+                      func.count().label("n"))
+        stmt = stmt.select_from(p)
+        if where is not None:
+            stmt = stmt.where(where)
+        return stmt.group_by(*((key, key2) if key2 is not None else (key,)))
+
+    response = _bucket_index(p.c.fm, RESPONSE_BUCKETS)
+    resolution = _bucket_index(p.c.rd, RESOLUTION_BUCKETS)
+    rows = db.session.execute(union_all(
+        part("type", p.c.t), part("intake", p.c.i), part("channel", p.c.c), part("category", p.c.g),
+        part("day", p.c.d, p.c.t), part("response", response, where=p.c.fm.is_not(None)),
+        part("resolution", resolution, where=p.c.rd.is_not(None)))).all()
+    sections: dict[str, list[tuple]] = defaultdict(list)
+    for section, key, key2, n in rows:
+        sections[section].append((key, key2, n))
+
+    def grouped(name):
+        return sorted(((k, n) for k, _k2, n in sections[name]), key=lambda x: (-x[1], str(x[0])))
+
+    r.by_type, r.by_intake = grouped("type"), grouped("intake")
+    r.by_channel, r.by_category = grouped("channel"), grouped("category")
+    per_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for d, kind, n in sections["day"]:
+        per_day[kpis.as_date(d)][kind] = n
+    r.per_day = [(period.first + timedelta(days=i), per_day.get(period.first + timedelta(days=i), {}))
+                 for i in range(period.days)]
+    for name, edges, attr in (("response", RESPONSE_BUCKETS, "response_buckets"),
+                              ("resolution", RESOLUTION_BUCKETS, "resolution_buckets")):
+        counts = {int(k): n for k, _k2, n in sections[name]}
+        setattr(r, attr, [(label, counts.get(i, 0)) for i, label in enumerate(_bucket_labels(edges))])
 
 
 def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, personal: bool) -> None:
@@ -281,7 +315,7 @@ def _problems(tenant: Tenant, start: datetime, end: datetime, prev_start: dateti
         return top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
     docs = ("WITH docs AS (SELECT id, problem_product AS p, problem_words AS ws FROM cases WHERE tenant_id = :t "
             "AND created_at >= :s AND created_at < :e ORDER BY id DESC LIMIT :max), "
-            "pw AS (SELECT DISTINCT d.id, d.p, w FROM docs d, unnest(string_to_array(d.ws, ' ')) AS w WHERE w <> '') ")
+            "pw AS (SELECT d.id, d.p, w FROM docs d, unnest(string_to_array(d.ws, ' ')) AS w WHERE w <> '') ")
     rows = db.session.execute(text(
         docs + "SELECT p, w, n, ids, spread, (SELECT count(DISTINCT p) FROM docs) FROM ("
         "SELECT p, w, count(*) AS n, array_agg(id) AS ids, count(*) OVER (PARTITION BY w) AS spread "

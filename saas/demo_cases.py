@@ -251,7 +251,7 @@ TIANSHANG = Shop(
                 S(d(1, "10:46"), "message", "照片收到了，我们马上联系冷链物流核实，请稍候。"),
                 S(d(1, "11:00"), "note", "已联系冷链物流理赔专员，等待对方提供运输轨迹和交接记录。"),
                 S(d(1, "15:30"), "verify", "logistics",
-                  "外箱一角明显压瘪；物流轨迹显示中转时曾登记外包装破损，判定为运输途中挤压损坏。", "quality_return"),
+                  "外箱一角明显压瘪；物流轨迹显示中转时曾登记外包装破损，判定为运输途中挤压损坏。", "quality_return", reason="shipping_damage"),
             ),
         ),
         DemoCase(
@@ -260,7 +260,7 @@ TIANSHANG = Shop(
             steps=(
                 S(d(2, "10:11"), "accept"),
                 S(d(2, "11:30"), "verify", "merchant", "冷链记录显示配送箱温度 11℃，超出 2–6℃ 的要求，责任在我方。",
-                  "refund"),
+                  "refund", reason="quality.expired"),
                 S(d(2, "11:35"), "propose", "refund", amount="51.80",
                   detail="生鲜 24 小时极速退款：两瓶鲜牛奶全额退款，无需退货，请自行处理。"),
                 S(d(1, "11:20"), "consumer", "好的，请问退款多久能到账？"),
@@ -274,7 +274,7 @@ TIANSHANG = Shop(
             steps=(
                 S(d(3, "09:03"), "accept"),
                 S(d(3, "10:20"), "verify", "merchant", "照片显示 3 杯封口膜开裂，同批次另有 2 单类似反馈，判定为封口工艺问题。",
-                  "quality_return"),
+                  "quality_return", reason="quality.workmanship"),
                 S(d(3, "10:25"), "note", "仓库反馈 3 号封口机温控异常，已通知品控排查同批次库存。"),
                 S(d(3, "10:32"), "propose", "refund", amount="14.98", detail="退还漏液的 3 杯酸奶对应金额 14.98 元，原路退回。"),
                 S(d(3, "10:40"), "execute"),
@@ -290,7 +290,7 @@ TIANSHANG = Shop(
             steps=(
                 S(d(13, "09:04"), "accept"),
                 S(d(13, "09:06"), "message", "非常抱歉给您带来不便，我们已联系配送站核实，今天内给您答复。"),
-                S(d(13, "15:20"), "verify", "logistics", "配送站确认骑手未按约定送货上门，也未电话联系收件人。", "compensation"),
+                S(d(13, "15:20"), "verify", "logistics", "配送站确认骑手未按约定送货上门，也未电话联系收件人。", "compensation", reason="other"),
                 S(d(13, "15:25"), "propose", "compensation", amount="20.00",
                   detail="补偿 20 元，并已要求配送站对该骑手进行培训整改。"),
                 S(d(13, "16:00"), "consumer", "可以，接受这个处理。"),
@@ -303,7 +303,7 @@ TIANSHANG = Shop(
             steps=(
                 S(d(18, "09:05"), "accept"),
                 S(d(18, "10:05"), "verify", "customer",
-                  "甜度属于个人口味偏好；商品在保质期内，外观和冷链均正常，不属于质量问题", "no_reason_return"),
+                  "甜度属于个人口味偏好；商品在保质期内，外观和冷链均正常，不属于质量问题", "no_reason_return", reason="no_reason"),
                 S(d(18, "10:08"), "reject", "蛋糕属于鲜活易腐商品，依法不适用七天无理由退货；经核实商品没有质量问题，本次无法退款。"
                                             "下次可以选择我们的低糖款。"),
                 S(d(18, "12:30"), "consumer", "好吧，知道了。"),
@@ -322,7 +322,7 @@ TIANSHANG = Shop(
                 S(d(25, "22:56"), "message", "收到，已转交品控经理，明天上午会有专人联系您。祝家人早日康复。"),
                 S(d(24, "10:00"), "note", "同批次芒果千层已全部下架，留样已送第三方检测机构。", by="owner"),
                 S(d(23, "16:00"), "verify", "merchant", "第三方检测报告显示留样菌落总数超标，确认为食品安全问题，责任在我方。",
-                  "compensation", by="owner"),
+                  "compensation", by="owner", reason="quality.expired"),
                 S(d(23, "16:10"), "propose", "compensation", amount="1848.00", by="owner",
                   detail="退还货款 168 元，并依法赔偿价款十倍 1680 元，合计 1848 元；就医费用凭票另行报销。"),
                 S(d(23, "17:00"), "execute", by="owner"),
@@ -476,7 +476,7 @@ KIDSWEAR = Shop(
             order="kw07", skus=("KW-DR-130",), photos=("dress:seam", "dress:seam"),
             steps=(
                 S(d(1, "09:05"), "accept"),
-                S(d(1, "10:15"), "verify", "merchant", "照片显示腋下缝线断开，布料无拉扯破损痕迹，属缝制工艺问题。", "quality_exchange"),
+                S(d(1, "10:15"), "verify", "merchant", "照片显示腋下缝线断开，布料无拉扯破损痕迹，属缝制工艺问题。", "quality_exchange", reason="quality.workmanship"),
             ),
         ),
         DemoCase(
@@ -497,7 +497,7 @@ KIDSWEAR = Shop(
             survey=(5, "补发很快，客服态度也好。"),
             steps=(
                 S(d(13, "09:03"), "accept"),
-                S(d(13, "09:40"), "verify", "merchant", "印花开裂属印花工艺问题，同款已收到类似反馈。", "quality_exchange"),
+                S(d(13, "09:40"), "verify", "merchant", "印花开裂属印花工艺问题，同款已收到类似反馈。", "quality_exchange", reason="quality.workmanship"),
                 S(d(13, "09:45"), "propose", "exchange", detail="为您补发同款同码 T 恤 1 件，原件无需寄回。"),
                 S(d(12, "16:30"), "execute", carrier="顺丰速运"),
                 S(d(10, "19:00"), "consumer", "新衣服收到了，这次的印花很好，谢谢。"),
@@ -511,7 +511,7 @@ KIDSWEAR = Shop(
                 S(d(8, "09:04"), "accept"),
                 S(d(8, "10:10"), "verify", "customer",
                   "商品已穿着两周，膝盖处为日常摩擦磨损，不属于质量问题，也不符合无理由退货「未穿着未洗涤」的条件",
-                  "no_reason_return"),
+                  "no_reason_return", reason="no_reason"),
                 S(d(8, "10:12"), "reject", "已穿着且有磨损的商品不符合 30 天无理由退货条件，磨损也不属于质量问题，本次无法退货。"),
                 S(d(8, "11:00"), "consumer", "好吧，那我们自己补一下。"),
                 S(d(8, "11:05"), "message", "感谢理解。我们给您寄了两枚卡通布贴，可以熨在膝盖上，又好看又耐磨。"),
@@ -535,7 +535,7 @@ KIDSWEAR = Shop(
                 S(d(9, "09:05"), "escalate", "顾客投诉客服响应慢，转售后主管处理。"),
                 S(d(9, "10:00"), "message", "您好，我是售后主管。非常抱歉让您久等了，我们正在调取聊天记录，今天下午给您答复。", by="owner"),
                 S(d(9, "11:00"), "verify", "merchant", "查询记录确认在线客服连续三天未回复顾客的 3 条消息，属服务疏漏。",
-                  "compensation", by="owner"),
+                  "compensation", by="owner", reason="other"),
                 S(d(9, "11:05"), "propose", "compensation", amount="30.00", by="owner",
                   detail="补偿 30 元，已对相关客服进行培训，并把您的换货申请优先处理。"),
                 S(d(9, "14:00"), "execute", by="owner"),
@@ -661,7 +661,7 @@ VOLTMART = Shop(
                 S(d(1, "12:10"), "consumer", "断口照片发你们了。", photos=("watch:broken",)),
                 S(d(1, "12:16"), "message", "照片收到，我们请维修工程师看一下，今天给您结论。"),
                 S(d(1, "16:30"), "verify", "customer", "断口处有明显的外力撞击和划痕，属人为损坏，不在三包免费保修范围内",
-                  "free_repair"),
+                  "free_repair", reason="quality.workmanship"),
                 S(d(1, "16:35"), "note", "可推荐付费更换表带连接件，报价 59 元，等顾客确认。"),
             ),
         ),
@@ -684,7 +684,7 @@ VOLTMART = Shop(
             survey=(5, "先发新机再寄回，体验很好。"),
             steps=(
                 S(d(6, "09:04"), "accept"),
-                S(d(6, "10:00"), "verify", "merchant", "视频指导排查后仍无法充电，判定为电芯保护板故障。", "quality_exchange"),
+                S(d(6, "10:00"), "verify", "merchant", "视频指导排查后仍无法充电，判定为电芯保护板故障。", "quality_exchange", reason="quality.function"),
                 S(d(6, "10:05"), "propose", "exchange", detail="15 天内质量问题换新：新机先发，收到后请把故障机用同一快递袋寄回。"),
                 S(d(5, "15:20"), "execute", carrier="顺丰速运"),
             ),
@@ -706,7 +706,7 @@ VOLTMART = Shop(
                 S(d(10, "09:00"), "accept"),
                 S(d(10, "09:05"), "message", "非常抱歉让您久等，我们正在核实发货延迟的原因，今天内给您答复。"),
                 S(d(10, "11:00"), "verify", "merchant", "仓库系统库存同步延迟导致超卖后调货，发货时效超出承诺的 48 小时。",
-                  "compensation"),
+                  "compensation", reason="late_shipment"),
                 S(d(10, "11:05"), "propose", "compensation", amount="50.00", detail="补偿 50 元，并已修复库存同步问题。"),
                 S(d(10, "14:00"), "execute"),
                 S(d(8, "10:00"), "close"),
@@ -1171,7 +1171,7 @@ def _step(ctx: _Shop, case: Case, step: Step):
         event = cases.mark_inspected(case, actor, *args)
     elif a == "verify":
         responsibility, basis, remedy = args
-        event = cases.verify(case, actor, responsibility, basis, _clause(case, remedy))
+        event = cases.verify(case, actor, responsibility, basis, _clause(case, remedy), reason_code=kw.get("reason"))
     elif a == "propose":
         event = cases.propose(case, actor, args[0], **kw)
     elif a == "execute":

@@ -29,6 +29,9 @@ EXACT = {
     "saas.models.base": BASE,
     # Pure helpers (standard library and Pillow only) that the models may use.
     "saas.evidence": BASE,
+    # The one rule for mobiles (phonenumbers) and for e-mail addresses (email-validator).
+    "saas.phones": BASE,
+    "saas.email_addresses": BASE,
     # Helpers of the services layer that live beside the packages.
     "saas.queues": SERVICES,
     "saas.identifiers": SERVICES,

@@ -12,7 +12,7 @@ policy in force, the imported official holidays and 调休 days), in batches; th
 calendar's own, as in saas/services/kpi_facts.py.
 
 Revision ID: c3d4e5f6a7b8
-Revises: 5e1d0c9a7b21
+Revises: c4e8a1f2b7d3
 Create Date: 2026-12-05 19:20:00.000000
 
 """
@@ -27,7 +27,7 @@ import saas.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'c3d4e5f6a7b8'
-down_revision = '5e1d0c9a7b21'
+down_revision = 'c4e8a1f2b7d3'
 branch_labels = None
 depends_on = None
 

@@ -86,6 +86,9 @@ class Case(TenantScoped, Timestamps, db.Model):
     priority: Mapped[int] = mapped_column(Integer, default=3)
     description: Mapped[str] = mapped_column(Text)
     expected_resolution: Mapped[str] = mapped_column(String(20))
+    # The shop's reason (saas.models.reason) as its stable code, set by the agent at verification. Deferred:
+    # loaded only where it is shown, so the queue and the consumer's pages still run one migration down.
+    reason_code: Mapped[str | None] = mapped_column(String(40), deferred=True)
 
     status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
     # Where an info request or return request came from, to resume after the consumer answers.
@@ -115,17 +118,19 @@ class Case(TenantScoped, Timestamps, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # KPI facts, kept by services/kpi_facts.py as the events happen, so reports are aggregate SQL (§7):
     # when the first reply and the resolution fall due (10 working minutes, 7 working days after filing),
-    # the working minutes it took to reply, the working days to resolve, and who resolved it.
-    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    first_response_minutes: Mapped[float | None] = mapped_column(Float)
-    first_response_in_time: Mapped[bool | None] = mapped_column(Boolean)
-    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolution_days: Mapped[float | None] = mapped_column(Float)
-    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # The customer's problem words (description and messages, segmented once when written, space-separated)
-    # and the product they are about (the first SKU named, else the category): the top problems read these.
-    problem_words: Mapped[str | None] = mapped_column(Text)
-    problem_product: Mapped[str | None] = mapped_column(String(64))
+    # the working minutes it took to reply, the working days to resolve, and who resolved it; the customer's
+    # problem words (description and messages, segmented once when written, space-separated) and the product
+    # they are about (the first SKU named, else the category), which the top problems count. Deferred as one
+    # group: loaded only where used, so the queue and the consumer's pages still run one migration down.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), deferred=True, deferred_group="kpi")
+    first_response_minutes: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="kpi")
+    first_response_in_time: Mapped[bool | None] = mapped_column(Boolean, deferred=True, deferred_group="kpi")
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), deferred=True, deferred_group="kpi")
+    resolution_days: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="kpi")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), deferred=True,
+                                                       deferred_group="kpi")
+    problem_words: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="kpi")
+    problem_product: Mapped[str | None] = mapped_column(String(64), deferred=True, deferred_group="kpi")
 
     order: Mapped[Order | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -168,6 +173,8 @@ Index("ix_cases_queue", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.
 Index("ix_cases_all", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id)
 # Reports: a shop's cases filed in a period, read off the index however many older cases the shop has.
 Index("ix_cases_tenant_created", Case.tenant_id, Case.created_at)
+# "My cases" and "unassigned": a shop's cases by assignee.
+Index("ix_cases_assignee", Case.tenant_id, Case.assignee_id)
 # The queue's search box matches a substring of these fields. On PostgreSQL a trigram index finds the few
 # matching cases among a million (a number, a phone or its last digits, an email, a name of 3+ characters);
 # shorter words have no trigram and are filtered along the queue order. SQLite (development) scans.

@@ -47,12 +47,16 @@ def set_resolution(case: Case, filed_at: datetime, at: datetime, resolver_id: in
     case.resolved_by_id = resolver_id
 
 
-def set_words(case: Case, text: str) -> None:
-    """Add the problem words of a text the customer wrote (segmented here once, not by every report)."""
-    if case.problem_product is None:
+def set_words(case: Case, text: str, first: bool = False) -> None:
+    """Add the problem words of a text the customer wrote (segmented here once, not by every report).
+
+    first: the case's description at filing (nothing kept yet: the kept facts are not read)."""
+    words = reports_text.terms(text)
+    if first:
         skus = sorted(line.order_line.sku for line in case.lines if line.order_line is not None)
         case.problem_product = (skus[0] if skus else case.category)[:64]
-    words = set((case.problem_words or "").split()) | reports_text.terms(text)
+    else:
+        words |= set((case.problem_words or "").split())
     case.problem_words = " ".join(sorted(words))
 
 
@@ -62,14 +66,14 @@ def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
     terms_and_calendar: a (Terms, BusinessCalendar) pair, or a callable returning one (read lazily).
     """
     filed_at = case.created_at or event.created_at
-    due = event.kind == "submitted" and case.resolution_due_at is None
-    replied = case.first_response_at is not None and case.first_response_minutes is None
+    due = event.kind == "submitted"
+    replied = case.first_response_at is not None and case.first_response_at == event.created_at  # this event's
     resolved = event.to_status in RESOLVED_STATUSES and event.from_status not in RESOLVED_STATUSES
     if event.kind == "reopened":
         case.resolution_days = case.resolved_by_id = None
     if event.kind == "submitted":
-        set_words(case, case.description)
-    elif event.kind == "consumer_message" and case.problem_words is not None:
+        set_words(case, case.description, first=True)
+    elif event.kind == "consumer_message" and case.problem_words is not None:  # None: filed before words were kept
         set_words(case, str((event.data or {}).get("text", "")))
     if not (due or replied or resolved):
         return

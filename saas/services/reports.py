@@ -121,8 +121,8 @@ class Report:
     by_channel: list[tuple[str, int]] = field(default_factory=list)
     by_category: list[tuple[str, int]] = field(default_factory=list)
     by_sku: list[tuple[str, str, int]] = field(default_factory=list)
-    # Reason codes arrive with issue 16 item 2; the page shows this section once it is filled.
-    by_reason: list[tuple[str, int]] | None = None
+    # By the shop's reason code (None: no reason recorded yet); the page shows each code's current label.
+    by_reason: list[tuple[str | None, int]] | None = None
     open_now: int = 0
     overdue_now: int = 0
     first_response_median: float | None = None
@@ -202,10 +202,10 @@ def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
 
 
 def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> None:
-    """Cases by type, intake, purchase channel, category and day, and the two distributions: one statement,
-    one read of the period's cases (a CTE grouped seven ways), however many cases the period has."""
+    """Cases by type, intake, purchase channel, category, reason and day, and the two distributions: one
+    statement, one read of the period's cases (a CTE grouped eight ways), however many cases the period has."""
     p = select(Case.problem_type.label("t"), Case.intake_channel.label("i"), Case.purchase_channel.label("c"),
-               Case.category.label("g"), kpis.local_date(Case.created_at, tenant.timezone).label("d"),
+               Case.category.label("g"), Case.reason_code.label("r"), kpis.local_date(Case.created_at, tenant.timezone).label("d"),
                Case.first_response_minutes.label("fm"), Case.resolution_days.label("rd")).where(*in_range).cte("p")
 
     def part(name, key, key2=None, where=None):
@@ -221,6 +221,7 @@ def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> N
     resolution = _bucket_index(p.c.rd, RESOLUTION_BUCKETS)
     rows = db.session.execute(union_all(
         part("type", p.c.t), part("intake", p.c.i), part("channel", p.c.c), part("category", p.c.g),
+        part("reason", p.c.r),
         part("day", p.c.d, p.c.t), part("response", response, where=p.c.fm.is_not(None)),
         part("resolution", resolution, where=p.c.rd.is_not(None)))).all()
     sections: dict[str, list[tuple]] = defaultdict(list)
@@ -232,6 +233,7 @@ def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> N
 
     r.by_type, r.by_intake = grouped("type"), grouped("intake")
     r.by_channel, r.by_category = grouped("channel"), grouped("category")
+    r.by_reason = grouped("reason")  # None: no reason recorded yet
     per_day: dict[date, dict[str, int]] = defaultdict(dict)
     for d, kind, n in sections["day"]:
         per_day[kpis.as_date(d)][kind] = n

@@ -1,8 +1,6 @@
 """The report's cases as CSV with their KPI fields: UTF-8 with a BOM for Excel, cells safe from formulas."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,14 +16,14 @@ from saas.models.case import Case, CaseLine
 from saas.models.order import OrderLine
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
-from saas.services import case_messages, kpis, orders
+from saas.services import case_messages, kpis, orders, reasons
+from saas.services.csv_files import SafeWriter
 from saas.services.reports import Period
-from saas.services.scorecards import _cell  # the one formula-injection rule of the platform's CSVs
 from tenants.models import Tenant
 
 COLUMNS = (
     _l("Case"), _l("Filed"), _l("Type"), _l("Intake channel"), _l("Purchase channel"), _l("Category"), "SKU",
-    _l("Status"), _l("First response"), _l("First response (working minutes)"), _l("First response in time"),
+    _l("Reason"), _l("Status"), _l("First response"), _l("First response (working minutes)"), _l("First response in time"),
     _l("Resolved"), _l("Resolution (working days)"), _l("Resolved within 7 working days"), _l("Satisfaction score"),
     _l("SLA breaches"),
 )
@@ -48,8 +46,8 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
                                (kpis.resolution_decided(now), False), else_=None)
     rows = db.session.execute(
         select(Case.id, Case.number, Case.created_at, Case.problem_type, Case.intake_channel, Case.purchase_channel,
-               Case.category, Case.status, Case.first_response_at, Case.first_response_minutes, response_in_time,
-               Case.resolved_at, Case.resolution_days, resolved_in_time)
+               Case.category, Case.reason_code, Case.status, Case.first_response_at, Case.first_response_minutes,
+               response_in_time, Case.resolved_at, Case.resolution_days, resolved_in_time)
         .where(*in_range).order_by(Case.created_at, Case.id)).all()
     skus: dict[int, list[str]] = defaultdict(list)
     for cid, sku in db.session.execute(
@@ -66,17 +64,18 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
     def when(at: datetime | None) -> str:
         return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
-    out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter()
     with force_locale("en" if lang == "en" else "zh_Hans"):
-        w.writerow([_cell(str(c)) for c in COLUMNS])
-        for (cid, number, created, kind, intake, channel, category, status, replied, minutes, r_in, resolved, days,
-             s_in) in rows:
-            w.writerow([_cell(v) for v in (
+        w.writerow([str(c) for c in COLUMNS])
+        reason_labels = reasons.labels(tenant, lang)
+        for (cid, number, created, kind, intake, channel, category, reason, status, replied, minutes, r_in, resolved,
+             days, s_in) in rows:
+            w.writerow((
                 number, when(created), case_messages.label(kind), case_messages.label(intake),
                 case_messages.label(channel), orders.category_label(category, lang),
-                " ".join(dict.fromkeys(skus.get(cid, []))), case_messages.staff_label(status), when(replied),
-                minutes, _yes_no(None if r_in is None else bool(r_in)), when(resolved), days,
-                _yes_no(None if s_in is None else bool(s_in)), scores.get(cid), breaches.get(cid, 0),
-            )])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+                " ".join(dict.fromkeys(skus.get(cid, []))), reason_labels.get(reason, reason) if reason else "",
+                case_messages.staff_label(status), when(replied), minutes, _yes_no(None if r_in is None else bool(r_in)),
+                when(resolved), days, _yes_no(None if s_in is None else bool(s_in)), scores.get(cid),
+                breaches.get(cid, 0),
+            ))
+    return w.getvalue()

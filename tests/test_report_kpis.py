@@ -201,10 +201,11 @@ def test_every_kpi_is_exact(app, fortnight):
         # Open now: everything but the closed k0 and k1 (k7 included: "now" is not the period); overdue: the
         # open cases whose next deadline passed, k2 (10 Oct), k5 (8 Oct), k6 and k7 (12 Oct).
         assert (r.open_now, r.overdue_now) == (6, 4)
-        # Breaches in the fortnight, both k3's: its first reply (due 28 Sep 10:10) and its reply to the
-        # customer's message of 9 Oct (due 09:10, answered by the resolution on the 12th). k3's general clock
+        # Breaches in the fortnight: k3's first reply (due 28 Sep 10:10) and its reply to the customer's
+        # message of 9 Oct (due 09:10, answered by the resolution on the 12th); k1's quality proposal, 24
+        # calendar hours that ran through the holiday (due 1 Oct 17:56, proposed 9 Oct). k3's general clock
         # was paused while it waited on the customer and was met; k4's broke on 14 Oct, after the fortnight.
-        assert r.breaches == [("first_response", 1), ("message_response", 1)]
+        assert r.breaches == [("first_response", 1), ("message_response", 1), ("quality_proposal", 1)]
 
 
 def test_the_facts_behind_the_figures(app, fortnight):

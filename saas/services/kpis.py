@@ -10,7 +10,7 @@ The period's cases are those filed in [start, end); satisfaction counts the answ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Float, and_, cast, func, literal, or_, select
@@ -154,8 +154,9 @@ def _sqlite_local_date(value, tz):
     if value is None:
         return None
     at = datetime.fromisoformat(str(value))
-    at = at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))
-    return at.astimezone(ZoneInfo(tz)).date().isoformat()
+    zone = ZoneInfo(tz)
+    local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(zone)
+    return local.date().isoformat()
 
 
 def local_date(column, tz: str):

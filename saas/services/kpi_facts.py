@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import inspect as sa_inspect
+
 from saas.models.case import Case, CaseEvent
 from saas.services import reports_text
 from tenants.calendar import BusinessCalendar
@@ -53,7 +55,9 @@ def set_words(case: Case, text: str, first: bool = False) -> None:
     first: the case's description at filing (nothing kept yet: the kept facts are not read)."""
     words = reports_text.terms(text)
     if first:
-        skus = sorted(line.order_line.sku for line in case.lines if line.order_line is not None)
+        # A new case's lines are in memory when it has any; an untouched collection means none (no query).
+        lines = [] if "lines" in sa_inspect(case).unloaded else case.lines
+        skus = sorted(line.order_line.sku for line in lines if line.order_line is not None)
         case.problem_product = (skus[0] if skus else case.category)[:64]
     else:
         words |= set((case.problem_words or "").split())

@@ -35,25 +35,29 @@ BATCH = 2000
 RESOLUTION_WORKING_DAYS = 7
 
 
+COLUMNS = (
+    ('first_response_due_at', saas.models.base.UTCDateTime(timezone=True)), ('first_response_minutes', sa.Float()),
+    ('first_response_in_time', sa.Boolean()), ('resolution_due_at', saas.models.base.UTCDateTime(timezone=True)),
+    ('resolution_days', sa.Float()), ('resolved_by_id', sa.Integer()), ('problem_words', sa.Text()),
+    ('problem_product', sa.String(length=64)),
+)
+INDEXES = (('cases', 'ix_cases_tenant_created', ['tenant_id', 'created_at']),
+           ('surveys', 'ix_surveys_tenant_answered', ['tenant_id', 'answered_at']),
+           ('sla_clocks', 'ix_sla_clocks_tenant_breached', ['tenant_id', 'breached_at']),
+           ('orders', 'ix_orders_tenant_purchase', ['tenant_id', 'purchase_date']))
+
+
 def upgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('first_response_due_at', saas.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('first_response_minutes', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('first_response_in_time', sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column('resolution_due_at', saas.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('resolution_days', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('resolved_by_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('problem_words', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('problem_product', sa.String(length=64), nullable=True))
-        batch_op.create_foreign_key('fk_cases_resolved_by_id_users', 'users', ['resolved_by_id'], ['id'],
-                                    ondelete='SET NULL')
-        batch_op.create_index('ix_cases_tenant_created', ['tenant_id', 'created_at'], unique=False)
-    with op.batch_alter_table('surveys', schema=None) as batch_op:
-        batch_op.create_index('ix_surveys_tenant_answered', ['tenant_id', 'answered_at'], unique=False)
-    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
-        batch_op.create_index('ix_sla_clocks_tenant_breached', ['tenant_id', 'breached_at'], unique=False)
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index('ix_orders_tenant_purchase', ['tenant_id', 'purchase_date'], unique=False)
+    # Plain ALTER TABLE, no batch mode: on SQLite a batch copies `cases` and drops the old table, and with
+    # foreign keys on that drop deletes every event, survey, line and photo of every case. SQLite cannot add
+    # a foreign key to an existing table: there resolved_by_id is a plain column (development databases).
+    for name, type_ in COLUMNS:
+        op.add_column('cases', sa.Column(name, type_, nullable=True))
+    if op.get_bind().dialect.name != 'sqlite':
+        op.create_foreign_key('fk_cases_resolved_by_id_users', 'cases', 'users', ['resolved_by_id'], ['id'],
+                              ondelete='SET NULL')
+    for table, name, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
     _backfill(op.get_bind())
 
 
@@ -127,20 +131,9 @@ def _backfill(conn):
 
 
 def downgrade():
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_orders_tenant_purchase')
-    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
-        batch_op.drop_index('ix_sla_clocks_tenant_breached')
-    with op.batch_alter_table('surveys', schema=None) as batch_op:
-        batch_op.drop_index('ix_surveys_tenant_answered')
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_tenant_created')
-        batch_op.drop_constraint('fk_cases_resolved_by_id_users', type_='foreignkey')
-        batch_op.drop_column('problem_product')
-        batch_op.drop_column('problem_words')
-        batch_op.drop_column('resolved_by_id')
-        batch_op.drop_column('resolution_days')
-        batch_op.drop_column('resolution_due_at')
-        batch_op.drop_column('first_response_in_time')
-        batch_op.drop_column('first_response_minutes')
-        batch_op.drop_column('first_response_due_at')
+    for table, name, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint('fk_cases_resolved_by_id_users', 'cases', type_='foreignkey')
+    for name, _type in reversed(COLUMNS):  # plain ALTER TABLE (SQLite 3.35+), as in upgrade()
+        op.execute(f'ALTER TABLE cases DROP COLUMN {name}')

@@ -7,7 +7,7 @@ CKSUM  := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_STAMP  = $(VENV)/.installed-run-$(CKSUM)
 TEST_STAMP = $(VENV)/.installed-test-$(CKSUM)
 
-.PHONY: run test test-pg translations messages bench clean venv venv-test
+.PHONY: run test test-pg translations messages bench bench-reports clean venv venv-test
 
 # A venv left broken by a failed first try (no pip: python3-venv was missing; or a python
 # that no longer runs) is rebuilt, not reused: its stamps are then always out of date.
@@ -54,6 +54,11 @@ messages: $(RUN_STAMP)
 
 bench: translations
 	$(PY) bench/run.py
+	$(PY) bench/reports.py
+
+# The reports page at 100,000 and 1,000,000 cases of one shop (issue 16): also the last step of `make bench`.
+bench-reports: translations
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf $(VENV) instance/redis

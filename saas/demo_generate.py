@@ -24,9 +24,10 @@ from saas.models.order import Order, OrderLine
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_messages, policies
+from saas.services import case_messages, kpi_facts, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
+from tenants.terms import Terms
 
 CHUNK = 5000
 TABLES = (Order, OrderLine, Case, CaseLine, CaseEvent, SlaClock, Notification, Survey)
@@ -133,6 +134,8 @@ def generate(tenant: Tenant, n: int, seed: int = 0, now: datetime | None = None,
         version = policies.current_version(tenant)
         agents = list(db.session.scalars(select(User.id).where(User.tenant_id == tenant.id).order_by(User.id)))
     version_id = version.id if version is not None else None
+    with tenant_context(tenant.id):
+        terms, cal = policies.terms_of(version) if version is not None else Terms(), policies.calendar_for(tenant)
     db.session.commit()
     defaults = {m.__table__.name: _Defaults(m.__table__) for m in TABLES}
     next_id = {}
@@ -149,6 +152,9 @@ def generate(tenant: Tenant, n: int, seed: int = 0, now: datetime | None = None,
         rows = {m.__table__.name: [] for m in TABLES}
         for i in range(size):
             _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, seed, done + i)
+        for row in rows["cases"]:  # the KPI facts the lifecycle keeps (services/kpi_facts.py)
+            row.update(kpi_facts.values(row["created_at"], row["first_response_at"], row["resolved_at"], terms, cal),
+                       resolved_by_id=row["assignee_id"] if row["resolved_at"] else None)
         _write(rows, defaults)
         for name, batch in rows.items():
             result.rows[name] += len(batch)

@@ -177,31 +177,43 @@ def test_kpis_match_the_hand_computed_week(app, week):
 
 
 def test_first_response_counts_working_minutes_only(app, week):
-    """17:55 Monday → 09:10 Tuesday is 15 working minutes, not 15 hours; 20:00 → 09:08 is 8."""
+    """17:55 Monday → 09:10 Tuesday is 15 working minutes, not 15 hours; 20:00 → 09:08 is 8.
+
+    The working minutes are kept on the case when the reply is recorded (the report only counts them)."""
     with app.app_context(), tenant_context(week["a"]):
+        c = {k: db.session.get(Case, week[k]) for k in ("c1", "c2", "c3", "c4")}
+        assert (c["c1"].first_response_minutes, c["c1"].first_response_in_time) == (5.0, True)
+        assert (c["c2"].first_response_minutes, c["c2"].first_response_in_time) == (15.0, False)
+        assert (c["c3"].first_response_minutes, c["c3"].first_response_in_time) == (8.0, True)
+        # c4 (Saturday 11:00) has no reply: its 10 working minutes fall due on Monday 09:10.
+        assert c["c4"].first_response_minutes is None and c["c4"].first_response_due_at == at(11, 30, 9, 10)
         tenant = db.session.get(Tenant, week["a"])
-        start, end = WEEK.bounds(tenant.timezone)
-        times = {t.id: t for t in reports.case_times(tenant, start, end, NOW, 10)}
-        assert times[week["c1"]].response_minutes == 5.0
-        assert times[week["c2"]].response_minutes == 15.0 and times[week["c2"]].response_in_time is False
-        assert times[week["c3"]].response_minutes == 8.0 and times[week["c3"]].response_in_time is True
-        assert times[week["c4"]].response_minutes is None and times[week["c4"]].response_in_time is False
         # Before c4's 10 working minutes are over (Saturday and Sunday are not working time) it is undecided.
-        early = {t.id: t for t in reports.case_times(tenant, start, end, at(11, 30, 9, 5), 10)}
-        assert early[week["c4"]].response_in_time is None
+        early = reports.build(tenant, WEEK, now=at(11, 30, 9, 5))
+        assert (early.first_response.value, early.first_response.count) == (66.7, 3)
+        assert (_build(app, week).first_response.count) == 4
 
 
-def test_per_agent_table_uses_the_actors_of_events(app, week):
+def test_per_agent_table_counts_each_case_for_the_person_responsible(app, week):
     with app.app_context(), tenant_context(week["a"]):
         agents = _build(app, week).agents
         assert len(agents) == 1
         row = agents[0]
         assert row["name"] == "小王"
-        # Acted in the week on c0 (closed), c1 (accepted, resolved, closed), c2 and c3 (accepted); c2 was
-        # resolved after the week. First responses of the week: c1, c2, c3.
-        assert (row["handled"], row["first_responses"], row["resolved"]) == (4, 3, 1)
+        # Nothing is assigned: a case counts for whoever resolved it, c1 and c2 of the week (c3 and c4 are
+        # unresolved, nobody's yet). c1 answered in 5 minutes (in time), c2 in 15 (late); c1 resolved in
+        # time, c2 late.
+        assert (row["handled"], row["responses_in_time"], row["responses_decided"]) == (2, 1, 2)
+        assert (row["resolved"], row["resolved_in_time"], row["resolutions_decided"], row["resolution_pct"]) == (
+            2, 1, 2, 50.0)
         # Answers of the week on cases the agent resolved: c0 (2 stars) and c1 (5 stars).
         assert (row["answers"], row["satisfaction"]) == (2, 70.0)
+        # Assigning c3 to the agent makes it theirs: handled, its reply in time, its resolution missed.
+        c3 = db.session.get(Case, week["c3"])
+        c3.assignee_id = db.session.query(User).filter_by(email="agent@rep-a.example.com").one().id
+        db.session.flush()
+        row = _build(app, week).agents[0]
+        assert (row["handled"], row["responses_in_time"], row["resolutions_decided"], row["resolved"]) == (3, 2, 3, 2)
 
 
 def test_top_problems_compare_with_the_previous_period(app, week):
@@ -332,14 +344,13 @@ def test_working_time_skips_the_national_day_holiday_and_counts_the_adjusted_sat
             with travel_to(at(9, 30, 10, 3)):
                 cases.accept(long_one, agent)
             _resolve(long_one, agent, at(10, 15, 9))
-            period = reports.Period("custom", date(2026, 9, 28), date(2026, 10, 11))
-            start, end = period.bounds(tenant.timezone)
-            times = {t.id: t for t in reports.case_times(tenant, start, end, at(10, 20, 12), 10)}
-            assert times[before_holiday.id].response_minutes == 9.0 and times[before_holiday.id].response_in_time
-            assert times[adjusted.id].response_minutes == 9.0 and times[adjusted.id].response_in_time
-            assert times[long_one.id].resolved_in_time is True
+            for case in (before_holiday, adjusted, long_one):
+                db.session.refresh(case)
+            assert (before_holiday.first_response_minutes, before_holiday.first_response_in_time) == (9.0, True)
+            assert (adjusted.first_response_minutes, adjusted.first_response_in_time) == (9.0, True)
+            assert long_one.resolution_due_at == at(10, 15, 10) and long_one.resolved_at <= long_one.resolution_due_at
             # 10:00 30 Sep → 09:00 15 Oct: 8 h on the 30th, 6 full days, 0 h on the 15th = 62 h = 6.89 working days.
-            assert times[long_one.id].resolution_days == 6.89
+            assert long_one.resolution_days == 6.89
 
 
 def test_words_of_the_same_cases_join_one_problem_and_products_stay_apart():

@@ -19,7 +19,7 @@ from saas.forms import PlainForm
 from saas.i18n import current_lang, localtime
 from saas.input_guard import bounded_int
 from saas.models.supervision import CHECKS, RESULTS
-from saas.services import case_evidence, supervision
+from saas.services import case_evidence, case_messages, reports, supervision, supervision_kpis
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 bp.before_request(require_role("supervisor"))
@@ -197,3 +197,17 @@ def report_csv(sample_id: int):
         "Content-Disposition": f'attachment; filename="supervision-sample-{sample_id}.csv"',
         "Content-Type": "text/csv; charset=utf-8",
     })
+
+
+@bp.get("/kpis")
+def kpis():
+    """Key figures of the granted shops for a period: aggregates only, as on the shops' reports pages."""
+    args = request.args
+    try:
+        shops = supervision_kpis.overview(_me(), args.get("period"), args.get("from"), args.get("to"))
+    except reports.ReportError as exc:
+        return render_template("supervise/kpis.html", shops=[], error=exc.message, args=args,
+                               lang=current_lang()), 400
+    db.session.commit()  # the access log rows
+    return render_template("supervise/kpis.html", shops=shops, error=None, args=args, lang=current_lang(),
+                           label=case_messages.label, targets=reports)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DDL,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -115,9 +116,24 @@ class Case(TenantScoped, Timestamps, db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # KPI facts, kept by services/kpi_facts.py as the events happen, so reports are aggregate SQL (§7):
+    # when the first reply and the resolution fall due (10 working minutes, 7 working days after filing),
+    # the working minutes it took to reply, the working days to resolve, and who resolved it; the customer's
+    # problem words (description and messages, segmented once when written, space-separated) and the product
+    # they are about (the first SKU named, else the category), which the top problems count. Deferred as one
+    # group: loaded only where used, so the queue and the consumer's pages still run one migration down.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), deferred=True, deferred_group="kpi")
+    first_response_minutes: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="kpi")
+    first_response_in_time: Mapped[bool | None] = mapped_column(Boolean, deferred=True, deferred_group="kpi")
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), deferred=True, deferred_group="kpi")
+    resolution_days: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="kpi")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), deferred=True,
+                                                       deferred_group="kpi")
+    problem_words: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="kpi")
+    problem_product: Mapped[str | None] = mapped_column(String(64), deferred=True, deferred_group="kpi")
 
     order: Mapped[Order | None] = relationship()
-    assignee: Mapped[User | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     lines: Mapped[list[CaseLine]] = relationship(back_populates="case", cascade="all, delete-orphan")
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan", passive_deletes=True
@@ -155,6 +171,8 @@ Index("ix_cases_queue", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.
 # The same order over all of a shop's cases: the "All" view, any one status (closed cases are most of a big
 # shop's) and deep pages are read off it in order too, instead of sorting every case of the shop.
 Index("ix_cases_all", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id)
+# Reports: a shop's cases filed in a period, read off the index however many older cases the shop has.
+Index("ix_cases_tenant_created", Case.tenant_id, Case.created_at)
 # "My cases" and "unassigned": a shop's cases by assignee.
 Index("ix_cases_assignee", Case.tenant_id, Case.assignee_id)
 # The queue's search box matches a substring of these fields. On PostgreSQL a trigram index finds the few

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
@@ -27,7 +27,9 @@ CHANNELS = tuple(CHANNEL_LABELS)
 
 class Order(TenantScoped, Timestamps, db.Model):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("tenant_id", "order_number"),)
+    # The index serves the reports' return/exchange rate: a shop's orders purchased in a period.
+    __table_args__ = (UniqueConstraint("tenant_id", "order_number"),
+                      Index("ix_orders_tenant_purchase", "tenant_id", "purchase_date"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_number: Mapped[str] = mapped_column(String(64))

@@ -31,7 +31,7 @@ from saas.models.case import (
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
 from saas.phones import MOBILE_MESSAGE, mainland_mobile
-from saas.services import assignment, case_messages, notifications, policies, reasons, sla, surveys
+from saas.services import assignment, case_messages, kpi_facts, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today
 from tenants.models import Tenant
@@ -135,11 +135,14 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
         case.first_response_at = event.created_at
     if apply_clocks or message:
         terms, cal = terms_and_calendar or policies.service_terms(case)
+        kpi_facts.on_event(case, event, (terms, cal))  # before any flush: a new case's INSERT carries its facts
         if apply_clocks:
             sla.on_event(case, event, terms, cal, at=event.created_at)
         if message:
             db.session.flush()  # the notifications' keys name the event
             notifications.notify_customer(case, event, terms)
+    else:
+        kpi_facts.on_event(case, event, lambda: terms_and_calendar or policies.service_terms(case))
     db.session.flush()
     return event
 

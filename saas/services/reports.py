@@ -1,41 +1,35 @@
 """The shop's after-sales report (§7): a period's KPIs against their targets, breakdowns and the cases behind them."""
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, text, union_all
+from sqlalchemy import case as sa_case
 
 from saas.extensions import db
 from saas.models.base import utcnow
-from saas.models.case import CASE_IS_OPEN, Case, CaseEvent, CaseLine
-from saas.models.complaint import PlatformComplaint
+from saas.models.case import Case, CaseEvent, CaseLine
 from saas.models.order import Order, OrderLine
-from saas.models.sla import SlaClock
 from saas.models.survey import LOW_SCORE, Survey
-from saas.services import policies
-from saas.services.cases import EXECUTED
+from saas.services import kpis, policies
 from saas.services.errors import ServiceError
-from saas.services.reports_text import MAX_DOCS, Doc, top_problems
+from saas.services.reports_text import MAX_DOCS, Doc, rank_problems, top_problems
 from tenants.models import Tenant
 from tenants.terms import Terms
 
 RESOLUTION_WORKING_DAYS = 7
-RESOLUTION_TARGET_PCT = 95.0
-FIRST_RESPONSE_TARGET_PCT = 95.0
-SATISFACTION_TARGET = 90.0
+RESOLUTION_TARGET_PCT = kpis.RESOLUTION_TARGET_PCT
+FIRST_RESPONSE_TARGET_PCT = kpis.FIRST_RESPONSE_TARGET_PCT
+SATISFACTION_TARGET = kpis.SATISFACTION_TARGET
 MAX_RANGE_DAYS = 366
 PRESETS = ("this_week", "last_week", "this_month", "last_month")
 # Working minutes to the first reply, and working days to resolution: the distributions' buckets.
 RESPONSE_BUCKETS = (5, 10, 30, 60, 240)
 RESOLUTION_BUCKETS = (1, 3, 5, 7, 14)
-# Staff steps that count as handling a case, until cases have an assignee (issue 16, item 1).
-RESOLVING_KINDS = ("rejected", *EXECUTED.values())
-HANDLING_KINDS = ("accepted", "verified", "proposed", "closed", *RESOLVING_KINDS)
 
 
 class ReportError(ServiceError):
@@ -148,10 +142,10 @@ class Report:
     satisfaction_trend: list[tuple[date, float, int]] = field(default_factory=list)
     agents: list[dict] = field(default_factory=list)
     problems: list = field(default_factory=list)
+    figures: kpis.Figures | None = None
 
 
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+_pct = kpis.pct
 
 
 def _terms(tenant: Tenant) -> Terms:
@@ -159,66 +153,13 @@ def _terms(tenant: Tenant) -> Terms:
     return policies.terms_of(version) if version is not None else Terms()
 
 
-def _grouped(stmt) -> list[tuple]:
-    return sorted(((k, n) for k, n in db.session.execute(stmt)), key=lambda r: (-r[1], str(r[0])))
+def build(tenant: Tenant, period: Period, now: datetime | None = None, personal: bool = True) -> Report:
+    """Everything the reports page shows for the period; runs in the tenant's context.
 
-
-@dataclass
-class CaseTimes:
-    """One case's KPI fields, computed on the shop's business calendar (the CSV has one row of these)."""
-
-    id: int
-    number: str
-    created_at: datetime
-    problem_type: str
-    status: str
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    response_minutes: float | None = None  # working minutes to the first reply
-    response_in_time: bool | None = None  # None: no reply yet and its time is not over
-    resolution_days: float | None = None  # working days to resolution
-    resolved_in_time: bool | None = None  # None: unresolved and its 7 working days are not over
-
-
-def case_times(tenant: Tenant, start: datetime, end: datetime, now: datetime, target_minutes: int) -> list[CaseTimes]:
-    """The period's cases with their working-time figures (narrow rows: working time needs the calendar)."""
-    cal = policies.calendar_for(tenant)
-    day_minutes = (datetime.combine(date.min, cal.closes) - datetime.combine(date.min, cal.opens)).seconds / 60
-    rows = db.session.execute(
-        select(Case.id, Case.number, Case.created_at, Case.problem_type, Case.status, Case.first_response_at,
-               Case.resolved_at)
-        .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end).order_by(Case.created_at)
-    ).all()
-    out = []
-    for row in rows:
-        t = CaseTimes(*row)
-        if t.first_response_at is not None:
-            t.response_minutes = round(cal.working_time_between(t.created_at, t.first_response_at).total_seconds() / 60, 1)
-            t.response_in_time = t.response_minutes <= target_minutes
-        elif cal.working_time_between(t.created_at, now) > timedelta(minutes=target_minutes):
-            t.response_in_time = False
-        deadline = cal.add_working_days(t.created_at, RESOLUTION_WORKING_DAYS)
-        if t.resolved_at is not None:
-            minutes = cal.working_time_between(t.created_at, t.resolved_at).total_seconds() / 60
-            t.resolution_days = round(minutes / day_minutes, 2)
-            t.resolved_in_time = t.resolved_at <= deadline
-        elif deadline <= now:
-            t.resolved_in_time = False
-        out.append(t)
-    return out
-
-
-def _buckets(values: list[float], edges: tuple[int, ...]) -> list[tuple[str, int]]:
-    """Counts per bucket, labelled ≤5, 5–10 … >240 (the chart's title names the unit)."""
-    labels = [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
-    counts = [0] * len(labels)
-    for v in values:
-        counts[next((i for i, e in enumerate(edges) if v <= e), len(edges))] += 1
-    return list(zip(labels, counts))
-
-
-def build(tenant: Tenant, period: Period, now: datetime | None = None) -> Report:
-    """Everything the reports page shows for the period; runs in the tenant's context."""
+    Every figure is an aggregate query (services/kpis.py): the number of statements does not grow with
+    the number of cases. personal=False (supervisors) leaves out what names people or quotes them: the
+    low scores with their comments, the team table and the example cases of the top problems.
+    """
     now = now or utcnow()
     start, end = period.bounds(tenant.timezone)
     r = Report(period, tenant.timezone)
@@ -226,62 +167,92 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None) -> Report
     r.first_response_target_minutes = terms.first_response_minutes
     in_range = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
 
-    r.by_type = _grouped(select(Case.problem_type, func.count()).where(*in_range).group_by(Case.problem_type))
-    r.cases = sum(n for _k, n in r.by_type)
-    r.by_intake = _grouped(select(Case.intake_channel, func.count()).where(*in_range).group_by(Case.intake_channel))
-    r.by_channel = _grouped(select(Case.purchase_channel, func.count()).where(*in_range).group_by(Case.purchase_channel))
-    r.by_category = _grouped(select(Case.category, func.count()).where(*in_range).group_by(Case.category))
-    r.by_reason = _grouped(select(Case.reason_code, func.count()).where(*in_range).group_by(Case.reason_code))
+    _breakdowns(r, tenant, period, in_range)
     r.by_sku = sorted(((sku, name, n) for sku, name, n in db.session.execute(
         select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
         .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
         .where(*in_range).group_by(OrderLine.sku))), key=lambda x: (-x[2], x[0]))
 
-    r.open_now = db.session.scalar(select(func.count()).where(Case.tenant_id == tenant.id, CASE_IS_OPEN)) or 0
-    r.overdue_now = db.session.scalar(select(func.count()).where(
-        Case.tenant_id == tenant.id, CASE_IS_OPEN, Case.due_at < now)) or 0
+    f = kpis.figures([tenant.id], start, end, now)[tenant.id]
+    r.figures = f
+    r.cases, r.open_now, r.overdue_now = f.cases, f.open_now, f.overdue_now
+    r.first_response_median = f.first_response_median
+    r.first_response = Kpi(f.first_response_pct, FIRST_RESPONSE_TARGET_PCT, f.first_response_decided)
+    r.resolution = Kpi(f.resolution_pct, RESOLUTION_TARGET_PCT, f.resolution_decided)
+    r.satisfaction = Kpi(f.satisfaction, SATISFACTION_TARGET, f.answers)
+    r.complaint_cases, r.platform_complaints, r.complaint_rate = f.complaint_cases, f.platform_complaints, f.complaint_rate
+    r.breaches = list(f.breaches.items())
 
-    times = case_times(tenant, start, end, now, terms.first_response_minutes)
-    minutes = [t.response_minutes for t in times if t.response_minutes is not None]
-    decided = [t for t in times if t.response_in_time is not None]
-    r.first_response_median = round(statistics.median(minutes), 1) if minutes else None
-    r.first_response = Kpi(_pct(sum(t.response_in_time for t in decided), len(decided)), FIRST_RESPONSE_TARGET_PCT,
-                           len(decided))
-    settled = [t for t in times if t.resolved_in_time is not None]
-    r.resolution = Kpi(_pct(sum(t.resolved_in_time for t in settled), len(settled)), RESOLUTION_TARGET_PCT,
-                       len(settled))
-    r.response_buckets = _buckets(minutes, RESPONSE_BUCKETS)
-    r.resolution_buckets = _buckets([t.resolution_days for t in times if t.resolution_days is not None],
-                                    RESOLUTION_BUCKETS)
-    zone = ZoneInfo(tenant.timezone)
-    per_day: dict[date, Counter] = defaultdict(Counter)
-    for t in times:
-        per_day[t.created_at.astimezone(zone).date()][t.problem_type] += 1
-    r.per_day = [(period.first + timedelta(days=i), dict(per_day.get(period.first + timedelta(days=i), {})))
-                 for i in range(period.days)]
-
-    _satisfaction(r, tenant, start, end, zone)
-    _complaints(r, tenant, start, end)
-    _return_rates(r, tenant, period, start, end)
-    r.breaches = _grouped(select(SlaClock.kind, func.count()).where(
-        SlaClock.tenant_id == tenant.id, SlaClock.breached_at >= start, SlaClock.breached_at < end)
-        .group_by(SlaClock.kind))
-    r.agents = _agents(tenant, start, end)
-    prev_start, prev_end = period.previous().bounds(tenant.timezone)
-    r.problems = top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
+    _satisfaction(r, tenant, start, end, personal)
+    _return_rates(r, tenant, period)
+    r.agents = _agents(tenant, start, end, now) if personal else []
+    r.problems = _problems(tenant, start, end, *period.previous().bounds(tenant.timezone))
+    if not personal:
+        for p in r.problems:
+            p.examples = []
     return r
 
 
-def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, zone: ZoneInfo) -> None:
+def _bucket_index(column, edges: tuple[int, ...]):
+    return sa_case(*((column <= e, i) for i, e in enumerate(edges)), else_=len(edges))
+
+
+def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
+    return [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
+
+
+def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> None:
+    """Cases by type, intake, purchase channel, category, reason and day, and the two distributions: one
+    statement, one read of the period's cases (a CTE grouped eight ways), however many cases the period has."""
+    p = select(Case.problem_type.label("t"), Case.intake_channel.label("i"), Case.purchase_channel.label("c"),
+               Case.category.label("g"), Case.reason_code.label("r"), kpis.local_date(Case.created_at, tenant.timezone).label("d"),
+               Case.first_response_minutes.label("fm"), Case.resolution_days.label("rd")).where(*in_range).cte("p")
+
+    def part(name, key, key2=None, where=None):
+        stmt = select(literal(name, String).label("section"), cast(key, String).label("k"),
+                      cast(key2, String).label("k2") if key2 is not None else literal("", String).label("k2"),
+                      func.count().label("n"))
+        stmt = stmt.select_from(p)
+        if where is not None:
+            stmt = stmt.where(where)
+        return stmt.group_by(*((key, key2) if key2 is not None else (key,)))
+
+    response = _bucket_index(p.c.fm, RESPONSE_BUCKETS)
+    resolution = _bucket_index(p.c.rd, RESOLUTION_BUCKETS)
+    rows = db.session.execute(union_all(
+        part("type", p.c.t), part("intake", p.c.i), part("channel", p.c.c), part("category", p.c.g),
+        part("reason", p.c.r),
+        part("day", p.c.d, p.c.t), part("response", response, where=p.c.fm.is_not(None)),
+        part("resolution", resolution, where=p.c.rd.is_not(None)))).all()
+    sections: dict[str, list[tuple]] = defaultdict(list)
+    for section, key, key2, n in rows:
+        sections[section].append((key, key2, n))
+
+    def grouped(name):
+        return sorted(((k, n) for k, _k2, n in sections[name]), key=lambda x: (-x[1], str(x[0])))
+
+    r.by_type, r.by_intake = grouped("type"), grouped("intake")
+    r.by_channel, r.by_category = grouped("channel"), grouped("category")
+    r.by_reason = grouped("reason")  # None: no reason recorded yet
+    per_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for d, kind, n in sections["day"]:
+        per_day[kpis.as_date(d)][kind] = n
+    r.per_day = [(period.first + timedelta(days=i), per_day.get(period.first + timedelta(days=i), {}))
+                 for i in range(period.days)]
+    for name, edges, attr in (("response", RESPONSE_BUCKETS, "response_buckets"),
+                              ("resolution", RESOLUTION_BUCKETS, "resolution_buckets")):
+        counts = {int(k): n for k, _k2, n in sections[name]}
+        setattr(r, attr, [(label, counts.get(i, 0)) for i, label in enumerate(_bucket_labels(edges))])
+
+
+def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, personal: bool) -> None:
     answered = (Survey.tenant_id == tenant.id, Survey.status == "answered", Survey.answered_at >= start,
                 Survey.answered_at < end)
-    n, mean = db.session.execute(select(func.count(Survey.id), func.avg(Survey.score)).where(*answered)).one()
-    # The same formula as surveys.satisfaction(): mean score × 20, out of 100.
-    r.satisfaction = Kpi(round(float(mean) * 20, 1) if mean is not None else None, SATISFACTION_TARGET, n)
-    by_day: dict[date, list[int]] = defaultdict(list)
-    for at, score in db.session.execute(select(Survey.answered_at, Survey.score).where(*answered)):
-        by_day[at.astimezone(zone).date()].append(score)
-    r.satisfaction_trend = [(d, round(20 * sum(s) / len(s), 1), len(s)) for d, s in sorted(by_day.items())]
+    day = kpis.local_date(Survey.answered_at, tenant.timezone)
+    r.satisfaction_trend = [(kpis.as_date(d), round(20 * float(mean), 1), n) for d, mean, n in db.session.execute(
+        select(day, func.avg(Survey.score), func.count()).where(*answered).group_by(day).order_by(day))]
+    if not personal:
+        return
     r.low_scores = [dict(case_id=cid, number=num, score=score, comment=comment, answered_at=at)
                     for cid, num, score, comment, at in db.session.execute(
                         select(Case.id, Case.number, Survey.score, Survey.comment, Survey.answered_at)
@@ -289,17 +260,7 @@ def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, zon
                         .where(*answered, Survey.score <= LOW_SCORE).order_by(Survey.answered_at.desc()).limit(50))]
 
 
-def _complaints(r: Report, tenant: Tenant, start: datetime, end: datetime) -> None:
-    """Complaint rate: service complaints filed as cases, plus platform complaints forwarded to the shop,
-    per 100 cases of the period."""
-    r.complaint_cases = dict(r.by_type).get("complaint", 0)
-    r.platform_complaints = db.session.scalar(select(func.count()).where(
-        PlatformComplaint.tenant_id == tenant.id, PlatformComplaint.forwarded_at.is_not(None),
-        PlatformComplaint.created_at >= start, PlatformComplaint.created_at < end)) or 0
-    r.complaint_rate = _pct(r.complaint_cases + r.platform_complaints, r.cases)
-
-
-def _return_rates(r: Report, tenant: Tenant, period: Period, start: datetime, end: datetime) -> None:
+def _return_rates(r: Report, tenant: Tenant, period: Period) -> None:
     """Per SKU: cases filed in the period / order lines of orders purchased in the period (imported orders)."""
     sold = {sku: (name, n) for sku, name, n in db.session.execute(
         select(OrderLine.sku, func.max(OrderLine.name), func.count(OrderLine.id)).join(Order, Order.id == OrderLine.order_id)
@@ -311,57 +272,100 @@ def _return_rates(r: Report, tenant: Tenant, period: Period, start: datetime, en
                             key=lambda x: (-(x["rate"] or 0), x["sku"]))
 
 
-def _agents(tenant: Tenant, start: datetime, end: datetime) -> list[dict]:
-    """Per staff member, from who acted on the case events of the period (no assignee is set yet)."""
+def _agents(tenant: Tenant, start: datetime, end: datetime, now: datetime) -> list[dict]:
+    """Per person responsible for the period's cases: the assignee, or whoever resolved an unassigned case.
+
+    Cases handled, first replies in time and resolutions within 7 working days of those cases, and the
+    satisfaction of the answers given in the period on the cases they are responsible for.
+    """
     from saas.models.user import User
 
-    handled = db.session.execute(
-        select(CaseEvent.actor_id, func.count(func.distinct(CaseEvent.case_id)))
-        .where(CaseEvent.tenant_id == tenant.id, CaseEvent.actor_type == "staff", CaseEvent.actor_id.is_not(None),
-               CaseEvent.kind.in_(HANDLING_KINDS), CaseEvent.created_at >= start, CaseEvent.created_at < end)
-        .group_by(CaseEvent.actor_id)).all()
-    if not handled:
+    owner = func.coalesce(Case.assignee_id, Case.resolved_by_id)
+    rows = db.session.execute(
+        select(owner, func.count(Case.id), kpis.count_if(kpis.response_decided(now)),
+               kpis.count_if(Case.first_response_in_time.is_(True)), kpis.count_if(Case.resolved_at.is_not(None)),
+               kpis.count_if(kpis.resolution_decided(now)), kpis.count_if(kpis.RESOLVED_IN_TIME))
+        .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end, owner.is_not(None))
+        .group_by(owner)).all()
+    scores = {aid: (n, mean) for aid, n, mean in db.session.execute(
+        select(owner, func.count(Survey.id), func.avg(Survey.score)).join(Case, Case.id == Survey.case_id)
+        .where(Survey.tenant_id == tenant.id, Survey.status == "answered", Survey.answered_at >= start,
+               Survey.answered_at < end, owner.is_not(None)).group_by(owner))}
+    ids = {aid for aid, *_rest in rows} | set(scores)
+    if not ids:
         return []
-    resolved = dict(db.session.execute(
-        select(CaseEvent.actor_id, func.count(func.distinct(CaseEvent.case_id)))
-        .where(CaseEvent.tenant_id == tenant.id, CaseEvent.actor_type == "staff", CaseEvent.kind.in_(RESOLVING_KINDS),
-               CaseEvent.created_at >= start, CaseEvent.created_at < end).group_by(CaseEvent.actor_id)).all())
-    first = dict(db.session.execute(
-        select(CaseEvent.actor_id, func.count(func.distinct(CaseEvent.case_id))).join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.tenant_id == tenant.id, CaseEvent.actor_type == "staff",
-               CaseEvent.created_at == Case.first_response_at, Case.first_response_at >= start,
-               Case.first_response_at < end).group_by(CaseEvent.actor_id)).all())
-    # Satisfaction of the cases an agent resolved, from the answers of the period.
-    scores = dict((aid, (n, mean)) for aid, n, mean in db.session.execute(
-        select(CaseEvent.actor_id, func.count(func.distinct(Survey.id)), func.avg(Survey.score))
-        .join(Survey, Survey.case_id == CaseEvent.case_id)
-        .where(CaseEvent.tenant_id == tenant.id, CaseEvent.kind.in_(RESOLVING_KINDS), Survey.status == "answered",
-               Survey.answered_at >= start, Survey.answered_at < end).group_by(CaseEvent.actor_id)))
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_([a for a, _ in handled]))).all())
-    rows = []
-    for aid, n in handled:
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    counts = {aid: rest for aid, *rest in rows}
+    out = []
+    for aid in ids:
+        handled, r_dec, r_in, resolved, s_dec, s_in = (int(x) for x in counts.get(aid, (0,) * 6))
         answered, mean = scores.get(aid, (0, None))
-        rows.append({"name": names.get(aid, "?"), "handled": n, "first_responses": first.get(aid, 0),
-                     "resolved": resolved.get(aid, 0), "answers": answered,
-                     "satisfaction": round(float(mean) * 20, 1) if mean is not None else None})
-    return sorted(rows, key=lambda x: (-x["handled"], x["name"]))
+        out.append({"name": names.get(aid, "?"), "handled": handled, "responses_decided": r_dec,
+                    "responses_in_time": r_in, "first_response_pct": _pct(r_in, r_dec), "resolved": resolved,
+                    "resolutions_decided": s_dec, "resolved_in_time": s_in, "resolution_pct": _pct(s_in, s_dec),
+                    "answers": answered, "satisfaction": round(float(mean) * 20, 1) if mean is not None else None})
+    return sorted(out, key=lambda x: (-x["handled"], x["name"]))
+
+
+def _problems(tenant: Tenant, start: datetime, end: datetime, prev_start: datetime, prev_end: datetime) -> list:
+    """Top problems of the period. On PostgreSQL, when the period's cases all keep their problem words, the
+    words are counted in SQL (unnest, GROUP BY) and only each recurring phrase's case ids come back;
+    otherwise (SQLite, or cases older than the kept words) the texts are read and counted in Python."""
+    window = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
+    if db.session.get_bind().dialect.name != "postgresql" or db.session.scalar(
+            select(Case.id).where(*window, Case.problem_words.is_(None)).limit(1)) is not None:
+        return top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
+    docs = ("WITH docs AS (SELECT id, problem_product AS p, problem_words AS ws FROM cases WHERE tenant_id = :t "
+            "AND created_at >= :s AND created_at < :e ORDER BY id DESC LIMIT :max), "
+            "pw AS (SELECT d.id, d.p, w FROM docs d, unnest(string_to_array(d.ws, ' ')) AS w WHERE w <> '') ")
+    rows = db.session.execute(text(
+        docs + "SELECT p, w, n, ids, spread, (SELECT count(DISTINCT p) FROM docs) FROM ("
+        "SELECT p, w, count(*) AS n, array_agg(id) AS ids, count(*) OVER (PARTITION BY w) AS spread "
+        "FROM pw GROUP BY p, w) g WHERE n >= :min"), {"t": tenant.id, "s": start, "e": end, "max": MAX_DOCS,
+                                                      "min": 2}).all()
+    if not rows:
+        return []
+    candidates = {(p, w): frozenset(ids) for p, w, _n, ids, _s, _np in rows}
+    spread = {w: n for _p, w, _n, _ids, n, _np in rows}
+    previous = {(p, w): n for p, w, n in db.session.execute(text(
+        docs + "SELECT p, w, count(*) FROM pw WHERE w = ANY(:words) GROUP BY p, w"),
+        {"t": tenant.id, "s": prev_start, "e": prev_end, "max": MAX_DOCS, "words": sorted(spread)})}
+    problems = rank_problems(candidates, spread, rows[0][5], previous, lambda cid: "")
+    shown = {cid for p in problems for cid, _n in p.examples}
+    numbers = dict(db.session.execute(select(Case.id, Case.number).where(Case.tenant_id == tenant.id,
+                                                                          Case.id.in_(shown))).all())
+    for p in problems:
+        p.examples = [(cid, numbers.get(cid, "")) for cid, _n in p.examples]
+    return problems
 
 
 def _docs(tenant: Tenant, start: datetime, end: datetime) -> list[Doc]:
-    """The words customers wrote on the period's cases: the description and their messages, per product."""
-    sku = (select(func.min(OrderLine.sku)).join(CaseLine, CaseLine.order_line_id == OrderLine.id)
-           .where(CaseLine.case_id == Case.id).correlate(Case).scalar_subquery())
+    """The words customers wrote on the period's cases (at most MAX_DOCS, the latest), per product.
+
+    Cases keep their problem words, segmented when written (kpi_facts.set_words); cases older than that
+    are segmented here from their description and messages.
+    """
     rows = db.session.execute(
-        select(Case.id, Case.number, Case.description, Case.category, sku)
+        select(Case.id, Case.number, Case.problem_words, Case.problem_product)
         .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
         .order_by(Case.id.desc()).limit(MAX_DOCS)).all()
-    if not rows:
-        return []
+    docs = [Doc(cid, number, product, "", frozenset(words.split()))
+            for cid, number, words, product in rows if words is not None]
+    older = [cid for cid, _n, words, _p in rows if words is None]
+    if older:
+        docs += _unsegmented(tenant, older)
+    return docs
+
+
+def _unsegmented(tenant: Tenant, ids: list[int]) -> list[Doc]:
+    sku = (select(func.min(OrderLine.sku)).join(CaseLine, CaseLine.order_line_id == OrderLine.id)
+           .where(CaseLine.case_id == Case.id).correlate(Case).scalar_subquery())
+    rows = db.session.execute(select(Case.id, Case.number, Case.description, Case.category, sku)
+                              .where(Case.tenant_id == tenant.id, Case.id.in_(ids))).all()
     messages: dict[int, list[str]] = defaultdict(list)
-    for case_id, data in db.session.execute(
-        select(CaseEvent.case_id, CaseEvent.data).join(Case, Case.id == CaseEvent.case_id)
-        .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end,
-               CaseEvent.kind == "consumer_message")):
+    for case_id, data in db.session.execute(  # the messages of those cases only
+        select(CaseEvent.case_id, CaseEvent.data)
+        .where(CaseEvent.tenant_id == tenant.id, CaseEvent.case_id.in_(ids), CaseEvent.kind == "consumer_message")):
         messages[case_id].append(str((data or {}).get("text", "")))
     return [Doc(cid, number, sku_ or category, " ".join([text, *messages.get(cid, [])]))
             for cid, number, text, category, sku_ in rows]

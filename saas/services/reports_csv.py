@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
 from saas.extensions import db
@@ -15,9 +16,9 @@ from saas.models.case import Case, CaseLine
 from saas.models.order import OrderLine
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
-from saas.services import case_messages, orders, reasons
+from saas.services import case_messages, kpis, orders, reasons
 from saas.services.csv_files import SafeWriter
-from saas.services.reports import Period, _terms, case_times
+from saas.services.reports import Period
 from tenants.models import Tenant
 
 COLUMNS = (
@@ -33,13 +34,21 @@ def _yes_no(value: bool | None) -> str:
 
 
 def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | None = None) -> bytes:
+    """One row per case filed in the period, with the KPI facts kept on it (no calendar arithmetic here)."""
     now = now or utcnow()
     start, end = period.bounds(tenant.timezone)
     zone = ZoneInfo(tenant.timezone)
-    times = case_times(tenant, start, end, now, _terms(tenant).first_response_minutes)
     in_range = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
-    facts = {cid: rest for cid, *rest in db.session.execute(
-        select(Case.id, Case.intake_channel, Case.purchase_channel, Case.category, Case.reason_code).where(*in_range))}
+    # In time: the stored fact once known; "no" once unanswered (unresolved) past its due time; else blank.
+    response_in_time = sa_case((Case.first_response_in_time.is_not(None), Case.first_response_in_time),
+                               (kpis.response_decided(now), False), else_=None)
+    resolved_in_time = sa_case((Case.resolved_at.is_not(None), kpis.RESOLVED_IN_TIME),
+                               (kpis.resolution_decided(now), False), else_=None)
+    rows = db.session.execute(
+        select(Case.id, Case.number, Case.created_at, Case.problem_type, Case.intake_channel, Case.purchase_channel,
+               Case.category, Case.reason_code, Case.status, Case.first_response_at, Case.first_response_minutes,
+               response_in_time, Case.resolved_at, Case.resolution_days, resolved_in_time)
+        .where(*in_range).order_by(Case.created_at, Case.id)).all()
     skus: dict[int, list[str]] = defaultdict(list)
     for cid, sku in db.session.execute(
         select(CaseLine.case_id, OrderLine.sku).join(OrderLine, OrderLine.id == CaseLine.order_line_id)
@@ -58,17 +67,15 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
     w = SafeWriter()
     with force_locale("en" if lang == "en" else "zh_Hans"):
         w.writerow([str(c) for c in COLUMNS])
-        _rows(w, times, facts, skus, scores, breaches, when, lang, reasons.labels(tenant, lang))
+        reason_labels = reasons.labels(tenant, lang)
+        for (cid, number, created, kind, intake, channel, category, reason, status, replied, minutes, r_in, resolved,
+             days, s_in) in rows:
+            w.writerow((
+                number, when(created), case_messages.label(kind), case_messages.label(intake),
+                case_messages.label(channel), orders.category_label(category, lang),
+                " ".join(dict.fromkeys(skus.get(cid, []))), reason_labels.get(reason, reason) if reason else "",
+                case_messages.staff_label(status), when(replied), minutes, _yes_no(None if r_in is None else bool(r_in)),
+                when(resolved), days, _yes_no(None if s_in is None else bool(s_in)), scores.get(cid),
+                breaches.get(cid, 0),
+            ))
     return w.getvalue()
-
-
-def _rows(w, times, facts, skus, scores, breaches, when, lang, reason_labels) -> None:
-    for t in times:
-        intake, channel, category, reason = facts[t.id]
-        w.writerow((
-            t.number, when(t.created_at), case_messages.label(t.problem_type), case_messages.label(intake),
-            case_messages.label(channel), orders.category_label(category, lang), " ".join(dict.fromkeys(skus.get(t.id, []))),
-            reason_labels.get(reason, reason) if reason else "", case_messages.staff_label(t.status), when(t.first_response_at), t.response_minutes,
-            _yes_no(t.response_in_time), when(t.resolved_at), t.resolution_days, _yes_no(t.resolved_in_time),
-            scores.get(t.id), breaches.get(t.id, 0),
-        ))

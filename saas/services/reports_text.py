@@ -77,6 +77,7 @@ class Doc:
     number: str
     product: str  # SKU, or the category when the case names no order line
     text: str
+    words: frozenset[str] | None = None  # already segmented (kept on the case); else the text is
 
 
 @dataclass
@@ -99,33 +100,41 @@ def _document_terms(docs: list[Doc]) -> dict[tuple[str, str], list[Doc]]:
     """(product, phrase) → the cases whose words contain the phrase (each case counted once)."""
     found: dict[tuple[str, str], list[Doc]] = defaultdict(list)
     for doc in docs:
-        for phrase in terms(doc.text):
+        for phrase in (doc.words if doc.words is not None else terms(doc.text)):
             found[(doc.product, phrase)].append(doc)
     return found
 
 
 def top_problems(current: list[Doc], previous: list[Doc], limit: int = 10, min_count: int = 2) -> list[Problem]:
+    """Recurring problems per product from the texts themselves (see rank_problems)."""
+    now, before = _document_terms(current), _document_terms(previous)
+    spread: Counter = Counter(phrase for (_product, phrase) in now)
+    numbers = {d.case_id: d.number for d in current}
+    candidates = {key: frozenset(d.case_id for d in docs) for key, docs in now.items() if len(docs) >= min_count}
+    return rank_problems(candidates, spread, len({d.product for d in current} or {""}),
+                         {key: len(docs) for key, docs in before.items()}, numbers.get, limit)
+
+
+def rank_problems(candidates: dict[tuple[str, str], frozenset[int]], spread: dict[str, int], products: int,
+                  previous: dict[tuple[str, str], int], number_of, limit: int = 10) -> list[Problem]:
     """Recurring problems per product, ranked by cases × how specific the phrase is to that product (TF-IDF).
 
+    candidates: (product, phrase) → the cases whose words contain it (those recurring in min_count cases);
+    spread: phrase → how many products' cases use it; products: how many products the period's cases name.
     A phrase every product's customers use ("坏了") weighs less than one that marks one product ("包装破损"
     on one yoghurt), and the after-sales phrases of the dictionary count double, so that the problem, not
-    the product's own name, leads. A phrase is a problem once it recurs in `min_count` cases of the period;
-    a phrase found only in the cases of a problem already listed joins that problem as a related word.
+    the product's own name, leads. A phrase found only in the cases of a problem already listed joins that
+    problem as a related word.
     """
-    now, before = _document_terms(current), _document_terms(previous)
-    products = {d.product for d in current} or {""}
-    spread: Counter = Counter(phrase for (_product, phrase) in now)
+    products = products or 1
     ranked = []
-    for (product, phrase), cases in now.items():
-        if len(cases) < min_count:
-            continue
+    for (product, phrase), ids in candidates.items():
         weight = 2.0 if phrase in _DICTIONARY else 1.0
-        idf = math.log(1 + len(products) / spread[phrase])
-        ranked.append((len(cases) * idf * weight, len(cases), len(phrase), product, phrase, cases))
+        idf = math.log(1 + products / spread[phrase])
+        ranked.append((len(ids) * idf * weight, len(ids), len(phrase), product, phrase, ids))
     ranked.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3], r[4]))
     problems: list[Problem] = []
-    for _score, n, _len, product, phrase, cases in ranked:
-        ids = frozenset(d.case_id for d in cases)
+    for _score, n, _len, product, phrase, ids in ranked:
         home = next((p for p in problems if p.product == product and ids <= p.case_ids), None)
         if home is not None:
             if len(home.related) < 4 and phrase not in home.phrase:
@@ -133,8 +142,8 @@ def top_problems(current: list[Doc], previous: list[Doc], limit: int = 10, min_c
             continue
         if len(problems) >= limit:
             continue
-        examples = [(d.case_id, d.number) for d in sorted(cases, key=lambda d: -d.case_id)[:3]]
-        problems.append(Problem(product, phrase, n, len(before.get((product, phrase), [])), examples, case_ids=ids))
+        examples = [(cid, number_of(cid)) for cid in sorted(ids, reverse=True)[:3]]
+        problems.append(Problem(product, phrase, n, previous.get((product, phrase), 0), examples, case_ids=ids))
     return problems
 
 

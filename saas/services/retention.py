@@ -172,6 +172,7 @@ def anonymise_cases(tenant: Tenant, ids: list[int], before: datetime) -> Retenti
         _scrub_surveys(case.id)
         case.customer_name, case.mobile, case.email = ANONYMISED_NAME, "", ""
         case.description = PLACEHOLDER
+        case.problem_words = ""  # the words kept for the reports' top problems are the customer's too
         case.return_tracking_number = case.outbound_tracking_number = ""
         case.return_carrier = scrub(case.return_carrier, needles)
         case.rejection_reason = scrub(case.rejection_reason, needles)

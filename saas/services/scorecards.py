@@ -12,17 +12,14 @@ from sqlalchemy import func, select
 
 from saas.extensions import db
 from saas.models.base import utcnow
-from saas.models.case import Case
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.sla import SlaClock
 from saas.models.supervision import SampleCase
-from saas.models.survey import Survey
+from saas.services import kpis
 from saas.services.csv_files import SafeWriter
-from saas.services.policies import calendar_for
 from tenants.models import Tenant
-from tenants.scoping import cross_tenant, tenant_context
+from tenants.scoping import cross_tenant
 
-RESOLUTION_WORKING_DAYS = 7
 VERDICTS = ("pass", "concern", "fail")
 CENT = Decimal("0.01")
 
@@ -40,6 +37,10 @@ class Scorecard:
     clocks_met: int = 0
     resolution_decided: int = 0
     resolved_in_time: int = 0
+    first_response_decided: int = 0
+    first_response_in_time: int = 0
+    first_response_median: float | None = None
+    complaint_rate: float | None = None
     surveys_answered: int = 0
     satisfaction: float | None = None
     # Supervisors' verdicts on the month's sampled cases, by verdict (None until counted).
@@ -61,6 +62,10 @@ class Scorecard:
     @property
     def resolution_pct(self) -> float | None:
         return _pct(self.resolved_in_time, self.resolution_decided)
+
+    @property
+    def first_response_pct(self) -> float | None:
+        return _pct(self.first_response_in_time, self.first_response_decided)
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -100,9 +105,8 @@ def monthly(first: date, tenant_ids: list[int] | None = None, now: datetime | No
     """One scorecard per tenant for the month starting on `first`, each month in the tenant's own zone.
 
     Tenants are grouped by time zone so that each figure is one GROUP BY query per zone, not a
-    query (or a load) per case; only the 7-working-day figure reads two timestamps per case of
-    the month, because working days follow each tenant's calendar (holidays, 调休), which SQL
-    cannot evaluate.
+    query (or a load) per case. The shops' KPIs (cases, first response, resolution within 7 working
+    days, satisfaction, complaint rate) are those of the reports page: the same kpis.figures().
     """
     now = now or utcnow()
     stmt = select(Tenant).order_by(Tenant.slug)
@@ -118,21 +122,24 @@ def monthly(first: date, tenant_ids: list[int] | None = None, now: datetime | No
         for tz, members in zones.items():
             start, end = month_bounds(first, tz)
             ids = [t.id for t in members]
+            _kpis(cards, ids, start, end, now)
             _counts(cards, ids, start, end, now)
             _verdicts(cards, ids, start, end)
-            for t in members:
-                _resolution(cards[t.id], t, start, end, now)
     return [cards[t.id] for t in tenants]
 
 
-def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime, now: datetime) -> None:
-    for tid, n in db.session.execute(
-        select(Case.tenant_id, func.count(Case.id))
-        .where(Case.tenant_id.in_(ids), Case.created_at >= start, Case.created_at < end)
-        .group_by(Case.tenant_id)
-    ):
-        cards[tid].cases = n
+def _kpis(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime, now: datetime) -> None:
+    for tid, f in kpis.figures(ids, start, end, now).items():
+        card = cards[tid]
+        card.cases = f.cases
+        card.first_response_decided, card.first_response_in_time = f.first_response_decided, f.first_response_in_time
+        card.first_response_median = f.first_response_median
+        card.resolution_decided, card.resolved_in_time = f.resolution_decided, f.resolved_in_time
+        card.surveys_answered, card.satisfaction = f.answers, f.satisfaction
+        card.complaint_rate = f.complaint_rate
 
+
+def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime, now: datetime) -> None:
     for tid, stopped, met in db.session.execute(
         select(SlaClock.tenant_id, func.count(SlaClock.id), func.sum(sa_case((SlaClock.state == "met", 1), else_=0)))
         .where(SlaClock.tenant_id.in_(ids), SlaClock.stopped_at.is_not(None),
@@ -140,16 +147,6 @@ def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: d
         .group_by(SlaClock.tenant_id)
     ):
         cards[tid].clocks_stopped, cards[tid].clocks_met = stopped, int(met or 0)
-
-    for tid, answered, mean in db.session.execute(
-        select(Survey.tenant_id, func.count(Survey.id), func.avg(Survey.score))
-        .where(Survey.tenant_id.in_(ids), Survey.status == "answered",
-               Survey.answered_at >= start, Survey.answered_at < end)
-        .group_by(Survey.tenant_id)
-    ):
-        # The same formula as surveys.satisfaction(): mean score × 20, out of 100.
-        cards[tid].surveys_answered = answered
-        cards[tid].satisfaction = round(float(mean) * 20, 1) if mean is not None else None
 
     late = sa_case(
         ((PlatformComplaint.replied_at.is_not(None) & (PlatformComplaint.replied_at > PlatformComplaint.due_at)), 1),
@@ -175,29 +172,6 @@ def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: d
         cards[tid].compensation_total, cards[tid].compensation_outstanding = _money(total), _money(open_total)
 
 
-def _resolution(card: Scorecard, tenant: Tenant, start: datetime, end: datetime, now: datetime) -> None:
-    """Cases filed in the month: resolved within 7 working days of filing, on the tenant's calendar.
-
-    A case still unresolved counts once its 7 working days are over (as missed); before that it is
-    not decided yet and stays out of the figure.
-    """
-    rows = db.session.execute(
-        select(Case.created_at, Case.resolved_at)
-        .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
-    ).all()
-    if not rows:
-        return
-    with tenant_context(tenant.id):
-        cal = calendar_for(tenant)
-    for created_at, resolved_at in rows:
-        deadline = cal.add_working_days(created_at, RESOLUTION_WORKING_DAYS)
-        if resolved_at is not None and resolved_at <= deadline:
-            card.resolution_decided += 1
-            card.resolved_in_time += 1
-        elif resolved_at is not None or deadline <= now:
-            card.resolution_decided += 1
-
-
 def _verdicts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime) -> None:
     """The supervisors' verdicts on the shops' sampled cases, counted by the month they were given."""
     for tid in ids:
@@ -216,6 +190,8 @@ CSV_COLUMNS = (
     "resolution_decided", "resolved_within_7_working_days", "resolution_7d_pct", "surveys_answered",
     "satisfaction", "reviews_pass", "reviews_concern", "reviews_fail", "complaints", "complaints_late",
     "advance_compensations", "advance_compensation_total", "advance_compensation_outstanding",
+    "first_response_decided", "first_response_in_time", "first_response_pct", "first_response_median_minutes",
+    "complaint_rate",
 )
 
 
@@ -231,5 +207,7 @@ def to_csv(cards: list[Scorecard]) -> bytes:
             c.satisfaction, v.get("pass") if c.verdicts is not None else None,
             v.get("concern") if c.verdicts is not None else None, v.get("fail") if c.verdicts is not None else None,
             c.complaints, c.complaints_late, c.compensations, c.compensation_total, c.compensation_outstanding,
+            c.first_response_decided, c.first_response_in_time, c.first_response_pct, c.first_response_median,
+            c.complaint_rate,
         ))
     return writer.getvalue()

@@ -59,6 +59,7 @@ CHECK_LABELS = {
 ACCESS_LABELS = {
     "view_case": _l("Opened the case"), "view_evidence": _l("Viewed a photo"), "review": _l("Saved a review"),
     "report": _l("Opened the printable sample report"), "export": _l("Exported the sample report (CSV)"),
+    "kpis": _l("Viewed the shop's key figures"),
 }
 
 

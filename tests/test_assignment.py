@@ -85,7 +85,9 @@ def test_a_supervisor_sees_that_the_case_changed_hands_but_no_staff_name(app, te
     with app.app_context(), tenant_context(team["a"]):
         assignment.claim(db.session.get(Case, case_id), _user(team["ann"]))
         db.session.commit()
-    with app.app_context(), tenant_context(team["a"]):
+    from flask_babel import force_locale
+
+    with app.app_context(), tenant_context(team["a"]), force_locale("en"):
         view = supervision.masked_case_view(db.session.get(Case, case_id), show_evidence=False, lang="en")
         texts = [t["text"] for t in view["timeline"]]
         assert "The case changed hands." in texts

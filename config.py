@@ -56,7 +56,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    # Keep consumers' rendered case pages per process (saas/case_page_cache.py); the bench turns
+    # Keep consumers' rendered case pages per process (saas/caches/case_pages.py); the bench turns
     # it off on a second server to measure the page as rendered.
     CASE_PAGE_CACHE = _bool("CASE_PAGE_CACHE", True)
     REMEMBER_COOKIE_HTTPONLY = True

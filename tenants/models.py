@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
 from tenants.scoping import TenantScoped
-from tenants.tokens import ShopData
+from saas.caches.tokens import ShopData
 
 LOCALES = ("zh_Hans", "en")
 

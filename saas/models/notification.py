@@ -10,7 +10,7 @@ from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
 from saas.models.case import Case
 from tenants.scoping import TenantScoped
-from tenants.tokens import ShopData
+from saas.caches.tokens import ShopData
 
 CHANNELS = ("sms", "email")
 # pending → sending → sent; errors → retry (→ sending …) or dead; coalesced SMS → superseded;

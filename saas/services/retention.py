@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import and_, not_, select, update
 
-from saas import case_page_cache
+from saas.caches import case_pages
 from saas.extensions import db
 from saas.masking import EMAIL_RE, ID_CARD_RE
 from saas.models.base import utcnow
@@ -217,7 +217,7 @@ def _scrub_events(case_id: int, needles: list[str]) -> None:
                "internal_note": scrub(old["internal_note"], needles), "data": _scrub_json(clean, needles)}
         if new != old:
             db.session.execute(update(CaseEvent.__table__).where(_EVENT_COLUMNS.id == event_id).values(**new))
-            case_page_cache.mark_changed(db.session(), case_id)
+            case_pages.mark_changed(db.session(), case_id)
 
 
 def _scrub_outbox(case_id: int, needles: list[str]) -> None:

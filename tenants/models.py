@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
+from saas.models.statuses import check_constraints
 from tenants.scoping import TenantScoped
 from saas.caches.tokens import ShopData
 
@@ -53,7 +54,7 @@ class PolicyVersion(ShopData, TenantScoped, Timestamps, db.Model):
     """One version of a tenant's after-sales policy: a draft, or published and frozen."""
 
     __tablename__ = "policy_versions"
-    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "number"), *check_constraints("policy_versions"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null while a draft; 1, 2, 3 … once published.

@@ -150,3 +150,10 @@ def test_no_service_memoises_on_g_directly():
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
+
+def test_services_flush_and_never_commit():
+    """The request boundary commits (Flask-SQLAlchemy's teardown does not: the views do), jobs commit;
+    a sweep that commits per batch is handed `end_batch=db.session.commit` by its job."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "saas" / "services").rglob("*.py")
+                 if ".commit()" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -37,7 +37,7 @@ class ComplaintForm(ContactFields, FlaskForm):
 
 
 def _complaint_limit() -> str:
-    return current_app.config.get("RATELIMIT_COMPLAINT", "5 per hour")
+    return current_app.config["RATELIMIT_COMPLAINT"]
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -91,11 +91,11 @@ def _reference_key() -> str:
 
 
 def _lookup_ip_limit() -> str:
-    return current_app.config.get("RATELIMIT_COMPLAINT_LOOKUP_IP", "20 per 10 minutes")
+    return current_app.config["RATELIMIT_COMPLAINT_LOOKUP_IP"]
 
 
 def _lookup_reference_limit() -> str:
-    return current_app.config.get("RATELIMIT_COMPLAINT_LOOKUP_REF", "10 per 10 minutes")
+    return current_app.config["RATELIMIT_COMPLAINT_LOOKUP_REF"]
 
 
 _SEEN = "complaints_seen"  # session: the complaints this browser proved it filed

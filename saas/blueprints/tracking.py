@@ -63,11 +63,11 @@ def _case_key() -> str:
 
 
 def _ip_limit() -> str:
-    return current_app.config.get("RATELIMIT_TRACK_IP", "20 per 10 minutes")
+    return current_app.config["RATELIMIT_TRACK_IP"]
 
 
 def _case_limit() -> str:
-    return current_app.config.get("RATELIMIT_TRACK_CASE", "10 per 10 minutes")
+    return current_app.config["RATELIMIT_TRACK_CASE"]
 
 
 def _match(number: str, factor: str) -> Case | None:

@@ -27,7 +27,6 @@ EXACT = {
     "saas.extensions": BASE,
     "saas.database": BASE,
     "saas.models.base": BASE,
-    "saas.models.statuses": BASE,  # StrEnums (standard library only): policy versions in tenants/ use one
     "saas.request_memo": BASE,  # per-request memos, for every layer
     # The per-process caches, one package (saas/caches/__init__.py: the protocol), each cache at the
     # layer of what it copies: the token protocol at the bottom, the worker's shop copy beside the worker.

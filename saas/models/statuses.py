@@ -1,17 +1,19 @@
 """Every status a row can be in, as `StrEnum`s; the database holds them to these with CHECK constraints.
 
 Members compare equal to their strings (`case.status == CaseStatus.CLOSED == "closed"`), so rows
-read back as plain strings work with them unchanged. `check(column, Enum)` is the constraint's
-SQL; migrations/versions/20261205_c4e8a1f7b302_status_check_constraints.py created them.
-Adding a value needs a migration that replaces the constraint.
-
-It sits at the bottom layer (the tenants layer's policy versions use it too).
+read back as plain strings work with them unchanged. `saas.models.base.status_check` makes the
+constraint; migrations/versions/20261205_c4e8a1f7b302_status_check_constraints.py created them.
+Adding a value needs a migration that replaces the constraint. The policy versions' statuses
+live with their model in the tenants layer (`tenants.models.PolicyStatus`) and are listed here.
 """
 from __future__ import annotations
 
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
+
+from saas.models.base import status_check
+from tenants.models import PolicyStatus
 
 
 class CaseStatus(StrEnum):
@@ -77,18 +79,6 @@ class RecallStatus(StrEnum):
     DONE = "done"
 
 
-class PolicyStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-
-
-def check(column: str, values: type[StrEnum], nullable: bool = False) -> str:
-    """The CHECK constraint's SQL text: `column` holds one of the enum's values (or NULL)."""
-    listed = ", ".join(f"'{v.value}'" for v in values)
-    condition = f"{column} IN ({listed})"
-    return f"{column} IS NULL OR {condition}" if nullable else condition
-
-
 # (table, column, enum, nullable): every status column and its constraint, named ck_<table>_<column>.
 CHECKED = (
     ("cases", "status", CaseStatus, False),
@@ -106,5 +96,4 @@ CHECKED = (
 
 def check_constraints(table: str) -> tuple[CheckConstraint, ...]:
     """The table's status constraints, for its model's __table_args__ (named ck_<table>_<column>)."""
-    return tuple(CheckConstraint(check(column, enum, nullable), name=column)
-                 for name, column, enum, nullable in CHECKED if name == table)
+    return tuple(status_check(column, enum, nullable) for name, column, enum, nullable in CHECKED if name == table)

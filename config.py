@@ -56,7 +56,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    # Keep consumers' rendered case pages per process (saas/case_page_cache.py); the bench turns
+    # Keep consumers' rendered case pages per process (saas/caches/case_pages.py); the bench turns
     # it off on a second server to measure the page as rendered.
     CASE_PAGE_CACHE = _bool("CASE_PAGE_CACHE", True)
     REMEMBER_COOKIE_HTTPONLY = True
@@ -71,6 +71,15 @@ class Config:
     LOGIN_ACCOUNT_GUARD = os.environ.get("LOGIN_ACCOUNT_GUARD", "20 per hour")
     LOGIN_GUARD_MIN_IPS = int(os.environ.get("LOGIN_GUARD_MIN_IPS", "3"))
     SIGNIN_LINK_LIMIT = os.environ.get("SIGNIN_LINK_LIMIT", "3 per 15 minutes")
+    # The public doors, per client address unless noted (Flask-Limiter's "N per period"; several joined by ";").
+    RATELIMIT_SIGNIN_LINK_IP = os.environ.get("RATELIMIT_SIGNIN_LINK_IP", "10 per hour")  # sign-in link requests
+    RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "20 per hour")  # cases filed
+    RATELIMIT_TRACK_IP = os.environ.get("RATELIMIT_TRACK_IP", "20 per 10 minutes")  # failed tracking look-ups
+    RATELIMIT_TRACK_CASE = os.environ.get("RATELIMIT_TRACK_CASE", "10 per 10 minutes")  # … per case number
+    RATELIMIT_TRACK_LINK_IP = os.environ.get("RATELIMIT_TRACK_LINK_IP", "60 per 10 minutes")  # tracking links opened
+    RATELIMIT_COMPLAINT = os.environ.get("RATELIMIT_COMPLAINT", "5 per hour")  # platform complaints filed
+    RATELIMIT_COMPLAINT_LOOKUP_IP = os.environ.get("RATELIMIT_COMPLAINT_LOOKUP_IP", "20 per 10 minutes")  # failed
+    RATELIMIT_COMPLAINT_LOOKUP_REF = os.environ.get("RATELIMIT_COMPLAINT_LOOKUP_REF", "10 per 10 minutes")  # … per ref
     # Proxies in front of the app trusted to set X-Forwarded-For (0: use the socket's address).
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     HSTS = _bool("HSTS", False)
@@ -102,6 +111,8 @@ class Config:
     # How long a worker holds a claimed notification before another may take it over.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
     EVIDENCE_LEASE_SECONDS = int(os.environ.get("EVIDENCE_LEASE_SECONDS", "120"))
+    # Orders a product recall contacts per job (each job enqueues the next batch).
+    RECALL_BATCH_SIZE = int(os.environ.get("RECALL_BATCH_SIZE", "500"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 
@@ -118,6 +129,8 @@ class Config:
     DEMO_DATA = _bool("ALLOW_DEMO_DATA", False)
     # Where the development SMTP sink `make run` starts files its mail (shown at /dev/inbox).
     DEV_MAIL_DIR = os.environ.get("DEV_MAIL_DIR", str(INSTANCE_DIR / "dev_mail"))
+    # argon2id cost for new password hashes (None: argon2-cffi's defaults; tests set a cheap one).
+    ARGON2_PARAMS: dict | None = None
     TESTING = False
     DEBUG = False
 

@@ -99,15 +99,28 @@ def run_migrations_online():
     with connectable.connect() as connection:
         from saas.models.base import exists_on
 
-        conf_args.setdefault("include_object", exists_on(connection.dialect.name))
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: batch migrations rebuild a table (copy, drop, rename); with foreign keys on,
+        # dropping a parent table would delete its children's rows (ON DELETE CASCADE). The pragma
+        # only takes effect outside a transaction; it is turned back on for the pooled connection.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            conf_args.setdefault("include_object", exists_on(connection.dialect.name))
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.commit()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -46,7 +46,7 @@ def create_app(config: type | str | None = None) -> Flask:
     from saas import security
 
     security.init_app(app)
-    from saas.page_cache import PageCache
+    from saas.caches.pages import PageCache
 
     app.wsgi_app = PageCache(app)  # type: ignore[method-assign]
     from saas.metrics import web as metrics
@@ -55,15 +55,19 @@ def create_app(config: type | str | None = None) -> Flask:
     return app
 
 
-# Per-request values extensions cache on g. Normally every request has a fresh
-# app context; when one is shared (the CLI, tests), none may leak into the next.
-_REQUEST_SCOPED_G = ("_login_user", "csrf_token", "csp_nonce", "track_failed", "service_terms",
-                     "published_versions")
+# Per-request values Flask-Login, Flask-WTF and saas/security.py keep on g (our own code memoises
+# through saas/request_memo.py). Normally every request has a fresh app context; when one is
+# shared (the CLI, tests), none may leak into the next.
+_REQUEST_SCOPED_G = ("_login_user", "csrf_token", "csp_nonce")
 
 
 def register_request_hygiene(app: Flask) -> None:
     from flask import g
     from flask_babel import refresh
+
+    from saas import request_memo
+
+    request_memo.init_app(app)
 
     @app.before_request
     def _fresh_request_state():
@@ -79,6 +83,9 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     models.load_all()  # every table, whichever blueprints import which models
+    from saas import session_hooks
+
+    session_hooks.register(app)  # every Session listener, in one visible order (the web, the worker, the CLI)
     configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
     csrf.init_app(app)

@@ -66,7 +66,9 @@ def demo_generate(slug, count, seed, anchor) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--max-jobs", type=int, default=None, help="Exit after this many jobs (recycling).")
 @click.option("--name", default=None)
-@click.option("--no-scheduler", is_flag=True, help="Do not run the RQ scheduler in this worker.")
+@click.option("--no-scheduler", is_flag=True,
+              help="Run neither the minute clock (the sweeps) nor RQ's scheduler (it re-queues retried jobs "
+                   "after their delay: the sign-in link mail's) in this worker; at least one worker must run them.")
 def worker(queues, burst, max_jobs, name, no_scheduler) -> None:
     """Start an RQ worker on the named queues, inside the app context."""
     from saas.queues import QUEUE_NAMES

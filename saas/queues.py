@@ -1,13 +1,12 @@
 """Named RQ queues and enqueueing that waits for the database commit.
 
-Shared by both sides: services enqueue after their transaction commits (the session hook
-below), the web and the worker enqueue directly, and the worker listens on QUEUE_NAMES.
+Shared by both sides: services enqueue after their transaction commits (`flush_pending`, a
+session listener registered by saas/session_hooks.py), the web and the worker enqueue directly, and the worker listens on QUEUE_NAMES.
 """
 from __future__ import annotations
 
 from flask import current_app
 from rq import Queue
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from saas.extensions import redis
@@ -50,8 +49,7 @@ def enqueue_after_commit(session: Session, queue: str, func, *args, wake_key: st
     session.info.setdefault(_PENDING, []).append((queue, func, args, dict(kwargs, _wake=(wake_key, wake_ttl))))
 
 
-@event.listens_for(Session, "after_commit")
-def _flush_pending(session: Session) -> None:
+def flush_pending(session: Session) -> None:
     """Enqueue what the committed transaction asked for: two Redis round trips in all.
 
     One pipeline sets the wake-up marks, one enqueues the jobs whose mark was free (a
@@ -86,7 +84,6 @@ def _flush_pending(session: Session) -> None:
         current_app.logger.warning("enqueue of %d job(s) failed; left to the sweeper", len(pending), exc_info=True)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous_transaction) -> None:
+def drop_pending(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)

@@ -51,6 +51,6 @@ def init_app(app: Flask) -> None:
         if not _cacheable():
             # Consoles, tracking, supervision, admin, surveys, sign-in: personal data is never kept
             # by a browser's history cache or a shared proxy. Set here, after the view, so a page
-            # answered from saas/case_page_cache.py carries it too.
+            # answered from saas/caches/case_pages.py carries it too.
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.extensions import db
-from saas.models.base import Timestamps, UTCDateTime
+from saas.models.base import Timestamps, UTCDateTime, status_check
 from tenants.scoping import TenantScoped
-from tenants.tokens import ShopData
+from saas.caches.tokens import ShopData
 
 LOCALES = ("zh_Hans", "en")
 
@@ -49,11 +50,18 @@ class Tenant(ShopData, Timestamps, db.Model):
         return f"<Tenant {self.slug}>"
 
 
+class PolicyStatus(StrEnum):
+    """A version is a draft until published (saas/models/statuses.py lists every status set)."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
 class PolicyVersion(ShopData, TenantScoped, Timestamps, db.Model):
     """One version of a tenant's after-sales policy: a draft, or published and frozen."""
 
     __tablename__ = "policy_versions"
-    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "number"), status_check("status", PolicyStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null while a draft; 1, 2, 3 … once published.

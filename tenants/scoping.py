@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Iterator, TypeVar
 
 from flask import abort
-from sqlalchemy import ForeignKey, Table, event
+from sqlalchemy import ForeignKey, Table
 from sqlalchemy.sql import visitors
 from sqlalchemy.orm import (
     Mapped,
@@ -104,8 +104,7 @@ def _tenant_criteria(tenant_id: int):
     )
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _guard(state: ORMExecuteState) -> None:
+def guard_query(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.execution_options.get(CROSS_TENANT) or _cross_tenant.get():
@@ -127,8 +126,7 @@ def _guard(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(_tenant_criteria(tenant_id))
 
 
-@event.listens_for(Session, "before_flush")
-def _stamp_new_rows(session: Session, flush_context, instances) -> None:
+def stamp_new_rows(session: Session, flush_context, instances) -> None:
     """New rows take the current tenant; a row for another tenant is refused."""
     if _cross_tenant.get():
         return

@@ -124,18 +124,15 @@ def _wipe(app) -> None:
 
 def clear_process_caches() -> None:
     """The per-process caches and counts: another app of this process (e2e apps share tenant ids) starts clean."""
-    from saas import case_page_cache, page_cache
+    from saas.caches import auto_assign, case_pages, pages, tenant_rows, worker_shops
     from saas.metrics import figures
-    from saas.services import assignment
-    from tenants import resolver
-    from workers import shop_cache
 
     figures.clear()
-    assignment.clear_cache()
-    page_cache.clear()
-    case_page_cache.clear()
-    resolver.clear_cache()
-    shop_cache.clear()
+    auto_assign.clear()
+    pages.clear()
+    case_pages.clear()
+    tenant_rows.clear()
+    worker_shops.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -415,7 +415,7 @@ def test_the_setting_saved_by_another_process_is_seen_at_the_next_filing(app, te
     """A process keeps "round-robin off" under the shop's cache token; another process turning it on drops
     the token (as any commit of shop data does), and the next filing here reads the setting again."""
     from saas.extensions import redis
-    from tenants import tokens
+    from saas.caches import tokens
 
     with app.app_context(), tenant_context(team["a"]):
         db.session.add(AvailableStaff(tenant_id=team["a"], user_id=team["ann"]))

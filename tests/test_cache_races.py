@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from saas import page_cache
+from saas.caches import pages
 from saas.blueprints import public, tracking
 from saas.extensions import db
 from saas.models.case import Case
@@ -35,7 +35,7 @@ def _publish_elsewhere(app, promise: str) -> None:
 def test_a_policy_published_while_the_page_renders_is_not_kept_stale(app, client, shop, monkeypatch):
     _publish_elsewhere(app, "第一版承诺")
     assert "第一版承诺" in client.get("/voltmart/policy").get_data(as_text=True)
-    page_cache.clear()  # a process that has not kept the page yet
+    pages.clear()  # a process that has not kept the page yet
     real, published = public.clock.shop_today, []
 
     def today_while_web_a_publishes(tenant, *args, **kwargs):
@@ -59,9 +59,9 @@ def test_a_case_changed_while_its_page_renders_is_not_kept_stale(app, client, sh
     before = client.get(f"/voltmart/track/{number}").get_data(as_text=True)
     assert before.count('class="node done"') < 4
     case_id = _case(app, number).id
-    from saas import case_page_cache
+    from saas.caches import case_pages
 
-    case_page_cache._pages.clear()  # a process that has not kept the page yet (but knows the case)
+    case_pages._pages.clear()  # a process that has not kept the page yet (but knows the case)
     real, changed = tracking._page_case, []
 
     def load_while_an_agent_closes_it(n):

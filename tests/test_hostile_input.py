@@ -331,7 +331,7 @@ def test_imported_orders_have_sane_dates(shop, changes, field):  # noqa: F811
 
 def test_a_cache_token_deleted_between_set_and_get_is_no_error():
     """Seen by the fuzz walk: a commit elsewhere deleted the token between SET NX and GET."""
-    from tenants import tokens
+    from saas.caches import tokens
 
     class Racing:
         def get(self, key):

@@ -27,6 +27,16 @@ EXACT = {
     "saas.extensions": BASE,
     "saas.database": BASE,
     "saas.models.base": BASE,
+    "saas.request_memo": BASE,  # per-request memos, for every layer
+    # The per-process caches, one package (saas/caches/__init__.py: the protocol), each cache at the
+    # layer of what it copies: the token protocol at the bottom, the worker's shop copy beside the worker.
+    "saas.caches": BASE,
+    "saas.caches.tokens": BASE,
+    "saas.caches.tenant_rows": TENANTS,
+    "saas.caches.pages": SERVICES,
+    "saas.caches.case_pages": SERVICES,
+    "saas.caches.auto_assign": SERVICES,
+    "saas.caches.worker_shops": ENTRY,
     # Pure helpers (standard library and Pillow only) that the models may use.
     "saas.evidence": BASE,
     # The one rule for mobiles (phonenumbers) and for e-mail addresses (email-validator).
@@ -39,8 +49,6 @@ EXACT = {
     "saas.masking": SERVICES,
     "saas.input_guard": SERVICES,
     "saas.catalogues": SERVICES,
-    "saas.page_cache": SERVICES,
-    "saas.case_page_cache": SERVICES,
     "saas.dev_mail": SERVICES,
     "saas.metrics": SERVICES,
     "saas.metrics.figures": SERVICES,  # shared figures: written by workers, read by /metrics
@@ -54,6 +62,7 @@ EXACT = {
     "saas.cli": TOP,
     "saas.cli_calendar": TOP,
     "saas.cli_operator": TOP,
+    "saas.session_hooks": TOP,  # every Session listener, registered by create_app
     "saas.demo": TOP,
     "saas.demo_cases": TOP,
     "saas.demo_photos": TOP,

@@ -15,7 +15,7 @@ from saas.extensions import db, redis
 from saas.models.base import travel_to, utcnow
 from saas.models.notification import ContactSuppression, DevSms, MessageTemplate, Notification
 from saas.services import message_templates, policies
-from tenants import tokens
+from saas.caches import tokens
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms

@@ -359,8 +359,8 @@ def test_without_redis_the_policy_page_is_rendered_every_time(app, client, demo,
         assert r.status_code == 200
         nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
         assert f'nonce="{nonce}"' in r.get_data(as_text=True) and "__csp_nonce_slot__" not in r.get_data(as_text=True)
-    from saas import page_cache
-    assert page_cache._pages == {}
+    from saas.caches import pages
+    assert pages._pages == {}
 
 
 def test_an_announced_version_shows_on_the_day_it_comes_into_force(app, client, demo):

@@ -70,7 +70,7 @@ def packs(kind: str | None = None) -> list[Notification]:
 
 def sweep_at(when: datetime) -> int:
     with travel_to(when):
-        count = reviews.sweep()
+        count = reviews.sweep(end_batch=db.session.commit)
     db.session.expire_all()
     return count
 
@@ -167,7 +167,7 @@ def test_two_workers_sweeping_at_once_write_each_pack_once(app, shop, databases)
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                reviews.sweep(now=at(2026, 4, 7, 9, 0))
+                reviews.sweep(now=at(2026, 4, 7, 9, 0), end_batch=db.session.commit)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -5,7 +5,7 @@ from redis import Redis
 from sqlalchemy import update
 
 from saas.extensions import db, redis
-from tenants import tokens
+from saas.caches import tokens
 from tenants.models import Tenant
 from tests.factories import make_tenant, statements
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from saas.extensions import db, redis
 from saas.models.base import travel_to
 from saas.models.case import Case
-from tenants import tokens
+from saas.caches import tokens
 from tenants.scoping import cross_tenant
 from tests.factories import csrf_token, post_form, statements
 from tests.test_cases import _case, _jpeg, file_case, shop  # noqa: F401  (shop is a fixture)
@@ -110,9 +110,9 @@ def test_filing_a_case_takes_five_reads_and_four_inserts(app, client, shop):
 def test_an_unkept_case_page_takes_three_queries_without_files(app, client, shop, monkeypatch):
     number = file_case(client).headers["Location"].rsplit("/", 1)[1]
     client.get(f"/voltmart/track/{number}")  # the just-filed notice
-    from saas import case_page_cache
+    from saas.caches import case_pages
 
-    monkeypatch.setattr(case_page_cache, "cached", lambda *a: None)
+    monkeypatch.setattr(case_pages, "cached", lambda *a: None)
     r, seen = _statements(app, lambda: client.get(f"/voltmart/track/{number}"))
     assert r.status_code == 200
     assert len(seen) <= 3, seen  # the case (with has-files/compensations flags), its events, the case token check is Redis

@@ -7,7 +7,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, update
 
-from saas import case_page_cache, evidence
+from saas import evidence
+from saas.caches import case_pages
 from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.case import Evidence
@@ -94,7 +95,7 @@ def process(evidence_id: int) -> str:
 def _finish(row, status: str, drop_original: bool = False, **values) -> str:
     done = db.session.execute(_FINISH, {"eid": row.id, "held_lease": row.lease_expires_at, "status": status,
                                         "lease_expires_at": None, **values})
-    case_page_cache.mark_changed(db.session(), row.case_id)  # the consumer's page shows the new state
+    case_pages.mark_changed(db.session(), row.case_id)  # the consumer's page shows the new state
     db.session.commit()
     if done.rowcount != 1:
         return "lost lease"

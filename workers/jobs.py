@@ -57,13 +57,14 @@ def sweep_sla() -> int:
                         recipients=staff[case.tenant_id])
 
     with figures.sweep("sla") as found:
-        found["breaches"] = case_breaches.sweep(notify=alert)
+        found["breaches"] = case_breaches.sweep(notify=alert, end_batch=db.session.commit)
+        db.session.commit()
     return found["breaches"]
 
 
 def sweep_surveys() -> int:
     with figures.sweep("surveys"):
-        count = surveys.sweep()
+        count = surveys.sweep(end_batch=db.session.commit)
         db.session.commit()
     return count
 
@@ -73,20 +74,28 @@ def sweep_reviews() -> int:
     from saas.services import reviews
 
     with figures.sweep("reviews"):
-        return reviews.sweep()
+        written = reviews.sweep(end_batch=db.session.commit)
+        db.session.commit()
+        return written
 
 
 def sweep_retention() -> int:
     """PIPL: anonymise cases (and platform complaints) past their tenant's retention period; daily, idempotent."""
     with figures.sweep("retention"):
-        result = retention.sweep()
+        result = retention.sweep(end_batch=db.session.commit)
         db.session.commit()
     return result.cases
 
 
 def run_recall_batch(recall_id: int, after_order_id: int = 0) -> str:
-    """One batch of a recall's affected orders; enqueues the next batch itself."""
-    return recalls.run_batch(recall_id, after_order_id)
+    """One batch of a recall's affected orders; enqueues the next batch itself (once this commits)."""
+    try:
+        outcome = recalls.run_batch(recall_id, after_order_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcome
 
 
 def send_signin_link(user_id: int, subject: str, body: str, nonce: str) -> str:

@@ -18,14 +18,13 @@ from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
 from saas.queues import enqueue_after_commit, get_queue, outbox_wake_key
 from saas.services import message_templates, notifications
-from tenants import tokens
+from saas.caches import tokens, worker_shops
 from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, tenant_context
 from workers.providers import (DevInboxGateway, MessageFault, OutgoingEmail, OutgoingSms, Permanent, ProviderError,
                                Retryable,
                                SendResult, Throttled)
 from workers.providers import build_email_sender, build_sms_gateway
-from workers import shop_cache
 
 log = logging.getLogger(__name__)
 
@@ -223,9 +222,9 @@ def _start(notification_id: int) -> tuple[int, bytes | None] | None:
     This job is the wake-up the sweeper marked: once it runs, the next sweep may wake the
     row again. Otherwise a row whose woken job ran and failed (a retry due in a minute, a
     worker killed mid-send) could not be woken until the mark expired, minutes later.
-    The token rides along (see shop_cache.likely_shop); returns (shop id, token) read.
+    The token rides along (see worker_shops.likely_shop); returns (shop id, token) read.
     """
-    likely = shop_cache.likely_shop()
+    likely = worker_shops.likely_shop()
     try:
         pipe = redis.client.pipeline(transaction=False)
         pipe.delete(outbox_wake_key(notification_id))
@@ -239,7 +238,7 @@ def _start(notification_id: int) -> tuple[int, bytes | None] | None:
     return (likely, replies[1]) if likely is not None else None
 
 
-def quiet_hours_end(n: Notification, shop: shop_cache.Shop, now) -> datetime | None:
+def quiet_hours_end(n: Notification, shop: worker_shops.Shop, now) -> datetime | None:
     """For an SMS due in the tenant's quiet hours, when they end (runs in the tenant's context)."""
     if n.channel != "sms":
         return None
@@ -262,7 +261,7 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
     ambiguous = taken_over or n.error_code in AMBIGUOUS
     now = utcnow()
     with tenant_context(n.tenant_id):
-        shop = shop_cache.shop(n.tenant_id, token_read)
+        shop = worker_shops.shop(n.tenant_id, token_read)
         tenant = shop.tenant
         held_until = quiet_hours_end(n, shop, now)
         if held_until is not None:

@@ -73,7 +73,7 @@ def _login_limit() -> str:
 
 
 def _account_ip_limit() -> str:
-    return current_app.config.get("RATELIMIT_LOGIN_ACCOUNT_IP", "10 per 15 minutes")
+    return current_app.config["RATELIMIT_LOGIN_ACCOUNT_IP"]
 
 
 def _account_ip_key() -> str:
@@ -125,7 +125,7 @@ def login():
 
 
 def _link_ip_limit() -> str:
-    return current_app.config.get("RATELIMIT_SIGNIN_LINK_IP", "10 per hour")
+    return current_app.config["RATELIMIT_SIGNIN_LINK_IP"]
 
 
 @bp.route("/login/link", methods=["GET", "POST"])

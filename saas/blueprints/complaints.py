@@ -1,7 +1,7 @@
 """Complaints to the platform: the consumer's form, the merchant's console pages, and the retention setting."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from saas import request_memo
 from saas.forms import ContactFields, contact_fields
 from saas.blueprints.access import roles_required, staff_only
 from saas.extensions import db, limiter
@@ -36,7 +37,7 @@ class ComplaintForm(ContactFields, FlaskForm):
 
 
 def _complaint_limit() -> str:
-    return current_app.config.get("RATELIMIT_COMPLAINT", "5 per hour")
+    return current_app.config["RATELIMIT_COMPLAINT"]
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -81,7 +82,7 @@ class LookupForm(FlaskForm):
 
 
 def _lookup_failed(response) -> bool:
-    return bool(g.get("complaint_lookup_failed"))
+    return bool(request_memo.get("complaint_lookup_failed"))
 
 
 def _reference_key() -> str:
@@ -90,11 +91,11 @@ def _reference_key() -> str:
 
 
 def _lookup_ip_limit() -> str:
-    return current_app.config.get("RATELIMIT_COMPLAINT_LOOKUP_IP", "20 per 10 minutes")
+    return current_app.config["RATELIMIT_COMPLAINT_LOOKUP_IP"]
 
 
 def _lookup_reference_limit() -> str:
-    return current_app.config.get("RATELIMIT_COMPLAINT_LOOKUP_REF", "10 per 10 minutes")
+    return current_app.config["RATELIMIT_COMPLAINT_LOOKUP_REF"]
 
 
 _SEEN = "complaints_seen"  # session: the complaints this browser proved it filed
@@ -111,7 +112,7 @@ def lookup():
         complaint = complaints.find_for_consumer(current_tenant, form.reference.data, form.factor.data)
         if complaint is None:
             # One answer for an unknown number and a wrong contact, byte for byte.
-            g.complaint_lookup_failed = True
+            request_memo.put("complaint_lookup_failed", True)
             return redirect(url_for(".lookup", failed=1), 303)
         seen = [cid for cid in session.get(_SEEN, []) if cid != complaint.id]
         session[_SEEN] = (seen + [complaint.id])[-20:]

@@ -76,7 +76,7 @@ class IntakeForm(ContactFields, FlaskForm):
 
 
 def _intake_limit() -> str:
-    return current_app.config.get("RATELIMIT_INTAKE", "20 per hour")
+    return current_app.config["RATELIMIT_INTAKE"]
 
 
 @bp.route("/new", methods=["GET", "POST"])

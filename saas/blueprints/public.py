@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template
 from flask_babel import ngettext
 
 from saas.i18n import current_lang
-from saas.page_cache import cache_this_page
+from saas.caches.pages import cache_this_page
 from saas.services import policies
 from tenants import clock
 from tenants.models import PolicyVersion
@@ -104,7 +104,7 @@ def _end_of_day(tenant, today):
 
 @bp.get("/policy")
 def policy():
-    # Served from memory by saas.page_cache until the shop or its policy changes.
+    # Served from memory by saas.caches.pages until the shop or its policy changes.
     versions = policies.published_versions(current_tenant)
     today = clock.shop_today(current_tenant)
     current, upcoming = policies.in_force_and_upcoming(versions, today)

@@ -1,7 +1,7 @@
 """Consumer tracking at /<slug>/track: look a case up by number + second factor, follow and answer it."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,7 +9,8 @@ from sqlalchemy import select
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from saas import case_page_cache
+from saas import request_memo
+from saas.caches import case_pages
 from saas.blueprints.intake import remember_case
 from saas.email_addresses import email_matches
 from saas.extensions import db, limiter
@@ -55,7 +56,7 @@ def _flash_errors(form: FlaskForm) -> None:
 
 
 def _failed(response) -> bool:
-    return bool(g.get("track_failed"))
+    return bool(request_memo.get("track_failed"))
 
 
 def _case_key() -> str:
@@ -64,11 +65,11 @@ def _case_key() -> str:
 
 
 def _ip_limit() -> str:
-    return current_app.config.get("RATELIMIT_TRACK_IP", "20 per 10 minutes")
+    return current_app.config["RATELIMIT_TRACK_IP"]
 
 
 def _case_limit() -> str:
-    return current_app.config.get("RATELIMIT_TRACK_CASE", "10 per 10 minutes")
+    return current_app.config["RATELIMIT_TRACK_CASE"]
 
 
 def _match(number: str, factor: str) -> Case | None:
@@ -93,7 +94,7 @@ def lookup():
         case = _match(form.number.data, form.factor.data)
         if case is None:
             # One answer for an unknown number and a wrong second factor, byte for byte.
-            g.track_failed = True
+            request_memo.put("track_failed", True)
             # The typed number survives the redirect (the second factor, the secret part, does not);
             # kept in the session so that the answer is the same redirect whatever was typed.
             session["track_number"] = form.number.data.strip()[:40]
@@ -146,13 +147,13 @@ def _case_page(case: Case, compensations: list, message_form: MessageForm, statu
 @bp.get("/<number>")
 def case_page(number: str):
     normalised = normalise_case_number(number) or ""
-    kept = case_page_cache.cached(current_tenant.id, normalised)
+    kept = case_pages.cached(current_tenant.id, normalised)
     if kept is not None:
         return kept
-    case_token = case_page_cache.token_before_loading(current_tenant.id, normalised)
+    case_token = case_pages.token_before_loading(current_tenant.id, normalised)
     case, compensations = _page_case(number)
     just_filed = session.pop("just_filed", None) == case.id
-    return case_page_cache.render_and_keep(
+    return case_pages.render_and_keep(
         current_tenant.id, case.id, normalised,
         lambda: _case_page(case, compensations, MessageForm(), just_filed=just_filed)[0], keep=not just_filed,
         case_token=case_token)

@@ -15,7 +15,7 @@ bp.url_value_preprocessor(pull_slug)
 def _ip_limit() -> str:
     # Per client address only: a link is unguessable, so nothing here counts per case number,
     # and exhausting a number's lookups never shuts its consumer out of this door.
-    return current_app.config.get("RATELIMIT_TRACK_LINK_IP", "60 per 10 minutes")
+    return current_app.config["RATELIMIT_TRACK_LINK_IP"]
 
 
 @bp.get("/t/<token>")

@@ -26,7 +26,7 @@ LATENCY = Histogram(PREFIX + "http_request_duration_seconds",
                     buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 MULTIPROCESS = getattr(ValueClass, "__name__", "") != "MutexValue"  # prometheus_client chose the mmap files
 
-PAGE_CACHE = "page_cache"  # answered by saas.page_cache before Flask saw the request
+PAGE_CACHE = "page_cache"  # answered by saas.caches.pages before Flask saw the request
 UNMATCHED = "none"  # no route (404, 405)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,7 +53,7 @@ class RequestMetrics:
     """Outermost WSGI middleware: a request id for the logs, one counter and one histogram per request.
 
     No database or Redis work here: the route is the one _note_route left in the environ, or
-    "page_cache" for a page saas.page_cache answered before Flask saw the request.
+    "page_cache" for a page saas.caches.pages answered before Flask saw the request.
     """
 
     def __init__(self, app: Flask):

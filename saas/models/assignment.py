@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.extensions import db
 from tenants.scoping import TenantScoped
-from tenants.tokens import ShopData
+from saas.caches.tokens import ShopData
 
 
 class AssignmentRotation(ShopData, TenantScoped, db.Model):

@@ -5,7 +5,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import DateTime, func
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, DateTime, func
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -73,3 +75,15 @@ def exists_on(dialect: str):
         return condition is None or condition.dialect is None or condition.dialect == dialect
 
     return include_object
+
+
+def status_sql(column: str, values: type[StrEnum], nullable: bool = False) -> str:
+    """SQL for a CHECK constraint: `column` holds one of the enum's values (or NULL)."""
+    listed = ", ".join(f"'{v.value}'" for v in values)
+    condition = f"{column} IN ({listed})"
+    return f"{column} IS NULL OR {condition}" if nullable else condition
+
+
+def status_check(column: str, values: type[StrEnum], nullable: bool = False) -> CheckConstraint:
+    """The constraint for a model's __table_args__, named ck_<table>_<column> by the naming convention."""
+    return CheckConstraint(status_sql(column, values, nullable), name=column)

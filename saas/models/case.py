@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
+from saas.models.statuses import CaseStatus, EvidenceStatus, check_constraints
 from saas.models.order import Order, OrderLine
 from saas.models.user import User
 from tenants.scoping import TenantScoped
@@ -36,10 +37,7 @@ INTAKE_CHANNELS = ("web", "agent", "api")
 PRIORITY = {"food_safety": 6, "quality": 5, "return_exchange": 4, "complaint": 4, "consultation": 3}
 
 # Fine-grained statuses, and the four nodes the consumer sees.
-STATUSES = (
-    "submitted", "accepted", "info_requested", "awaiting_return", "return_received", "inspected",
-    "verified", "proposed", "resolved", "rejected", "closed",
-)
+STATUSES = tuple(CaseStatus)  # submitted … closed (saas/models/statuses.py)
 NODES = ("accepted", "verification", "resolution", "closed")
 NODE_OF_STATUS = {
     "submitted": "accepted", "accepted": "accepted", "info_requested": "accepted",
@@ -60,7 +58,7 @@ INVOICE_CHOICES = ("red_letter", "endorsement", "return_original", "none")
 
 class Case(TenantScoped, Timestamps, db.Model):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "number"), *check_constraints("cases"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24))
@@ -238,7 +236,7 @@ def _no_event_delete(mapper, connection, target) -> None:
     raise EventsAreAppendOnly("case events are append-only")
 
 
-EVIDENCE_STATUSES = ("processing", "ready", "refused")
+EVIDENCE_STATUSES = tuple(EvidenceStatus)
 
 
 class Evidence(TenantScoped, db.Model):
@@ -250,7 +248,8 @@ class Evidence(TenantScoped, db.Model):
     """
 
     __tablename__ = "evidence"
-    __table_args__ = (Index("ix_evidence_status_lease_expires_at", "status", "lease_expires_at"),)
+    __table_args__ = (Index("ix_evidence_status_lease_expires_at", "status", "lease_expires_at"),
+                      *check_constraints("evidence"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

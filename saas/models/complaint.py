@@ -9,12 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
+from saas.models.statuses import ComplaintStatus, check_constraints
 from saas.models.case import Case
 from tenants.scoping import TenantScoped
 
 # new → forwarded (the operator asks the merchant to verify) → merchant_answered → answered (the platform
 # replied to the consumer). The operator may answer at any step; answered is final.
-COMPLAINT_STATUSES = ("new", "forwarded", "merchant_answered", "answered")
+COMPLAINT_STATUSES = tuple(ComplaintStatus)
 OPEN_COMPLAINT_STATUSES = ("new", "forwarded", "merchant_answered")
 
 
@@ -26,7 +27,8 @@ class PlatformComplaint(TenantScoped, Timestamps, db.Model):
     """
 
     __tablename__ = "platform_complaints"
-    __table_args__ = (Index("ix_platform_complaints_status_due_at", "status", "due_at"),)
+    __table_args__ = (Index("ix_platform_complaints_status_due_at", "status", "due_at"),
+                      *check_constraints("platform_complaints"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Told to the consumer; not a lookup key (nothing is opened by it), so short is fine.

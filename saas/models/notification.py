@@ -8,14 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
+from saas.models.statuses import NotificationStatus, check_constraints
 from saas.models.case import Case
 from tenants.scoping import TenantScoped
-from tenants.tokens import ShopData
+from saas.caches.tokens import ShopData
 
 CHANNELS = ("sms", "email")
 # pending → sending → sent; errors → retry (→ sending …) or dead; coalesced SMS → superseded;
 # a survey invitation for a reopened case → cancelled.
-STATUSES = ("pending", "sending", "sent", "retry", "dead", "superseded", "cancelled")
+STATUSES = tuple(NotificationStatus)
 DUE_STATUSES = ("pending", "retry")
 
 
@@ -26,6 +27,7 @@ class Notification(TenantScoped, Timestamps, db.Model):
     __table_args__ = (
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notifications_status_lease_expires_at", "status", "lease_expires_at"),
+        *check_constraints("notifications"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
+from saas.models.statuses import RecallStatus, check_constraints
 from saas.models.case import Case
 from saas.models.notification import Notification  # noqa: F401  (the contacts point at outbox rows)
 from saas.models.order import Order
 from saas.models.user import User
 from tenants.scoping import TenantScoped
 
-RECALL_STATUSES = ("running", "done")
+RECALL_STATUSES = tuple(RecallStatus)
 # What a customer can answer on the public recall page.
 ANSWERS = ("stopped", "refund")
 
@@ -28,6 +29,7 @@ class Recall(TenantScoped, Timestamps, db.Model):
     """
 
     __tablename__ = "recalls"
+    __table_args__ = check_constraints("recalls")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
+from saas.models.statuses import SurveyStatus, check_constraints
 from saas.models.case import Case
 from tenants.scoping import TenantScoped
 
 # scheduled → invited → answered; or cancelled (case reopened), opted_out, expired.
-SURVEY_STATUSES = ("scheduled", "invited", "answered", "cancelled", "opted_out", "expired")
+SURVEY_STATUSES = tuple(SurveyStatus)
 LOW_SCORE = 2
 
 
@@ -20,7 +21,7 @@ class Survey(TenantScoped, Timestamps, db.Model):
     __tablename__ = "surveys"
     # The second index serves the reports' satisfaction: a shop's answers of a period.
     __table_args__ = (Index("ix_surveys_status_due_at", "status", "due_at"),
-                      Index("ix_surveys_tenant_answered", "tenant_id", "answered_at"))
+                      Index("ix_surveys_tenant_answered", "tenant_id", "answered_at"), *check_constraints("surveys"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -40,6 +41,7 @@ class FollowUpTask(TenantScoped, Timestamps, db.Model):
     """重点回访: a merchant calls back a customer who scored the service 2 or less."""
 
     __tablename__ = "follow_up_tasks"
+    __table_args__ = check_constraints("follow_up_tasks")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

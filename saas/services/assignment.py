@@ -15,11 +15,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,7 +29,7 @@ from saas.models.case import CASE_IS_OPEN, WAITING_ON_CONSUMER, Case, CaseEvent
 from saas.models.user import STAFF_ROLES, User
 from saas.services import audit
 from saas.services.errors import ServiceError
-from tenants import tokens
+from saas.caches import auto_assign as auto_assign_cache
 from tenants.models import Tenant
 
 ERRORS = {
@@ -119,7 +117,7 @@ def auto_assign(case: Case) -> CaseEvent | None:
     when on, the shop's rotation row is taken FOR UPDATE until the filing transaction ends, so filings in
     any number of processes take their turns one after the other.
     """
-    if case.assignee_id is not None or not _auto_assign_cached(case.tenant_id):
+    if case.assignee_id is not None or not auto_assign_cache.flag(case.tenant_id, auto_assign_on):
         return None
     rotation = db.session.execute(
         select(AssignmentRotation.id, AssignmentRotation.last_user_id)
@@ -141,47 +139,6 @@ def auto_assign(case: Case) -> CaseEvent | None:
     db.session.execute(update(AssignmentRotation.__table__).where(AssignmentRotation.__table__.c.id == rotation.id)
                        .values(last_user_id=target.id))
     return _set(case, None, target, actor=None, how="auto", refusal="changed")
-
-
-# tenant id → (the shop's cache token, whether it hands out new cases), per process.
-_flags: dict[int, tuple[str, bool]] = {}
-
-
-def _auto_assign_cached(tenant_id: int) -> bool:
-    """auto_assign_on(), from this process's copy while the shop's cache token is unchanged.
-
-    The token is the one this request's shop was checked against (read before any row of the request),
-    else read now, before the row; without Redis the row is read every time.
-    """
-    token = None
-    if has_request_context() and getattr(g.get("tenant"), "id", None) == tenant_id:
-        token = g.get("tenant_cache_token")
-    if token is None:
-        try:
-            token = tokens.current(current_app.extensions["redis"], tenant_id)
-        except RedisError:
-            token = None
-    kept = _flags.get(tenant_id)
-    if token is not None and kept is not None and kept[0] == token:
-        return kept[1]
-    on = auto_assign_on(tenant_id)
-    if token is not None:
-        if len(_flags) > 5000:
-            _flags.clear()
-        _flags[tenant_id] = (token, on)
-    return on
-
-
-def _forget(tenant_ids: set[int]) -> None:
-    for tenant_id in tenant_ids:
-        _flags.pop(tenant_id, None)
-
-
-tokens.on_change(_forget)
-
-
-def clear_cache() -> None:
-    _flags.clear()
 
 
 def _require_open(case: Case) -> None:

@@ -40,9 +40,15 @@ def _due_batches(now: datetime, batch: int) -> Iterator[list[int]]:
 
 
 def sweep(now: datetime | None = None, batch: int = 500,
-          notify: Callable[[Case, SlaClock], None] | None = None) -> int:
-    """Mark clocks breached, record it on the case and alert the managers once; idempotent."""
+          notify: Callable[[Case, SlaClock], None] | None = None,
+          end_batch: Callable[[], None] | None = None) -> int:
+    """Mark clocks breached, record it on the case and alert the managers once; idempotent.
+
+    After each batch `end_batch` runs: the job passes `db.session.commit` (one transaction per
+    batch; the committed rows can then leave memory); by default the batch is only flushed.
+    """
     now = now or utcnow()
+    end_batch = end_batch or db.session.flush
     count = 0
     for ids in _due_batches(now, batch):
         with cross_tenant("SLA sweep"):
@@ -54,8 +60,8 @@ def sweep(now: datetime | None = None, batch: int = 500,
             with tenant_context(clock.tenant_id):
                 breach(clock, now, notify, shared.terms)
             count += 1
-        # The identity map holds rows weakly: once a batch's list goes, its rows can go too.
-        db.session.commit()
+        # The identity map holds rows weakly: once a batch's list goes (and end_batch committed), its rows can go too.
+        end_batch()
     return count
 
 

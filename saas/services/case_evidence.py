@@ -5,7 +5,6 @@ import os
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from saas import evidence
@@ -108,13 +107,11 @@ def _remove(paths) -> None:
             pass
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _keep_files(session: Session) -> None:
+def keep_written_files(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _drop_files(session: Session, previous_transaction) -> None:
+def remove_written_files(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         _remove(session.info.pop(_WRITTEN, []))
 

@@ -6,10 +6,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import g, has_request_context
+from flask import has_request_context
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
+from saas import request_memo
 from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.case import Case
@@ -67,7 +68,7 @@ def service_terms(case: Case) -> tuple[Terms, BusinessCalendar]:
     Worked out once per request: an intake records several events, each of
     which needs them (measured: 4–5 policy lookups per submission before).
     """
-    cache = g.setdefault("service_terms", {}) if has_request_context() else {}
+    cache = request_memo.table("service_terms")
     if case.tenant_id not in cache:
         tenant = db.session.get(Tenant, case.tenant_id)
         version = current_version(tenant)
@@ -77,7 +78,7 @@ def service_terms(case: Case) -> tuple[Terms, BusinessCalendar]:
 
 def published_versions(tenant: Tenant) -> list[PolicyVersion]:
     """The shop's published versions, newest first; read once per request (publishing forgets it)."""
-    memo = g.setdefault("published_versions", {}) if has_request_context() else {}
+    memo = request_memo.table("published_versions")
     if tenant.id not in memo:
         memo[tenant.id] = list(db.session.scalars(
             select(PolicyVersion)
@@ -254,8 +255,7 @@ def publish(tenant: Tenant, actor: User | None, effective_date: date, change_not
     draft.published_at = utcnow()
     draft.published_by_id = actor.id if actor else None
     db.session.flush()
-    if has_request_context():
-        g.pop("published_versions", None)  # this request's list no longer holds every version
+    request_memo.forget("published_versions")  # this request's list no longer holds every version
     audit.record(tenant.id, actor, "policy.published", draft, number=draft.number, effective_date=effective_date.isoformat())
     return draft
 

@@ -12,7 +12,7 @@ Rules (decided here, see also the recall page):
   Each contact gets an SMS to the order's mobile and an email to its address, idempotency keys
   ``recall:<recall_id>:<order_id>:<channel>``; SMS waits for the end of quiet hours. Addresses on
   the tenant's suppression list (invalid number, hard bounce) are skipped.
-* Work is done ``BATCH_SIZE`` orders per job, in order id order; each job enqueues the next one.
+* Work is done ``RECALL_BATCH_SIZE`` (config.py) orders per job, in order id order; each job enqueues the next one.
   The recall row keeps a cursor (every affected order up to it is done), so running any batch
   again creates nothing new and a chain that stopped can be resumed from the cursor.
 * A customer answers on ``/<slug>/recall/<token>``: "I have stopped using it" or "I want a
@@ -45,7 +45,6 @@ from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
 
-BATCH_SIZE = 500
 JOB = "workers.jobs.run_recall_batch"
 QUEUE = "default"
 MAX_REASON = 2000
@@ -72,7 +71,7 @@ class RecallError(ServiceError):
 
 
 def batch_size() -> int:
-    return int(current_app.config.get("RECALL_BATCH_SIZE", BATCH_SIZE))
+    return int(current_app.config["RECALL_BATCH_SIZE"])
 
 
 # ---------- starting -------------------------------------------------------
@@ -277,18 +276,15 @@ def _process(recall: Recall, tenant: Tenant, orders: list[Order]) -> int:
 
 
 def run_batch(recall_id: int, after_order_id: int = 0) -> str:
-    """One batch of affected orders after `after_order_id`; enqueues the next batch. Safe to run again."""
+    """One batch of affected orders after `after_order_id`; enqueues the next batch (after the commit,
+    which the job makes). Safe to run again."""
     with cross_tenant("recall batch: which tenant"):
         tenant_id = db.session.scalar(select(Recall.tenant_id).where(Recall.id == recall_id))
     if tenant_id is None:
         return "missing"
     with tenant_context(tenant_id):
-        try:
-            outcome = _run_batch(recall_id, after_order_id)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
+        outcome = _run_batch(recall_id, after_order_id)
+        db.session.flush()
     return outcome
 
 

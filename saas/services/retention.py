@@ -19,12 +19,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, not_, select, update
 
-from saas import case_page_cache
+from saas.caches import case_pages
 from saas.extensions import db
 from saas.masking import mask_text
 from saas.models.base import utcnow
@@ -113,20 +113,26 @@ def _scrub_json(value: Any, needles: list[str]) -> Any:
 
 # ---------------------------------------------------------------- the sweep
 
-def sweep(now: datetime | None = None, batch: int = BATCH) -> RetentionResult:
-    """Every tenant's expired cases and complaints, a batch per transaction; running it again changes nothing."""
+def sweep(now: datetime | None = None, batch: int = BATCH,
+          end_batch: Callable[[], None] | None = None) -> RetentionResult:
+    """Every tenant's expired cases and complaints; running it again changes nothing.
+
+    After each batch (and each tenant) `end_batch` runs: the job passes `db.session.commit`, so a
+    long backlog is never one transaction; by default batches are only flushed.
+    """
     now = now or utcnow()
+    end_batch = end_batch or db.session.flush
     total = RetentionResult()
     tenants = db.session.execute(select(Tenant.id, Tenant.retention_days).order_by(Tenant.id)).all()
     for tenant_id, _days in tenants:
         with tenant_context(tenant_id):
             tenant = db.session.get(Tenant, tenant_id)
-            result = sweep_tenant(tenant, now, batch)
+            result = sweep_tenant(tenant, now, batch, end_batch)
             if result.anything:
                 audit.record(tenant_id, None, "retention.anonymised", cases=result.cases, orders=result.orders,
                              complaints=result.complaints, evidence_files=result.evidence_files,
                              retention_days=tenant.retention_days)
-            db.session.commit()
+            end_batch()
         if result.anything:
             log.info("retention: tenant %s anonymised %s", tenant_id, result)
         total.add(result)
@@ -138,8 +144,10 @@ def _expired(tenant_id: int, before: datetime):
                 Case.closed_at < before)
 
 
-def sweep_tenant(tenant: Tenant, now: datetime, batch: int = BATCH) -> RetentionResult:
-    """One tenant (inside its tenant_context); commits after each batch so a long backlog is never one transaction."""
+def sweep_tenant(tenant: Tenant, now: datetime, batch: int = BATCH,
+                 end_batch: Callable[[], None] | None = None) -> RetentionResult:
+    """One tenant (inside its tenant_context); `end_batch` after each batch (see `sweep`)."""
+    end_batch = end_batch or db.session.flush
     before = cutoff(tenant, now)
     result = RetentionResult()
     last = 0
@@ -151,8 +159,8 @@ def sweep_tenant(tenant: Tenant, now: datetime, batch: int = BATCH) -> Retention
             break
         result.add(anonymise_cases(tenant, list(ids), before))
         last = ids[-1]
-        db.session.commit()
-    result.add(anonymise_complaints(tenant, before, now, batch))
+        end_batch()
+    result.add(anonymise_complaints(tenant, before, now, batch, end_batch))
     return result
 
 
@@ -221,7 +229,7 @@ def _scrub_events(case_id: int, needles: list[str]) -> None:
                "internal_note": scrub(old["internal_note"], needles), "data": _scrub_json(clean, needles)}
         if new != old:
             db.session.execute(update(CaseEvent.__table__).where(_EVENT_COLUMNS.id == event_id).values(**new))
-            case_page_cache.mark_changed(db.session(), case_id)
+            case_pages.mark_changed(db.session(), case_id)
 
 
 def _scrub_outbox(case_id: int, needles: list[str]) -> None:
@@ -265,8 +273,10 @@ def _anonymise_order_if_unused(tenant: Tenant, order: Order | None, before: date
     return True
 
 
-def anonymise_complaints(tenant: Tenant, before: datetime, now: datetime, batch: int = BATCH) -> RetentionResult:
+def anonymise_complaints(tenant: Tenant, before: datetime, now: datetime, batch: int = BATCH,
+                         end_batch: Callable[[], None] | None = None) -> RetentionResult:
     """Complaints to the platform answered before the cutoff lose their contact data and texts too."""
+    end_batch = end_batch or db.session.flush
     result = RetentionResult()
     while True:
         rows = db.session.scalars(select(PlatformComplaint).where(
@@ -288,4 +298,4 @@ def anonymise_complaints(tenant: Tenant, before: datetime, now: datetime, batch:
             complaint.forward_note = scrub(complaint.forward_note, needles)
             complaint.anonymised_at = now
             result.complaints += 1
-        db.session.commit()
+        end_batch()

@@ -9,6 +9,7 @@ however many workers sweep at the same moment.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -270,12 +271,14 @@ def _written(keys: list[str]) -> set[str]:
     return found
 
 
-def sweep(now: datetime | None = None) -> int:
+def sweep(now: datetime | None = None, end_batch: Callable[[], None] | None = None) -> int:
     """Write the review packs that are due (run by the minute clock; safe to run twice or in parallel).
 
-    Returns how many e-mails were written. Commits per shop.
+    Returns how many e-mails were written. After each shop `end_batch` runs: the job passes
+    `db.session.commit` (one transaction per shop); by default the rows are only flushed.
     """
     now = now or utcnow()
+    end_batch = end_batch or db.session.flush
     with cross_tenant("review pack sweep"):
         shops = db.session.execute(select(Tenant.id, Tenant.created_at, Tenant.timezone)
                                    .where(Tenant.is_active.is_(True)).order_by(Tenant.id)).all()
@@ -294,6 +297,7 @@ def sweep(now: datetime | None = None) -> int:
     for tenant_id, created_at, _tz in shops:
         with tenant_context(tenant_id):
             count += _sweep_shop(tenant_id, created_at, staff[tenant_id], written, now)
+            end_batch()
     return count
 
 
@@ -324,5 +328,4 @@ def _sweep_shop(tenant_id: int, created_at: datetime, managers: list[tuple[int, 
             if _insert(tenant, key, email, locale, compose(tenant, pack, locale, link, email)) is not None:
                 count += 1
             written.add(key)
-    db.session.commit()
     return count

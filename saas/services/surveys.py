@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -81,9 +82,14 @@ def invite(survey: Survey, now: datetime) -> int:
     return sent
 
 
-def sweep(now: datetime | None = None, batch: int = 500) -> int:
-    """Invite every survey that is due; run by the worker's minute clock (and safe to run twice)."""
+def sweep(now: datetime | None = None, batch: int = 500, end_batch: Callable[[], None] | None = None) -> int:
+    """Invite every survey that is due; run by the worker's minute clock (and safe to run twice).
+
+    After each batch `end_batch` runs: the job passes `db.session.commit` (one transaction per
+    batch, which also releases the batch's row locks); by default the batch is only flushed.
+    """
     now = now or utcnow()
+    end_batch = end_batch or db.session.flush
     invited = 0
     last = 0
     while True:
@@ -98,7 +104,7 @@ def sweep(now: datetime | None = None, batch: int = 500) -> int:
                 invite(survey, now)
             invited += 1
             last = survey.id
-        db.session.commit()
+        end_batch()
 
 
 def find(token: str) -> Survey | None:

@@ -2,7 +2,7 @@
 
 Consumers come back to their tracking page again and again while nothing has
 changed. A rendered page is kept per (case, URL, language, session's CSRF
-secret) under the case's cache token and the shop's (see `tenants.tokens`);
+secret) under the case's cache token and the shop's (see `saas.caches.tokens`);
 any commit touching the case, its events, files, lines or compensations
 deletes the case's token after the commit, so every process renders afresh.
 A hit still checks that this browser proved it owns the case, costs one Redis
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent, CaseLine, Evidence
 from saas.models.complaint import AdvanceCompensation
-from saas.page_cache import NONCE_SLOT
-from tenants import tokens
+from saas.caches.pages import NONCE_SLOT
+from saas.caches import tokens
 
 MAX_PAGES = 1024
 MAX_AGE_SECONDS = 900
@@ -107,7 +107,7 @@ def clear() -> None:
     _pages.clear()
 
 
-def _drop(case_ids: set[int]) -> None:
+def forget(case_ids: set[int]) -> None:
     for key in [k for k in _pages if k[0] in case_ids]:
         _pages.pop(key, None)
 
@@ -119,7 +119,7 @@ def mark_changed(session_: Session, case_id: int) -> None:
     tokens.mark_changed(session_, "cases", case_id)
 
 
-def _case_ids(session_: Session) -> set[int]:
+def touched_cases(session_: Session) -> set[int]:
     ids: set[int] = set()
     for obj in (*session_.new, *session_.dirty, *session_.deleted):
         if isinstance(obj, Case):
@@ -133,9 +133,6 @@ def _case_ids(session_: Session) -> set[int]:
     return ids
 
 
-def _invalidate(case_ids: set[int]) -> None:
-    _drop(case_ids)
+def invalidate(case_ids: set[int]) -> None:
+    forget(case_ids)
     tokens.delete(current_app.extensions["redis"], case_ids, kind="case")
-
-
-tokens.invalidate_on_commit("cases", _case_ids, _invalidate)

@@ -8,7 +8,7 @@ resolved) and the moment the page
 goes stale by itself (the end of the shop's day: an announced version comes into
 force). A hit costs one Redis GET and no database query.
 
-The token is the shop's cache token (`tenants.tokens`): any commit that
+The token is the shop's cache token (`saas.caches.tokens`): any commit that
 touches the shop's row or its policy versions changes it, so every process
 renders afresh. If Redis cannot be reached the cache is bypassed, never trusted.
 """
@@ -23,7 +23,7 @@ from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 from saas.models.base import utcnow
-from tenants import tokens
+from saas.caches import tokens
 
 # Rendered in place of the CSP nonce; each response gets a fresh one.
 NONCE_SLOT = "__csp_nonce_slot__"
@@ -57,12 +57,9 @@ def cache_this_page(tenant_id: int, stale_at: datetime) -> bool:
     return True
 
 
-def _drop(tenant_ids: set[int]) -> None:
+def forget(tenant_ids: set[int]) -> None:
     for key in [k for k, v in _pages.items() if v[0] in tenant_ids]:
         _pages.pop(key, None)
-
-
-tokens.on_change(_drop)
 
 
 class PageCache:

@@ -1,29 +1,25 @@
-"""A shop's cache token: what per-process caches of its data are checked against.
+"""Cache tokens: what every per-process copy is checked against (the protocol: saas/caches/__init__.py).
 
 Each process may keep copies of a shop's rarely changing data (its row, its
-rendered policy page, its message wordings) for as long as the shop's token in
-Redis is the one the copy was made under. Any commit that touches the shop's
-row, its policy versions or its message templates deletes the token after the
-commit; the next reader sets a fresh random one, so every process reloads. A
-Redis restart loses tokens, which only causes reloads; when Redis cannot be
-reached, callers must not trust their copies.
+rendered policy page, its message wordings) or of a case's page for as long as
+the token in Redis is the one the copy was made under. Any commit that touches
+the data deletes the token after the commit (`Invalidation`); the next reader
+sets a fresh random one, so every process reloads. A Redis restart loses tokens,
+which only causes reloads; when Redis cannot be reached, callers must not trust
+their copies.
 """
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Callable, Iterable
+from typing import Callable
 
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
-
-# Called with the ids of shops changed by a commit in this process (drop local copies at once).
-_on_change: list[Callable[[set[int]], None]] = []
 
 
 def key(ident: int, kind: str = "tenant") -> str:
@@ -62,19 +58,6 @@ def delete(redis: Redis, ids: set[int], kind: str = "tenant") -> None:
                     "their copies until those expire", kind, sorted(ids))
 
 
-def on_change(callback: Callable[[set[int]], None]) -> None:
-    _on_change.append(callback)
-
-
-def invalidate(redis: Redis, tenant_ids: Iterable[int]) -> None:
-    ids = set(tenant_ids)
-    if not ids:
-        return
-    for callback in _on_change:
-        callback(ids)
-    delete(redis, ids)
-
-
 # ------------------------------------------------------------ invalidation on commit
 
 class ShopData:
@@ -86,7 +69,8 @@ class ShopData:
         return self.tenant_id  # type: ignore[attr-defined]
 
 
-def _touched(session: Session) -> set[int]:
+def touched_shops(session: Session) -> set[int]:
+    """The shops whose cached data the session's pending changes touch."""
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, ShopData):
@@ -96,28 +80,35 @@ def _touched(session: Session) -> set[int]:
     return ids
 
 
-def invalidate_on_commit(name: str, touched: Callable[[Session], set[int]],
-                         invalidated: Callable[[set[int]], None]) -> None:
-    """Collect ids with `touched` before every flush; after the commit, call `invalidated`
-    with them once; forget them if the transaction rolls back."""
-    key = f"changed:{name}"
+class Invalidation:
+    """Collects the ids `touched` finds before every flush; after the commit calls `invalidated`
+    with them once; forgets them if the transaction rolls back.
 
-    def collect(session: Session, flush_context, instances) -> None:
-        ids = touched(session)
+    Its three methods are session listeners; `saas.session_hooks` registers them.
+    """
+
+    def __init__(self, name: str, touched: Callable[[Session], set[int]],
+                 invalidated: Callable[[set[int]], None]):
+        self.name = name
+        self.key = f"changed:{name}"
+        self.touched = touched
+        self.invalidated = invalidated
+
+    def collect(self, session: Session, flush_context, instances) -> None:
+        ids = self.touched(session)
         if ids:
-            session.info.setdefault(key, set()).update(ids)
+            session.info.setdefault(self.key, set()).update(ids)
 
-    def after_commit(session: Session) -> None:
-        ids = session.info.pop(key, None)
+    def after_commit(self, session: Session) -> None:
+        ids = session.info.pop(self.key, None)
         if ids:
-            invalidated(ids)
+            self.invalidated(ids)
 
-    def forget(session: Session) -> None:
-        session.info.pop(key, None)
+    def forget(self, session: Session) -> None:
+        session.info.pop(self.key, None)
 
-    event.listen(Session, "before_flush", collect)
-    event.listen(Session, "after_commit", after_commit)
-    event.listen(Session, "after_rollback", forget)
+    def __repr__(self) -> str:
+        return f"<Invalidation {self.name}>"
 
 
 def mark_changed(session: Session, name: str, ident: int) -> None:
@@ -125,8 +116,5 @@ def mark_changed(session: Session, name: str, ident: int) -> None:
     session.info.setdefault(f"changed:{name}", set()).add(ident)
 
 
-def _current_redis() -> Redis:
+def current_redis() -> Redis:
     return current_app.extensions["redis"]
-
-
-invalidate_on_commit("tenants", _touched, lambda ids: invalidate(_current_redis(), ids))

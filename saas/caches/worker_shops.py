@@ -3,7 +3,7 @@
 Every notification job needs the shop's row and its template overrides, which change
 a few times a year, and an SMS job the terms in force (quiet hours). Reading them
 per job cost two or three queries; here they are read once and kept while the shop's
-cache token (tenants/tokens.py) is unchanged, so one Redis GET per job stands in for
+cache token (saas/caches/tokens.py) is unchanged, so one Redis GET per job stands in for
 them. Any commit that saves a shop, a policy version or a message template deletes
 the token, so the very next job reloads. When Redis cannot be reached nothing is
 trusted: every job reads the rows (as before the cache).
@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from saas.extensions import db
 from saas.services import message_templates, policies
-from tenants import tokens
+from saas.caches import tokens
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.terms import Terms
@@ -121,9 +121,6 @@ def _attach(tenant_id: int, values: dict) -> Tenant:
 def forget(tenant_ids: set[int]) -> None:
     for tenant_id in tenant_ids:
         _shops.pop(tenant_id, None)
-
-
-tokens.on_change(forget)
 
 
 def clear() -> None:

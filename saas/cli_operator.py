@@ -36,12 +36,11 @@ def password_problem(password: str, *, email: str, name: str) -> str | None:
 
 
 def _valid_email(value: str) -> str:
-    from email_validator import EmailNotValidError, validate_email
+    from saas.email_addresses import account_email, normalise_email
 
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise click.BadParameter(str(exc)) from None
+    if normalise_email(value) is None:
+        raise click.BadParameter("not a valid e-mail address")
+    return account_email(value)
 
 
 @operator_cli.command("create")

@@ -9,9 +9,11 @@ from datetime import date, timedelta
 
 from saas import demo_cases
 from saas.extensions import db
+from saas.models.assignment import AvailableStaff
 from saas.models.supervision import SupervisorGrant
 from saas.models.user import User
 from saas.services import policies, supervision
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 
@@ -121,6 +123,9 @@ def _user(email: str, name: str, role: str, tenant: Tenant | None) -> User:
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
         db.session.flush()
+        if role == "agent":  # demo agents take new cases: a shop that turns on the round-robin sees it work
+            db.session.add(AvailableStaff(tenant_id=tenant.id, user_id=user.id))
+            db.session.flush()
     return user
 
 
@@ -129,7 +134,7 @@ GRANT_DAYS = 365
 
 def _grant(operator: User, supervisor: User, tenant: Tenant) -> None:
     """The demo supervisor may review every demo shop; a grant in force (or revoked by hand) is kept."""
-    today = supervision.tenant_today(tenant)
+    today = shop_today(tenant)
     kept = db.session.scalar(select(SupervisorGrant.id).where(
         SupervisorGrant.supervisor_id == supervisor.id, SupervisorGrant.tenant_id == tenant.id,
         (SupervisorGrant.revoked_at.is_not(None)) | (SupervisorGrant.ends_on >= today)).limit(1))

@@ -302,7 +302,7 @@ def _step(ctx: _Shop, case: Case, step: Step):
         event = cases.mark_inspected(case, actor, *args)
     elif a == "verify":
         responsibility, basis, remedy = args
-        event = cases.verify(case, actor, responsibility, basis, _clause(case, remedy))
+        event = cases.verify(case, actor, responsibility, basis, _clause(case, remedy), reason_code=kw.get("reason"))
     elif a == "propose":
         event = cases.propose(case, actor, args[0], **kw)
     elif a == "execute":

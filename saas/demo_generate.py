@@ -181,7 +181,8 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
     category = rng.choice(CATEGORIES[problem])
     price = Decimal(rng.randrange(1990, 399900)) / 100
     name = rng.choice(SURNAMES) + rng.choice(GIVEN)
-    mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+    # Prefixes every carrier has assigned (saas.phones refuses e.g. 140), then 8 random digits.
+    mobile = f"{rng.choice(('133', '138', '150', '158', '166', '177', '186', '199'))}{rng.randrange(10**8):08d}"
     email = f"c{rng.getrandbits(40):010x}@example.com" if r() < 0.5 else ""
     channel = rng.choice(CHANNELS)
     purchase = (created - timedelta(days=rng.randrange(1, 60))).date()

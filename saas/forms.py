@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import g
 from flask_babel import format_date
@@ -11,18 +10,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from saas.email_addresses import valid_email
+from saas.phones import MAX_INPUT, MOBILE_MESSAGE, mainland_mobile, service_phone
+from tenants.clock import shop_today
 
 
 YEAR = 366
 # How far back a purchase, a delivery or a period under review may lie: older orders are out of any warranty.
 PAST_YEARS = 20
-
-
-def shop_today() -> date:
-    """Today in the current shop's timezone (Asia/Shanghai outside a shop's pages)."""
-    tenant = g.get("tenant")
-    return datetime.now(ZoneInfo(getattr(tenant, "timezone", None) or "Asia/Shanghai")).date()
 
 
 class DateWithin:
@@ -36,7 +33,7 @@ class DateWithin:
         self.future_days = future_days
 
     def bounds(self) -> tuple[date, date]:
-        today = shop_today()
+        today = shop_today(g.get("tenant"))  # the platform's outside a shop's pages
         return today - timedelta(days=self.past_days), today + timedelta(days=self.future_days)
 
     @property
@@ -72,10 +69,8 @@ class ContactFields:
     """
 
     def validate_mobile(self, field):
-        from saas.identifiers import normalise_cn_mobile
-
-        if field.data and normalise_cn_mobile(field.data) is None:
-            raise ValidationError(_l("Please enter a valid mainland China mobile number (11 digits)."))
+        if (field.data or "").strip() and mainland_mobile(field.data) is None:
+            raise ValidationError(MOBILE_MESSAGE)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -88,13 +83,12 @@ class ContactFields:
 
 def contact_fields() -> tuple[StringField, EmailField]:
     return (
-        StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)]),
-        EmailField(_l("Email"), validators=[Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)]),
+        StringField(_l("Mobile number"), validators=[Optional(), Length(max=MAX_INPUT, message=MOBILE_MESSAGE)]),
+        EmailField(_l("Email"), validators=[Optional(), valid_email, Length(max=254)]),
     )
 
 
 COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
-PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}[0-9]")
 
 
 def valid_colour(form, field) -> None:
@@ -106,7 +100,7 @@ def valid_colour(form, field) -> None:
 def valid_phone(form, field) -> None:
     """WTForms validator for a shop's phone (landline, mobile or 400 number); blank passes (use DataRequired)."""
     value = (field.data or "").strip()
-    if value and not PHONE_RE.fullmatch(value):
+    if value and not service_phone(value):
         raise ValidationError(_l("Please enter a phone number: digits, with spaces, dashes or a leading + if you like, "
                                  "for example 400-800-1234 or 010-8888 6666."))
 
@@ -119,7 +113,7 @@ class ShopProfileFields:
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
     contact_phone = StringField(_l("Customer service phone"), validators=[Length(max=40), valid_phone])
     contact_email = EmailField(_l("Customer service email"), validators=[
-        Optional(), Email(_l("Please enter a valid email address.")), Length(max=254)])
+        Optional(), valid_email, Length(max=254)])
     brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
         DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour])
 

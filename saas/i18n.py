@@ -7,9 +7,9 @@ from flask import Flask, g, has_request_context, request, session
 from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from zoneinfo import ZoneInfo
 
 from saas.extensions import babel
+from tenants.clock import local_now
 
 SUPPORTED = ("zh_Hans", "en")
 _ALIASES = {
@@ -68,9 +68,7 @@ def localtime(value, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     """Format an aware datetime in the tenant's timezone (Asia/Shanghai by default)."""
     if value is None:
         return ""
-    tenant = g.get("tenant")
-    tz = ZoneInfo(tenant.timezone if tenant is not None else "Asia/Shanghai")
-    return format_datetime(value.astimezone(tz), pattern, locale=get_locale())
+    return format_datetime(local_now(g.get("tenant"), value), pattern, locale=get_locale())
 
 
 def init_app(app: Flask) -> None:

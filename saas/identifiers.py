@@ -1,7 +1,6 @@
-"""Case numbers, URL tokens, and normalisation of the contacts consumers identify themselves with."""
+"""Case numbers and URL tokens. (Mobiles: saas.phones; e-mail addresses: saas.email_addresses.)"""
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 import unicodedata
@@ -74,57 +73,3 @@ def normalise_case_number(user_input: str) -> str | None:
 def new_token(nbytes: int = 32) -> str:
     """A URL-safe random token (survey links and similar capabilities)."""
     return secrets.token_urlsafe(nbytes)
-
-
-# ---------- contacts -------------------------------------------------------
-
-_CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_PHONE_NOISE = re.compile(r"[\s\-‐‑–—().（）]")
-
-
-def normalise_cn_mobile(value: str) -> str | None:
-    """11-digit mainland mobile from "+86 138-1234-5678", "0086 13812345678" …; else None."""
-    text = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", value or ""))
-    for prefix in ("+86", "0086"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-            break
-    else:
-        if len(text) == 13 and text.startswith("86"):
-            text = text[2:]
-    return text if _CN_MOBILE.fullmatch(text) else None
-
-
-def last4_matches(mobile: str | None, given: str) -> bool:
-    """Whether given is the last 4 digits of mobile, compared in constant time."""
-    given = unicodedata.normalize("NFKC", given or "").strip()
-    digits = normalise_cn_mobile(mobile or "") or re.sub(r"[^0-9]", "", mobile or "")
-    expected = digits[-4:] if len(digits) >= 4 else "\x00" * 4
-    if not re.fullmatch(r"[0-9]{4}", given):
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
-
-
-def normalise_email(value: str) -> str | None:
-    """Stripped, full-width folded, domain lower-cased; None unless it looks like a@b.c."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
-    local, at, domain = text.rpartition("@")
-    if (
-        not at
-        or not local
-        or len(text) > 254
-        or "@" in local
-        or re.search(r"\s", text)
-        or not re.fullmatch(r"[^.\s]+(\.[^.\s]+)+", domain)
-    ):
-        return None
-    return f"{local}@{domain.lower()}"
-
-
-def email_matches(a: str | None, b: str | None) -> bool:
-    """Same address, ignoring case everywhere: mail providers in practice treat
-    local parts case-insensitively, and consumers do not remember how they typed it."""
-    na, nb = normalise_email(a or ""), normalise_email(b or "")
-    if na is None or nb is None:
-        return False
-    return hmac.compare_digest(na.casefold().encode(), nb.casefold().encode())

@@ -85,6 +85,18 @@ class Terms:
     emergency_response_minutes: int = 60
     platform_complaint_hours: int = 48
     followup_working_days: int = 3
+    # Whether each promise counts working time ("working") or calendar time ("calendar"); see CLOCK_UNIT_FIELDS.
+    # These defaults are the merchants' documents' (24 h / 48 h promises in calendar hours); a stored version
+    # without a unit keeps the meaning it was published with, working time (from_dict).
+    first_response_unit: str = "working"
+    consultation_unit: str = "working"
+    quality_proposal_unit: str = "calendar"
+    quality_execution_unit: str = "calendar"
+    return_processing_unit: str = "working"
+    inspection_unit: str = "calendar"
+    complaint_feedback_unit: str = "calendar"
+    general_unit: str = "working"
+    followup_unit: str = "working"
     business_hours_start: str = "09:00"
     business_hours_end: str = "18:00"
     sms_quiet_start: str = "21:00"
@@ -109,11 +121,14 @@ class Terms:
 
         Range and cross-field rules are checked by validate_terms() when a draft is saved, not here,
         so that a version published under older rules still loads.
+
+        A clock whose unit is missing counts working time: every clock did before units existed, so a
+        version published then keeps its meaning. New terms (Terms(), a new draft) carry their units.
         """
         values, errors = _coerce_all(d or {}, prefix="", unknown_ok=True)
         if errors:
             raise InvalidTerms(errors)
-        return cls(**values)
+        return cls(**{**LEGACY_UNITS, **values})
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -143,6 +158,20 @@ SLA_FIELDS: tuple[str, ...] = (
     "return_processing_working_days", "inspection_hours", "complaint_feedback_hours", "general_working_days",
     "emergency_response_minutes", "platform_complaint_hours", "followup_working_days",
 )
+# Each promise's duration → the term saying whether it counts working or calendar time. The emergency
+# clock always runs around the clock, and the platform's complaint clock is the platform's, in wall hours.
+CLOCK_UNIT_FIELDS: dict[str, str] = {
+    "first_response_minutes": "first_response_unit", "consultation_written_hours": "consultation_unit",
+    "quality_proposal_hours": "quality_proposal_unit", "quality_execution_hours": "quality_execution_unit",
+    "return_processing_working_days": "return_processing_unit", "inspection_hours": "inspection_unit",
+    "complaint_feedback_hours": "complaint_feedback_unit", "general_working_days": "general_unit",
+    "followup_working_days": "followup_unit",
+}
+CLOCK_UNITS: dict[str, tuple[str, str]] = {"working": ("工作时间", "working time"), "calendar": ("自然时间", "calendar time")}
+# What a stored version without a unit meant when it was published: every clock but the emergency counted working time.
+LEGACY_CLOCK_UNIT = "working"
+_UNIT_FIELD_NAMES = frozenset(CLOCK_UNIT_FIELDS.values())
+LEGACY_UNITS: dict[str, str] = {unit: LEGACY_CLOCK_UNIT for unit in _UNIT_FIELD_NAMES}
 WINDOW_DAY_FIELDS = ("no_reason_return_days", "quality_return_days", "quality_exchange_days")
 MAX_WINDOW_DAYS = 3650
 MAX_WARRANTY_MONTHS = 120
@@ -168,17 +197,26 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "return_shipping_payer": ("退货运费承担方", "who pays return shipping"),
     "fresh_quality_refund_24h": ("生鲜质量问题24小时极速退款", "fresh food 24-hour express refund"),
     "legal_exemption": ("法定无理由退货豁免", "legal exemption from no-reason returns"),
-    "first_response_minutes": ("首次响应时限（工作分钟）", "first response (working minutes)"),
-    "consultation_written_hours": ("书面咨询答复时限（工作小时）", "written consultation answer (working hours)"),
-    "quality_proposal_hours": ("质量问题方案时限（工作小时）", "quality problem: proposal (working hours)"),
-    "quality_execution_hours": ("质量问题执行时限（工作小时）", "quality problem: execution (working hours)"),
-    "return_processing_working_days": ("退换货处理时限（工作日）", "return/exchange processing (working days)"),
-    "inspection_hours": ("退货验货时限（工作小时）", "return parcel inspection (working hours)"),
-    "complaint_feedback_hours": ("投诉结果反馈时限（工作小时）", "complaint feedback (working hours)"),
-    "general_working_days": ("一般工单时限（工作日）", "general ticket (working days)"),
-    "emergency_response_minutes": ("紧急事件响应时限（分钟）", "emergency response (minutes)"),
+    "first_response_minutes": ("首次响应时限（分钟）", "first response (minutes)"),
+    "consultation_written_hours": ("书面咨询答复时限（小时）", "written consultation answer (hours)"),
+    "quality_proposal_hours": ("质量问题方案时限（小时）", "quality problem: proposal (hours)"),
+    "quality_execution_hours": ("质量问题执行时限（小时）", "quality problem: execution (hours)"),
+    "return_processing_working_days": ("退换货处理时限（天）", "return/exchange processing (days)"),
+    "inspection_hours": ("退货验货时限（小时）", "return parcel inspection (hours)"),
+    "complaint_feedback_hours": ("投诉结果反馈时限（小时）", "complaint feedback (hours)"),
+    "general_working_days": ("一般工单时限（天）", "general ticket (days)"),
+    "emergency_response_minutes": ("紧急事件响应时限（分钟，全天候）", "emergency response (minutes, around the clock)"),
     "platform_complaint_hours": ("平台投诉核实时限（小时）", "platform complaint answer (hours)"),
-    "followup_working_days": ("回访时限（工作日）", "follow-up visit (working days)"),
+    "followup_working_days": ("回访时限（天）", "follow-up visit (days)"),
+    "first_response_unit": ("首次响应计时方式", "first response clock"),
+    "consultation_unit": ("书面咨询计时方式", "written consultation clock"),
+    "quality_proposal_unit": ("质量问题方案计时方式", "quality problem proposal clock"),
+    "quality_execution_unit": ("质量问题执行计时方式", "quality problem execution clock"),
+    "return_processing_unit": ("退换货处理计时方式", "return/exchange processing clock"),
+    "inspection_unit": ("退货验货计时方式", "return parcel inspection clock"),
+    "complaint_feedback_unit": ("投诉反馈计时方式", "complaint feedback clock"),
+    "general_unit": ("一般工单计时方式", "general ticket clock"),
+    "followup_unit": ("回访计时方式", "follow-up visit clock"),
     "business_hours_start": ("营业开始时间", "business hours start"),
     "business_hours_end": ("营业结束时间", "business hours end"),
     "sms_quiet_start": ("短信免打扰开始时间", "SMS quiet hours start"),
@@ -194,24 +232,38 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-# The unit each whole-number term counts in, for people: "10 个工作分钟", not "10".
+# The unit each whole-number term counts in, for people: "10 个工作分钟", not "10". A clock's duration
+# counts in its own unit: working or calendar time, added by describe() from the clock's unit term.
 UNITS: dict[str, tuple[str, str]] = {
     **{name: ("天", "days") for name in ("no_reason_return_days", "quality_return_days", "quality_exchange_days")},
     "warranty_months": ("个月", "months"),
     **{name: ("个工作日", "working days") for name in (
-        "repair_cycle_min_days", "repair_cycle_max_days", "return_processing_working_days", "general_working_days",
-        "followup_working_days", "survey_delay_working_days")},
-    "first_response_minutes": ("个工作分钟", "working minutes"),
-    **{name: ("个工作小时", "working hours") for name in (
+        "repair_cycle_min_days", "repair_cycle_max_days", "survey_delay_working_days")},
+    **{name: ("天", "days") for name in ("return_processing_working_days", "general_working_days",
+                                         "followup_working_days")},
+    "first_response_minutes": ("分钟", "minutes"),
+    **{name: ("小时", "hours") for name in (
         "consultation_written_hours", "quality_proposal_hours", "quality_execution_hours", "inspection_hours",
         "complaint_feedback_hours")},
     "emergency_response_minutes": ("分钟", "minutes"),
     "platform_complaint_hours": ("小时", "hours"),
 }
+# A clock's duration in words by its unit: "10 个工作分钟" / "24 小时（自然时间）".
+CLOCK_UNIT_WORDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("minutes", "working"): ("个工作分钟", "working minutes"), ("minutes", "calendar"): ("分钟（自然时间）", "minutes (calendar time)"),
+    ("hours", "working"): ("个工作小时", "working hours"), ("hours", "calendar"): ("小时（自然时间）", "hours (calendar time)"),
+    ("days", "working"): ("个工作日", "working days"), ("days", "calendar"): ("个自然日", "calendar days"),
+}
 
 
 # The longest promise a service level may make, by its unit: a month, counted in that unit.
-SLA_LIMITS = {"working minutes": 43_200, "minutes": 43_200, "working hours": 720, "hours": 720, "working days": 30}
+SLA_LIMITS = {"minutes": 43_200, "hours": 720, "days": 30}
+
+
+def duration_words(name: str, value: int, unit: str, lang: str) -> str:
+    """A clock's duration with its unit, for people: "24 小时（自然时间）", "3 working days"."""
+    words = CLOCK_UNIT_WORDS.get((UNITS[name][1], unit))
+    return f"{value} {words[1 if lang == 'en' else 0]}" if words else describe(name, value, lang)
 
 
 def describe(name: str, value: Any, lang: str) -> str:
@@ -222,6 +274,8 @@ def describe(name: str, value: Any, lang: str) -> str:
         return SHIPPING_PAYERS[value][pick]
     if name == "legal_exemption":
         return LEGAL_EXEMPTIONS[value][pick] if value in LEGAL_EXEMPTIONS else ("none" if en else "无")
+    if name in _UNIT_FIELD_NAMES and value in CLOCK_UNITS:
+        return CLOCK_UNITS[value][pick]
     if isinstance(value, bool):
         return ("yes" if value else "no") if en else ("是" if value else "否")
     if isinstance(value, int) and name in UNITS:
@@ -269,6 +323,11 @@ def _shown(value: Any) -> str:
 
 def _coerce(name: str, value: Any) -> Any:
     default = getattr(_DEFAULTS, name)
+    if name in _UNIT_FIELD_NAMES:
+        if isinstance(value, str) and value.strip().lower() in CLOCK_UNITS:
+            return value.strip().lower()
+        raise _Bad(f"须为“工作时间”（working）或“自然时间”（calendar），收到「{_shown(value)}」。",
+                   f"must be working time (working) or calendar time (calendar); got “{_shown(value)}”.")
     if name == "legal_exemption":
         if value is None or value == "":
             return None
@@ -378,7 +437,9 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
             err(name, "须为正数。", "must be a positive number.")
         elif name in SLA_FIELDS and v > SLA_LIMITS[UNITS[name][1]]:
             most = SLA_LIMITS[UNITS[name][1]]
-            err(name, f"不能超过 {most} {UNITS[name][0]}。", f"cannot exceed {most} {UNITS[name][1]}.")
+            unit = getattr(t, CLOCK_UNIT_FIELDS[name]) if name in CLOCK_UNIT_FIELDS else ""
+            zh, en = CLOCK_UNIT_WORDS.get((UNITS[name][1], unit), UNITS[name])
+            err(name, f"不能超过 {most} {zh}。", f"cannot exceed {most} {en}.")
         elif isinstance(v, str) and len(v) > MAX_TERM_TEXT:
             err(name, f"不能超过 {MAX_TERM_TEXT} 个字符。", f"cannot be longer than {MAX_TERM_TEXT} characters.")
         elif isinstance(v, (list, tuple)) and len("\n".join(map(str, v))) > MAX_TERM_TEXT:

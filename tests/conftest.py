@@ -126,10 +126,12 @@ def clear_process_caches() -> None:
     """The per-process caches and counts: another app of this process (e2e apps share tenant ids) starts clean."""
     from saas import case_page_cache, page_cache
     from saas.metrics import figures
+    from saas.services import assignment
     from tenants import resolver
     from workers import shop_cache
 
     figures.clear()
+    assignment.clear_cache()
     page_cache.clear()
     case_page_cache.clear()
     resolver.clear_cache()

@@ -43,7 +43,8 @@ def _rendered(app, n: Notification) -> str:
 def test_the_agents_explanation_and_clause_reach_the_customer_and_the_case_page(app, client, shop):
     number, case, agent, page = _filed_with_agent(app, client)
     _act(agent, page, "accept")
-    _act(agent, page, "verify", responsibility="merchant", basis="开箱即坏，序列号在保", clause=CLAUSE)
+    _act(agent, page, "verify", responsibility="merchant", reason_code="quality.function", basis="开箱即坏，序列号在保",
+         clause=CLAUSE)
     _act(agent, page, "propose", kind="exchange", detail=EXPLANATION)
 
     consumer_page = _text(client.get(f"/voltmart/track/{number}").get_data(as_text=True))
@@ -90,7 +91,7 @@ def test_the_return_is_not_requested_again_once_received(app, client, shop):
               form_url=f"/voltmart/track/{number}")
     _act(agent, page, "mark_return_received")
     _act(agent, page, "mark_inspected")
-    _act(agent, page, "verify", responsibility="merchant", basis="主板虚焊")
+    _act(agent, page, "verify", responsibility="merchant", reason_code="quality.function", basis="主板虚焊")
     html = agent.get(page).get_data(as_text=True)
     assert "/actions/request_return" not in html and "/actions/propose" in html
     post_form(agent, f"{page}/actions/request_return", {}, form_url=page)

@@ -15,6 +15,7 @@ from saas.blueprints import public, tracking
 from saas.extensions import db
 from saas.models.case import Case
 from saas.services import policies
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.test_cases import _case, file_case, shop  # noqa: F401  (shop is a fixture)
@@ -27,7 +28,7 @@ def _publish_elsewhere(app, promise: str) -> None:
         with tenant_context(tenant.id):
             draft = policies.ensure_draft(tenant, None)
             policies.save_draft(tenant, None, {**draft.terms, "service_promise_zh": promise})
-            policies.publish(tenant, None, policies.tenant_today(tenant), "elsewhere")
+            policies.publish(tenant, None, shop_today(tenant), "elsewhere")
             db.session.commit()
 
 
@@ -35,7 +36,7 @@ def test_a_policy_published_while_the_page_renders_is_not_kept_stale(app, client
     _publish_elsewhere(app, "第一版承诺")
     assert "第一版承诺" in client.get("/voltmart/policy").get_data(as_text=True)
     page_cache.clear()  # a process that has not kept the page yet
-    real, published = policies.tenant_today, []
+    real, published = public.clock.shop_today, []
 
     def today_while_web_a_publishes(tenant, *args, **kwargs):
         if not published:  # after this view read the versions, before it kept the page
@@ -43,10 +44,10 @@ def test_a_policy_published_while_the_page_renders_is_not_kept_stale(app, client
             _publish_elsewhere(app, "第二版承诺")
         return real(tenant, *args, **kwargs)
 
-    monkeypatch.setattr(public.policies, "tenant_today", today_while_web_a_publishes)
+    monkeypatch.setattr(public.clock, "shop_today", today_while_web_a_publishes)
     during = client.get("/voltmart/policy").get_data(as_text=True)
     assert published and "第一版承诺" in during  # rendered from what it had read
-    monkeypatch.setattr(public.policies, "tenant_today", real)
+    monkeypatch.setattr(public.clock, "shop_today", real)
     after = client.get("/voltmart/policy").get_data(as_text=True)
     assert "第二版承诺" in after and "第一版承诺" not in after
 

@@ -418,7 +418,8 @@ def _decode_qr(svg: str) -> str:
 def test_agent_workflow_to_closed_with_the_four_nodes(app, client, shop):
     number, case, agent, detail = _filed_with_agent(app, client)
     seen_nodes = []
-    steps = [("accept", {}), ("verify", {"responsibility": "merchant", "basis": "照片显示屏幕出厂划痕", "clause": "第1版 质量问题换货"}),
+    steps = [("accept", {}), ("verify", {"responsibility": "merchant", "reason_code": "quality.workmanship", "basis": "照片显示屏幕出厂划痕",
+                         "clause": "第1版 质量问题换货"}),
              ("propose", {"kind": "exchange"}), ("execute", {"tracking": "SF999"}), ("close", {})]
     for action, fields in steps:
         r = post_form(agent, f"{detail}/actions/{action}", fields, form_url=detail, follow_redirects=True)

@@ -27,6 +27,9 @@ EXACT = {
     "saas.extensions": BASE,
     "saas.database": BASE,
     "saas.models.base": BASE,
+    # The one rule for mobiles (phonenumbers) and for e-mail addresses (email-validator).
+    "saas.phones": BASE,
+    "saas.email_addresses": BASE,
     # Helpers of the services layer that live beside the packages.
     "saas.queues": SERVICES,
     "saas.identifiers": SERVICES,

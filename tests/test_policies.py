@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from saas.extensions import db
 from saas.services import policies
+from tenants.clock import shop_today
 from tenants.models import PublishedPolicyIsFrozen, Tenant
 from tenants.scoping import tenant_context
 from tests.factories import login, make_tenant, post_form, statements
@@ -211,7 +212,7 @@ def test_owner_edits_previews_and_publishes(app, client, demo):
                      form_url="/voltmart/console/policy/", follow_redirects=True)
     assert "生效日期不能早于今天" in past.get_data(as_text=True)
     with app.app_context():
-        today = policies.tenant_today(_tenant("voltmart"))
+        today = shop_today(_tenant("voltmart"))
     r = post_form(client, "/voltmart/console/policy/publish", {"effective_date": today.isoformat(), "change_note": "延长退货期"},
                   form_url="/voltmart/console/policy/", follow_redirects=True)
     assert "第 2 版已发布" in r.get_data(as_text=True)
@@ -231,7 +232,7 @@ def test_future_effective_date_keeps_the_current_version(app, client, demo):
     with app.app_context():
         shop = _tenant("kidswear")
         with tenant_context(shop.id):
-            today = policies.tenant_today(shop)
+            today = shop_today(shop)
             policies.ensure_draft(shop, None)
             policies.publish(shop, None, today + timedelta(days=10))
             db.session.commit()
@@ -306,7 +307,7 @@ def test_policy_page_is_cached_but_every_response_has_its_own_nonce(app, client,
         with tenant_context(shop.id):
             draft = policies.ensure_draft(shop, None)
             policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 9}, draft.category_rules)
-            policies.publish(shop, None, policies.tenant_today(shop))
+            policies.publish(shop, None, shop_today(shop))
             db.session.commit()
     assert "自签收次日起 9 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
 
@@ -370,7 +371,7 @@ def test_an_announced_version_shows_on_the_day_it_comes_into_force(app, client, 
     with app.app_context():
         shop = _tenant("voltmart")
         with tenant_context(shop.id):
-            today = policies.tenant_today(shop)
+            today = shop_today(shop)
             draft = policies.ensure_draft(shop, None)
             policies.save_draft(shop, None, {**draft.terms, "no_reason_return_days": 10}, draft.category_rules)
             policies.publish(shop, None, today + timedelta(days=1))
@@ -486,12 +487,12 @@ def test_publishing_a_changed_window_keeps_the_category_rules_and_exemptions(app
     with app.app_context():
         shop = _tenant("voltmart")
         with tenant_context(shop.id):
-            policies.publish(shop, None, policies.tenant_today(shop))
+            policies.publish(shop, None, shop_today(shop))
             db.session.commit()
             v2 = policies.current_version(shop)
             assert v2.number == 2 and v2.terms["quality_exchange_days"] == 20
             assert json.dumps(v2.category_rules, ensure_ascii=False) == rules
-            bought = policies.tenant_today(shop)
+            bought = shop_today(shop)
             digital = policies.judge(shop, "digital", bought, bought, "return_exchange")
             assert not [m for m in digital.remedies if m.kind == "no_reason_return" and m.eligible]
             phone = policies.judge(shop, "electronics", bought, bought, "return_exchange")
@@ -579,7 +580,7 @@ def test_the_version_diff_shows_words(app, client, demo):
     with app.app_context():
         shop = _tenant("voltmart")
         with tenant_context(shop.id):
-            v2 = policies.publish(shop, None, policies.tenant_today(shop))
+            v2 = policies.publish(shop, None, shop_today(shop))
             db.session.commit()
             v2_id = v2.id
     zh = _text(client.get(f"/voltmart/console/policy/versions/{v2_id}").get_data(as_text=True))

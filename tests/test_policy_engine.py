@@ -17,7 +17,7 @@ from tenants.policy import (
     mentions_food_safety,
 )
 from tenants.terms import (
-    CATEGORIES, CATEGORY_OVERRIDABLE, PRESETS, InvalidTerms, Terms, apply_preset, effective_terms,
+    CATEGORIES, CATEGORY_OVERRIDABLE, PRESETS, LEGACY_UNITS, InvalidTerms, Terms, apply_preset, effective_terms,
     validate_category_rules, validate_terms,
 )
 
@@ -324,9 +324,10 @@ def test_from_dict_round_trip_and_coercion() -> None:
     t = Terms(warranty_months=12, food_safety_words=("变质",))
     d = json.loads(json.dumps(t.to_dict()))
     assert Terms.from_dict(d) == t
+    # Stored terms without clock units are read as they were published: every clock in working time.
     assert Terms.from_dict({"no_reason_return_days": "30", "fresh_quality_refund_24h": "true", "x": 1}) == \
-        Terms(no_reason_return_days=30, fresh_quality_refund_24h=True)
-    assert Terms.from_dict({}) == Terms() and Terms.from_dict(None) == Terms()
+        Terms(no_reason_return_days=30, fresh_quality_refund_24h=True, **LEGACY_UNITS)
+    assert Terms.from_dict({}) == Terms(**LEGACY_UNITS) == Terms.from_dict(None)
     assert Terms.from_dict({"legal_exemption": ""}).legal_exemption is None
     with pytest.raises(InvalidTerms) as exc:
         Terms.from_dict({"warranty_months": "twelve"})

@@ -201,5 +201,5 @@ def test_csv_cells_cannot_start_a_formula(app, dataset):
 
         db.session.get(Tenant, dataset["b"]).name_en = "=HYPERLINK(\"http://evil\")"
         db.session.commit()
-        text = scorecards.to_csv(scorecards.monthly(MARCH, now=NOW))
+        text = scorecards.to_csv(scorecards.monthly(MARCH, now=NOW)).decode("utf-8-sig")
     assert "'=HYPERLINK" in text

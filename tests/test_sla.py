@@ -61,8 +61,9 @@ def test_clocks_start_with_the_policy_targets(shop):
     kinds = {c.kind for c in case.clocks}
     assert kinds == {"first_response", "quality_proposal", "general"}
     assert clock(case, "first_response").due_at == at(2026, 11, 23, 10, 10)
-    # 24 working hours from Monday 10:00 at 9 hours a day: Wednesday 16:00.
-    assert clock(case, "quality_proposal").due_at == at(2026, 11, 25, 16, 0)
+    # The merchants' documents promise a proposal in 24 calendar hours: Tuesday 10:00.
+    assert clock(case, "quality_proposal").due_at == at(2026, 11, 24, 10, 0)
+    assert clock(case, "quality_proposal").around_the_clock
     assert clock(case, "general").due_at == at(2026, 11, 30, 10, 0)
     assert case.due_at == at(2026, 11, 23, 10, 10)
 
@@ -162,7 +163,7 @@ def test_complaint_not_answered_in_time_goes_to_the_manager(shop):
     case = file(shop, at(2026, 11, 23, 10, 0), problem_type="complaint", expected_resolution="compensation",
                 description="快递太慢")
     fb = clock(case, "complaint_feedback")
-    assert fb.due_at == at(2026, 11, 30, 13, 0)  # 48 working hours
+    assert fb.due_at == at(2026, 11, 25, 10, 0)  # 48 calendar hours
     with travel_to(fb.due_at + timedelta(minutes=1)):
         case_breaches.sweep()
     with tenant_context(shop["tenant"].id):

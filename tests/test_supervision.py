@@ -18,6 +18,7 @@ from saas.models.case import Case, Evidence
 from saas.models.supervision import Sample, SampleCase, SupervisorAccess, SupervisorGrant
 from saas.models.user import User
 from saas.services import case_evidence, cases, policies, supervision
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import PASSWORD, csrf_token, login, make_tenant, make_user, post_form
@@ -89,7 +90,7 @@ def world(app):
             # A still-open case: never in a sample of resolved or closed cases.
             out["open"] = _file(a, description="还在处理").id
             db.session.commit()
-        out["today"] = policies.tenant_today(a)
+        out["today"] = shop_today(a)
     return out
 
 

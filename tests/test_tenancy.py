@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from saas.extensions import db
 from saas.models.audit import AuditEvent
+from tenants.clock import shop_today
 from tenants.scoping import CROSS_TENANT, TenantNotSet, cross_tenant, tenant_context
 from tests.factories import csrf_token, login
 
@@ -201,6 +202,7 @@ ID_ROUTES: dict[str, IdRoute] = {
     "policy_console.version": IdRoute(lambda ids: {"version_id": _policy_versions(ids)["version_id"]}),
     "public.policy_version": IdRoute(lambda ids: {"number": _policy_versions(ids)["number"]}, public=True),
     "console.member": IdRoute(lambda ids: {"user_id": ids["a_agent"]}),
+    "console.availability": IdRoute(lambda ids: {"user_id": ids["a_agent"]}),
     "console.audit_event": IdRoute(lambda ids: {"event_id": _audit(ids["a"])}),
     "orders_console.order_detail": IdRoute(lambda ids: {"order_id": _order(ids["a"])}),
 }
@@ -414,7 +416,7 @@ def _platform_world(ids: dict) -> dict:
         cases.accept(case, agent)
         cases.propose(case, agent, "explanation", detail="尺码表已发送")
         cases.execute(case, agent)
-    today = supervision.tenant_today(tenant)
+    today = shop_today(tenant)
     row = supervision.grant(operator, s1, tenant, starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=30),
                             evidence_images=True)
     sample = supervision.draw_sample(s1, tenant.id, start=today - timedelta(days=1), end=today, size=5,

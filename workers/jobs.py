@@ -68,6 +68,14 @@ def sweep_surveys() -> int:
     return count
 
 
+def sweep_reviews() -> int:
+    """The weekly and monthly review packs due this morning, one e-mail per manager (exactly once)."""
+    from saas.services import reviews
+
+    with figures.sweep("reviews"):
+        return reviews.sweep()
+
+
 def sweep_retention() -> int:
     """PIPL: anonymise cases (and platform complaints) past their tenant's retention period; daily, idempotent."""
     with figures.sweep("retention"):

@@ -18,6 +18,7 @@ PERIODIC = (
     ("workers.jobs.sweep_sla", "default"),
     ("workers.jobs.sweep_surveys", "surveys"),
     ("workers.jobs.sweep_evidence", "default"),  # not behind the photos it looks after
+    ("workers.jobs.sweep_reviews", "default"),  # the review packs, on each shop's first working morning
 )
 
 

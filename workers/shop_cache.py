@@ -21,6 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from saas.extensions import db
 from saas.services import message_templates, policies
 from tenants import tokens
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.terms import Terms
 
@@ -37,7 +38,7 @@ class Shop:
     _terms: dict[date, Terms] = field(default_factory=dict)
 
     def terms_today(self, now) -> Terms:
-        today = policies.tenant_today(self.tenant, now)
+        today = shop_today(self.tenant, now)
         terms = self._terms.get(today)
         if terms is None:
             if len(self._terms) > 2:

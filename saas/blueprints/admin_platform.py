@@ -9,14 +9,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from saas.blueprints.access import require_role
+from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import PlainForm, ShopProfileFields, choices
 from saas.i18n import current_lang
 from saas.models.base import utcnow
-from saas.services import business_calendar, complaints, scorecards, shops
+from saas.services import complaints, scorecards, shops
+from tenants.clock import shop_today
 from tenants.models import Tenant
 
 bp = Blueprint("admin_platform", __name__, url_prefix="/admin")
@@ -43,7 +45,7 @@ class TenantForm(ShopProfileFields, FlaskForm):
     default_locale = SelectField(_l("Default language"), choices=choices(LOCALE_CHOICES), default="zh_Hans")
     owner_name = StringField(_l("Owner's name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     owner_email = EmailField(_l("Owner's email (sign-in)"), validators=[
-        DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])
+        DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)])
     owner_password = PasswordField(_l("Owner's initial password"), validators=[
         DataRequired(_l("Please enter your password.")),
         Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])
@@ -239,7 +241,7 @@ def _month():
     month = scorecards.parse_month(request.args.get("month"))
     if request.args.get("month") and month is None:
         abort(400)
-    return month or scorecards.previous_month(business_calendar.today_for(None))
+    return month or scorecards.previous_month(shop_today(None))
 
 
 @bp.get("/scorecards")
@@ -252,6 +254,6 @@ def scorecard_list():
 @bp.get("/scorecards.csv")
 def scorecard_csv():
     month = _month()
-    body = "\ufeff" + scorecards.to_csv(scorecards.monthly(month))  # BOM: Excel opens UTF-8 Chinese names right
+    body = scorecards.to_csv(scorecards.monthly(month))
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=scorecards-{month:%Y-%m}.csv"})

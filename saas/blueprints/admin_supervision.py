@@ -8,15 +8,17 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from saas.blueprints.access import require_role
+from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
 from saas.models.supervision import Sample, SupervisorGrant
 from saas.models.user import User
 from saas.services import accounts, supervision
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant
 
@@ -27,7 +29,7 @@ bp.before_request(require_role("operator"))
 class SupervisorForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     email = EmailField(_l("Email"), validators=[
-        DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)])
+        DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(_l("Please enter your password.")),
         Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])
@@ -87,7 +89,7 @@ def _detail(user: User, form: GrantForm, status: int = 200):
             _ = s.tenant, len(s.items)
     return render_template("admin/supervisors/detail.html", person=user, grants=grants, form=form,
                            samples=samples, plain=PlainForm(), lang=current_lang(),
-                           state=lambda g: g.state_on(supervision.tenant_today(g.tenant))), status
+                           state=lambda g: g.state_on(shop_today(g.tenant))), status
 
 
 @bp.get("/<int:supervisor_id>")

@@ -11,8 +11,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
+from saas.email_addresses import valid_email
 from saas.extensions import db, limiter
 from saas.models.user import User
 from saas.services import accounts, audit, signin
@@ -36,14 +37,14 @@ def load_user(user_id: str) -> User | None:
 class LinkForm(FlaskForm):
     email = EmailField(
         _l("Email"),
-        validators=[DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)],
+        validators=[DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)],
     )
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email"),
-        validators=[DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)],
+        validators=[DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)],
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Please enter your password.")), Length(max=200)]

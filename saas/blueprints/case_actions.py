@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms.widgets import html_params
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -20,8 +23,10 @@ from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
-from saas.services import cases
+from saas.i18n import current_lang
+from saas.services import assignment, cases, reasons
 from saas.services.case_messages import staff_label
+from tenants.scoping import current_tenant_id
 
 
 def _tidy(value) -> str:
@@ -45,6 +50,24 @@ def _choice(label) -> SelectField:
     return SelectField(label, choices=[], validate_choice=False, filters=[_tidy])
 
 
+class GroupedSelect:
+    """A select of `field.groups`, [(group name or None, [(value, label)])]: a group is an <optgroup>, None
+    plain options; a first empty option asks for a choice. (WTForms groups every option or none.)"""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        chosen = field.data or ""
+        option = lambda value, text: Markup("<option %s>%s</option>") % (  # noqa: E731
+            Markup(html_params(value=value, selected=value == chosen)), text)
+        html = [Markup("<select %s>") % Markup(html_params(name=field.name, required=True, **kwargs)),
+                option("", field.prompt)]
+        for group, items in getattr(field, "groups", []):
+            options = Markup("").join(option(value, text) for value, text in items)
+            html.append(Markup('<optgroup label="%s">%s</optgroup>') % (escape(group), options) if group else options)
+        html.append(Markup("</select>"))
+        return Markup("").join(html)
+
+
 def _files() -> MultipleFileField:
     return MultipleFileField(_l("Attach files"))
 
@@ -60,11 +83,59 @@ class ActionForm(FlaskForm):
     def offered(cls, case: Case) -> bool:
         return cases.can(case, cls.action)
 
+    def prepare(self, case: Case) -> None:
+        """Fill in what the empty form shows for this case (nothing, for most)."""
+
     def files(self) -> list:
         return list(self.evidence.data or []) if "evidence" in self else []
 
     def run(self, case: Case, user: User) -> None:
         raise NotImplementedError
+
+    def done(self, case: Case) -> str | None:
+        """What the flash says once the action is done (None: the case's new status)."""
+        return None
+
+
+class Claim(ActionForm):
+    action, title = "claim", _l("Claim this case")
+
+    @classmethod
+    def offered(cls, case):
+        return case.is_open and case.assignee_id is None
+
+    def run(self, case, user):
+        self.event = assignment.claim(case, user)
+
+    def done(self, case):
+        return assignment.describe(self.event)
+
+
+class Assign(ActionForm):
+    """A manager gives the case to a team member (or to nobody)."""
+
+    action, title, button_class = "assign", _l("Assign"), "secondary"
+    assignee = _choice(_l("Assign to"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tenant_id = getattr(current_user, "tenant_id", None)
+        members = assignment.assignable(tenant_id) if tenant_id is not None else []
+        self.assignee.choices = choices([("none", _l("Nobody (unassigned)"))]
+                                        + [(str(u.id), u.name) for u in members])
+
+    @classmethod
+    def offered(cls, case):
+        return case.is_open and bool(getattr(current_user, "can_manage", False))  # no one signed in: not offered
+
+    def prepare(self, case):
+        self.assignee.data = str(case.assignee_id) if case.assignee_id else "none"
+
+    def run(self, case, user):
+        self.event = assignment.assign(case, user, self.assignee.data)
+
+    def done(self, case):
+        return assignment.describe(self.event)
 
 
 class Accept(ActionForm):
@@ -106,17 +177,25 @@ class MarkInspected(ActionForm):
 
 
 class Verify(ActionForm):
+    """Responsibility, with the case's reason from the shop's list (required: every verified case is counted
+    under a reason in the reports)."""
+
     action, title = "verify", _l("Record responsibility")
     responsibility = _choice(_l("Responsibility"))
+    reason_code = SelectField(_l("Reason"), choices=[], validate_choice=False, filters=[_tidy], widget=GroupedSelect())
     basis = _text(_l("Evidence and reasoning"))
     clause = _text(_l("Policy clause"), max_chars=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.responsibility.choices = choices((r, staff_label(r)) for r in RESPONSIBILITIES)
+        tenant_id = current_tenant_id()
+        self.reason_code.groups = reasons.offered(tenant_id, current_lang()) if tenant_id is not None else []
+        self.reason_code.prompt = _l("Reason: please choose")
 
     def run(self, case, user):
-        cases.verify(case, user, self.responsibility.data, self.basis.data, self.clause.data)
+        cases.verify(case, user, self.responsibility.data, self.basis.data, self.clause.data,
+                     reason_code=self.reason_code.data or "")
 
 
 class Propose(ActionForm):
@@ -220,14 +299,17 @@ class Note(ActionForm):
 
 # In the order the case page shows them.
 ACTIONS: dict[str, type[ActionForm]] = {form.action: form for form in (
-    Accept, RequestInfo, RequestReturn, MarkReturnReceived, MarkInspected, Verify, Propose, Execute, Reject,
-    Escalate, LowerEmergency, Close, Reopen, Message, Note,
+    Claim, Accept, RequestInfo, RequestReturn, MarkReturnReceived, MarkInspected, Verify, Propose, Execute, Reject,
+    Escalate, LowerEmergency, Close, Reopen, Message, Note, Assign,
 )}
 
 
 def offered(case: Case) -> list[ActionForm]:
     """The forms for the actions this case allows now, empty, for the case page."""
-    return [form() for form in ACTIONS.values() if form.offered(case)]
+    forms = [form() for form in ACTIONS.values() if form.offered(case)]
+    for form in forms:
+        form.prepare(case)
+    return forms
 
 
 def refusals(form: ActionForm) -> list[str]:

@@ -15,7 +15,7 @@ from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import CASE_IS_OPEN, PROBLEM_TYPES, QUEUE_ORDER, SEARCHED, STATUSES, Case, Evidence
 from saas.models.notification import Notification
-from saas.services import case_evidence, case_view, cases, sla, supervision
+from saas.services import assignment, case_evidence, case_view, cases, reasons, sla, supervision
 from saas.services.case_messages import event_label
 from saas.services.case_messages import staff_label as label
 from tenants.resolver import current_tenant, pull_slug
@@ -29,9 +29,9 @@ PAGE_SIZE = 50
 COUNT_AHEAD = 1000
 
 
-def queue_query(args):
+def queue_query(args, user=None):
     """The queue's statement for the filters in `args`, in queue order (read off `ix_cases_queue` for open
-    cases, `ix_cases_all` for all or one status)."""
+    cases, `ix_cases_all` for all or one status); `user` is whom "assignee=me" means."""
     stmt = select(Case)
     status = args.get("status", "open")
     if status == "open":
@@ -46,6 +46,7 @@ def queue_query(args):
         stmt = stmt.where(Case.priority >= args.get("priority", type=bounded_int))
     if args.get("overdue") == "1":
         stmt = stmt.where(Case.due_at.is_not(None), Case.due_at < utcnow(), CASE_IS_OPEN)
+    stmt = assignment.filter_queue(stmt, args, user, current_tenant)
     q = (args.get("q") or "").strip()
     if q:
         like = f"%{q}%"
@@ -67,14 +68,16 @@ def queue_count_query(stmt, cap: int):
 @bp.get("/cases")
 def queue():
     page = max(request.args.get("page", 1, type=bounded_int), 1)
-    stmt = queue_query(request.args)
+    stmt = queue_query(request.args, current_user)
     # Counting every open case of a big shop cost as much as the page itself: count far enough, no further.
     cap = page * PAGE_SIZE + COUNT_AHEAD
     total = db.session.scalar(queue_count_query(stmt, cap))
     rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("console/cases/queue.html", cases=rows, total=min(total, cap), more=total > cap,
                            page=page, page_size=PAGE_SIZE,
-                           now=utcnow(), statuses=STATUSES, problem_types=PROBLEM_TYPES, label=label)
+                           now=utcnow(), statuses=STATUSES, problem_types=PROBLEM_TYPES, label=label,
+                           team=assignment.assignable(current_tenant.id),
+                           names=assignment.team_names(current_tenant.id))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -116,7 +119,7 @@ def _case_page(case: Case, refused: case_actions.ActionForm | None = None) -> st
         "console/cases/detail.html", case=case, label=label, event_label=event_label, lang=lang,
         nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
         remedies=case_view.remedies(case, lang), action_forms=action_forms,
-        clause=case_view.responsibility_clause(case),
+        clause=case_view.responsibility_clause(case), reason=reasons.label(case.tenant_id, case.reason_code, lang),
         clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
         notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)
                                          .order_by(Notification.id)).all(),
@@ -142,7 +145,7 @@ def case_action(case_id: int, action: str):
         form.run(case, current_user._get_current_object())
         if checked:
             case_evidence.attach(case, checked, uploaded_by="staff", event=case.events[-1])
-    except cases.CaseError as exc:
+    except (cases.CaseError, reasons.ReasonError, assignment.AssignmentError) as exc:
         db.session.rollback()
         flash(exc.message, "error")
     except case_evidence.EvidenceRefused as exc:
@@ -150,7 +153,7 @@ def case_action(case_id: int, action: str):
         flash(exc.message(current_lang()), "error")
     else:
         db.session.commit()
-        flash(_("Done: %(status)s.", status=label(case.status)), "success")
+        flash(form.done(case) or _("Done: %(status)s.", status=label(case.status)), "success")
     return redirect(url_for(".case_detail", case_id=case.id))
 
 

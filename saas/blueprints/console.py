@@ -1,21 +1,25 @@
 """The merchant console: landing page per role, team and audit trail."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
+from saas.blueprints import cases_console
 from saas.blueprints.access import require_tenant_staff, roles_required
+from saas.blueprints.core import refused
+from saas.email_addresses import valid_email
 from saas.extensions import db
 from saas.forms import ShopProfileFields, choices, valid_phone
 from saas.models.audit import AuditEvent
 from saas.models.user import User
-from saas.services import accounts, audit, business_calendar
+from saas.services import accounts, assignment, audit, business_calendar
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -35,7 +39,7 @@ class NewMemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
     email = EmailField(
         _l("Email"),
-        validators=[DataRequired(_l("Please enter your email.")), Email(_l("Please enter a valid email address.")), Length(max=254)],
+        validators=[DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)],
     )
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES[:2]))
     password = PasswordField(
@@ -68,22 +72,29 @@ SHOP_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email", "brand_co
                "return_phone", "return_address_zh", "return_address_en")
 
 
-_ACCOUNT_ERRORS = {
-    "self": _l("You cannot change your own role or disable your own account."),
-    "owner": _l("Only an owner can change an owner or make someone an owner."),
-    "unknown role": _l("Unknown role."),
-}
-
-
 def _team():
     return db.session.scalars(
         select(User).where(User.tenant_id == current_tenant.id).order_by(User.role, User.name)
     ).all()
 
 
+HOME_CAP = 999  # the console home counts this far, and shows "999+" beyond
+
+
+def _needs_now() -> list[dict]:
+    """What needs the signed-in agent now: each count with the link to the queue that lists it."""
+    out = []
+    for key, args in assignment.HOME_LINKS:
+        stmt = cases_console.queue_query(MultiDict(args), current_user)
+        count = db.session.scalar(cases_console.queue_count_query(stmt, HOME_CAP))
+        out.append({"key": key, "label": str(assignment.HOME_LABELS[key]), "count": count,
+                    "more": count > HOME_CAP, "url": url_for("cases_console.queue", **args)})
+    return out
+
+
 @bp.get("/")
 def home():
-    return render_template("console/home.html",
+    return render_template("console/home.html", needs=_needs_now(), cap=HOME_CAP,
                            calendar_missing=business_calendar.missing_years_warning(current_tenant))
 
 
@@ -121,7 +132,38 @@ def team():
         flash(_("Done: the member is in the list below unless the address is already in use. "
                 "Someone who already has an account needs another address."), "success")
         return redirect(url_for(".team"))
-    return render_template("console/team.html", members=_team(), form=form)
+    return render_template("console/team.html", members=_team(), form=form,
+                           auto_assign=assignment.auto_assign_on(current_tenant.id),
+                           available=assignment.available_ids(current_tenant.id))
+
+
+@bp.post("/team/<int:user_id>/availability")
+def availability(user_id: int):
+    """A member says whether they take new cases now (a manager may say so for anyone of the team)."""
+    member = get_for_tenant_or_404(User, user_id)
+    available = request.form.get("available") == "1"
+    try:
+        assignment.set_available(member, current_user, available)
+    except assignment.AssignmentError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s takes new cases now.", name=member.name) if available
+              else _("%(name)s takes no new cases for now.", name=member.name), "success")
+    return redirect(url_for(".team"))
+
+
+@bp.post("/team/auto-assign")
+@roles_required("owner", "admin")
+def auto_assign():
+    """The shop hands its new cases out in turn among the available members, or not."""
+    on = request.form.get("auto_assign") == "1"
+    assignment.set_auto_assign(current_tenant._get_current_object(), current_user, on)
+    db.session.commit()
+    flash(_("New cases are now handed out in turn among the available members.") if on
+          else _("New cases are no longer handed out automatically."), "success")
+    return redirect(url_for(".team"))
 
 
 @bp.route("/team/<int:user_id>", methods=["GET", "POST"])
@@ -135,9 +177,7 @@ def member(user_id: int):
         try:
             accounts.update_staff(current_tenant, current_user, member, role=form.role.data, is_enabled=form.is_enabled.data)
         except accounts.AccountError as exc:
-            db.session.rollback()
-            flash(str(_ACCOUNT_ERRORS.get(str(exc), exc)), "error")
-            return redirect(url_for(".member", user_id=member.id))
+            return refused(exc, url_for(".member", user_id=member.id))
         db.session.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for(".team"))

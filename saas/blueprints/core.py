@@ -1,7 +1,7 @@
 """Platform landing page, health check and error pages."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request
 from markupsafe import escape
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from saas.extensions import db, redis
 from saas.input_guard import InputRefused
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 
 bp = Blueprint("core", __name__)
@@ -68,6 +69,13 @@ def _error_response(code: int, message: str | None = None):
         return Response(body, status=code, mimetype="text/html")
 
 
+def refused(exc: ServiceError, to: str):
+    """A view's answer to a refused action: undo what it began, say why (in the reader's language), go back."""
+    _discard_transaction()
+    flash(exc.message, "error")
+    return redirect(to)
+
+
 def _discard_transaction() -> None:
     try:
         db.session.rollback()
@@ -78,6 +86,12 @@ def _discard_transaction() -> None:
 def register_errors(app) -> None:
     for code in _MESSAGES:
         app.register_error_handler(code, lambda exc, code=code: _error_response(code))
+
+    @app.errorhandler(ServiceError)
+    def _service_refused(exc: ServiceError):
+        # A refusal no view caught: nothing of the action is kept, and the person reads why.
+        _discard_transaction()
+        return _error_response(exc.status, exc.message)
 
     @app.errorhandler(InputRefused)
     def _refused(exc: InputRefused):

@@ -17,13 +17,16 @@ from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
 from saas.i18n import current_lang
 from saas.input_guard import bounded_int
 from saas.services import policies
+from tenants.clock import shop_today
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 from tenants.terms import (
     CATEGORIES,
     CATEGORY_OVERRIDABLE,
+    CLOCK_UNIT_FIELDS,
     FIELD_LABELS,
+    LEGACY_UNITS,
     LEGAL_EXEMPTIONS,
     PRESETS,
     SHIPPING_PAYERS,
@@ -44,7 +47,8 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
                  "fresh_quality_refund_24h", "legal_exemption", "conditions_zh", "conditions_en")),
     ("warranty", ("warranty_months", "warranty_scope_zh", "warranty_scope_en", "paid_repair_after_warranty",
                   "repair_cycle_min_days", "repair_cycle_max_days", "exclusions_zh", "exclusions_en")),
-    ("sla", SLA_FIELDS),
+    # Each clock's duration followed by its unit (working or calendar time).
+    ("sla", tuple(n for name in SLA_FIELDS for n in (name, CLOCK_UNIT_FIELDS.get(name)) if n)),
     ("hours", ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end",
                "survey_delay_working_days")),
     ("texts", ("channels_zh", "channels_en", "service_promise_zh", "service_promise_en",
@@ -56,8 +60,11 @@ _LONG_TEXT = {"conditions_zh", "conditions_en", "exclusions_zh", "exclusions_en"
               "food_safety_words"}
 
 
+_UNIT_NAMES = frozenset(CLOCK_UNIT_FIELDS.values())
+
+
 def field_kind(name: str) -> str:
-    if name in ("return_shipping_payer", "legal_exemption"):
+    if name in ("return_shipping_payer", "legal_exemption") or name in _UNIT_NAMES:
         return "select"
     default = getattr(_DEFAULTS, name)
     if isinstance(default, bool):
@@ -75,6 +82,8 @@ def field_options(name: str, lang: str) -> list[tuple[str, str]]:
         return [(k, v[pick]) for k, v in SHIPPING_PAYERS.items()]
     if name == "legal_exemption":
         return [("", _("None"))] + [(k, v[pick]) for k, v in LEGAL_EXEMPTIONS.items()]
+    if name in _UNIT_NAMES:
+        return [("working", _("working time")), ("calendar", _("calendar time"))]
     return []
 
 
@@ -166,7 +175,7 @@ def overview():
         presets=PRESETS,
         categories=CATEGORIES,
         form=PlainForm(),
-        publish_form=PublishForm(effective_date=policies.tenant_today(current_tenant)),
+        publish_form=PublishForm(effective_date=shop_today(current_tenant)),
     )
 
 
@@ -178,6 +187,7 @@ def edit_draft():
     draft = policies.get_draft(current_tenant)
     values = dict(draft.terms) if draft else (dict(policies.published_versions(current_tenant)[0].terms)
                                               if policies.published_versions(current_tenant) else Terms().to_dict())
+    values = {**LEGACY_UNITS, **values}  # terms stored before clocks had units counted working time
     errors: dict[str, list[str]] = {}
     if request.method == "POST" and form.validate_on_submit():
         submitted = parse_form([n for _s, names in SECTIONS for n in names], request.form)
@@ -193,6 +203,7 @@ def edit_draft():
             flash(_("Draft saved."), "success")
             return redirect(url_for(".overview"))
     return render_template("console/policy/edit.html", form=form, sections=SECTIONS, values=values, errors=errors,
+                           unit_of=CLOCK_UNIT_FIELDS,
                            field_kind=field_kind, field_options=field_options, display_value=display_value,
                            labels=FIELD_LABELS, lang=lang), 422 if errors else 200
 

@@ -2,17 +2,27 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template
+from flask_babel import ngettext
 
 from saas.i18n import current_lang
 from saas.page_cache import cache_this_page
 from saas.services import policies
+from tenants import clock
 from tenants.models import PolicyVersion
 from tenants.policy import no_reason_label
 from tenants.resolver import current_tenant, pull_slug
-from tenants.terms import CATEGORIES, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, effective_terms
+from tenants.terms import (
+    CATEGORIES,
+    CLOCK_UNIT_FIELDS,
+    LEGAL_EXEMPTIONS,
+    SHIPPING_PAYERS,
+    SLA_FIELDS,
+    UNITS,
+    Terms,
+    effective_terms,
+)
 
 bp = Blueprint("public", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
@@ -49,6 +59,21 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
     return rows
 
 
+def clock_within(terms: Terms, name: str) -> str:
+    """A promise's time limit in the unit it is made in, for consumers: "10 个工作分钟内", "24 小时内（自然时间）"."""
+    n = getattr(terms, name)
+    calendar = getattr(terms, CLOCK_UNIT_FIELDS[name]) == "calendar"
+    per = UNITS[name][1]
+    if per == "minutes":
+        return (ngettext("within %(num)s minute (calendar time)", "within %(num)s minutes (calendar time)", n)
+                if calendar else ngettext("within %(num)s working minute", "within %(num)s working minutes", n))
+    if per == "hours":
+        return (ngettext("within %(num)s hour (calendar time)", "within %(num)s hours (calendar time)", n)
+                if calendar else ngettext("within %(num)s working hour", "within %(num)s working hours", n))
+    return (ngettext("within %(num)s calendar day", "within %(num)s calendar days", n)
+            if calendar else ngettext("within %(num)s working day", "within %(num)s working days", n))
+
+
 def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None = None,
                    upcoming: PolicyVersion | None = None) -> dict:
     lang = current_lang()
@@ -64,6 +89,8 @@ def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None =
         "exemption": (LEGAL_EXEMPTIONS[terms.legal_exemption][pick] if terms.legal_exemption else ""),
         "rows": category_rows(version, lang),
         "sla_fields": SLA_FIELDS,
+        "within": lambda name: clock_within(terms, name),
+        "clock_units": {getattr(terms, unit) for unit in CLOCK_UNIT_FIELDS.values()},
         "history": history if history is not None else policies.published_versions(current_tenant),
         "upcoming": upcoming if history is not None else policies.upcoming_version(current_tenant),
         "preview": False,
@@ -72,14 +99,14 @@ def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None =
 
 def _end_of_day(tenant, today):
     """When a page that depends on "today" goes stale by itself."""
-    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=ZoneInfo(tenant.timezone))
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=clock.zone_of(tenant))
 
 
 @bp.get("/policy")
 def policy():
     # Served from memory by saas.page_cache until the shop or its policy changes.
     versions = policies.published_versions(current_tenant)
-    today = policies.tenant_today(current_tenant)
+    today = clock.shop_today(current_tenant)
     current, upcoming = policies.in_force_and_upcoming(versions, today)
     cache_this_page(current_tenant.id, _end_of_day(current_tenant, today))
     if current is None:

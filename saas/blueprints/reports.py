@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from saas.blueprints import report_charts as charts
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.i18n import current_lang
-from saas.services import case_messages, orders, policies, reports, sla
+from saas.services import case_messages, orders, policies, reasons, reports, sla
 from saas.services.reports_csv import cases_csv
+from tenants.clock import shop_today
 from tenants.resolver import current_tenant, pull_slug
 
 bp = Blueprint("reports", __name__, url_prefix="/<slug>/console")
@@ -19,7 +20,7 @@ TYPE_ORDER = ("food_safety", "quality", "return_exchange", "complaint", "consult
 
 
 def _period():
-    today = policies.tenant_today(current_tenant)
+    today = shop_today(current_tenant)
     args = request.args
     return reports.parse_period(args.get("period"), args.get("from"), args.get("to"), today), today
 
@@ -56,14 +57,16 @@ def report():
         period, today = _period()
     except reports.ReportError as exc:
         # The form again with what was typed, and the message; no figures for a range that is not one.
-        today = policies.tenant_today(current_tenant)
+        today = shop_today(current_tenant)
         return render_template("console/reports/report.html", error=exc.message, today=today, report=None,
                                period=reports.parse_period("this_week", None, None, today), charts={},
                                args=request.args), 400
     report = reports.build(current_tenant, period)
+    reason_labels = reasons.labels(current_tenant, current_lang())
     return render_template("console/reports/report.html", error=None, period=period, today=today, report=report,
                            charts=_charts(report), args=request.args, label=case_messages.label,
                            clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
+                           reason_label=lambda code: reason_labels.get(code, code) if code else _("No reason recorded"),
                            category_label=lambda key: orders.category_label(key, current_lang()))
 
 

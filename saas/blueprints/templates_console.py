@@ -75,7 +75,7 @@ def edit_template(key: str, channel: str, locale: str):
         try:
             preview = message_templates.preview(current_tenant, key, channel, locale)
         except TemplateError as exc:  # an override saved before the checks were stricter
-            return _page(key, channel, locale, form, subject, body, customised, {exc.field: exc.message(lang)},
+            return _page(key, channel, locale, form, subject, body, customised, {exc.field: exc.message},
                          None, False)
         return _page(key, channel, locale, form, subject, body, customised, {}, preview, False)
     if not form.validate_on_submit():
@@ -92,7 +92,7 @@ def edit_template(key: str, channel: str, locale: str):
         db.session.rollback()
         if action == "save":
             flash(_("The template was not saved: please correct the marked field."), "error")
-        return _page(key, channel, locale, form, subject, body, customised, {exc.field: exc.message(lang)}, None,
+        return _page(key, channel, locale, form, subject, body, customised, {exc.field: exc.message}, None,
                      action != "save", status=422)
     if action == "save":
         db.session.commit()
@@ -132,7 +132,7 @@ def email_preview(key: str, locale: str):
         else:
             rendered = message_templates.preview(current_tenant, key, "email", locale)
     except TemplateError as exc:
-        response = make_response(exc.message(current_lang()), 422)
+        response = make_response(exc.message, 422)
         response.mimetype = "text/plain"
         return response
     response = make_response(rendered.html)

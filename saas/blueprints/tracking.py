@@ -13,7 +13,9 @@ from saas import case_page_cache
 from saas.blueprints.intake import remember_case
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
-from saas.identifiers import email_matches, last4_matches, normalise_case_number
+from saas.email_addresses import email_matches
+from saas.identifiers import normalise_case_number
+from saas.phones import last4_matches
 from saas.masking import mask_email, mask_mobile
 from saas.models.case import Case, Evidence
 from saas.models.complaint import AdvanceCompensation

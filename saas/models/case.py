@@ -85,6 +85,9 @@ class Case(TenantScoped, Timestamps, db.Model):
     priority: Mapped[int] = mapped_column(Integer, default=3)
     description: Mapped[str] = mapped_column(Text)
     expected_resolution: Mapped[str] = mapped_column(String(20))
+    # The shop's reason (saas.models.reason) as its stable code, set by the agent at verification. Deferred:
+    # loaded only where it is shown, so the queue and the consumer's pages still run one migration down.
+    reason_code: Mapped[str | None] = mapped_column(String(40), deferred=True)
 
     status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
     # Where an info request or return request came from, to resume after the consumer answers.
@@ -152,6 +155,8 @@ Index("ix_cases_queue", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.
 # The same order over all of a shop's cases: the "All" view, any one status (closed cases are most of a big
 # shop's) and deep pages are read off it in order too, instead of sorting every case of the shop.
 Index("ix_cases_all", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id)
+# "My cases" and "unassigned": a shop's cases by assignee.
+Index("ix_cases_assignee", Case.tenant_id, Case.assignee_id)
 # The queue's search box matches a substring of these fields. On PostgreSQL a trigram index finds the few
 # matching cases among a million (a number, a phone or its last digits, an email, a name of 3+ characters);
 # shorter words have no trigram and are filtered along the queue order. SQLite (development) scans.

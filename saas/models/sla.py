@@ -21,7 +21,8 @@ class SlaClock(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    # 24/7 clocks (food-safety emergencies) count wall time; the rest count working time.
+    # Calendar-time clocks (the food-safety emergency, and those the policy sets in calendar time) count
+    # wall time; the rest count working time. Set when the clock starts, from the policy then in force.
     around_the_clock: Mapped[bool] = mapped_column(Boolean, default=False)
     target_minutes: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from saas.email_addresses import account_email
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
 from tenants.models import Tenant
@@ -114,4 +115,5 @@ def hash_password(password: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The key an account is stored and found by (saas.email_addresses.account_email)."""
+    return account_email(email)

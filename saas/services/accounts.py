@@ -1,17 +1,28 @@
 """Staff accounts: sign-in checks, creating and changing users."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from saas.email_addresses import EMAIL_MESSAGE
+from saas.email_addresses import normalise_email as valid_address
 from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.user import STAFF_ROLES, User, burn_password_check, hash_password, normalise_email
 from saas.services import audit
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 
 
-class AccountError(ValueError):
-    """A refused account change; the message is for the user."""
+class AccountError(ServiceError):
+    """A refused account change; .message is for the person who tried it."""
+
+    MESSAGES = {
+        "self": _l("You cannot change your own role or disable your own account."),
+        "owner": _l("Only an owner can change an owner or make someone an owner."),
+        "role": _l("Unknown role."),
+        "email": EMAIL_MESSAGE,
+    }
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -34,7 +45,9 @@ def email_taken(email: str) -> bool:
 
 def create_staff(tenant: Tenant, actor: User | None, *, email: str, name: str, role: str, password: str) -> User:
     if role not in STAFF_ROLES:
-        raise AccountError("unknown role")
+        raise AccountError("role")
+    if valid_address(email) is None:
+        raise AccountError("email")
     user = User(tenant_id=tenant.id, email=normalise_email(email), name=name.strip(), role=role)
     user.set_password(password)
     db.session.add(user)
@@ -58,7 +71,7 @@ def add_staff_if_free(tenant: Tenant, actor: User | None, *, email: str, name: s
 
 def update_staff(tenant: Tenant, actor: User, member: User, *, role: str, is_enabled: bool) -> User:
     if role not in STAFF_ROLES:
-        raise AccountError("unknown role")
+        raise AccountError("role")
     if member.id == actor.id and (role != member.role or not is_enabled):
         raise AccountError("self")
     if member.role == "owner" and actor.role != "owner":

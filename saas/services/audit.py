@@ -51,6 +51,11 @@ ACTION_LABELS = {
     "policy.draft_saved": _l("Policy draft saved"),
     "policy.preset_applied": _l("Policy preset applied"),
     "policy.published": _l("Policy published"),
+    "reason.added": _l("Case reason added"),
+    "reason.deactivated": _l("Case reason taken out of use"),
+    "reason.moved": _l("Case reasons reordered"),
+    "reason.reactivated": _l("Case reason in use again"),
+    "reason.renamed": _l("Case reason renamed"),
     "recall.resume": _l("Product recall resumed"),
     "recall.start": _l("Product recall started"),
     "retention.anonymised": _l("Old personal data anonymised"),
@@ -58,6 +63,8 @@ ACTION_LABELS = {
     "shop.updated": _l("Shop settings changed"),
     "staff.created": _l("Staff member added"),
     "staff.updated": _l("Staff member changed"),
+    "team.auto_assign": _l("Automatic assignment of new cases changed"),
+    "team.availability": _l("Availability for new cases changed"),
     "supervision.granted": _l("Supervisor access granted"),
     "supervision.responded": _l("Answered a supervisor's finding"),
     "supervision.revoked": _l("Supervisor access revoked"),
@@ -73,7 +80,7 @@ TARGET_WORDS = {
     "SupervisorGrant": _l("Supervisor access"), "Sample": _l("Review sample"),
     "SampleCase": _l("Case in a review sample"), "FindingResponse": _l("Answer to a finding"),
     "AdvanceCompensation": _l("Advance compensation"), "MessageTemplate": _l("Message template"),
-    "Order": _l("Order"), "CalendarYear": _l("Official calendar"),
+    "Order": _l("Order"), "CalendarYear": _l("Official calendar"), "ReasonCode": _l("Case reason"),
 }
 
 
@@ -134,6 +141,7 @@ DETAIL_LABELS = {
     "stratified": _l("Stratified"), "period": _l("Period"), "cursor": _l("Resumed after order"),
     "messages": _l("Messages"), "late": _l("Late"), "complaint": _l("Complaint"), "complaints": _l("Complaints"),
     "evidence_files": _l("Evidence files"), "form": _l("Form"),
+    "available": _l("Takes new cases"), "auto_assign": _l("New cases handed out in turn"),
     "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"), "contact_phone": _l("Customer service phone"),
     "contact_email": _l("Customer service email"), "brand_colour": _l("Brand colour"),
     "return_recipient": _l("Returns: recipient"), "return_phone": _l("Returns: phone"),

@@ -1,23 +1,22 @@
 """A tenant's business calendar (policy hours, time zone, official arrangement) and importing official years."""
 from __future__ import annotations
 
-import csv
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from sqlalchemy import delete, func, select
 
 from saas.extensions import db
 from saas.models.base import utcnow
+from saas.services import csv_files
 from tenants.calendar import BusinessCalendar
+from tenants.clock import shop_today
 from tenants.models import CalendarOverride, CalendarYear, Tenant
 
 DEFAULT_COUNTRY = "CN"
@@ -85,16 +84,12 @@ def now() -> datetime:
     return utcnow()
 
 
-def today_for(tenant: Tenant | None) -> date:
-    return now().astimezone(ZoneInfo(tenant.timezone if tenant is not None else PLATFORM_TZ)).date()
-
-
 def missing_years_warning(tenant: Tenant | None, today: date | None = None) -> list[int]:
     """This year and next year when neither the package nor an import knows their official arrangement.
 
     For those years working days are guessed Monday–Friday; the console and the operator desk say so.
     """
-    today = today or today_for(tenant)
+    today = today or shop_today(tenant, now())
     country = tenant_country(tenant)
     official = official_days(country)
     cal = BusinessCalendar.from_settings(PLATFORM_TZ, "09:00", "18:00", country=country,
@@ -185,8 +180,7 @@ _FALSE = {"0", "false", "no", "n", "off", "holiday", "休息", "休", "否", "�
 _DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
 
 
-def _clean(value: Any) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip()
+_clean = csv_files.clean
 
 
 def _parse_date(raw: str) -> date:
@@ -222,16 +216,6 @@ def _parse_name(raw: Any) -> str:
     return name
 
 
-def _decode(data: bytes) -> str | None:
-    # Excel in China saves "CSV" as GBK (a subset of GB18030); "CSV UTF-8" has a BOM.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 # (line, raw date, raw working value, raw name)
 _RawRow = tuple[int | None, Any, Any, Any]
 
@@ -239,19 +223,14 @@ _RawRow = tuple[int | None, Any, Any, Any]
 def _csv_rows(text: str) -> tuple[list[_RawRow], list[LineError]]:
     rows: list[_RawRow] = []
     columns: dict[str, int] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        cells = [_clean(c) for c in next(csv.reader([line]))]
-        if not any(cells):
-            continue  # Excel leaves ",," rows at the end of a sheet
+    try:
+        table = csv_files.records(text, comment="#")
+    except csv_files.CsvFileError as exc:
+        return [], [LineError(exc.line, *exc.in_languages("zh_Hans", "en"))]
+    for record in table:
+        number, cells = record.line, [_clean(c) for c in record.cells]
         if columns is None:
-            columns = {}
-            for i, cell in enumerate(cells):
-                key = _HEADERS.get(cell.lower())
-                if key is not None and key not in columns:
-                    columns[key] = i
+            columns, _twice = csv_files.header_positions(cells, _HEADERS)  # the first column of a name counts
             missing = [k for k in ("date", "working") if k not in columns]
             if missing:
                 return [], [LineError(number, "第一行须为表头：日期，是否上班，名称（或 date,is_working_day,name）。",
@@ -333,12 +312,10 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
                       year: int | None = None) -> ImportResult:
     """Read and check a year's official arrangement; the result carries every problem found, with its line."""
     result = ImportResult()
-    if len(data) > MAX_BYTES:
-        result.errors.append(LineError(None, "文件过大（上限 1 MB）。", "The file is too large (at most 1 MB)."))
-        return result
-    text = _decode(data)
-    if text is None:
-        result.errors.append(LineError(None, "无法读取文件编码，请保存为 UTF-8。", "The file cannot be read; save it as UTF-8."))
+    try:
+        text = csv_files.decode(csv_files.read_upload(data, MAX_BYTES))
+    except csv_files.CsvFileError as exc:
+        result.errors.append(LineError(exc.line, *exc.in_languages("zh_Hans", "en")))
         return result
     is_json = filename.lower().endswith(".json") or text.lstrip().startswith("{")
     file_year = file_country = None

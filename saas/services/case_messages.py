@@ -143,6 +143,7 @@ EVENT_LABELS = {
     "sla_breached": _l("Service level breached"), "emergency_raised": _l("Raised to emergency"),
     "emergency_lowered": _l("Emergency lowered"),
     "consent_changed": _l("Update preferences changed"),
+    "assigned": _l("Assignee"),
 }
 
 

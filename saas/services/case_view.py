@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from saas.extensions import db
 from saas.models.case import NODES, Case
 from saas.models.loading import load_collections
-from saas.services import case_messages, complaints
+from saas.services import assignment, case_messages, complaints
 from tenants.models import Tenant
 
 
@@ -98,7 +98,7 @@ def timeline(case: Case, lang: str, staff: bool = False) -> list[TimelineEntry]:
         elif event.customer_message:
             text = case_messages.event_message(event, locale)
         elif staff:
-            text = ""
+            text = assignment.describe(event, locale) if event.kind == "assigned" else ""
         else:
             continue
         entry = TimelineEntry(event.created_at, event.actor_type, text, event.kind, by_event.get(event.id, []),

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
-from saas.identifiers import email_matches, new_case_number, normalise_cn_mobile, normalise_email
+from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.identifiers import new_case_number
+from saas.phones import MOBILE_MESSAGE, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
@@ -29,8 +31,9 @@ from saas.models.case import (
 )
 from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
-from saas.services import case_messages, notifications, policies, sla, surveys
+from saas.services import assignment, case_messages, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.policy import mentions_food_safety
 
@@ -49,6 +52,8 @@ ERRORS = {
     "invoice": _l("Please choose how the invoice is handled."),
     "message": _l("Please write a message."),
     "contact": _l("Please give a mobile number or an email address."),
+    "mobile": MOBILE_MESSAGE,
+    "email": EMAIL_MESSAGE,
     "escalated": _l("This case is already with the manager."),
     "lines": _l("Please choose the items this request is about."),
     "not_emergency": _l("This case is not an emergency."),
@@ -169,7 +174,7 @@ def _rejudge(case: Case) -> None:
         return
     tenant = db.session.get(Tenant, case.tenant_id)
     judgement = policies.judge(tenant, case.category, case.purchase_date, case.delivery_date, case.problem_type,
-                               as_of=policies.tenant_today(tenant, case.created_at), price=case.item_price)
+                               as_of=shop_today(tenant, case.created_at), price=case.item_price)
     if judgement is not None:
         case.eligibility = [r.to_dict() for r in judgement.remedies]
 
@@ -219,7 +224,7 @@ def find_order(tenant: Tenant, order_number: str, mobile: str = "", email: str =
                                                   Order.order_number == order_number.strip()))
     if order is None:
         return None
-    mobile_ok = bool(mobile) and bool(order.mobile) and normalise_cn_mobile(mobile) == order.mobile
+    mobile_ok = bool(mobile) and bool(order.mobile) and mainland_mobile(mobile) == order.mobile
     email_ok = bool(email) and bool(order.email) and email_matches(email, order.email)
     return order if (mobile_ok or email_ok) else None
 
@@ -266,8 +271,10 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
 
     `prejudged`: (order, judgement) as find_order and judge_intake already gave them for this intake.
     """
-    mobile = normalise_cn_mobile(intake.mobile) if intake.mobile else ""
-    email = normalise_email(intake.email) if intake.email else ""
+    mobile = mainland_mobile(intake.mobile) if (intake.mobile or "").strip() else ""
+    email = normalise_email(intake.email) if (intake.email or "").strip() else ""
+    if mobile is None or email is None:
+        raise CaseError("mobile" if mobile is None else "email")
     if not mobile and not email:
         raise CaseError("contact")
     if prejudged is None:
@@ -306,12 +313,13 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
         _alert_emergency(case, event)
     if actor is None:
         _auto_reply_if_closed(case, event.created_at)
+    assignment.auto_assign(case)  # the shop's round-robin, when it has one on
     return case
 
 
 def _insert_with_number(case: Case, attempts: int = 5) -> None:
     """Random case numbers (50 bits); a taken one, astronomically rare, is drawn again."""
-    today = policies.tenant_today(db.session.get(Tenant, case.tenant_id))
+    today = shop_today(db.session.get(Tenant, case.tenant_id))
     for _ in range(attempts):
         number = new_case_number(today)
         taken = db.session.scalar(select(Case.id).where(Case.tenant_id == case.tenant_id, Case.number == number))
@@ -354,17 +362,23 @@ def mark_inspected(case: Case, actor: User, note: str = "") -> CaseEvent:
     return record(case, "inspected", actor=actor, to_status="inspected", msg="inspected", note=note)
 
 
-def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str = "") -> CaseEvent:
-    """Responsibility determination (责任判定) with the evidence and clause it rests on."""
+def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str = "", *,
+           reason_code: str | None = None) -> CaseEvent:
+    """Responsibility determination (责任判定) with the evidence and clause it rests on, and the case's reason
+    from the shop's list (required when given: the console's form always gives it, "" when none was chosen;
+    None leaves the case's reason as it was). An unknown or inactive code raises reasons.ReasonError."""
     _require(case, "verify")
     if responsibility not in RESPONSIBILITIES:
         raise CaseError("responsibility")
     if not basis.strip():
         raise CaseError("reason")
+    if reason_code is not None:
+        case.reason_code = reasons.check(case.tenant_id, reason_code)
     case.responsibility, case.responsibility_basis = responsibility, basis.strip()
     params = {"basis": basis.strip(), **({"clause": clause.strip()} if clause.strip() else {})}
     return record(case, "verified", actor=actor, to_status="verified", msg=f"verified_{responsibility}",
-                  params=params, data={"responsibility": responsibility, "clause": clause.strip()})
+                  params=params, data={"responsibility": responsibility, "clause": clause.strip(),
+                                       **({"reason_code": case.reason_code} if case.reason_code else {})})
 
 
 def _amount(raw) -> Decimal:

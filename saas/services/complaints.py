@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -19,7 +18,9 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
 from saas.extensions import db
-from saas.identifiers import email_matches, last4_matches, normalise_case_number, normalise_cn_mobile, normalise_email
+from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.identifiers import normalise_case_number
+from saas.phones import MOBILE_MESSAGE, last4_matches, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import Case
@@ -27,6 +28,7 @@ from saas.models.complaint import OPEN_COMPLAINT_STATUSES, AdvanceCompensation, 
 from saas.models.notification import Notification
 from saas.models.user import User
 from saas.services import audit, notifications, policies
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
@@ -35,25 +37,12 @@ TEXT_MAX = 4000
 AMOUNT_MAX = Decimal("1000000")
 
 
-class ComplaintError(ValueError):
-    """A refused complaint action; .message is for the person who tried it."""
-
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        template = ERRORS.get(self.code, self.code)
-        return str(template) % self.params if self.params else str(template)
-
-
 ERRORS = {
     "case_number": _l("This is not a valid case number. Please check it, or leave the field empty."),
     "case_unknown": _l("We could not find this case number at this shop. Please check it, or leave the field empty."),
     "contact": _l("Please give a mobile number or an email address."),
-    "mobile": _l("Please enter a valid mainland China mobile number (11 digits)."),
-    "email": _l("Please enter a valid email address."),
+    "mobile": MOBILE_MESSAGE,
+    "email": EMAIL_MESSAGE,
     "text": _l("Please describe your complaint."),
     "too_long": _l("Please keep the text under %(n)s characters."),
     "answered": _l("This complaint has already been answered."),
@@ -62,6 +51,12 @@ ERRORS = {
     "reason": _l("Please give the reason."),
     "recovered": _l("This compensation is already marked as recovered."),
 }
+
+
+class ComplaintError(ServiceError):
+    """A refused complaint action; .message is for the person who tried it."""
+
+    MESSAGES = ERRORS
 
 
 def _terms(tenant: Tenant) -> Terms:
@@ -112,7 +107,7 @@ def _new_reference() -> str:
 def submit(tenant: Tenant, *, text: str, mobile: str = "", email: str = "", name: str = "",
            case_number: str = "", locale: str = "zh_Hans") -> PlatformComplaint:
     """A consumer's complaint about `tenant`; lands in the operator's queue with its due time."""
-    clean_mobile = normalise_cn_mobile(mobile) if mobile.strip() else ""
+    clean_mobile = mainland_mobile(mobile) if mobile.strip() else ""
     if clean_mobile is None:
         raise ComplaintError("mobile")
     clean_email = normalise_email(email) if email.strip() else ""

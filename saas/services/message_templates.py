@@ -7,13 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from saas.extensions import db
 from saas.models.notification import CHANNELS, MessageTemplate
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 
 PLACEHOLDERS = {"shop", "case_number", "message", "link", "customer"}
+# Messages composed whole when they are written (the review pack, saas/services/reviews.py): their params
+# hold the subject, text and HTML; no merchant template applies to them.
+PRECOMPOSED = frozenset({"review_pack"})
 
 # key → (zh subject, en subject). SMS and email bodies share one default shape:
 # the case event's own message (already in the case's language) plus the link.
@@ -61,13 +66,16 @@ def template_key_for(event_kind: str) -> str | None:
     return key if key in SUBJECTS else None
 
 
-class TemplateError(ValueError):
-    def __init__(self, message_zh: str, message_en: str, field: str = "body"):
-        super().__init__(message_en)
-        self.message_zh, self.message_en, self.field = message_zh, message_en, field
+class TemplateError(ServiceError):
+    """A template refused; the texts come in both languages (the checks quote the merchant's own words)."""
 
-    def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_zh
+    def __init__(self, message_zh: str, message_en: str, field: str = "body"):
+        super().__init__("template", field=field)
+        self.message_zh, self.message_en = message_zh, message_en
+
+    @property
+    def message(self) -> str:
+        return self.message_en if str(get_locale()) == "en" else self.message_zh
 
 
 def check_placeholders(text: str) -> None:
@@ -130,6 +138,9 @@ def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict,
 
     `wordings` (from own_wordings) saves the override lookup when the caller already holds them.
     """
+    if key in PRECOMPOSED:
+        return Rendered(one_line(str(params.get("subject", ""))), str(params.get("text", "")),
+                        params.get("html") or None)
     locale = "en" if locale == "en" else "zh_Hans"
     if wordings is None:
         row = _override(tenant.id, key, channel, locale)

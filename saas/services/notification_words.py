@@ -15,6 +15,7 @@ TEMPLATE_LABELS = {
     "escalated": _l("Escalated"), "closed": _l("Closed"), "reopened": _l("Reopened"),
     "message": _l("Message to the customer"), "auto_reply": _l("Automatic reply"),
     "survey_invitation": _l("Survey invitation"), "recall": _l("Product recall"),
+    "review_pack": _l("Review pack"),
     "sla_breach": _l("Service level breached"), "emergency": _l("Food safety emergency"),
     "escalated_to_manager": _l("Case passed to a manager"),
     "complaint_forwarded": _l("Complaint forwarded by the platform"),

@@ -1,10 +1,7 @@
 """Orders: importing a merchant's CSV export all-or-nothing, and finding orders in the console."""
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -12,12 +9,13 @@ from typing import BinaryIO
 
 from sqlalchemy import or_, select
 
+from saas.email_addresses import normalise_email
 from saas.extensions import db
-from saas.identifiers import normalise_cn_mobile, normalise_email
 from saas.models.order import CHANNEL_LABELS, CHANNELS, Order, OrderLine
 from saas.models.user import User
-from saas.services import audit
-from saas.services.policies import tenant_today
+from saas.phones import mainland_mobile
+from saas.services import audit, csv_files
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.terms import CATEGORIES
 
@@ -141,46 +139,17 @@ def category_label(key: str, lang: str) -> str:
 
 # ---------- reading the file ----------------------------------------------
 
-def _read_limited(stream: BinaryIO | bytes) -> bytes | None:
-    """The upload's bytes, or None when it is larger than MAX_BYTES."""
-    if isinstance(stream, (bytes, bytearray)):
-        data = bytes(stream)
-    else:
-        data = stream.read(MAX_BYTES + 1)
-    return None if len(data) > MAX_BYTES else data
-
-
-def _decode(data: bytes) -> str | None:
-    # Excel in China saves "CSV" as GBK (a subset of GB18030); "CSV UTF-8" has a BOM.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def _file_error(zh: str, en: str, row: int | None = None, field: str = "file") -> ImportResult:
     return ImportResult(errors=[RowError(row, field, zh, en)])
 
 
-def _header_key(cell: str) -> str | None:
-    text = unicodedata.normalize("NFKC", cell).strip().strip("*").strip().lower()
-    return _HEADER_ALIASES.get(text) or _HEADER_ALIASES.get(text.replace("-", "_"))
-
-
 def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    positions: dict[str, int] = {}
+    # Extra columns from a platform export are ignored.
+    positions, twice = csv_files.header_positions(header, _HEADER_ALIASES)
     errors: list[RowError] = []
-    for i, cell in enumerate(header):
-        key = _header_key(cell)
-        if key is None:
-            continue  # extra columns from a platform export are ignored
-        if key in positions:
-            zh, en = COLUMNS[key]
-            errors.append(RowError(1, key, f"表头中「{zh}」列出现了两次。", f"The column “{en}” appears twice in the header."))
-            continue
-        positions[key] = i
+    for key in twice:
+        zh, en = COLUMNS[key]
+        errors.append(RowError(1, key, f"表头中「{zh}」列出现了两次。", f"The column “{en}” appears twice in the header."))
     for key in REQUIRED_COLUMNS:
         if key not in positions:
             zh, en = COLUMNS[key]
@@ -194,8 +163,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
 
 # ---------- one cell at a time --------------------------------------------
 
-def _clean(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+_clean = csv_files.clean
 
 
 def _text(value: str, max_len: int) -> str:
@@ -263,7 +231,7 @@ def _unit_price(value: str) -> Decimal:
 
 
 def _mobile(value: str) -> str:
-    mobile = normalise_cn_mobile(value)
+    mobile = mainland_mobile(value)
     if mobile is None:
         raise _Bad(f"不是有效的中国大陆手机号（11 位，以 13–19 开头），收到「{value}」。",
                    f"is not a valid mainland China mobile number (11 digits starting 13–19); got “{value}”.")
@@ -367,26 +335,12 @@ def _shown_en(value) -> str:
 
 def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | bytes, filename: str = "") -> ImportResult:
     """Validate every row, then add all orders and lines or none; errors name the spreadsheet row and field."""
-    data = _read_limited(stream)
-    if data is None:
-        return _file_error(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请拆分后分批导入。",
-                           f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it and import the parts.")
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        return _file_error("这是 Excel 工作簿，不是 CSV 文件。请在 Excel 中“另存为”CSV 格式后再上传。",
-                           "This is an Excel workbook, not a CSV file. Save it as CSV in Excel, then upload that.")
-    text = _decode(data)
-    if text is None or "\x00" in text:
-        return _file_error("无法读取文件：请上传 UTF-8 或 GBK 编码的 CSV 文件。",
-                           "The file could not be read: upload a CSV file encoded as UTF-8 or GBK.")
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        return _file_error(f"CSV 格式有误：{exc}。", f"The CSV is malformed: {exc}.")
-
+        table = csv_files.read_table(stream, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
+    except csv_files.CsvFileError as exc:
+        return _file_error(*exc.in_languages("zh_Hans", "en"), row=exc.line)
     # Spreadsheet rows: the header is row 1, each record one row (a quoted cell may hold a line break).
-    numbered = [(n, cells) for n, cells in enumerate(records, start=1) if any(c.strip() for c in cells)]
-    if not numbered:
-        return _file_error("文件是空的。", "The file is empty.")
+    numbered = [(record.line, record.cells) for record in table]
     header_row, header = numbered[0]
     positions, header_errors = _columns(header)
     if header_errors:
@@ -394,12 +348,8 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
     body = numbered[1:]
     if not body:
         return _file_error("文件中没有订单行。", "The file has no order rows.")
-    if len(body) > MAX_ROWS:
-        return _file_error(f"文件有 {len(body)} 行订单数据，一次最多导入 {MAX_ROWS} 行，请拆分后分批导入。",
-                           f"The file has {len(body)} order rows; at most {MAX_ROWS} can be imported at once. "
-                           "Split it and import the parts.")
 
-    today = tenant_today(tenant)
+    today = shop_today(tenant)
     errors: list[RowError] = []
     orders: dict[str, list[_Row]] = {}
     for number, cells in body:
@@ -464,7 +414,7 @@ def search_orders(tenant: Tenant, query: str = ""):
     if query:
         conditions = [Order.order_number.icontains(query, autoescape=True),
                       Order.customer_name.icontains(query, autoescape=True)]
-        mobile = normalise_cn_mobile(query)
+        mobile = mainland_mobile(query)
         if mobile:
             conditions.append(Order.mobile == mobile)
         stmt = stmt.where(or_(*conditions))
@@ -483,8 +433,4 @@ def template_csv(lang: str) -> bytes:
         "category": CATEGORIES["childrens_clothing"].zh if zh else "childrens_clothing",
         "quantity": "2", "unit_price": "59.90",
     }
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerow([example[k] for k in COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+    return csv_files.write_csv([header, [example[k] for k in COLUMNS]])

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import g, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from saas.extensions import db
@@ -15,8 +15,10 @@ from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.user import User
 from saas.services import audit
+from saas.services.errors import ServiceError
 from saas.services.business_calendar import official_days, tenant_country
 from tenants.calendar import BusinessCalendar
+from tenants.clock import shop_today
 from tenants.models import PolicyVersion, Tenant
 from tenants.policy import Remedy, VersionRef, choose_version, evaluate
 from tenants.terms import (
@@ -31,16 +33,17 @@ from tenants.terms import (
 )
 
 
-class PolicyError(ValueError):
-    """A refused policy change; carries the errors to show, in both languages."""
+class PolicyError(ServiceError):
+    """A refused policy change; `errors` (TermError, in both languages) say what, field by field."""
 
     def __init__(self, errors: list[TermError]):
-        super().__init__("; ".join(e.message_en for e in errors))
+        super().__init__("terms", field=errors[0].field if errors else None)
         self.errors = errors
 
-
-def tenant_today(tenant: Tenant, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(ZoneInfo(tenant.timezone)).date()
+    @property
+    def message(self) -> str:
+        english = str(get_locale()) == "en"
+        return " ".join(e.message_en if english else e.message_zh for e in self.errors)
 
 
 def calendar_for(tenant: Tenant) -> BusinessCalendar:
@@ -91,7 +94,7 @@ def version_by_number(tenant: Tenant, number: int) -> PolicyVersion | None:
 
 def current_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | None:
     """The published version in force on a day (today in the tenant's timezone by default)."""
-    on = on or tenant_today(tenant)
+    on = on or shop_today(tenant)
     if has_request_context():  # from the request's list of versions: no query of its own
         return in_force_and_upcoming(published_versions(tenant), on)[0]
     return db.session.scalar(
@@ -113,7 +116,7 @@ def in_force_and_upcoming(versions: list[PolicyVersion], on: date) -> tuple[Poli
 
 
 def upcoming_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | None:
-    on = on or tenant_today(tenant)
+    on = on or shop_today(tenant)
     return db.session.scalar(
         select(PolicyVersion)
         .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published",
@@ -234,7 +237,7 @@ def start_from_preset(tenant: Tenant, actor: User | None, preset: str) -> Policy
 def publish(tenant: Tenant, actor: User | None, effective_date: date, change_note: str = "",
             today: date | None = None, allow_past: bool = False) -> PolicyVersion:
     """Freeze the draft as the next version number, in force from effective_date (today or later)."""
-    today = today or tenant_today(tenant)
+    today = today or shop_today(tenant)
     if effective_date < today and not allow_past:
         raise PolicyError([TermError("effective_date", "生效日期不能早于今天。", "The effective date cannot be before today.")])
     draft = get_draft(tenant)
@@ -298,5 +301,5 @@ def judge(tenant: Tenant, category: str, purchase_date: date, delivery_date: dat
     if version is None:
         return None
     remedies = evaluate(terms_of(version), version.category_rules, ref(version), category, purchase_date,
-                        delivery_date, problem, as_of or tenant_today(tenant), price)
+                        delivery_date, problem, as_of or shop_today(tenant), price)
     return Judgement(version, remedies)

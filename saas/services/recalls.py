@@ -29,7 +29,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from saas.extensions import db
-from saas.identifiers import new_token, normalise_cn_mobile, normalise_email
+from saas.email_addresses import normalise_email
+from saas.identifiers import new_token
+from saas.phones import mainland_mobile
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, Notification
@@ -204,7 +206,7 @@ def message_text(recall: Recall, locale: str) -> str:
 
 def _mobile(raw: str) -> str:
     raw = (raw or "").strip()
-    return normalise_cn_mobile(raw) or raw
+    return mainland_mobile(raw) or raw
 
 
 def _email(raw: str) -> str:

@@ -127,8 +127,8 @@ class Report:
     by_channel: list[tuple[str, int]] = field(default_factory=list)
     by_category: list[tuple[str, int]] = field(default_factory=list)
     by_sku: list[tuple[str, str, int]] = field(default_factory=list)
-    # Reason codes arrive with issue 16 item 2; the page shows this section once it is filled.
-    by_reason: list[tuple[str, int]] | None = None
+    # By the shop's reason code (None: no reason recorded yet); the page shows each code's current label.
+    by_reason: list[tuple[str | None, int]] | None = None
     open_now: int = 0
     overdue_now: int = 0
     first_response_median: float | None = None
@@ -231,6 +231,7 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None) -> Report
     r.by_intake = _grouped(select(Case.intake_channel, func.count()).where(*in_range).group_by(Case.intake_channel))
     r.by_channel = _grouped(select(Case.purchase_channel, func.count()).where(*in_range).group_by(Case.purchase_channel))
     r.by_category = _grouped(select(Case.category, func.count()).where(*in_range).group_by(Case.category))
+    r.by_reason = _grouped(select(Case.reason_code, func.count()).where(*in_range).group_by(Case.reason_code))
     r.by_sku = sorted(((sku, name, n) for sku, name, n in db.session.execute(
         select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
         .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)

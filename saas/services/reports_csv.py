@@ -1,8 +1,6 @@
 """The report's cases as CSV with their KPI fields: UTF-8 with a BOM for Excel, cells safe from formulas."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,14 +15,14 @@ from saas.models.case import Case, CaseLine
 from saas.models.order import OrderLine
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
-from saas.services import case_messages, orders
+from saas.services import case_messages, orders, reasons
+from saas.services.csv_files import SafeWriter
 from saas.services.reports import Period, _terms, case_times
-from saas.services.scorecards import _cell  # the one formula-injection rule of the platform's CSVs
 from tenants.models import Tenant
 
 COLUMNS = (
     _l("Case"), _l("Filed"), _l("Type"), _l("Intake channel"), _l("Purchase channel"), _l("Category"), "SKU",
-    _l("Status"), _l("First response"), _l("First response (working minutes)"), _l("First response in time"),
+    _l("Reason"), _l("Status"), _l("First response"), _l("First response (working minutes)"), _l("First response in time"),
     _l("Resolved"), _l("Resolution (working days)"), _l("Resolved within 7 working days"), _l("Satisfaction score"),
     _l("SLA breaches"),
 )
@@ -41,7 +39,7 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
     times = case_times(tenant, start, end, now, _terms(tenant).first_response_minutes)
     in_range = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
     facts = {cid: rest for cid, *rest in db.session.execute(
-        select(Case.id, Case.intake_channel, Case.purchase_channel, Case.category).where(*in_range))}
+        select(Case.id, Case.intake_channel, Case.purchase_channel, Case.category, Case.reason_code).where(*in_range))}
     skus: dict[int, list[str]] = defaultdict(list)
     for cid, sku in db.session.execute(
         select(CaseLine.case_id, OrderLine.sku).join(OrderLine, OrderLine.id == CaseLine.order_line_id)
@@ -57,21 +55,20 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
     def when(at: datetime | None) -> str:
         return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
-    out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter()
     with force_locale("en" if lang == "en" else "zh_Hans"):
-        w.writerow([_cell(str(c)) for c in COLUMNS])
-        _rows(w, times, facts, skus, scores, breaches, when, lang)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        w.writerow([str(c) for c in COLUMNS])
+        _rows(w, times, facts, skus, scores, breaches, when, lang, reasons.labels(tenant, lang))
+    return w.getvalue()
 
 
-def _rows(w, times, facts, skus, scores, breaches, when, lang) -> None:
+def _rows(w, times, facts, skus, scores, breaches, when, lang, reason_labels) -> None:
     for t in times:
-        intake, channel, category = facts[t.id]
-        w.writerow([_cell(v) for v in (
+        intake, channel, category, reason = facts[t.id]
+        w.writerow((
             t.number, when(t.created_at), case_messages.label(t.problem_type), case_messages.label(intake),
             case_messages.label(channel), orders.category_label(category, lang), " ".join(dict.fromkeys(skus.get(t.id, []))),
-            case_messages.staff_label(t.status), when(t.first_response_at), t.response_minutes,
+            reason_labels.get(reason, reason) if reason else "", case_messages.staff_label(t.status), when(t.first_response_at), t.response_minutes,
             _yes_no(t.response_in_time), when(t.resolved_at), t.resolution_days, _yes_no(t.resolved_in_time),
             scores.get(t.id), breaches.get(t.id, 0),
-        )])
+        ))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, not_, select, update
 
 from saas import case_page_cache
@@ -34,6 +35,7 @@ from saas.models.order import Order
 from saas.models.recall import RecallContact
 from saas.models.survey import FollowUpTask, Survey
 from saas.services import audit, case_evidence
+from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 
@@ -72,9 +74,13 @@ def cutoff(tenant: Tenant, now: datetime) -> datetime:
     return now - timedelta(days=tenant.retention_days or 365)
 
 
+class RetentionError(ServiceError):
+    MESSAGES = {"days": _l("Please enter a whole number of days from %(min)s to %(max)s.")}
+
+
 def set_retention_days(tenant: Tenant, actor, days: int) -> None:
-    if not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
-        raise ValueError("retention_days out of range")
+    if not isinstance(days, int) or isinstance(days, bool) or not MIN_DAYS <= days <= MAX_DAYS:
+        raise RetentionError("days", field="retention_days", min=MIN_DAYS, max=MAX_DAYS)
     if tenant.retention_days != days:
         before, tenant.retention_days = tenant.retention_days, days
         db.session.flush()

@@ -1,8 +1,6 @@
 """The operator's monthly merchant scorecards (§7): grouped aggregate queries per time zone, and CSV."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -19,6 +17,7 @@ from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.sla import SlaClock
 from saas.models.supervision import SampleCase
 from saas.models.survey import Survey
+from saas.services.csv_files import SafeWriter
 from saas.services.policies import calendar_for
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -220,23 +219,17 @@ CSV_COLUMNS = (
 )
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a cell must not start a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def to_csv(cards: list[Scorecard]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
+def to_csv(cards: list[Scorecard]) -> bytes:
+    """The month's scorecards as a CSV file for Excel (saas.services.csv_files)."""
+    writer = SafeWriter()
     writer.writerow(CSV_COLUMNS)
     for c in cards:
         v = c.verdicts or {}
-        writer.writerow([_cell(x) for x in (
+        writer.writerow((
             c.month, c.slug, c.name_zh, c.name_en, int(c.is_active), c.cases, c.clocks_stopped, c.clocks_met,
             c.sla_met_pct, c.resolution_decided, c.resolved_in_time, c.resolution_pct, c.surveys_answered,
             c.satisfaction, v.get("pass") if c.verdicts is not None else None,
             v.get("concern") if c.verdicts is not None else None, v.get("fail") if c.verdicts is not None else None,
             c.complaints, c.complaints_late, c.compensations, c.compensation_total, c.compensation_outstanding,
-        )])
-    return out.getvalue()
+        ))
+    return writer.getvalue()

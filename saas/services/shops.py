@@ -40,10 +40,6 @@ class ShopError(ServiceError):
     FIELDS = {"slug_format": "slug", "slug_reserved": "slug", "slug_taken": "slug", "timezone": "timezone",
               "owner_email_taken": "owner_email"}
 
-    @property
-    def field(self) -> str:
-        return self.FIELDS.get(self.code, "slug")
-
 
 def reserved_slugs() -> set[str]:
     """RESERVED_SLUGS and the first segment of every fixed route: a shop may not hide a platform page."""

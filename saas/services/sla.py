@@ -14,7 +14,7 @@ from saas.models.base import utcnow
 from saas.models.case import WAITING_ON_CONSUMER, Case, CaseEvent
 from saas.models.sla import SlaClock
 from tenants.calendar import BusinessCalendar
-from tenants.terms import Terms
+from tenants.terms import CLOCK_UNIT_FIELDS, Terms
 
 CLOCK_LABELS = {
     "first_response": _l("First response"), "message_response": _l("Reply to the customer's message"),
@@ -48,23 +48,34 @@ STOPS["emergency_lowered"] = {"emergency"}
 @dataclass(frozen=True)
 class Target:
     minutes: int  # working minutes, or wall minutes when around the clock
-    around_the_clock: bool = False
+    around_the_clock: bool = False  # calendar time: nights, weekends and holidays count
     working_days: int = 0  # whole working days instead of minutes
 
 
+# clock → the term holding its duration and how that duration is counted in minutes.
+CLOCK_TERMS: dict[str, tuple[str, int]] = {
+    "first_response": ("first_response_minutes", 1), "message_response": ("first_response_minutes", 1),
+    "consultation": ("consultation_written_hours", 60), "quality_proposal": ("quality_proposal_hours", 60),
+    "quality_execution": ("quality_execution_hours", 60), "inspection": ("inspection_hours", 60),
+    "complaint_feedback": ("complaint_feedback_hours", 60),
+    "return_processing": ("return_processing_working_days", 0), "general": ("general_working_days", 0),
+}
+
+
 def target(kind: str, terms: Terms) -> Target:
-    return {
-        "first_response": Target(terms.first_response_minutes),
-        "message_response": Target(terms.first_response_minutes),
-        "emergency": Target(terms.emergency_response_minutes, around_the_clock=True),
-        "consultation": Target(terms.consultation_written_hours * 60),
-        "quality_proposal": Target(terms.quality_proposal_hours * 60),
-        "quality_execution": Target(terms.quality_execution_hours * 60),
-        "inspection": Target(terms.inspection_hours * 60),
-        "return_processing": Target(0, working_days=terms.return_processing_working_days),
-        "complaint_feedback": Target(terms.complaint_feedback_hours * 60),
-        "general": Target(0, working_days=terms.general_working_days),
-    }[kind]
+    """The clock's promise in the unit the policy makes it in: working time or calendar time.
+
+    A day clock in calendar time is that many whole days of 24 hours; in working time, working days.
+    The emergency clock always runs around the clock.
+    """
+    if kind == "emergency":
+        return Target(terms.emergency_response_minutes, around_the_clock=True)
+    name, per = CLOCK_TERMS[kind]
+    amount = getattr(terms, name)
+    calendar = getattr(terms, CLOCK_UNIT_FIELDS[name]) == "calendar"
+    if per == 0:  # days
+        return Target(amount * 24 * 60, around_the_clock=True) if calendar else Target(0, working_days=amount)
+    return Target(amount * per, around_the_clock=calendar)
 
 
 def starts_for(case: Case, event: CaseEvent, running: set[str]) -> list[str]:

@@ -8,8 +8,6 @@ of samples (filtered by supervisor_id).
 """
 from __future__ import annotations
 
-import csv
-import io
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -35,8 +33,12 @@ from saas.models.supervision import (
     SupervisorAccess,
     SupervisorGrant,
 )
+from saas.email_addresses import EMAIL_MESSAGE, normalise_email as valid_address
 from saas.models.user import User, normalise_email
-from saas.services import audit, case_messages, case_view, policies, sla
+from saas.services import audit, case_messages, case_view, sla
+from saas.services.csv_files import SafeWriter
+from saas.services.errors import ServiceError
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 
@@ -58,12 +60,16 @@ ACCESS_LABELS = {
 }
 
 
-class SupervisionError(ValueError):
+class SupervisionError(ServiceError):
     """A refused supervision action; `errors` maps field names to messages for the form."""
 
     def __init__(self, errors: dict):
-        super().__init__(", ".join(errors))
+        super().__init__("form", field=next(iter(errors), None))
         self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return " ".join(str(m) for m in self.errors.values())
 
 
 def result_label(value: str | None) -> str:
@@ -81,6 +87,8 @@ def access_label(kind: str) -> str:
 # ---------------------------------------------------------------- operator: accounts and grants
 
 def create_supervisor(actor: User, *, name: str, email: str, password: str) -> User:
+    if valid_address(email) is None:
+        raise SupervisionError({"email": EMAIL_MESSAGE})
     user = User(tenant_id=None, role="supervisor", name=name.strip(), email=normalise_email(email))
     user.set_password(password)
     db.session.add(user)
@@ -97,10 +105,6 @@ def grants_of(supervisor: User) -> list[SupervisorGrant]:
         select(SupervisorGrant).where(SupervisorGrant.supervisor_id == supervisor.id)
         .order_by(SupervisorGrant.starts_on.desc(), SupervisorGrant.id.desc())
     ))
-
-
-def tenant_today(tenant: Tenant) -> date:
-    return policies.tenant_today(tenant)
 
 
 def grant(actor: User, supervisor: User, tenant: Tenant, *, starts_on: date, ends_on: date,
@@ -134,7 +138,7 @@ def active_grants(supervisor: User) -> list[SupervisorGrant]:
                                       SupervisorGrant.revoked_at.is_(None))
         .order_by(SupervisorGrant.tenant_id, SupervisorGrant.id)
     ).all()
-    return [g for g in rows if g.tenant.is_active and g.is_active_on(tenant_today(g.tenant))]
+    return [g for g in rows if g.tenant.is_active and g.is_active_on(shop_today(g.tenant))]
 
 
 def granted_tenants(supervisor: User) -> dict[int, Tenant]:
@@ -526,16 +530,12 @@ def report(opened: OpenSample, lang: str) -> dict:
 
 
 def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    text = mask_text(text)
-    # Spreadsheet formula injection: a cell must not start like a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return mask_text("" if value is None else str(value))  # SafeWriter then keeps it from starting a formula
 
 
 def report_csv(data: dict, when_fmt) -> bytes:
     """The report as CSV, UTF-8 with a BOM so that Excel opens the Chinese text correctly."""
-    out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter()
     w.writerow([_cell(x) for x in (str(_l("Shop")), data["tenant"])])
     w.writerow([_cell(x) for x in (str(_l("Period")), f"{data['period_start'].isoformat()} – {data['period_end'].isoformat()}")])
     w.writerow([_cell(x) for x in (str(_l("Seed")), data["seed"])])
@@ -557,5 +557,5 @@ def report_csv(data: dict, when_fmt) -> bytes:
         cells += [row["verdict_label"] if row["verdict"] else "", row["findings"],
                   " | ".join(r["text"] for r in row["responses"])]
         w.writerow([_cell(c) for c in cells])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return w.getvalue()
 

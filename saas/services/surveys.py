@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from saas.extensions import db
@@ -12,6 +13,7 @@ from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.survey import LOW_SCORE, FollowUpTask, Survey
 from saas.services import notifications
+from saas.services.errors import ServiceError
 from saas.services.policies import service_terms
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -19,10 +21,12 @@ from tenants.scoping import cross_tenant, tenant_context
 INVITATION_LIFETIME = timedelta(days=30)
 
 
-class SurveyError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class SurveyError(ServiceError):
+    MESSAGES = {
+        "answered": _l("This survey has already been answered. Thank you!"),
+        "expired": _l("This survey has closed."),
+        "score": _l("Please choose a score from 1 to 5."),
+    }
 
 
 def _opted_out(case: Case) -> bool:

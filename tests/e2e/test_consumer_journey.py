@@ -136,7 +136,7 @@ def test_consumer_files_agent_resolves_consumer_sees_resolution(browser, live_se
             j.shot(agent, f"agent-{action}")
 
         act("accept", "Accepted")
-        act("verify", "Checked", responsibility="merchant",
+        act("verify", "Checked", responsibility="merchant", reason_code="quality.function",
             basis="Photo shows the left earbud dead on arrival; manufacturing defect within 15 days.")
         act("propose", "Proposal made", kind="exchange")
         act("execute", "Resolved", tracking=TRACKING)

@@ -260,7 +260,7 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             # Received and inspected: asking for the goods back makes no sense any more.
             expect(agent.locator("form.action[action$='/actions/request_return']")).to_have_count(0)
 
-            act("verify", "Checked", responsibility="merchant", basis=BASIS, clause=CLAUSE)
+            act("verify", "Checked", responsibility="merchant", reason_code="quality.function", basis=BASIS, clause=CLAUSE)
             customer_told("verified", zh(app, "We have checked your case: the problem is our responsibility."),
                           BASIS, CLAUSE)
             expect(agent.locator("form.action[action$='/actions/request_return']")).to_have_count(0)

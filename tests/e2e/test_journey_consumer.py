@@ -195,7 +195,7 @@ def test_consumer_files_follows_returns_and_rates(browser, live_server, e2e_app,
         expect(agent.locator("main")).to_contain_text(PARCEL)
         act("mark_return_received")
         act("mark_inspected", note="左耳无声，属质量问题。")
-        act("verify", responsibility="merchant", basis="左耳单元无声，开箱即坏。")
+        act("verify", responsibility="merchant", reason_code="quality.function", basis="左耳单元无声，开箱即坏。")
         act("propose", kind="refund", amount="399.00")
         act("execute")
 

@@ -1,0 +1,320 @@
+"""The weekly and monthly review pack (复盘, §7): the period's numbers, top problems, breaches, low scores,
+and the improvement actions the team records against problems until they are done.
+
+The pack of a period is due at the first working morning after it: the opening time of the first working
+day (on the shop's business calendar, 调休 days included) on or after the Monday after the week, or the
+first of the month after the month. The minute clock's sweep writes one e-mail per manager into the
+outbox then; a unique idempotency key per (shop, kind, period start, manager) makes that exactly once
+however many workers sweep at the same moment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from saas.extensions import db
+from saas.input_guard import CONTROL_CHARS
+from saas.models.base import utcnow
+from saas.models.notification import Notification
+from saas.models.review import ImprovementAction
+from saas.models.user import User
+from saas.queues import enqueue_after_commit, outbox_wake_key
+from saas.services import case_messages, orders, policies, reports, sla
+from saas.services.errors import ServiceError
+from tenants.models import Tenant
+from tenants.scoping import cross_tenant, tenant_context
+
+TEMPLATE_KEY = "review_pack"
+KINDS = ("week", "month")
+TOP = 10
+# A pack not written at its morning (workers down, a restart) is still written for this long after it;
+# later than that it would no longer be the Monday meeting's pack.
+CATCH_UP = timedelta(days=1)
+DESCRIPTION_MAX = 500
+PROBLEM_MAX = 200
+MAX_DUE_DAYS = 366
+STAFF_ROLES = ("owner", "admin", "agent")
+
+
+class ReviewError(ServiceError):
+    MESSAGES = {
+        "description": _l("Please describe the action."),
+        "description_long": _l("The action is too long: at most %(max)d characters."),
+        "problem": _l("Please choose the problem the action is about."),
+        "problem_long": _l("The problem's name is too long: at most %(max)d characters."),
+        "control": _l("The text contains invisible control characters (such as NUL); please remove them."),
+        "owner": _l("Please choose who owns the action from the shop's team."),
+        "due": _l("Please enter the due date as YYYY-MM-DD."),
+        "due_past": _l("The due date cannot be in the past."),
+        "due_far": _l("The due date must be within a year."),
+        "done": _l("This action is already done."),
+    }
+
+
+# ---------- when a pack is due ------------------------------------------------
+
+@dataclass(frozen=True)
+class PackDue:
+    kind: str  # week | month
+    period: reports.Period
+    due_at: datetime  # the first working morning after the period, aware
+
+
+def week_period(any_day: date) -> reports.Period:
+    monday = any_day - timedelta(days=any_day.weekday())
+    return reports.Period("last_week", monday, monday + timedelta(days=6))
+
+
+def month_period(any_day: date) -> reports.Period:
+    first = any_day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return reports.Period("last_month", first, following - timedelta(days=1))
+
+
+def first_working_morning(cal, after: date) -> datetime:
+    """The opening time of the first working day on or after `after` (a 调休 Saturday counts)."""
+    return cal.next_opening(datetime.combine(after, time.min, cal.tz))
+
+
+def packs_due(cal, today: date, now: datetime) -> list[PackDue]:
+    """The packs whose first working morning has come and whose catch-up time has not passed.
+
+    Candidates are the last two finished weeks and months: a week without a working day (the Spring
+    Festival) sends its pack with the next week's, on the first working morning after both.
+    """
+    out = []
+    for kind, of in (("week", week_period), ("month", month_period)):
+        period = of(today)
+        for _i in range(2):
+            period = of(period.first - timedelta(days=1))
+            due = first_working_morning(cal, period.last + timedelta(days=1))
+            if due <= now < due + CATCH_UP:
+                out.append(PackDue(kind, period, due))
+    return out
+
+
+def pack_key(tenant_id: int, kind: str, first: date, user_id: int) -> str:
+    return f"review:{tenant_id}:{kind}:{first:%Y%m%d}:{user_id}"
+
+
+# ---------- the pack's content ------------------------------------------------
+
+@dataclass
+class Pack:
+    tenant: Tenant
+    period: reports.Period
+    kind: str  # week | month | range (the page's custom ranges)
+    report: reports.Report
+    problems: list = field(default_factory=list)
+    product_names: dict = field(default_factory=dict)
+    open_actions: list[ImprovementAction] = field(default_factory=list)
+    done_actions: list[ImprovementAction] = field(default_factory=list)
+    today: date | None = None
+
+    def problem_label(self, p, lang: str) -> str:
+        product = self.product_names.get(p.product) or orders.category_label(p.product, lang)
+        return f"{p.phrase} · {product}" if product else p.phrase
+
+    def overdue(self, action: ImprovementAction) -> bool:
+        return action.status == "open" and action.due_date < self.today
+
+
+def problem_key(p) -> str:
+    return f"{p.product}|{p.phrase}"[:PROBLEM_MAX]
+
+
+def build_pack(tenant: Tenant, period: reports.Period, kind: str, now: datetime | None = None) -> Pack:
+    """The pack for a period; runs in the tenant's context. Actions: every open one (carried from pack to
+    pack until done), and those done within the period."""
+    now = now or utcnow()
+    report = reports.build(tenant, period, now=now)
+    start, end = period.bounds(tenant.timezone)
+    open_actions = db.session.scalars(select(ImprovementAction).where(
+        ImprovementAction.tenant_id == tenant.id, ImprovementAction.status == "open")
+        .order_by(ImprovementAction.due_date, ImprovementAction.id)).all()
+    done = db.session.scalars(select(ImprovementAction).where(
+        ImprovementAction.tenant_id == tenant.id, ImprovementAction.status == "done",
+        ImprovementAction.closed_at >= start, ImprovementAction.closed_at < end)
+        .order_by(ImprovementAction.closed_at)).all()
+    return Pack(tenant, period, kind, report, report.problems[:TOP], {sku: name for sku, name, _n in report.by_sku},
+                list(open_actions), list(done), policies.tenant_today(tenant, now))
+
+
+# ---------- improvement actions -----------------------------------------------
+
+def team(tenant: Tenant) -> list[User]:
+    """Who can own an action: the shop's enabled staff."""
+    return list(db.session.scalars(select(User).where(
+        User.tenant_id == tenant.id, User.role.in_(STAFF_ROLES), User.is_enabled.is_(True)).order_by(User.name)))
+
+
+def _text(value: str | None, empty: str, long: str, limit: int) -> str:
+    text = (value or "").strip()
+    if CONTROL_CHARS.search(text):
+        raise ReviewError("control")
+    if not text:
+        raise ReviewError(empty)
+    if len(text) > limit:
+        raise ReviewError(long, max=limit)
+    return text
+
+
+def parse_due(value: str | None, today: date) -> date:
+    try:
+        due = date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ReviewError("due") from None
+    if due < today:
+        raise ReviewError("due_past")
+    if (due - today).days > MAX_DUE_DAYS:
+        raise ReviewError("due_far")
+    return due
+
+
+def record_action(tenant: Tenant, actor: User, *, problem_key: str, problem_label: str, description: str,
+                  owner_id: str | int | None, due: str) -> ImprovementAction:
+    """A new open action against a problem; every field checked before anything is written."""
+    key = _text(problem_key, "problem", "problem_long", PROBLEM_MAX)
+    label = _text(problem_label, "problem", "problem_long", PROBLEM_MAX)
+    text = _text(description, "description", "description_long", DESCRIPTION_MAX)
+    try:
+        owner_pk = int(str(owner_id or "").strip())
+    except ValueError:
+        raise ReviewError("owner") from None
+    owner = db.session.get(User, owner_pk) if 0 < owner_pk < 2**31 else None
+    if owner is None or owner.tenant_id != tenant.id or owner.role not in STAFF_ROLES or not owner.is_enabled:
+        raise ReviewError("owner")
+    due_date = parse_due(due, policies.tenant_today(tenant))
+    action = ImprovementAction(tenant_id=tenant.id, problem_key=key, problem_label=label, description=text,
+                               owner_id=owner.id, due_date=due_date, status="open", created_by_id=actor.id)
+    db.session.add(action)
+    db.session.flush()
+    return action
+
+
+def complete_action(action: ImprovementAction, actor: User) -> ImprovementAction:
+    if action.status == "done":
+        raise ReviewError("done")
+    action.status, action.closed_at, action.closed_by_id = "done", utcnow(), actor.id
+    db.session.flush()
+    return action
+
+
+# ---------- the e-mail and the sweep ------------------------------------------
+
+def pack_link(tenant: Tenant, pack: PackDue) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return (f"{base}/{tenant.slug}/console/reviews?period=custom"
+            f"&from={pack.period.first.isoformat()}&to={pack.period.last.isoformat()}")
+
+
+def compose(tenant: Tenant, pack: Pack, locale: str, link: str, recipient: str) -> dict:
+    """Subject, text and HTML of the pack e-mail in `locale`, written into the notification's params when
+    the pack is due (the figures are the ones of that morning)."""
+    locale = "en" if locale == "en" else "zh_Hans"
+    lang = "en" if locale == "en" else "zh"
+    with force_locale(locale):
+        first, last = pack.period.first.isoformat(), pack.period.last.isoformat()
+        if pack.kind == "month":
+            subject = _("Monthly review %(month)s: %(shop)s", month=f"{pack.period.first:%Y-%m}", shop=tenant.name(lang))
+        else:
+            subject = _("Weekly review %(first)s to %(last)s: %(shop)s", first=first, last=last, shop=tenant.name(lang))
+        context = dict(pack=pack, report=pack.report, link=link, recipient=recipient, lang=lang,
+                       html_lang="en" if lang == "en" else "zh-CN", subject=subject, first=first, last=last,
+                       label=case_messages.label, clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
+                       problem_label=lambda p: pack.problem_label(p, lang))
+        text = render_template("messages/review_pack.txt", **context).strip() + "\n"
+        html = render_template("messages/review_pack.html", **context)
+    return {"subject": subject, "text": text, "html": html, "link": link}
+
+
+def _insert(tenant: Tenant, key: str, recipient: str, locale: str, params: dict) -> Notification | None:
+    """One row per key: a second worker's insert of the same key fails on the unique index and is dropped."""
+    n = Notification(tenant_id=tenant.id, idempotency_key=key, audience="staff", channel="email",
+                     recipient=recipient, template_key=TEMPLATE_KEY, locale=locale, params=params, status="pending",
+                     attempts=0, next_attempt_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(n)
+    except IntegrityError:
+        return None
+    enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id,
+                         wake_key=outbox_wake_key(n.id))
+    return n
+
+
+def _written(since: datetime) -> set[str]:
+    with cross_tenant("review pack sweep"):
+        return set(db.session.scalars(select(Notification.idempotency_key).where(
+            Notification.template_key == TEMPLATE_KEY, Notification.created_at >= since)))
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Write the review packs that are due (run by the minute clock; safe to run twice or in parallel).
+
+    Returns how many e-mails were written. Commits per shop.
+    """
+    now = now or utcnow()
+    written = _written(now - timedelta(days=80))
+    with cross_tenant("review pack sweep"):
+        shops = db.session.execute(select(Tenant.id, Tenant.created_at).where(Tenant.is_active.is_(True))
+                                   .order_by(Tenant.id)).all()
+        staff: dict[int, list[tuple[int, str]]] = {}
+        for tid, uid, email in db.session.execute(
+                select(User.tenant_id, User.id, User.email).where(
+                    User.role.in_(("owner", "admin")), User.is_enabled.is_(True), User.email != "",
+                    User.tenant_id.is_not(None)).order_by(User.id)):
+            staff.setdefault(tid, []).append((uid, email))
+    count = 0
+    for tenant_id, created_at in shops:
+        managers = staff.get(tenant_id)
+        if not managers:
+            continue
+        with tenant_context(tenant_id):
+            count += _sweep_shop(tenant_id, created_at, managers, written, now)
+    return count
+
+
+def _sweep_shop(tenant_id: int, created_at: datetime, managers: list[tuple[int, str]], written: set[str],
+                now: datetime) -> int:
+    tenant = db.session.get(Tenant, tenant_id)
+    zone = ZoneInfo(tenant.timezone)
+    today = now.astimezone(zone).date()
+    # Nothing to look up on the calendar when this week's and month's candidates are all written.
+    if all(pack_key(tenant_id, kind, p.first, uid) in written
+           for kind, p in (("week", week_period(today - timedelta(days=7))),
+                           ("month", month_period(today.replace(day=1) - timedelta(days=1))))
+           for uid, _email in managers):
+        return 0
+    cal = policies.calendar_for(tenant)
+    count = 0
+    for due in packs_due(cal, today, now):
+        # A shop that did not exist during the period has nothing to review for it.
+        if created_at.astimezone(zone).date() > due.period.last:
+            continue
+        missing = [(uid, email) for uid, email in managers
+                   if pack_key(tenant_id, due.kind, due.period.first, uid) not in written]
+        if not missing:
+            continue
+        pack = build_pack(tenant, due.period, due.kind, now)
+        link = pack_link(tenant, due)
+        locale = tenant.default_locale
+        for uid, email in missing:
+            key = pack_key(tenant_id, due.kind, due.period.first, uid)
+            if _insert(tenant, key, email, locale, compose(tenant, pack, locale, link, email)) is not None:
+                count += 1
+            written.add(key)
+    db.session.commit()
+    return count
+
+
+def is_precomposed(key: str) -> bool:
+    return key == TEMPLATE_KEY

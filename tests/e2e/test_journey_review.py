@@ -1,0 +1,124 @@
+"""A shop owner runs the Monday review: console → 复盘 → last week's pack → an improvement action against the
+top problem → open → done; and the pack as it prints.
+
+VoltMart's owner, on a desktop in Chinese. Last week's cases (the same problem on one SKU, a low score with a
+comment) are filed beforehand through the services, at fixed times of that week.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.journey import Journey, assert_no_internal_keys, desk_context, sign_in
+
+pytestmark = pytest.mark.e2e
+
+OWNER = "owner@voltmart.demo"
+SH = ZoneInfo("Asia/Shanghai")
+WORDS = ["包装破损，耳机盒子压扁了", "包装破损，外壳有划痕", "包装破损，盒子湿了", "收到后无法开机"]
+
+
+@pytest.fixture
+def last_week(e2e_app):
+    from saas.extensions import db
+    from saas.models.base import travel_to
+    from saas.models.order import Order, OrderLine
+    from saas.models.survey import Survey
+    from saas.models.user import User
+    from saas.services import cases, policies, surveys
+    from tenants.models import Tenant
+    from tenants.scoping import tenant_context
+
+    with e2e_app.app_context():
+        tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
+        with tenant_context(tenant.id):
+            agent = db.session.query(User).filter_by(email="agent@voltmart.demo").one()
+            today = policies.tenant_today(tenant)
+            monday = today - timedelta(days=today.weekday()) - timedelta(days=7)
+            for n, words in enumerate(WORDS):
+                day = monday + timedelta(days=n)
+                when = datetime.combine(day, time(10, n), SH)
+                order = Order(order_number=f"JD-9{n:03d}", channel="jd", purchase_date=day - timedelta(days=3),
+                              delivery_date=day - timedelta(days=1), customer_name="王芳", mobile="13900001111")
+                order.lines = [OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1,
+                                         unit_price="399.00")]
+                db.session.add(order)
+                db.session.flush()
+                with travel_to(when):
+                    case = cases.file_case(tenant, cases.Intake(
+                        order_number=order.order_number, customer_name="王芳", mobile="13900001111", email="",
+                        purchase_channel="jd", problem_type="quality", description=words,
+                        expected_resolution="exchange", category="electronics", line_ids=[order.lines[0].id]))
+                with travel_to(when + timedelta(minutes=5 + 10 * n)):
+                    cases.accept(case, agent)
+                with travel_to(when + timedelta(hours=2)):
+                    cases.propose(case, agent, "explanation", detail="已为您处理")
+                    cases.execute(case, agent)
+                survey = db.session.query(Survey).filter_by(case_id=case.id).one()
+                survey.status = "invited"
+                surveys.answer(survey, 2 if n == 0 else 5, "包装太差，耳机盒子破了" if n == 0 else "",
+                               now=when + timedelta(days=1))
+            db.session.commit()
+            return today
+
+
+def test_owner_records_an_action_and_closes_it(browser, live_server, last_week, screenshots):
+    today = last_week
+    ctx = desk_context(browser)
+    page = ctx.new_page()
+    journey = Journey(screenshots, [page], "review", total_seconds=90)
+    try:
+        sign_in(page, live_server, OWNER)
+        page.goto(f"{live_server}/voltmart/console/")
+        page.get_by_role("link", name="复盘", exact=True).click()
+        page.wait_for_selector("#top-problems")
+        assert page.inner_text("h1") == "每周复盘"
+        assert page.get_attribute(".review-periods a[aria-current]", "href").endswith("period=last_week")
+        first = page.locator("#top-problems tr.problem-row").first
+        assert "包装破损" in first.inner_text() and "无线耳机" in first.inner_text()
+        assert "包装太差" in page.inner_text("#low-scores")
+        assert "未达标" in page.inner_text("#pack-kpis")  # first responses after 15–35 minutes
+        assert "没有未完成的改进措施" in page.inner_text("#pack-actions")
+        assert_no_internal_keys(page)
+        journey.shot(page, "last-week")
+
+        # An action against the top problem: what, who, by when.
+        first.get_by_text("记录改进措施").click()
+        form = first.locator("form")
+        form.locator("[name=description]").fill("耳机改用加厚纸盒，并在外箱加气泡膜")
+        form.locator("[name=owner_id]").select_option(label=form.locator("[name=owner_id] option").nth(1).inner_text())
+        form.locator("[name=due_date]").fill((today + timedelta(days=7)).isoformat())
+        journey.shot(page, "action-form")
+        form.get_by_role("button", name="记录措施").click()
+        page.wait_for_selector(".flash.success")
+        assert "已记录改进措施" in page.inner_text(".flash.success")
+        row = page.locator("#pack-actions tr.open-action")
+        assert row.count() == 1
+        text = row.first.inner_text()
+        assert "耳机改用加厚纸盒" in text and "包装破损" in text and (today + timedelta(days=7)).isoformat() in text
+        journey.shot(page, "action-open")
+
+        # The pack as it prints: no navigation, no forms, the figures and the action still there.
+        page.emulate_media(media="print")
+        assert not page.locator("header.site nav").is_visible()
+        assert not page.locator(".review-periods").is_visible()
+        assert not page.locator("#pack-actions form").first.is_visible()
+        assert page.locator("#pack-kpis").is_visible() and "耳机改用加厚纸盒" in page.inner_text("#pack-actions")
+        journey.shot(page, "print")
+        page.emulate_media(media="screen")
+
+        # The next pack (this week's page) still carries it until it is done.
+        page.get_by_role("link", name="本周", exact=True).click()
+        page.wait_for_url("**period=this_week**")
+        assert "耳机改用加厚纸盒" in page.inner_text("#pack-actions")
+        page.locator("#pack-actions tr.open-action").first.get_by_role("button", name="标记完成").click()
+        page.wait_for_selector(".flash.success")
+        assert "已标记为完成" in page.inner_text(".flash.success")
+        assert page.locator("#pack-actions tr.open-action").count() == 0
+        assert "耳机改用加厚纸盒" in page.inner_text("#done-actions")
+        assert_no_internal_keys(page)
+        journey.shot(page, "action-done")
+    finally:
+        ctx.close()

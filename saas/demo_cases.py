@@ -47,7 +47,7 @@ from saas.models.notification import Notification
 from saas.models.order import Order
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_evidence, cases, orders, surveys
+from saas.services import case_evidence, cases, order_import, orders, surveys
 from tenants.models import Tenant
 
 
@@ -215,8 +215,8 @@ def _import_orders(ctx: _Shop) -> None:
                 ))
         filename = f"订单导出_{ctx.local(moment):%Y%m%d}.csv"
         with _at(moment):
-            result = orders.import_orders_csv(ctx.tenant, ctx.staff["owner"], buf.getvalue().encode("utf-8-sig"),
-                                              filename)
+            result = order_import.import_orders_csv(ctx.tenant, ctx.staff["owner"],
+                                                    buf.getvalue().encode("utf-8-sig"), filename)
         if not result.ok:
             raise RuntimeError(f"demo order import failed: {[e.message('en') for e in result.errors]}")
         for order in batches[days]:

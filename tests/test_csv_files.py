@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas.services import business_calendar, csv_files, orders
+from saas.services import business_calendar, csv_files, order_import, orders
 from saas.services.csv_files import CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell, write_csv
 from tests.factories import make_tenant
 from tenants.scoping import tenant_context
@@ -123,10 +123,10 @@ def test_both_importers_name_the_row_in_both_languages(app):
         tenant = make_tenant("shop-a")
         with tenant_context(tenant.id):
             header = ",".join(orders.COLUMNS).encode()
-            bad = orders.import_orders_csv(tenant, None, header + b"\nT1\n" + b"x" * 200_000 + b"\n")
+            bad = order_import.import_orders_csv(tenant, None, header + b"\nT1\n" + b"x" * 200_000 + b"\n")
         assert [(e.row, e.field) for e in bad.errors] == [(3, "file")]
         assert "第 3 行" in bad.errors[0].message("zh") and "row 3" in bad.errors[0].message("en")
-        big = orders.import_orders_csv(tenant, None, b"x" * (orders.MAX_BYTES + 1))
+        big = order_import.import_orders_csv(tenant, None, b"x" * (order_import.MAX_BYTES + 1))
         assert "超过 5 MB" in big.errors[0].message("zh") and "larger than 5 MB" in big.errors[0].message("en")
 
         result = business_calendar.parse_arrangement("日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030")

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas.services import business_calendar, csv_files, order_import, orders
+from saas.services import calendar_import, csv_files, order_import, orders
 from saas.services.csv_files import CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell, write_csv
 from tests.factories import make_tenant
 from tenants.scoping import tenant_context
@@ -129,11 +129,11 @@ def test_both_importers_name_the_row_in_both_languages(app):
         big = order_import.import_orders_csv(tenant, None, b"x" * (order_import.MAX_BYTES + 1))
         assert "超过 5 MB" in big.errors[0].message("zh") and "larger than 5 MB" in big.errors[0].message("en")
 
-        result = business_calendar.parse_arrangement("日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030")
+        result = calendar_import.parse_arrangement("日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030")
                                                      + b"y" * 200_000)
         assert [e.line for e in result.errors] == [3]
         assert "第 3 行" in result.errors[0].message("zh") and "row 3" in result.errors[0].message("en")
-        result = business_calendar.parse_arrangement("日期,是否上班\n# 注释\n2027-01-01,0\n2027-13-01,1\n".encode())
+        result = calendar_import.parse_arrangement("日期,是否上班\n# 注释\n2027-01-01,0\n2027-13-01,1\n".encode())
         assert [e.line for e in result.errors] == [4] and "2027-13-01" in result.errors[0].message("en")
         assert "不是有效的日期" in result.errors[0].message("zh")
-        assert business_calendar.parse_arrangement(b"\x00" * 10).errors[0].message("en").startswith("The file could")
+        assert calendar_import.parse_arrangement(b"\x00" * 10).errors[0].message("en").startswith("The file could")

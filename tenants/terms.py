@@ -232,8 +232,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-# The unit each whole-number term counts in, for people: "10 个工作分钟", not "10". A clock's duration
-# counts in its own unit: working or calendar time, added by describe() from the clock's unit term.
+# The unit each whole-number term counts in, for people: "10 天", not "10". A clock's duration is
+# counted in working or calendar time by its unit term (CLOCK_UNIT_FIELDS); CLOCK_UNIT_WORDS says both.
 UNITS: dict[str, tuple[str, str]] = {
     **{name: ("天", "days") for name in ("no_reason_return_days", "quality_return_days", "quality_exchange_days")},
     "warranty_months": ("个月", "months"),
@@ -258,12 +258,6 @@ CLOCK_UNIT_WORDS: dict[tuple[str, str], tuple[str, str]] = {
 
 # The longest promise a service level may make, by its unit: a month, counted in that unit.
 SLA_LIMITS = {"minutes": 43_200, "hours": 720, "days": 30}
-
-
-def duration_words(name: str, value: int, unit: str, lang: str) -> str:
-    """A clock's duration with its unit, for people: "24 小时（自然时间）", "3 working days"."""
-    words = CLOCK_UNIT_WORDS.get((UNITS[name][1], unit))
-    return f"{value} {words[1 if lang == 'en' else 0]}" if words else describe(name, value, lang)
 
 
 def describe(name: str, value: Any, lang: str) -> str:
@@ -462,10 +456,12 @@ def _rule_errors(t: Terms, names: set[str], prefix: str, skip: set[str]) -> list
     if (pair("survey_delay_working_days", "followup_working_days")
             and t.survey_delay_working_days > t.followup_working_days > 0):
         cross("survey_delay_working_days",
-              f"满意度调查就是结案后的回访：须在回访时限（{t.followup_working_days} 个工作日）内发出，"
+              f"满意度调查就是结案后的回访：须在回访时限（{t.followup_working_days} "
+              f"{CLOCK_UNIT_WORDS[('days', t.followup_unit)][0]}）内发出，"
               f"不能延迟 {t.survey_delay_working_days} 个工作日。",
               f"The survey is the follow-up after resolution: it must go out within the follow-up time "
-              f"({t.followup_working_days} working days), not after {t.survey_delay_working_days}.")
+              f"({t.followup_working_days} {CLOCK_UNIT_WORDS[('days', t.followup_unit)][1]}), "
+              f"not after {t.survey_delay_working_days}.")
     if pair("repair_cycle_min_days", "repair_cycle_max_days") and t.repair_cycle_min_days > t.repair_cycle_max_days:
         cross("repair_cycle_max_days",
               f"维修周期上限（{t.repair_cycle_max_days} 个工作日）不能小于下限（{t.repair_cycle_min_days} 个工作日）。",

@@ -78,6 +78,20 @@ def test_an_agent_claims_an_unassigned_case_and_it_is_an_event(app, team):
         assert not [e for e in case_view.timeline(case, "zh_Hans") if e.kind == "assigned"]  # the consumer's page
 
 
+def test_a_supervisor_sees_that_the_case_changed_hands_but_no_staff_name(app, team):
+    from saas.services import supervision
+
+    case_id = _file(app, team["a"])
+    with app.app_context(), tenant_context(team["a"]):
+        assignment.claim(db.session.get(Case, case_id), _user(team["ann"]))
+        db.session.commit()
+    with app.app_context(), tenant_context(team["a"]):
+        view = supervision.masked_case_view(db.session.get(Case, case_id), show_evidence=False, lang="en")
+        texts = [t["text"] for t in view["timeline"]]
+        assert "The case changed hands." in texts
+        assert not any("安安" in t for t in texts)
+
+
 def test_claim_refusals(app, team):
     case_id = _file(app, team["a"])
     with app.app_context(), tenant_context(team["a"]):
@@ -393,3 +407,25 @@ def test_team_page_availability_and_auto_assign(app, team):
         assert db.session.scalar(select(AssignmentRotation.auto_assign).where(AssignmentRotation.tenant_id == team["a"]))
     _file(app, team["a"])
     assert _assignees(app, team["a"]) == [team["ann"]]
+
+
+def test_the_setting_saved_by_another_process_is_seen_at_the_next_filing(app, team):
+    """A process keeps "round-robin off" under the shop's cache token; another process turning it on drops
+    the token (as any commit of shop data does), and the next filing here reads the setting again."""
+    from saas.extensions import redis
+    from tenants import tokens
+
+    with app.app_context(), tenant_context(team["a"]):
+        db.session.add(AvailableStaff(tenant_id=team["a"], user_id=team["ann"]))
+        db.session.add(AssignmentRotation(tenant_id=team["a"], auto_assign=False))
+        db.session.commit()
+    _file(app, team["a"], 1)  # kept: off
+    with app.app_context():
+        with db.engine.begin() as other_process:  # no ORM event of this process sees it
+            other_process.execute(update(AssignmentRotation.__table__).values(auto_assign=True))
+    _file(app, team["a"], 2)
+    assert _assignees(app, team["a"]) == [None, None]  # still this process's copy: the token has not moved
+    with app.app_context():
+        tokens.delete(redis.client, {team["a"]})  # what the other process's commit did after writing
+    _file(app, team["a"], 3)
+    assert _assignees(app, team["a"]) == [None, None, team["ann"]]

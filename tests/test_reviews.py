@@ -87,6 +87,13 @@ def test_first_working_morning_follows_the_calendar():
     due = reviews.packs_due(cal, date(2026, 2, 24), at(2026, 2, 24, 9))
     assert [(d.kind, d.period.first) for d in due] == [("week", date(2026, 2, 16)), ("week", date(2026, 2, 9))]
     assert reviews.packs_due(cal, date(2026, 2, 24), at(2026, 2, 24, 8, 59)) == []
+    # A week whose weekdays are all off and whose Saturday is worked (调休): the pack goes out that Saturday.
+    off = BusinessCalendar.from_settings("Asia/Shanghai", "09:00", "18:00",
+                                         closures=[date(2026, 11, 30) + timedelta(days=i) for i in range(5)],
+                                         extra_days=[date(2026, 12, 5)])
+    assert reviews.first_working_morning(off, date(2026, 11, 30)) == at(2026, 12, 5, 9)
+    assert [(d.kind, d.period.first) for d in reviews.packs_due(off, date(2026, 12, 5), at(2026, 12, 5, 9))] == [
+        ("week", date(2026, 11, 23)), ("month", date(2026, 11, 1))]  # 1–4 December were off too
     # A shop opening at 08:30 gets it at 08:30.
     early = BusinessCalendar.from_settings("Asia/Shanghai", "08:30", "17:30")
     assert reviews.first_working_morning(early, date(2026, 11, 30)) == at(2026, 11, 30, 8, 30)
@@ -363,3 +370,21 @@ def test_the_minute_clock_runs_the_review_sweep(app, shop):
     with travel_to(at(2026, 4, 7, 9, 0)):
         assert jobs.sweep_reviews() == 2  # last week's pack for the owner and the admin
         assert jobs.sweep_reviews() == 0
+
+
+def test_a_sweep_that_read_before_another_wrote_adds_nothing(app, shop, monkeypatch):
+    """Two workers that both found the packs missing: the second one's inserts hit the unique key."""
+    sweep_at(at(2026, 4, 7, 9, 0))
+    assert len(packs("week")) == 2
+    monkeypatch.setattr(reviews, "_written", lambda keys: set())
+    assert sweep_at(at(2026, 4, 7, 9, 1)) == 0
+    assert len(packs("week")) == 2
+
+
+def test_the_page_in_english(app, shop):
+    client = app.test_client()
+    login(client, "owner@rev-a.example.com")
+    with travel_to(at(2026, 12, 1, 10)):
+        html = client.get("/rev-a/console/reviews?lang=en").get_data(as_text=True)
+    assert "Weekly review" in html and "Open improvement actions" in html and "Key figures" in html
+    assert "复盘" not in html.split("<main")[1]

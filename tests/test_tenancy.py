@@ -137,6 +137,19 @@ def _follow_up(ids: dict) -> dict:
         return {"task_id": task.id}
 
 
+def _improvement_action(ids: dict) -> dict:
+    from datetime import date
+
+    from saas.models.review import ImprovementAction
+
+    with tenant_context(ids["a"]):
+        action = ImprovementAction(problem_key="k|包装破损", problem_label="包装破损", description="换箱",
+                                   owner_id=ids["a_owner"], due_date=date(2030, 1, 1), status="open")
+        db.session.add(action)
+        db.session.commit()
+        return {"action_id": action.id}
+
+
 def _recall(ids: dict) -> dict:
     from tests.test_recalls import insert_recall
 
@@ -180,6 +193,13 @@ def _prove_complaint(client, kwargs) -> None:
     assert r.headers["Location"].endswith(kwargs["reference"])
 
 
+def _reason(ids: dict) -> dict:
+    from saas.models.reason import ReasonCode
+
+    with tenant_context(ids["a"]):
+        return {"reason_id": db.session.scalar(select(ReasonCode.id).where(ReasonCode.code == "size"))}
+
+
 ID_ROUTES: dict[str, IdRoute] = {
     "complaints.status": IdRoute(_complaint_reference, public=True, prove=_prove_complaint),
     "complaints.console_detail": IdRoute(lambda ids: {"complaint_id": _complaint(ids)["complaint_id"]}),
@@ -189,6 +209,7 @@ ID_ROUTES: dict[str, IdRoute] = {
     "cases_console.respond_to_findings": IdRoute(lambda ids: {"case_id": _case(ids)["case_id"]}),
     "notifications_console.resend": IdRoute(_dead_notification),
     "notifications_console.follow_up_done": IdRoute(_follow_up),
+    "reviews.action_done": IdRoute(_improvement_action),
     "cases_console.case_detail": IdRoute(lambda ids: {"case_id": _case(ids)["case_id"]}),
     "cases_console.case_action": IdRoute(lambda ids: {"case_id": _case(ids)["case_id"], "action": "accept"}),
     "cases_console.case_slip": IdRoute(lambda ids: {"case_id": _case(ids)["case_id"]}),
@@ -205,6 +226,7 @@ ID_ROUTES: dict[str, IdRoute] = {
     "console.availability": IdRoute(lambda ids: {"user_id": ids["a_agent"]}),
     "console.audit_event": IdRoute(lambda ids: {"event_id": _audit(ids["a"])}),
     "orders_console.order_detail": IdRoute(lambda ids: {"order_id": _order(ids["a"])}),
+    "reasons_console.change_reason": IdRoute(_reason),
 }
 
 

@@ -5,11 +5,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tenants.clock import shop_today
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.forms import PlainForm
 from saas.i18n import current_lang
-from saas.services import audit, case_messages, policies, reports, reviews, sla
+from saas.services import audit, case_messages, reports, reviews, sla
 from saas.models.review import ImprovementAction
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
@@ -23,7 +24,7 @@ PERIOD_KINDS = {"last_week": "week", "this_week": "week", "last_month": "month",
 
 def _period(args):
     """Last week unless another preset or a range is asked for (the same presets and checks as the reports)."""
-    today = policies.tenant_today(current_tenant)
+    today = shop_today(current_tenant)
     kind = args.get("period") or ("custom" if args.get("from") or args.get("to") else "last_week")
     return reports.parse_period(kind, args.get("from"), args.get("to"), today)
 
@@ -44,7 +45,7 @@ def _render(period: reports.Period, *, error: str | None = None, form_error: str
         team=reviews.team(current_tenant), problem_key=reviews.problem_key,
         problem_label=(lambda p: pack.problem_label(p, lang)) if pack else None,
         label=case_messages.label, clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
-        description_max=reviews.DESCRIPTION_MAX, form=PlainForm(), today=policies.tenant_today(current_tenant),
+        description_max=reviews.DESCRIPTION_MAX, form=PlainForm(), today=shop_today(current_tenant),
     ), status
 
 
@@ -54,7 +55,7 @@ def pack():
     try:
         period = _period(request.args)
     except reports.ReportError as exc:
-        today = policies.tenant_today(current_tenant)
+        today = shop_today(current_tenant)
         return _render(reports.parse_period("last_week", None, None, today), error=exc.message, status=400)
     return _render(period)
 

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tenants.clock import shop_today
 from saas.extensions import db
 from saas.input_guard import CONTROL_CHARS
 from saas.models.base import utcnow
@@ -91,13 +92,10 @@ def packs_due(cal, today: date, now: datetime) -> list[PackDue]:
     Festival) sends its pack with the next week's, on the first working morning after both.
     """
     out = []
-    for kind, of in (("week", week_period), ("month", month_period)):
-        period = of(today)
-        for _i in range(2):
-            period = of(period.first - timedelta(days=1))
-            due = first_working_morning(cal, period.last + timedelta(days=1))
-            if due <= now < due + CATCH_UP:
-                out.append(PackDue(kind, period, due))
+    for kind, period in _candidates(today):
+        due = first_working_morning(cal, period.last + timedelta(days=1))
+        if due <= now < due + CATCH_UP:
+            out.append(PackDue(kind, period, due))
     return out
 
 
@@ -145,7 +143,7 @@ def build_pack(tenant: Tenant, period: reports.Period, kind: str, now: datetime 
         ImprovementAction.closed_at >= start, ImprovementAction.closed_at < end)
         .order_by(ImprovementAction.closed_at)).all()
     return Pack(tenant, period, kind, report, report.problems[:TOP], {sku: name for sku, name, _n in report.by_sku},
-                list(open_actions), list(done), policies.tenant_today(tenant, now))
+                list(open_actions), list(done), shop_today(tenant, now))
 
 
 # ---------- improvement actions -----------------------------------------------
@@ -192,7 +190,7 @@ def record_action(tenant: Tenant, actor: User, *, problem_key: str, problem_labe
     owner = db.session.get(User, owner_pk) if 0 < owner_pk < 2**31 else None
     if owner is None or owner.tenant_id != tenant.id or owner.role not in STAFF_ROLES or not owner.is_enabled:
         raise ReviewError("owner")
-    due_date = parse_due(due, policies.tenant_today(tenant))
+    due_date = parse_due(due, shop_today(tenant))
     action = ImprovementAction(tenant_id=tenant.id, problem_key=key, problem_label=label, description=text,
                                owner_id=owner.id, due_date=due_date, status="open", created_by_id=actor.id)
     db.session.add(action)
@@ -251,10 +249,25 @@ def _insert(tenant: Tenant, key: str, recipient: str, locale: str, params: dict)
     return n
 
 
-def _written(since: datetime) -> set[str]:
+def _candidates(today: date) -> list[tuple[str, reports.Period]]:
+    """The periods packs_due() may find due on `today`: the last two finished weeks and months."""
+    out = []
+    for kind, of in (("week", week_period), ("month", month_period)):
+        period = of(today)
+        for _i in range(2):
+            period = of(period.first - timedelta(days=1))
+            out.append((kind, period))
+    return out
+
+
+def _written(keys: list[str]) -> set[str]:
+    """Which of these keys the outbox already holds (exact lookups on its unique index, in chunks)."""
+    found: set[str] = set()
     with cross_tenant("review pack sweep"):
-        return set(db.session.scalars(select(Notification.idempotency_key).where(
-            Notification.template_key == TEMPLATE_KEY, Notification.created_at >= since)))
+        for i in range(0, len(keys), 500):
+            found.update(db.session.scalars(select(Notification.idempotency_key).where(
+                Notification.idempotency_key.in_(keys[i:i + 500]))))
+    return found
 
 
 def sweep(now: datetime | None = None) -> int:
@@ -263,23 +276,24 @@ def sweep(now: datetime | None = None) -> int:
     Returns how many e-mails were written. Commits per shop.
     """
     now = now or utcnow()
-    written = _written(now - timedelta(days=80))
     with cross_tenant("review pack sweep"):
-        shops = db.session.execute(select(Tenant.id, Tenant.created_at).where(Tenant.is_active.is_(True))
-                                   .order_by(Tenant.id)).all()
+        shops = db.session.execute(select(Tenant.id, Tenant.created_at, Tenant.timezone)
+                                   .where(Tenant.is_active.is_(True)).order_by(Tenant.id)).all()
         staff: dict[int, list[tuple[int, str]]] = {}
         for tid, uid, email in db.session.execute(
                 select(User.tenant_id, User.id, User.email).where(
                     User.role.in_(("owner", "admin")), User.is_enabled.is_(True), User.email != "",
                     User.tenant_id.is_not(None)).order_by(User.id)):
             staff.setdefault(tid, []).append((uid, email))
+    shops = [row for row in shops if row.id in staff]
+    keys = [pack_key(row.id, kind, period.first, uid) for row in shops
+            for kind, period in _candidates(now.astimezone(ZoneInfo(row.timezone)).date())
+            for uid, _email in staff[row.id]]
+    written = _written(keys)
     count = 0
-    for tenant_id, created_at in shops:
-        managers = staff.get(tenant_id)
-        if not managers:
-            continue
+    for tenant_id, created_at, _tz in shops:
         with tenant_context(tenant_id):
-            count += _sweep_shop(tenant_id, created_at, managers, written, now)
+            count += _sweep_shop(tenant_id, created_at, staff[tenant_id], written, now)
     return count
 
 
@@ -288,11 +302,9 @@ def _sweep_shop(tenant_id: int, created_at: datetime, managers: list[tuple[int, 
     tenant = db.session.get(Tenant, tenant_id)
     zone = ZoneInfo(tenant.timezone)
     today = now.astimezone(zone).date()
-    # Nothing to look up on the calendar when this week's and month's candidates are all written.
+    # Nothing to look up on the calendar when the last finished week's and month's packs are all written.
     if all(pack_key(tenant_id, kind, p.first, uid) in written
-           for kind, p in (("week", week_period(today - timedelta(days=7))),
-                           ("month", month_period(today.replace(day=1) - timedelta(days=1))))
-           for uid, _email in managers):
+           for kind, p in _candidates(today)[::2] for uid, _email in managers):
         return 0
     cal = policies.calendar_for(tenant)
     count = 0
@@ -314,7 +326,3 @@ def _sweep_shop(tenant_id: int, created_at: datetime, managers: list[tuple[int, 
             written.add(key)
     db.session.commit()
     return count
-
-
-def is_precomposed(key: str) -> bool:
-    return key == TEMPLATE_KEY

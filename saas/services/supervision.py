@@ -16,6 +16,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
@@ -354,9 +355,11 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
         for entry in case_view.timeline(case, lang, staff=True):
             files = entry.evidence
             photos = [e.id for e in files if e.kind == "image" and e.status == "ready"] if show_evidence else []
+            # Who took the case is staff's personal data: the supervisor sees that it changed hands, not names.
+            text = _("The case changed hands.") if entry.kind == "assigned" else mask(entry.text)
             timeline.append({
                 "at": entry.at, "who": entry.who, "kind": case_messages.event_label(entry.kind),
-                "text": mask(entry.text), "photos": photos, "hidden_files": len(files) - len(photos),
+                "text": text, "photos": photos, "hidden_files": len(files) - len(photos),
             })
         clocks = sorted(db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)).all(),
                         key=lambda c: (c.started_at, c.id))

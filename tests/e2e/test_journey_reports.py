@@ -27,7 +27,8 @@ def voltmart_cases(e2e_app):
     from saas.models.order import Order, OrderLine
     from saas.models.survey import Survey
     from saas.models.user import User
-    from saas.services import cases, policies, surveys
+    from saas.services import cases, surveys
+    from tenants.clock import shop_today
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
@@ -35,7 +36,7 @@ def voltmart_cases(e2e_app):
         tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
         with tenant_context(tenant.id):
             agent = db.session.query(User).filter_by(email="agent@voltmart.demo").one()
-            today = policies.tenant_today(tenant)
+            today = shop_today(tenant)
             monday = today - timedelta(days=today.weekday())
             days = [monday - timedelta(days=7) + timedelta(days=i) for i in (0, 1, 2, 3)] + [monday]
             if today > monday:

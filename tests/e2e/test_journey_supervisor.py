@@ -52,7 +52,8 @@ def supervised_shop(e2e_app):
 
     from saas.extensions import db
     from saas.models.user import User
-    from saas.services import cases, policies, supervision
+    from saas.services import cases, supervision
+    from tenants.clock import shop_today
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
@@ -60,7 +61,7 @@ def supervised_shop(e2e_app):
         shop = db.session.scalar(select(Tenant).where(Tenant.slug == "voltmart"))
         operator = db.session.scalar(select(User).where(User.email == "operator@platform.demo"))
         supervisor = db.session.scalar(select(User).where(User.email == SUPERVISOR))
-        today = policies.tenant_today(shop)
+        today = shop_today(shop)
         supervision.grant(operator, supervisor, shop, starts_on=today - timedelta(days=30),
                           ends_on=today + timedelta(days=30))
         filed = []

@@ -18,7 +18,6 @@ from saas.phones import MOBILE_MESSAGE, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
-    EXPECTED_RESOLUTIONS,
     INVOICE_CHOICES,
     INVOICE_HANDLING,
     PRIORITY,
@@ -29,7 +28,7 @@ from saas.models.case import (
     CaseEvent,
     CaseLine,
 )
-from saas.models.order import CHANNELS, Order, OrderLine
+from saas.models.order import Order
 from saas.models.user import User
 from saas.services import assignment, case_messages, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
@@ -538,15 +537,3 @@ def consumer_return_shipped(case: Case, carrier: str, tracking: str) -> CaseEven
     case.return_carrier, case.return_tracking_number = carrier.strip()[:40], tracking.strip()[:64]
     return record(case, "return_shipped", actor_type="consumer", msg="return_shipped",
                   params={"carrier": case.return_carrier, "tracking": case.return_tracking_number})
-
-
-def valid_channel(value: str) -> bool:
-    return value in CHANNELS
-
-
-def valid_expected(value: str) -> bool:
-    return value in EXPECTED_RESOLUTIONS
-
-
-def lines_of(order: Order | None) -> list[OrderLine]:
-    return list(order.lines) if order is not None else []

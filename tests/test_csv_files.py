@@ -60,11 +60,11 @@ def test_every_export_writes_through_the_one_writer():
 
 def test_exports_are_formula_safe(app):
     """The supervision report (masking first) and the scorecards use the same writer."""
-    from saas.services import supervision
+    from saas.services import supervision_report
 
     with app.test_request_context("/"):
         w = SafeWriter()
-        w.writerow([supervision._cell("=1+1 13812345678")])
+        w.writerow([supervision_report._cell("=1+1 13812345678")])
         [[cell]] = _cells(w.getvalue())
     assert cell.startswith("'=1+1") and "13812345678" not in cell
 

@@ -28,9 +28,9 @@ def import_year(file: Path, country: str | None, year: int | None) -> None:
     Every row is checked first; when any is invalid nothing is written.
     """
     from saas.extensions import db
-    from saas.services import business_calendar
+    from saas.services import calendar_import
 
-    result = business_calendar.import_arrangement(
+    result = calendar_import.import_arrangement(
         file.read_bytes(), file.name, country=country, year=year, imported_by=f"command line ({_os_user()})",
     )
     if not result.ok:

@@ -47,7 +47,7 @@ from saas.models.notification import Notification
 from saas.models.order import Order
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_evidence, cases, orders, surveys
+from saas.services import case_consumer_steps, case_evidence, case_intake, cases, order_import, orders, surveys
 from tenants.models import Tenant
 
 
@@ -215,8 +215,8 @@ def _import_orders(ctx: _Shop) -> None:
                 ))
         filename = f"订单导出_{ctx.local(moment):%Y%m%d}.csv"
         with _at(moment):
-            result = orders.import_orders_csv(ctx.tenant, ctx.staff["owner"], buf.getvalue().encode("utf-8-sig"),
-                                              filename)
+            result = order_import.import_orders_csv(ctx.tenant, ctx.staff["owner"],
+                                                    buf.getvalue().encode("utf-8-sig"), filename)
         if not result.ok:
             raise RuntimeError(f"demo order import failed: {[e.message('en') for e in result.errors]}")
         for order in batches[days]:
@@ -230,7 +230,7 @@ def _import_orders(ctx: _Shop) -> None:
 # ---------------------------------------------------------------- cases, step by step
 
 
-def _intake(ctx: _Shop, spec: DemoCase) -> cases.Intake:
+def _intake(ctx: _Shop, spec: DemoCase) -> case_intake.Intake:
     today = ctx.now.astimezone(ctx.tz).date()
     if spec.order is not None:
         order = ctx.orders[spec.order]
@@ -254,7 +254,7 @@ def _intake(ctx: _Shop, spec: DemoCase) -> cases.Intake:
                      item_price=Decimal(typed.price) if typed.price else None)
     mobile = person.mobile if spec.contact in ("both", "mobile") else ""
     email = person.email if spec.contact in ("both", "email") else ""
-    return cases.Intake(
+    return case_intake.Intake(
         order_number=number, customer_name=person.name, mobile=mobile, email=email, purchase_channel=channel,
         problem_type=spec.problem, description=spec.text, expected_resolution=spec.expected, line_ids=line_ids,
         locale=spec.locale, intake_channel=spec.intake_channel, **extra,
@@ -267,7 +267,7 @@ def _play(ctx: _Shop, spec: DemoCase) -> Case:
         raise ValueError(f"demo case on {spec.order} is filed before its order is imported")
     by_agent = spec.intake_channel == "agent"
     with _at(filed):
-        case = cases.file_case(ctx.tenant, _intake(ctx, spec), actor=ctx.staff["agent"] if by_agent else None)
+        case = case_intake.file_case(ctx.tenant, _intake(ctx, spec), actor=ctx.staff["agent"] if by_agent else None)
         if spec.order is not None and not case.order_verified:
             raise RuntimeError(f"demo case on {spec.order} did not find its order")
         _attach(ctx, case, spec.photos, "staff" if by_agent else "consumer", None, filed)
@@ -287,9 +287,9 @@ def _play(ctx: _Shop, spec: DemoCase) -> Case:
 def _step(ctx: _Shop, case: Case, step: Step):
     actor, a, args, kw = ctx.staff[step.by], step.action, step.args, step.kw
     if a == "consumer":
-        return cases.consumer_message(case, args[0]), "consumer"
+        return case_consumer_steps.consumer_message(case, args[0]), "consumer"
     if a == "shipped":
-        return cases.consumer_return_shipped(case, args[0], _TRACKING[args[0]](ctx.rng)), "consumer"
+        return case_consumer_steps.consumer_return_shipped(case, args[0], _TRACKING[args[0]](ctx.rng)), "consumer"
     if a == "accept":
         event = cases.accept(case, actor)
     elif a == "info":
@@ -302,7 +302,7 @@ def _step(ctx: _Shop, case: Case, step: Step):
         event = cases.mark_inspected(case, actor, *args)
     elif a == "verify":
         responsibility, basis, remedy = args
-        event = cases.verify(case, actor, responsibility, basis, _clause(case, remedy))
+        event = cases.verify(case, actor, responsibility, basis, _clause(case, remedy), reason_code=kw.get("reason"))
     elif a == "propose":
         event = cases.propose(case, actor, args[0], **kw)
     elif a == "execute":

@@ -14,21 +14,21 @@ from saas.models.assignment import AssignmentRotation, AvailableStaff
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent
 from saas.models.user import User
-from saas.services import assignment, case_view, cases
+from saas.services import assignment, case_intake, case_view
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.conftest import make_config
 from tests.factories import csrf_token, login, make_tenant, make_user, post_form
 
 
-def _intake(n: int = 0, **over) -> cases.Intake:
+def _intake(n: int = 0, **over) -> case_intake.Intake:
     today = utcnow().date()
     fields = dict(order_number=f"TB-{n}", customer_name="张三", mobile="13812345678", email="",
                   purchase_channel="taobao", problem_type="quality", description="屏幕有一道划痕",
                   expected_resolution="exchange", purchase_date=today - timedelta(days=5),
                   delivery_date=today - timedelta(days=3), category="electronics")
     fields.update(over)
-    return cases.Intake(**fields)
+    return case_intake.Intake(**fields)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def team(app):
 
 def _file(app, tenant_id: int, n: int = 0, **over) -> int:
     with app.app_context(), tenant_context(tenant_id):
-        case = cases.file_case(db.session.get(Tenant, tenant_id), _intake(n, **over))
+        case = case_intake.file_case(db.session.get(Tenant, tenant_id), _intake(n, **over))
         db.session.commit()
         return case.id
 
@@ -79,7 +79,7 @@ def test_an_agent_claims_an_unassigned_case_and_it_is_an_event(app, team):
 
 
 def test_a_supervisor_sees_that_the_case_changed_hands_but_no_staff_name(app, team):
-    from saas.services import supervision
+    from saas.services import supervision_review
 
     case_id = _file(app, team["a"])
     with app.app_context(), tenant_context(team["a"]):
@@ -88,7 +88,7 @@ def test_a_supervisor_sees_that_the_case_changed_hands_but_no_staff_name(app, te
     from flask_babel import force_locale
 
     with app.app_context(), tenant_context(team["a"]), force_locale("en"):
-        view = supervision.masked_case_view(db.session.get(Case, case_id), show_evidence=False, lang="en")
+        view = supervision_review.masked_case_view(db.session.get(Case, case_id), show_evidence=False, lang="en")
         texts = [t["text"] for t in view["timeline"]]
         assert "The case changed hands." in texts
         assert not any("安安" in t for t in texts)

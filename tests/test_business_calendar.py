@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from saas.extensions import db
-from saas.services import business_calendar, policies
+from saas.services import business_calendar, calendar_import, policies
 from tenants.calendar import DayStatus
 from tenants.models import CalendarOverride, CalendarYear, Tenant
 from tenants.scoping import tenant_context
@@ -338,7 +338,7 @@ def test_only_operators_reach_the_calendar_desk(app, client, two_tenants):
 
 def test_cache_reads_overrides_once_and_notices_a_new_import(app, demo, tmp_path, monkeypatch):
     # Both imports below get the same timestamp (as with a coarse or skewed clock): the revision still moves.
-    monkeypatch.setattr(business_calendar, "utcnow", lambda: NOW)
+    monkeypatch.setattr(calendar_import, "utcnow", lambda: NOW)
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):

@@ -294,11 +294,11 @@ def test_food_safety_found_later_judges_the_case_again(app, client, shop):
     number = r.headers["Location"].rsplit("/", 1)[1]
     assert _food_safety_compensation(_case(app, number)) is None
     with app.app_context(), cross_tenant("test"):
-        from saas.services import cases as case_service
+        from saas.services import case_consumer_steps
 
         case = db.session.scalar(select(Case).where(Case.number == number))
         with tenant_context(case.tenant_id):
-            case_service.consumer_message(case, "打开后发现发霉了")
+            case_consumer_steps.consumer_message(case, "打开后发现发霉了")
             db.session.commit()
     case = _case(app, number)
     assert case.emergency and case.problem_type == "food_safety" and _food_safety_compensation(case) == "1000.00"

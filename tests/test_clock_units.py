@@ -18,12 +18,13 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.sla import SlaClock
-from saas.services import case_breaches, cases, policies
+from saas.services import case_breaches, case_consumer_steps, case_intake, cases, policies
 from saas.services.sla import Target, due_from, target
 from tenants.calendar import BusinessCalendar
 from tenants.models import PolicyVersion
 from tenants.scoping import tenant_context
-from tenants.terms import CLOCK_UNIT_FIELDS, LEGACY_UNITS, Terms, validate_terms
+from tenants.terms import CLOCK_UNIT_FIELDS, LEGACY_UNITS, Terms
+from tenants.term_rules import validate_terms
 from tests.factories import login, make_tenant, make_user
 from tests.html_forms import parse, submit
 
@@ -158,7 +159,7 @@ def _file(shop, when, **over) -> Case:
                   purchase_date=date(2026, 9, 10), delivery_date=date(2026, 9, 12), category="general")
     fields.update(over)
     with travel_to(when), tenant_context(shop["tenant"].id):
-        case = cases.file_case(shop["tenant"], cases.Intake(**fields))
+        case = case_intake.file_case(shop["tenant"], case_intake.Intake(**fields))
         db.session.commit()
         return case
 
@@ -199,7 +200,7 @@ def test_pause_and_resume_on_a_calendar_clock(shop):
         case_breaches.sweep()
     assert _clock(case.id, tid, "quality_proposal").state == "paused"
     # The customer answers on Saturday 11:30: 18 calendar hours waited, due moves from Sat 17:00 to Sun 11:00.
-    _do(shop, at(11, 28, 11, 30), cases.consumer_message, case, "照片已上传")
+    _do(shop, at(11, 28, 11, 30), case_consumer_steps.consumer_message, case, "照片已上传")
     proposal = _clock(case.id, tid, "quality_proposal")
     assert proposal.state == "running" and proposal.paused_seconds == 18 * 3600
     assert proposal.due_at == at(11, 29, 11)
@@ -224,7 +225,7 @@ def test_a_published_v1_without_units_keeps_its_meaning(app, client):
             db.session.commit()
             v1_id = draft.id
         with travel_to(at(11, 27, 17)), tenant_context(tenant.id):
-            later = cases.file_case(tenant, cases.Intake(
+            later = case_intake.file_case(tenant, case_intake.Intake(
                 order_number="U-10", customer_name="赵强", mobile="13811113333", email="", purchase_channel="jd",
                 problem_type="quality", description="屏幕有坏点", expected_resolution="exchange",
                 purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3), category="general"))

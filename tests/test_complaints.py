@@ -15,7 +15,7 @@ from saas.models.base import travel_to
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.notification import Notification
 from saas.models.user import User
-from saas.services import cases, complaints, message_templates, policies
+from saas.services import case_intake, complaints, message_templates, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_tenant, make_user, post_form
@@ -48,7 +48,7 @@ def file_case(tenant_id: int, when: datetime = T0, **over):
                   purchase_date=date(2026, 2, 20), delivery_date=date(2026, 2, 22), category="electronics")
     fields.update(over)
     with travel_to(when), tenant_context(tenant_id):
-        case = cases.file_case(db.session.get(Tenant, tenant_id), cases.Intake(**fields))
+        case = case_intake.file_case(db.session.get(Tenant, tenant_id), case_intake.Intake(**fields))
         db.session.commit()
         return case.id, case.number
 

@@ -18,7 +18,7 @@ from saas.email_addresses import account_email, email_matches, normalise_email
 from saas.extensions import db
 from saas.forms import ContactFields, contact_fields
 from saas.phones import e164, last4_matches, mainland_mobile, service_phone
-from saas.services import accounts, cases, complaints, orders, policies, supervision
+from saas.services import accounts, case_intake, cases, complaints, order_import, orders, policies, supervision
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 from tests.factories import make_tenant, make_user
@@ -72,11 +72,11 @@ def _form(mobile: str = "", email: str = "") -> bool:
 
 def _intake(tenant: Tenant, mobile: str = "", email: str = "", want: str = "mobile") -> str | None:
     """What the case stores, or None when file_case refuses; nothing kept either way."""
-    intake = cases.Intake(order_number="N-1", customer_name="陈静", mobile=mobile, email=email, purchase_channel="jd",
+    intake = case_intake.Intake(order_number="N-1", customer_name="陈静", mobile=mobile, email=email, purchase_channel="jd",
                           problem_type="quality", description="外壳破裂", expected_resolution="exchange",
                           purchase_date=date(2026, 2, 20), delivery_date=date(2026, 2, 22), category="electronics")
     try:
-        case = cases.file_case(tenant, intake)
+        case = case_intake.file_case(tenant, intake)
     except cases.CaseError as exc:
         assert exc.code in ("mobile", "email", "contact") and exc.message
         return None
@@ -104,7 +104,7 @@ def _import(tenant: Tenant, mobile: str = "", email: str = "", want: str = "mobi
     writer.writerow(["T1", "taobao", "2026-01-05", "2026-01-07", "张三", mobile, email, "KW-1", "T恤",
                      "childrens_clothing", "1", "9.90"])
     try:
-        result = orders.import_orders_csv(tenant, None, out.getvalue().encode("utf-8"))
+        result = order_import.import_orders_csv(tenant, None, out.getvalue().encode("utf-8"))
         if not result.ok:
             return None
         order = db.session.scalar(db.select(orders.Order).where(orders.Order.tenant_id == tenant.id))

@@ -11,9 +11,8 @@ from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas.services import business_calendar, csv_files, orders
-from saas.services.csv_files import (CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell,
-                                     write_csv)
+from saas.services import calendar_import, csv_files, order_import, orders
+from saas.services.csv_files import CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell, write_csv
 from tenants.scoping import tenant_context
 from tests.factories import make_tenant
 
@@ -61,11 +60,11 @@ def test_every_export_writes_through_the_one_writer():
 
 def test_exports_are_formula_safe(app):
     """The supervision report (masking first) and the scorecards use the same writer."""
-    from saas.services import supervision
+    from saas.services import supervision_report
 
     with app.test_request_context("/"):
         w = SafeWriter()
-        w.writerow([supervision._cell("=1+1 13812345678")])
+        w.writerow([supervision_report._cell("=1+1 13812345678")])
         [[cell]] = _cells(w.getvalue())
     assert cell.startswith("'=1+1") and "13812345678" not in cell
 
@@ -124,17 +123,17 @@ def test_both_importers_name_the_row_in_both_languages(app):
         tenant = make_tenant("shop-a")
         with tenant_context(tenant.id):
             header = ",".join(orders.COLUMNS).encode()
-            bad = orders.import_orders_csv(tenant, None, header + b"\nT1\n" + b"x" * 200_000 + b"\n")
+            bad = order_import.import_orders_csv(tenant, None, header + b"\nT1\n" + b"x" * 200_000 + b"\n")
         assert [(e.row, e.field) for e in bad.errors] == [(3, "file")]
         assert "第 3 行" in bad.errors[0].message("zh") and "row 3" in bad.errors[0].message("en")
-        big = orders.import_orders_csv(tenant, None, b"x" * (orders.MAX_BYTES + 1))
+        big = order_import.import_orders_csv(tenant, None, b"x" * (order_import.MAX_BYTES + 1))
         assert "超过 5 MB" in big.errors[0].message("zh") and "larger than 5 MB" in big.errors[0].message("en")
 
-        result = business_calendar.parse_arrangement("日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030")
+        result = calendar_import.parse_arrangement("日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030")
                                                      + b"y" * 200_000)
         assert [e.line for e in result.errors] == [3]
         assert "第 3 行" in result.errors[0].message("zh") and "row 3" in result.errors[0].message("en")
-        result = business_calendar.parse_arrangement("日期,是否上班\n# 注释\n2027-01-01,0\n2027-13-01,1\n".encode())
+        result = calendar_import.parse_arrangement("日期,是否上班\n# 注释\n2027-01-01,0\n2027-13-01,1\n".encode())
         assert [e.line for e in result.errors] == [4] and "2027-13-01" in result.errors[0].message("en")
         assert "不是有效的日期" in result.errors[0].message("zh")
-        assert business_calendar.parse_arrangement(b"\x00" * 10).errors[0].message("en").startswith("The file could")
+        assert calendar_import.parse_arrangement(b"\x00" * 10).errors[0].message("en").startswith("The file could")

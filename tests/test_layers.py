@@ -37,8 +37,6 @@ EXACT = {
     "saas.caches.case_pages": SERVICES,
     "saas.caches.auto_assign": SERVICES,
     "saas.caches.worker_shops": ENTRY,
-    # Pure helpers (standard library and Pillow only) that the models may use.
-    "saas.evidence": BASE,
     # The one rule for mobiles (phonenumbers) and for e-mail addresses (email-validator).
     "saas.phones": BASE,
     "saas.email_addresses": BASE,

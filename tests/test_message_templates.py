@@ -13,7 +13,7 @@ from saas.extensions import db
 from saas.models.audit import AuditEvent
 from saas.models.base import travel_to
 from saas.models.notification import DevSms, MessageTemplate, Notification
-from saas.services import cases, message_templates, policies
+from saas.services import case_intake, message_templates, policies
 from saas.services.message_templates import SAMPLE_CASE_NUMBER, SUBJECTS, TemplateError, sms_length
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -279,7 +279,7 @@ def test_the_outbox_sends_the_saved_wording(app, client, owner, monkeypatch):
             policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
         with travel_to(when), tenant_context(tenant.id):
-            case = cases.file_case(tenant, cases.Intake(
+            case = case_intake.file_case(tenant, case_intake.Intake(
                 order_number="N-1", customer_name="陈静", mobile="13722223333", email="", purchase_channel="jd",
                 problem_type="quality", description="外壳破裂", expected_resolution="exchange",
                 purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics"))

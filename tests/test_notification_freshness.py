@@ -7,7 +7,7 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.notification import DevSms
-from saas.services import cases
+from saas.services import case_consumer_steps, cases
 from tenants.scoping import tenant_context
 from tests.test_notifications import at, file, rows, shop, smtp  # noqa: F401
 from workers import outbox
@@ -78,7 +78,7 @@ def test_an_answered_request_for_information_is_not_sent_later(app, smtp, shop):
         outbox.send_notification(rows(case.id, channel="sms")[0].id)  # the confirmation goes out at once
     _do(case.id, at(2026, 11, 23, 10, 2), lambda c: cases.accept(c, agent))
     _do(case.id, at(2026, 11, 23, 10, 3), lambda c: cases.request_info(c, agent, "请拍序列号"))
-    _do(case.id, at(2026, 11, 23, 10, 5), lambda c: cases.consumer_message(c, "序列号 SN123"))
+    _do(case.id, at(2026, 11, 23, 10, 5), lambda c: case_consumer_steps.consumer_message(c, "序列号 SN123"))
     held = [n for n in rows(case.id, channel="sms") if n.status == "pending"]
     assert len(held) == 1 and held[0].template_key == "info_requested"
     with travel_to(at(2026, 11, 23, 10, 10)):

@@ -14,7 +14,7 @@ from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, DevSms, Notification
 from saas.models.survey import FollowUpTask, Survey
-from saas.services import cases, policies, surveys
+from saas.services import case_intake, cases, policies, surveys
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_tenant, make_user, post_form
 from workers import outbox
@@ -75,7 +75,7 @@ def file(shop, when, **over) -> Case:
                   purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
     fields.update(over)
     with travel_to(when), tenant_context(shop["tenant"].id):
-        case = cases.file_case(shop["tenant"], cases.Intake(**fields))
+        case = case_intake.file_case(shop["tenant"], case_intake.Intake(**fields))
         db.session.commit()
         return case
 

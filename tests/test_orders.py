@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from saas.extensions import db
 from saas.models.audit import AuditEvent
 from saas.models.order import Order, OrderLine
-from saas.services import orders
+from saas.services import order_import, orders
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, make_tenant, post_form
@@ -69,7 +69,7 @@ def shop(app):
 
 
 def _import(tenant: Tenant, data: bytes) -> orders.ImportResult:
-    return orders.import_orders_csv(tenant, None, data)
+    return order_import.import_orders_csv(tenant, None, data)
 
 
 # ---------- a good file ----------------------------------------------------
@@ -194,19 +194,19 @@ def test_file_level_limits(shop, monkeypatch):
     assert _import(shop, b"").errors[0].message_en == "The file is empty."
     assert "no order rows" in _import(shop, _csv([])).errors[0].message_en
     assert "Excel workbook" in _import(shop, b"PK\x03\x04rest-of-a-zip").errors[0].message_en
-    too_big = _import(shop, b"x" * (orders.MAX_BYTES + 1)).errors
+    too_big = _import(shop, b"x" * (order_import.MAX_BYTES + 1)).errors
     assert too_big[0].row is None and "超过 5 MB" in too_big[0].message_zh
-    monkeypatch.setattr(orders, "MAX_ROWS", 3)
+    monkeypatch.setattr(order_import, "MAX_ROWS", 3)
     result = _import(shop, _csv([_row(order_number=f"N{i}") for i in range(4)]))
     assert "at most 3 can be imported" in result.errors[0].message_en and _count(Order) == 0
 
 
 def test_ten_thousand_rows_is_the_limit(shop):
-    rows = [_row(order_number=f"N{i}") for i in range(orders.MAX_ROWS + 1)]
+    rows = [_row(order_number=f"N{i}") for i in range(order_import.MAX_ROWS + 1)]
     result = _import(shop, _csv(rows))
     assert "10000" in result.errors[0].message_en and "10001" in result.errors[0].message_en
-    result = _import(shop, _csv(rows[:orders.MAX_ROWS]))
-    assert result.ok and result.orders == orders.MAX_ROWS
+    result = _import(shop, _csv(rows[:order_import.MAX_ROWS]))
+    assert result.ok and result.orders == order_import.MAX_ROWS
 
 
 # ---------- all or nothing, through the console -----------------------------

@@ -16,10 +16,9 @@ from tenants.policy import (
     QUALITY_RETURN, REFUND, REMEDY_KINDS, Remedy, VersionRef, add_months, choose_version, evaluate,
     mentions_food_safety,
 )
-from tenants.terms import (
-    CATEGORIES, CATEGORY_OVERRIDABLE, PRESETS, LEGACY_UNITS, InvalidTerms, Terms, apply_preset, effective_terms,
-    validate_category_rules, validate_terms,
-)
+from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, LEGACY_UNITS, InvalidTerms, Terms, effective_terms
+from tenants.term_rules import validate_category_rules, validate_terms
+from tenants.presets import PRESETS, apply_preset
 
 V = VersionRef(3, date(2024, 1, 1))
 BOUGHT = date(2024, 3, 1)

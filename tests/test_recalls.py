@@ -17,7 +17,7 @@ from saas.models.case import Case
 from saas.models.notification import DevSms, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import Recall, RecallContact
-from saas.services import cases, policies
+from saas.services import case_intake, cases, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_tenant, make_user, post_form
@@ -101,7 +101,7 @@ def emergency_case(tenant_id: int, owner_id: int, *, responsibility: str | None 
 
     with tenant_context(tenant_id):
         tenant, owner = db.session.get(Tenant, tenant_id), db.session.get(User, owner_id)
-        case = cases.file_case(tenant, cases.Intake(
+        case = case_intake.file_case(tenant, case_intake.Intake(
             order_number="R-00001", customer_name="顾客1", mobile="13900000001", email="", purchase_channel="tmall",
             problem_type=problem_type, description=description, expected_resolution="refund",
             purchase_date=date(2026, 10, 2), delivery_date=date(2026, 10, 3), category=category))

@@ -26,7 +26,7 @@ from saas.models.sla import SlaClock
 from saas.models.supervision import SupervisorAccess, SupervisorGrant
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import cases, kpis, policies, reports, scorecards, surveys
+from saas.services import case_consumer_steps, case_intake, cases, kpis, policies, reports, scorecards, surveys
 from saas.services.reports_csv import cases_csv
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -52,12 +52,12 @@ def _order(number: str, bought: date, *skus: str) -> Order:
 
 
 def _file(tenant, when, problem, text, order=None, line=None):
-    intake = cases.Intake(order_number=order.order_number if order else "JD-0", customer_name="韩梅梅",
+    intake = case_intake.Intake(order_number=order.order_number if order else "JD-0", customer_name="韩梅梅",
                           mobile="13700001111", email="", purchase_channel="jd", problem_type=problem,
                           description=text, expected_resolution="refund", purchase_date=date(2026, 9, 20),
                           category="general", line_ids=[line.id] if line else [], intake_channel="web")
     with travel_to(when):
-        return cases.file_case(tenant, intake, prejudged=(order, None))
+        return case_intake.file_case(tenant, intake, prejudged=(order, None))
 
 
 def _resolve(case, agent, when):
@@ -120,7 +120,7 @@ def fortnight(app):
             with travel_to(at(9, 28, 11)):
                 cases.request_info(k3, wang, "请提供吊牌照片")
             with travel_to(at(10, 9, 9)):
-                cases.consumer_message(k3, "照片已上传")
+                case_consumer_steps.consumer_message(k3, "照片已上传")
             _resolve(k3, wang, at(10, 12, 10))
             db.session.scalars(select(Survey).where(Survey.case_id == k3.id)).one().status = "invited"
             # k4: Tue 29 Sep 09:00, reply 09:03 (3 minutes), resolved by 小王 the same day, reopened on 8 Oct
@@ -406,7 +406,7 @@ def test_the_reports_sql_does_not_grow_with_the_cases(app, fortnight):
                           o, o.lines[n % 2])
                 with travel_to(at(10, 9, 11, n % 50)):
                     cases.accept(c, wang)
-                    cases.consumer_message(c, "快点处理")
+                    case_consumer_steps.consumer_message(c, "快点处理")
                 if n % 3 == 0:
                     _resolve(c, wang, at(10, 9, 15))
                     _answer(c, at(10, 10, 9, n % 50), 1 + n % 5, "还行")

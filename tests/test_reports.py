@@ -15,7 +15,7 @@ from saas.models.complaint import PlatformComplaint
 from saas.models.order import Order, OrderLine
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import cases, policies, reports, surveys
+from saas.services import case_consumer_steps, case_intake, cases, policies, reports, surveys
 from saas.services.reports_csv import cases_csv
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
@@ -40,12 +40,12 @@ def _order(number: str, bought: date, *skus: str) -> Order:
 
 
 def _file(tenant, when, problem, text, order=None, line=None, channel="web"):
-    intake = cases.Intake(order_number=order.order_number if order else "X-1", customer_name="李雷",
+    intake = case_intake.Intake(order_number=order.order_number if order else "X-1", customer_name="李雷",
                           mobile="13900001111", email="", purchase_channel="tmall", problem_type=problem,
                           description=text, expected_resolution="refund", purchase_date=date(2026, 11, 20),
                           category="fresh_food", line_ids=[line.id] if line else [], intake_channel=channel)
     with travel_to(when):
-        return cases.file_case(tenant, intake, prejudged=(order, None))
+        return case_intake.file_case(tenant, intake, prejudged=(order, None))
 
 
 def _resolve(case, agent, when):
@@ -111,7 +111,7 @@ def week(app):
             # c4: Saturday 11:00, never answered: its 10 working minutes passed on Monday (missed); unresolved.
             c4 = _file(a, at(11, 28, 11), "complaint", "客服态度差，一直不回复")
             with travel_to(at(11, 30, 10)):
-                cases.consumer_message(c4, "还是没有人回复")
+                case_consumer_steps.consumer_message(c4, "还是没有人回复")
             # A survey answered after the week (1 star) is not the week's.
             survey_late = Survey(tenant_id=a.id, case_id=c1.id, token="late-token", status="answered", due_at=at(12, 1, 9),
                                  score=1, comment="后来又坏了", answered_at=at(12, 1, 10))

@@ -25,7 +25,7 @@ from saas.models.recall import Recall, RecallContact
 from saas.models.sla import SlaClock
 from saas.models.survey import FollowUpTask, Survey
 from saas.models.user import User
-from saas.services import case_evidence, case_view, cases, complaints, notifications, policies, retention, surveys
+from saas.services import case_consumer_steps, case_evidence, case_intake, case_view, cases, complaints, notifications, policies, retention, surveys
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_tenant, make_user
@@ -74,7 +74,7 @@ def _file(shop, when, **over):
                   purchase_date=date(2024, 12, 20), delivery_date=date(2024, 12, 22), category="electronics")
     fields.update(over)
     with travel_to(when):
-        return cases.file_case(db.session.get(Tenant, shop["tenant"]), cases.Intake(**fields))
+        return case_intake.file_case(db.session.get(Tenant, shop["tenant"]), case_intake.Intake(**fields))
 
 
 def _work_to_closed(case, agent, start: datetime, closed: datetime, note: str = "") -> None:
@@ -100,7 +100,7 @@ def history(app, shop):
         a = _file(shop, at(2025, 1, 6))
         case_evidence.attach(a, [check_upload(io.BytesIO(_jpeg()), "broken.jpg")], "consumer")
         with travel_to(at(2025, 1, 6, 11)):
-            event = cases.consumer_message(a, "我的地址是上海市浦东新区某路 1 号,电话 13722223333")
+            event = case_consumer_steps.consumer_message(a, "我的地址是上海市浦东新区某路 1 号,电话 13722223333")
             case_evidence.attach(a, [check_upload(io.BytesIO(_jpeg()), "box.jpg")], "consumer", event=event)
         _work_to_closed(a, agent, at(2025, 1, 6, 12), at(2025, 1, 10))
         survey = db.session.scalar(select(Survey).where(Survey.case_id == a.id))

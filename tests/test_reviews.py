@@ -16,7 +16,7 @@ from saas.models.notification import Notification
 from saas.models.review import ImprovementAction
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import cases, policies, reviews
+from saas.services import case_intake, policies, reviews
 from tenants.calendar import BusinessCalendar
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -45,12 +45,12 @@ def _shop(slug: str, locale: str = "zh_Hans") -> Tenant:
 
 
 def _file(tenant, when, text, problem="quality"):
-    intake = cases.Intake(order_number="R-1", customer_name="陈静", mobile="13900001111", email="",
+    intake = case_intake.Intake(order_number="R-1", customer_name="陈静", mobile="13900001111", email="",
                           purchase_channel="tmall", problem_type=problem, description=text,
                           expected_resolution="refund", purchase_date=when.date() - timedelta(days=3),
                           category="fresh_food")
     with travel_to(when), tenant_context(tenant.id):
-        case = cases.file_case(tenant, intake)
+        case = case_intake.file_case(tenant, intake)
         db.session.commit()
         return case
 

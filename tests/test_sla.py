@@ -11,7 +11,7 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent
 from saas.models.sla import SlaClock
-from saas.services import case_breaches, cases, policies
+from saas.services import case_breaches, case_consumer_steps, case_intake, cases, policies
 from tests.factories import make_tenant, make_user, statements
 from tenants.scoping import cross_tenant, tenant_context
 
@@ -40,7 +40,7 @@ def file(shop, when: datetime, **over) -> Case:
                   purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
     fields.update(over)
     with travel_to(when), tenant_context(shop["tenant"].id):
-        case = cases.file_case(shop["tenant"], cases.Intake(**fields))
+        case = case_intake.file_case(shop["tenant"], case_intake.Intake(**fields))
         db.session.commit()
         return case
 
@@ -145,7 +145,7 @@ def test_food_safety_emergency_runs_around_the_clock_and_escalates(shop):
 def test_food_safety_words_in_a_message_raise_an_emergency_and_agents_may_lower_it(shop):
     case = file(shop, at(2026, 11, 23, 10, 0), category="fresh_food", description="包装有点破")
     assert not case.emergency
-    do(shop, at(2026, 11, 23, 10, 30), cases.consumer_message, case, "孩子吃了以后呕吐")
+    do(shop, at(2026, 11, 23, 10, 30), case_consumer_steps.consumer_message, case, "孩子吃了以后呕吐")
     assert case.emergency and clock(case, "emergency").due_at == at(2026, 11, 23, 11, 30)
     with pytest.raises(cases.CaseError):
         do(shop, at(2026, 11, 23, 10, 40), cases.lower_emergency, case, shop["agent"], "  ")

@@ -17,7 +17,7 @@ from saas.models.audit import AuditEvent
 from saas.models.case import Case, Evidence
 from saas.models.supervision import Sample, SampleCase, SupervisorAccess, SupervisorGrant
 from saas.models.user import User
-from saas.services import case_evidence, cases, policies, supervision
+from saas.services import case_consumer_steps, case_evidence, case_intake, cases, policies, supervision_review, supervision_sampling
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -50,7 +50,7 @@ def _file(tenant: Tenant, problem_type: str = "quality", **over) -> Case:
                   purchase_date=date.today() - timedelta(days=5), delivery_date=date.today() - timedelta(days=3),
                   category="electronics")
     fields.update(over)
-    return cases.file_case(tenant, cases.Intake(**fields))
+    return case_intake.file_case(tenant, case_intake.Intake(**fields))
 
 
 def _resolve(case: Case, agent: User, reason: str = "不符合质量问题退货条件") -> None:
@@ -81,7 +81,7 @@ def world(app):
             # The personal case: contact details written into every free-text field.
             case = _file(a, description=DESCRIPTION)
             case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(_jpeg()), f"张三丰{CUSTOMER_MOBILE}.jpg"))], "consumer")
-            cases.consumer_message(case, CONSUMER_MESSAGE)
+            case_consumer_steps.consumer_message(case, CONSUMER_MESSAGE)
             cases.accept(case, agent)
             cases.message_customer(case, agent, f"三丰先生您好，我们会致电 {CUSTOMER_MOBILE}")
             cases.add_note(case, agent, f"{SECRET_NOTE} {CUSTOMER_MOBILE}")
@@ -266,7 +266,7 @@ def _finding_id(app, world) -> int:
 def test_masked_view_is_plain_masked_values(app, world):
     with app.app_context(), tenant_context(world["a"]):
         case = db.session.get(Case, world["personal"])
-        view = supervision.masked_case_view(case, show_evidence=False, lang="en")
+        view = supervision_review.masked_case_view(case, show_evidence=False, lang="en")
     flat = repr(view)
     _assert_masked(flat, "view", case.number)
     assert view["address"] == "" and view["customer_name"] == "张**"
@@ -381,7 +381,7 @@ def test_the_same_seed_draws_the_same_sample(app, world, many):
 
 def test_different_seeds_usually_draw_different_samples(app):
     pool = [(i, "quality") for i in range(1, 41)]
-    samples = {tuple(sorted(c for c, _ in supervision.draw(pool, 5, seed, False)[0])) for seed in range(20)}
+    samples = {tuple(sorted(c for c, _ in supervision_sampling.draw(pool, 5, seed, False)[0])) for seed in range(20)}
     assert len(samples) >= 19
 
 
@@ -400,12 +400,12 @@ def test_stratification_gives_each_type_its_share(app, world, many):
 
 
 def test_proportional_allocation_by_largest_remainder():
-    assert supervision.allocate({"quality": 6, "complaint": 3, "consultation": 3}, 4) == \
+    assert supervision_sampling.allocate({"quality": 6, "complaint": 3, "consultation": 3}, 4) == \
         {"quality": 2, "complaint": 1, "consultation": 1}
-    assert supervision.allocate({"a": 50, "b": 30, "c": 20}, 10) == {"a": 5, "b": 3, "c": 2}
-    assert supervision.allocate({"a": 5, "b": 4, "c": 1}, 5) == {"a": 3, "b": 2, "c": 0}
-    assert supervision.allocate({"a": 2, "b": 1}, 50) == {"a": 2, "b": 1}  # never more than there are
-    assert sum(supervision.allocate({"a": 7, "b": 7, "c": 7}, 10).values()) == 10
+    assert supervision_sampling.allocate({"a": 50, "b": 30, "c": 20}, 10) == {"a": 5, "b": 3, "c": 2}
+    assert supervision_sampling.allocate({"a": 5, "b": 4, "c": 1}, 5) == {"a": 3, "b": 2, "c": 0}
+    assert supervision_sampling.allocate({"a": 2, "b": 1}, 50) == {"a": 2, "b": 1}  # never more than there are
+    assert sum(supervision_sampling.allocate({"a": 7, "b": 7, "c": 7}, 10).values()) == 10
 
 
 def test_bad_draw_input_is_refused_with_a_message(app, world):

@@ -81,7 +81,7 @@ def _case(ids: dict) -> dict:
     from PIL import Image
 
     from saas.evidence import check_upload, clean_image  # clean_image: the evidence worker's step
-    from saas.services import case_evidence, cases
+    from saas.services import case_evidence, case_intake
     from tenants.models import Tenant
 
     if ids["a"] in _CASES:
@@ -89,7 +89,7 @@ def _case(ids: dict) -> dict:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), "green").save(buf, "JPEG")
     with tenant_context(ids["a"]):
-        case = cases.file_case(db.session.get(Tenant, ids["a"]), cases.Intake(
+        case = case_intake.file_case(db.session.get(Tenant, ids["a"]), case_intake.Intake(
             order_number="A-1", customer_name="甲", mobile="13800001234", email="", purchase_channel="jd",
             problem_type="return_exchange", description="尺码不合适", expected_resolution="return",
             purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3)))
@@ -421,7 +421,7 @@ def _platform_world(ids: dict) -> dict:
     from datetime import timedelta
 
     from saas.models.user import User
-    from saas.services import cases, supervision
+    from saas.services import cases, supervision, supervision_sampling
     from tenants.models import Tenant
     from tests.factories import make_user
 
@@ -441,7 +441,7 @@ def _platform_world(ids: dict) -> dict:
     today = shop_today(tenant)
     row = supervision.grant(operator, s1, tenant, starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=30),
                             evidence_images=True)
-    sample = supervision.draw_sample(s1, tenant.id, start=today - timedelta(days=1), end=today, size=5,
+    sample = supervision_sampling.draw_sample(s1, tenant.id, start=today - timedelta(days=1), end=today, size=5,
                                      stratified=False, seed=7)
     db.session.commit()
     _PLATFORM[ids["a"]] = {"sample_id": sample.id, "case_id": made["case_id"], "evidence_id": made["evidence_id"],

@@ -16,7 +16,7 @@ from saas.blueprints.access import require_role
 from saas.extensions import db
 from saas.i18n import current_lang
 from saas.models.user import User
-from saas.services import business_calendar
+from saas.services import business_calendar, calendar_import
 from tenants.models import Tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,10 +42,10 @@ class CalendarImportForm(FlaskForm):
         FileAllowed(["csv", "json"], _l("Please upload a .csv or .json file.")),
     ])
     year = IntegerField(_l("Year (optional, checked against the file)"), validators=[
-        Optional(), NumberRange(business_calendar.MIN_YEAR, business_calendar.MAX_YEAR)])
+        Optional(), NumberRange(calendar_import.MIN_YEAR, calendar_import.MAX_YEAR)])
 
 
-def _calendar_page(form: CalendarImportForm, result: business_calendar.ImportResult | None = None,
+def _calendar_page(form: CalendarImportForm, result: calendar_import.ImportResult | None = None,
                    status: int = 200):
     country = business_calendar.DEFAULT_COUNTRY
     imported = business_calendar.imported_years()
@@ -66,8 +66,8 @@ def calendar():
         return _calendar_page(form, status=400)
     upload = form.file.data
     try:
-        result = business_calendar.import_arrangement(
-            upload.stream.read(business_calendar.MAX_BYTES + 1), upload.filename or "",
+        result = calendar_import.import_arrangement(
+            upload.stream.read(calendar_import.MAX_BYTES + 1), upload.filename or "",
             year=form.year.data, imported_by=current_user.email,
         )
         if not result.ok:

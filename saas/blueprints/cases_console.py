@@ -15,7 +15,7 @@ from saas.i18n import current_lang
 from saas.models.base import utcnow
 from saas.models.case import CASE_IS_OPEN, PROBLEM_TYPES, QUEUE_ORDER, SEARCHED, STATUSES, Case, Evidence
 from saas.models.notification import Notification
-from saas.services import assignment, case_evidence, case_view, cases, reasons, sla, supervision
+from saas.services import assignment, case_evidence, case_intake, case_view, cases, reasons, sla, supervision, supervision_review
 from saas.services.case_messages import event_label
 from saas.services.case_messages import staff_label as label
 from tenants.resolver import current_tenant, pull_slug
@@ -89,7 +89,7 @@ def new_case():
         intake = form.intake(line_ids)
         intake.intake_channel = "agent"
         intake.locale = request.form.get("customer_locale", "zh_Hans") if request.form.get("customer_locale") in ("zh_Hans", "en") else "zh_Hans"
-        if intake.purchase_date is None and cases.find_order(current_tenant, intake.order_number, intake.mobile, intake.email) is None:
+        if intake.purchase_date is None and case_intake.find_order(current_tenant, intake.order_number, intake.mobile, intake.email) is None:
             form.purchase_date.errors = [_("The order was not found with this contact: please enter the purchase date.")]
         else:
             try:
@@ -97,7 +97,7 @@ def new_case():
             except case_evidence.EvidenceRefused as exc:
                 flash(exc.message(current_lang()), "error")
             else:
-                case = cases.file_case(current_tenant, intake, actor=current_user)
+                case = case_intake.file_case(current_tenant, intake, actor=current_user)
                 case_evidence.attach(case, checked, uploaded_by="staff")
                 db.session.commit()
                 flash(_("Case %(number)s created.", number=case.number), "success")
@@ -125,7 +125,7 @@ def _case_page(case: Case, refused: case_actions.ActionForm | None = None) -> st
                                          .order_by(Notification.id)).all(),
         clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
         state_label=lambda state: str(sla.STATE_LABELS.get(state, state)),
-        supervision=supervision.console_panel(case, current_user),
+        supervision=supervision_review.console_panel(case, current_user),
     )
 
 
@@ -163,7 +163,7 @@ def respond_to_findings(case_id: int):
     """The merchant answers a supervisor's findings on this case."""
     case = get_for_tenant_or_404(Case, case_id)
     try:
-        supervision.respond(case, current_user, request.form.get("finding_id"), request.form.get("text", ""))
+        supervision_review.respond(case, current_user, request.form.get("finding_id"), request.form.get("text", ""))
     except supervision.SupervisionError as exc:
         db.session.rollback()
         for message in exc.errors.values():
@@ -178,7 +178,7 @@ def respond_to_findings(case_id: int):
 @roles_required("owner")
 def access_log():
     """Every look a supervisor took at this shop's cases."""
-    return render_template("supervise/tenant_access_log.html", rows=supervision.tenant_access_log(),
+    return render_template("supervise/tenant_access_log.html", rows=supervision_review.tenant_access_log(),
                            access_label=supervision.access_label)
 
 

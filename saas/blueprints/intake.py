@@ -15,7 +15,7 @@ from saas.i18n import current_lang
 from saas.input_guard import int_list
 from saas.models.case import EXPECTED_RESOLUTIONS
 from saas.models.order import CHANNELS
-from saas.services import case_evidence, cases, intake_uploads
+from saas.services import case_evidence, case_intake, intake_uploads
 from saas.services.intake_uploads import Kept
 from saas.services.case_messages import label
 from tenants.resolver import current_tenant, pull_slug
@@ -63,8 +63,8 @@ class IntakeForm(ContactFields, FlaskForm):
         if field.data and self.purchase_date.data and field.data < self.purchase_date.data:
             raise ValidationError(_l("The delivery date cannot be before the purchase date."))
 
-    def intake(self, line_ids: list[int]) -> cases.Intake:
-        return cases.Intake(
+    def intake(self, line_ids: list[int]) -> case_intake.Intake:
+        return case_intake.Intake(
             order_number=self.order_number.data.strip(), customer_name=self.customer_name.data.strip(),
             mobile=self.mobile.data or "", email=self.email.data or "",
             purchase_channel=self.purchase_channel.data, problem_type=self.problem_type.data,
@@ -91,20 +91,20 @@ def new():
     if request.method == "POST" and form.validate_on_submit():
         line_ids = int_list(request.form.getlist("line_ids"))
         intake = form.intake(line_ids)
-        order = cases.find_order(current_tenant, intake.order_number, intake.mobile, intake.email)
+        order = case_intake.find_order(current_tenant, intake.order_number, intake.mobile, intake.email)
         if order is None and form.purchase_date.data is None:
             form.purchase_date.errors = [_("We could not find this order with the contact you gave. Please enter the purchase date.")]
         elif order is None and not form.category.data:
             form.category.errors = [_("Please choose a product category from the list.")]
         else:
-            judgement = cases.judge_intake(current_tenant, intake, order)
+            judgement = case_intake.judge_intake(current_tenant, intake, order)
             if request.form.get("action") == "submit" and not file_errors:
                 try:
                     checked = case_evidence.check_files(intake_uploads.reopen(current_tenant.id, batch, kept))
                 except case_evidence.EvidenceRefused as exc:
                     file_errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
                 else:
-                    case = cases.file_case(current_tenant, intake, prejudged=(order, judgement))
+                    case = case_intake.file_case(current_tenant, intake, prejudged=(order, judgement))
                     case_evidence.attach(case, checked, uploaded_by="consumer")
                     case_id, number = case.id, case.number  # the commit expires the row
                     db.session.commit()

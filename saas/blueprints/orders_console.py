@@ -15,7 +15,7 @@ from saas.extensions import db
 from saas.i18n import current_lang
 from saas.input_guard import bounded_int
 from saas.models.order import Order
-from saas.services import orders
+from saas.services import order_import, orders
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -56,8 +56,8 @@ def _list_page(form: ImportForm, result: orders.ImportResult | None = None, stat
     )
     errors = result.errors[:MAX_ERRORS_SHOWN] if result is not None else []
     return render_template("console/orders/list.html", page=page, query=query, form=form, result=result,
-                           errors=errors, lang=current_lang(), max_rows=orders.MAX_ROWS,
-                           max_mb=orders.MAX_BYTES // (1024 * 1024)), status
+                           errors=errors, lang=current_lang(), max_rows=order_import.MAX_ROWS,
+                           max_mb=order_import.MAX_BYTES // (1024 * 1024)), status
 
 
 @bp.get("/")
@@ -73,7 +73,7 @@ def import_orders():
         return _list_page(form, status=400)
     upload = form.file.data
     try:
-        result = orders.import_orders_csv(current_tenant, current_user, upload.stream, filename=upload.filename or "")
+        result = order_import.import_orders_csv(current_tenant, current_user, upload.stream, filename=upload.filename or "")
     except IntegrityError:
         # Another import of the same order numbers committed between our check and our flush.
         db.session.rollback()

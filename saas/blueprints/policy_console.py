@@ -21,19 +21,9 @@ from tenants.clock import shop_today
 from tenants.models import PolicyVersion
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
-from tenants.terms import (
-    CATEGORIES,
-    CATEGORY_OVERRIDABLE,
-    CLOCK_UNIT_FIELDS,
-    FIELD_LABELS,
-    LEGACY_UNITS,
-    LEGAL_EXEMPTIONS,
-    PRESETS,
-    SHIPPING_PAYERS,
-    SLA_FIELDS,
-    Terms,
-    describe,
-)
+from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, CLOCK_UNIT_FIELDS, FIELD_LABELS, LEGACY_UNITS, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, Terms
+from tenants.term_labels import describe
+from tenants.presets import PRESETS
 
 bp = Blueprint("policy_console", __name__, url_prefix="/<slug>/console/policy")
 bp.url_value_preprocessor(pull_slug)

@@ -13,16 +13,8 @@ from tenants import clock
 from tenants.models import PolicyVersion
 from tenants.policy import no_reason_label
 from tenants.resolver import current_tenant, pull_slug
-from tenants.terms import (
-    CATEGORIES,
-    CLOCK_UNIT_FIELDS,
-    LEGAL_EXEMPTIONS,
-    SHIPPING_PAYERS,
-    SLA_FIELDS,
-    UNITS,
-    Terms,
-    effective_terms,
-)
+from tenants.terms import CATEGORIES, CLOCK_UNIT_FIELDS, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, Terms, effective_terms
+from tenants.term_labels import UNITS
 
 bp = Blueprint("public", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)

@@ -19,7 +19,8 @@ from saas.forms import PlainForm
 from saas.i18n import current_lang, localtime
 from saas.input_guard import bounded_int
 from saas.models.supervision import CHECKS, RESULTS
-from saas.services import case_evidence, case_messages, reports, supervision, supervision_kpis
+from saas.services import (case_evidence, case_messages, reports, supervision, supervision_kpis, supervision_report,
+                           supervision_review, supervision_sampling)
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 bp.before_request(require_role("supervisor"))
@@ -57,7 +58,7 @@ def _home(form: DrawForm, status: int = 200):
     me = _me()
     grants = supervision.active_grants(me)
     return render_template("supervise/home.html", form=form, grants=grants, open_tenants={g.tenant_id for g in grants},
-                           samples=supervision.samples_of(me), lang=current_lang()), status
+                           samples=supervision_sampling.samples_of(me), lang=current_lang()), status
 
 
 @bp.get("/")
@@ -86,7 +87,7 @@ def draw():
         return _home(form, 400)
     seed = int(form.seed.data.strip()) if (form.seed.data or "").strip() else None
     try:
-        sample = supervision.draw_sample(_me(), form.tenant_id.data, start=form.period_start.data,
+        sample = supervision_sampling.draw_sample(_me(), form.tenant_id.data, start=form.period_start.data,
                                          end=form.period_end.data, size=form.size.data,
                                          stratified=bool(form.stratified.data), seed=seed)
     except supervision.SupervisionError as exc:
@@ -99,15 +100,15 @@ def draw():
     return redirect(url_for(".sample", sample_id=sample.id))
 
 
-def _opened(sample_id: int) -> supervision.OpenSample:
-    opened = supervision.open_sample(_me(), sample_id)
+def _opened(sample_id: int) -> supervision_sampling.OpenSample:
+    opened = supervision_sampling.open_sample(_me(), sample_id)
     if opened is None:
         abort(404)
     return opened
 
 
-def _item(opened: supervision.OpenSample, case_id: int):
-    item = supervision.item_of(opened, case_id)
+def _item(opened: supervision_sampling.OpenSample, case_id: int):
+    item = supervision_sampling.item_of(opened, case_id)
     if item is None:
         abort(404)
     return item
@@ -116,16 +117,16 @@ def _item(opened: supervision.OpenSample, case_id: int):
 @bp.get("/samples/<int:sample_id>")
 def sample(sample_id: int):
     opened = _opened(sample_id)
-    data = supervision.report(opened, current_lang())
+    data = supervision_report.report(opened, current_lang())
     return render_template("supervise/sample.html", opened=opened, s=opened.sample, report=data)
 
 
 def _case_page(opened, item, form=None, errors=None, values=None, status: int = 200):
-    supervision.record_access(_me(), item.tenant_id, "view_case", case_id=item.case_id, sample_id=opened.sample.id)
+    supervision_sampling.record_access(_me(), item.tenant_id, "view_case", case_id=item.case_id, sample_id=opened.sample.id)
     db.session.commit()
-    view = supervision.masked_case_view(item.case, opened.access.evidence_images, current_lang())
+    view = supervision_review.masked_case_view(item.case, opened.access.evidence_images, current_lang())
     return render_template(
-        "supervise/case.html", opened=opened, view=view, review=supervision.masked_review(item),
+        "supervise/case.html", opened=opened, view=view, review=supervision_review.masked_review(item),
         form=form or PlainForm(), errors=errors or {}, values=values, checks=CHECKS, results=RESULTS,
         check_label=supervision.check_label, result_label=supervision.result_label,
     ), status
@@ -145,11 +146,11 @@ def review(sample_id: int, case_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        supervision.save_review(item, _me(), request.form)
+        supervision_review.save_review(item, _me(), request.form)
     except supervision.SupervisionError as exc:
         db.session.rollback()
         return _case_page(opened, item, form, exc.errors, request.form, 400)
-    supervision.record_access(_me(), item.tenant_id, "review", case_id=item.case_id, sample_id=opened.sample.id)
+    supervision_sampling.record_access(_me(), item.tenant_id, "review", case_id=item.case_id, sample_id=opened.sample.id)
     db.session.commit()
     flash(_("Review saved."), "success")
     return redirect(url_for(".case", sample_id=sample_id, case_id=case_id))
@@ -159,10 +160,10 @@ def review(sample_id: int, case_id: int):
 def photo(sample_id: int, case_id: int, evidence_id: int):
     opened = _opened(sample_id)
     item = _item(opened, case_id)
-    photo = supervision.photo_of(opened, item, evidence_id)
+    photo = supervision_sampling.photo_of(opened, item, evidence_id)
     if photo is None:
         abort(404)
-    supervision.record_access(_me(), item.tenant_id, "view_evidence", case_id=item.case_id,
+    supervision_sampling.record_access(_me(), item.tenant_id, "view_evidence", case_id=item.case_id,
                               sample_id=opened.sample.id, detail=f"evidence {photo.id}")
     db.session.commit()
     rendition = case_evidence.coarse_rendition(photo)  # spec §6: faces and labels unreadable
@@ -175,7 +176,7 @@ def photo(sample_id: int, case_id: int, evidence_id: int):
 
 def _log_report(opened, kind: str) -> None:
     for item in opened.items:
-        supervision.record_access(_me(), item.tenant_id, kind, case_id=item.case_id, sample_id=opened.sample.id)
+        supervision_sampling.record_access(_me(), item.tenant_id, kind, case_id=item.case_id, sample_id=opened.sample.id)
     db.session.commit()
 
 
@@ -183,7 +184,7 @@ def _log_report(opened, kind: str) -> None:
 def report(sample_id: int):
     opened = _opened(sample_id)
     _log_report(opened, "report")
-    return render_template("supervise/report.html", report=supervision.report(opened, current_lang()),
+    return render_template("supervise/report.html", report=supervision_report.report(opened, current_lang()),
                            s=opened.sample, checks=CHECKS, check_label=supervision.check_label,
                            result_label=supervision.result_label)
 
@@ -192,7 +193,7 @@ def report(sample_id: int):
 def report_csv(sample_id: int):
     opened = _opened(sample_id)
     _log_report(opened, "export")
-    body = supervision.report_csv(supervision.report(opened, current_lang()), localtime)
+    body = supervision_report.report_csv(supervision_report.report(opened, current_lang()), localtime)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="supervision-sample-{sample_id}.csv"',
         "Content-Type": "text/csv; charset=utf-8",

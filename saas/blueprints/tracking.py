@@ -20,7 +20,7 @@ from saas.masking import mask_email, mask_mobile
 from saas.models.case import Case, Evidence
 from saas.models.complaint import AdvanceCompensation
 from saas.phones import last4_matches
-from saas.services import case_evidence, case_view, cases
+from saas.services import case_consumer_steps, case_evidence, case_view, cases
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -172,7 +172,7 @@ def message(number: str):
     except case_evidence.EvidenceRefused as exc:
         flash(exc.message(current_lang()), "error")
         return _case_page(case, case_view.load_page_data(case), form, status=400)
-    event = cases.consumer_message(case, form.text.data)
+    event = case_consumer_steps.consumer_message(case, form.text.data)
     case_evidence.attach(case, checked, uploaded_by="consumer", event=event)
     db.session.commit()
     flash(_("Your message was sent."), "success")
@@ -185,7 +185,7 @@ def return_shipped(number: str):
     form = ReturnForm()
     if form.validate_on_submit():
         try:
-            cases.consumer_return_shipped(case, form.carrier.data, form.tracking.data)
+            case_consumer_steps.consumer_return_shipped(case, form.carrier.data, form.tracking.data)
         except cases.CaseError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -204,7 +204,7 @@ def updates(number: str):
     case = _tracked_case(number)
     form = UpdatesForm()
     if form.validate_on_submit():
-        if cases.set_update_channels(case, form.sms.data, form.email.data) is not None:
+        if case_consumer_steps.set_update_channels(case, form.sms.data, form.email.data) is not None:
             db.session.commit()
         flash(_("Your choice is saved."), "success")
     else:

@@ -17,7 +17,7 @@ from saas.models.recall import Recall
 from saas.models.user import User
 from saas.services import notification_words
 from tenants.models import PolicyVersion, Tenant
-from tenants.terms import PRESETS
+from tenants.presets import PRESETS
 
 
 def record(tenant_id: int, actor: User | None, action: str, target=None, **details) -> AuditEvent:

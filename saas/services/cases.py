@@ -1,41 +1,35 @@
-"""Case lifecycle: filing, every agent action and consumer step, each an append-only event."""
+"""Case lifecycle: what may happen in which state, the event every change records, and the agent's actions.
+
+A case is filed in `case_intake`; what the consumer does on it (a message, the update channels, the
+return parcel) is in `case_consumer_steps`. Both record their events through `record` here.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
 
-from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.email_addresses import EMAIL_MESSAGE
 from saas.extensions import db
-from saas.identifiers import new_case_number
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
-    EXPECTED_RESOLUTIONS,
     INVOICE_CHOICES,
     INVOICE_HANDLING,
     PRIORITY,
-    PROBLEM_TYPES,
     RESOLUTION_KINDS,
     RESPONSIBILITIES,
     Case,
     CaseEvent,
-    CaseLine,
 )
-from saas.models.order import CHANNELS, Order, OrderLine
 from saas.models.user import User
-from saas.phones import MOBILE_MESSAGE, mainland_mobile
-from saas.services import assignment, case_messages, kpi_facts, notifications, policies, reasons, sla, surveys
+from saas.phones import MOBILE_MESSAGE
+from saas.services import case_messages, kpi_facts, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today
 from tenants.models import Tenant
-from tenants.policy import mentions_food_safety
 
 FOOD_CATEGORIES = ("fresh_food", "food", "dairy")
 
@@ -147,7 +141,7 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
     return event
 
 
-def _auto_reply_if_closed(case: Case, at) -> None:
+def auto_reply_if_closed(case: Case, at) -> None:
     """Outside working hours the customer is told at once when we will handle it."""
     if case.emergency:
         return
@@ -167,7 +161,7 @@ def raise_emergency(case: Case, reason: str) -> CaseEvent:
         case.problem_type = "food_safety"
         _rejudge(case)
     event = record(case, "emergency_raised", actor_type="system", note=reason, data={"reason": reason})
-    _alert_emergency(case, event)
+    alert_emergency(case, event)
     return event
 
 
@@ -182,7 +176,7 @@ def _rejudge(case: Case) -> None:
         case.eligibility = [r.to_dict() for r in judgement.remedies]
 
 
-def _alert_emergency(case: Case, event: CaseEvent) -> None:
+def alert_emergency(case: Case, event: CaseEvent) -> None:
     notifications.notify_managers(case, "emergency", f"emergency:{case.id}:{event.id}",
                                   f"{case.number}: {case.description[:200]}")
 
@@ -197,140 +191,6 @@ def lower_emergency(case: Case, actor: User, reason: str) -> CaseEvent:
         case.problem_type = "quality"
     case.priority = PRIORITY.get(case.problem_type, 3)
     return record(case, "emergency_lowered", actor=actor, note=reason.strip(), data={"reason": reason.strip()})
-
-
-# ---------------------------------------------------------------- intake
-
-@dataclass
-class Intake:
-    order_number: str
-    customer_name: str
-    mobile: str
-    email: str
-    purchase_channel: str
-    problem_type: str
-    description: str
-    expected_resolution: str
-    purchase_date: date | None = None
-    delivery_date: date | None = None
-    category: str = "general"
-    item_price: Decimal | None = None
-    line_ids: list[int] = field(default_factory=list)
-    emergency: bool = False
-    locale: str = "zh_Hans"
-    intake_channel: str = "web"
-
-
-def find_order(tenant: Tenant, order_number: str, mobile: str = "", email: str = "") -> Order | None:
-    """The tenant's order with this number, only if the contact given matches it."""
-    order = db.session.scalar(select(Order).where(Order.tenant_id == tenant.id,
-                                                  Order.order_number == order_number.strip()))
-    if order is None:
-        return None
-    mobile_ok = bool(mobile) and bool(order.mobile) and mainland_mobile(mobile) == order.mobile
-    email_ok = bool(email) and bool(order.email) and email_matches(email, order.email)
-    return order if (mobile_ok or email_ok) else None
-
-
-def judge_intake(tenant: Tenant, intake: Intake, order: Order | None, problem: str | None = None):
-    """The eligibility judgement a consumer sees before submitting.
-
-    A quality problem the consumer marks as food safety is judged as food safety (the statutory
-    compensation is then among the remedies); `problem`: the type to judge as, when decided already.
-    """
-    purchase, delivery, category, price = _facts(intake, order)
-    if purchase is None:
-        return None
-    if problem is None:
-        problem = _case_problem(intake.problem_type, intake.emergency)
-    problem = problem if problem in PROBLEM_TYPES else "consultation"
-    return policies.judge(tenant, category, purchase, delivery, problem, price=price)
-
-
-def _case_problem(problem_type: str, emergency: bool) -> str:
-    """A quality problem that is an emergency is a food-safety case."""
-    return "food_safety" if emergency and problem_type in ("quality", "food_safety") else problem_type
-
-
-def _facts(intake: Intake, order: Order | None):
-    if order is None:
-        return intake.purchase_date, intake.delivery_date, intake.category, intake.item_price
-    chosen = [line for line in order.lines if line.id in intake.line_ids] or list(order.lines)
-    top = max(chosen, key=lambda line: line.unit_price) if chosen else None
-    return (order.purchase_date, order.delivery_date, top.category if top else intake.category,
-            top.unit_price if top else None)
-
-
-def _is_emergency(tenant: Tenant, intake: Intake, category: str, version) -> bool:
-    if intake.problem_type == "food_safety" or intake.emergency:
-        return True
-    if category in FOOD_CATEGORIES and version is not None:
-        return mentions_food_safety(policies.terms_of(version), intake.description)
-    return False
-
-
-def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudged: tuple | None = None) -> Case:
-    """Create a case from the public form, an agent's phone entry or the API.
-
-    `prejudged`: (order, judgement) as find_order and judge_intake already gave them for this intake.
-    """
-    mobile = mainland_mobile(intake.mobile) if (intake.mobile or "").strip() else ""
-    email = normalise_email(intake.email) if (intake.email or "").strip() else ""
-    if mobile is None or email is None:
-        raise CaseError("mobile" if mobile is None else "email")
-    if not mobile and not email:
-        raise CaseError("contact")
-    if prejudged is None:
-        order = find_order(tenant, intake.order_number, mobile or "", email or "")
-        prejudged = (order, judge_intake(tenant, intake, order))
-    order, judgement = prejudged
-    purchase, delivery, category, price = _facts(intake, order)
-    emergency = _is_emergency(tenant, intake, category, judgement.version if judgement else None)
-    problem = _case_problem(intake.problem_type, emergency)
-    if judgement is not None and problem != _case_problem(intake.problem_type, intake.emergency):
-        judgement = judge_intake(tenant, intake, order, problem)  # food safety found in the words: judged as such
-    case = Case(
-        tenant_id=tenant.id, number="", order=order, order_verified=order is not None,
-        order_number=intake.order_number.strip(), purchase_channel=(order.channel if order else intake.purchase_channel),
-        purchase_date=purchase, delivery_date=delivery, category=category, item_price=price,
-        customer_name=intake.customer_name.strip(), mobile=mobile or "", email=email or "", locale=intake.locale,
-        intake_channel=intake.intake_channel, problem_type=problem, emergency=emergency,
-        priority=PRIORITY["food_safety"] if emergency else PRIORITY.get(problem, 3),
-        description=intake.description.strip(), expected_resolution=intake.expected_resolution,
-        status="submitted",
-        policy_version_id=judgement.version.id if judgement else None,
-        eligibility=[r.to_dict() for r in judgement.remedies] if judgement else [],
-    )
-    for name in ("events", "evidence", "clocks"):  # a new case has none: no lazy loads after the INSERT
-        set_committed_value(case, name, [])
-    policies.service_terms(case)  # read now, so that no query flushes the case before its clocks set its deadline
-    if order is not None:
-        for line in order.lines:
-            if not intake.line_ids or line.id in intake.line_ids:
-                case.lines.append(CaseLine(tenant_id=tenant.id, order_line_id=line.id, quantity=line.quantity))
-    _insert_with_number(case)
-    event = record(case, "submitted", actor=actor, actor_type="staff" if actor else "consumer",
-                   msg="submitted", params={"number": case.number},
-                   data={"intake_channel": intake.intake_channel, "emergency": emergency})
-    if emergency:
-        _alert_emergency(case, event)
-    if actor is None:
-        _auto_reply_if_closed(case, event.created_at)
-    assignment.auto_assign(case)  # the shop's round-robin, when it has one on
-    return case
-
-
-def _insert_with_number(case: Case, attempts: int = 5) -> None:
-    """Random case numbers (50 bits); a taken one, astronomically rare, is drawn again."""
-    today = shop_today(db.session.get(Tenant, case.tenant_id))
-    for _ in range(attempts):
-        number = new_case_number(today)
-        taken = db.session.scalar(select(Case.id).where(Case.tenant_id == case.tenant_id, Case.number == number))
-        if taken is None:
-            case.number = number
-            db.session.add(case)  # inserted with its first event and clocks, in one flush
-            return
-    raise RuntimeError("could not allocate a case number")
 
 
 # ---------------------------------------------------------------- agent actions
@@ -493,63 +353,3 @@ def message_customer(case: Case, actor: User, text: str) -> CaseEvent:
     if not text.strip():
         raise CaseError("message")
     return record(case, "staff_message", actor=actor, text=text.strip())
-
-
-# ---------------------------------------------------------------- consumer steps
-
-def consumer_message(case: Case, text: str) -> CaseEvent:
-    """The consumer writes (or sends files); an information request is answered by it."""
-    if not text.strip():
-        raise CaseError("message")
-    to_status = None
-    if case.status == "info_requested":
-        to_status = case.resume_status or "accepted"
-        case.resume_status = None
-    event = record(case, "consumer_message", actor_type="consumer", to_status=to_status,
-                   data={"text": text.strip()[:4000]})
-    if not case.emergency and case.category in FOOD_CATEGORIES:
-        _terms, _cal = policies.service_terms(case)
-        if mentions_food_safety(_terms, text):
-            raise_emergency(case, "food-safety words in the customer's message")
-    _auto_reply_if_closed(case, event.created_at)
-    return event
-
-
-def set_update_channels(case: Case, sms: bool, email: bool) -> CaseEvent | None:
-    """The consumer's choice of channels for updates about the case (spec §5: per the consent on the case).
-
-    Only channels the case has a contact for change. Turning one off cancels the messages on it not yet
-    taken by a worker (progress updates and the survey invitation alike). Recorded as an event; no message
-    is sent about it. None when nothing changed.
-    """
-    wanted = {"sms": bool(sms) if case.mobile else case.sms_consent,
-              "email": bool(email) if case.email else case.email_consent}
-    if (wanted["sms"], wanted["email"]) == (case.sms_consent, case.email_consent):
-        return None
-    case.sms_consent, case.email_consent = wanted["sms"], wanted["email"]
-    off = [channel for channel, on in wanted.items() if not on]
-    cancelled = notifications.cancel_unsent(case, off) if off else 0
-    return record(case, "consent_changed", actor_type="consumer", apply_clocks=False,
-                  data={"sms": wanted["sms"], "email": wanted["email"], "cancelled": cancelled})
-
-
-def consumer_return_shipped(case: Case, carrier: str, tracking: str) -> CaseEvent:
-    if case.status != "awaiting_return":
-        raise CaseError("transition", status=case_messages.label(case.status))
-    if not carrier.strip() or not tracking.strip():
-        raise CaseError("tracking")
-    case.return_carrier, case.return_tracking_number = carrier.strip()[:40], tracking.strip()[:64]
-    return record(case, "return_shipped", actor_type="consumer", msg="return_shipped",
-                  params={"carrier": case.return_carrier, "tracking": case.return_tracking_number})
-
-
-def valid_channel(value: str) -> bool:
-    return value in CHANNELS
-
-
-def valid_expected(value: str) -> bool:
-    return value in EXPECTED_RESOLUTIONS
-
-
-def lines_of(order: Order | None) -> list[OrderLine]:
-    return list(order.lines) if order is not None else []

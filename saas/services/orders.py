@@ -1,26 +1,21 @@
-"""Orders: importing a merchant's CSV export all-or-nothing, and finding orders in the console."""
+"""Orders: the columns of a merchant's export and the reading of one row (the import itself is
+`order_import`), the template, and finding orders in the console."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import BinaryIO
 
 from sqlalchemy import or_, select
 
 from saas.email_addresses import normalise_email
-from saas.extensions import db
-from saas.models.order import CHANNEL_LABELS, CHANNELS, Order, OrderLine
-from saas.models.user import User
+from saas.models.order import CHANNEL_LABELS, CHANNELS, Order
 from saas.phones import mainland_mobile
-from saas.services import audit, csv_files
-from tenants.clock import shop_today
+from saas.services import csv_files
 from tenants.models import Tenant
 from tenants.terms import CATEGORIES
 
-MAX_ROWS = 10_000
-MAX_BYTES = 5 * 1024 * 1024
 MAX_QUANTITY = 100_000
 # NUMERIC(12, 2) holds at most ten digits before the point.
 MAX_UNIT_PRICE = Decimal("9999999999.99")
@@ -56,16 +51,6 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "file": ("文件", "file"),
 }
 
-_HEADER_ALIASES: dict[str, str] = {}
-for _key, (_zh, _en) in COLUMNS.items():
-    _HEADER_ALIASES[_zh.lower()] = _key
-    _HEADER_ALIASES[_en] = _key
-    _HEADER_ALIASES[_en.replace("_", " ")] = _key
-
-# Headings other exports commonly use for the same columns.
-_HEADER_ALIASES.update({"订单编号": "order_number", "购买渠道": "channel", "购买日期": "purchase_date",
-                        "收货日期": "delivery_date", "手机号": "mobile", "手机号码": "mobile",
-                        "电子邮箱": "email", "商品名": "name", "商品类目": "category"})
 
 _CHANNEL_ALIASES: dict[str, str] = {}
 for _key, (_zh, _en) in CHANNEL_LABELS.items():
@@ -120,7 +105,7 @@ class _Bad(ValueError):
 
 
 @dataclass
-class _Row:
+class Row:
     number: int
     values: dict[str, object]
 
@@ -138,27 +123,6 @@ def category_label(key: str, lang: str) -> str:
 
 
 # ---------- reading the file ----------------------------------------------
-
-def _file_error(zh: str, en: str, row: int | None = None, field: str = "file") -> ImportResult:
-    return ImportResult(errors=[RowError(row, field, zh, en)])
-
-
-def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    # Extra columns from a platform export are ignored.
-    positions, twice = csv_files.header_positions(header, _HEADER_ALIASES)
-    errors: list[RowError] = []
-    for key in twice:
-        zh, en = COLUMNS[key]
-        errors.append(RowError(1, key, f"表头中「{zh}」列出现了两次。", f"The column “{en}” appears twice in the header."))
-    for key in REQUIRED_COLUMNS:
-        if key not in positions:
-            zh, en = COLUMNS[key]
-            errors.append(RowError(1, key, f"缺少「{zh}」列（也可写作 {en}）。",
-                                   f"The column “{en}” is missing (it may also be headed {zh})."))
-    if "mobile" not in positions and "email" not in positions and not errors:
-        errors.append(RowError(1, "contact", "缺少「手机」或「邮箱」列，至少需要其中一列。",
-                               "The file needs a “mobile” or an “email” column (or both)."))
-    return positions, errors
 
 
 # ---------- one cell at a time --------------------------------------------
@@ -266,7 +230,7 @@ def _error(row: int, key: str, bad: _Bad) -> RowError:
     return RowError(row, key, f"「{zh}」{bad.zh}", f"“{en}” {bad.en}")
 
 
-def _parse_row(number: int, cells: list[str], positions: dict[str, int], today: date) -> tuple[_Row, list[RowError]]:
+def parse_row(number: int, cells: list[str], positions: dict[str, int], today: date) -> tuple[Row, list[RowError]]:
     values: dict[str, object] = {}
     errors: list[RowError] = []
     for key, i in positions.items():
@@ -306,103 +270,10 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], today: 
                                f"签收日期（{delivery.isoformat()}）不能早于下单日期（{purchase.isoformat()}）。",
                                f"The delivery date ({delivery.isoformat()}) cannot be before the purchase date "
                                f"({purchase.isoformat()})."))
-    return _Row(number, values), errors
-
-
-def _existing_numbers(tenant: Tenant, numbers: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start:start + 500]
-        found.update(db.session.scalars(
-            select(Order.order_number).where(Order.tenant_id == tenant.id, Order.order_number.in_(chunk))
-        ))
-    return found
-
-
-def _shown(value) -> str:
-    if value is None or value == "":
-        return "（空）"
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _shown_en(value) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    return value.isoformat() if isinstance(value, date) else str(value)
+    return Row(number, values), errors
 
 
 # ---------- the import ----------------------------------------------------
-
-def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | bytes, filename: str = "") -> ImportResult:
-    """Validate every row, then add all orders and lines or none; errors name the spreadsheet row and field."""
-    try:
-        table = csv_files.read_table(stream, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
-    except csv_files.CsvFileError as exc:
-        return _file_error(*exc.in_languages("zh_Hans", "en"), row=exc.line)
-    # Spreadsheet rows: the header is row 1, each record one row (a quoted cell may hold a line break).
-    numbered = [(record.line, record.cells) for record in table]
-    header_row, header = numbered[0]
-    positions, header_errors = _columns(header)
-    if header_errors:
-        return ImportResult(errors=[RowError(header_row, e.field, e.message_zh, e.message_en) for e in header_errors])
-    body = numbered[1:]
-    if not body:
-        return _file_error("文件中没有订单行。", "The file has no order rows.")
-
-    today = shop_today(tenant)
-    errors: list[RowError] = []
-    orders: dict[str, list[_Row]] = {}
-    for number, cells in body:
-        row, row_errors = _parse_row(number, cells, positions, today)
-        errors += row_errors
-        order_number = row.values.get("order_number")
-        if not order_number:
-            continue
-        lines = orders.setdefault(order_number, [])
-        if lines:
-            first = lines[0]
-            for key in ORDER_FIELDS:
-                if key not in row.values or key not in first.values:
-                    continue  # unparsable in one of the rows: already reported
-                if row.values[key] != first.values[key]:
-                    zh, en = FIELD_LABELS[key]
-                    errors.append(RowError(
-                        number, key,
-                        f"同一订单「{order_number}」的「{zh}」与第 {first.number} 行不一致"
-                        f"（{_shown(row.values[key])} ≠ {_shown(first.values[key])}）。",
-                        f"“{en}” differs from row {first.number} of the same order “{order_number}” "
-                        f"({_shown_en(row.values[key])} ≠ {_shown_en(first.values[key])}).",
-                    ))
-        lines.append(row)
-
-    for order_number in sorted(_existing_numbers(tenant, list(orders)), key=lambda n: orders[n][0].number):
-        errors.append(RowError(orders[order_number][0].number, "order_number",
-                               f"订单号「{order_number}」已导入过，不会覆盖已有订单。请从文件中删除这些行。",
-                               f"The order number “{order_number}” was imported before; existing orders are not "
-                               "overwritten. Remove these rows from the file."))
-    if errors:
-        errors.sort(key=lambda e: (e.row or 0, list(FIELD_LABELS).index(e.field)))
-        return ImportResult(errors=errors)
-
-    created = 0
-    line_count = 0
-    for order_number, rows in orders.items():
-        head = rows[0].values
-        order = Order(
-            tenant_id=tenant.id, order_number=order_number, channel=head["channel"],
-            purchase_date=head["purchase_date"], delivery_date=head["delivery_date"],
-            customer_name=head["customer_name"], mobile=head["mobile"], email=head["email"],
-        )
-        for row in rows:
-            v = row.values
-            order.lines.append(OrderLine(tenant_id=tenant.id, sku=v["sku"], name=v["name"], category=v["category"],
-                                         quantity=v["quantity"], unit_price=v["unit_price"]))
-        db.session.add(order)
-        created += 1
-        line_count += len(rows)
-    db.session.flush()
-    audit.record(tenant.id, actor, "orders.imported", None, orders=created, lines=line_count, filename=filename[:200])
-    return ImportResult(orders=created, lines=line_count)
 
 
 # ---------- reading -------------------------------------------------------

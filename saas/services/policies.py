@@ -22,16 +22,9 @@ from tenants.calendar import BusinessCalendar
 from tenants.clock import shop_today
 from tenants.models import PolicyVersion, Tenant
 from tenants.policy import Remedy, VersionRef, choose_version, evaluate
-from tenants.terms import (
-    CATEGORIES,
-    DEFAULT_CATEGORY_RULES,
-    FIELD_LABELS,
-    TermError,
-    Terms,
-    apply_preset,
-    validate_category_rules,
-    validate_terms,
-)
+from tenants.terms import CATEGORIES, DEFAULT_CATEGORY_RULES, FIELD_LABELS, TermError, Terms
+from tenants.term_rules import validate_category_rules, validate_terms
+from tenants.presets import apply_preset
 
 
 class PolicyError(ServiceError):

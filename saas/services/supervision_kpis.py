@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from saas.models.user import User
-from saas.services import reports, supervision
+from saas.services import reports, supervision, supervision_sampling
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
@@ -29,6 +29,6 @@ def overview(supervisor: User, kind: str | None, first: str | None, last: str | 
         with tenant_context(tenant.id):
             period = reports.parse_period(kind, first, last, shop_today(tenant))
             report = reports.build(tenant, period, personal=False)
-        supervision.record_access(supervisor, tenant.id, "kpis", detail=f"{period.first}..{period.last}")
+        supervision_sampling.record_access(supervisor, tenant.id, "kpis", detail=f"{period.first}..{period.last}")
         out.append(ShopKpis(tenant, period, report))
     return out

@@ -20,7 +20,7 @@ def _case_number(app) -> str:
     from sqlalchemy import select
 
     from saas.extensions import db
-    from saas.services import cases
+    from saas.services import case_intake
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
@@ -28,7 +28,7 @@ def _case_number(app) -> str:
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "voltmart"))
         with tenant_context(tenant.id):
             today = date.today()
-            case = cases.file_case(tenant, cases.Intake(
+            case = case_intake.file_case(tenant, case_intake.Intake(
                 order_number="TB-5566", customer_name="李雷", mobile=MOBILE, email="", purchase_channel="taobao",
                 problem_type="quality", description="充电宝外壳开裂", expected_resolution="exchange",
                 purchase_date=today - timedelta(days=5), delivery_date=today - timedelta(days=3),

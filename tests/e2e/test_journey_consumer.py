@@ -32,7 +32,7 @@ CARRIER, PARCEL = "顺丰速运", "SF7700112233"
 def known_order(e2e_app):
     """The shop imports its orders the way a merchant does (the console's CSV import): setup, not journey."""
     from saas.extensions import db
-    from saas.services import orders
+    from saas.services import order_import
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
@@ -43,7 +43,7 @@ def known_order(e2e_app):
     with e2e_app.app_context():
         tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
         with tenant_context(tenant.id):
-            result = orders.import_orders_csv(tenant, None, csv, "orders.csv")
+            result = order_import.import_orders_csv(tenant, None, csv, "orders.csv")
             assert result.ok, result.errors
             db.session.commit()
     return ORDER

@@ -25,7 +25,7 @@ def accepted_case(e2e_app):
     """A quality case at VoltMart, filed and accepted now: its number."""
     from saas.extensions import db
     from saas.models.user import User
-    from saas.services import cases
+    from saas.services import case_intake, cases
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
@@ -33,11 +33,11 @@ def accepted_case(e2e_app):
         tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
         with tenant_context(tenant.id):
             agent = db.session.query(User).filter_by(email=AGENT).one()
-            intake = cases.Intake(order_number="JD-5501", customer_name="王芳", mobile="13900001111", email="",
+            intake = case_intake.Intake(order_number="JD-5501", customer_name="王芳", mobile="13900001111", email="",
                                   purchase_channel="jd", problem_type="quality", description="充电宝用了三天电池鼓起来了",
                                   expected_resolution="exchange", category="electronics",
                                   purchase_date=date.today() - timedelta(days=5))
-            case = cases.file_case(tenant, intake)
+            case = case_intake.file_case(tenant, intake)
             cases.accept(case, agent)
             db.session.commit()
             return case.number

@@ -27,7 +27,7 @@ def voltmart_cases(e2e_app):
     from saas.models.order import Order, OrderLine
     from saas.models.survey import Survey
     from saas.models.user import User
-    from saas.services import cases, surveys
+    from saas.services import case_intake, cases, surveys
     from tenants.clock import shop_today
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
@@ -50,12 +50,12 @@ def voltmart_cases(e2e_app):
                                          unit_price="399.00")]
                 db.session.add(order)
                 db.session.flush()
-                intake = cases.Intake(order_number=order.order_number, customer_name="王芳", mobile="13900001111",
+                intake = case_intake.Intake(order_number=order.order_number, customer_name="王芳", mobile="13900001111",
                                       email="", purchase_channel="jd", problem_type="quality",
                                       description=PROBLEMS[n % len(PROBLEMS)], expected_resolution="exchange",
                                       category="electronics", line_ids=[order.lines[0].id])
                 with travel_to(when):
-                    case = cases.file_case(tenant, intake)
+                    case = case_intake.file_case(tenant, intake)
                 with travel_to(when + timedelta(minutes=4 + 4 * n)):
                     cases.accept(case, agent)
                 if day < monday:

@@ -27,7 +27,7 @@ def last_week(e2e_app):
     from saas.models.order import Order, OrderLine
     from saas.models.survey import Survey
     from saas.models.user import User
-    from saas.services import cases, surveys
+    from saas.services import case_intake, cases, surveys
     from tenants.clock import shop_today
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
@@ -48,7 +48,7 @@ def last_week(e2e_app):
                 db.session.add(order)
                 db.session.flush()
                 with travel_to(when):
-                    case = cases.file_case(tenant, cases.Intake(
+                    case = case_intake.file_case(tenant, case_intake.Intake(
                         order_number=order.order_number, customer_name="王芳", mobile="13900001111", email="",
                         purchase_channel="jd", problem_type="quality", description=words,
                         expected_resolution="exchange", category="electronics", line_ids=[order.lines[0].id]))

@@ -152,7 +152,7 @@ def test_owner_under_attack_signs_in_by_link(browser, live_server, e2e_app, mail
 
 def _file_case(app) -> str:
     from saas.extensions import db
-    from saas.services import cases
+    from saas.services import case_intake
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
     from sqlalchemy import select
@@ -161,7 +161,7 @@ def _file_case(app) -> str:
     with app.app_context():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "voltmart"))
         with tenant_context(tenant.id):
-            case = cases.file_case(tenant, cases.Intake(
+            case = case_intake.file_case(tenant, case_intake.Intake(
                 order_number=f"JD{today:%y%m%d}77", customer_name="王小明", mobile=MOBILE, email="",
                 purchase_channel="jd", problem_type="quality", description="耳机左耳没有声音。",
                 expected_resolution="exchange", purchase_date=today - timedelta(days=5),

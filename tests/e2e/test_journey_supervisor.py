@@ -52,7 +52,7 @@ def supervised_shop(e2e_app):
 
     from saas.extensions import db
     from saas.models.user import User
-    from saas.services import cases, supervision
+    from saas.services import case_consumer_steps, case_intake, cases, supervision
     from tenants.clock import shop_today
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
@@ -68,13 +68,13 @@ def supervised_shop(e2e_app):
         with tenant_context(shop.id):
             agent = db.session.scalar(select(User).where(User.email == "agent@voltmart.demo"))
             for i, person in enumerate(PEOPLE):
-                case = cases.file_case(shop, cases.Intake(
+                case = case_intake.file_case(shop, case_intake.Intake(
                     order_number=f"JD2026110300{i}", customer_name=person["name"], mobile=person["mobile"],
                     email=person["email"], purchase_channel="jd", problem_type="quality",
                     description=person["description"], expected_resolution="refund",
                     purchase_date=today - timedelta(days=6), delivery_date=today - timedelta(days=4),
                     category="electronics"))
-                cases.consumer_message(case, person["message"])
+                case_consumer_steps.consumer_message(case, person["message"])
                 cases.accept(case, agent)
                 cases.message_customer(case, agent, AGENT_MESSAGE.format(**person))
                 cases.reject(case, agent, REJECTION.format(**person))

@@ -47,7 +47,7 @@ def _long_case(app) -> dict:
     from saas.extensions import db
     from saas.models.base import utcnow
     from saas.models.user import User
-    from saas.services import case_evidence, cases, surveys
+    from saas.services import case_evidence, case_intake, cases, surveys
     from sqlalchemy import select
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
@@ -57,7 +57,7 @@ def _long_case(app) -> dict:
         with tenant_context(tenant.id):
             agent = db.session.scalar(select(User).where(User.email == "agent@voltmart.demo"))
             today = date.today()
-            case = cases.file_case(tenant, cases.Intake(
+            case = case_intake.file_case(tenant, case_intake.Intake(
                 order_number="JD" + "8" * 30, customer_name="欧阳娜娜", mobile="13912345678", email="nana@example.com",
                 purchase_channel="jd", problem_type="quality", description=DESCRIPTION,
                 expected_resolution="exchange", purchase_date=today - timedelta(days=5),

@@ -149,7 +149,7 @@ def afternoon_zone(now: datetime | None = None) -> str:
 @pytest.fixture
 def shop(app):
     """A tenant with an owner and an agent, the default policy published, and one case (no rows in the outbox)."""
-    from saas.services import cases, policies
+    from saas.services import case_intake, policies
 
     with app.app_context():
         # The worker tests run on the wall clock: the tenant lives where it is early afternoon,
@@ -161,7 +161,7 @@ def shop(app):
             policies.ensure_draft(tenant, None)
             policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
-            case = cases.file_case(tenant, cases.Intake(
+            case = case_intake.file_case(tenant, case_intake.Intake(
                 order_number="F-1", customer_name="故障", mobile="13811112222", email="", purchase_channel="jd",
                 problem_type="quality", description="外壳破裂", expected_resolution="exchange",
                 purchase_date=date(2026, 1, 10), delivery_date=date(2026, 1, 12), category="electronics"))

@@ -22,7 +22,7 @@ from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.notification import DevSms, Notification
 from saas.models.user import User
-from saas.services import cases, policies
+from saas.services import case_intake, cases, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import make_tenant, make_user
@@ -53,12 +53,12 @@ def cn_shop(app):
         yield {"tenant_id": tenant.id, "agent_id": agent.id}
 
 
-def intake(i: int, **over) -> cases.Intake:
+def intake(i: int, **over) -> case_intake.Intake:
     fields = dict(order_number=f"Q-{i}", customer_name=f"客户{i}", mobile=f"139{i:08d}", email="",
                   purchase_channel="jd", problem_type="quality", description="外壳破裂", expected_resolution="exchange",
                   purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3), category="electronics")
     fields.update(over)
-    return cases.Intake(**fields)
+    return case_intake.Intake(**fields)
 
 
 class FlakyInbox(outbox.DevGateway):
@@ -142,7 +142,7 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
                 what, index = event
                 with tenant_context(tenant_id):  # one request
                     if what == "file":
-                        case_ids[index] = cases.file_case(db.session.get(Tenant, tenant_id), intake(index)).id
+                        case_ids[index] = case_intake.file_case(db.session.get(Tenant, tenant_id), intake(index)).id
                     else:
                         cases.message_customer(db.session.get(Case, case_ids[index]), db.session.get(User, agent_id),
                                                f"第 {rng.randrange(10**6)} 号进展:我们正在处理您的售后申请。")

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from saas.extensions import db, redis
+from saas.locale import lang_of
 from saas.metrics import figures
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
@@ -179,7 +180,7 @@ def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
     else:
         result = email_sender().send(OutgoingEmail(to=n.recipient, subject=rendered.subject, text=rendered.text,
                                                    html=rendered.html, idempotency_key=key,
-                                                   from_name=tenant.name("en" if n.locale == "en" else "zh"),
+                                                   from_name=tenant.name(lang_of(n.locale)),
                                                    on_accepted=on_accepted))
     return result.provider_message_id
 

@@ -13,6 +13,7 @@ import chinese_calendar
 from sqlalchemy import delete, func, select
 
 from saas.extensions import db
+from saas.locale import pick
 from saas.models.base import utcnow
 from saas.services import csv_files
 from tenants.calendar import BusinessCalendar
@@ -122,7 +123,7 @@ class LineError:
     message_en: str
 
     def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_zh
+        return pick(self.message_zh, self.message_en, lang)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message_en}" if self.line is not None else self.message_en

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from saas.extensions import db
 from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
 from saas.identifiers import new_case_number
+from saas.locale import babel_locale
 from saas.phones import MOBILE_MESSAGE, mainland_mobile
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
@@ -152,7 +153,7 @@ def _auto_reply_if_closed(case: Case, at) -> None:
     if cal.is_working_time(at):
         return
     opening = cal.next_opening(at)
-    when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale="en" if case.locale == "en" else "zh_Hans_CN")
+    when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale=babel_locale(case.locale))
     record(case, "auto_reply", actor_type="system", msg="auto_reply", params={"when": when},
            data={"next_opening": opening.isoformat()})
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from saas.extensions import db
+from saas.locale import babel_locale
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseLine
 from saas.models.order import OrderLine
@@ -56,7 +57,7 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
         return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
     w = SafeWriter()
-    with force_locale("en" if lang == "en" else "zh_Hans"):
+    with force_locale(babel_locale(lang)):
         w.writerow([str(c) for c in COLUMNS])
         _rows(w, times, facts, skus, scores, breaches, when, lang, reasons.labels(tenant, lang))
     return w.getvalue()

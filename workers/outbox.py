@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -294,7 +295,9 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
         try:
             provider_id = _send(n, tenant, ambiguous, shop.wordings, mark_handed_off)
         except message_templates.TemplateError as exc:
-            _settle(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
+            with force_locale("en"):  # the outbox's own log is in English
+                last_error = exc.message
+            _settle(n, status="dead", error_code="template", last_error=last_error, lease_expires_at=None)
             return "dead"
         except Throttled as exc:
             # Throttling is the provider's pace, not this message's fault: the attempt is given back.

@@ -11,23 +11,22 @@ from flask_babel import lazy_gettext as _l
 from saas.extensions import babel
 from tenants.clock import local_now
 
-SUPPORTED = ("zh_Hans", "en")
-_ALIASES = {
-    "zh": "zh_Hans", "zh-cn": "zh_Hans", "zh_cn": "zh_Hans", "zh-hans": "zh_Hans",
-    "zh_hans": "zh_Hans", "cn": "zh_Hans", "en": "en", "en-us": "en", "en_us": "en", "en-gb": "en",
-}
-HTML_LANG = {"zh_Hans": "zh-CN", "en": "en"}
-
-
-def normalise_locale(value: str | None) -> str | None:
-    if not value:
-        return None
-    return _ALIASES.get(value.strip().lower())
+from saas.locale import (  # noqa: F401  (re-exported: the one locale helper lives in saas/locale.py)
+    ACCEPT_LANGUAGE_OFFERS,
+    DEFAULT_LOCALE,
+    SUPPORTED,
+    current_lang,
+    html_lang,
+    lang_of,
+    localized,
+    normalise_locale,
+    pick,
+)
 
 
 def select_locale() -> str:
     if not has_request_context():
-        return "zh_Hans"  # jobs and the CLI say which locale they want with force_locale()
+        return DEFAULT_LOCALE  # jobs and the CLI say which locale they want with force_locale()
     chosen = normalise_locale(request.args.get("lang"))
     if chosen:
         session["lang"] = chosen
@@ -38,13 +37,8 @@ def select_locale() -> str:
     tenant = g.get("tenant")
     if tenant is not None and tenant.default_locale in SUPPORTED:
         return tenant.default_locale
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
-    return normalise_locale(best) or "zh_Hans"
-
-
-def current_lang() -> str:
-    """'zh' or 'en': the short code used in URLs and for bilingual data."""
-    return "en" if str(get_locale()) == "en" else "zh"
+    best = request.accept_languages.best_match(list(ACCEPT_LANGUAGE_OFFERS))
+    return normalise_locale(best) or DEFAULT_LOCALE
 
 
 def lang_url(code: str) -> str:
@@ -82,13 +76,16 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["role_label"] = role_label
+    # Bilingual data (merchant data, snapshots) in the reader's language; UI text uses _().
+    app.jinja_env.globals["pick"] = pick
+    app.jinja_env.globals["localized"] = localized
 
     @app.context_processor
     def _i18n_context():
         locale = str(get_locale())
         return {
             "current_locale": locale,
-            "current_lang": "en" if locale == "en" else "zh",
-            "html_lang": HTML_LANG.get(locale, "zh-CN"),
+            "current_lang": lang_of(locale),
+            "html_lang": html_lang(locale),
             "lang_url": lang_url,
         }

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, status_check
+from saas.locale import pick
 from tenants.scoping import TenantScoped
 from saas.caches.tokens import ShopData
 
@@ -38,10 +39,10 @@ class Tenant(ShopData, Timestamps, db.Model):
     retention_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
 
     def return_address(self, lang: str | None) -> str:
-        return (self.return_address_en if lang == "en" else "") or self.return_address_zh
+        return pick(self.return_address_zh, self.return_address_en, lang or "zh", fallback=True)
 
     def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
+        return pick(self.name_zh, self.name_en, locale or "zh")
 
     def cached_shop_id(self) -> int | None:
         return self.id

@@ -50,6 +50,7 @@ EXACT = {
     "saas.dev_mail": SERVICES,
     "saas.metrics": SERVICES,
     "saas.metrics.figures": SERVICES,  # shared figures: written by workers, read by /metrics
+    "saas.locale": BASE,  # the one locale helper: language codes, pick() for bilingual data
     "saas.logs": BASE,  # the request/job id every layer's log lines carry
     # Web-only helpers.
     "saas.forms": ENTRY,

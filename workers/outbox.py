@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -13,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from saas.extensions import db, redis
+from saas.locale import lang_of
 from saas.metrics import figures
 from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
@@ -178,7 +180,7 @@ def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
     else:
         result = email_sender().send(OutgoingEmail(to=n.recipient, subject=rendered.subject, text=rendered.text,
                                                    html=rendered.html, idempotency_key=key,
-                                                   from_name=tenant.name("en" if n.locale == "en" else "zh"),
+                                                   from_name=tenant.name(lang_of(n.locale)),
                                                    on_accepted=on_accepted))
     return result.provider_message_id
 
@@ -292,7 +294,9 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
         try:
             provider_id = _send(n, tenant, ambiguous, shop.wordings, mark_handed_off)
         except message_templates.TemplateError as exc:
-            _settle(n, status="dead", error_code="template", last_error=exc.message_en, lease_expires_at=None)
+            with force_locale("en"):  # the outbox's own log is in English
+                last_error = exc.message
+            _settle(n, status="dead", error_code="template", last_error=last_error, lease_expires_at=None)
             return "dead"
         except Throttled as exc:
             # Throttling is the provider's pace, not this message's fault: the attempt is given back.

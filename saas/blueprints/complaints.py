@@ -13,7 +13,7 @@ from saas import request_memo
 from saas.forms import ContactFields, contact_fields
 from saas.blueprints.access import roles_required, staff_only
 from saas.extensions import db, limiter
-from saas.i18n import current_lang
+from saas.locale import current_locale
 from saas.masking import mask_email, mask_mobile
 from saas.models.base import utcnow
 from saas.models.complaint import PlatformComplaint
@@ -51,7 +51,7 @@ def new():
             complaint = complaints.submit(
                 current_tenant, text=form.text.data, mobile=form.mobile.data or "", email=form.email.data or "",
                 name=form.name.data or "", case_number=form.case_number.data or "",
-                locale="en" if current_lang() == "en" else "zh_Hans")
+                locale=current_locale())
         except complaints.ComplaintError as exc:
             db.session.rollback()
             target = form.case_number if exc.code.startswith("case") else form.text

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from saas import evidence
 from saas.extensions import db, limiter
 from saas.forms import ContactFields, choices, contact_fields, in_the_past
-from saas.i18n import current_lang
+from saas.locale import current_lang, current_locale, pick
 from saas.input_guard import int_list
 from saas.models.case import EXPECTED_RESOLUTIONS
 from saas.models.order import CHANNELS
@@ -49,11 +49,10 @@ class IntakeForm(ContactFields, FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        lang = current_lang()
         self.purchase_channel.choices = _label_choices(CHANNELS)()
         self.problem_type.choices = _label_choices(CONSUMER_PROBLEMS)()
         self.expected_resolution.choices = _label_choices(EXPECTED_RESOLUTIONS)()
-        self.category.choices = choices((k, c.en if lang == "en" else c.zh) for k, c in CATEGORIES.items())
+        self.category.choices = choices((k, pick(c.zh, c.en)) for k, c in CATEGORIES.items())
 
     def validate_category(self, field):
         if field.data is not None and field.data not in CATEGORIES:
@@ -71,7 +70,7 @@ class IntakeForm(ContactFields, FlaskForm):
             description=self.description.data, expected_resolution=self.expected_resolution.data,
             purchase_date=self.purchase_date.data, delivery_date=self.delivery_date.data,
             category=self.category.data or "general", item_price=self.item_price.data, line_ids=line_ids,
-            emergency=bool(self.food_safety.data), locale="en" if current_lang() == "en" else "zh_Hans",
+            emergency=bool(self.food_safety.data), locale=current_locale(),
         )
 
 
@@ -102,7 +101,7 @@ def new():
                 try:
                     checked = case_evidence.check_files(intake_uploads.reopen(current_tenant.id, batch, kept))
                 except case_evidence.EvidenceRefused as exc:
-                    file_errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
+                    file_errors = [exc.message(current_lang())]
                 else:
                     case = case_intake.file_case(current_tenant, intake, prejudged=(order, judgement))
                     case_evidence.attach(case, checked, uploaded_by="consumer")
@@ -140,7 +139,7 @@ def _carry_files() -> tuple[str, list[Kept], list[str]]:
             evidence.check_count(len(kept) + len(chosen))
             checked = case_evidence.check_files(chosen)
         except case_evidence.EvidenceRefused as exc:
-            errors = [exc.message_en if current_lang() == "en" else exc.message_zh]
+            errors = [exc.message(current_lang())]
         else:
             if not batch:
                 batch = intake_uploads.new_batch_id()

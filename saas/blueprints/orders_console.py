@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
-from saas.i18n import current_lang
+from saas.locale import current_lang, pick
 from saas.input_guard import bounded_int
 from saas.models.order import Order
 from saas.services import order_import, orders
@@ -92,7 +92,7 @@ def import_orders():
 @bp.get("/template.csv")
 def template():
     lang = current_lang()
-    filename = "orders-template.csv" if lang == "en" else "orders-template-zh.csv"
+    filename = pick("orders-template-zh.csv", "orders-template.csv", lang)
     return Response(orders.template_csv(lang), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 

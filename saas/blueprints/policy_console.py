@@ -14,7 +14,7 @@ from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.public import policy_context
 from saas.extensions import db
 from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
-from saas.i18n import current_lang
+from saas.locale import current_lang, pick
 from saas.input_guard import bounded_int
 from saas.services import policies
 from tenants.clock import shop_today
@@ -67,11 +67,10 @@ def field_kind(name: str) -> str:
 
 
 def field_options(name: str, lang: str) -> list[tuple[str, str]]:
-    pick = 1 if lang == "en" else 0
     if name == "return_shipping_payer":
-        return [(k, v[pick]) for k, v in SHIPPING_PAYERS.items()]
+        return [(k, pick(*v, lang)) for k, v in SHIPPING_PAYERS.items()]
     if name == "legal_exemption":
-        return [("", _("None"))] + [(k, v[pick]) for k, v in LEGAL_EXEMPTIONS.items()]
+        return [("", _("None"))] + [(k, pick(*v, lang)) for k, v in LEGAL_EXEMPTIONS.items()]
     if name in _UNIT_NAMES:
         return [("working", _("working time")), ("calendar", _("calendar time"))]
     return []
@@ -135,15 +134,14 @@ def errors_by_field(errors, lang: str) -> dict[str, list[str]]:
     by_field: dict[str, list[str]] = {}
     for e in errors:
         key = e.field.rsplit(".", 1)[-1]
-        label = FIELD_LABELS.get(key, ("", ""))[1 if lang == "en" else 0]
+        label = pick(*FIELD_LABELS.get(key, ("", "")), lang)
         if key in FIELD_LABELS and field_kind(key) == "select":
             # The service's message lists the stored keys (for API users); here a person chose from a list.
-            message = (f"The {label} is not one of the choices: please choose from the list." if lang == "en"
-                       else f"「{label}」不是可选的一项，请从列表中选择。")
+            message = _("The %(label)s is not one of the choices: please choose from the list.", label=label)
         else:
-            message = e.message_en if lang == "en" else e.message_zh
+            message = pick(e.message_zh, e.message_en, lang)
         if label and re.split(r"（| \(", label)[0] not in message:
-            message = f"{label}: {message}" if lang == "en" else f"{label}：{message}"
+            message = _("%(label)s: %(message)s", label=label, message=message)
         by_field.setdefault(key, []).append(message)
     return by_field
 
@@ -253,7 +251,6 @@ def apply_preset():
 @roles_required(*MANAGERS)
 def publish():
     form = PublishForm()
-    lang = current_lang()
     if not form.validate_on_submit() or form.effective_date.data is None:
         out_of_range = form.effective_date.errors if form.effective_date.data is not None else []
         for message in out_of_range or [_("Please give a valid effective date.")]:
@@ -264,7 +261,7 @@ def publish():
     except policies.PolicyError as exc:
         db.session.rollback()
         for e in exc.errors:
-            flash(e.message_en if lang == "en" else e.message_zh, "error")
+            flash(pick(e.message_zh, e.message_en), "error")
         return redirect(url_for(".overview"))
     db.session.commit()
     flash(_("Version %(number)s is published and takes effect on %(date)s.", number=version.number,

@@ -6,8 +6,8 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, abort, render_template
 from flask_babel import ngettext
 
-from saas.i18n import current_lang
 from saas.caches.pages import cache_this_page
+from saas.locale import current_lang, localized, pick
 from saas.services import policies
 from tenants import clock
 from tenants.models import PolicyVersion
@@ -28,8 +28,6 @@ def home():
 def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
     """One row per category that has its own rule: the terms that apply to it, resolved."""
     base = policies.terms_of(version)
-    pick = 1 if lang == "en" else 0
-    suffix = "en" if lang == "en" else "zh"
     rows = []
     for key in CATEGORIES:
         if key not in version.category_rules:
@@ -39,13 +37,13 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
 
         def own(name: str) -> str:
             """The category's own wording of a text term (empty when it keeps the shop's)."""
-            return getattr(terms, f"{name}_{suffix}") if fields & {f"{name}_zh", f"{name}_en"} else ""
+            return localized(terms, name, lang) if fields & {f"{name}_zh", f"{name}_en"} else ""
 
         rows.append({
-            "key": key, "name": CATEGORIES[key][pick], "terms": terms,
-            "exemption": exemption[pick] if exemption else "",
+            "key": key, "name": pick(CATEGORIES[key].zh, CATEGORIES[key].en, lang), "terms": terms,
+            "exemption": pick(*exemption, lang) if exemption else "",
             # What the category changes beyond its windows, in plain words (the shop-wide ones are above).
-            "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick] if "return_shipping_payer" in fields else "",
+            "shipping": pick(*SHIPPING_PAYERS[terms.return_shipping_payer], lang) if "return_shipping_payer" in fields else "",
             "warranty_scope": own("warranty_scope"), "conditions": own("conditions"), "exclusions": own("exclusions"),
         })
     return rows
@@ -70,15 +68,14 @@ def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None =
                    upcoming: PolicyVersion | None = None) -> dict:
     lang = current_lang()
     terms = policies.terms_of(version)
-    pick = 1 if lang == "en" else 0
     return {
         "version": version,
         "terms": terms,
         "lang": lang,
-        "text": lambda name: getattr(terms, f"{name}_{'en' if lang == 'en' else 'zh'}"),
-        "shipping": SHIPPING_PAYERS[terms.return_shipping_payer][pick],
-        "no_reason_label": no_reason_label(terms.no_reason_return_days)[pick],
-        "exemption": (LEGAL_EXEMPTIONS[terms.legal_exemption][pick] if terms.legal_exemption else ""),
+        "text": lambda name: localized(terms, name, lang),
+        "shipping": pick(*SHIPPING_PAYERS[terms.return_shipping_payer], lang),
+        "no_reason_label": pick(*no_reason_label(terms.no_reason_return_days), lang),
+        "exemption": (pick(*LEGAL_EXEMPTIONS[terms.legal_exemption], lang) if terms.legal_exemption else ""),
         "rows": category_rows(version, lang),
         "sla_fields": SLA_FIELDS,
         "within": lambda name: clock_within(terms, name),

@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Integer, String, UniqueConstraint, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saas.extensions import db
+from saas.locale import pick
 from saas.models.base import Timestamps, utcnow
 from tenants.models import Tenant
 from tenants.scoping import TenantScoped
@@ -59,7 +60,7 @@ class ReasonCode(TenantScoped, Timestamps, db.Model):
 
     def name(self, lang: str) -> str:
         """The name in the reader's language; a reason named only in Chinese shows its Chinese name."""
-        return (self.name_en or self.name_zh) if lang == "en" else self.name_zh
+        return pick(self.name_zh, self.name_en, lang, fallback=True)
 
     def __repr__(self) -> str:
         return f"<ReasonCode {self.code}>"

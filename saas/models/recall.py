@@ -7,6 +7,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
+from saas.locale import pick
 from saas.models.base import Timestamps, UTCDateTime, utcnow
 from saas.models.statuses import RecallStatus, check_constraints
 from saas.models.case import Case
@@ -57,8 +58,7 @@ class Recall(TenantScoped, Timestamps, db.Model):
 
     def reason(self, lang: str) -> str:
         """The reason in a language ('zh' or 'en'), falling back to the other one."""
-        first, second = (self.reason_en, self.reason_zh) if lang == "en" else (self.reason_zh, self.reason_en)
-        return first or second
+        return pick(self.reason_zh, self.reason_en, lang, fallback=True) or self.reason_en
 
     def __repr__(self) -> str:
         return f"<Recall {self.id} {self.sku} {self.status}>"

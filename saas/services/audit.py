@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from saas.extensions import db
-from saas.i18n import ROLE_LABELS, current_lang
+from saas.i18n import ROLE_LABELS
+from saas.locale import current_lang, localized
 from saas.models.audit import AuditEvent
 from saas.models.case import Case
 from saas.models.complaint import PlatformComplaint
@@ -158,7 +159,7 @@ def _value(key: str, value) -> str:
         return "—"
     if key == "preset" and value in PRESETS:
         preset = PRESETS[value]
-        return preset.name_en if current_lang() == "en" else preset.name_zh
+        return localized(preset, "name")
     if key == "role" and value in ROLE_LABELS:
         return str(ROLE_LABELS[value])
     if key == "key":

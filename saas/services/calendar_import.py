@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from saas.extensions import db
+from saas.locale import in_both, pick
 from saas.models.base import utcnow
 from saas.services import csv_files
 from saas.services.business_calendar import DEFAULT_COUNTRY, package_years
@@ -30,7 +32,7 @@ class LineError:
     message_en: str
 
     def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_zh
+        return pick(self.message_zh, self.message_en, lang)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message_en}" if self.line is not None else self.message_en
@@ -103,11 +105,10 @@ def _parse_date(raw: str) -> date:
         try:
             return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
         except ValueError:
-            raise _Bad(f"「{raw}」不是有效的日期。", f"“{raw}” is not a valid date.") from None
+            raise _Bad(*in_both(_l("“%(value)s” is not a valid date.", value=raw))) from None
     if not raw:
-        raise _Bad("缺少日期。", "The date is missing.")
-    raise _Bad(f"日期格式应为 YYYY-MM-DD（如 2027-01-01），收到「{raw}」。",
-               f"The date must be written YYYY-MM-DD (e.g. 2027-01-01); got “{raw}”.")
+        raise _Bad(*in_both(_l("The date is missing.")))
+    raise _Bad(*in_both(_l("The date must be written YYYY-MM-DD (e.g. 2027-01-01); got “%(value)s”.", value=raw)))
 
 
 def _parse_working(raw: Any) -> bool:
@@ -119,14 +120,13 @@ def _parse_working(raw: Any) -> bool:
     if text in _FALSE:
         return False
     shown = "" if raw is None else _clean(raw)
-    raise _Bad(f"是否上班须为 1/0、true/false 或 上班/休息，收到「{shown}」。",
-               f"is_working_day must be 1/0, true/false or 上班/休息; got “{shown}”.")
+    raise _Bad(*in_both(_l("is_working_day must be 1/0, true/false or 上班/休息; got “%(value)s”.", value=shown)))
 
 
 def _parse_name(raw: Any) -> str:
     name = " ".join(_clean(raw if raw is not None else "").split())
     if len(name) > MAX_NAME:
-        raise _Bad(f"名称不能超过 {MAX_NAME} 个字符。", f"The name must be at most {MAX_NAME} characters.")
+        raise _Bad(*in_both(_l("The name must be at most %(max)s characters.", max=MAX_NAME)))
     return name
 
 
@@ -147,9 +147,8 @@ def _csv_rows(text: str) -> tuple[list[_RawRow], list[LineError]]:
             columns, _twice = csv_files.header_positions(cells, _HEADERS)  # the first column of a name counts
             missing = [k for k in ("date", "working") if k not in columns]
             if missing:
-                return [], [LineError(number, "第一行须为表头：日期，是否上班，名称（或 date,is_working_day,name）。",
-                                      "The first line must be the header date,is_working_day,name "
-                                      "(or 日期,是否上班,名称).")]
+                return [], [LineError(number, *in_both(_l(
+                    "The first line must be the header date,is_working_day,name (or 日期,是否上班,名称).")))]
             continue
 
         def cell(key: str) -> str:
@@ -195,18 +194,17 @@ def _json_rows(text: str) -> tuple[list[_RawRow], int | None, str | None, list[L
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [], None, None, [LineError(exc.lineno, f"不是有效的 JSON:{exc.msg}。", f"This is not valid JSON: {exc.msg}.")]
+        return [], None, None, [LineError(exc.lineno, *in_both(_l("This is not valid JSON: %(error)s.", error=exc.msg)))]
     if not isinstance(doc, dict) or not isinstance(doc.get("days"), list):
-        return [], None, None, [LineError(None, "JSON 须为对象，并含 days 数组。",
-                                          "The JSON must be an object with a “days” list.")]
+        return [], None, None, [LineError(None, *in_both(_l("The JSON must be an object with a “days” list.")))]
     errors: list[LineError] = []
     year = doc.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        errors.append(LineError(None, f"year 须为整数，收到「{year}」。", f"“year” must be a whole number; got “{year}”."))
+        errors.append(LineError(None, *in_both(_l("“year” must be a whole number; got “%(year)s”.", year=year))))
         year = None
     country = doc.get("country")
     if country is not None and not isinstance(country, str):
-        errors.append(LineError(None, "country 须为字符串（如 CN）。", "“country” must be a string such as CN."))
+        errors.append(LineError(None, *in_both(_l("“country” must be a string such as CN."))))
         country = None
     lines = _json_day_lines(text)
     if len(lines) != len(doc["days"]):
@@ -214,7 +212,7 @@ def _json_rows(text: str) -> tuple[list[_RawRow], int | None, str | None, list[L
     rows: list[_RawRow] = []
     for number, item in zip(lines, doc["days"]):
         if not isinstance(item, dict):
-            errors.append(LineError(number, "days 中的每一项须为对象。", "Each entry of “days” must be an object."))
+            errors.append(LineError(number, *in_both(_l("Each entry of “days” must be an object."))))
             continue
         working = item.get("working", item.get("is_working_day"))
         raw_date = item.get("date")
@@ -241,15 +239,15 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
 
     chosen_country = (country or file_country or DEFAULT_COUNTRY).strip().upper()
     if country and file_country and country.strip().upper() != file_country.strip().upper():
-        result.errors.append(LineError(None, f"文件中的国家（{file_country}）与指定的国家（{country}）不一致。",
-                                       f"The file is for {file_country}, not {country}."))
+        result.errors.append(LineError(None, *in_both(_l("The file is for %(file_country)s, not %(country)s.",
+                                                          file_country=file_country, country=country))))
     if not re.fullmatch(r"[A-Z]{2}", chosen_country):
-        result.errors.append(LineError(None, f"国家须为两位字母代码（如 CN），收到「{chosen_country}」。",
-                                       f"The country must be a two-letter code such as CN; got “{chosen_country}”."))
+        result.errors.append(LineError(None, *in_both(_l("The country must be a two-letter code such as CN; got “%(country)s”.",
+                                                          country=chosen_country))))
     result.country = chosen_country
     if year is not None and file_year is not None and year != file_year:
-        result.errors.append(LineError(None, f"文件中的年份（{file_year}）与指定的年份（{year}）不一致。",
-                                       f"The file is for {file_year}, not {year}."))
+        result.errors.append(LineError(None, *in_both(_l("The file is for %(file_year)s, not %(year)s.",
+                                                          file_year=file_year, year=year))))
     chosen_year = year if year is not None else file_year
 
     seen: dict[date, int | None] = {}
@@ -271,28 +269,29 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
             # Without --year the first date decides; every other date must agree with it.
             chosen_year = day.year
         if day.year != chosen_year:
-            result.errors.append(LineError(number, f"{day} 不在 {chosen_year} 年内。",
-                                           f"{day} is not in {chosen_year}; a file holds one year."))
+            result.errors.append(LineError(number, *in_both(_l("%(day)s is not in %(year)s; a file holds one year.",
+                                                              day=day, year=chosen_year))))
             continue
         if day in seen:
             first = seen[day]
-            result.errors.append(LineError(number, f"{day} 重复出现" + (f"（第 {first} 行已列出）。" if first else "。"),
-                                           f"{day} is listed twice" + (f" (first on line {first})." if first else ".")))
+            result.errors.append(LineError(number, *in_both(
+                _l("%(day)s is listed twice (first on line %(first)s).", day=day, first=first) if first
+                else _l("%(day)s is listed twice.", day=day))))
             continue
         seen[day] = number
         result.days.append(Day(number, day, working, name))
 
     result.year = chosen_year
     if chosen_year is not None and not MIN_YEAR <= chosen_year <= MAX_YEAR:
-        result.errors.append(LineError(None, f"年份 {chosen_year} 超出范围（{MIN_YEAR}–{MAX_YEAR}）。",
-                                       f"The year {chosen_year} is out of range ({MIN_YEAR}–{MAX_YEAR})."))
+        result.errors.append(LineError(None, *in_both(_l("The year %(year)s is out of range (%(min)s–%(max)s).",
+                                                          year=chosen_year, min=MIN_YEAR, max=MAX_YEAR))))
     if not rows and not result.errors:
-        result.errors.append(LineError(None, "文件中没有任何日期：请列出该年的节假日和调休上班日。",
-                                       "The file lists no days: list the year's holidays and adjusted working days."))
+        result.errors.append(LineError(None, *in_both(_l(
+            "The file lists no days: list the year's holidays and adjusted working days."))))
     if result.ok and chosen_year in package_years(chosen_country):
-        result.notes.append(LineError(None, f"chinesecalendar 已包含 {chosen_year} 年；导入的日期优先。",
-                                      f"The chinesecalendar package already covers {chosen_year}; "
-                                      "the imported days take precedence over it."))
+        result.notes.append(LineError(None, *in_both(_l(
+            "The chinesecalendar package already covers %(year)s; the imported days take precedence over it.",
+            year=chosen_year))))
     return result
 
 

@@ -1,10 +1,11 @@
 """What the customer is told at each step of a case, in the case's or the reader's language."""
 from __future__ import annotations
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from saas.models.order import CHANNEL_LABELS
+from saas.locale import pick
 
 # Message keys stored on events (data["msg"]) so a page can re-render them in
 # the reader's language; the event also keeps the text sent in the case's locale.
@@ -56,14 +57,13 @@ def render(key: str, params: dict | None = None) -> str:
     params = params or {}
     sentence = str(template)
     text = sentence % params if params else sentence
-    english = str(get_locale()) == "en"
     for name, added in ADDED:
         value = str(params.get(name) or "").strip()
         if value and f"%({name})s" not in sentence:
             if not text.endswith(SENTENCE_ENDS):  # typed words often end without a full stop
-                text += "." if english else "。"
+                text += pick("。", ".")
             # Chinese sentences follow each other without a space.
-            text = f"{text}{' ' if english else ''}{str(added) % {name: value}}"
+            text = f"{text}{pick('', ' ')}{str(added) % {name: value}}"
     return text
 
 
@@ -90,8 +90,7 @@ def event_message(event, locale: str | None = None) -> str:
 def label(kind: str) -> str:
     """Short names of statuses, types, channels …, for pages, in the current language."""
     if kind in CHANNEL_LABELS:
-        zh, en = CHANNEL_LABELS[kind]
-        return en if str(get_locale()) == "en" else zh
+        return pick(*CHANNEL_LABELS[kind])
     return str(LABELS.get(kind, kind))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import exists
 from sqlalchemy.orm.attributes import set_committed_value
 
 from saas.extensions import db
+from saas.locale import babel_locale, localized
 from saas.models.case import NODES, Case
 from saas.models.loading import load_collections
 from saas.services import assignment, case_messages, complaints
@@ -51,10 +52,10 @@ def remedies(case: Case, lang: str) -> list[dict]:
         if not r.get("applicable", True):
             continue
         out.append({
-            "label": r["label_en"] if lang == "en" else r["label_zh"],
+            "label": localized(r, "label", lang),
             "eligible": r["eligible"], "deadline": r["deadline"], "amount": r.get("amount"),
-            "reason": r["reason_en"] if lang == "en" else r["reason_zh"],
-            "clause": r["clause"]["text_en"] if lang == "en" else r["clause"]["text_zh"],
+            "reason": localized(r, "reason", lang),
+            "clause": localized(r["clause"], "text", lang),
         })
     return out
 
@@ -87,7 +88,7 @@ def case_tenant(case: Case) -> Tenant:
 
 def timeline(case: Case, lang: str, staff: bool = False) -> list[TimelineEntry]:
     """Customer-visible steps (and the consumer's own messages); staff also see internal notes."""
-    locale = "en" if lang == "en" else "zh_Hans"
+    locale = babel_locale(lang)
     by_event: dict[int, list] = {}
     for item in case.evidence:
         by_event.setdefault(item.event_id or 0, []).append(item)

@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 
 from saas.email_addresses import EMAIL_MESSAGE
 from saas.extensions import db
+from saas.locale import babel_locale
+from saas.phones import MOBILE_MESSAGE
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
 from saas.models.case import (
@@ -25,7 +27,6 @@ from saas.models.case import (
     CaseEvent,
 )
 from saas.models.user import User
-from saas.phones import MOBILE_MESSAGE
 from saas.services import case_messages, kpi_facts, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today
@@ -149,7 +150,7 @@ def auto_reply_if_closed(case: Case, at) -> None:
     if cal.is_working_time(at):
         return
     opening = cal.next_opening(at)
-    when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale="en" if case.locale == "en" else "zh_Hans_CN")
+    when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale=babel_locale(case.locale))
     record(case, "auto_reply", actor_type="system", msg="auto_reply", params={"when": when},
            data={"next_opening": opening.isoformat()})
 

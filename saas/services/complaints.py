@@ -14,11 +14,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
-from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
 from saas.extensions import db
+from saas.locale import babel_locale, lang_of
+from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
 from saas.identifiers import normalise_case_number
 from saas.input_guard import parse_decimal
 from saas.models.base import utcnow
@@ -95,7 +98,7 @@ def _text(value: str, code: str) -> str:
 
 def _new_reference() -> str:
     alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    for _ in range(5):
+    for _attempt in range(5):
         ref = "PC" + "".join(secrets.choice(alphabet) for _ in range(10))
         with cross_tenant("complaint reference is unique platform-wide"):
             taken = db.session.scalar(select(PlatformComplaint.id).where(PlatformComplaint.reference == ref))
@@ -124,7 +127,7 @@ def submit(tenant: Tenant, *, text: str, mobile: str = "", email: str = "", name
     complaint = PlatformComplaint(
         tenant_id=tenant.id, reference=_new_reference(), case_id=case.id if case else None,
         case_contact_matches=matches, contact_name=name.strip()[:80], contact_mobile=clean_mobile,
-        contact_email=clean_email, locale="en" if locale == "en" else "zh_Hans", text=body,
+        contact_email=clean_email, locale=babel_locale(locale), text=body,
         status="new", due_at=due_for(tenant, now), created_at=now, updated_at=now,
     )
     db.session.add(complaint)
@@ -214,11 +217,11 @@ def _tell_managers(tenant: Tenant, complaint: PlatformComplaint) -> list[Notific
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     made = []
     for user in notifications.managers(tenant.id):
-        en = tenant.default_locale == "en"
         due = complaint.due_at.astimezone(ZoneInfo(tenant.timezone)).strftime("%Y-%m-%d %H:%M")
-        message = (f"The platform forwarded complaint {complaint.reference} about your after-sales service. "
-                   f"Please verify it and answer in the console before {due}." if en else
-                   f"平台转来一条关于您售后服务的投诉（{complaint.reference}），请核实并于 {due} 前在后台答复。")
+        with force_locale(babel_locale(tenant.default_locale)):
+            message = _("The platform forwarded complaint %(reference)s about your after-sales service. "
+                        "Please verify it and answer in the console before %(due)s.",
+                        reference=complaint.reference, due=due)
         n = notifications.schedule_direct(
             tenant, key="complaint_forwarded", channel="email", recipient=user.email, locale=tenant.default_locale,
             params={"case_number": complaint.reference, "message": message, "customer": user.name,
@@ -249,17 +252,18 @@ def reply(complaint: PlatformComplaint, operator: User, text: str) -> list[Notif
 
 def _send_reply(tenant: Tenant, complaint: PlatformComplaint) -> list[Notification]:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    en = complaint.locale == "en"
-    shop = tenant.name("en" if en else "zh")
-    message = (f"The platform's answer to your complaint {complaint.reference} about {shop}: {complaint.reply}" if en
-               else f"平台就您对{shop}的投诉（{complaint.reference}）答复如下：{complaint.reply}")
+    with force_locale(babel_locale(complaint.locale)):
+        message = _("The platform's answer to your complaint %(reference)s about %(shop)s: %(reply)s",
+                    reference=complaint.reference, shop=tenant.name(lang_of(complaint.locale)),
+                    reply=complaint.reply)
+        customer = complaint.contact_name or _("customer")
     case = complaint.case
     if case is None:
         link = f"{base}/{tenant.slug}/policy"
     else:  # a link that opens the case only for a complainant whose contact is the case's own
         link = (notifications.tracking_link if complaint.case_contact_matches else notifications.lookup_link)(tenant, case)
     params = {"case_number": complaint.reference, "message": message, "link": link,
-              "customer": complaint.contact_name or ("customer" if en else "顾客")}
+              "customer": customer}
     terms = _terms(tenant)
     made = []
     for channel, address in (("sms", complaint.contact_mobile), ("email", complaint.contact_email)):

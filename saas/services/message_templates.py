@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import get_locale
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from saas.extensions import db
+from saas.locale import babel_locale, html_lang, lang_of, pick
 from saas.models.notification import CHANNELS, MessageTemplate
 from saas.services.errors import ServiceError
 from tenants.models import Tenant
@@ -67,15 +69,23 @@ def template_key_for(event_kind: str) -> str | None:
 
 
 class TemplateError(ServiceError):
-    """A template refused; the texts come in both languages (the checks quote the merchant's own words)."""
+    """A template refused (the placeholder checks quote the merchant's own words); about the body unless said."""
 
-    def __init__(self, message_zh: str, message_en: str, field: str = "body"):
-        super().__init__("template", field=field)
-        self.message_zh, self.message_en = message_zh, message_en
+    MESSAGES = {
+        "braces": _l("The template has unbalanced braces."),
+        "unknown_placeholder": _l("Unknown placeholder(s): %(names)s. Available: %(available)s."),
+        "formatted_placeholder": _l("A placeholder is just its name, without a format: write %(names)s."),
+        "unknown_template": _l("Unknown template."),
+        "empty": _l("The template cannot be empty."),
+        "too_long": _l("The template is too long (at most %(limit)s characters)."),
+        "subject_lines": _l("The subject must be a single line."),
+        "subject_too_long": _l("The subject is too long (at most %(limit)s characters)."),
+    }
+    FIELDS = {"subject_lines": "subject", "subject_too_long": "subject"}
 
     @property
-    def message(self) -> str:
-        return self.message_en if str(get_locale()) == "en" else self.message_zh
+    def field(self) -> str:
+        return super().field or "body"
 
 
 def check_placeholders(text: str) -> None:
@@ -83,19 +93,17 @@ def check_placeholders(text: str) -> None:
     try:
         parsed = [(f, spec, conv) for _lit, f, spec, conv in string.Formatter().parse(text) if f is not None]
     except ValueError:
-        raise TemplateError("花括号不成对，请检查模板。", "The template has unbalanced braces.") from None
+        raise TemplateError("braces") from None
     available = ", ".join("{" + name + "}" for name in sorted(PLACEHOLDERS))
     unknown = sorted({f for f, _spec, _conv in parsed if f not in PLACEHOLDERS})
     if unknown:
         names = ", ".join("{" + f + "}" for f in unknown)
-        raise TemplateError(f"未知占位符：{names}。可用：{available}。",
-                            f"Unknown placeholder(s): {names}. Available: {available}.")
+        raise TemplateError("unknown_placeholder", names=names, available=available)
     # {shop:>99999999} or {shop!r} would pad or mangle the text: a placeholder is its name alone.
     formatted = sorted({f for f, spec, conv in parsed if spec or conv})
     if formatted:
         names = ", ".join("{" + f + "}" for f in formatted)
-        raise TemplateError(f"占位符只能写名称，不能带格式，请写成 {names}。",
-                            f"A placeholder is just its name, without a format: write {names}.")
+        raise TemplateError("formatted_placeholder", names=names)
 
 
 @dataclass(frozen=True)
@@ -112,12 +120,11 @@ def _override(tenant_id: int, key: str, channel: str, locale: str) -> MessageTem
 
 
 def default_subject(key: str, locale: str) -> str:
-    zh_subject, en_subject = SUBJECTS.get(key, ("{case_number}", "{case_number}"))
-    return en_subject if locale == "en" else zh_subject
+    return pick(*SUBJECTS.get(key, ("{case_number}", "{case_number}")), locale)
 
 
 def default_body(channel: str, locale: str) -> str:
-    return (DEFAULT_SMS if channel == "sms" else DEFAULT_EMAIL)["en" if locale == "en" else "zh_Hans"]
+    return (DEFAULT_SMS if channel == "sms" else DEFAULT_EMAIL)[babel_locale(locale)]
 
 
 # (key, channel, locale) → (subject, body): a shop's own wordings as plain values a cache can keep.
@@ -141,7 +148,7 @@ def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict,
     if key in PRECOMPOSED:
         return Rendered(one_line(str(params.get("subject", ""))), str(params.get("text", "")),
                         params.get("html") or None)
-    locale = "en" if locale == "en" else "zh_Hans"
+    locale = babel_locale(locale)
     if wordings is None:
         row = _override(tenant.id, key, channel, locale)
         own = (row.subject, row.body) if row is not None else None
@@ -154,7 +161,7 @@ def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict,
 
 def _compose(tenant: Tenant, channel: str, locale: str, subject: str, body: str, params: dict) -> Rendered:
     values = {k: str(params.get(k, "")) for k in PLACEHOLDERS}
-    values["shop"] = tenant.name("en" if locale == "en" else "zh")
+    values["shop"] = tenant.name(lang_of(locale))
     if channel == "sms":
         check_placeholders(body)
         return Rendered("", body.format_map(values).strip(), None)
@@ -163,8 +170,9 @@ def _compose(tenant: Tenant, channel: str, locale: str, subject: str, body: str,
     text = body.format_map(values).strip()
     # A subject is one line whatever a placeholder brings ({message} may be several paragraphs).
     subject = one_line(subject.format_map(values))
-    html = render_template("messages/email.html", tenant=tenant, text=text, link=values["link"],
-                           subject=subject, lang="en" if locale == "en" else "zh-CN")
+    with force_locale(locale):
+        html = render_template("messages/email.html", tenant=tenant, text=text, link=values["link"],
+                               subject=subject, lang=lang_of(locale), html_lang=html_lang(locale))
     return Rendered(subject, text, html)
 
 
@@ -194,23 +202,22 @@ def clean(channel: str, subject: str, body: str) -> tuple[str, str]:
 def validate(key: str, channel: str, locale: str, subject: str, body: str) -> None:
     """Every reason a template cannot be saved or sent; TemplateError.field says which field is wrong."""
     if not is_template(key, channel, locale):
-        raise TemplateError("未知的模板。", "Unknown template.")
+        raise TemplateError("unknown_template")
     if not body.strip():
-        raise TemplateError("模板内容不能为空。", "The template cannot be empty.")
+        raise TemplateError("empty")
     limit = BODY_MAX[channel]
     if len(body) > limit:
-        raise TemplateError(f"模板内容过长（最多 {limit} 个字符）。", f"The template is too long (at most {limit} characters).")
+        raise TemplateError("too_long", limit=limit)
     check_placeholders(body)
     if channel == "email":
         if "\n" in subject or "\r" in subject:
-            raise TemplateError("邮件主题只能有一行。", "The subject must be a single line.", field="subject")
+            raise TemplateError("subject_lines")
         if len(subject) > SUBJECT_MAX:
-            raise TemplateError(f"邮件主题过长（最多 {SUBJECT_MAX} 个字符）。",
-                                f"The subject is too long (at most {SUBJECT_MAX} characters).", field="subject")
+            raise TemplateError("subject_too_long", limit=SUBJECT_MAX)
         try:
             check_placeholders(subject)
         except TemplateError as exc:
-            raise TemplateError(exc.message_zh, exc.message_en, field="subject") from None
+            raise TemplateError(exc.code, field="subject", **exc.params) from None
 
 
 def save_override(tenant: Tenant, key: str, channel: str, locale: str, subject: str, body: str) -> MessageTemplate:
@@ -289,11 +296,11 @@ SAMPLE_CUSTOMER = {"zh_Hans": "陈静", "en": "Jing Chen"}
 
 
 def sample_params(tenant: Tenant, key: str, locale: str) -> dict:
-    locale = "en" if locale == "en" else "zh_Hans"
+    locale = babel_locale(locale)
     zh, en = SAMPLE_MESSAGES.get(key, ("", ""))
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {"case_number": SAMPLE_CASE_NUMBER,
-            "message": (en if locale == "en" else zh).format(case_number=SAMPLE_CASE_NUMBER),
+            "message": pick(zh, en, locale).format(case_number=SAMPLE_CASE_NUMBER),
             "link": f"{base}/{tenant.slug}/track?number={SAMPLE_CASE_NUMBER}",
             "customer": SAMPLE_CUSTOMER[locale]}
 

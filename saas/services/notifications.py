@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from saas.extensions import db
+from saas.locale import pick
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent
 from saas.models.notification import ContactSuppression, Notification
@@ -117,7 +118,7 @@ def _coalesced_message(event: CaseEvent, superseded: list[Notification]) -> str:
             parts.append(text)
     if event.customer_message not in parts:
         parts.append(event.customer_message)
-    gap = " " if event.case.locale == "en" else ""
+    gap = pick("", " ", event.case.locale)  # Chinese sentences follow each other without a space
     return gap.join(parts)
 
 

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context
-from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from saas import request_memo
 from saas.extensions import db
+from saas.locale import in_both, pick
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.user import User
@@ -36,8 +37,7 @@ class PolicyError(ServiceError):
 
     @property
     def message(self) -> str:
-        english = str(get_locale()) == "en"
-        return " ".join(e.message_en if english else e.message_zh for e in self.errors)
+        return " ".join(pick(e.message_zh, e.message_en) for e in self.errors)
 
 
 def calendar_for(tenant: Tenant) -> BusinessCalendar:
@@ -192,7 +192,7 @@ def save_draft(tenant: Tenant, actor: User | None, terms: dict[str, Any],
 def save_category_rule(tenant: Tenant, actor: User | None, category: str, overrides: dict[str, Any]) -> PolicyVersion:
     """Set one category's overrides on the draft (an empty dict removes the rule)."""
     if category not in CATEGORIES:
-        raise PolicyError([TermError("category", "未知的商品类目。", "Unknown product category.")])
+        raise PolicyError([TermError("category", *in_both(_l("Unknown product category.")))])
     draft = ensure_draft(tenant, actor)
     rules = {k: dict(v) for k, v in draft.category_rules.items()}
     if overrides:
@@ -219,7 +219,7 @@ def start_from_preset(tenant: Tenant, actor: User | None, preset: str) -> Policy
     try:
         preset_terms, rules = apply_preset(preset)
     except KeyError:
-        raise PolicyError([TermError("preset", "未知的预设模板。", "Unknown preset.")]) from None
+        raise PolicyError([TermError("preset", *in_both(_l("Unknown preset.")))]) from None
     draft = ensure_draft(tenant, actor)
     draft.terms = Terms.from_dict({**draft.terms, **preset_terms}).to_dict()
     draft.category_rules = rules
@@ -233,10 +233,10 @@ def publish(tenant: Tenant, actor: User | None, effective_date: date, change_not
     """Freeze the draft as the next version number, in force from effective_date (today or later)."""
     today = today or shop_today(tenant)
     if effective_date < today and not allow_past:
-        raise PolicyError([TermError("effective_date", "生效日期不能早于今天。", "The effective date cannot be before today.")])
+        raise PolicyError([TermError("effective_date", *in_both(_l("The effective date cannot be before today.")))])
     draft = get_draft(tenant)
     if draft is None:
-        raise PolicyError([TermError("draft", "没有可发布的草稿。", "There is no draft to publish.")])
+        raise PolicyError([TermError("draft", *in_both(_l("There is no draft to publish.")))])
     errors = validate_terms(draft.terms) or validate_category_rules(draft.category_rules, Terms.from_dict(draft.terms))
     if errors:
         raise PolicyError(errors)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import force_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -31,13 +32,14 @@ from sqlalchemy.orm import aliased
 from saas.email_addresses import normalise_email
 from saas.extensions import db
 from saas.identifiers import new_token
+from saas.locale import babel_locale, lang_of
+from saas.phones import mainland_mobile
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import ANSWERS, Recall, RecallContact
 from saas.models.user import User
-from saas.phones import mainland_mobile
 from saas.queues import enqueue_after_commit
 from saas.services import audit, cases, notifications, policies
 from saas.services.errors import ServiceError
@@ -192,15 +194,12 @@ def answer_link(tenant: Tenant, token: str) -> str:
 
 def message_text(recall: Recall, locale: str) -> str:
     """What customers are told (the `message` of the recall template), in their language."""
-    product = recall.product_name or recall.sku
-    if locale == "en":
-        batch = f", batch {recall.batch}" if recall.batch else ""
-        return (f"Product recall: {product} (SKU {recall.sku}{batch}) that you bought is being recalled for a "
-                f"food-safety problem. {recall.reason('en')} Please stop using it now and tell us whether you "
-                f"want a refund at the link.")
-    batch = f"，批次 {recall.batch}" if recall.batch else ""
-    return (f"商品召回通知：您购买的「{product}」（商品编码 {recall.sku}{batch}）因食品安全问题正在召回。"
-            f"{recall.reason('zh')} 请立即停止食用，并通过链接告诉我们是否需要退款。")
+    with force_locale(babel_locale(locale)):
+        batch = _(", batch %(batch)s", batch=recall.batch) if recall.batch else ""
+        return _("Product recall: %(product)s (SKU %(sku)s%(batch)s) that you bought is being recalled for a "
+                 "food-safety problem. %(reason)s Please stop using it now and tell us whether you want a refund "
+                 "at the link.", product=recall.product_name or recall.sku, sku=recall.sku, batch=batch,
+                 reason=recall.reason(lang_of(locale)))
 
 
 def _mobile(raw: str) -> str:
@@ -214,7 +213,7 @@ def _email(raw: str) -> str:
 
 
 def _locale(tenant: Tenant) -> str:
-    return "en" if tenant.default_locale == "en" else "zh_Hans"
+    return babel_locale(tenant.default_locale)
 
 
 def _terms(tenant: Tenant) -> Terms:

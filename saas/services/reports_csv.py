@@ -11,6 +11,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
 from saas.extensions import db
+from saas.locale import babel_locale
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseLine
 from saas.models.order import OrderLine
@@ -65,7 +66,7 @@ def cases_csv(tenant: Tenant, period: Period, lang: str = "zh", now: datetime | 
         return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
     w = SafeWriter()
-    with force_locale("en" if lang == "en" else "zh_Hans"):
+    with force_locale(babel_locale(lang)):
         w.writerow([str(c) for c in COLUMNS])
         reason_labels = reasons.labels(tenant, lang)
         for (cid, number, created, kind, intake, channel, category, reason, status, replied, minutes, r_in, resolved,

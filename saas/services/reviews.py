@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tenants.clock import shop_today
 from saas.extensions import db
+from saas.locale import babel_locale, html_lang, lang_of
 from saas.input_guard import CONTROL_CHARS
 from saas.models.base import utcnow
 from saas.models.notification import Notification
@@ -218,8 +219,8 @@ def pack_link(tenant: Tenant, pack: PackDue) -> str:
 def compose(tenant: Tenant, pack: Pack, locale: str, link: str, recipient: str) -> dict:
     """Subject, text and HTML of the pack e-mail in `locale`, written into the notification's params when
     the pack is due (the figures are the ones of that morning)."""
-    locale = "en" if locale == "en" else "zh_Hans"
-    lang = "en" if locale == "en" else "zh"
+    locale = babel_locale(locale)
+    lang = lang_of(locale)
     with force_locale(locale):
         first, last = pack.period.first.isoformat(), pack.period.last.isoformat()
         if pack.kind == "month":
@@ -227,7 +228,7 @@ def compose(tenant: Tenant, pack: Pack, locale: str, link: str, recipient: str) 
         else:
             subject = _("Weekly review %(first)s to %(last)s: %(shop)s", first=first, last=last, shop=tenant.name(lang))
         context = dict(pack=pack, report=pack.report, link=link, recipient=recipient, lang=lang,
-                       html_lang="en" if lang == "en" else "zh-CN", subject=subject, first=first, last=last,
+                       html_lang=html_lang(locale), subject=subject, first=first, last=last,
                        label=case_messages.label, clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
                        problem_label=lambda p: pack.problem_label(p, lang))
         text = render_template("messages/review_pack.txt", **context).strip() + "\n"

@@ -11,6 +11,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
 from saas.extensions import db
+from saas.locale import pick
 from saas.models.base import utcnow
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.sla import SlaClock
@@ -53,7 +54,7 @@ class Scorecard:
     notes: list[str] = field(default_factory=list)
 
     def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_zh
+        return pick(self.name_zh, self.name_en, lang)
 
     @property
     def sla_met_pct(self) -> float | None:

@@ -6,9 +6,12 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from saas.extensions import db
+from saas.locale import babel_locale
 from saas.identifiers import new_token
 from saas.models.base import utcnow
 from saas.models.case import Case
@@ -67,8 +70,8 @@ def invite(survey: Survey, now: datetime) -> int:
         survey.status = "opted_out"
         return 0
     terms, _cal = service_terms(case)
-    message = ("How satisfied are you with how we handled your case? Please rate us (1–5 stars)."
-               if case.locale == "en" else "您对本次售后处理满意吗？请为我们打分（1–5 星）。")
+    with force_locale(babel_locale(case.locale)):
+        message = _("How satisfied are you with how we handled your case? Please rate us (1–5 stars).")
     params = {"case_number": case.number, "message": message, "link": survey_link(survey.token),
               "customer": case.customer_name}
     sent = 0

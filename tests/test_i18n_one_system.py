@@ -23,13 +23,16 @@ BRANCH_ALLOWED: dict[str, int] = {
     "saas/locale.py": 3,
     # Not converted yet (being split/edited in parallel); the count may only go down.
     "saas/services/orders.py": 5,
-    "tenants/terms.py": 2,
+    "tenants/term_labels.py": 1,
 }
 
 # Bilingual by nature: merchant data and frozen snapshots, read through saas.locale.pick()/localized().
 PAIRS_ALLOWED: dict[str, int] = {
     # Policy terms: labels and values quoted in published versions, and the TermErrors that carry both.
-    "tenants/terms.py": 119,
+    "tenants/terms.py": 82,
+    "tenants/term_labels.py": 14,
+    "tenants/term_rules.py": 19,
+    "tenants/presets.py": 4,
     # Eligibility results and clauses frozen into each case at intake (must read the same forever).
     "tenants/remedies.py": 18,
     "tenants/policy.py": 31,
@@ -44,7 +47,8 @@ PAIRS_ALLOWED: dict[str, int] = {
     "saas/demo_cases.py": 1,
     # Not converted yet (being edited in parallel, or kept bilingual by code outside this change):
     # each count may only go down.
-    "saas/services/orders.py": 39,
+    "saas/services/orders.py": 33,
+    "saas/services/order_import.py": 6,
     "saas/evidence/refusals.py": 9,
     "saas/evidence/checks.py": 1,
 }

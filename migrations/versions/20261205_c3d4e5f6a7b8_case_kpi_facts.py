@@ -49,11 +49,18 @@ INDEXES = (('cases', 'ix_cases_tenant_created', ['tenant_id', 'created_at']),
 
 def upgrade():
     # Plain ALTER TABLE, no batch mode: on SQLite a batch copies `cases` and drops the old table, and with
-    # foreign keys on that drop deletes every event, survey, line and photo of every case. SQLite cannot add
-    # a foreign key to an existing table: there resolved_by_id is a plain column (development databases).
+    # foreign keys on that drop deletes every event, survey, line and photo of every case. SQLite gets
+    # resolved_by_id's foreign key by one rebuild (below), with its foreign keys off.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
     for name, type_ in COLUMNS:
         op.add_column('cases', sa.Column(name, type_, nullable=True))
-    if op.get_bind().dialect.name != 'sqlite':
+    if sqlite:
+        # SQLite adds a foreign key only by rebuilding the table: safe, as migrations run with its
+        # foreign keys off (migrations/env.py), so dropping the old copy cascades to nothing.
+        with op.batch_alter_table('cases') as batch:
+            batch.create_foreign_key('fk_cases_resolved_by_id_users', 'users', ['resolved_by_id'], ['id'],
+                                     ondelete='SET NULL')
+    else:
         op.create_foreign_key('fk_cases_resolved_by_id_users', 'cases', 'users', ['resolved_by_id'], ['id'],
                               ondelete='SET NULL')
     for table, name, columns in INDEXES:
@@ -133,7 +140,10 @@ def _backfill(conn):
 def downgrade():
     for table, name, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
-    if op.get_bind().dialect.name != 'sqlite':
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table('cases') as batch:  # a rebuild, with foreign keys off (migrations/env.py)
+            batch.drop_constraint('fk_cases_resolved_by_id_users', type_='foreignkey')
+    else:
         op.drop_constraint('fk_cases_resolved_by_id_users', 'cases', type_='foreignkey')
     for name, _type in reversed(COLUMNS):  # plain ALTER TABLE (SQLite 3.35+), as in upgrade()
         op.execute(f'ALTER TABLE cases DROP COLUMN {name}')

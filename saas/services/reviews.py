@@ -291,7 +291,7 @@ def sweep(now: datetime | None = None, end_batch: Callable[[], None] | None = No
             staff.setdefault(tid, []).append((uid, email))
     shops = [row for row in shops if row.id in staff]
     keys = [pack_key(row.id, kind, period.first, uid) for row in shops
-            for kind, period in _candidates(now.astimezone(ZoneInfo(row.timezone)).date())
+            for kind, period in _candidates(shop_today(row, now))
             for uid, _email in staff[row.id]]
     written = _written(keys)
     count = 0

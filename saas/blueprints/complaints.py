@@ -1,4 +1,4 @@
-"""Complaints to the platform: the consumer's form, the merchant's console pages, and the retention setting."""
+"""Complaints to the platform: the consumer's form and the merchant's console pages."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -6,18 +6,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from saas import request_memo
 from saas.forms import ContactFields, contact_fields
-from saas.blueprints.access import roles_required, staff_only
+from saas.blueprints.access import staff_only
 from saas.extensions import db, limiter
 from saas.locale import current_locale
 from saas.masking import mask_email, mask_mobile
 from saas.models.base import utcnow
 from saas.models.complaint import PlatformComplaint
-from saas.services import complaints, retention
+from saas.services import complaints
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -175,33 +175,3 @@ def console_detail(complaint_id: int):
         status = 400
     return render_template("complaints/console_detail.html", complaint=complaint, form=form, now=utcnow(),
                            mask_mobile=mask_mobile, mask_email=mask_email), status
-
-
-# ---------------------------------------------------------------- retention (PIPL)
-
-class RetentionForm(FlaskForm):
-    retention_days = IntegerField(_l("Keep customers' personal data for (days after a case is closed)"), validators=[
-        InputRequired(_l("Please enter a number of days.")),
-        NumberRange(retention.MIN_DAYS, retention.MAX_DAYS,
-                    _l("Please enter between %(min)s and %(max)s days."))])
-
-
-@bp.route("/console/settings/retention", methods=["GET", "POST"])
-@staff_only
-def retention_settings():
-    form = RetentionForm()
-    if request.method == "GET":
-        form.retention_days.data = current_tenant.retention_days
-        return render_template("complaints/retention.html", form=form, can_edit=current_user.role == "owner")
-    return _save_retention(form)
-
-
-@roles_required("owner")
-def _save_retention(form: RetentionForm):
-    if not form.validate_on_submit():
-        return render_template("complaints/retention.html", form=form, can_edit=True), 400
-    retention.set_retention_days(current_tenant, current_user, form.retention_days.data)
-    db.session.commit()
-    flash(_("Saved: personal data is anonymised %(days)s days after a case is closed.",
-            days=current_tenant.retention_days), "success")
-    return redirect(url_for(".retention_settings"))

@@ -17,12 +17,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from saas.blueprints.access import roles_required, staff_only
-from saas.extensions import db, limiter
-from saas.forms import PlainForm, choices, in_the_past
+from saas.blueprints.recall_public import answer_label
+from saas.extensions import db
+from saas.forms import PlainForm, in_the_past
 from saas.i18n import current_lang
 from saas.models.case import Case
 from saas.models.recall import Recall
@@ -45,20 +46,11 @@ class RecallForm(FlaskForm):
     reason_en = TextAreaField(_l("Reason, in English"), validators=[Length(max=recalls.MAX_REASON)])
 
 
-ANSWER_LABELS = {
-    "stopped": _l("I have stopped using it"),
-    "refund": _l("I want a refund"),
-}
-
-
-class AnswerForm(FlaskForm):
-    answer = RadioField(_l("Your answer"), choices=choices(ANSWER_LABELS.items()),
-                        validators=[InputRequired(_l("Please choose an answer."))])
 
 
 @bp.context_processor
 def _helpers():
-    return {"answer_label": lambda key: str(ANSWER_LABELS.get(key, key or "")), "lang": current_lang()}
+    return {"answer_label": answer_label, "lang": current_lang()}
 
 
 # ---------- console ----------------------------------------------------------
@@ -130,24 +122,3 @@ def resume_recall(recall_id: int):
     else:
         flash(_("This recall is finished."), "error")
     return redirect(url_for(".recall_detail", recall_id=recall.id))
-
-
-# ---------- the customer's page --------------------------------------------
-
-@bp.route("/recall/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
-def answer(token: str):
-    contact = recalls.find_contact(token)
-    if contact is None:
-        abort(404)
-    recall = db.session.get(Recall, contact.recall_id)
-    form = AnswerForm()
-    if contact.answered_at is None and request.method == "POST" and form.validate_on_submit():
-        recorded = recalls.answer(contact, form.answer.data)
-        db.session.commit()
-        return render_template("console/recalls/answer_done.html", recall=recall, contact=contact,
-                               already=not recorded)
-    if contact.answered_at is not None:
-        return render_template("console/recalls/answer_done.html", recall=recall, contact=contact, already=True)
-    return render_template("console/recalls/answer.html", recall=recall, contact=contact, form=form,
-                           order=contact.order), 400 if request.method == "POST" else 200

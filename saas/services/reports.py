@@ -168,10 +168,7 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
     in_range = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
 
     _breakdowns(r, tenant, period, in_range)
-    r.by_sku = sorted(((sku, name, n) for sku, name, n in db.session.execute(
-        select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
-        .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
-        .where(*in_range).group_by(OrderLine.sku))), key=lambda x: (-x[2], x[0]))
+    r.by_sku = _by_sku(in_range)
 
     f = kpis.figures([tenant.id], start, end, now)[tenant.id]
     r.figures = f
@@ -243,6 +240,14 @@ def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> N
                               ("resolution", RESOLUTION_BUCKETS, "resolution_buckets")):
         counts = {int(k): n for k, _k2, n in sections[name]}
         setattr(r, attr, [(label, counts.get(i, 0)) for i, label in enumerate(_bucket_labels(edges))])
+
+
+def _by_sku(in_range: tuple) -> list[tuple[str, str, int]]:
+    """Cases per SKU (a case naming two SKUs counts under each), most cases first."""
+    return sorted(((sku, name, n) for sku, name, n in db.session.execute(
+        select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
+        .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
+        .where(*in_range).group_by(OrderLine.sku))), key=lambda x: (-x[2], x[0]))
 
 
 def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, personal: bool) -> None:

@@ -316,18 +316,24 @@ def _problems(tenant: Tenant, start: datetime, end: datetime, prev_start: dateti
     """Top problems of the period. On PostgreSQL, when the period's cases all keep their problem words, the
     words are counted in SQL (unnest, GROUP BY) and only each recurring phrase's case ids come back;
     otherwise (SQLite, or cases older than the kept words) the texts are read and counted in Python."""
-    window = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
-    if db.session.get_bind().dialect.name != "postgresql" or db.session.scalar(
-            select(Case.id).where(*window, Case.problem_words.is_(None)).limit(1)) is not None:
+    if db.session.get_bind().dialect.name != "postgresql":
         return top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
-    docs = ("WITH docs AS (SELECT id, problem_product AS p, problem_words AS ws FROM cases WHERE tenant_id = :t "
-            "AND created_at >= :s AND created_at < :e ORDER BY id DESC LIMIT :max), "
+    # The window's cases are read once off ix_cases_tenant_created (MATERIALIZED: otherwise the planner may
+    # walk the primary key backwards through the shop's whole history to find the latest MAX_DOCS), then
+    # the latest MAX_DOCS of them are kept. The same read says whether any case lacks its kept words.
+    docs = ("WITH win AS MATERIALIZED (SELECT id, problem_product AS p, problem_words AS ws FROM cases "
+            "WHERE tenant_id = :t AND created_at >= :s AND created_at < :e), "
+            "docs AS (SELECT id, p, ws FROM win ORDER BY id DESC LIMIT :max), "
             "pw AS (SELECT d.id, d.p, w FROM docs d, unnest(string_to_array(d.ws, ' ')) AS w WHERE w <> '') ")
     rows = db.session.execute(text(
-        docs + "SELECT p, w, n, ids, spread, (SELECT count(DISTINCT p) FROM docs) FROM ("
+        docs + "SELECT g.p, g.w, g.n, g.ids, g.spread, (SELECT count(DISTINCT p) FROM docs), f.unsegmented "
+        "FROM (SELECT coalesce(bool_or(ws IS NULL), false) AS unsegmented FROM win) f LEFT JOIN ("
         "SELECT p, w, count(*) AS n, array_agg(id) AS ids, count(*) OVER (PARTITION BY w) AS spread "
-        "FROM pw GROUP BY p, w) g WHERE n >= :min"), {"t": tenant.id, "s": start, "e": end, "max": MAX_DOCS,
-                                                      "min": 2}).all()
+        "FROM pw GROUP BY p, w) g ON g.n >= :min"), {"t": tenant.id, "s": start, "e": end, "max": MAX_DOCS,
+                                                     "min": 2}).all()
+    if rows[0][6]:  # cases filed before words were kept: their texts are segmented in Python
+        return top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
+    rows = [row[:6] for row in rows if row[0] is not None]
     if not rows:
         return []
     candidates = {(p, w): frozenset(ids) for p, w, _n, ids, _s, _np in rows}

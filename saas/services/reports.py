@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, literal, select, text, union_all
+from sqlalchemy import String, cast, func, literal, select, text, true, union_all
 from sqlalchemy import case as sa_case
 
 from saas.extensions import db
@@ -161,6 +161,11 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
     low scores with their comments, the team table and the example cases of the top problems.
     """
     now = now or utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The page's statements each read a period's rows by index (tens of ms); their estimated cost over a
+        # large shop crosses jit_above_cost, and compiling them took longer than running them (≈ 0.4 s per
+        # statement at 1,000,000 cases). For this transaction only.
+        db.session.execute(text("SET LOCAL jit = off"))
     start, end = period.bounds(tenant.timezone)
     r = Report(period, tenant.timezone)
     terms = _terms(tenant)
@@ -168,10 +173,7 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
     in_range = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
 
     _breakdowns(r, tenant, period, in_range)
-    r.by_sku = sorted(((sku, name, n) for sku, name, n in db.session.execute(
-        select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
-        .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
-        .where(*in_range).group_by(OrderLine.sku))), key=lambda x: (-x[2], x[0]))
+    r.by_sku = _by_sku(in_range)
 
     f = kpis.figures([tenant.id], start, end, now)[tenant.id]
     r.figures = f
@@ -245,6 +247,27 @@ def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> N
         setattr(r, attr, [(label, counts.get(i, 0)) for i, label in enumerate(_bucket_labels(edges))])
 
 
+def _by_sku(in_range: tuple) -> list[tuple[str, str, int]]:
+    """Cases per SKU (a case naming two SKUs counts under each), most cases first.
+
+    On PostgreSQL the period's case ids are read first off ix_cases_tenant_created, then each case's lines
+    by case id (LATERAL): left to itself the planner hashes the shop's every case line, which grows with
+    its history. Elsewhere (SQLite) a plain join.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        window = select(Case.id.label("id")).where(*in_range).cte("win").prefix_with("MATERIALIZED")
+        lines = (select(OrderLine.sku.label("sku"), OrderLine.name.label("name"))
+                 .join(CaseLine, CaseLine.order_line_id == OrderLine.id)
+                 .where(CaseLine.case_id == window.c.id).offset(0).lateral("l"))  # OFFSET 0: not flattened
+        stmt = (select(lines.c.sku, func.max(lines.c.name), func.count(func.distinct(window.c.id)))
+                .select_from(window).join(lines, true()).group_by(lines.c.sku))
+    else:
+        stmt = (select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
+                .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
+                .where(*in_range).group_by(OrderLine.sku))
+    return sorted(((sku, name, n) for sku, name, n in db.session.execute(stmt)), key=lambda x: (-x[2], x[0]))
+
+
 def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, personal: bool) -> None:
     answered = (Survey.tenant_id == tenant.id, Survey.status == "answered", Survey.answered_at >= start,
                 Survey.answered_at < end)
@@ -262,10 +285,19 @@ def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, per
 
 def _return_rates(r: Report, tenant: Tenant, period: Period) -> None:
     """Per SKU: cases filed in the period / order lines of orders purchased in the period (imported orders)."""
-    sold = {sku: (name, n) for sku, name, n in db.session.execute(
-        select(OrderLine.sku, func.max(OrderLine.name), func.count(OrderLine.id)).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.tenant_id == tenant.id, Order.purchase_date >= period.first, Order.purchase_date <= period.last)
-        .group_by(OrderLine.sku))}
+    bought = (Order.tenant_id == tenant.id, Order.purchase_date >= period.first, Order.purchase_date <= period.last)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The period's orders off ix_orders_tenant_purchase, then their lines by order id (LATERAL), not a
+        # hash of every order line the shop ever sold.
+        window = select(Order.id.label("id")).where(*bought).cte("bought").prefix_with("MATERIALIZED")
+        lines = (select(OrderLine.id.label("id"), OrderLine.sku.label("sku"), OrderLine.name.label("name"))
+                 .where(OrderLine.order_id == window.c.id).offset(0).lateral("l"))  # OFFSET 0: not flattened
+        stmt = (select(lines.c.sku, func.max(lines.c.name), func.count(lines.c.id))
+                .select_from(window).join(lines, true()).group_by(lines.c.sku))
+    else:
+        stmt = (select(OrderLine.sku, func.max(OrderLine.name), func.count(OrderLine.id))
+                .join(Order, Order.id == OrderLine.order_id).where(*bought).group_by(OrderLine.sku))
+    sold = {sku: (name, n) for sku, name, n in db.session.execute(stmt)}
     cases = {sku: n for sku, _name, n in r.by_sku}
     r.return_rates = sorted(({"sku": sku, "name": name, "lines": n, "cases": cases.get(sku, 0),
                               "rate": _pct(cases.get(sku, 0), n)} for sku, (name, n) in sold.items()),
@@ -311,18 +343,24 @@ def _problems(tenant: Tenant, start: datetime, end: datetime, prev_start: dateti
     """Top problems of the period. On PostgreSQL, when the period's cases all keep their problem words, the
     words are counted in SQL (unnest, GROUP BY) and only each recurring phrase's case ids come back;
     otherwise (SQLite, or cases older than the kept words) the texts are read and counted in Python."""
-    window = (Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end)
-    if db.session.get_bind().dialect.name != "postgresql" or db.session.scalar(
-            select(Case.id).where(*window, Case.problem_words.is_(None)).limit(1)) is not None:
+    if db.session.get_bind().dialect.name != "postgresql":
         return top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
-    docs = ("WITH docs AS (SELECT id, problem_product AS p, problem_words AS ws FROM cases WHERE tenant_id = :t "
-            "AND created_at >= :s AND created_at < :e ORDER BY id DESC LIMIT :max), "
+    # The window's cases are read once off ix_cases_tenant_created (MATERIALIZED: otherwise the planner may
+    # walk the primary key backwards through the shop's whole history to find the latest MAX_DOCS), then
+    # the latest MAX_DOCS of them are kept. The same read says whether any case lacks its kept words.
+    docs = ("WITH win AS MATERIALIZED (SELECT id, problem_product AS p, problem_words AS ws FROM cases "
+            "WHERE tenant_id = :t AND created_at >= :s AND created_at < :e), "
+            "docs AS (SELECT id, p, ws FROM win ORDER BY id DESC LIMIT :max), "
             "pw AS (SELECT d.id, d.p, w FROM docs d, unnest(string_to_array(d.ws, ' ')) AS w WHERE w <> '') ")
     rows = db.session.execute(text(
-        docs + "SELECT p, w, n, ids, spread, (SELECT count(DISTINCT p) FROM docs) FROM ("
+        docs + "SELECT g.p, g.w, g.n, g.ids, g.spread, (SELECT count(DISTINCT p) FROM docs), f.unsegmented "
+        "FROM (SELECT coalesce(bool_or(ws IS NULL), false) AS unsegmented FROM win) f LEFT JOIN ("
         "SELECT p, w, count(*) AS n, array_agg(id) AS ids, count(*) OVER (PARTITION BY w) AS spread "
-        "FROM pw GROUP BY p, w) g WHERE n >= :min"), {"t": tenant.id, "s": start, "e": end, "max": MAX_DOCS,
-                                                      "min": 2}).all()
+        "FROM pw GROUP BY p, w) g ON g.n >= :min"), {"t": tenant.id, "s": start, "e": end, "max": MAX_DOCS,
+                                                     "min": 2}).all()
+    if rows[0][6]:  # cases filed before words were kept: their texts are segmented in Python
+        return top_problems(_docs(tenant, start, end), _docs(tenant, prev_start, prev_end))
+    rows = [row[:6] for row in rows if row[0] is not None]
     if not rows:
         return []
     candidates = {(p, w): frozenset(ids) for p, w, _n, ids, _s, _np in rows}

@@ -109,6 +109,48 @@ def app(databases, redis_url):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_app(databases, redis_url):
+    """A second app on its own database where `flask demo seed` ran once, for tests that only read the demo data."""
+    from saas import create_app
+    from saas.extensions import db, redis
+
+    app = create_app(make_config(databases.new("demo"), redis_url))
+    with app.app_context():
+        db.create_all()
+        redis.client.flushdb()
+    clear_process_caches()
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    clear_process_caches()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def seeded_demo(demo_app):
+    """The seeded demo app, shared by the session: the test must leave every table's row count as it found it."""
+    from saas.extensions import db
+    from tenants.scoping import cross_tenant
+
+    clear_process_caches()
+    tables, _ = _tables_and_probe()
+    count = text(" UNION ALL ".join(f"SELECT {i}, count(*) FROM \"{name}\"" for i, name in enumerate(tables)))
+    with demo_app.app_context(), cross_tenant("test: demo row counts"):
+        before = dict(db.session.execute(count).all())
+        db.session.rollback()
+    yield demo_app
+    with demo_app.app_context(), cross_tenant("test: demo row counts"):
+        db.session.remove()
+        after = dict(db.session.execute(count).all())
+        db.session.remove()
+    changed = [tables[i] for i in before if before[i] != after[i]]
+    assert not changed, f"a read-only demo test changed {changed}: give it the function-scoped `app` instead"
+    clear_process_caches()
+
+
 def _wipe(app) -> None:
     from saas.extensions import db, redis
 

@@ -1,6 +1,7 @@
 """Fixtures: a real database (PostgreSQL via TEST_DATABASE_URL, else SQLite) and a real Redis."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -108,18 +109,73 @@ def app(databases, redis_url):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_app(databases, redis_url):
+    """A second app on its own database where `flask demo seed` ran once, for tests that only read the demo data."""
+    from saas import create_app
+    from saas.extensions import db, redis
+
+    app = create_app(make_config(databases.new("demo"), redis_url))
+    with app.app_context():
+        db.create_all()
+        redis.client.flushdb()
+    clear_process_caches()
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    clear_process_caches()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def seeded_demo(demo_app):
+    """The seeded demo app, shared by the session: the test must leave every table's row count as it found it."""
+    from saas.extensions import db
+    from tenants.scoping import cross_tenant
+
+    clear_process_caches()
+    tables, _ = _tables_and_probe()
+    count = text(" UNION ALL ".join(f"SELECT {i}, count(*) FROM \"{name}\"" for i, name in enumerate(tables)))
+    with demo_app.app_context(), cross_tenant("test: demo row counts"):
+        before = dict(db.session.execute(count).all())
+        db.session.rollback()
+    yield demo_app
+    with demo_app.app_context(), cross_tenant("test: demo row counts"):
+        db.session.remove()
+        after = dict(db.session.execute(count).all())
+        db.session.remove()
+    changed = [tables[i] for i in before if before[i] != after[i]]
+    assert not changed, f"a read-only demo test changed {changed}: give it the function-scoped `app` instead"
+    clear_process_caches()
+
+
 def _wipe(app) -> None:
     from saas.extensions import db, redis
 
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        tables, probe = _tables_and_probe()
+        # One round trip finds the tables that hold rows; only those are emptied (children first).
         # DELETE beats TRUNCATE on tables this small (TRUNCATE pays a fixed cost per table on PostgreSQL).
         with db.engine.begin() as conn:
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
+            dirty = {position for (position,) in conn.execute(probe)}
+            for position, name in enumerate(tables):
+                if position in dirty:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
         redis.client.flushdb()
     clear_process_caches()
+
+
+@functools.cache
+def _tables_and_probe():
+    """The tables, children before parents, and one query naming (by position) those that hold any row."""
+    from saas.extensions import db
+
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    probe = " UNION ALL ".join(f'SELECT {i} WHERE EXISTS (SELECT 1 FROM "{name}")' for i, name in enumerate(tables))
+    return tables, text(probe)
 
 
 def clear_process_caches() -> None:

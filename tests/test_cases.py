@@ -17,7 +17,7 @@ from saas.models.order import Order, OrderLine
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests import html_forms
-from tests.factories import csrf_token, login, post_form
+from tests.factories import csrf_token, login, make_shop_with_policy, post_form
 
 PASSWORD = "demo-password-2026"
 
@@ -35,16 +35,10 @@ def _jpeg(colour="red", exif_gps=False) -> bytes:
 
 
 def _shop_tenant(slug: str, preset: str, name: str) -> Tenant:
-    from saas.services import policies
-    from tests.factories import make_tenant, make_user
-
-    tenant = make_tenant(slug, name_zh=name, return_address_zh="上海市浦东新区张江路 1 号", return_recipient="售后部")
-    with tenant_context(tenant.id):
-        make_user(tenant, "owner", f"owner@{slug}.demo", PASSWORD)
-        make_user(tenant, "agent", f"agent@{slug}.demo", PASSWORD)
-        policies.start_from_preset(tenant, None, preset)
-        policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
-    return tenant
+    return make_shop_with_policy(slug, preset=preset, name_zh=name, return_address_zh="上海市浦东新区张江路 1 号",
+                                 return_recipient="售后部",
+                                 users=[("owner", f"owner@{slug}.demo", {"password": PASSWORD}),
+                                        ("agent", f"agent@{slug}.demo", {"password": PASSWORD})])
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,12 +20,11 @@ from saas.models.case import Case
 from saas.models.sla import SlaClock
 from saas.services import case_breaches, case_consumer_steps, case_intake, cases, policies
 from saas.services.sla import Target, due_from, target
-from tenants.calendar import BusinessCalendar
 from tenants.models import PolicyVersion
 from tenants.scoping import tenant_context
 from tenants.terms import CLOCK_UNIT_FIELDS, LEGACY_UNITS, Terms
 from tenants.term_rules import validate_terms
-from tests.factories import login, make_tenant, make_user
+from tests.factories import login, make_case, make_shop_with_policy, make_tenant, make_user
 from tests.html_forms import parse, submit
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -143,12 +142,10 @@ def test_the_limit_speaks_the_unit():
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_tenant("units-shop")
+        tenant = make_shop_with_policy("units-shop")
         with tenant_context(tenant.id):
             agent = make_user(tenant, "agent", "agent@units.example.com")
             owner = make_user(tenant, "owner", "owner@units.example.com")
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
         yield {"tenant": tenant, "agent": agent, "owner": owner}
 
@@ -158,10 +155,7 @@ def _file(shop, when, **over) -> Case:
                   problem_type="quality", description="杯子有裂纹", expected_resolution="exchange",
                   purchase_date=date(2026, 9, 10), delivery_date=date(2026, 9, 12), category="general")
     fields.update(over)
-    with travel_to(when), tenant_context(shop["tenant"].id):
-        case = case_intake.file_case(shop["tenant"], case_intake.Intake(**fields))
-        db.session.commit()
-        return case
+    return make_case(shop["tenant"], when, commit=True, **fields)
 
 
 def _clock(case_id: int, tenant_id: int, kind: str) -> SlaClock:

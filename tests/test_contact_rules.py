@@ -18,10 +18,10 @@ from saas.email_addresses import account_email, email_matches, normalise_email
 from saas.extensions import db
 from saas.forms import ContactFields, contact_fields
 from saas.phones import e164, last4_matches, mainland_mobile, service_phone
-from saas.services import accounts, case_intake, cases, complaints, order_import, orders, policies, supervision
+from saas.services import accounts, case_intake, cases, complaints, order_import, orders, supervision
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
-from tests.factories import make_tenant, make_user
+from tests.factories import make_shop_with_policy
 from workers.providers.base import Permanent
 from workers.providers.phone import to_e164
 
@@ -46,11 +46,7 @@ EMAILS = [
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_tenant("shop-a")
-        with tenant_context(tenant.id):
-            make_user(tenant, "owner", "owner@a.example.com")
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
+        tenant = make_shop_with_policy("shop-a", users=[("owner", "owner@a.example.com")])
         db.session.commit()
         with tenant_context(tenant.id), app.test_request_context("/"):
             yield db.session.get(Tenant, tenant.id)

@@ -43,8 +43,8 @@ def _cases(tenant):
     return list(db.session.scalars(select(Case).where(Case.tenant_id == tenant.id).order_by(Case.id)))
 
 
-def test_every_shop_gets_a_dozen_cases_across_states_and_types(app, seeded):
-    with app.app_context():
+def test_every_shop_gets_a_dozen_cases_across_states_and_types(seeded_demo):
+    with seeded_demo.app_context():
         summary = _per_tenant(lambda t: [(c.status, c.problem_type, c.escalated, c.node) for c in _cases(t)])
     for slug, rows in summary.items():
         assert len(rows) >= 10, slug
@@ -57,7 +57,7 @@ def test_every_shop_gets_a_dozen_cases_across_states_and_types(app, seeded):
     assert food_safety_shops == {"tianshang"}
 
 
-def test_orders_are_realistic_and_cases_link_to_them(app, seeded):
+def test_orders_are_realistic_and_cases_link_to_them(seeded_demo):
     def check(tenant):
         today = datetime.now(ZoneInfo(tenant.timezone)).date()
         orders = list(db.session.scalars(select(Order).where(Order.tenant_id == tenant.id)))
@@ -76,7 +76,7 @@ def test_orders_are_realistic_and_cases_link_to_them(app, seeded):
         lines = [line for order in orders for line in order.lines]
         return {line.category for line in lines}, {line.name for line in lines}
 
-    with app.app_context():
+    with seeded_demo.app_context():
         found = _per_tenant(check)
     assert found["tianshang"][0] == {"dairy", "fresh_food"}
     assert any("酸奶" in n for n in found["tianshang"][1]) and any("鲜牛奶" in n for n in found["tianshang"][1])
@@ -87,7 +87,7 @@ def test_orders_are_realistic_and_cases_link_to_them(app, seeded):
     assert any("电饭煲" in n for n in found["voltmart"][1])
 
 
-def test_case_histories_are_real_events_spread_over_weeks(app, seeded):
+def test_case_histories_are_real_events_spread_over_weeks(seeded_demo):
     def check(tenant):
         now = datetime.now(ZoneInfo(tenant.timezone))
         cases = _cases(tenant)
@@ -104,7 +104,7 @@ def test_case_histories_are_real_events_spread_over_weeks(app, seeded):
         parcels = [c for c in cases if c.status == "awaiting_return" and c.return_tracking_number]
         return kinds, bool(parcels), [c for c in cases if c.emergency]
 
-    with app.app_context():
+    with seeded_demo.app_context():
         found = _per_tenant(check)
     for slug, (kinds, parcel, _) in found.items():
         assert {"consumer_message", "note", "staff_message", "accepted", "closed"} <= kinds, slug
@@ -113,7 +113,7 @@ def test_case_histories_are_real_events_spread_over_weeks(app, seeded):
     assert {c.problem_type for c in found["tianshang"][2]} == {"food_safety"}
 
 
-def test_evidence_photos_are_checked_uploads_on_disk(app, seeded):
+def test_evidence_photos_are_checked_uploads_on_disk(seeded_demo):
     def check(tenant):
         items = list(db.session.scalars(select(Evidence).where(Evidence.tenant_id == tenant.id)))
         for item in items:
@@ -122,7 +122,7 @@ def test_evidence_photos_are_checked_uploads_on_disk(app, seeded):
             assert item.mime in ("image/jpeg", "image/png") and item.kind == "image"
         return items
 
-    with app.app_context():
+    with seeded_demo.app_context():
         found = _per_tenant(check)
     for slug, items in found.items():
         assert len({i.case_id for i in items}) >= 5, slug
@@ -130,7 +130,7 @@ def test_evidence_photos_are_checked_uploads_on_disk(app, seeded):
     assert any(i.uploaded_by == "staff" for items in found.values() for i in items)
 
 
-def test_history_leaves_only_the_last_minutes_in_the_outbox(app, seeded):
+def test_history_leaves_only_the_last_minutes_in_the_outbox(seeded_demo):
     from saas.models.notification import Notification
     from saas.models.survey import Survey
 
@@ -144,7 +144,7 @@ def test_history_leaves_only_the_last_minutes_in_the_outbox(app, seeded):
         answered = db.session.scalars(select(Survey).where(Survey.tenant_id == tenant.id, Survey.status == "answered"))
         return len(pending), len(rows), list(answered)
 
-    with app.app_context():
+    with seeded_demo.app_context():
         found = _per_tenant(check)
     for slug, (pending, total, _answered) in found.items():
         assert total > 50 and pending <= 4, slug

@@ -14,9 +14,9 @@ from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, DevSms, Notification
 from saas.models.survey import FollowUpTask, Survey
-from saas.services import case_intake, cases, policies, surveys
+from saas.services import cases, surveys
 from tenants.scoping import cross_tenant, tenant_context
-from tests.factories import csrf_token, login, make_tenant, make_user, post_form
+from tests.factories import csrf_token, login, make_case, make_shop_with_policy, make_user, post_form
 from workers import outbox
 from workers.providers import Permanent, Retryable
 from workers.worker import build_worker
@@ -59,12 +59,10 @@ def smtp(app, monkeypatch):
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_tenant("notify-shop", name_zh="通知小店", brand_colour="#aa3366")
+        tenant = make_shop_with_policy("notify-shop", name_zh="通知小店", brand_colour="#aa3366")
         with tenant_context(tenant.id):
             make_user(tenant, "owner", "owner@notify.example.com")
             agent = make_user(tenant, "agent", "agent@notify.example.com")
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
         yield {"tenant": tenant, "agent": agent}
 
@@ -74,10 +72,7 @@ def file(shop, when, **over) -> Case:
                   purchase_channel="jd", problem_type="quality", description="外壳破裂", expected_resolution="exchange",
                   purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
     fields.update(over)
-    with travel_to(when), tenant_context(shop["tenant"].id):
-        case = case_intake.file_case(shop["tenant"], case_intake.Intake(**fields))
-        db.session.commit()
-        return case
+    return make_case(shop["tenant"], when, commit=True, **fields)
 
 
 def run_worker(app):

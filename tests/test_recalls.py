@@ -17,10 +17,11 @@ from saas.models.case import Case
 from saas.models.notification import DevSms, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import Recall, RecallContact
-from saas.services import case_intake, cases, policies
+from saas.services import case_intake, cases
+from saas.models.user import User
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
-from tests.factories import csrf_token, login, make_tenant, make_user, post_form
+from tests.factories import csrf_token, login, make_shop_with_policy, make_tenant, make_user, post_form
 from workers import jobs, outbox
 from workers.providers import Permanent, SendResult
 from workers.worker import build_worker
@@ -37,14 +38,12 @@ REASON_EN = "Tests found too many bacteria in this yogurt."
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_tenant(SLUG, name_zh="召回小店", name_en="Recall Shop")
+        tenant = make_shop_with_policy(SLUG, name_zh="召回小店", name_en="Recall Shop",
+                                       users=[("owner", "owner@recall.example.com"), ("admin", "admin@recall.example.com"),
+                                              ("agent", "agent@recall.example.com")])
         other = make_tenant("other-shop")
         with tenant_context(tenant.id):
-            owner = make_user(tenant, "owner", "owner@recall.example.com")
-            make_user(tenant, "admin", "admin@recall.example.com")
-            make_user(tenant, "agent", "agent@recall.example.com")
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
+            owner = db.session.scalar(select(User).where(User.email == "owner@recall.example.com"))
         with tenant_context(other.id):
             make_user(other, "owner", "owner@other.example.com")
         db.session.commit()
@@ -97,8 +96,6 @@ def bulk_orders(tenant_id: int, count: int, *, sku: str = "YG-1", prefix: str = 
 def emergency_case(tenant_id: int, owner_id: int, *, responsibility: str | None = "merchant",
                    problem_type: str = "food_safety", category: str = "dairy",
                    description: str = "酸奶喝了以后腹泻") -> int:
-    from saas.models.user import User
-
     with tenant_context(tenant_id):
         tenant, owner = db.session.get(Tenant, tenant_id), db.session.get(User, owner_id)
         case = case_intake.file_case(tenant, case_intake.Intake(

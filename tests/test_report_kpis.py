@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -26,8 +26,7 @@ from saas.models.sla import SlaClock
 from saas.models.supervision import SupervisorAccess, SupervisorGrant
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_intake, cases, kpis, policies, reports, scorecards, surveys
-from saas.services.reports_csv import cases_csv
+from saas.services import case_consumer_steps, case_intake, cases, policies, reports, scorecards, surveys
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, make_tenant, make_user

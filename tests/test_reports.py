@@ -15,11 +15,11 @@ from saas.models.complaint import PlatformComplaint
 from saas.models.order import Order, OrderLine
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_intake, cases, policies, reports, surveys
+from saas.services import case_consumer_steps, case_intake, cases, reports, surveys
 from saas.services.reports_csv import cases_csv
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
-from tests.factories import login, make_tenant, make_user
+from tests.factories import login, make_shop_with_policy
 
 SH = ZoneInfo("Asia/Shanghai")
 WEEK = reports.Period("custom", date(2026, 11, 23), date(2026, 11, 29))  # Monday to Sunday, no holiday
@@ -61,13 +61,8 @@ def _answer(case, when, score, comment):
 
 
 def _shop(slug: str) -> Tenant:
-    tenant = make_tenant(slug)
-    with tenant_context(tenant.id):
-        make_user(tenant, "owner", f"owner@{slug}.example.com")
-        make_user(tenant, "agent", f"agent@{slug}.example.com", name="小王")
-        policies.ensure_draft(tenant, None)
-        policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
-    return tenant
+    return make_shop_with_policy(slug, users=[("owner", f"owner@{slug}.example.com"),
+                                              ("agent", f"agent@{slug}.example.com", {"name": "小王"})])
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,15 +18,15 @@ from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent, Evidence
 from saas.models.complaint import PlatformComplaint
 from saas.models.notification import Notification
-from saas.models.order import Order, OrderLine
+from saas.models.order import Order
 from saas.models.recall import Recall, RecallContact
 from saas.models.sla import SlaClock
 from saas.models.survey import FollowUpTask, Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_evidence, case_intake, case_view, cases, complaints, notifications, policies, retention, surveys
+from saas.services import case_consumer_steps, case_evidence, case_intake, case_view, cases, complaints, notifications, retention, surveys
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
-from tests.factories import csrf_token, login, make_tenant, make_user
+from tests.factories import csrf_token, login, make_order, make_shop_with_policy, make_user
 from workers import scheduler
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,19 +48,15 @@ def _jpeg() -> bytes:
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_tenant("keep-shop", name_zh="保留小店")
+        tenant = make_shop_with_policy("keep-shop", effective=date(2024, 1, 1), name_zh="保留小店",
+                                       users=[("owner", "owner@keep.example.com")])
         with tenant_context(tenant.id):
-            make_user(tenant, "owner", "owner@keep.example.com")
             agent = make_user(tenant, "agent", "agent@keep.example.com")
             make_user(None, "operator", "op@example.com")
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2024, 1, 1), allow_past=True)
             for number, name, mobile, email in (("O-1", "陈静", "13722223333", "chen@example.com"),
                                                 ("O-2", "王芳", "13900001111", "wang@example.com")):
-                db.session.add(Order(order_number=number, channel="jd", purchase_date=date(2024, 12, 20),
-                                     delivery_date=date(2024, 12, 22), customer_name=name, mobile=mobile, email=email,
-                                     lines=[OrderLine(sku="S1", name="耳机", category="electronics", quantity=1,
-                                                      unit_price=Decimal("59.90"))]))
+                make_order(tenant, number, purchase_date=date(2024, 12, 20), delivery_date=date(2024, 12, 22),
+                           customer_name=name, mobile=mobile, email=email)
             db.session.commit()
         return {"tenant": tenant.id, "agent": agent.id}
 

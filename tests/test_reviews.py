@@ -16,11 +16,11 @@ from saas.models.notification import Notification
 from saas.models.review import ImprovementAction
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_intake, policies, reviews
+from saas.services import case_intake, reviews
 from tenants.calendar import BusinessCalendar
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
-from tests.factories import csrf_token, login, make_tenant, make_user, post_form
+from tests.factories import csrf_token, login, make_shop_with_policy, make_tenant, make_user
 from tests.test_notifications import run_worker, smtp  # noqa: F401  (the aiosmtpd fixture)
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,14 +32,12 @@ def at(y, m, d, hh, mm=0) -> datetime:
 
 def _shop(slug: str, locale: str = "zh_Hans") -> Tenant:
     with travel_to(at(2025, 1, 1, 9)):
-        tenant = make_tenant(slug, default_locale=locale)
-        with tenant_context(tenant.id):
-            make_user(tenant, "owner", f"owner@{slug}.example.com", name="王店长")
-            make_user(tenant, "admin", f"admin@{slug}.example.com", name="李主管")
-            make_user(tenant, "agent", f"agent@{slug}.example.com", name="小张")
-            make_user(tenant, "admin", f"gone@{slug}.example.com", name="已离职", is_enabled=False)
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2025, 1, 1), allow_past=True)
+        tenant = make_shop_with_policy(slug, effective=date(2025, 1, 1), default_locale=locale, users=[
+            ("owner", f"owner@{slug}.example.com", {"name": "王店长"}),
+            ("admin", f"admin@{slug}.example.com", {"name": "李主管"}),
+            ("agent", f"agent@{slug}.example.com", {"name": "小张"}),
+            ("admin", f"gone@{slug}.example.com", {"name": "已离职", "is_enabled": False}),
+        ])
     db.session.commit()
     return tenant
 

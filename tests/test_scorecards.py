@@ -14,6 +14,7 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
+from saas.models import supervision
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
 from saas.services import kpi_facts, policies, scorecards
@@ -168,10 +169,7 @@ def test_figures_come_from_aggregate_queries(app, dataset):
     assert any("GROUP BY sla_clocks.tenant_id" in s for s in after)
 
 
-def test_verdicts_are_counted_when_supervision_exists(app, dataset):
-    supervision = pytest.importorskip("saas.models.supervision")
-    if not hasattr(supervision, "SampleCase") or not hasattr(supervision.SampleCase, "verdict"):
-        pytest.skip("no per-case verdicts in the supervision module")
+def test_verdicts_are_counted_from_supervision_samples(app, dataset):
     from sqlalchemy import select
 
     with app.app_context(), tenant_context(dataset["a"]):

@@ -11,8 +11,8 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent
 from saas.models.sla import SlaClock
-from saas.services import case_breaches, case_consumer_steps, case_intake, cases, policies
-from tests.factories import make_tenant, make_user, statements
+from saas.services import case_breaches, case_consumer_steps, cases, policies
+from tests.factories import make_case, make_shop_with_policy, make_tenant, make_user, statements
 from tenants.scoping import cross_tenant, tenant_context
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -25,11 +25,9 @@ def at(y, m, d, hh, mm=0) -> datetime:
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_tenant("sla-shop")
+        tenant = make_shop_with_policy("sla-shop")
         with tenant_context(tenant.id):
             agent = make_user(tenant, "agent", "agent@sla.example.com")
-            policies.ensure_draft(tenant, None)
-            policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
         yield {"tenant": tenant, "agent": agent}
 
@@ -39,10 +37,7 @@ def file(shop, when: datetime, **over) -> Case:
                   problem_type="quality", description="面板有裂纹", expected_resolution="exchange",
                   purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
     fields.update(over)
-    with travel_to(when), tenant_context(shop["tenant"].id):
-        case = case_intake.file_case(shop["tenant"], case_intake.Intake(**fields))
-        db.session.commit()
-        return case
+    return make_case(shop["tenant"], when, commit=True, **fields)
 
 
 def clock(case: Case, kind: str) -> SlaClock:

@@ -1,7 +1,6 @@
 """The consumer's case page is kept per process until the case or its shop changes."""
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime, timezone
 

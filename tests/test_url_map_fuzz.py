@@ -15,7 +15,7 @@ import time
 import traceback
 from collections import defaultdict
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, quote, quote_from_bytes, urlsplit
+from urllib.parse import parse_qsl, quote_from_bytes, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings

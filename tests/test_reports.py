@@ -229,6 +229,16 @@ def test_segmentation_keeps_after_sales_phrases_and_english_words():
     assert terms("The screen is cracked and the box was damaged") == {"screen", "cracked", "box", "damaged"}
 
 
+def test_addresses_and_links_are_no_problem_words():
+    """An e-mail address or a link in a description gives no words ("com", a pinyin name) to the top problems."""
+    from saas.services.reports_text import terms
+
+    found = terms("Screen cracked, write to zhang.wei@example.com or see https://shop.example.cn/help 屏幕碎了")
+    assert {"screen", "cracked"} <= found
+    assert not found & {"zhang", "wei", "example", "com", "shop", "help", "https"}
+    assert not terms("mail me: lixiaoming88 at 163 dot com") & {"com", "dot", "mail"}
+
+
 def test_tenant_isolation(app, week):
     with app.app_context(), tenant_context(week["b"]):
         r = reports.build(db.session.get(Tenant, week["b"]), WEEK, now=NOW)

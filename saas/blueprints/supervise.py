@@ -19,7 +19,7 @@ from saas.forms import PlainForm
 from saas.i18n import current_lang, localtime
 from saas.input_guard import bounded_int
 from saas.models.supervision import CHECKS, RESULTS
-from saas.services import (case_evidence, case_messages, reports, supervision, supervision_kpis, supervision_report,
+from saas.services import (case_evidence, case_messages, orders, reports, supervision, supervision_kpis, supervision_report,
                            supervision_review, supervision_sampling)
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
@@ -211,4 +211,5 @@ def kpis():
                                lang=current_lang()), 400
     db.session.commit()  # the access log rows
     return render_template("supervise/kpis.html", shops=shops, error=None, args=args, lang=current_lang(),
-                           label=case_messages.label, targets=reports)
+                           label=case_messages.label, targets=reports,
+                           category_label=lambda key: orders.category_label(key, current_lang()))

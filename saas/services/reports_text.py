@@ -29,9 +29,12 @@ those i me my we our you your he she they them their have has had do does did no
 could would should will shall may might please thanks thank hello hi dear after before when then than there here
 about into out up down over again still only what which who how why all any some more most one two got get
 received bought order item product problem issue
-""".split())
+com net org dot www http https mail email call phone number
+""".split())  # the last line: contact details spelled out ("name at 163 dot com"), never a product problem
 EN_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+# Addresses and links are contact details, not problems: their parts ("com", a pinyin name) are no words.
+ADDRESSES = re.compile(r"[^\s@]+@[^\s@]+|https?://\S+|www\.\S+")
 MAX_DOCS = 20000  # a bound on the text read per period; far above a shop's weekly cases
 
 _lock = threading.Lock()
@@ -57,7 +60,7 @@ def _jieba():
 
 def terms(text: str) -> set[str]:
     """The distinct problem words of one text: jieba for Chinese, plain words for English."""
-    text = (text or "").lower()
+    text = ADDRESSES.sub(" ", (text or "").lower())
     found: set[str] = set()
     if HAN.search(text):
         for word in _jieba().cut(text):

@@ -202,6 +202,16 @@ def test_supervisor_reviews_a_masked_sample_and_exports_it(browser, live_server,
         assert "已按监督意见整改" in csv_text and "驳回理由过于简单" in csv_text
         assert_nothing_opens_a_case(csv_text, filed, "CSV")
         assert reviewed_number in csv_text
+
+        # The shops' key figures: the same KPIs as the shop's own reports page, aggregates only.
+        page.locator("nav a[href$='/supervise/kpis']").first.click()
+        page.wait_for_url(re.compile(r"/supervise/kpis$"))
+        row = page.locator("#kpis-voltmart")
+        expect(row).to_be_visible()
+        assert int(row.locator("td.cases").inner_text()) >= len(filed)
+        assert_page_opens_no_case(page, filed, "key figures")
+        assert_no_internal_keys(page)
+        j.shot(page, "key figures")
     finally:
         desk.close()
         shop_desk.close()

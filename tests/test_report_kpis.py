@@ -26,7 +26,7 @@ from saas.models.sla import SlaClock
 from saas.models.supervision import SupervisorAccess, SupervisorGrant
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_intake, cases, policies, reports, scorecards, surveys
+from saas.services import case_consumer_steps, case_intake, cases, policies, report_problems, reports, scorecards, surveys
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, make_tenant, make_user
@@ -428,8 +428,8 @@ def test_top_problems_counted_in_sql_match_the_texts_counted_in_python(app, fort
         prev_start, prev_end = FORTNIGHT.previous().bounds(tenant.timezone)
         from saas.services.reports_text import top_problems
 
-        python = top_problems(reports._docs(tenant, start, end), reports._docs(tenant, prev_start, prev_end))
-        used = reports._problems(tenant, start, end, prev_start, prev_end)
+        python = top_problems(report_problems.docs(tenant, start, end), report_problems.docs(tenant, prev_start, prev_end))
+        used = report_problems.problems(tenant, start, end, prev_start, prev_end)
         key = lambda ps: [(p.product, p.phrase, p.count, p.previous, p.related, p.examples) for p in ps]  # noqa: E731
         assert key(used) == key(python)
         assert (used[0].phrase, used[0].product, used[0].count) == ("包装破损", "SKU-A", 2)

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from saas.extensions import db
 from saas.models.case import Case
-from saas.services import reports
+from saas.services import report_problems, reports
 from saas.services.reports_text import top_problems
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
@@ -21,8 +21,8 @@ def _key(problems):
 def _both(tenant, period):
     start, end = period.bounds(tenant.timezone)
     prev_start, prev_end = period.previous().bounds(tenant.timezone)
-    python = top_problems(reports._docs(tenant, start, end), reports._docs(tenant, prev_start, prev_end))
-    return reports._problems(tenant, start, end, prev_start, prev_end), python
+    python = top_problems(report_problems.docs(tenant, start, end), report_problems.docs(tenant, prev_start, prev_end))
+    return report_problems.problems(tenant, start, end, prev_start, prev_end), python
 
 
 def test_a_case_without_kept_words_sends_the_period_to_the_texts(app, fortnight):  # noqa: F811

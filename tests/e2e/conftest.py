@@ -114,6 +114,11 @@ def e2e_app(databases, redis_url):
     clear_process_caches()
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--no-cases"])
     assert result.exit_code == 0, result.output
+    from saas.services import reports_text
+
+    # Filing a case segments its words: jieba's dictionary loads once per process (≈2 s, far more on a
+    # busy machine), here rather than inside the first journey's bounded waits.
+    reports_text.terms("包装破损")
     yield app
     with app.app_context():
         db.session.remove()

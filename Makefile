@@ -7,7 +7,7 @@ CKSUM  := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_STAMP  = $(VENV)/.installed-run-$(CKSUM)
 TEST_STAMP = $(VENV)/.installed-test-$(CKSUM)
 
-.PHONY: run test test-pg translations messages bench bench-reports clean venv venv-test
+.PHONY: run test test-pg lint format translations messages bench bench-reports clean venv venv-test
 
 # A venv left broken by a failed first try (no pip: python3-venv was missing; or a python
 # that no longer runs) is rebuilt, not reused: its stamps are then always out of date.
@@ -45,6 +45,15 @@ test: translations $(TEST_STAMP)
 
 test-pg: translations $(TEST_STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+
+# One style for the house (config in pyproject.toml): CI runs `make lint`; `make format` applies it.
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(TEST_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # Re-extract strings after changing UI text, then translate the new zh_Hans entries.
 messages: $(RUN_STAMP)

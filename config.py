@@ -1,4 +1,5 @@
 """Application configuration, read from environment variables."""
+
 from __future__ import annotations
 
 import os
@@ -107,7 +108,8 @@ class Config:
 
     # Links in SMS and email; by default the address `make run` serves on (its HOST and PORT).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
-        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}")
+        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+    )
     # How long a worker holds a claimed notification before another may take it over.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
     EVIDENCE_LEASE_SECONDS = int(os.environ.get("EVIDENCE_LEASE_SECONDS", "120"))
@@ -164,9 +166,7 @@ class ProductionConfig(Config):
     def validate(cls) -> None:
         secret = os.environ.get("SECRET_KEY", "")
         if not secret or secret == INSECURE_SECRET or len(secret) < 32:
-            raise RuntimeError(
-                "ProductionConfig needs SECRET_KEY set to a random value of at least 32 characters"
-            )
+            raise RuntimeError("ProductionConfig needs SECRET_KEY set to a random value of at least 32 characters")
 
 
 CONFIGS = {

@@ -1,4 +1,5 @@
 """Baselines on the same stack (Flask + SQLAlchemy/psycopg + Jinja under the same gunicorn): the floor under each page."""
+
 from __future__ import annotations
 
 from flask import Flask, abort, redirect, request
@@ -34,12 +35,16 @@ def pk(case_id: int):
 def case_page(number: str):
     """One key lookup, 10 rows by an indexed column, a Jinja template."""
     with engine.connect() as conn:
-        case = conn.execute(text("SELECT id, number, status, customer_name FROM cases WHERE tenant_id = :t AND number = :n"),
-                            {"t": int(request.args.get("t", 0)), "n": number}).first()
+        case = conn.execute(
+            text("SELECT id, number, status, customer_name FROM cases WHERE tenant_id = :t AND number = :n"),
+            {"t": int(request.args.get("t", 0)), "n": number},
+        ).first()
         if case is None:
             abort(404)
-        events = conn.execute(text("SELECT kind, customer_message, created_at FROM case_events WHERE case_id = :c "
-                                   "ORDER BY id LIMIT 10"), {"c": case.id}).all()
+        events = conn.execute(
+            text("SELECT kind, customer_message, created_at FROM case_events WHERE case_id = :c ORDER BY id LIMIT 10"),
+            {"c": case.id},
+        ).all()
     return case_page_template.render(case=case, events=events)
 
 
@@ -50,7 +55,8 @@ def intake():
     if not form.get("customer_name") or not form.get("description"):
         abort(400)
     with engine.begin() as conn:
-        new_id = conn.execute(text("INSERT INTO bench_intake (customer_name, mobile, description) "
-                                   "VALUES (:n, :m, :d) RETURNING id"),
-                              {"n": form["customer_name"], "m": form.get("mobile", ""), "d": form["description"]}).scalar()
+        new_id = conn.execute(
+            text("INSERT INTO bench_intake (customer_name, mobile, description) VALUES (:n, :m, :d) RETURNING id"),
+            {"n": form["customer_name"], "m": form.get("mobile", ""), "d": form["description"]},
+        ).scalar()
     return redirect(f"/intake/{new_id}", 303)

@@ -1,4 +1,5 @@
 """Baseline jobs on the shipped worker setup: a no-op, and the least a notification can do."""
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,8 @@ def minimal_notification(i: int) -> str:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "noreply@bench.local", f"c{i}@example.com", f"Case {i}"
     msg.set_content(body)
-    with smtplib.SMTP(os.environ.get("MAIL_SERVER", "127.0.0.1"), int(os.environ.get("MAIL_PORT", "2525")), timeout=10) as s:
+    with smtplib.SMTP(
+        os.environ.get("MAIL_SERVER", "127.0.0.1"), int(os.environ.get("MAIL_PORT", "2525")), timeout=10
+    ) as s:
         s.send_message(msg)
     return "sent"

@@ -6,6 +6,7 @@ Both apps are the same create_app(); the "without" one has the middleware unwrap
 route signal disconnected, i.e. the app as it was before /metrics. Rounds alternate so that
 drift on a shared machine falls on both. Prints microseconds per request and the difference.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,10 @@ def main(n: int = 2000, rounds: int = 7) -> None:
     for _ in range(m):
         bare(dict(environ), lambda *a: None)
     end = time.perf_counter()
-    print(f"  the middleware alone: {((mid - start) - (end - mid)) / m * 1e6:.1f} µs/request "
-          "(request id, counter, histogram)")
+    print(
+        f"  the middleware alone: {((mid - start) - (end - mid)) / m * 1e6:.1f} µs/request "
+        "(request id, counter, histogram)"
+    )
 
 
 if __name__ == "__main__":

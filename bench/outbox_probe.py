@@ -9,6 +9,7 @@ rounds; wall ms and this process's CPU ms, the latter less sensitive to a busy m
 Starts its own aiosmtpd sink on a free loopback port. Needs a database with the demo
 tenants (`flask demo seed`); creates the table bench_sent if missing. Rows it adds stay.
 """
+
 import json
 import os
 import secrets
@@ -76,23 +77,36 @@ def new_rows(n: int) -> list[int]:
 
     tid = db.session.execute(text("SELECT id FROM tenants WHERE slug = 'voltmart'")).scalar_one()
     case_id = db.session.execute(text("SELECT max(id) FROM cases WHERE tenant_id = :t"), {"t": tid}).scalar()
-    params = json.dumps({"case_number": "AS260101-0000-0000-00", "message": "您的售后申请已受理,我们正在核实。",
-                         "link": "http://127.0.0.1:5000/voltmart/track", "customer": "王芳"})
-    ids = db.session.execute(text(
-        "INSERT INTO notifications (tenant_id, idempotency_key, case_id, audience, channel, recipient, template_key, "
-        "locale, params, status, attempts, next_attempt_at, provider_message_id, error_code, last_error, created_at, "
-        "updated_at) SELECT :t, 'probe:' || md5(random()::text) || g, :c, 'customer', 'email', 'c' || g || "
-        "'@example.com', 'accepted', 'zh_Hans', CAST(:p AS json), 'pending', 0, now() - interval '1 minute', '', '', "
-        "'', now(), now() FROM generate_series(1, :n) g RETURNING id"), {"t": tid, "c": case_id, "p": params, "n": n}
-    ).scalars().all()
+    params = json.dumps(
+        {
+            "case_number": "AS260101-0000-0000-00",
+            "message": "您的售后申请已受理,我们正在核实。",
+            "link": "http://127.0.0.1:5000/voltmart/track",
+            "customer": "王芳",
+        }
+    )
+    ids = (
+        db.session.execute(
+            text(
+                "INSERT INTO notifications (tenant_id, idempotency_key, case_id, audience, channel, recipient, template_key, "
+                "locale, params, status, attempts, next_attempt_at, provider_message_id, error_code, last_error, created_at, "
+                "updated_at) SELECT :t, 'probe:' || md5(random()::text) || g, :c, 'customer', 'email', 'c' || g || "
+                "'@example.com', 'accepted', 'zh_Hans', CAST(:p AS json), 'pending', 0, now() - interval '1 minute', '', '', "
+                "'', now(), now() FROM generate_series(1, :n) g RETURNING id"
+            ),
+            {"t": tid, "c": case_id, "p": params, "n": n},
+        )
+        .scalars()
+        .all()
+    )
     db.session.commit()
     return sorted(ids)
 
 
 def run(kind: str, n: int, profiler=None) -> dict:
+    from bench import baseline_jobs
     from saas.extensions import db
     from workers import jobs
-    from bench import baseline_jobs
 
     work = new_rows(n) if kind == "real" else list(range(n))
     db.session.remove()
@@ -112,20 +126,29 @@ def run(kind: str, n: int, profiler=None) -> dict:
     cpu_ms = (time.process_time() - c0) * 1000 / n
     if profiler:
         profiler.stop()
-    return {"ms": ms, "cpu_ms": cpu_ms, "statements": counts.statements / n, "transactions": counts.commits / n,
-            "checkouts": counts.checkouts / n, "redis": counts.redis / n}
+    return {
+        "ms": ms,
+        "cpu_ms": cpu_ms,
+        "statements": counts.statements / n,
+        "transactions": counts.commits / n,
+        "checkouts": counts.checkouts / n,
+        "redis": counts.redis / n,
+    }
 
 
 def main() -> None:
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{PORT}",
-                             "-c", "aiosmtpd.handlers.Sink"])
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{PORT}", "-c", "aiosmtpd.handlers.Sink"]
+    )
     try:
         time.sleep(1.0)
         app = create_app(BenchConfig)
         with app.app_context():
             from saas.extensions import db
 
-            db.session.execute(text("CREATE TABLE IF NOT EXISTS bench_sent (id bigserial PRIMARY KEY, job int, body text)"))
+            db.session.execute(
+                text("CREATE TABLE IF NOT EXISTS bench_sent (id bigserial PRIMARY KEY, job int, body text)")
+            )
             db.session.commit()
             os.environ["DATABASE_URL"] = BenchConfig.SQLALCHEMY_DATABASE_URI
 
@@ -166,9 +189,19 @@ def main() -> None:
                 b.append(run("minimal", JOBS))
             real = {k: statistics.median(r[k] for r in a) for k in a[0]}
             minimal = {k: statistics.median(r[k] for r in b) for k in b[0]}
-            print(json.dumps({"jobs": JOBS, "rounds": ROUNDS, "real": real, "minimal": minimal,
-                              "ratio_wall": minimal["ms"] / real["ms"], "ratio_cpu": minimal["cpu_ms"] / real["cpu_ms"]},
-                             indent=1))
+            print(
+                json.dumps(
+                    {
+                        "jobs": JOBS,
+                        "rounds": ROUNDS,
+                        "real": real,
+                        "minimal": minimal,
+                        "ratio_wall": minimal["ms"] / real["ms"],
+                        "ratio_cpu": minimal["cpu_ms"] / real["cpu_ms"],
+                    },
+                    indent=1,
+                )
+            )
     finally:
         sink.terminate()
         sink.wait(10)

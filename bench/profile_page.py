@@ -3,12 +3,12 @@
 Needs DATABASE_URL (a bench database kept with BENCH_KEEP_DB=1), REDIS_URL and SECRET_KEY;
 CASE_ID is put in the session as tracked (for /<slug>/track/<number>).
 """
+
 import sys
-
-from pyinstrument import Profiler
-
 import sys as _sys
 from pathlib import Path as _Path
+
+from pyinstrument import Profiler
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))  # the project, before bench/ itself
 

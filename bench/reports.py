@@ -14,6 +14,7 @@ queries, jieba's top problems, the SVG charts and the template, not the network.
 warm-up, then the median of BENCH_REPORTS_ROUNDS (default 5) fetches. Prints both medians and their
 ratio against the targets (ratio ≤ 2×, and under 1 s at 1,000,000).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +41,14 @@ PASSWORD = "bench-password-123"
 RESULTS = ROOT / "bench" / "results"
 
 DATABASE_URL = PG.rsplit("/", 1)[0] + "/" + DB_NAME
-ENV = {**os.environ, "APP_ENV": "production", "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS,
-       "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+ENV = {
+    **os.environ,
+    "APP_ENV": "production",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS,
+    "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
+    "PYTHONPATH": str(ROOT),
+}
 os.environ.update({k: ENV[k] for k in ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY")})
 
 
@@ -67,8 +74,13 @@ def sql(statement: str, params=None):
 def setup() -> None:
     admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
     admin_sql(f'CREATE DATABASE "{DB_NAME}"')
-    subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=ENV,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
 
 
 def make_shop(app) -> tuple[int, list[int]]:
@@ -84,10 +96,12 @@ def make_shop(app) -> tuple[int, list[int]]:
         db.session.flush()
         with tenant_context(tenant.id):
             people = []
-            for role, email, name in (("owner", f"owner@{SLUG}.example.com", "店长"),
-                                      ("agent", f"a1@{SLUG}.example.com", "小王"),
-                                      ("agent", f"a2@{SLUG}.example.com", "小李"),
-                                      ("agent", f"a3@{SLUG}.example.com", "小张")):
+            for role, email, name in (
+                ("owner", f"owner@{SLUG}.example.com", "店长"),
+                ("agent", f"a1@{SLUG}.example.com", "小王"),
+                ("agent", f"a2@{SLUG}.example.com", "小李"),
+                ("agent", f"a3@{SLUG}.example.com", "小张"),
+            ):
                 user = User(tenant_id=tenant.id, email=email, name=name, role=role)
                 user.set_password(PASSWORD)
                 db.session.add(user)
@@ -171,8 +185,16 @@ FROM cases WHERE tenant_id = %(t)s AND id > %(last_case)s AND id %% 4 = 0
 """
 
 
-DESCRIPTIONS = ("包装破损，酸奶漏了", "尺码偏小，想换大一号", "颜色与描述不符", "少发了一件", "物流太慢，外箱压坏",
-                "屏幕失灵，无法开机", "客服态度差，一直不回复", "发错货了")
+DESCRIPTIONS = (
+    "包装破损，酸奶漏了",
+    "尺码偏小，想换大一号",
+    "颜色与描述不符",
+    "少发了一件",
+    "物流太慢，外箱压坏",
+    "屏幕失灵，无法开机",
+    "客服态度差，一直不回复",
+    "发错货了",
+)
 
 
 def insert_cases(tenant_id: int, agents: list[int], lo: int, hi: int, anchor: datetime) -> float:
@@ -186,8 +208,19 @@ def insert_cases(tenant_id: int, agents: list[int], lo: int, hi: int, anchor: da
         from saas.services.reports_text import terms
 
         words = [" ".join(sorted(terms(text))) for text in DESCRIPTIONS]
-        p = {"t": tenant_id, "agents": agents, "words": words, "descriptions": list(DESCRIPTIONS), "lo": lo, "hi": hi, "anchor": anchor, "small": SMALL,
-             "step": 86400 / PER_DAY, "last_case": last_case, "last_order": last_order}
+        p = {
+            "t": tenant_id,
+            "agents": agents,
+            "words": words,
+            "descriptions": list(DESCRIPTIONS),
+            "lo": lo,
+            "hi": hi,
+            "anchor": anchor,
+            "small": SMALL,
+            "step": 86400 / PER_DAY,
+            "last_case": last_case,
+            "last_order": last_order,
+        }
         for statement in (CASES, ORDERS, ORDER_LINES, CASE_LINES, CLOCKS, SURVEYS, MESSAGES):
             conn.execute(statement, p)
         conn.commit()
@@ -198,10 +231,15 @@ def insert_cases(tenant_id: int, agents: list[int], lo: int, hi: int, anchor: da
 
 
 # The parts of reports.build() timed on their own (wrapped for the bench only; the app is unchanged).
-SECTIONS = (("saas.services.reports", "_breakdowns"), ("saas.services.reports", "_by_sku"),
-            ("saas.services.kpis", "figures"), ("saas.services.reports", "_satisfaction"),
-            ("saas.services.reports", "_return_rates"), ("saas.services.reports", "_agents"),
-            ("saas.services.reports", "_problems"))
+SECTIONS = (
+    ("saas.services.reports", "_breakdowns"),
+    ("saas.services.reports", "_by_sku"),
+    ("saas.services.kpis", "figures"),
+    ("saas.services.reports", "_satisfaction"),
+    ("saas.services.reports", "_return_rates"),
+    ("saas.services.reports", "_agents"),
+    ("saas.services.reports", "_problems"),
+)
 _section_times: dict[str, list[float]] = {}
 
 
@@ -224,8 +262,10 @@ def instrument_sections() -> None:
                     return fn(*args, **kwargs)
                 finally:
                     _section_times.setdefault(name, []).append(time.perf_counter() - t0)
+
             timed._bench_wrapped = True
             return timed
+
         setattr(module, name, wrap())
 
 
@@ -243,8 +283,13 @@ def time_page(client, url: str) -> dict:
     body = resp.get_data(as_text=True)
     sections = {name: round(statistics.median(ts) * 1000, 1) for name, ts in _section_times.items()}
     sections["rest (routing, charts, template)"] = round(statistics.median(times) * 1000 - sum(sections.values()), 1)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "bytes": len(body),
-            "sections_ms": sections}
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "bytes": len(body),
+        "sections_ms": sections,
+    }
 
 
 def print_sections(t: dict) -> None:
@@ -258,8 +303,13 @@ def main() -> int:
     log(f"reports bench: database {DB_NAME}, {PER_DAY:,} cases a day, {ROUNDS} rounds per size")
     reuse = bool(os.environ.get("BENCH_REPORTS_REUSE"))
     if reuse:  # time the page again on a database kept by an earlier run (BENCH_KEEP_DB=1), no generation
-        subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                       env=ENV, check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=ENV,
+            check=True,
+            capture_output=True,
+        )
     else:
         setup()
     instrument_sections()
@@ -273,9 +323,11 @@ def main() -> int:
     login = client.post("/login", data={"email": f"owner@{SLUG}.example.com", "password": PASSWORD})
     if login.status_code != 302:
         raise RuntimeError(f"sign-in answered {login.status_code}")
-    anchor = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
-    urls = {"last month": f"/{SLUG}/console/reports?period=last_month",
-            "this week": f"/{SLUG}/console/reports?period=this_week"}
+    anchor = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    urls = {
+        "last month": f"/{SLUG}/console/reports?period=last_month",
+        "this week": f"/{SLUG}/console/reports?period=this_week",
+    }
     results: dict = {"config": {"small": SMALL, "large": LARGE, "per_day": PER_DAY, "rounds": ROUNDS}, "sizes": {}}
     for size, lo, hi in ((SMALL, 1, SMALL), (LARGE, SMALL - LARGE + 1, 0)):
         log(f"== {size:,} cases")
@@ -288,25 +340,33 @@ def main() -> int:
         total, in_month = sql(
             "SELECT count(*), count(*) FILTER (WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai' "
             "- interval '1 month') AT TIME ZONE 'Asia/Shanghai' AND created_at < date_trunc('month', now() AT TIME ZONE "
-            "'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai') FROM cases WHERE tenant_id = %s", (tenant_id,))[0]
+            "'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai') FROM cases WHERE tenant_id = %s",
+            (tenant_id,),
+        )[0]
         results["sizes"][size] = {"cases": total, "last_month_cases": in_month}
         for name, url in urls.items():
             t = time_page(client, url)
             results["sizes"][size][name] = t
-            log(f"   reports page, {name}: median {t['median_s'] * 1000:.0f} ms (min {t['min_s'] * 1000:.0f}, "
-                f"max {t['max_s'] * 1000:.0f}) — {total:,} cases in the shop, {in_month:,} filed last month")
+            log(
+                f"   reports page, {name}: median {t['median_s'] * 1000:.0f} ms (min {t['min_s'] * 1000:.0f}, "
+                f"max {t['max_s'] * 1000:.0f}) — {total:,} cases in the shop, {in_month:,} filed last month"
+            )
             print_sections(t)
     if reuse:
         large = results["sizes"][LARGE]["last month"]["median_s"]
-        log(f"\nreports page (last month) at {LARGE:,} cases: {large * 1000:.0f} ms; under 1 s: "
-            f"{'MET' if large < 1 else 'MISSED'}")
+        log(
+            f"\nreports page (last month) at {LARGE:,} cases: {large * 1000:.0f} ms; under 1 s: "
+            f"{'MET' if large < 1 else 'MISSED'}"
+        )
         return 0 if large < 1 else 1
     small, large = results["sizes"][SMALL]["last month"]["median_s"], results["sizes"][LARGE]["last month"]["median_s"]
     ratio = large / small
     results["ratio"] = ratio
-    log(f"\nreports page (last month): {small * 1000:.0f} ms at {SMALL:,} cases, {large * 1000:.0f} ms at {LARGE:,}; "
+    log(
+        f"\nreports page (last month): {small * 1000:.0f} ms at {SMALL:,} cases, {large * 1000:.0f} ms at {LARGE:,}; "
         f"ratio {ratio:.2f} (target ≤ 2) {'MET' if ratio <= 2 else 'MISSED'}; "
-        f"under 1 s at {LARGE:,}: {'MET' if large < 1 else 'MISSED'}")
+        f"under 1 s at {LARGE:,}: {'MET' if large < 1 else 'MISSED'}"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "reports.json").write_text(json.dumps(results, indent=2, default=str))
     if not os.environ.get("BENCH_KEEP_DB"):

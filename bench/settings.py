@@ -1,4 +1,5 @@
 """The benchmark's app configuration: production, minus what would make the real and baseline apps incomparable."""
+
 from __future__ import annotations
 
 import os

@@ -4,12 +4,12 @@ BENCH_SWEEP_MAX_CLOCKS=N stops the sweep after the batches that hold its first N
 clocks (the memory comparison at 1,000,000 cases needs the sweep's working set, not the
 hour a full sweep of that backlog takes on a 2-core machine).
 """
+
 import json
 import os
 import resource
-import time
-
 import sys as _sys
+import time
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))  # the project, before bench/ itself
@@ -43,5 +43,14 @@ with app.app_context():
     count = jobs.sweep_sla()
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"breached": count, "seconds": seconds, "rss_before_mib": before, "peak_rss_mib": peak,
-                      "max_clocks": MAX_CLOCKS or None}))
+    print(
+        json.dumps(
+            {
+                "breached": count,
+                "seconds": seconds,
+                "rss_before_mib": before,
+                "peak_rss_mib": peak,
+                "max_clocks": MAX_CLOCKS or None,
+            }
+        )
+    )

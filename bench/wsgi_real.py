@@ -1,4 +1,5 @@
 """The real app under gunicorn with BenchConfig (see bench/settings.py)."""
+
 from bench.settings import BenchConfig
 from saas import create_app
 

@@ -1,4 +1,5 @@
 """The Flask application factory."""
+
 from __future__ import annotations
 
 import os
@@ -78,8 +79,8 @@ def register_request_hygiene(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from saas import i18n, models
-    from saas.extensions import csrf, db, login_manager, migrate, redis
     from saas.database import configure_engine
+    from saas.extensions import csrf, db, login_manager, migrate, redis
 
     db.init_app(app)
     models.load_all()  # every table, whichever blueprints import which models
@@ -93,8 +94,10 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",
-        {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
-         "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"]},
+        {
+            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+            "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+        },
     )
     i18n.init_app(app)
 

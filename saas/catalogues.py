@@ -6,6 +6,7 @@ would then show English without a word. So at start the app uses the source fold
 catalogue's .mo is at least as new as its .po, and otherwise compiles the catalogues into the
 instance folder (writable by the service, unlike perhaps the code) and uses those.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,7 +59,8 @@ def ensure_compiled(source: Path, cache: Path) -> Path:
             if not _fresh(po, mo):
                 _compile(po, mo)
     except OSError as exc:
-        log.warning("cannot compile the translation catalogues into %s (%s): "
-                    "run `pybabel compile -d translations`", cache, exc)
+        log.warning(
+            "cannot compile the translation catalogues into %s (%s): run `pybabel compile -d translations`", cache, exc
+        )
         return source
     return cache

@@ -1,5 +1,8 @@
 """Flask CLI commands: demo data and the worker."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import click
 from flask import Flask, current_app
@@ -12,7 +15,8 @@ def _refuse_in_production() -> None:
     if not current_app.config.get("DEMO_DATA"):
         raise click.ClickException(
             "Demo data is refused on this configuration: its logins share a published password. "
-            "(Set ALLOW_DEMO_DATA=1 only for a throwaway benchmark database.)")
+            "(Set ALLOW_DEMO_DATA=1 only for a throwaway benchmark database.)"
+        )
 
 
 @demo_cli.command("seed")
@@ -38,11 +42,16 @@ def demo_seed(no_cases: bool) -> None:
 @click.option("--tenant", "slug", required=True, help="The tenant's slug (it must exist: see `demo seed`).")
 @click.option("--cases", "count", type=click.IntRange(1), required=True, help="How many cases to add.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
-@click.option("--now", "anchor", type=click.DateTime(), default=None,
-              help="End of the year the cases are spread over (UTC; default: today 00:00).")
+@click.option(
+    "--now",
+    "anchor",
+    type=click.DateTime(),
+    default=None,
+    help="End of the year the cases are spread over (UTC; default: today 00:00).",
+)
 def demo_generate(slug, count, seed, anchor) -> None:
     """Bulk-insert synthetic orders, cases, events, clocks, notifications and surveys (load tests)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy import select
 
@@ -54,8 +63,7 @@ def demo_generate(slug, count, seed, anchor) -> None:
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise click.UsageError(f"no tenant {slug!r}")
-    now = (anchor.replace(tzinfo=timezone.utc) if anchor else
-           datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0))
+    now = anchor.replace(tzinfo=UTC) if anchor else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with click.progressbar(length=count, label=f"{slug}: cases") as bar:
         result = gen.generate(tenant, count, seed=seed, now=now, progress=bar.update)
     click.echo(", ".join(f"{name} {n}" for name, n in result.rows.items()))
@@ -66,15 +74,17 @@ def demo_generate(slug, count, seed, anchor) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--max-jobs", type=int, default=None, help="Exit after this many jobs (recycling).")
 @click.option("--name", default=None)
-@click.option("--no-scheduler", is_flag=True,
-              help="Run neither the minute clock (the sweeps) nor RQ's scheduler (it re-queues retried jobs "
-                   "after their delay: the sign-in link mail's) in this worker; at least one worker must run them.")
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Run neither the minute clock (the sweeps) nor RQ's scheduler (it re-queues retried jobs "
+    "after their delay: the sign-in link mail's) in this worker; at least one worker must run them.",
+)
 def worker(queues, burst, max_jobs, name, no_scheduler) -> None:
     """Start an RQ worker on the named queues, inside the app context."""
     from saas.queues import QUEUE_NAMES
-    from workers.worker import build_worker
-
     from workers.scheduler import MinuteClock
+    from workers.worker import build_worker
 
     w = build_worker(tuple(queues) or QUEUE_NAMES, name=name)
     clock = None

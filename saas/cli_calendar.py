@@ -1,4 +1,5 @@
 """`flask calendar …`: import a year's official arrangement and list the years the calendar knows."""
+
 from __future__ import annotations
 
 import getpass
@@ -20,7 +21,9 @@ def _os_user() -> str:
 @calendar_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--country", default=None, help="Two-letter country code (default: the file's, else CN).")
-@click.option("--year", type=int, default=None, help="The year the file holds (default: the file's, or its first date's).")
+@click.option(
+    "--year", type=int, default=None, help="The year the file holds (default: the file's, or its first date's)."
+)
 def import_year(file: Path, country: str | None, year: int | None) -> None:
     """Replace a year's official arrangement with FILE (CSV: date,is_working_day,name; or JSON).
 
@@ -31,7 +34,11 @@ def import_year(file: Path, country: str | None, year: int | None) -> None:
     from saas.services import calendar_import
 
     result = calendar_import.import_arrangement(
-        file.read_bytes(), file.name, country=country, year=year, imported_by=f"command line ({_os_user()})",
+        file.read_bytes(),
+        file.name,
+        country=country,
+        year=year,
+        imported_by=f"command line ({_os_user()})",
     )
     if not result.ok:
         db.session.rollback()
@@ -60,13 +67,17 @@ def list_years(country: str) -> None:
         click.echo("Imported:")
         for y in imported:
             when = y.imported_at.strftime("%Y-%m-%d %H:%M UTC")
-            click.echo(f"  {y.country} {y.year}: {y.days} days, {when} by {y.imported_by or '?'}"
-                       f"{f' from {y.source}' if y.source else ''}")
+            click.echo(
+                f"  {y.country} {y.year}: {y.days} days, {when} by {y.imported_by or '?'}"
+                f"{f' from {y.source}' if y.source else ''}"
+            )
     else:
         click.echo("Imported: none")
     if country == business_calendar.DEFAULT_COUNTRY:
         missing = business_calendar.missing_years_warning(None)
         if missing:
             years = ", ".join(str(y) for y in missing)
-            click.echo(f"Missing: {years}. Times are computed Monday–Friday until an operator imports it "
-                       "(flask calendar import FILE).")
+            click.echo(
+                f"Missing: {years}. Times are computed Monday–Friday until an operator imports it "
+                "(flask calendar import FILE)."
+            )

@@ -1,4 +1,5 @@
 """`flask operator create`: the first platform operator of a new installation, password typed at a prompt."""
+
 from __future__ import annotations
 
 import click
@@ -66,8 +67,11 @@ def create(email: str, name: str) -> None:
         if existing.role == "operator":
             click.echo(f"{email} is already a platform operator; nothing changed.")
             return
-        click.echo(f"{email} already has an account ({existing.role}); nothing changed. "
-                   "Choose another address for the operator.", err=True)
+        click.echo(
+            f"{email} already has an account ({existing.role}); nothing changed. "
+            "Choose another address for the operator.",
+            err=True,
+        )
         raise click.exceptions.Exit(1)
 
     for attempt in range(3):
@@ -75,8 +79,11 @@ def create(email: str, name: str) -> None:
         problem = password_problem(password, email=email, name=name)
         if problem is None:
             break
-        click.echo(f"That password is too weak: {problem}. Use {MIN_LENGTH} or more characters, "
-                   "e.g. four or five unrelated words.", err=True)
+        click.echo(
+            f"That password is too weak: {problem}. Use {MIN_LENGTH} or more characters, "
+            "e.g. four or five unrelated words.",
+            err=True,
+        )
     else:
         click.echo("No operator was created.", err=True)
         raise click.exceptions.Exit(1)

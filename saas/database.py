@@ -1,4 +1,5 @@
 """Engine settings per database: SQLite pragmas for the embedded default."""
+
 from __future__ import annotations
 
 from flask import Flask

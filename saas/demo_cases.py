@@ -24,16 +24,18 @@ new orders or cases. Content comes from a fixed random seed per shop; only case
 numbers (random by design) and the dates, which follow today, differ between
 databases.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -68,14 +70,19 @@ class Showcase:
 
 _MOBILE_PREFIXES = ("138", "139", "136", "137", "135", "150", "151", "158", "159", "186", "187", "188", "177", "199")
 _TRACKING = {
-    "顺丰速运": lambda r: "SF1" + _digits(r, 12), "顺丰冷运": lambda r: "SF1" + _digits(r, 12),
-    "中通快递": lambda r: "7" + _digits(r, 13), "圆通速递": lambda r: "YT" + _digits(r, 13),
-    "韵达快递": lambda r: "43" + _digits(r, 11), "极兔速递": lambda r: "JT" + _digits(r, 13),
+    "顺丰速运": lambda r: "SF1" + _digits(r, 12),
+    "顺丰冷运": lambda r: "SF1" + _digits(r, 12),
+    "中通快递": lambda r: "7" + _digits(r, 13),
+    "圆通速递": lambda r: "YT" + _digits(r, 13),
+    "韵达快递": lambda r: "43" + _digits(r, 11),
+    "极兔速递": lambda r: "JT" + _digits(r, 13),
     "京东快递": lambda r: "JDV" + _digits(r, 12),
 }
 _ORDER_NUMBERS = {  # what each channel's order numbers look like (no dates in them: see `_planned`)
-    "tmall": lambda r, p: "3" + _digits(r, 18), "taobao": lambda r, p: "2" + _digits(r, 18),
-    "jd": lambda r, p: "2" + _digits(r, 11), "douyin": lambda r, p: "69" + _digits(r, 17),
+    "tmall": lambda r, p: "3" + _digits(r, 18),
+    "taobao": lambda r, p: "2" + _digits(r, 18),
+    "jd": lambda r, p: "2" + _digits(r, 11),
+    "douyin": lambda r, p: "69" + _digits(r, 17),
     "brand_site": lambda r, p: p + _digits(r, 10),
 }
 
@@ -110,7 +117,6 @@ def _planned(shop: Shop) -> _Plan:
 
 
 # ---------------------------------------------------------------- evidence photos
-
 
 
 # Messages and surveys due within this last stretch are left to the worker, as in a live shop.
@@ -159,11 +165,19 @@ def seed_tenant(tenant: Tenant, owner: User, agent: User) -> Showcase | None:
         return None
     plan = _planned(shop)
     numbers = list(plan.numbers.values())
-    seeded = db.session.scalar(select(Order.id).where(Order.tenant_id == tenant.id,
-                                                      Order.order_number.in_(numbers)).limit(1))
+    seeded = db.session.scalar(
+        select(Order.id).where(Order.tenant_id == tenant.id, Order.order_number.in_(numbers)).limit(1)
+    )
     if seeded is None:
-        ctx = _Shop(tenant, shop, plan, {"agent": agent, "owner": owner}, ZoneInfo(tenant.timezone),
-                    random.Random(shop.seed + "/story"), utcnow())
+        ctx = _Shop(
+            tenant,
+            shop,
+            plan,
+            {"agent": agent, "owner": owner},
+            ZoneInfo(tenant.timezone),
+            random.Random(shop.seed + "/story"),
+            utcnow(),
+        )
         _import_orders(ctx)
         for spec in sorted(shop.cases, key=lambda c: c.filed.resolve(ctx.now, ctx.tz)):
             _play(ctx, spec)
@@ -176,8 +190,12 @@ def _showcase(tenant: Tenant, shop: Shop, plan: _Plan) -> Showcase | None:
     spec = next((c for c in shop.cases if c.showcase), None)
     if spec is None or spec.order is None:
         return None
-    case = db.session.scalar(select(Case).where(Case.tenant_id == tenant.id, Case.order_number == plan.numbers[spec.order])
-                             .order_by(Case.id).limit(1))
+    case = db.session.scalar(
+        select(Case)
+        .where(Case.tenant_id == tenant.id, Case.order_number == plan.numbers[spec.order])
+        .order_by(Case.id)
+        .limit(1)
+    )
     if case is None or not case.mobile:
         return None
     return Showcase(tenant.slug, case.number, case.mobile[-4:])
@@ -185,7 +203,20 @@ def _showcase(tenant: Tenant, shop: Shop, plan: _Plan) -> Showcase | None:
 
 # ---------------------------------------------------------------- orders, as a merchant imports them
 
-_CSV_HEADER = ("订单号", "渠道", "下单日期", "签收日期", "客户姓名", "手机", "邮箱", "SKU", "商品名称", "类目", "数量", "单价")
+_CSV_HEADER = (
+    "订单号",
+    "渠道",
+    "下单日期",
+    "签收日期",
+    "客户姓名",
+    "手机",
+    "邮箱",
+    "SKU",
+    "商品名称",
+    "类目",
+    "数量",
+    "单价",
+)
 _CHANNEL_NAMES = {key: zh for key, (zh, _en) in orders.CHANNEL_LABELS.items()}
 
 
@@ -206,23 +237,34 @@ def _import_orders(ctx: _Shop) -> None:
             person = ctx.plan.people[order.customer]
             for sku, quantity in order.lines:
                 product = ctx.shop.products[sku]
-                writer.writerow((
-                    ctx.plan.numbers[order.key], _CHANNEL_NAMES[order.channel],
-                    (today - timedelta(days=order.purchased)).isoformat(),
-                    (today - timedelta(days=order.delivered)).isoformat() if order.delivered is not None else "",
-                    person.name, person.mobile, person.email, sku, product.name, product.category, quantity,
-                    product.price,
-                ))
+                writer.writerow(
+                    (
+                        ctx.plan.numbers[order.key],
+                        _CHANNEL_NAMES[order.channel],
+                        (today - timedelta(days=order.purchased)).isoformat(),
+                        (today - timedelta(days=order.delivered)).isoformat() if order.delivered is not None else "",
+                        person.name,
+                        person.mobile,
+                        person.email,
+                        sku,
+                        product.name,
+                        product.category,
+                        quantity,
+                        product.price,
+                    )
+                )
         filename = f"订单导出_{ctx.local(moment):%Y%m%d}.csv"
         with _at(moment):
-            result = order_import.import_orders_csv(ctx.tenant, ctx.staff["owner"],
-                                                    buf.getvalue().encode("utf-8-sig"), filename)
+            result = order_import.import_orders_csv(
+                ctx.tenant, ctx.staff["owner"], buf.getvalue().encode("utf-8-sig"), filename
+            )
         if not result.ok:
             raise RuntimeError(f"demo order import failed: {[e.message('en') for e in result.errors]}")
         for order in batches[days]:
             ctx.imported_at[order.key] = moment
-    rows = db.session.scalars(select(Order).where(Order.tenant_id == ctx.tenant.id,
-                                                  Order.order_number.in_(list(ctx.plan.numbers.values()))))
+    rows = db.session.scalars(
+        select(Order).where(Order.tenant_id == ctx.tenant.id, Order.order_number.in_(list(ctx.plan.numbers.values())))
+    )
     by_number = {o.order_number: o for o in rows}
     ctx.orders = {key: by_number[number] for key, number in ctx.plan.numbers.items()}
 
@@ -249,15 +291,27 @@ def _intake(ctx: _Shop, spec: DemoCase) -> case_intake.Intake:
         else:
             number = _ORDER_NUMBERS[typed.number](ctx.rng, ctx.shop.order_prefix)
         channel, line_ids = typed.channel, []
-        extra = dict(purchase_date=today - timedelta(days=typed.purchased), category=typed.category,
-                     delivery_date=today - timedelta(days=typed.delivered) if typed.delivered is not None else None,
-                     item_price=Decimal(typed.price) if typed.price else None)
+        extra = dict(
+            purchase_date=today - timedelta(days=typed.purchased),
+            category=typed.category,
+            delivery_date=today - timedelta(days=typed.delivered) if typed.delivered is not None else None,
+            item_price=Decimal(typed.price) if typed.price else None,
+        )
     mobile = person.mobile if spec.contact in ("both", "mobile") else ""
     email = person.email if spec.contact in ("both", "email") else ""
     return case_intake.Intake(
-        order_number=number, customer_name=person.name, mobile=mobile, email=email, purchase_channel=channel,
-        problem_type=spec.problem, description=spec.text, expected_resolution=spec.expected, line_ids=line_ids,
-        locale=spec.locale, intake_channel=spec.intake_channel, **extra,
+        order_number=number,
+        customer_name=person.name,
+        mobile=mobile,
+        email=email,
+        purchase_channel=channel,
+        problem_type=spec.problem,
+        description=spec.text,
+        expected_resolution=spec.expected,
+        line_ids=line_ids,
+        locale=spec.locale,
+        intake_channel=spec.intake_channel,
+        **extra,
     )
 
 
@@ -352,15 +406,22 @@ def _attach(ctx: _Shop, case: Case, photos: tuple[str, ...], uploaded_by: str, e
 
 # ---------------------------------------------------------------- what happened around the cases
 
+
 def _settle_outbox(ctx: _Shop, moment: datetime) -> None:
     """The outbox as the worker would have left it: what was due by `moment` went out when it was due.
 
     Only the rows are settled; nothing is handed to a provider (the demo's contacts are fictitious),
     and the jobs queued for these rows find them sent and do nothing.
     """
-    due = db.session.scalars(select(Notification).where(
-        Notification.tenant_id == ctx.tenant.id, Notification.status == "pending",
-        Notification.next_attempt_at <= moment).order_by(Notification.id)).all()
+    due = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.tenant_id == ctx.tenant.id,
+            Notification.status == "pending",
+            Notification.next_attempt_at <= moment,
+        )
+        .order_by(Notification.id)
+    ).all()
     for n in due:
         n.status, n.attempts, n.sent_at, n.updated_at = "sent", 1, n.next_attempt_at, n.next_attempt_at
     db.session.flush()
@@ -368,9 +429,11 @@ def _settle_outbox(ctx: _Shop, moment: datetime) -> None:
 
 def _surveys(ctx: _Shop) -> None:
     """Follow-up surveys that fell due were sent then; a few customers answered."""
-    due = db.session.scalars(select(Survey).where(
-        Survey.tenant_id == ctx.tenant.id, Survey.status == "scheduled",
-        Survey.due_at <= ctx.now - LIVE).order_by(Survey.id)).all()
+    due = db.session.scalars(
+        select(Survey)
+        .where(Survey.tenant_id == ctx.tenant.id, Survey.status == "scheduled", Survey.due_at <= ctx.now - LIVE)
+        .order_by(Survey.id)
+    ).all()
     for survey in due:
         invited = survey.due_at
         with _at(invited):

@@ -4,15 +4,16 @@ Rows are written in bulk through SQLAlchemy Core (COPY on PostgreSQL, executeman
 elsewhere) with ids allocated up front, so a million cases take minutes, not hours.
 The same seed, tenant-independent inputs and anchor time give the same cases.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from sqlalchemy import JSON, func, select, text
 
@@ -33,56 +34,145 @@ CHUNK = 5000
 TABLES = (Order, OrderLine, Case, CaseLine, CaseEvent, SlaClock, Notification, Survey)
 
 # (problem type, share of cases)
-TYPE_MIX = (("quality", 0.34), ("return_exchange", 0.36), ("complaint", 0.1), ("consultation", 0.17),
-            ("food_safety", 0.03))
-CATEGORIES = {"quality": ("electronics", "small_appliances", "apparel"), "return_exchange": ("apparel", "electronics"),
-              "complaint": ("general",), "consultation": ("general", "electronics"), "food_safety": ("fresh_food", "dairy")}
+TYPE_MIX = (
+    ("quality", 0.34),
+    ("return_exchange", 0.36),
+    ("complaint", 0.1),
+    ("consultation", 0.17),
+    ("food_safety", 0.03),
+)
+CATEGORIES = {
+    "quality": ("electronics", "small_appliances", "apparel"),
+    "return_exchange": ("apparel", "electronics"),
+    "complaint": ("general",),
+    "consultation": ("general", "electronics"),
+    "food_safety": ("fresh_food", "dairy"),
+}
 CHANNELS = ("taobao", "tmall", "jd", "pdd", "douyin", "brand_site", "offline")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平")
-PRODUCTS = {"electronics": ("蓝牙耳机", "充电宝 20000mAh", "智能手表", "平板电脑"),
-            "small_appliances": ("电热水壶", "空气炸锅", "吹风机"), "apparel": ("儿童羽绒服", "纯棉T恤", "运动裤"),
-            "general": ("礼品卡", "收纳盒"), "fresh_food": ("低温酸奶 6 杯", "鲜牛奶 1L"), "dairy": ("奶酪棒", "黄油 250g")}
-DESCRIPTIONS = {"quality": "收到后使用三天就无法开机，充电指示灯不亮。", "return_exchange": "尺码偏小，想换大一码。",
-                "complaint": "客服两天没有回复我的留言。", "consultation": "请问这个型号支持快充吗？",
-                "food_safety": "打开后发现酸奶有异味，孩子喝了之后肚子疼。"}
-EXPECTED = {"quality": "repair", "return_exchange": "exchange", "complaint": "compensation",
-            "consultation": "consultation", "food_safety": "refund"}
+GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+)
+PRODUCTS = {
+    "electronics": ("蓝牙耳机", "充电宝 20000mAh", "智能手表", "平板电脑"),
+    "small_appliances": ("电热水壶", "空气炸锅", "吹风机"),
+    "apparel": ("儿童羽绒服", "纯棉T恤", "运动裤"),
+    "general": ("礼品卡", "收纳盒"),
+    "fresh_food": ("低温酸奶 6 杯", "鲜牛奶 1L"),
+    "dairy": ("奶酪棒", "黄油 250g"),
+}
+DESCRIPTIONS = {
+    "quality": "收到后使用三天就无法开机，充电指示灯不亮。",
+    "return_exchange": "尺码偏小，想换大一码。",
+    "complaint": "客服两天没有回复我的留言。",
+    "consultation": "请问这个型号支持快充吗？",
+    "food_safety": "打开后发现酸奶有异味，孩子喝了之后肚子疼。",
+}
+EXPECTED = {
+    "quality": "repair",
+    "return_exchange": "exchange",
+    "complaint": "compensation",
+    "consultation": "consultation",
+    "food_safety": "refund",
+}
 # Clock targets in minutes (wall time here; the real service counts working time).
-TARGETS = {"first_response": 240, "emergency": 60, "consultation": 1440, "quality_proposal": 1440,
-           "quality_execution": 4320, "complaint_feedback": 2880, "inspection": 1440, "return_processing": 10080,
-           "general": 10080}
+TARGETS = {
+    "first_response": 240,
+    "emergency": 60,
+    "consultation": 1440,
+    "quality_proposal": 1440,
+    "quality_execution": 4320,
+    "complaint_feedback": 2880,
+    "inspection": 1440,
+    "return_processing": 10080,
+    "general": 10080,
+}
 
 # A step: (event kind, actor type, new status or None, message key or None, params builder key)
 S = tuple
 PATHS = {
-    "quality": [S(("accepted", "staff", "accepted", "accepted")), S(("verified", "staff", "verified", "verified_merchant")),
-                S(("proposed", "staff", "proposed", "proposed_repair")), S(("repair_done", "staff", "resolved", "repair_done")),
-                S(("closed", "staff", "closed", "closed"))],
-    "return_exchange": [S(("accepted", "staff", "accepted", "accepted")),
-                        S(("return_requested", "staff", "awaiting_return", "return_requested")),
-                        S(("return_shipped", "consumer", "awaiting_return", "return_shipped")),
-                        S(("return_received", "staff", "return_received", "return_received")),
-                        S(("inspected", "staff", "inspected", "inspected")),
-                        S(("proposed", "staff", "proposed", "proposed_refund")),
-                        S(("refund_paid", "staff", "resolved", "refund_paid")), S(("closed", "staff", "closed", "closed"))],
-    "complaint": [S(("accepted", "staff", "accepted", "accepted")), S(("escalated", "staff", None, "escalated")),
-                  S(("proposed", "staff", "proposed", "proposed_compensation")),
-                  S(("compensation_paid", "staff", "resolved", "compensation_paid")), S(("closed", "staff", "closed", "closed"))],
-    "consultation": [S(("accepted", "staff", "accepted", "accepted")), S(("explained", "staff", "resolved", "explained")),
-                     S(("closed", "staff", "closed", "closed"))],
-    "food_safety": [S(("emergency_raised", "system", None, None)), S(("accepted", "staff", "accepted", "accepted")),
-                    S(("verified", "staff", "verified", "verified_merchant")),
-                    S(("proposed", "staff", "proposed", "proposed_compensation")),
-                    S(("compensation_paid", "staff", "resolved", "compensation_paid")), S(("closed", "staff", "closed", "closed"))],
+    "quality": [
+        S(("accepted", "staff", "accepted", "accepted")),
+        S(("verified", "staff", "verified", "verified_merchant")),
+        S(("proposed", "staff", "proposed", "proposed_repair")),
+        S(("repair_done", "staff", "resolved", "repair_done")),
+        S(("closed", "staff", "closed", "closed")),
+    ],
+    "return_exchange": [
+        S(("accepted", "staff", "accepted", "accepted")),
+        S(("return_requested", "staff", "awaiting_return", "return_requested")),
+        S(("return_shipped", "consumer", "awaiting_return", "return_shipped")),
+        S(("return_received", "staff", "return_received", "return_received")),
+        S(("inspected", "staff", "inspected", "inspected")),
+        S(("proposed", "staff", "proposed", "proposed_refund")),
+        S(("refund_paid", "staff", "resolved", "refund_paid")),
+        S(("closed", "staff", "closed", "closed")),
+    ],
+    "complaint": [
+        S(("accepted", "staff", "accepted", "accepted")),
+        S(("escalated", "staff", None, "escalated")),
+        S(("proposed", "staff", "proposed", "proposed_compensation")),
+        S(("compensation_paid", "staff", "resolved", "compensation_paid")),
+        S(("closed", "staff", "closed", "closed")),
+    ],
+    "consultation": [
+        S(("accepted", "staff", "accepted", "accepted")),
+        S(("explained", "staff", "resolved", "explained")),
+        S(("closed", "staff", "closed", "closed")),
+    ],
+    "food_safety": [
+        S(("emergency_raised", "system", None, None)),
+        S(("accepted", "staff", "accepted", "accepted")),
+        S(("verified", "staff", "verified", "verified_merchant")),
+        S(("proposed", "staff", "proposed", "proposed_compensation")),
+        S(("compensation_paid", "staff", "resolved", "compensation_paid")),
+        S(("closed", "staff", "closed", "closed")),
+    ],
 }
-REJECTED_PATH = [S(("accepted", "staff", "accepted", "accepted")), S(("rejected", "staff", "rejected", "rejected")),
-                 S(("closed", "staff", "closed", "closed"))]
-INFO_STEPS = [S(("info_requested", "staff", "info_requested", "info_requested")),
-              S(("consumer_message", "consumer", "accepted", None))]
+REJECTED_PATH = [
+    S(("accepted", "staff", "accepted", "accepted")),
+    S(("rejected", "staff", "rejected", "rejected")),
+    S(("closed", "staff", "closed", "closed")),
+]
+INFO_STEPS = [
+    S(("info_requested", "staff", "info_requested", "info_requested")),
+    S(("consumer_message", "consumer", "accepted", None)),
+]
 CHAT_STEPS = [S(("consumer_message", "consumer", None, None)), S(("staff_message", "staff", None, None))]
-STAFF_RESPONSES = {"accepted", "info_requested", "return_requested", "verified", "proposed", "rejected", "staff_message",
-                   "refund_paid", "replacement_shipped", "repair_done", "compensation_paid", "explained", "closed"}
+STAFF_RESPONSES = {
+    "accepted",
+    "info_requested",
+    "return_requested",
+    "verified",
+    "proposed",
+    "rejected",
+    "staff_message",
+    "refund_paid",
+    "replacement_shipped",
+    "repair_done",
+    "compensation_paid",
+    "explained",
+    "closed",
+}
 RESOLUTION_EVENTS = {"refund_paid", "repair_done", "compensation_paid", "explained", "rejected", "closed"}
 NOTIFY_KEY = {"compensation_paid": "resolved", "explained": "resolved", "staff_message": "message"}
 
@@ -101,9 +191,21 @@ def _case_number(rng: random.Random, day: date) -> str:
 
 
 def _params(key: str, rng: random.Random, number: str, amount: Decimal) -> dict:
-    return {"number": number, "detail": "请拍摄故障部位的照片", "carrier": "顺丰", "tracking": f"SF{rng.randrange(10**11, 10**12)}",
-            "basis": "人为损坏", "amount": str(amount), "days": 7, "reason": "已超过无理由退货期限", "when": "09:00"} \
-        if key else {}
+    return (
+        {
+            "number": number,
+            "detail": "请拍摄故障部位的照片",
+            "carrier": "顺丰",
+            "tracking": f"SF{rng.randrange(10**11, 10**12)}",
+            "basis": "人为损坏",
+            "amount": str(amount),
+            "days": 7,
+            "reason": "已超过无理由退货期限",
+            "when": "09:00",
+        }
+        if key
+        else {}
+    )
 
 
 class _Defaults:
@@ -126,10 +228,16 @@ class _Defaults:
                 self.fill[c.name] = None
 
 
-def generate(tenant: Tenant, n: int, seed: int = 0, now: datetime | None = None,
-             progress: Callable[[int], None] | None = None, chunk: int = CHUNK) -> Result:
+def generate(
+    tenant: Tenant,
+    n: int,
+    seed: int = 0,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = CHUNK,
+) -> Result:
     """Add `n` synthetic cases (with orders, events, clocks, notifications, surveys) to `tenant`; commits."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     with tenant_context(tenant.id):
         version = policies.current_version(tenant)
         agents = list(db.session.scalars(select(User.id).where(User.tenant_id == tenant.id).order_by(User.id)))
@@ -153,8 +261,10 @@ def generate(tenant: Tenant, n: int, seed: int = 0, now: datetime | None = None,
         for i in range(size):
             _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, seed, done + i)
         for row in rows["cases"]:  # the KPI facts the lifecycle keeps (services/kpi_facts.py)
-            row.update(kpi_facts.values(row["created_at"], row["first_response_at"], row["resolved_at"], terms, cal),
-                       resolved_by_id=row["assignee_id"] if row["resolved_at"] else None)
+            row.update(
+                kpi_facts.values(row["created_at"], row["first_response_at"], row["resolved_at"], terms, cal),
+                resolved_by_id=row["assignee_id"] if row["resolved_at"] else None,
+            )
         _write(rows, defaults)
         for name, batch in rows.items():
             result.rows[name] += len(batch)
@@ -170,8 +280,10 @@ def _message(cache, locale: str, key: str, params: dict) -> str:
     template = cache.get((locale, key))
     if template is None:
         # The translated template once per locale and key; its parameters filled per case.
-        with_placeholders = {k: f"%({k})s" for k in ("number", "detail", "carrier", "tracking", "basis", "amount",
-                                                    "days", "reason", "when")}
+        with_placeholders = {
+            k: f"%({k})s"
+            for k in ("number", "detail", "carrier", "tracking", "basis", "amount", "days", "reason", "when")
+        }
         template = case_messages.render_in(locale, key, with_placeholders).replace("%", "%%").replace("%%(", "%(")
         cache[(locale, key)] = template
     return template % params
@@ -197,20 +309,42 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
     next_id["orders"] += 1
     next_id["cases"] += 1
     order_number = f"{channel.upper()[:2]}{rng.randrange(10**15, 10**16)}"
-    rows["orders"].append(dict(id=order_id, tenant_id=tenant.id, order_number=order_number, channel=channel,
-                               purchase_date=purchase, delivery_date=delivery, customer_name=name, mobile=mobile,
-                               email=email, created_at=created - timedelta(days=1), updated_at=created - timedelta(days=1)))
+    rows["orders"].append(
+        dict(
+            id=order_id,
+            tenant_id=tenant.id,
+            order_number=order_number,
+            channel=channel,
+            purchase_date=purchase,
+            delivery_date=delivery,
+            customer_name=name,
+            mobile=mobile,
+            email=email,
+            created_at=created - timedelta(days=1),
+            updated_at=created - timedelta(days=1),
+        )
+    )
     line_ids = []
     for k in range(1 + (r() < 0.3) + (r() < 0.1)):
         lid = next_id["order_lines"]
         next_id["order_lines"] += 1
         cat = category if k == 0 else rng.choice(CATEGORIES[problem])
-        rows["order_lines"].append(dict(id=lid, tenant_id=tenant.id, order_id=order_id, sku=f"SKU-{rng.randrange(10**6):06d}",
-                                        name=rng.choice(PRODUCTS[cat]), category=cat, quantity=1 + (r() < 0.2),
-                                        unit_price=price if k == 0 else Decimal(rng.randrange(990, 99900)) / 100))
+        rows["order_lines"].append(
+            dict(
+                id=lid,
+                tenant_id=tenant.id,
+                order_id=order_id,
+                sku=f"SKU-{rng.randrange(10**6):06d}",
+                name=rng.choice(PRODUCTS[cat]),
+                category=cat,
+                quantity=1 + (r() < 0.2),
+                unit_price=price if k == 0 else Decimal(rng.randrange(990, 99900)) / 100,
+            )
+        )
         line_ids.append(lid)
-    rows["case_lines"].append(dict(id=next_id["case_lines"], tenant_id=tenant.id, case_id=case_id,
-                                   order_line_id=line_ids[0], quantity=1))
+    rows["case_lines"].append(
+        dict(id=next_id["case_lines"], tenant_id=tenant.id, case_id=case_id, order_line_id=line_ids[0], quantity=1)
+    )
     next_id["case_lines"] += 1
     number = _case_number(rng, created.date())
     emergency = problem == "food_safety"
@@ -223,7 +357,7 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
         at = rng.randrange(1, len(steps))
         steps[at:at] = CHAT_STEPS
     if age < timedelta(days=30) or r() < 0.02:
-        steps = steps[:rng.randrange(0, len(steps) + 1)]
+        steps = steps[: rng.randrange(0, len(steps) + 1)]
     status = "submitted"
     escalated = False
     amount = price.quantize(Decimal("0.01"))
@@ -238,10 +372,22 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
 
     def start_clock(kind, when):
         due = when + timedelta(minutes=TARGETS[kind])
-        clocks[kind] = dict(id=next_id["sla_clocks"], tenant_id=tenant.id, case_id=case_id, kind=kind,
-                            around_the_clock=kind == "emergency", target_minutes=TARGETS[kind], started_at=when,
-                            due_at=due, paused_at=None, paused_seconds=0, stopped_at=None, state="running",
-                            breached_at=None, breach_notified=False)
+        clocks[kind] = dict(
+            id=next_id["sla_clocks"],
+            tenant_id=tenant.id,
+            case_id=case_id,
+            kind=kind,
+            around_the_clock=kind == "emergency",
+            target_minutes=TARGETS[kind],
+            started_at=when,
+            due_at=due,
+            paused_at=None,
+            paused_seconds=0,
+            stopped_at=None,
+            state="running",
+            breached_at=None,
+            breach_notified=False,
+        )
         next_id["sla_clocks"] += 1
 
     def stop(kinds, when):
@@ -263,19 +409,42 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
         if to_status is not None:
             status = to_status
         params = _params(key, rng, number, amount) if key else {}
-        message = _message(msg_cache, locale, key, params) if key else (
-            "请问什么时候能处理好？" if kind == "consumer_message" else
-            "您好，我们正在加急处理，请耐心等待。" if kind == "staff_message" else "")
+        message = (
+            _message(msg_cache, locale, key, params)
+            if key
+            else (
+                "请问什么时候能处理好？"
+                if kind == "consumer_message"
+                else "您好，我们正在加急处理，请耐心等待。"
+                if kind == "staff_message"
+                else ""
+            )
+        )
         data = {"msg": key, "params": params} if key else {}
-        rows["case_events"].append(dict(
-            id=event_id, tenant_id=tenant.id, case_id=case_id, kind=kind, actor_type=actor,
-            actor_id=assignee if actor == "staff" else None, from_status=from_status,
-            to_status=to_status if to_status is not None else None, customer_message=message,
-            internal_note="", data=data, created_at=when))
+        rows["case_events"].append(
+            dict(
+                id=event_id,
+                tenant_id=tenant.id,
+                case_id=case_id,
+                kind=kind,
+                actor_type=actor,
+                actor_id=assignee if actor == "staff" else None,
+                from_status=from_status,
+                to_status=to_status if to_status is not None else None,
+                customer_message=message,
+                internal_note="",
+                data=data,
+                created_at=when,
+            )
+        )
         if kind == "submitted":
             start_clock("emergency" if emergency else "first_response", when)
-            extra = {"consultation": "consultation", "quality": "quality_proposal", "food_safety": "quality_proposal",
-                     "complaint": "complaint_feedback"}.get(problem)
+            extra = {
+                "consultation": "consultation",
+                "quality": "quality_proposal",
+                "food_safety": "quality_proposal",
+                "complaint": "complaint_feedback",
+            }.get(problem)
             if extra:
                 start_clock(extra, when)
             start_clock("general", when)
@@ -297,25 +466,59 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
             escalated = True
         if kind == "closed":
             closed = when
-        if key and kind in ("submitted", "accepted", "info_requested", "return_requested", "return_received",
-                            "inspected", "verified", "proposed", "refund_paid", "repair_done", "compensation_paid",
-                            "explained", "rejected", "escalated", "closed"):
+        if key and kind in (
+            "submitted",
+            "accepted",
+            "info_requested",
+            "return_requested",
+            "return_received",
+            "inspected",
+            "verified",
+            "proposed",
+            "refund_paid",
+            "repair_done",
+            "compensation_paid",
+            "explained",
+            "rejected",
+            "escalated",
+            "closed",
+        ):
             tkey = NOTIFY_KEY.get(kind, kind)
             for ch, to in (("sms", mobile), ("email", email)):
                 if not to:
                     continue
                 state = "sent" if r() < 0.97 else rng.choice(("dead", "superseded"))
-                rows["notifications"].append(dict(
-                    id=next_id["notifications"], tenant_id=tenant.id, idempotency_key=f"event:{event_id}:{ch}",
-                    case_id=case_id, event_id=event_id, audience="customer", channel=ch, recipient=to,
-                    template_key=tkey, locale=locale, params={"case_number": number, "message": message[:200],
-                                                              "link": f"/{tenant.slug}/track?number={number}",
-                                                              "customer": name},
-                    status=state, attempts=1 if state != "dead" else 6, next_attempt_at=when,
-                    lease_expires_at=None, provider_message_id=f"n{next_id['notifications']}" if state == "sent" else "",
-                    error_code="" if state != "dead" else "invalid_number", last_error="",
-                    sent_at=when + timedelta(seconds=rng.randrange(1, 30)) if state == "sent" else None,
-                    superseded_by_id=None, created_at=when, updated_at=when))
+                rows["notifications"].append(
+                    dict(
+                        id=next_id["notifications"],
+                        tenant_id=tenant.id,
+                        idempotency_key=f"event:{event_id}:{ch}",
+                        case_id=case_id,
+                        event_id=event_id,
+                        audience="customer",
+                        channel=ch,
+                        recipient=to,
+                        template_key=tkey,
+                        locale=locale,
+                        params={
+                            "case_number": number,
+                            "message": message[:200],
+                            "link": f"/{tenant.slug}/track?number={number}",
+                            "customer": name,
+                        },
+                        status=state,
+                        attempts=1 if state != "dead" else 6,
+                        next_attempt_at=when,
+                        lease_expires_at=None,
+                        provider_message_id=f"n{next_id['notifications']}" if state == "sent" else "",
+                        error_code="" if state != "dead" else "invalid_number",
+                        last_error="",
+                        sent_at=when + timedelta(seconds=rng.randrange(1, 30)) if state == "sent" else None,
+                        superseded_by_id=None,
+                        created_at=when,
+                        updated_at=when,
+                    )
+                )
                 next_id["notifications"] += 1
     if status in ("info_requested", "awaiting_return"):
         for c in clocks.values():
@@ -326,29 +529,77 @@ def _one_case(rng, tenant, now, version_id, agents, rows, next_id, msg_cache, se
     running = [c["due_at"] for c in clocks.values() if c["stopped_at"] is None and c["state"] == "running"]
     rows["sla_clocks"].extend(clocks.values())
     last = events[-1][4]
-    rows["cases"].append(dict(
-        id=case_id, tenant_id=tenant.id, number=number, order_id=order_id, order_verified=True,
-        order_number=order_number, purchase_channel=channel, purchase_date=purchase, delivery_date=delivery,
-        category=category, item_price=price, customer_name=name, mobile=mobile, email=email, locale=locale,
-        sms_consent=True, email_consent=True, intake_channel=rng.choice(("web", "web", "web", "agent", "api")),
-        problem_type=problem, emergency=emergency, priority=PRIORITY["food_safety"] if emergency else PRIORITY[problem],
-        description=DESCRIPTIONS[problem], expected_resolution=EXPECTED[problem], status=status, resume_status=None,
-        escalated=escalated, assignee_id=assignee, policy_version_id=version_id, eligibility=[],
-        responsibility="merchant" if status in ("verified", "proposed", "resolved", "closed") else None,
-        responsibility_basis="", resolution_kind=None, resolution_amount=amount if resolved else None,
-        resolution_detail="", repair_cycle_days=None, invoice_handling=None, return_carrier="",
-        return_tracking_number="", outbound_tracking_number="", rejection_reason="",
-        due_at=min(running) if running else None, first_response_at=first_response, resolved_at=resolved,
-        closed_at=closed, created_at=created, updated_at=last))
+    rows["cases"].append(
+        dict(
+            id=case_id,
+            tenant_id=tenant.id,
+            number=number,
+            order_id=order_id,
+            order_verified=True,
+            order_number=order_number,
+            purchase_channel=channel,
+            purchase_date=purchase,
+            delivery_date=delivery,
+            category=category,
+            item_price=price,
+            customer_name=name,
+            mobile=mobile,
+            email=email,
+            locale=locale,
+            sms_consent=True,
+            email_consent=True,
+            intake_channel=rng.choice(("web", "web", "web", "agent", "api")),
+            problem_type=problem,
+            emergency=emergency,
+            priority=PRIORITY["food_safety"] if emergency else PRIORITY[problem],
+            description=DESCRIPTIONS[problem],
+            expected_resolution=EXPECTED[problem],
+            status=status,
+            resume_status=None,
+            escalated=escalated,
+            assignee_id=assignee,
+            policy_version_id=version_id,
+            eligibility=[],
+            responsibility="merchant" if status in ("verified", "proposed", "resolved", "closed") else None,
+            responsibility_basis="",
+            resolution_kind=None,
+            resolution_amount=amount if resolved else None,
+            resolution_detail="",
+            repair_cycle_days=None,
+            invoice_handling=None,
+            return_carrier="",
+            return_tracking_number="",
+            outbound_tracking_number="",
+            rejection_reason="",
+            due_at=min(running) if running else None,
+            first_response_at=first_response,
+            resolved_at=resolved,
+            closed_at=closed,
+            created_at=created,
+            updated_at=last,
+        )
+    )
     if status == "closed" and r() < 0.7:
         digest = hashlib.sha256(f"{seed}:{tenant.id}:{index}".encode()).hexdigest()
         state = rng.choice(("answered", "answered", "expired", "invited", "opted_out"))
         due = closed + timedelta(days=1)
-        rows["surveys"].append(dict(
-            id=next_id["surveys"], tenant_id=tenant.id, case_id=case_id, token=digest[:43], status=state, due_at=due,
-            invited_at=due, expires_at=due + timedelta(days=14), score=rng.choice((1, 2, 3, 4, 4, 5, 5, 5)) if state == "answered" else None,
-            comment="", answered_at=due + timedelta(hours=rng.randrange(1, 72)) if state == "answered" else None,
-            created_at=closed, updated_at=closed))
+        rows["surveys"].append(
+            dict(
+                id=next_id["surveys"],
+                tenant_id=tenant.id,
+                case_id=case_id,
+                token=digest[:43],
+                status=state,
+                due_at=due,
+                invited_at=due,
+                expires_at=due + timedelta(days=14),
+                score=rng.choice((1, 2, 3, 4, 4, 5, 5, 5)) if state == "answered" else None,
+                comment="",
+                answered_at=due + timedelta(hours=rng.randrange(1, 72)) if state == "answered" else None,
+                created_at=closed,
+                updated_at=closed,
+            )
+        )
         next_id["surveys"] += 1
 
 
@@ -368,9 +619,16 @@ def _write(rows: dict[str, list[dict]], defaults: dict[str, _Defaults]) -> None:
                 with raw.cursor() as cur:
                     with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
                         for row in batch:
-                            copy.write_row([
-                                (json.dumps(row[c] if c in row else d.fill[c], ensure_ascii=False) if c in d.json
-                                 else (row[c] if c in row else d.fill[c])) for c in cols])
+                            copy.write_row(
+                                [
+                                    (
+                                        json.dumps(row[c] if c in row else d.fill[c], ensure_ascii=False)
+                                        if c in d.json
+                                        else (row[c] if c in row else d.fill[c])
+                                    )
+                                    for c in cols
+                                ]
+                            )
             else:
                 full = [{c: (row[c] if c in row else d.fill[c]) for c in d.columns} for row in batch]
                 conn.execute(d.table.insert(), full)
@@ -395,5 +653,8 @@ def _reset_sequences() -> None:
     with db.engine.begin() as conn:
         for model in TABLES:
             name = model.__table__.name
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                              f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {name}))"
+                )
+            )

@@ -4,6 +4,7 @@
 demo data files; "screenshot" is a phone screenshot; "receipt:hospital" and "parcel:label"
 are paper documents. The same random generator gives the same pictures on every run.
 """
+
 from __future__ import annotations
 
 import io
@@ -72,8 +73,9 @@ def screenshot(rng: random.Random) -> bytes:
 def _cup(draw, rng, variant):
     marks = []
     for i, x in enumerate((170, 330)):
-        draw.polygon([(x, 200), (x + 120, 200), (x + 105, 330), (x + 15, 330)], fill=(252, 252, 250),
-                     outline=(200, 200, 200))
+        draw.polygon(
+            [(x, 200), (x + 120, 200), (x + 105, 330), (x + 15, 330)], fill=(252, 252, 250), outline=(200, 200, 200)
+        )
         draw.rectangle([x + 8, 240, x + 112, 270], fill=(233, 120, 150) if i else (120, 170, 220))
         if variant == "bloated" and i == 0:
             draw.chord([x - 6, 150, x + 126, 250], 180, 360, fill=(235, 235, 240), outline=(170, 170, 180))
@@ -132,8 +134,21 @@ def _garment(draw, rng, variant, colour, shape):
     elif shape == "pants":
         draw.polygon([(240, 110), (400, 110), (420, 380), (335, 380), (320, 200), (305, 380), (220, 380)], fill=colour)
     else:  # tops
-        draw.polygon([(250, 110), (390, 110), (470, 170), (440, 210), (410, 190), (410, 370), (230, 370), (230, 190),
-                      (200, 210), (170, 170)], fill=colour)
+        draw.polygon(
+            [
+                (250, 110),
+                (390, 110),
+                (470, 170),
+                (440, 210),
+                (410, 190),
+                (410, 370),
+                (230, 370),
+                (230, 190),
+                (200, 210),
+                (170, 170),
+            ],
+            fill=colour,
+        )
     if variant == "tag":
         draw.rectangle([300, 110, 340, 160], fill=(250, 250, 250), outline=(120, 120, 120))
         return (300, 110, 340, 160)
@@ -199,7 +214,10 @@ def _device(draw, rng, variant, kind):
 
 
 _DRAW: dict[str, Any] = {
-    "yogurt": _cup, "milk": _carton, "cake": _cake, "parcel": _parcel,
+    "yogurt": _cup,
+    "milk": _carton,
+    "cake": _cake,
+    "parcel": _parcel,
     "hoodie": lambda dr, r, v: _garment(dr, r, v, (96, 160, 110), "top"),
     "fleece": lambda dr, r, v: _garment(dr, r, v, (200, 120, 90), "top"),
     "jacket": lambda dr, r, v: _garment(dr, r, v, (40, 90, 160), "top"),

@@ -13,12 +13,13 @@ A step is a list: `[when, action, *arguments]`, optionally ending with an object
 keyword arguments; the keys `by` (agent | owner: who acts) and `photos` (photo specs
 attached to the step) are the step's own, any other key goes to the service call.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field, fields
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +27,25 @@ from zoneinfo import ZoneInfo
 SLUGS = ("tianshang", "kidswear", "voltmart")
 
 # The actions `demo_cases` can replay (see `demo_cases._step`).
-ACTIONS = frozenset({
-    "accept", "info", "return", "received", "inspected", "verify", "propose", "execute", "reject", "escalate",
-    "close", "note", "message", "consumer", "shipped",
-})
+ACTIONS = frozenset(
+    {
+        "accept",
+        "info",
+        "return",
+        "received",
+        "inspected",
+        "verify",
+        "propose",
+        "execute",
+        "reject",
+        "escalate",
+        "close",
+        "note",
+        "message",
+        "consumer",
+        "shipped",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class When:
         if self.hm:
             hour, minute = map(int, self.hm.split(":"))
             day = now.astimezone(tz).date() - timedelta(days=self.days)
-            return datetime.combine(day, time(hour, minute), tz).astimezone(timezone.utc)
+            return datetime.combine(day, time(hour, minute), tz).astimezone(UTC)
         return now - timedelta(minutes=self.minutes)
 
 
@@ -68,7 +84,7 @@ def when(text: str) -> When:
     """`"2d 20:45"` or `"6min"` (see the module's docstring)."""
     m = _WHEN.fullmatch(text)
     if m is None:
-        raise ValueError(f"{text!r} is not a moment (\"2d 20:45\" or \"6min\")")
+        raise ValueError(f'{text!r} is not a moment ("2d 20:45" or "6min")')
     if m[4] is not None:
         return ago(int(m[4]))
     return d(int(m[1]), f"{m[2]}:{m[3]}")
@@ -190,8 +206,11 @@ def _case(where: str, raw: Any) -> DemoCase:
         if name in values:
             values[name] = tuple(values[name])
     if "typed" in values:
-        values["typed"] = Typed(**_keys(f"{where}.typed", values["typed"], Typed,
-                                        ("number", "channel", "purchased", "delivered", "category")))
+        values["typed"] = Typed(
+            **_keys(
+                f"{where}.typed", values["typed"], Typed, ("number", "channel", "purchased", "delivered", "category")
+            )
+        )
     if "survey" in values:
         values["survey"] = tuple(values["survey"])
     values["steps"] = tuple(_step(f"{where}.steps[{i}]", s) for i, s in enumerate(values.get("steps", ())))
@@ -230,11 +249,17 @@ def parse(name: str, text: str) -> Shop:
         seed=raw["seed"],
         order_prefix=raw["order_prefix"],
         customers=tuple((c[0], c[1], bool(c[2])) for c in raw["customers"]),
-        products={sku: Product(**_keys(f"{name}: products.{sku}", p, Product, ("name", "category", "price")))
-                  for sku, p in raw["products"].items()},
+        products={
+            sku: Product(**_keys(f"{name}: products.{sku}", p, Product, ("name", "category", "price")))
+            for sku, p in raw["products"].items()
+        },
         orders=tuple(
-            DemoOrder(**{**_keys(f"{name}: orders[{i}]", o, DemoOrder, tuple(f.name for f in fields(DemoOrder))),
-                         "lines": tuple((sku, int(q)) for sku, q in o["lines"])})
+            DemoOrder(
+                **{
+                    **_keys(f"{name}: orders[{i}]", o, DemoOrder, tuple(f.name for f in fields(DemoOrder))),
+                    "lines": tuple((sku, int(q)) for sku, q in o["lines"]),
+                }
+            )
             for i, o in enumerate(raw["orders"])
         ),
         cases=tuple(_case(f"{name}: cases[{i}]", c) for i, c in enumerate(raw["cases"])),

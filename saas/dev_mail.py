@@ -1,10 +1,11 @@
 """Development mail sink: an SMTP server on this machine storing every email in a Maildir for /dev/inbox."""
+
 from __future__ import annotations
 
 import mailbox
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
@@ -68,7 +69,7 @@ def read_inbox(maildir: Path, limit: int = 200) -> list[DevEmail]:
         except (TypeError, ValueError):
             when = None
         if when is None or when.tzinfo is None:
-            when = datetime.fromtimestamp(box.get_message(key).get_date(), tz=timezone.utc)
+            when = datetime.fromtimestamp(box.get_message(key).get_date(), tz=UTC)
         emails.append(DevEmail(when, str(message["To"] or ""), str(message["Subject"] or ""), _body(message)))
     emails.sort(key=lambda e: e.received_at, reverse=True)
     return emails[:limit]

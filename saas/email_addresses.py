@@ -6,6 +6,7 @@ lower-cased (and an internationalised domain kept in its Unicode form); the loca
 case it was typed in. `a..b@example.com`, `a@localhost` and anything that is not one address are
 refused.
 """
+
 from __future__ import annotations
 
 import hmac

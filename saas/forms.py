@@ -1,4 +1,5 @@
 """Small helpers shared by the Flask-WTF forms."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,6 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from saas.email_addresses import valid_email
 from saas.phones import MAX_INPUT, MOBILE_MESSAGE, mainland_mobile, service_phone
 from tenants.clock import shop_today
-
 
 YEAR = 366
 # How far back a purchase, a delivery or a period under review may lie: older orders are out of any warranty.
@@ -48,8 +48,13 @@ class DateWithin:
         if field.data > latest and self.future_days == 0:
             raise ValidationError(_l("The date cannot be in the future."))
         if not earliest <= field.data <= latest:
-            raise ValidationError(_l("Please enter a date from %(earliest)s to %(latest)s.",
-                                     earliest=format_date(earliest, "medium"), latest=format_date(latest, "medium")))
+            raise ValidationError(
+                _l(
+                    "Please enter a date from %(earliest)s to %(latest)s.",
+                    earliest=format_date(earliest, "medium"),
+                    latest=format_date(latest, "medium"),
+                )
+            )
 
 
 def in_the_past(years: int = PAST_YEARS) -> DateWithin:
@@ -101,21 +106,31 @@ def valid_phone(form, field) -> None:
     """WTForms validator for a shop's phone (landline, mobile or 400 number); blank passes (use DataRequired)."""
     value = (field.data or "").strip()
     if value and not service_phone(value):
-        raise ValidationError(_l("Please enter a phone number: digits, with spaces, dashes or a leading + if you like, "
-                                 "for example 400-800-1234 or 010-8888 6666."))
+        raise ValidationError(
+            _l(
+                "Please enter a phone number: digits, with spaces, dashes or a leading + if you like, "
+                "for example 400-800-1234 or 010-8888 6666."
+            )
+        )
 
 
 class ShopProfileFields:
     """A shop's names, customer-service contacts and colour: the operator's new-shop form and the shop's own
     settings share them (mixed into a FlaskForm)."""
 
-    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)])
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)])
+    name_zh = StringField(
+        _l("Name (Chinese)"), validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=120)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[DataRequired(_l("Please enter the English name.")), Length(max=120)]
+    )
     contact_phone = StringField(_l("Customer service phone"), validators=[Length(max=40), valid_phone])
-    contact_email = EmailField(_l("Customer service email"), validators=[
-        Optional(), valid_email, Length(max=254)])
-    brand_colour = StringField(_l("Brand colour"), default="#1f6feb", validators=[
-        DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour])
+    contact_email = EmailField(_l("Customer service email"), validators=[Optional(), valid_email, Length(max=254)])
+    brand_colour = StringField(
+        _l("Brand colour"),
+        default="#1f6feb",
+        validators=[DataRequired(_l("Please enter a colour.")), Length(max=7), valid_colour],
+    )
 
 
 class PlainForm(FlaskForm):

@@ -1,16 +1,15 @@
 """Locale selection (zh_Hans default, en) and template helpers for switching."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, g, has_request_context, request, session
 from babel.dates import format_datetime
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from saas.extensions import babel
-from tenants.clock import local_now
-
 from saas.locale import (  # noqa: F401  (re-exported: the one locale helper lives in saas/locale.py)
     ACCEPT_LANGUAGE_OFFERS,
     DEFAULT_LOCALE,
@@ -22,6 +21,7 @@ from saas.locale import (  # noqa: F401  (re-exported: the one locale helper liv
     normalise_locale,
     pick,
 )
+from tenants.clock import local_now
 
 
 def select_locale() -> str:
@@ -49,8 +49,11 @@ def lang_url(code: str) -> str:
 
 
 ROLE_LABELS = {
-    "owner": _l("Owner"), "admin": _l("Admin"), "agent": _l("Agent"),
-    "supervisor": _l("Supervisor"), "operator": _l("Platform operator"),
+    "owner": _l("Owner"),
+    "admin": _l("Admin"),
+    "agent": _l("Agent"),
+    "supervisor": _l("Supervisor"),
+    "operator": _l("Platform operator"),
 }
 
 
@@ -70,8 +73,7 @@ def init_app(app: Flask) -> None:
 
     from saas.catalogues import ensure_compiled
 
-    catalogues = ensure_compiled(Path(app.root_path).parent / "translations",
-                                 Path(app.instance_path) / "translations")
+    catalogues = ensure_compiled(Path(app.root_path).parent / "translations", Path(app.instance_path) / "translations")
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(catalogues))
 
     app.jinja_env.filters["localtime"] = localtime

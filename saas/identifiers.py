@@ -1,4 +1,5 @@
 """Case numbers and URL tokens. (Mobiles: saas.phones; e-mail addresses: saas.email_addresses.)"""
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,7 @@ def normalise_case_number(user_input: str) -> str | None:
     text = _SEPARATORS.sub("", text)
     if not text.startswith(PREFIX):
         return None
-    text = PREFIX + text[len(PREFIX):].translate(_ALIASES)
+    text = PREFIX + text[len(PREFIX) :].translate(_ALIASES)
     m = _CANONICAL.fullmatch(text)
     if not m:
         return None

@@ -1,4 +1,5 @@
 """One guard for every request's input: no control characters, bounded text and numbers, flat small JSON."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,10 @@ JSON_MAX_BYTES = 64 * 1024
 JSON_MAX_DEPTH = 8
 
 MESSAGES = {
-    "control": _l("Your input contains invisible control characters (such as NUL) that cannot be saved. "
-                  "Please remove them and try again."),
+    "control": _l(
+        "Your input contains invisible control characters (such as NUL) that cannot be saved. "
+        "Please remove them and try again."
+    ),
     "too_long": _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again."),
     "json": _l("The request body must be a small JSON object."),
     "json_here": _l("This page accepts form submissions, not JSON."),
@@ -109,16 +112,19 @@ class BoundedIntConverter(IntegerConverter):
     """<int:...> that only matches what fits the database's integer (a bigger number is a 404)."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max,
-                         signed=signed)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max, signed=signed)
 
 
 def install_converters(app: Flask) -> None:
     """Before any blueprint is registered: rules pick their converters when they are added."""
-    app.url_map.converters.update({
-        "default": SafeStringConverter, "string": SafeStringConverter,
-        "path": SafePathConverter, "int": BoundedIntConverter,
-    })
+    app.url_map.converters.update(
+        {
+            "default": SafeStringConverter,
+            "string": SafeStringConverter,
+            "path": SafePathConverter,
+            "int": BoundedIntConverter,
+        }
+    )
 
 
 def _check_text(name: str, value: str) -> None:
@@ -216,5 +222,9 @@ def init_app(app: Flask) -> None:
 
     from tenants.terms import MAX_TERM_NUMBER, MAX_TERM_TEXT
 
-    app.jinja_env.globals.update(customer_text_max=CUSTOMER_TEXT_MAX, note_max=NOTE_MAX,
-                                 term_text_max=MAX_TERM_TEXT, term_number_max=MAX_TERM_NUMBER)
+    app.jinja_env.globals.update(
+        customer_text_max=CUSTOMER_TEXT_MAX,
+        note_max=NOTE_MAX,
+        term_text_max=MAX_TERM_TEXT,
+        term_number_max=MAX_TERM_NUMBER,
+    )

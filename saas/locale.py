@@ -13,6 +13,7 @@ an ad-hoc ``lang == "en"`` branch (tests/test_i18n_one_system.py fails on new on
 
 Pure: standard library and flask_babel only, so every layer (tenants/ included) may use it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,9 +23,19 @@ SUPPORTED = ("zh_Hans", "en")
 _HTML_LANG = {"zh_Hans": "zh-CN", "en": "en"}
 # Accept-Language / ?lang= / stored values → the Babel locale.
 _ALIASES = {
-    "zh": "zh_Hans", "zh-cn": "zh_Hans", "zh_cn": "zh_Hans", "zh-hans": "zh_Hans", "zh_hans": "zh_Hans",
-    "zh_hans_cn": "zh_Hans", "zh-hans-cn": "zh_Hans", "cn": "zh_Hans",
-    "en": "en", "en-us": "en", "en_us": "en", "en-gb": "en", "en_gb": "en",
+    "zh": "zh_Hans",
+    "zh-cn": "zh_Hans",
+    "zh_cn": "zh_Hans",
+    "zh-hans": "zh_Hans",
+    "zh_hans": "zh_Hans",
+    "zh_hans_cn": "zh_Hans",
+    "zh-hans-cn": "zh_Hans",
+    "cn": "zh_Hans",
+    "en": "en",
+    "en-us": "en",
+    "en_us": "en",
+    "en-gb": "en",
+    "en_gb": "en",
 }
 # What request.accept_languages.best_match() is offered.
 ACCEPT_LANGUAGE_OFFERS = ("zh", "zh-CN", "en")

@@ -1,11 +1,12 @@
 """One log line per event, carrying the request id or the job id; JSON lines when LOG_FORMAT=json."""
+
 from __future__ import annotations
 
 import json
 import logging
 import sys
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
 
@@ -15,8 +16,13 @@ job_id: ContextVar[str | None] = ContextVar("job_id", default=None)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(ids)s] %(message)s"
 # Attributes every LogRecord has; anything else came in through `extra=` and is written out.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "ids",
-                                                                        "request_id", "job_id"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "ids",
+    "request_id",
+    "job_id",
+}
 
 
 class ContextFilter(logging.Filter):
@@ -37,7 +43,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),

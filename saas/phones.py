@@ -12,6 +12,7 @@ control characters, more than MAX_INPUT characters) is refused.
 Detection of numbers inside free text (masking, retention) is a different question and lives with
 the masking code: there an over-broad match is the safe failure.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -57,8 +58,12 @@ def _parse(value: object) -> phonenumbers.PhoneNumber | None:
 def mainland_mobile(value: object) -> str | None:
     """The 11 digits of a mainland China mobile ("１３８ 1234-5678", "+86 138…", "0086…"), else None."""
     number = _parse(value)
-    if (number is None or number.country_code != 86 or not phonenumbers.is_valid_number(number)
-            or phonenumbers.number_type(number) not in _MOBILE_TYPES):
+    if (
+        number is None
+        or number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
         return None
     national = str(number.national_number)
     return national if len(national) == 11 else None

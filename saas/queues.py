@@ -3,6 +3,7 @@
 Shared by both sides: services enqueue after their transaction commits (`flush_pending`, a
 session listener registered by saas/session_hooks.py), the web and the worker enqueue directly, and the worker listens on QUEUE_NAMES.
 """
+
 from __future__ import annotations
 
 from flask import current_app
@@ -36,8 +37,9 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def enqueue_after_commit(session: Session, queue: str, func, *args, wake_key: str | None = None,
-                         wake_ttl: int = 300, **kwargs) -> None:
+def enqueue_after_commit(
+    session: Session, queue: str, func, *args, wake_key: str | None = None, wake_ttl: int = 300, **kwargs
+) -> None:
     """Enqueue once the transaction commits; dropped if it rolls back.
 
     Redis is only the wake-up call: the rows are the record, and a sweeper

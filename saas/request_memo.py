@@ -9,6 +9,7 @@ Everything lives under one key on `g`, which `init_app` clears before every requ
 context may be shared by several requests: the CLI, tests), so no caller's key name needs to
 be known elsewhere. Outside a request nothing is kept: `table` hands out a fresh dict each time.
 """
+
 from __future__ import annotations
 
 from typing import Any

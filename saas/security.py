@@ -1,4 +1,5 @@
 """Security headers on every response; a CSP nonce for the one inline style block; the trusted proxy."""
+
 from __future__ import annotations
 
 import secrets

@@ -9,9 +9,10 @@ immutability guards on `CaseEvent` and `PolicyVersion` rows (mapper events in th
 modules), the DDL event in `saas/models/case.py`, and SQLite's connection pragmas
 (`saas/database.py`, on the engine).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from tenants import scoping
 
 def _shops_changed(tenant_ids: set[int]) -> None:
     """A commit touched these shops' rows, policy versions or message templates."""
-    tenant_rows.forget(tenant_ids)   # this process's copies go at once …
+    tenant_rows.forget(tenant_ids)  # this process's copies go at once …
     pages.forget(tenant_ids)
     worker_shops.forget(tenant_ids)
     auto_assign.forget(tenant_ids)
@@ -36,31 +37,45 @@ case_changes = tokens.Invalidation("cases", case_pages.touched_cases, case_pages
 
 # (event, listener, why it is there and why at this place)
 LISTENERS: tuple[tuple[str, Callable, str], ...] = (
-    ("do_orm_execute", scoping.guard_query,
-     "the tenant guard: every ORM SELECT/UPDATE/DELETE of tenant data is limited to the "
-     "current tenant, or refused when none is set (fail closed)"),
-    ("before_flush", scoping.stamp_new_rows,
-     "new rows take the current tenant, another tenant's are refused; first, because the "
-     "collectors below read the rows' tenant_id"),
-    ("before_flush", shop_changes.collect,
-     "note the shops whose cached data (row, policy versions, templates) this flush changes"),
-    ("before_flush", case_changes.collect,
-     "note the cases whose kept pages this flush changes"),
-    ("after_commit", shop_changes.after_commit,
-     "drop the changed shops' copies and delete their cache tokens; before any enqueue, so a "
-     "job started at once cannot trust a stale copy"),
-    ("after_commit", case_changes.after_commit,
-     "drop the changed cases' kept pages and delete their tokens"),
-    ("after_commit", queues.flush_pending,
-     "enqueue the jobs the transaction asked for (enqueue_after_commit), now that the rows exist"),
-    ("after_commit", case_evidence.keep_written_files,
-     "evidence files written in the transaction stay"),
+    (
+        "do_orm_execute",
+        scoping.guard_query,
+        "the tenant guard: every ORM SELECT/UPDATE/DELETE of tenant data is limited to the "
+        "current tenant, or refused when none is set (fail closed)",
+    ),
+    (
+        "before_flush",
+        scoping.stamp_new_rows,
+        "new rows take the current tenant, another tenant's are refused; first, because the "
+        "collectors below read the rows' tenant_id",
+    ),
+    (
+        "before_flush",
+        shop_changes.collect,
+        "note the shops whose cached data (row, policy versions, templates) this flush changes",
+    ),
+    ("before_flush", case_changes.collect, "note the cases whose kept pages this flush changes"),
+    (
+        "after_commit",
+        shop_changes.after_commit,
+        "drop the changed shops' copies and delete their cache tokens; before any enqueue, so a "
+        "job started at once cannot trust a stale copy",
+    ),
+    ("after_commit", case_changes.after_commit, "drop the changed cases' kept pages and delete their tokens"),
+    (
+        "after_commit",
+        queues.flush_pending,
+        "enqueue the jobs the transaction asked for (enqueue_after_commit), now that the rows exist",
+    ),
+    ("after_commit", case_evidence.keep_written_files, "evidence files written in the transaction stay"),
     ("after_rollback", shop_changes.forget, "nothing was committed: no shop changed"),
     ("after_rollback", case_changes.forget, "nothing was committed: no case changed"),
-    ("after_soft_rollback", queues.drop_pending,
-     "the outermost transaction rolled back: its jobs are not enqueued"),
-    ("after_soft_rollback", case_evidence.remove_written_files,
-     "the outermost transaction rolled back: remove the evidence files it wrote"),
+    ("after_soft_rollback", queues.drop_pending, "the outermost transaction rolled back: its jobs are not enqueued"),
+    (
+        "after_soft_rollback",
+        case_evidence.remove_written_files,
+        "the outermost transaction rolled back: remove the evidence files it wrote",
+    ),
 )
 
 

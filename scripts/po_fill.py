@@ -1,4 +1,5 @@
 """Fill zh_Hans translations from 'msgid<TAB>msgstr' lines on stdin; report what is still missing."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """`make run`: Redis (real or embedded), a mail sink, migrations, demo data, web server and worker; Ctrl-C stops all."""
+
 from __future__ import annotations
 
 import errno
@@ -39,8 +40,10 @@ def port_problem(host: str, port: str) -> str | None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                return (f"Port {port} on {host} is already in use (another `make run`?). "
-                        f"Stop that program, or choose another port: PORT={int(port) + 1} make run")
+                return (
+                    f"Port {port} on {host} is already in use (another `make run`?). "
+                    f"Stop that program, or choose another port: PORT={int(port) + 1} make run"
+                )
             if exc.errno == errno.EACCES:
                 return f"Port {port} needs root privileges; choose one above 1023: PORT=5000 make run"
             return f"Cannot listen on {host}:{port}: {exc.strerror}."

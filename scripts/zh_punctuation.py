@@ -1,4 +1,5 @@
 """Chinese text takes full-width punctuation: fix (or, with --check, list) half-width ,:;()?! beside CJK in zh_Hans."""
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,8 @@ def fix(text: str) -> str:
     masked = PLACEHOLDER.sub(lambda m: "\x00" * len(m.group()), text)
     out = list(text)
     for open_at, close_at in _pairs(masked).items():
-        inside = masked[open_at + 1:close_at]
-        around = masked[max(open_at - 1, 0):open_at] + masked[close_at + 1:close_at + 2]
+        inside = masked[open_at + 1 : close_at]
+        around = masked[max(open_at - 1, 0) : open_at] + masked[close_at + 1 : close_at + 2]
         if _has_cjk(inside) or _has_cjk(around):
             out[open_at], out[close_at] = "（", "）"
     masked_out = "".join("\x00" if m == "\x00" else o for o, m in zip(out, masked))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -107,11 +107,7 @@ class ChinaCalendar(CountryCalendar):
         return DayStatus(_is_weekday(d), "official" if d.year in self._covered else "fallback")
 
     def missing_years(self, start: date, end: date) -> list[int]:
-        return [
-            y
-            for y in range(start.year, end.year + 1)
-            if y not in self._covered and not _package_covers(y)
-        ]
+        return [y for y in range(start.year, end.year + 1) if y not in self._covered and not _package_covers(y)]
 
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:
@@ -252,13 +248,13 @@ class BusinessCalendar:
         for _ in range(n):
             day = self._next_working_day(day)
         # Round-trip through UTC so a wall time skipped by DST is normalised to a real instant.
-        return datetime.combine(day, clock, self.tz).astimezone(timezone.utc).astimezone(self.tz)
+        return datetime.combine(day, clock, self.tz).astimezone(UTC).astimezone(self.tz)
 
     @staticmethod
     def _utc(at: datetime) -> datetime:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("naive datetime; pass an aware datetime")
-        return at.astimezone(timezone.utc)
+        return at.astimezone(UTC)
 
     def _local_date(self, u: datetime) -> date:
         return u.astimezone(self.tz).date()
@@ -270,8 +266,8 @@ class BusinessCalendar:
         if self.is_working_day(d):
             # Build local wall times per day so each day gets its own UTC offset under DST.
             w = (
-                datetime.combine(d, self.opens, self.tz).astimezone(timezone.utc),
-                datetime.combine(d, self.closes, self.tz).astimezone(timezone.utc),
+                datetime.combine(d, self.opens, self.tz).astimezone(UTC),
+                datetime.combine(d, self.closes, self.tz).astimezone(UTC),
             )
         self._windows[d] = w
         return w

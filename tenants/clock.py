@@ -5,6 +5,7 @@ a form's date bounds, a page that goes stale at midnight) is the shop's, in its 
 shop (the operator's pages) it is the platform's, Asia/Shanghai. The instant comes from the platform's
 clock (saas.models.base.utcnow), so travel_to() in tests and simulations moves it too.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

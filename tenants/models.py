@@ -1,4 +1,5 @@
 """Tenant (a merchant using the platform) and its versioned after-sales policy."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,11 +8,11 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.extensions import db
-from saas.models.base import Timestamps, UTCDateTime, status_check
-from saas.locale import pick
-from tenants.scoping import TenantScoped
 from saas.caches.tokens import ShopData
+from saas.extensions import db
+from saas.locale import pick
+from saas.models.base import Timestamps, UTCDateTime, status_check
+from tenants.scoping import TenantScoped
 
 LOCALES = ("zh_Hans", "en")
 

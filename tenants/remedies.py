@@ -12,8 +12,13 @@ PROBLEM_RETURN_EXCHANGE = "return_exchange"  # no-reason: wrong size or colour, 
 PROBLEM_COMPLAINT = "complaint"
 PROBLEM_CONSULTATION = "consultation"
 PROBLEM_FOOD_SAFETY = "food_safety"
-PROBLEM_TYPES: tuple[str, ...] = (PROBLEM_QUALITY, PROBLEM_RETURN_EXCHANGE, PROBLEM_COMPLAINT,
-                                  PROBLEM_CONSULTATION, PROBLEM_FOOD_SAFETY)
+PROBLEM_TYPES: tuple[str, ...] = (
+    PROBLEM_QUALITY,
+    PROBLEM_RETURN_EXCHANGE,
+    PROBLEM_COMPLAINT,
+    PROBLEM_CONSULTATION,
+    PROBLEM_FOOD_SAFETY,
+)
 
 NO_REASON_RETURN = "no_reason_return"
 NO_REASON_EXCHANGE = "no_reason_exchange"  # wrong size or colour: swapped within the no-reason window
@@ -80,13 +85,22 @@ class Remedy:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "eligible": self.eligible, "applicable": self.applicable,
+            "kind": self.kind,
+            "eligible": self.eligible,
+            "applicable": self.applicable,
             "deadline": self.deadline.isoformat() if self.deadline else None,
-            "label_zh": self.label_zh, "label_en": self.label_en,
-            "reason_zh": self.reason_zh, "reason_en": self.reason_en,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "reason_zh": self.reason_zh,
+            "reason_en": self.reason_en,
             "amount": str(self.amount) if self.amount is not None else None,
-            "clause": {"version": self.clause.version, "term": self.clause.term, "category": self.clause.category,
-                       "text_zh": self.clause.text_zh, "text_en": self.clause.text_en},
+            "clause": {
+                "version": self.clause.version,
+                "term": self.clause.term,
+                "category": self.clause.category,
+                "text_zh": self.clause.text_zh,
+                "text_en": self.clause.text_en,
+            },
         }
 
 

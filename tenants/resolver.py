@@ -1,4 +1,5 @@
 """current_tenant: resolved from the URL's <slug> before anything else runs."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, g

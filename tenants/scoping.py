@@ -1,14 +1,15 @@
 """Tenant isolation: the TenantScoped mixin, the ORM guard and scoped getters."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import Iterator, TypeVar
+from typing import TypeVar
 
 from flask import abort
 from sqlalchemy import ForeignKey, Table
-from sqlalchemy.sql import visitors
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -17,6 +18,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
 
 from saas.extensions import db
 
@@ -99,7 +101,9 @@ def _tenant_criteria(tenant_id: int):
     # relationship loads get their own criteria from the guard below.
     # The option is immutable: one per tenant is built once and reused.
     return with_loader_criteria(
-        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True,
+        TenantScoped,
+        lambda cls: cls.tenant_id == tenant_id,
+        include_aliases=True,
         propagate_to_loaders=False,
     )
 
@@ -120,9 +124,7 @@ def guard_query(state: ORMExecuteState) -> None:
     if not any(_is_scoped(m) for m in state.all_mappers) and not _names_scoped_table(state.statement):
         return
     if tenant_id is None:
-        raise TenantNotSet(
-            "tenant-scoped query without a tenant; use tenant_context() or cross_tenant(reason)"
-        )
+        raise TenantNotSet("tenant-scoped query without a tenant; use tenant_context() or cross_tenant(reason)")
     state.statement = state.statement.options(_tenant_criteria(tenant_id))
 
 

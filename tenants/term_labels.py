@@ -1,4 +1,5 @@
 """How a term's value reads to a person, in both languages: units, durations, yes/no and choices."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,14 +11,25 @@ from tenants.terms import CLOCK_UNITS, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, UNIT_F
 UNITS: dict[str, tuple[str, str]] = {
     **{name: ("天", "days") for name in ("no_reason_return_days", "quality_return_days", "quality_exchange_days")},
     "warranty_months": ("个月", "months"),
-    **{name: ("个工作日", "working days") for name in (
-        "repair_cycle_min_days", "repair_cycle_max_days", "survey_delay_working_days")},
-    **{name: ("天", "days") for name in ("return_processing_working_days", "general_working_days",
-                                         "followup_working_days")},
+    **{
+        name: ("个工作日", "working days")
+        for name in ("repair_cycle_min_days", "repair_cycle_max_days", "survey_delay_working_days")
+    },
+    **{
+        name: ("天", "days")
+        for name in ("return_processing_working_days", "general_working_days", "followup_working_days")
+    },
     "first_response_minutes": ("分钟", "minutes"),
-    **{name: ("小时", "hours") for name in (
-        "consultation_written_hours", "quality_proposal_hours", "quality_execution_hours", "inspection_hours",
-        "complaint_feedback_hours")},
+    **{
+        name: ("小时", "hours")
+        for name in (
+            "consultation_written_hours",
+            "quality_proposal_hours",
+            "quality_execution_hours",
+            "inspection_hours",
+            "complaint_feedback_hours",
+        )
+    },
     "emergency_response_minutes": ("分钟", "minutes"),
     "platform_complaint_hours": ("小时", "hours"),
 }
@@ -25,9 +37,12 @@ UNITS: dict[str, tuple[str, str]] = {
 
 # A clock's duration in words by its unit: "10 个工作分钟" / "24 小时（自然时间）".
 CLOCK_UNIT_WORDS: dict[tuple[str, str], tuple[str, str]] = {
-    ("minutes", "working"): ("个工作分钟", "working minutes"), ("minutes", "calendar"): ("分钟（自然时间）", "minutes (calendar time)"),
-    ("hours", "working"): ("个工作小时", "working hours"), ("hours", "calendar"): ("小时（自然时间）", "hours (calendar time)"),
-    ("days", "working"): ("个工作日", "working days"), ("days", "calendar"): ("个自然日", "calendar days"),
+    ("minutes", "working"): ("个工作分钟", "working minutes"),
+    ("minutes", "calendar"): ("分钟（自然时间）", "minutes (calendar time)"),
+    ("hours", "working"): ("个工作小时", "working hours"),
+    ("hours", "calendar"): ("小时（自然时间）", "hours (calendar time)"),
+    ("days", "working"): ("个工作日", "working days"),
+    ("days", "calendar"): ("个自然日", "calendar days"),
 }
 
 

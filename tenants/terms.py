@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 
 class Category(NamedTuple):
@@ -24,8 +25,10 @@ LEGAL_NO_REASON_DAYS = 7
 LEGAL_EXEMPTIONS: dict[str, tuple[str, str]] = {
     "custom_made": ("消费者定作的商品", "goods made to the consumer's order"),
     "fresh_perishable": ("鲜活易腐的商品", "fresh and perishable goods"),
-    "digital": ("在线下载或者消费者拆封的音像制品、计算机软件等数字化商品",
-                "digital goods downloaded online, or audio-visual products and software unsealed by the consumer"),
+    "digital": (
+        "在线下载或者消费者拆封的音像制品、计算机软件等数字化商品",
+        "digital goods downloaded online, or audio-visual products and software unsealed by the consumer",
+    ),
     "periodicals": ("交付的报纸、期刊", "newspapers and periodicals already delivered"),
 }
 
@@ -45,15 +48,34 @@ CATEGORIES: dict[str, Category] = {
 }
 
 SHIPPING_PAYERS: dict[str, tuple[str, str]] = {
-    "merchant_if_quality": ("质量问题由商家承担运费，无理由退货由买家承担",
-                            "merchant pays for quality problems, the customer for no-reason returns"),
+    "merchant_if_quality": (
+        "质量问题由商家承担运费，无理由退货由买家承担",
+        "merchant pays for quality problems, the customer for no-reason returns",
+    ),
     "merchant_always": ("商家承担全部退换货运费", "merchant always pays"),
     "customer_always": ("买家承担退换货运费", "customer always pays"),
 }
 
 DEFAULT_FOOD_SAFETY_WORDS: tuple[str, ...] = (
-    "变质", "发霉", "霉变", "异物", "中毒", "腹泻", "拉肚子", "呕吐", "过期", "异味",
-    "spoiled", "mould", "mold", "foreign object", "poisoning", "diarrhoea", "diarrhea", "vomiting", "expired",
+    "变质",
+    "发霉",
+    "霉变",
+    "异物",
+    "中毒",
+    "腹泻",
+    "拉肚子",
+    "呕吐",
+    "过期",
+    "异味",
+    "spoiled",
+    "mould",
+    "mold",
+    "foreign object",
+    "poisoning",
+    "diarrhoea",
+    "diarrhea",
+    "vomiting",
+    "expired",
 )
 
 
@@ -68,12 +90,18 @@ class Terms:
     paid_repair_after_warranty: bool = True
     repair_cycle_min_days: int = 5  # working days
     repair_cycle_max_days: int = 7
-    conditions_zh: str = "无理由退货须商品完好、未使用，原包装及配件齐全、吊牌未拆，不影响二次销售；质量问题退换货不受此限。"
-    conditions_en: str = ("For a no-reason return the item must be intact and unused, in its original packaging "
-                          "with all accessories and tags attached; these conditions are relaxed for quality problems.")
+    conditions_zh: str = (
+        "无理由退货须商品完好、未使用，原包装及配件齐全、吊牌未拆，不影响二次销售；质量问题退换货不受此限。"
+    )
+    conditions_en: str = (
+        "For a no-reason return the item must be intact and unused, in its original packaging "
+        "with all accessories and tags attached; these conditions are relaxed for quality problems."
+    )
     exclusions_zh: str = "人为损坏、保管不当、使用不当（未按说明书使用）、私自拆修的，不属于免费售后范围。"
-    exclusions_en: str = ("Damage caused by the user, improper storage, misuse (not following the instructions) "
-                          "and unauthorised disassembly or repair are not covered free of charge.")
+    exclusions_en: str = (
+        "Damage caused by the user, improper storage, misuse (not following the instructions) "
+        "and unauthorised disassembly or repair are not covered free of charge."
+    )
     return_shipping_payer: str = "merchant_if_quality"
     fresh_quality_refund_24h: bool = False
     legal_exemption: str | None = None
@@ -149,28 +177,57 @@ TERM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Terms))
 
 # What a product category may change: its windows, warranty, conditions, shipping and exemption.
 # SLA targets, the business calendar, quiet hours and the free texts are tenant-wide.
-CATEGORY_OVERRIDABLE: frozenset[str] = frozenset({
-    "no_reason_return_days", "quality_return_days", "quality_exchange_days",
-    "warranty_months", "warranty_scope_zh", "warranty_scope_en", "paid_repair_after_warranty",
-    "repair_cycle_min_days", "repair_cycle_max_days", "conditions_zh", "conditions_en",
-    "exclusions_zh", "exclusions_en", "return_shipping_payer", "fresh_quality_refund_24h", "legal_exemption",
-})
+CATEGORY_OVERRIDABLE: frozenset[str] = frozenset(
+    {
+        "no_reason_return_days",
+        "quality_return_days",
+        "quality_exchange_days",
+        "warranty_months",
+        "warranty_scope_zh",
+        "warranty_scope_en",
+        "paid_repair_after_warranty",
+        "repair_cycle_min_days",
+        "repair_cycle_max_days",
+        "conditions_zh",
+        "conditions_en",
+        "exclusions_zh",
+        "exclusions_en",
+        "return_shipping_payer",
+        "fresh_quality_refund_24h",
+        "legal_exemption",
+    }
+)
 
 SLA_FIELDS: tuple[str, ...] = (
-    "first_response_minutes", "consultation_written_hours", "quality_proposal_hours", "quality_execution_hours",
-    "return_processing_working_days", "inspection_hours", "complaint_feedback_hours", "general_working_days",
-    "emergency_response_minutes", "platform_complaint_hours", "followup_working_days",
+    "first_response_minutes",
+    "consultation_written_hours",
+    "quality_proposal_hours",
+    "quality_execution_hours",
+    "return_processing_working_days",
+    "inspection_hours",
+    "complaint_feedback_hours",
+    "general_working_days",
+    "emergency_response_minutes",
+    "platform_complaint_hours",
+    "followup_working_days",
 )
 # Each promise's duration → the term saying whether it counts working or calendar time. The emergency
 # clock always runs around the clock, and the platform's complaint clock is the platform's, in wall hours.
 CLOCK_UNIT_FIELDS: dict[str, str] = {
-    "first_response_minutes": "first_response_unit", "consultation_written_hours": "consultation_unit",
-    "quality_proposal_hours": "quality_proposal_unit", "quality_execution_hours": "quality_execution_unit",
-    "return_processing_working_days": "return_processing_unit", "inspection_hours": "inspection_unit",
-    "complaint_feedback_hours": "complaint_feedback_unit", "general_working_days": "general_unit",
+    "first_response_minutes": "first_response_unit",
+    "consultation_written_hours": "consultation_unit",
+    "quality_proposal_hours": "quality_proposal_unit",
+    "quality_execution_hours": "quality_execution_unit",
+    "return_processing_working_days": "return_processing_unit",
+    "inspection_hours": "inspection_unit",
+    "complaint_feedback_hours": "complaint_feedback_unit",
+    "general_working_days": "general_unit",
     "followup_working_days": "followup_unit",
 }
-CLOCK_UNITS: dict[str, tuple[str, str]] = {"working": ("工作时间", "working time"), "calendar": ("自然时间", "calendar time")}
+CLOCK_UNITS: dict[str, tuple[str, str]] = {
+    "working": ("工作时间", "working time"),
+    "calendar": ("自然时间", "calendar time"),
+}
 # What a stored version without a unit meant when it was published: every clock but the emergency counted working time.
 LEGACY_CLOCK_UNIT = "working"
 UNIT_FIELD_NAMES = frozenset(CLOCK_UNIT_FIELDS.values())
@@ -208,7 +265,10 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "inspection_hours": ("退货验货时限（小时）", "return parcel inspection (hours)"),
     "complaint_feedback_hours": ("投诉结果反馈时限（小时）", "complaint feedback (hours)"),
     "general_working_days": ("一般工单时限（天）", "general ticket (days)"),
-    "emergency_response_minutes": ("紧急事件响应时限（分钟，全天候）", "emergency response (minutes, around the clock)"),
+    "emergency_response_minutes": (
+        "紧急事件响应时限（分钟，全天候）",
+        "emergency response (minutes, around the clock)",
+    ),
     "platform_complaint_hours": ("平台投诉核实时限（小时）", "platform complaint answer (hours)"),
     "followup_working_days": ("回访时限（天）", "follow-up visit (days)"),
     "first_response_unit": ("首次响应计时方式", "first response clock"),
@@ -276,22 +336,28 @@ def _coerce(name: str, value: Any) -> Any:
     if name in UNIT_FIELD_NAMES:
         if isinstance(value, str) and value.strip().lower() in CLOCK_UNITS:
             return value.strip().lower()
-        raise Bad(f"须为“工作时间”（working）或“自然时间”（calendar），收到「{_shown(value)}」。",
-                   f"must be working time (working) or calendar time (calendar); got “{_shown(value)}”.")
+        raise Bad(
+            f"须为“工作时间”（working）或“自然时间”（calendar），收到「{_shown(value)}」。",
+            f"must be working time (working) or calendar time (calendar); got “{_shown(value)}”.",
+        )
     if name == "legal_exemption":
         if value is None or value == "":
             return None
         if isinstance(value, str) and value.strip() in LEGAL_EXEMPTIONS:
             return value.strip()
         known = "、".join(f"{v[0]}({k})" for k, v in LEGAL_EXEMPTIONS.items())
-        raise Bad(f"无效（「{_shown(value)}」），可选：{known}。",
-                   f"is not valid (“{_shown(value)}”); choose one of: {', '.join(LEGAL_EXEMPTIONS)}.")
+        raise Bad(
+            f"无效（「{_shown(value)}」），可选：{known}。",
+            f"is not valid (“{_shown(value)}”); choose one of: {', '.join(LEGAL_EXEMPTIONS)}.",
+        )
     if name == "return_shipping_payer":
         if isinstance(value, str) and value.strip() in SHIPPING_PAYERS:
             return value.strip()
         known = "、".join(f"{v[0]}({k})" for k, v in SHIPPING_PAYERS.items())
-        raise Bad(f"无效（「{_shown(value)}」），可选：{known}。",
-                   f"is not valid (“{_shown(value)}”); choose one of: {', '.join(SHIPPING_PAYERS)}.")
+        raise Bad(
+            f"无效（「{_shown(value)}」），可选：{known}。",
+            f"is not valid (“{_shown(value)}”); choose one of: {', '.join(SHIPPING_PAYERS)}.",
+        )
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -311,14 +377,19 @@ def _coerce(name: str, value: Any) -> Any:
                 pass
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             if len(value.strip().lstrip("-")) > 9:  # int() of thousands of digits raises; no term needs ten
-                raise Bad(f"数值过大（收到 {len(value.strip())} 位数字）。", f"is far too large ({len(value.strip())} digits).")
+                raise Bad(
+                    f"数值过大（收到 {len(value.strip())} 位数字）。",
+                    f"is far too large ({len(value.strip())} digits).",
+                )
             return int(value)
         raise Bad(f"须为整数（收到「{_shown(value)}」）。", f"must be a whole number (got “{_shown(value)}”).")
     if name in ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end"):
         if isinstance(value, str) and _HHMM.match(value.strip()):
             return value.strip()
-        raise Bad(f"时间格式须为 HH:MM（24 小时制，如 09:00），收到「{_shown(value)}」。",
-                   f"must be a time as HH:MM (24-hour, e.g. 09:00); got “{_shown(value)}”.")
+        raise Bad(
+            f"时间格式须为 HH:MM（24 小时制，如 09:00），收到「{_shown(value)}」。",
+            f"must be a time as HH:MM (24-hour, e.g. 09:00); got “{_shown(value)}”.",
+        )
     if name == "food_safety_words":
         items = re.split(r"[,,、;;\n]", value) if isinstance(value, str) else value
         if isinstance(items, (list, tuple)) and all(isinstance(w, str) for w in items):
@@ -328,8 +399,10 @@ def _coerce(name: str, value: Any) -> Any:
         return ""
     if isinstance(value, str):
         if _CONTROL.search(value):  # NUL and the like: PostgreSQL's JSON refuses them, no page can show them
-            raise Bad("含有无法显示的控制字符，请删除后再保存。", "contains control characters that cannot be shown; "
-                       "please remove them.")
+            raise Bad(
+                "含有无法显示的控制字符，请删除后再保存。",
+                "contains control characters that cannot be shown; please remove them.",
+            )
         return value.strip()
     raise Bad("须为文本。", "must be text.")
 
@@ -343,11 +416,17 @@ def coerce_all(d: Mapping[str, Any], prefix: str, unknown_ok: bool) -> tuple[dic
     values: dict[str, Any] = {}
     errors: list[TermError] = []
     if not isinstance(d, Mapping):
-        return values, [TermError(prefix.rstrip(".") or "terms", "条款须为键值对象。", "Terms must be an object of key/value pairs.")]
+        return values, [
+            TermError(
+                prefix.rstrip(".") or "terms", "条款须为键值对象。", "Terms must be an object of key/value pairs."
+            )
+        ]
     for key, value in d.items():
         if key not in FIELD_LABELS:
             if not unknown_ok:
-                errors.append(TermError(prefix + str(key), f"未知的条款字段「{key}」。", f"Unknown policy term “{key}”."))
+                errors.append(
+                    TermError(prefix + str(key), f"未知的条款字段「{key}」。", f"Unknown policy term “{key}”.")
+                )
             continue
         try:
             values[key] = _coerce(key, value)
@@ -362,8 +441,9 @@ DEFAULT_CATEGORY_RULES: dict[str, dict[str, Any]] = {
 }
 
 
-def effective_terms(base: Terms, category_rules: Mapping[str, Mapping[str, Any]] | None,
-                    category: str | None) -> tuple[Terms, set[str]]:
+def effective_terms(
+    base: Terms, category_rules: Mapping[str, Mapping[str, Any]] | None, category: str | None
+) -> tuple[Terms, set[str]]:
     """The base terms with the category's overrides applied, and the names of the fields the category set.
 
     A legal exemption is not applied by magic: the presets write it (and no-reason days 0) into the
@@ -375,5 +455,3 @@ def effective_terms(base: Terms, category_rules: Mapping[str, Mapping[str, Any]]
         return base, set()
     overrides = {k: v for k, v in rule.items() if k in CATEGORY_OVERRIDABLE}
     return base.with_overrides(overrides), set(overrides)
-
-

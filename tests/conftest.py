@@ -1,4 +1,5 @@
 """Fixtures: a real database (PostgreSQL via TEST_DATABASE_URL, else SQLite) and a real Redis."""
+
 from __future__ import annotations
 
 import functools
@@ -18,6 +19,7 @@ TEST_REDIS_DB = 13
 
 
 # ---------- services -------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
@@ -84,16 +86,21 @@ def databases(tmp_path_factory):
 def make_config(database_url: str, redis_url: str, **extra):
     from config import TestingConfig
 
-    return type("RunConfig", (TestingConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "UPLOAD_DIR": tempfile.mkdtemp(prefix="uploads-"),
-        **extra,
-    })
+    return type(
+        "RunConfig",
+        (TestingConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+            "UPLOAD_DIR": tempfile.mkdtemp(prefix="uploads-"),
+            **extra,
+        },
+    )
 
 
 # ---------- the app --------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def app(databases, redis_url):
@@ -137,7 +144,7 @@ def seeded_demo(demo_app):
 
     clear_process_caches()
     tables, _ = _tables_and_probe()
-    count = text(" UNION ALL ".join(f"SELECT {i}, count(*) FROM \"{name}\"" for i, name in enumerate(tables)))
+    count = text(" UNION ALL ".join(f'SELECT {i}, count(*) FROM "{name}"' for i, name in enumerate(tables)))
     with demo_app.app_context(), cross_tenant("test: demo row counts"):
         before = dict(db.session.execute(count).all())
         db.session.rollback()

@@ -1,4 +1,5 @@
 """Factories and HTTP helpers shared by the tests."""
+
 from __future__ import annotations
 
 import re
@@ -19,28 +20,51 @@ from tenants.scoping import tenant_context
 
 PASSWORD = "correct horse battery"
 
-__all__ = ["make_tenant", "make_user", "make_shop_with_policy", "make_order", "make_case", "csrf_token", "login",
-           "post_form", "two_tenants", "PASSWORD"]
+__all__ = [
+    "make_tenant",
+    "make_user",
+    "make_shop_with_policy",
+    "make_order",
+    "make_case",
+    "csrf_token",
+    "login",
+    "post_form",
+    "two_tenants",
+    "PASSWORD",
+]
 
 
 def make_tenant(slug: str = "shop-a", **fields) -> Tenant:
-    tenant = Tenant(slug=slug, name_zh=fields.pop("name_zh", f"{slug} 店"), name_en=fields.pop("name_en", f"{slug} shop"), **fields)
+    tenant = Tenant(
+        slug=slug, name_zh=fields.pop("name_zh", f"{slug} 店"), name_en=fields.pop("name_en", f"{slug} shop"), **fields
+    )
     db.session.add(tenant)
     db.session.flush()
     return tenant
 
 
-def make_user(tenant: Tenant | None, role: str = "agent", email: str | None = None, password: str = PASSWORD, **fields) -> User:
+def make_user(
+    tenant: Tenant | None, role: str = "agent", email: str | None = None, password: str = PASSWORD, **fields
+) -> User:
     email = email or f"{role}-{tenant.slug if tenant else 'platform'}-{db.session.query(User).count()}@example.com"
-    user = User(tenant_id=tenant.id if tenant else None, email=email, name=fields.pop("name", role), role=role, **fields)
+    user = User(
+        tenant_id=tenant.id if tenant else None, email=email, name=fields.pop("name", role), role=role, **fields
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def make_shop_with_policy(slug: str = "shop-a", *, effective: date = date(2026, 1, 1), preset: str | None = None,
-                          terms: dict | None = None, users: tuple = (), **tenant_fields) -> Tenant:
+def make_shop_with_policy(
+    slug: str = "shop-a",
+    *,
+    effective: date = date(2026, 1, 1),
+    preset: str | None = None,
+    terms: dict | None = None,
+    users: tuple = (),
+    **tenant_fields,
+) -> Tenant:
     """A tenant whose policy is published from `effective` on, built through the policies service (flushed).
 
     `preset`: start the draft from this preset; `terms`: saved into the draft before publishing (on top of the
@@ -66,8 +90,14 @@ def make_shop_with_policy(slug: str = "shop-a", *, effective: date = date(2026, 
 def make_order(tenant: Tenant | int, number: str = "O-1", *, lines: list[dict] | None = None, **fields) -> Order:
     """An order of the tenant (flushed). `lines`: dicts of OrderLine fields; one ¥59.90 line by default."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.id
-    values = dict(channel="jd", purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12),
-                  customer_name="陈静", mobile="13722223333", email="chen@example.com")
+    values = dict(
+        channel="jd",
+        purchase_date=date(2026, 11, 10),
+        delivery_date=date(2026, 11, 12),
+        customer_name="陈静",
+        mobile="13722223333",
+        email="chen@example.com",
+    )
     values.update(fields)
     if lines is None:
         lines = [dict(sku="S1", name="耳机", category="electronics", quantity=1, unit_price=Decimal("59.90"))]
@@ -79,13 +109,24 @@ def make_order(tenant: Tenant | int, number: str = "O-1", *, lines: list[dict] |
     return order
 
 
-CASE_DEFAULTS = dict(order_number="O-1", customer_name="陈静", mobile="13722223333", email="chen@example.com",
-                     purchase_channel="jd", problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                     purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
+CASE_DEFAULTS = dict(
+    order_number="O-1",
+    customer_name="陈静",
+    mobile="13722223333",
+    email="chen@example.com",
+    purchase_channel="jd",
+    problem_type="quality",
+    description="外壳破裂",
+    expected_resolution="exchange",
+    purchase_date=date(2026, 11, 10),
+    delivery_date=date(2026, 11, 12),
+    category="electronics",
+)
 
 
-def make_case(tenant: Tenant, when: datetime | None = None, *, commit: bool = False, actor: User | None = None,
-              **intake) -> Case:
+def make_case(
+    tenant: Tenant, when: datetime | None = None, *, commit: bool = False, actor: User | None = None, **intake
+) -> Case:
     """A case filed through the real intake service (case_intake.file_case), at `when` if given.
 
     `intake`: Intake fields over CASE_DEFAULTS. Flushed, or committed inside the tenant's context with commit=True.
@@ -126,7 +167,8 @@ def two_tenants(app):
     with app.app_context():
         a, b = make_tenant("shop-a"), make_tenant("shop-b")
         people = {
-            "a": a.id, "b": b.id,
+            "a": a.id,
+            "b": b.id,
             "a_owner": make_user(a, "owner", "owner@a.example.com").id,
             "a_agent": make_user(a, "agent", "agent@a.example.com").id,
             "b_owner": make_user(b, "owner", "owner@b.example.com").id,

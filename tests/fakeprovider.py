@@ -1,4 +1,5 @@
 """A scriptable fake SMS provider on 127.0.0.1 that speaks Aliyun SendSms / QuerySendDetails and Twilio Messages."""
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,17 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 BEHAVIOURS = ("ok", "throttle", "http429", "error500", "invalid_number", "slow", "ok_then_drop")
 ACCEPTING = ("ok", "slow", "ok_then_drop")
 BEIJING = timezone(timedelta(hours=8))
-_ALIYUN_COMMON = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
-                  "SignatureVersion", "Timestamp", "Version", "Signature")
+_ALIYUN_COMMON = (
+    "AccessKeyId",
+    "Action",
+    "Format",
+    "SignatureMethod",
+    "SignatureNonce",
+    "SignatureVersion",
+    "Timestamp",
+    "Version",
+    "Signature",
+)
 _ALIYUN_ACTIONS = {
     "SendSms": ("PhoneNumbers", "SignName", "TemplateCode"),
     "QuerySendDetails": ("PhoneNumber", "SendDate", "PageSize", "CurrentPage"),
@@ -72,9 +82,13 @@ class AcceptedSms:
     def detail(self, with_biz_id: bool) -> dict[str, object]:
         stamp = self.sent_at.strftime("%Y-%m-%d %H:%M:%S")
         dto: dict[str, object] = {
-            "OutId": self.out_id, "PhoneNum": self.phone, "SendStatus": self.send_status,
+            "OutId": self.out_id,
+            "PhoneNum": self.phone,
+            "SendStatus": self.send_status,
             "ErrCode": {1: "", 2: "MK:0001", 3: "DELIVERED"}[self.send_status],
-            "TemplateCode": self.template_code, "Content": self.content, "SendDate": stamp,
+            "TemplateCode": self.template_code,
+            "Content": self.content,
+            "SendDate": stamp,
             "ReceiveDate": stamp if self.send_status != 1 else "",
         }
         if with_biz_id:  # the real API leaves it out
@@ -169,9 +183,15 @@ class FakeSmsProvider:
         except ValueError:
             values = {}
         text = " ".join(str(v) for v in values.values()) if isinstance(values, dict) else str(values)
-        entry = AcceptedSms(out_id=params.get("OutId", ""), phone=params["PhoneNumbers"],
-                            content=f"【{params['SignName']}】{text}", template_code=params["TemplateCode"],
-                            biz_id=biz_id, sent_at=self.clock().astimezone(BEIJING), send_status=self.send_status)
+        entry = AcceptedSms(
+            out_id=params.get("OutId", ""),
+            phone=params["PhoneNumbers"],
+            content=f"【{params['SignName']}】{text}",
+            template_code=params["TemplateCode"],
+            biz_id=biz_id,
+            sent_at=self.clock().astimezone(BEIJING),
+            send_status=self.send_status,
+        )
         with self._lock:
             self._accepted.append(entry)
 
@@ -204,8 +224,9 @@ class FakeSmsProvider:
     def __enter__(self) -> FakeSmsProvider:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.provider = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-sms-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sms-provider", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -264,7 +285,9 @@ class _Handler(BaseHTTPRequestHandler):
         number = provider._record(RecordedRequest(kind, self.command, path, params, behaviour, verified, headers))
         if not verified:
             if kind == "aliyun":
-                return self._send(400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"})
+                return self._send(
+                    400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"}
+                )
             return self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
         if kind == "aliyun" and params["Action"] == "SendSms" and behaviour in ACCEPTING:
             provider._accept(params, f"biz-{number}")  # accepted before any slow or missing answer
@@ -283,12 +306,18 @@ class _Handler(BaseHTTPRequestHandler):
         if action not in _ALIYUN_ACTIONS or any(not params.get(k) for k in _ALIYUN_COMMON + _ALIYUN_ACTIONS[action]):
             return False
         if action == "QuerySendDetails" and not (
-                re.fullmatch(r"\d{8}", params["SendDate"]) and params["CurrentPage"].isdigit()
-                and params["PageSize"].isdigit() and 1 <= int(params["PageSize"]) <= 50):
+            re.fullmatch(r"\d{8}", params["SendDate"])
+            and params["CurrentPage"].isdigit()
+            and params["PageSize"].isdigit()
+            and 1 <= int(params["PageSize"]) <= 50
+        ):
             return False
-        if (params["AccessKeyId"] != provider.access_key_id
-                or params["Version"] != "2017-05-25" or params["SignatureMethod"] != "HMAC-SHA1"
-                or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"])):
+        if (
+            params["AccessKeyId"] != provider.access_key_id
+            or params["Version"] != "2017-05-25"
+            or params["SignatureMethod"] != "HMAC-SHA1"
+            or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"])
+        ):
             return False
         expected = expected_signature(params, provider.access_key_secret, self.command)
         return hmac.compare_digest(expected, params["Signature"]) and provider._nonce_is_new(params["SignatureNonce"])
@@ -303,39 +332,62 @@ class _Handler(BaseHTTPRequestHandler):
     def _aliyun_answer(self, behaviour: str, number: int, params: dict[str, str]) -> None:
         request_id = f"req-{number}"
         if behaviour in ("ok", "slow") and params["Action"] == "QuerySendDetails":
-            return self._send(200, {"Code": "OK", "Message": "OK", "RequestId": request_id,
-                                    **self._details(params)})
+            return self._send(200, {"Code": "OK", "Message": "OK", "RequestId": request_id, **self._details(params)})
         if behaviour in ("ok", "slow"):
             return self._send(200, {"Code": "OK", "Message": "OK", "BizId": f"biz-{number}", "RequestId": request_id})
         if behaviour == "throttle":
-            return self._send(200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控Permits:1",
-                                    "RequestId": request_id})
+            return self._send(
+                200,
+                {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控Permits:1", "RequestId": request_id},
+            )
         if behaviour == "http429":
-            return self._send(429, {"Code": "Throttling.User", "Message": "Request was denied due to user flow control."},
-                              {"Retry-After": str(self.server.provider.retry_after)})
+            return self._send(
+                429,
+                {"Code": "Throttling.User", "Message": "Request was denied due to user flow control."},
+                {"Retry-After": str(self.server.provider.retry_after)},
+            )
         if behaviour == "invalid_number":
-            return self._send(200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": request_id})
+            return self._send(
+                200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": request_id}
+            )
         return self._send(500, {"Code": "isp.SYSTEM_ERROR", "Message": "System error", "RequestId": request_id})
 
     def _details(self, params: dict[str, str]) -> dict[str, object]:
         provider = self.server.provider
         size, page = int(params["PageSize"]), max(int(params["CurrentPage"]), 1)
-        found = [a for a in provider.accepted
-                 if a.phone == params["PhoneNumber"] and a.sent_at.strftime("%Y%m%d") == params["SendDate"]]
-        shown = found[(page - 1) * size:page * size]
-        return {"TotalCount": len(found), "SmsSendDetailDTOs": {
-            "SmsSendDetailDTO": [a.detail(provider.details_include_biz_id) for a in shown]}}
+        found = [
+            a
+            for a in provider.accepted
+            if a.phone == params["PhoneNumber"] and a.sent_at.strftime("%Y%m%d") == params["SendDate"]
+        ]
+        shown = found[(page - 1) * size : page * size]
+        return {
+            "TotalCount": len(found),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": [a.detail(provider.details_include_biz_id) for a in shown]},
+        }
 
     def _twilio_answer(self, behaviour: str, number: int, params: dict[str, str]) -> None:
         if behaviour in ("ok", "slow"):
-            return self._send(201, {"sid": f"SM{number:032x}", "status": "queued", "to": params.get("To"),
-                                    "from": params.get("From"), "body": params.get("Body")})
+            return self._send(
+                201,
+                {
+                    "sid": f"SM{number:032x}",
+                    "status": "queued",
+                    "to": params.get("To"),
+                    "from": params.get("From"),
+                    "body": params.get("Body"),
+                },
+            )
         if behaviour in ("throttle", "http429"):
-            return self._send(429, {"code": 20429, "message": "Too Many Requests", "status": 429},
-                              {"Retry-After": str(self.server.provider.retry_after)})
+            return self._send(
+                429,
+                {"code": 20429, "message": "Too Many Requests", "status": 429},
+                {"Retry-After": str(self.server.provider.retry_after)},
+            )
         if behaviour == "invalid_number":
-            return self._send(400, {"code": 21211, "message": "The 'To' number is not a valid phone number.",
-                                    "status": 400})
+            return self._send(
+                400, {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}
+            )
         return self._send(500, {"code": 20500, "message": "Internal Server Error", "status": 500})
 
     def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:

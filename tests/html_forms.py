@@ -1,4 +1,5 @@
 """Post a form the way a browser does: only the fields the page rendered, as the person filled them in."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -13,8 +14,8 @@ class _Form(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.in_form = False
         self.done = False
-        self.fields: list[tuple[str, str]] = []   # what the browser would send as the page stands
-        self.names: set[str] = set()             # every rendered input, select and textarea name
+        self.fields: list[tuple[str, str]] = []  # what the browser would send as the page stands
+        self.names: set[str] = set()  # every rendered input, select and textarea name
         self.buttons: set[tuple[str, str]] = set()
         self.files: set[str] = set()
         self._select: str | None = None
@@ -91,8 +92,15 @@ def rendered_names(html: str) -> set[str]:
     return parse(html).names
 
 
-def submit(client, url: str, html: str, fill: dict | None = None, button: tuple[str, str] | None = None,
-           files: dict | None = None, **kwargs):
+def submit(
+    client,
+    url: str,
+    html: str,
+    fill: dict | None = None,
+    button: tuple[str, str] | None = None,
+    files: dict | None = None,
+    **kwargs,
+):
     """Post the page's first POST form to `url` with `fill` typed into it and `button` clicked.
 
     Fails the test when `fill`, `button` or `files` name something the page did not render.

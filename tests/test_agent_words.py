@@ -1,5 +1,6 @@
 """Every word an agent writes for the customer reaches the tracking page, the SMS and the email; staff
 see staff wording and only the actions that fit the case's state; the lookup form keeps the case number."""
+
 from __future__ import annotations
 
 import re
@@ -25,9 +26,11 @@ def _act(agent, page: str, action: str, **fields):
 
 def _customer_messages(app, case_id: int, kind: str) -> list[Notification]:
     with app.app_context(), cross_tenant("test"):
-        rows = db.session.scalars(select(Notification).where(Notification.case_id == case_id,
-                                                             Notification.audience == "customer")
-                                  .order_by(Notification.id)).all()
+        rows = db.session.scalars(
+            select(Notification)
+            .where(Notification.case_id == case_id, Notification.audience == "customer")
+            .order_by(Notification.id)
+        ).all()
         return [n for n in rows if n.template_key == kind]
 
 
@@ -43,8 +46,15 @@ def _rendered(app, n: Notification) -> str:
 def test_the_agents_explanation_and_clause_reach_the_customer_and_the_case_page(app, client, shop):
     number, case, agent, page = _filed_with_agent(app, client)
     _act(agent, page, "accept")
-    _act(agent, page, "verify", responsibility="merchant", reason_code="quality.function", basis="开箱即坏，序列号在保",
-         clause=CLAUSE)
+    _act(
+        agent,
+        page,
+        "verify",
+        responsibility="merchant",
+        reason_code="quality.function",
+        basis="开箱即坏，序列号在保",
+        clause=CLAUSE,
+    )
     _act(agent, page, "propose", kind="exchange", detail=EXPLANATION)
 
     consumer_page = _text(client.get(f"/voltmart/track/{number}").get_data(as_text=True))
@@ -54,7 +64,7 @@ def test_the_agents_explanation_and_clause_reach_the_customer_and_the_case_page(
     staff_page = _text(staff_html)
     assert EXPLANATION in staff_page and CLAUSE in staff_page
     # Beside the case's facts, not only somewhere in its history.
-    facts = _text(staff_html[staff_html.index("<dl>"):staff_html.index("</dl>")])
+    facts = _text(staff_html[staff_html.index("<dl>") : staff_html.index("</dl>")])
     assert EXPLANATION in facts and CLAUSE in facts, facts
 
     for kind, words in (("verified", CLAUSE), ("proposed", EXPLANATION)):
@@ -87,8 +97,12 @@ def test_the_return_is_not_requested_again_once_received(app, client, shop):
     number, case, agent, page = _filed_with_agent(app, client)
     _act(agent, page, "accept")
     _act(agent, page, "request_return")
-    post_form(client, f"/voltmart/track/{number}/return", {"carrier": "顺丰", "tracking": "SF100200300"},
-              form_url=f"/voltmart/track/{number}")
+    post_form(
+        client,
+        f"/voltmart/track/{number}/return",
+        {"carrier": "顺丰", "tracking": "SF100200300"},
+        form_url=f"/voltmart/track/{number}",
+    )
     _act(agent, page, "mark_return_received")
     _act(agent, page, "mark_inspected")
     _act(agent, page, "verify", responsibility="merchant", reason_code="quality.function", basis="主板虚焊")
@@ -125,7 +139,7 @@ def test_the_case_pages_messages_read_as_words(app, client, shop):
     number, case, agent, page = _filed_with_agent(app, client)
     _act(agent, page, "accept")
     html = agent.get(page).get_data(as_text=True)
-    section = _text(html[html.index('id="notifications"'):html.index('class="actions')])
+    section = _text(html[html.index('id="notifications"') : html.index('class="actions')])
     assert "您的售后申请已受理" in section  # what the message said, not its template's key
     assert "短信" in section and "待发送" in section
     assert not INTERNAL_KEYS.findall(section) and not re.search(r"\b(sms|accepted|submitted)\b", section), section

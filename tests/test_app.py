@@ -1,4 +1,5 @@
 """App factory, configuration and the health check."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,12 @@ def test_import_connects_to_nothing():
         "import wsgi, workers.jobs, workers.worker, saas.cli\n"
         "print('ok')\n"
     )
-    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-           "REDIS_URL": "redis://127.0.0.1:1/0"}
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
@@ -29,7 +34,6 @@ def test_import_connects_to_nothing():
 
 def test_production_refuses_to_start_without_a_real_secret(monkeypatch):
     from config import ProductionConfig
-
     from saas import create_app
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -51,7 +55,9 @@ def test_healthz_reports_both_services(client):
 def test_healthz_is_503_when_redis_is_down(databases, app):
     from saas import create_app
 
-    broken = create_app(make_config(app.config["SQLALCHEMY_DATABASE_URI"], "redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.5))
+    broken = create_app(
+        make_config(app.config["SQLALCHEMY_DATABASE_URI"], "redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.5)
+    )
     r = broken.test_client().get("/healthz")
     assert r.status_code == 503
     body = r.get_json()

@@ -1,10 +1,11 @@
 """Case ownership: claim, assign, reassign and their refusals, the round-robin for new cases (across app
 instances and concurrent filings), the queue's ownership and deadline filters, the console home's counts."""
+
 from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -23,10 +24,19 @@ from tests.factories import csrf_token, login, make_tenant, make_user, post_form
 
 def _intake(n: int = 0, **over) -> case_intake.Intake:
     today = utcnow().date()
-    fields = dict(order_number=f"TB-{n}", customer_name="张三", mobile="13812345678", email="",
-                  purchase_channel="taobao", problem_type="quality", description="屏幕有一道划痕",
-                  expected_resolution="exchange", purchase_date=today - timedelta(days=5),
-                  delivery_date=today - timedelta(days=3), category="electronics")
+    fields = dict(
+        order_number=f"TB-{n}",
+        customer_name="张三",
+        mobile="13812345678",
+        email="",
+        purchase_channel="taobao",
+        problem_type="quality",
+        description="屏幕有一道划痕",
+        expected_resolution="exchange",
+        purchase_date=today - timedelta(days=5),
+        delivery_date=today - timedelta(days=3),
+        category="electronics",
+    )
     fields.update(over)
     return case_intake.Intake(**fields)
 
@@ -38,9 +48,12 @@ def team(app):
         a, b = make_tenant("shop-a"), make_tenant("shop-b")
         ids = {"a": a.id, "b": b.id}
         for key, tenant, role, extra in (
-            ("owner", a, "owner", {}), ("admin", a, "admin", {}),
-            ("ann", a, "agent", {"name": "安安"}), ("bob", a, "agent", {"name": "波波"}),
-            ("cat", a, "agent", {"name": "猫猫"}), ("gone", a, "agent", {"name": "离职", "is_enabled": False}),
+            ("owner", a, "owner", {}),
+            ("admin", a, "admin", {}),
+            ("ann", a, "agent", {"name": "安安"}),
+            ("bob", a, "agent", {"name": "波波"}),
+            ("cat", a, "agent", {"name": "猫猫"}),
+            ("gone", a, "agent", {"name": "离职", "is_enabled": False}),
             ("other", b, "agent", {"name": "别家"}),
         ):
             ids[key] = make_user(tenant, role, f"{key}@{tenant.slug}.example.com", **extra).id
@@ -60,6 +73,7 @@ def _user(uid: int) -> User:
 
 
 # ---------------------------------------------------------------- the service
+
 
 def test_an_agent_claims_an_unassigned_case_and_it_is_an_event(app, team):
     case_id = _file(app, team["a"])
@@ -121,8 +135,9 @@ def test_a_claim_on_a_case_someone_took_meanwhile_is_refused(app, team):
     with app.app_context(), tenant_context(team["a"]):
         case = db.session.get(Case, case_id)  # loaded unassigned
         with db.engine.begin() as other_process:
-            other_process.execute(update(Case.__table__).where(Case.__table__.c.id == case_id)
-                                  .values(assignee_id=team["bob"]))
+            other_process.execute(
+                update(Case.__table__).where(Case.__table__.c.id == case_id).values(assignee_id=team["bob"])
+            )
         with pytest.raises(assignment.AssignmentError) as taken:
             assignment.claim(case, _user(team["ann"]))
         assert taken.value.code == "taken" and "波波" in taken.value.message
@@ -142,10 +157,15 @@ def test_a_manager_assigns_reassigns_and_unassigns(app, team):
         db.session.commit()
         events = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "assigned").order_by(CaseEvent.id)).all()
         assert [(e.data["from"], e.data["to"], e.actor_id) for e in events] == [
-            (None, team["ann"], team["owner"]), (team["ann"], team["bob"], team["admin"]),
-            (team["bob"], None, team["owner"])]
+            (None, team["ann"], team["owner"]),
+            (team["ann"], team["bob"], team["admin"]),
+            (team["bob"], None, team["owner"]),
+        ]
         assert [assignment.describe(e, "en") for e in events] == [
-            "Assigned to 安安.", "Reassigned from 安安 to 波波.", "Unassigned (was 波波)."]
+            "Assigned to 安安.",
+            "Reassigned from 安安 to 波波.",
+            "Unassigned (was 波波).",
+        ]
         assert assignment.describe(events[1], "zh_Hans") != "Reassigned from 安安 to 波波."
         assert case.assignee_id is None
 
@@ -153,8 +173,13 @@ def test_a_manager_assigns_reassigns_and_unassigns(app, team):
 @pytest.mark.parametrize("who", ["other", "gone", "nobody", "garbage", "same"])
 def test_a_manager_cannot_assign_outside_the_enabled_team(app, team, who):
     case_id = _file(app, team["a"])
-    target = {"other": team["other"], "gone": team["gone"], "nobody": 999999, "garbage": "1 OR 1=1",
-              "same": team["ann"]}[who]
+    target = {
+        "other": team["other"],
+        "gone": team["gone"],
+        "nobody": 999999,
+        "garbage": "1 OR 1=1",
+        "same": team["ann"],
+    }[who]
     with app.app_context(), tenant_context(team["a"]):
         case = db.session.get(Case, case_id)
         assignment.assign(case, _user(team["owner"]), team["ann"])
@@ -176,6 +201,7 @@ def test_an_agent_cannot_assign_to_someone_else(app, team):
 
 
 # ---------------------------------------------------------------- round-robin
+
 
 def _turn_on(app, team, available=("ann", "bob", "cat", "gone")):
     with app.app_context(), tenant_context(team["a"]):
@@ -246,8 +272,11 @@ def test_round_robin_is_fair_when_two_app_instances_file_at_once(app, team, data
         except BaseException as exc:  # noqa: BLE001  reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(instance, 10 * i + j))
-               for i, instance in enumerate(apps) for j in range(threads_per_app)]
+    threads = [
+        threading.Thread(target=worker, args=(instance, 10 * i + j))
+        for i, instance in enumerate(apps)
+        for j in range(threads_per_app)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -284,6 +313,7 @@ def test_availability_and_the_setting_are_guarded(app, team):
 
 # ---------------------------------------------------------------- over HTTP: the queue, the home, the team page
 
+
 def _numbers(html: str) -> set[str]:
     return set(re.findall(r'/console/cases/\d+">([A-Z0-9-]+)</a>', html))
 
@@ -313,7 +343,8 @@ def test_claim_over_http_lists_the_case_under_my_cases(app, team):
     assert _numbers(named) == {_number(app, case_id)} and "安安" in named
     assert not _numbers(ann.get("/shop-a/console/cases?assignee=me&type=complaint").get_data(as_text=True))
     assert _numbers(ann.get("/shop-a/console/cases?assignee=me&type=quality").get_data(as_text=True)) == {
-        _number(app, case_id)}
+        _number(app, case_id)
+    }
     html = ann.get(page + "?lang=en").get_data(as_text=True)
     assert "Claimed by 安安." in html and "Assignee: 安安" in html and "/actions/claim" not in html
     assert "/actions/assign" not in html  # agents do not assign
@@ -345,8 +376,10 @@ def test_another_shops_staff_get_404_on_claim_and_assign(app, team):
     token = csrf_token(other, "/shop-b/console/cases")
     for action in ("claim", "assign"):
         for slug in ("shop-a", "shop-b"):
-            r = other.post(f"/{slug}/console/cases/{case_id}/actions/{action}",
-                           data={"csrf_token": token, "assignee": str(team["other"])})
+            r = other.post(
+                f"/{slug}/console/cases/{case_id}/actions/{action}",
+                data={"csrf_token": token, "assignee": str(team["other"])},
+            )
             assert r.status_code in (403, 404), (slug, action, r.status_code)
     with app.app_context(), cross_tenant("test"):
         assert db.session.get(Case, case_id).assignee_id is None
@@ -359,9 +392,9 @@ def test_queue_deadline_and_waiting_filters_and_the_home_counts(app, team):
         now = utcnow()
         end = assignment.end_of_today(tenant, now)
         rows = {i: db.session.get(Case, i) for i in ids}
-        rows[ids[0]].due_at = now + (end - now) / 2           # due later today
-        rows[ids[1]].due_at = end + timedelta(hours=1)         # due tomorrow
-        rows[ids[2]].due_at = now - timedelta(minutes=5)       # overdue
+        rows[ids[0]].due_at = now + (end - now) / 2  # due later today
+        rows[ids[1]].due_at = end + timedelta(hours=1)  # due tomorrow
+        rows[ids[2]].due_at = now - timedelta(minutes=5)  # overdue
         rows[ids[3]].status, rows[ids[3]].due_at = "info_requested", None  # waiting on the customer
         rows[ids[4]].status = "accepted"
         rows[ids[4]].assignee_id = team["ann"]
@@ -378,7 +411,13 @@ def test_queue_deadline_and_waiting_filters_and_the_home_counts(app, team):
     found = re.findall(r'id="need-([a-z_]+)" href="([^"]+)">\s*<strong class="need-count">(\d+)', home)
     counts = {key: (url, int(count)) for key, url, count in found}
     assert {k: c for k, (u, c) in counts.items()} == {
-        "new": 3, "due_today": 1, "overdue": 1, "waiting": 1, "mine": 1, "unassigned": 4}
+        "new": 3,
+        "due_today": 1,
+        "overdue": 1,
+        "waiting": 1,
+        "mine": 1,
+        "unassigned": 4,
+    }
     # Each count is a link to the queue that lists exactly those cases.
     for key, (url, count) in counts.items():
         listed = _numbers(ann.get(url.replace("&amp;", "&")).get_data(as_text=True))
@@ -388,9 +427,9 @@ def test_queue_deadline_and_waiting_filters_and_the_home_counts(app, team):
 def test_end_of_today_is_the_shops_midnight():
     shanghai = Tenant(slug="x", name_zh="x", name_en="x", timezone="Asia/Shanghai")
     # 17:30 UTC on 5 Dec is 01:30 on 6 Dec in Shanghai: the day ends at 16:00 UTC on 6 Dec.
-    at = datetime(2026, 12, 5, 17, 30, tzinfo=timezone.utc)
-    assert assignment.end_of_today(shanghai, at) == datetime(2026, 12, 6, 16, 0, tzinfo=timezone.utc)
-    assert assignment.end_of_today(shanghai, at - timedelta(hours=2)) == datetime(2026, 12, 5, 16, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
+    assert assignment.end_of_today(shanghai, at) == datetime(2026, 12, 6, 16, 0, tzinfo=UTC)
+    assert assignment.end_of_today(shanghai, at - timedelta(hours=2)) == datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
 
 
 def test_team_page_availability_and_auto_assign(app, team):
@@ -398,15 +437,21 @@ def test_team_page_availability_and_auto_assign(app, team):
     html = ann.get("/shop-a/console/team").get_data(as_text=True)
     assert f'id="availability-{team["ann"]}"' in html and f'id="availability-{team["bob"]}"' not in html
     assert 'action="/shop-a/console/team/auto-assign"' not in html
-    post_form(ann, f"/shop-a/console/team/{team['ann']}/availability", {"available": "1"}, form_url="/shop-a/console/team")
-    post_form(ann, f"/shop-a/console/team/{team['bob']}/availability", {"available": "1"}, form_url="/shop-a/console/team")
+    post_form(
+        ann, f"/shop-a/console/team/{team['ann']}/availability", {"available": "1"}, form_url="/shop-a/console/team"
+    )
+    post_form(
+        ann, f"/shop-a/console/team/{team['bob']}/availability", {"available": "1"}, form_url="/shop-a/console/team"
+    )
     r = post_form(ann, "/shop-a/console/team/auto-assign", {"auto_assign": "1"}, form_url="/shop-a/console/team")
     assert r.status_code == 403
     owner = _signed_in(app, "owner", team)
     post_form(owner, "/shop-a/console/team/auto-assign", {"auto_assign": "1"}, form_url="/shop-a/console/team")
     with app.app_context(), tenant_context(team["a"]):
         assert assignment.available_ids(team["a"]) == {team["ann"]}
-        assert db.session.scalar(select(AssignmentRotation.auto_assign).where(AssignmentRotation.tenant_id == team["a"]))
+        assert db.session.scalar(
+            select(AssignmentRotation.auto_assign).where(AssignmentRotation.tenant_id == team["a"])
+        )
     _file(app, team["a"])
     assert _assignees(app, team["a"]) == [team["ann"]]
 
@@ -414,8 +459,8 @@ def test_team_page_availability_and_auto_assign(app, team):
 def test_the_setting_saved_by_another_process_is_seen_at_the_next_filing(app, team):
     """A process keeps "round-robin off" under the shop's cache token; another process turning it on drops
     the token (as any commit of shop data does), and the next filing here reads the setting again."""
-    from saas.extensions import redis
     from saas.caches import tokens
+    from saas.extensions import redis
 
     with app.app_context(), tenant_context(team["a"]):
         db.session.add(AvailableStaff(tenant_id=team["a"], user_id=team["ann"]))

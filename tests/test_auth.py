@@ -1,4 +1,5 @@
 """Sign-in: CSRF, one message for every failure, rate limits, session rotation, headers."""
+
 from __future__ import annotations
 
 import re
@@ -74,7 +75,10 @@ def test_session_rotates_at_login(app, client):
 def test_next_parameter_cannot_leave_the_site(app, client):
     _people(app)
     token = csrf_token(client, "/login")
-    r = client.post("/login?next=//evil.example.com/x", data={"email": "owner@a.example.com", "password": "correct horse battery", "csrf_token": token})
+    r = client.post(
+        "/login?next=//evil.example.com/x",
+        data={"email": "owner@a.example.com", "password": "correct horse battery", "csrf_token": token},
+    )
     assert r.headers["Location"] == "/shop-a/console/"
 
 
@@ -97,10 +101,14 @@ def test_security_headers(client):
 
 def test_validation_messages_in_both_languages(client):
     token = csrf_token(client, "/login")
-    zh = client.post("/login", data={"email": "not-an-email", "password": "", "csrf_token": token}).get_data(as_text=True)
+    zh = client.post("/login", data={"email": "not-an-email", "password": "", "csrf_token": token}).get_data(
+        as_text=True
+    )
     assert "请输入有效的邮箱地址" in zh and "请输入密码" in zh
     token = csrf_token(client, "/login?lang=en")
-    en = client.post("/login", data={"email": "not-an-email", "password": "", "csrf_token": token}).get_data(as_text=True)
+    en = client.post("/login", data={"email": "not-an-email", "password": "", "csrf_token": token}).get_data(
+        as_text=True
+    )
     assert "Please enter a valid email address." in en and "Please enter your password." in en
 
 

@@ -1,7 +1,8 @@
 """The load-test data generator: counts add up, every state appears, the same seed gives the same cases."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -14,15 +15,27 @@ from saas.models.survey import Survey
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import make_tenant, make_user
 
-NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def _snapshot(tenant_id: int) -> list[tuple]:
     with tenant_context(tenant_id):
-        cases = db.session.execute(select(Case.number, Case.status, Case.problem_type, Case.customer_name, Case.mobile,
-                                          Case.created_at, Case.due_at).order_by(Case.id)).all()
-        events = db.session.execute(select(Case.number, CaseEvent.kind, CaseEvent.to_status, CaseEvent.customer_message,
-                                           CaseEvent.created_at).join(CaseEvent.case).order_by(CaseEvent.id)).all()
+        cases = db.session.execute(
+            select(
+                Case.number,
+                Case.status,
+                Case.problem_type,
+                Case.customer_name,
+                Case.mobile,
+                Case.created_at,
+                Case.due_at,
+            ).order_by(Case.id)
+        ).all()
+        events = db.session.execute(
+            select(Case.number, CaseEvent.kind, CaseEvent.to_status, CaseEvent.customer_message, CaseEvent.created_at)
+            .join(CaseEvent.case)
+            .order_by(CaseEvent.id)
+        ).all()
         return [tuple(c) for c in cases] + [tuple(e) for e in events]
 
 
@@ -36,8 +49,13 @@ def test_generate_counts_and_determinism(app):
         assert first.cases == second.cases == 200
         assert first.rows == second.rows
         with cross_tenant("test counts"):
-            for model, name in ((Case, "cases"), (CaseEvent, "case_events"), (SlaClock, "sla_clocks"),
-                                (Notification, "notifications"), (Survey, "surveys")):
+            for model, name in (
+                (Case, "cases"),
+                (CaseEvent, "case_events"),
+                (SlaClock, "sla_clocks"),
+                (Notification, "notifications"),
+                (Survey, "surveys"),
+            ):
                 count = db.session.scalar(select(func.count()).select_from(model).where(model.tenant_id == a.id))
                 assert count == first.rows[name], name
             assert first.rows["case_events"] > 200 and first.rows["surveys"] > 0

@@ -1,5 +1,6 @@
 """Browser tests on a machine whose browser cannot start: skipped with the complete install hint,
 except in CI (CI=true), where they fail so CI never passes without browsers."""
+
 from __future__ import annotations
 
 import pytest

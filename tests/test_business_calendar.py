@@ -1,10 +1,11 @@
 """A tenant's business calendar from its policy and the official arrangement; importing years; the warnings."""
+
 from __future__ import annotations
 
 import io
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ DATA = Path(__file__).parent / "data"
 CSV_2027 = DATA / "calendar_2027.csv"
 WARNING = "The official calendar for 2027 is missing: times are computed Monday–Friday until an operator imports it."
 # A day in late 2026: this year is in the package, next year is not.
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
 SPRING_FESTIVAL_MONDAY = date(2027, 2, 8)
 ADJUSTED_SATURDAY = date(2027, 2, 20)
@@ -80,11 +81,14 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def _counts() -> tuple[int, int]:
-    return (db.session.scalar(select(func.count(CalendarOverride.id))),
-            db.session.scalar(select(func.count(CalendarYear.id))))
+    return (
+        db.session.scalar(select(func.count(CalendarOverride.id))),
+        db.session.scalar(select(func.count(CalendarYear.id))),
+    )
 
 
 # ---------- calendar_for ----------------------------------------------------
+
 
 def test_national_day_is_skipped_through_the_tenants_calendar(app, demo):
     with app.app_context():
@@ -98,8 +102,9 @@ def test_hours_come_from_the_published_policy_and_default_without_one(app):
         bare = make_tenant("bare", timezone="Asia/Urumqi")
         shop = make_tenant("late-shop")
         with tenant_context(shop.id):
-            policies.save_draft(shop, None, {**Terms().to_dict(), "business_hours_start": "10:00",
-                                             "business_hours_end": "19:30"})
+            policies.save_draft(
+                shop, None, {**Terms().to_dict(), "business_hours_start": "10:00", "business_hours_end": "19:30"}
+            )
             policies.publish(shop, None, date(2026, 1, 1), "later hours", allow_past=True)
         db.session.commit()
         with tenant_context(bare.id):
@@ -112,6 +117,7 @@ def test_hours_come_from_the_published_policy_and_default_without_one(app):
 
 
 # ---------- 2027 without an import ----------------------------------------
+
 
 def test_2027_without_import_is_monday_to_friday_and_warned(app, client, demo, operator):
     with app.app_context():
@@ -140,6 +146,7 @@ def test_console_home_warns_owners_and_agents(client, demo, who):
 
 
 # ---------- importing through the CLI --------------------------------------
+
 
 def test_cli_import_makes_2027_official_and_removes_the_warnings(app, client, demo, operator):
     result = _cli(app, "import", str(CSV_2027))
@@ -185,15 +192,22 @@ def test_chinese_headers_values_and_gbk_are_accepted(app, tmp_path):
     assert result.exit_code == 0, result.output
     with app.app_context():
         days = {o.date: (o.is_working_day, o.name) for o in db.session.scalars(select(CalendarOverride))}
-    assert days == {SPRING_FESTIVAL_MONDAY: (False, "春节"), ADJUSTED_SATURDAY: (True, "调休"),
-                    date(2027, 10, 1): (False, "国庆节")}
+    assert days == {
+        SPRING_FESTIVAL_MONDAY: (False, "春节"),
+        ADJUSTED_SATURDAY: (True, "调休"),
+        date(2027, 10, 1): (False, "国庆节"),
+    }
 
 
 def test_json_import(app, tmp_path):
-    doc = {"year": 2027, "country": "CN", "days": [
-        {"date": "2027-01-01", "working": False, "name": "元旦"},
-        {"date": "2027-02-20", "working": True, "name": "调休"},
-    ]}
+    doc = {
+        "year": 2027,
+        "country": "CN",
+        "days": [
+            {"date": "2027-01-01", "working": False, "name": "元旦"},
+            {"date": "2027-02-20", "working": True, "name": "调休"},
+        ],
+    }
     result = _cli(app, "import", _write(tmp_path, "2027.json", json.dumps(doc, ensure_ascii=False, indent=2)))
     assert result.exit_code == 0, result.output
     assert "CN 2027: imported 2 days (1 days off, 1 adjusted working days)." in result.output
@@ -226,13 +240,18 @@ def test_invalid_csv_is_refused_with_every_line_and_writes_nothing(app, tmp_path
         assert _counts() == (0, 0)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("date,is_working_day,name\n2027-1-1x,0,元旦\n",
-     "line 2: The date must be written YYYY-MM-DD (e.g. 2027-01-01); got “2027-1-1x”."),
-    ("日期,名称\n2027-01-01,元旦\n", "line 1: The first line must be the header date,is_working_day,name"),
-    ("# only a comment\ndate,is_working_day,name\n", "The file lists no days"),
-    ("date,is_working_day,name\n2207-01-01,0,typo\n", "The year 2207 is out of range (2000–2100)."),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "date,is_working_day,name\n2027-1-1x,0,元旦\n",
+            "line 2: The date must be written YYYY-MM-DD (e.g. 2027-01-01); got “2027-1-1x”.",
+        ),
+        ("日期,名称\n2027-01-01,元旦\n", "line 1: The first line must be the header date,is_working_day,name"),
+        ("# only a comment\ndate,is_working_day,name\n", "The file lists no days"),
+        ("date,is_working_day,name\n2207-01-01,0,typo\n", "The year 2207 is out of range (2000–2100)."),
+    ],
+)
 def test_more_invalid_files(app, tmp_path, text, message):
     result = _cli(app, "import", _write(tmp_path, "bad.csv", text))
     assert result.exit_code == 1 and message in result.output
@@ -248,8 +267,10 @@ def test_year_option_is_checked_against_the_file(app):
 
 
 def test_invalid_json_has_line_numbers(app, tmp_path):
-    text = ('{"year": 2027,\n "days": [\n  {"date": "2027-01-01", "working": false},\n'
-            '  {"date": "2027-13-01", "working": false},\n  {"date": "2027-02-20", "working": "sometimes"}\n ]}\n')
+    text = (
+        '{"year": 2027,\n "days": [\n  {"date": "2027-01-01", "working": false},\n'
+        '  {"date": "2027-13-01", "working": false},\n  {"date": "2027-02-20", "working": "sometimes"}\n ]}\n'
+    )
     result = _cli(app, "import", _write(tmp_path, "bad.json", text))
     assert result.exit_code == 1
     assert "line 4: “2027-13-01” is not a valid date." in result.output
@@ -284,9 +305,14 @@ def _calendar_without_tenant():
 
 # ---------- the operator desk ----------------------------------------------
 
+
 def _upload(client, data: bytes, filename: str, **fields):
-    return post_form(client, "/admin/calendar?lang=en", {"file": (io.BytesIO(data), filename), **fields},
-                     content_type="multipart/form-data")
+    return post_form(
+        client,
+        "/admin/calendar?lang=en",
+        {"file": (io.BytesIO(data), filename), **fields},
+        content_type="multipart/form-data",
+    )
 
 
 def test_operator_uploads_a_year(app, client, demo, operator):
@@ -307,7 +333,10 @@ def test_operator_upload_errors_are_listed_and_nothing_is_written(app, client, o
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "The calendar was not imported" in html
-    for line, message in ((4, "“2027-02-30” is not a valid date."), (6, "2027-01-01 is listed twice (first on line 3).")):
+    for line, message in (
+        (4, "“2027-02-30” is not a valid date."),
+        (6, "2027-01-01 is listed twice (first on line 3)."),
+    ):
         assert re.search(rf"<td>{line}</td><td>{re.escape(message)}</td>", html)
     assert _upload(client, b"x", "calendar.txt").status_code == 400
     mismatch = _upload(client, CSV_2027.read_bytes(), "calendar_2027.csv", year="2028")
@@ -336,6 +365,7 @@ def test_only_operators_reach_the_calendar_desk(app, client, two_tenants):
 
 # ---------- the override cache ---------------------------------------------
 
+
 def test_cache_reads_overrides_once_and_notices_a_new_import(app, demo, tmp_path, monkeypatch):
     # Both imports below get the same timestamp (as with a coarse or skewed clock): the revision still moves.
     monkeypatch.setattr(calendar_import, "utcnow", lambda: NOW)
@@ -359,7 +389,9 @@ def test_cache_reads_overrides_once_and_notices_a_new_import(app, demo, tmp_path
     assert _cli(app, "import", str(CSV_2027)).exit_code == 0
     with app.app_context():
         assert not _calendar().is_working_day(SPRING_FESTIVAL_MONDAY)
-    assert _cli(app, "import", _write(tmp_path, "v2.csv", "date,is_working_day,name\n2027-02-09,0,春节\n")).exit_code == 0
+    assert (
+        _cli(app, "import", _write(tmp_path, "v2.csv", "date,is_working_day,name\n2027-02-09,0,春节\n")).exit_code == 0
+    )
     with app.app_context():
         cal = _calendar()
         assert cal.is_working_day(SPRING_FESTIVAL_MONDAY) and not cal.is_working_day(date(2027, 2, 9))

@@ -6,12 +6,13 @@ it were read after, a change committed in between would leave the older page kep
 fresh token, served stale by this process until it expired (found by the multi-node test's
 design review; tests/faults/test_multinode.py shows the caches fresh across hosts).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from saas.caches import pages
 from saas.blueprints import public, tracking
+from saas.caches import pages
 from saas.extensions import db
 from saas.models.case import Case
 from saas.services import policies

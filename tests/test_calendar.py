@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time as clock
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -142,7 +142,7 @@ def test_zero_and_invalid_input() -> None:
 
 
 def test_result_is_in_calendar_zone_for_utc_input() -> None:
-    start = datetime(2026, 3, 10, 1, tzinfo=timezone.utc)  # 09:00 in Shanghai
+    start = datetime(2026, 3, 10, 1, tzinfo=UTC)  # 09:00 in Shanghai
     result = CAL.add_working_time(start, H)
     assert result == sh(2026, 3, 10, 10) and result.tzinfo == SH
     assert CAL.working_time_between(start, sh(2026, 3, 10, 12)) == 3 * H

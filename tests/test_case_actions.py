@@ -1,5 +1,6 @@
 """One form per agent action: the case page renders each offered action's own fields in words, and an
 action reads only the fields its form declares."""
+
 from __future__ import annotations
 
 import io
@@ -75,13 +76,21 @@ def test_an_action_reads_only_what_its_form_declares(app, client, shop):
 
     before = evidence_count()
     for action, field in (("note", "note"), ("message", "message")):
-        r = agent.post(f"{detail}/actions/{action}", data={
-            "csrf_token": csrf_token(agent, detail), field: "见附件",
-            "evidence": [(io.BytesIO(_jpeg()), "scratch.jpg")]}, content_type="multipart/form-data")
+        r = agent.post(
+            f"{detail}/actions/{action}",
+            data={
+                "csrf_token": csrf_token(agent, detail),
+                field: "见附件",
+                "evidence": [(io.BytesIO(_jpeg()), "scratch.jpg")],
+            },
+            content_type="multipart/form-data",
+        )
         assert r.status_code == 302
     assert evidence_count() == before + 1
-    assert agent.post(f"{detail}/actions/approve_everything",
-                      data={"csrf_token": csrf_token(agent, detail)}).status_code == 404
+    assert (
+        agent.post(f"{detail}/actions/approve_everything", data={"csrf_token": csrf_token(agent, detail)}).status_code
+        == 404
+    )
 
 
 def test_a_forms_own_refusal_names_the_field_in_words(app):

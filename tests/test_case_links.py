@@ -1,5 +1,6 @@
 """The signed link in every message about a case opens it without typing, even when strangers have used up
 the case number's lookups; forged, expired, another shop's or purged links open nothing."""
+
 from __future__ import annotations
 
 import re

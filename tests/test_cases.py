@@ -1,4 +1,5 @@
 """Cases end to end over HTTP: intake with evidence, tracking, the agent workflow, the return slip."""
+
 from __future__ import annotations
 
 import io
@@ -35,10 +36,17 @@ def _jpeg(colour="red", exif_gps=False) -> bytes:
 
 
 def _shop_tenant(slug: str, preset: str, name: str) -> Tenant:
-    return make_shop_with_policy(slug, preset=preset, name_zh=name, return_address_zh="上海市浦东新区张江路 1 号",
-                                 return_recipient="售后部",
-                                 users=[("owner", f"owner@{slug}.demo", {"password": PASSWORD}),
-                                        ("agent", f"agent@{slug}.demo", {"password": PASSWORD})])
+    return make_shop_with_policy(
+        slug,
+        preset=preset,
+        name_zh=name,
+        return_address_zh="上海市浦东新区张江路 1 号",
+        return_recipient="售后部",
+        users=[
+            ("owner", f"owner@{slug}.demo", {"password": PASSWORD}),
+            ("agent", f"agent@{slug}.demo", {"password": PASSWORD}),
+        ],
+    )
 
 
 @pytest.fixture
@@ -51,11 +59,19 @@ def shop(app):
         db.session.commit()
         with tenant_context(tenant.id):
             today = date.today()
-            order = Order(order_number="JD-9001", channel="jd", purchase_date=today - timedelta(days=4),
-                          delivery_date=today - timedelta(days=2), customer_name="王芳", mobile="13900001111",
-                          email="wangfang@example.com")
-            order.lines = [OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1, unit_price="399.00"),
-                           OrderLine(sku="CB-2", name="充电线", category="electronics", quantity=2, unit_price="29.90")]
+            order = Order(
+                order_number="JD-9001",
+                channel="jd",
+                purchase_date=today - timedelta(days=4),
+                delivery_date=today - timedelta(days=2),
+                customer_name="王芳",
+                mobile="13900001111",
+                email="wangfang@example.com",
+            )
+            order.lines = [
+                OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1, unit_price="399.00"),
+                OrderLine(sku="CB-2", name="充电线", category="electronics", quantity=2, unit_price="29.90"),
+            ]
             db.session.add(order)
             db.session.commit()
             return {"tenant_id": tenant.id, "order_id": order.id, "line_ids": [line.id for line in order.lines]}
@@ -64,10 +80,18 @@ def shop(app):
 def _intake_fields(**over) -> dict:
     today = date.today()
     fields = {
-        "order_number": "TB-77", "customer_name": "张三", "mobile": "13812345678", "email": "",
-        "purchase_channel": "taobao", "problem_type": "quality", "description": "屏幕有一道划痕",
-        "expected_resolution": "exchange", "purchase_date": (today - timedelta(days=5)).isoformat(),
-        "delivery_date": (today - timedelta(days=3)).isoformat(), "category": "electronics", "item_price": "1999.00",
+        "order_number": "TB-77",
+        "customer_name": "张三",
+        "mobile": "13812345678",
+        "email": "",
+        "purchase_channel": "taobao",
+        "problem_type": "quality",
+        "description": "屏幕有一道划痕",
+        "expected_resolution": "exchange",
+        "purchase_date": (today - timedelta(days=5)).isoformat(),
+        "delivery_date": (today - timedelta(days=3)).isoformat(),
+        "category": "electronics",
+        "item_price": "1999.00",
     }
     fields.update(over)
     return fields
@@ -101,6 +125,7 @@ def _text(html: str) -> str:
 
 
 # ------------------------------------------------------------------ intake
+
 
 def test_check_shows_eligibility_before_submitting(app, client, shop):
     r = post_form(client, "/voltmart/cases/new", {**_intake_fields(), "action": "check"})
@@ -137,9 +162,15 @@ def test_filing_with_a_photo_gives_a_case_number_and_tracking(app, client, shop)
 
 def _typed(**over) -> dict:
     """What a consumer types into the intake form for the shop's known order JD-9001 (no dates, no category)."""
-    fields = {"order_number": "JD-9001", "customer_name": "王芳", "mobile": "139 0000 1111",
-              "purchase_channel": "jd", "problem_type": "quality", "description": "左耳没有声音",
-              "expected_resolution": "exchange"}
+    fields = {
+        "order_number": "JD-9001",
+        "customer_name": "王芳",
+        "mobile": "139 0000 1111",
+        "purchase_channel": "jd",
+        "problem_type": "quality",
+        "description": "左耳没有声音",
+        "expected_resolution": "exchange",
+    }
     fields.update(over)
     return fields
 
@@ -188,29 +219,43 @@ def test_a_photo_chosen_before_the_check_is_filed_with_the_case(app, client, sho
 def test_photos_added_at_each_rendering_add_up_to_the_limit(app, client, shop):
     url = "/voltmart/cases/new?lang=en"
     page = client.get(url).get_data(as_text=True)
-    first = html_forms.submit(client, url, page, fill=_typed(), button=("action", "check"),
-                              files={"evidence": [(io.BytesIO(_jpeg()), "one.jpg")]}).get_data(as_text=True)
+    first = html_forms.submit(
+        client,
+        url,
+        page,
+        fill=_typed(),
+        button=("action", "check"),
+        files={"evidence": [(io.BytesIO(_jpeg()), "one.jpg")]},
+    ).get_data(as_text=True)
     eight = [(io.BytesIO(_jpeg("blue")), f"more-{i}.jpg") for i in range(9)]
     refused = html_forms.submit(client, url, first, button=("action", "check"), files={"evidence": eight})
     html = refused.get_data(as_text=True)
     assert "At most 9 files" in html and "one.jpg" in html  # ten in all: told, and the first one still kept
-    second = html_forms.submit(client, url, html, button=("action", "check"),
-                               files={"evidence": [(io.BytesIO(_jpeg("green")), "two.jpg")]}).get_data(as_text=True)
+    second = html_forms.submit(
+        client, url, html, button=("action", "check"), files={"evidence": [(io.BytesIO(_jpeg("green")), "two.jpg")]}
+    ).get_data(as_text=True)
     r = html_forms.submit(client, url, second, button=("action", "submit"))
     names = sorted(e.original_name for e in _evidence_of(app, r.headers["Location"].rsplit("/", 1)[1]))
     assert names == ["one.jpg", "two.jpg"]
 
 
 def test_an_unticked_kept_photo_is_left_out(app, client, shop):
-    html, r = _check_then_submit(client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]},
-                                 submit_fill={"keep_upload": []})
+    html, r = _check_then_submit(
+        client, files={"evidence": [(io.BytesIO(_jpeg()), "earbud.jpg")]}, submit_fill={"keep_upload": []}
+    )
     assert _evidence_of(app, r.headers["Location"].rsplit("/", 1)[1]) == []
 
 
 def test_a_refused_photo_is_told_at_the_check(app, client, shop):
     page = client.get("/voltmart/cases/new").get_data(as_text=True)
-    r = html_forms.submit(client, "/voltmart/cases/new", page, fill=_typed(), button=("action", "check"),
-                          files={"evidence": [(io.BytesIO(b"not a picture"), "fake.jpg")]})
+    r = html_forms.submit(
+        client,
+        "/voltmart/cases/new",
+        page,
+        fill=_typed(),
+        button=("action", "check"),
+        files={"evidence": [(io.BytesIO(b"not a picture"), "fake.jpg")]},
+    )
     html = r.get_data(as_text=True)
     assert "fake.jpg" in html and 'id="evidence-error"' in html and 'id="kept-files"' not in html
 
@@ -241,9 +286,13 @@ def test_unknown_order_needs_dates_and_is_marked_unverified(app, client, shop):
 
 
 def test_invalid_contact_is_refused_with_a_message(client, shop):
-    html = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(mobile="12345"), "action": "check"}).get_data(as_text=True)
+    html = post_form(
+        client, "/voltmart/cases/new?lang=en", {**_intake_fields(mobile="12345"), "action": "check"}
+    ).get_data(as_text=True)
     assert "valid mainland China mobile number" in html
-    html = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(mobile=""), "action": "check"}).get_data(as_text=True)
+    html = post_form(client, "/voltmart/cases/new?lang=en", {**_intake_fields(mobile=""), "action": "check"}).get_data(
+        as_text=True
+    )
     assert "Please give a mobile number or an email address." in html
 
 
@@ -257,8 +306,15 @@ def test_text_renamed_jpg_is_refused_and_the_form_is_kept(app, client, shop):
 
 
 def test_food_safety_words_raise_an_emergency(app, client, shop):
-    r = file_case(client, slug="tianshang", problem_type="quality", category="dairy", description="酸奶打开发霉了",
-                  expected_resolution="refund", item_price="25.00")
+    r = file_case(
+        client,
+        slug="tianshang",
+        problem_type="quality",
+        category="dairy",
+        description="酸奶打开发霉了",
+        expected_resolution="refund",
+        item_price="25.00",
+    )
     case = _case(app, r.headers["Location"].rsplit("/", 1)[1])
     assert case.emergency and case.problem_type == "food_safety" and case.priority == 6
     assert _food_safety_compensation(case) == "1000.00"  # judged as the food-safety case it is
@@ -272,8 +328,14 @@ def _food_safety_compensation(case: Case) -> str | None:
 
 def test_a_food_safety_tick_shows_and_keeps_the_statutory_compensation(app, client, shop):
     """Spec §2/§3: ten times the price, at least 1,000 yuan; shown before submitting, kept on the case."""
-    fields = dict(problem_type="quality", food_safety="y", category="dairy", description="喝完肚子疼",
-                  expected_resolution="refund", item_price="150.00")
+    fields = dict(
+        problem_type="quality",
+        food_safety="y",
+        category="dairy",
+        description="喝完肚子疼",
+        expected_resolution="refund",
+        item_price="150.00",
+    )
     r = post_form(client, "/tianshang/cases/new", {**_intake_fields(**fields), "action": "check"})
     assert "退一赔十" in r.get_data(as_text=True) and "¥1500.00" in r.get_data(as_text=True)
     case = _case(app, file_case(client, slug="tianshang", **fields).headers["Location"].rsplit("/", 1)[1])
@@ -283,8 +345,15 @@ def test_a_food_safety_tick_shows_and_keeps_the_statutory_compensation(app, clie
 
 def test_food_safety_found_later_judges_the_case_again(app, client, shop):
     """Words in a later message make a quality case a food-safety one: its remedies follow."""
-    r = file_case(client, slug="tianshang", problem_type="quality", category="dairy", description="包装破了",
-                  expected_resolution="refund", item_price="25.00")
+    r = file_case(
+        client,
+        slug="tianshang",
+        problem_type="quality",
+        category="dairy",
+        description="包装破了",
+        expected_resolution="refund",
+        item_price="25.00",
+    )
     number = r.headers["Location"].rsplit("/", 1)[1]
     assert _food_safety_compensation(_case(app, number)) is None
     with app.app_context(), cross_tenant("test"):
@@ -299,6 +368,7 @@ def test_food_safety_found_later_judges_the_case_again(app, client, shop):
 
 
 # ------------------------------------------------------------------ tracking
+
 
 def test_tracking_lookup_and_identical_failures(app, client, shop):
     number = file_case(client).headers["Location"].rsplit("/", 1)[1]
@@ -318,7 +388,11 @@ def test_tracking_lookup_and_identical_failures(app, client, shop):
 def test_tracking_by_email(app, client, shop):
     number = file_case(client, mobile="", email="Zhang@Example.com").headers["Location"].rsplit("/", 1)[1]
     other = app.test_client()
-    assert post_form(other, "/voltmart/track", {"number": number, "factor": "zhang@example.com"}).headers["Location"].endswith(number)
+    assert (
+        post_form(other, "/voltmart/track", {"number": number, "factor": "zhang@example.com"})
+        .headers["Location"]
+        .endswith(number)
+    )
 
 
 def test_failed_lookups_are_throttled_without_revealing(app, client, shop):
@@ -347,13 +421,22 @@ def test_consumer_message_answers_an_information_request(app, client, shop):
     case = _case(app, number)
     agent = app.test_client()
     login(agent, "agent@voltmart.demo", PASSWORD)
-    post_form(agent, f"/voltmart/console/cases/{case.id}/actions/accept", {}, form_url=f"/voltmart/console/cases/{case.id}")
-    post_form(agent, f"/voltmart/console/cases/{case.id}/actions/request_info", {"detail": "请拍一张序列号照片"},
-              form_url=f"/voltmart/console/cases/{case.id}")
+    post_form(
+        agent, f"/voltmart/console/cases/{case.id}/actions/accept", {}, form_url=f"/voltmart/console/cases/{case.id}"
+    )
+    post_form(
+        agent,
+        f"/voltmart/console/cases/{case.id}/actions/request_info",
+        {"detail": "请拍一张序列号照片"},
+        form_url=f"/voltmart/console/cases/{case.id}",
+    )
     assert _case(app, number).status == "info_requested"
     token = csrf_token(client, f"/voltmart/track/{number}")
-    r = client.post(f"/voltmart/track/{number}/message", content_type="multipart/form-data",
-                    data={"text": "序列号见照片", "csrf_token": token, "evidence": [(io.BytesIO(_jpeg("blue")), "sn.jpg")]})
+    r = client.post(
+        f"/voltmart/track/{number}/message",
+        content_type="multipart/form-data",
+        data={"text": "序列号见照片", "csrf_token": token, "evidence": [(io.BytesIO(_jpeg("blue")), "sn.jpg")]},
+    )
     assert r.status_code == 302
     assert _case(app, number).status == "accepted"
     page = _text(agent.get(f"/voltmart/console/cases/{case.id}").get_data(as_text=True))
@@ -361,7 +444,11 @@ def test_consumer_message_answers_an_information_request(app, client, shop):
 
 
 def test_return_flow_with_slip_and_qr(app, client, shop):
-    number = file_case(client, problem_type="return_exchange", expected_resolution="return").headers["Location"].rsplit("/", 1)[1]
+    number = (
+        file_case(client, problem_type="return_exchange", expected_resolution="return")
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
     case = _case(app, number)
     agent = app.test_client()
     login(agent, "agent@voltmart.demo", PASSWORD)
@@ -374,8 +461,12 @@ def test_return_flow_with_slip_and_qr(app, client, shop):
     assert number in slip and "TB-77" in slip and "<svg" in slip
     svg = re.search(r"<svg.*?</svg>", slip, re.S).group(0)
     assert _decode_qr(svg) == number
-    r = post_form(client, f"/voltmart/track/{number}/return", {"carrier": "顺丰", "tracking": "SF1234567890"},
-                  form_url=f"/voltmart/track/{number}")
+    r = post_form(
+        client,
+        f"/voltmart/track/{number}/return",
+        {"carrier": "顺丰", "tracking": "SF1234567890"},
+        form_url=f"/voltmart/track/{number}",
+    )
     assert r.status_code == 302
     assert _case(app, number).return_tracking_number == "SF1234567890"
     for action in ("mark_return_received", "mark_inspected"):
@@ -409,12 +500,25 @@ def _decode_qr(svg: str) -> str:
 
 # ------------------------------------------------------------------ the agent workflow
 
+
 def test_agent_workflow_to_closed_with_the_four_nodes(app, client, shop):
     number, case, agent, detail = _filed_with_agent(app, client)
     seen_nodes = []
-    steps = [("accept", {}), ("verify", {"responsibility": "merchant", "reason_code": "quality.workmanship", "basis": "照片显示屏幕出厂划痕",
-                         "clause": "第1版 质量问题换货"}),
-             ("propose", {"kind": "exchange"}), ("execute", {"tracking": "SF999"}), ("close", {})]
+    steps = [
+        ("accept", {}),
+        (
+            "verify",
+            {
+                "responsibility": "merchant",
+                "reason_code": "quality.workmanship",
+                "basis": "照片显示屏幕出厂划痕",
+                "clause": "第1版 质量问题换货",
+            },
+        ),
+        ("propose", {"kind": "exchange"}),
+        ("execute", {"tracking": "SF999"}),
+        ("close", {}),
+    ]
     for action, fields in steps:
         r = post_form(agent, f"{detail}/actions/{action}", fields, form_url=detail, follow_redirects=True)
         assert 'class="flash success"' in r.get_data(as_text=True), (action, _text(r.get_data(as_text=True))[:400])
@@ -425,13 +529,25 @@ def test_agent_workflow_to_closed_with_the_four_nodes(app, client, shop):
     assert seen_nodes[3] == ["done", "done", "current", "todo"]
     assert seen_nodes[4] == ["done", "done", "done", "done"]
     final = _case(app, number)
-    assert final.status == "closed" and final.invoice_handling == "endorsement" and final.outbound_tracking_number == "SF999"
+    assert (
+        final.status == "closed"
+        and final.invoice_handling == "endorsement"
+        and final.outbound_tracking_number == "SF999"
+    )
     with app.app_context(), tenant_context(final.tenant_id):
-        kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == final.id).order_by(CaseEvent.id)).all()
+        kinds = db.session.scalars(
+            select(CaseEvent.kind).where(CaseEvent.case_id == final.id).order_by(CaseEvent.id)
+        ).all()
         actors = set(db.session.scalars(select(CaseEvent.actor_id).where(CaseEvent.kind == "accepted")))
     # Filed outside working hours, a case also gets the system's auto-reply: not part of the agent's path.
-    assert [k for k in kinds if k != "auto_reply"] == ["submitted", "accepted", "verified", "proposed",
-                                                       "replacement_shipped", "closed"]
+    assert [k for k in kinds if k != "auto_reply"] == [
+        "submitted",
+        "accepted",
+        "verified",
+        "proposed",
+        "replacement_shipped",
+        "closed",
+    ]
     assert actors and None not in actors
 
 
@@ -439,12 +555,22 @@ def test_illegal_transitions_are_refused_with_a_message(app, client, shop):
     number, case, agent, detail = _filed_with_agent(app, client)
     r = post_form(agent, f"{detail}/actions/close", {}, form_url=detail, follow_redirects=True)
     assert "当前状态" in r.get_data(as_text=True) or "not possible" in r.get_data(as_text=True)
-    r = post_form(agent, f"{detail}/actions/propose?lang=en", {"kind": "refund", "amount": "-5"}, form_url=detail,
-                  follow_redirects=True)
+    r = post_form(
+        agent,
+        f"{detail}/actions/propose?lang=en",
+        {"kind": "refund", "amount": "-5"},
+        form_url=detail,
+        follow_redirects=True,
+    )
     assert _case(app, number).status == "submitted"
     post_form(agent, f"{detail}/actions/accept", {}, form_url=detail)
-    r = post_form(agent, f"{detail}/actions/propose", {"kind": "refund", "amount": "12.345"}, form_url=detail,
-                  follow_redirects=True)
+    r = post_form(
+        agent,
+        f"{detail}/actions/propose",
+        {"kind": "refund", "amount": "12.345"},
+        form_url=detail,
+        follow_redirects=True,
+    )
     assert _case(app, number).resolution_amount is None
     r = post_form(agent, f"{detail}/actions/propose", {"kind": "refund", "amount": "12.34"}, form_url=detail)
     assert str(_case(app, number).resolution_amount) == "12.34"
@@ -462,13 +588,23 @@ def test_an_agent_escalation_tells_the_customer_and_alerts_the_managers(app, cli
         rows = db.session.scalars(select(Notification).where(Notification.case_id == case.id)).all()
         alerts = [n for n in rows if n.template_key == "escalated_to_manager"]
         assert [(n.audience, n.channel, n.recipient) for n in alerts] == [("staff", "email", "owner@voltmart.demo")]
-        assert "顾客第三次来电" in alerts[0].params["message"] and f"/console/cases/{case.id}" in alerts[0].params["link"]
+        assert (
+            "顾客第三次来电" in alerts[0].params["message"] and f"/console/cases/{case.id}" in alerts[0].params["link"]
+        )
         assert any(n.template_key == "escalated" and n.audience == "customer" for n in rows)
-    r = post_form(agent, f"{detail}/actions/escalate?lang=en", {"note": "again"}, form_url=detail, follow_redirects=True)
+    r = post_form(
+        agent, f"{detail}/actions/escalate?lang=en", {"note": "again"}, form_url=detail, follow_redirects=True
+    )
     assert "already with the manager" in r.get_data(as_text=True)
     with app.app_context(), tenant_context(case.tenant_id):
-        assert db.session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.template_key == "escalated_to_manager")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.template_key == "escalated_to_manager")
+            )
+            == 1
+        )
 
 
 def test_the_consumer_chooses_which_channels_bring_updates(app, client, shop):
@@ -483,8 +619,14 @@ def test_the_consumer_chooses_which_channels_bring_updates(app, client, shop):
 
     def customer_rows():
         with app.app_context(), tenant_context(case.tenant_id):
-            return [(n.channel, n.status) for n in db.session.scalars(select(Notification).where(
-                Notification.case_id == case.id, Notification.audience == "customer").order_by(Notification.id))]
+            return [
+                (n.channel, n.status)
+                for n in db.session.scalars(
+                    select(Notification)
+                    .where(Notification.case_id == case.id, Notification.audience == "customer")
+                    .order_by(Notification.id)
+                )
+            ]
 
     assert {c for c, _status in customer_rows()} == {"sms", "email"}
     r = post_form(client, f"/voltmart/track/{number}/updates", {"email": "y"}, form_url=f"/voltmart/track/{number}")
@@ -508,8 +650,12 @@ def test_the_consumer_chooses_which_channels_bring_updates(app, client, shop):
         kinds = [e.kind for e in db.session.get(Case, case.id).events]
     assert kinds.count("consent_changed") == 1  # the same choice again records nothing
     stranger = app.test_client()
-    assert post_form(stranger, f"/voltmart/track/{number}/updates", {"sms": "y", "email": "y"},
-                     form_url="/voltmart/track").status_code == 404
+    assert (
+        post_form(
+            stranger, f"/voltmart/track/{number}/updates", {"sms": "y", "email": "y"}, form_url="/voltmart/track"
+        ).status_code
+        == 404
+    )
     assert _case(app, number).sms_consent is False
 
 
@@ -534,7 +680,9 @@ def test_internal_notes_never_reach_the_consumer(app, client, shop):
 def test_agent_enters_a_phone_case(app, client, shop):
     agent = app.test_client()
     login(agent, "agent@voltmart.demo", PASSWORD)
-    r = post_form(agent, "/voltmart/console/cases/new", {**_intake_fields(customer_name="赵六"), "customer_locale": "en"})
+    r = post_form(
+        agent, "/voltmart/console/cases/new", {**_intake_fields(customer_name="赵六"), "customer_locale": "en"}
+    )
     assert r.status_code == 302
     with app.app_context(), cross_tenant("test"):
         case = db.session.scalar(select(Case).where(Case.customer_name == "赵六"))
@@ -667,16 +815,25 @@ def test_queue_pages_are_read_off_the_queue_index(app, client, shop, databases):
             names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
             prepared = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
             arguments = ", ".join(_sql_literal(params[name]) for name in names)  # EXECUTE takes no $n
-            plans["generic"] = _plan(app, f"EXPLAIN EXECUTE queue_page({arguments})", {},
-                                     setup=("SET plan_cache_mode = force_generic_plan",
-                                            f"PREPARE queue_page AS {prepared}"))
+            plans["generic"] = _plan(
+                app,
+                f"EXPLAIN EXECUTE queue_page({arguments})",
+                {},
+                setup=("SET plan_cache_mode = force_generic_plan", f"PREPARE queue_page AS {prepared}"),
+            )
         for kind, plan in plans.items():
             assert "ix_cases_queue" in plan and "Sort" not in plan, (view, kind, plan)
             assert plan.lstrip().startswith("Limit"), (view, kind, plan)
 
 
-ALL_CASES_VIEWS = ("status=all", "status=closed", "status=resolved", "status=submitted", "status=all&page=3",
-                   "status=all&type=quality")
+ALL_CASES_VIEWS = (
+    "status=all",
+    "status=closed",
+    "status=resolved",
+    "status=submitted",
+    "status=all&page=3",
+    "status=all&type=quality",
+)
 
 
 def _queue_page_sql(app, agent, view: str) -> tuple[str, dict]:
@@ -686,7 +843,7 @@ def _queue_page_sql(app, agent, view: str) -> tuple[str, dict]:
 
 
 def test_all_and_closed_views_are_read_off_the_all_cases_index(app, client, shop, databases):
-    """"All", one status (closed: most of a big shop's cases) and deep pages: no sort of every case of the shop.
+    """ "All", one status (closed: most of a big shop's cases) and deep pages: no sort of every case of the shop.
 
     ix_cases_queue holds open cases only, so it cannot serve "All" or "closed"; a single open status may be read
     off either index (the status is a bound parameter, which a partial index's predicate cannot be proven from).
@@ -743,10 +900,20 @@ def test_the_no_reason_label_says_the_real_window(client, shop, lang, label):
     """Kidswear gives 30 days: its policy page and the intake check never call that 七天."""
     policy = client.get(f"/kidswear/policy?lang={lang}").get_data(as_text=True)
     assert label in policy and "七天" not in policy
-    checked = post_form(client, f"/kidswear/cases/new?lang={lang}", {
-        **_intake_fields(category="childrens_clothing", problem_type="return_exchange", expected_resolution="return",
-                         item_price="89.00"), "action": "check"}).get_data(as_text=True)
-    eligibility = checked[checked.index('id="eligibility"'):]
+    checked = post_form(
+        client,
+        f"/kidswear/cases/new?lang={lang}",
+        {
+            **_intake_fields(
+                category="childrens_clothing",
+                problem_type="return_exchange",
+                expected_resolution="return",
+                item_price="89.00",
+            ),
+            "action": "check",
+        },
+    ).get_data(as_text=True)
+    eligibility = checked[checked.index('id="eligibility"') :]
     assert label in eligibility and "七天" not in eligibility
 
 
@@ -768,14 +935,26 @@ def test_abandoned_kept_photos_are_removed_after_a_day(app, client, shop):
     # The first consumer never submits: a second browser stands in for the next one.
     abandoned = app.test_client()
     page = abandoned.get("/voltmart/cases/new").get_data(as_text=True)
-    html_forms.submit(abandoned, "/voltmart/cases/new", page, fill=_typed(), button=("action", "check"),
-                      files={"evidence": [(io.BytesIO(_jpeg()), "left.jpg")]})
+    html_forms.submit(
+        abandoned,
+        "/voltmart/cases/new",
+        page,
+        fill=_typed(),
+        button=("action", "check"),
+        files={"evidence": [(io.BytesIO(_jpeg()), "left.jpg")]},
+    )
     pending = Path(app.config["UPLOAD_DIR"]) / "pending" / str(shop["tenant_id"])
     (old,) = [d for d in pending.iterdir() if d.is_dir()]
     day_ago = time.time() - 25 * 3600
     os.utime(old, (day_ago, day_ago))
     fresh = app.test_client()
     page = fresh.get("/voltmart/cases/new").get_data(as_text=True)
-    html_forms.submit(fresh, "/voltmart/cases/new", page, fill=_typed(), button=("action", "check"),
-                      files={"evidence": [(io.BytesIO(_jpeg()), "new.jpg")]})
+    html_forms.submit(
+        fresh,
+        "/voltmart/cases/new",
+        page,
+        fill=_typed(),
+        button=("action", "check"),
+        files={"evidence": [(io.BytesIO(_jpeg()), "new.jpg")]},
+    )
     assert not old.exists() and len([d for d in pending.iterdir() if d.is_dir()]) == 1

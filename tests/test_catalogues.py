@@ -1,4 +1,5 @@
 """The UI is Chinese on every install path: catalogues missing or outdated are compiled at start."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`flask operator create`: the first operator of an installation, with a password typed at a prompt."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -1,8 +1,9 @@
 """One "today in the shop's time zone": tenants/clock.py."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ from tenants.clock import PLATFORM_TZ, local_now, shop_today
 
 ROOT = Path(__file__).resolve().parent.parent
 # 2026-03-01 17:30 UTC: already 2 March in Shanghai, still 1 March in Los Angeles.
-INSTANT = datetime(2026, 3, 1, 17, 30, tzinfo=timezone.utc)
+INSTANT = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)
 
 
 def test_today_is_the_shops_and_follows_the_platform_clock():
@@ -36,6 +37,10 @@ def test_form_date_bounds_use_the_same_today(app):
 
 def test_no_other_module_works_out_today_itself():
     pattern = re.compile(r"astimezone\(ZoneInfo\([^)]*\)\)\.date\(\)|datetime\.now\(ZoneInfo|date\.today\(\)")
-    offenders = [str(p.relative_to(ROOT)) for d in ("saas", "tenants", "workers") for p in (ROOT / d).rglob("*.py")
-                 if pattern.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for d in ("saas", "tenants", "workers")
+        for p in (ROOT / d).rglob("*.py")
+        if pattern.search(p.read_text())
+    ]
     assert offenders == []

@@ -4,6 +4,7 @@ Known dates (China's official calendar for 2026, from the chinesecalendar packag
 Fri 27 Nov 2026 is a working day followed by an ordinary weekend; Wed 30 Sep 2026 is the eve of the
 National Day holiday (1–7 Oct off), and Sat 10 Oct 2026 is an adjusted working Saturday (调休).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,8 @@ from saas.services import case_breaches, case_consumer_steps, case_intake, cases
 from saas.services.sla import Target, due_from, target
 from tenants.models import PolicyVersion
 from tenants.scoping import tenant_context
-from tenants.terms import CLOCK_UNIT_FIELDS, LEGACY_UNITS, Terms
 from tenants.term_rules import validate_terms
+from tenants.terms import CLOCK_UNIT_FIELDS, LEGACY_UNITS, Terms
 from tests.factories import login, make_case, make_shop_with_policy, make_tenant, make_user
 from tests.html_forms import parse, submit
 
@@ -36,7 +37,7 @@ def at(m, d, hh, mm=0, y=2026) -> datetime:
 
 def _editor(html: str) -> str:
     """The page from its main content on: the layout's sign-out form comes first."""
-    return html[html.index("<main"):]
+    return html[html.index("<main") :]
 
 
 def _text(html: str) -> str:
@@ -54,44 +55,55 @@ def cal(app):
 
 # ---------------------------------------------------------------- due_from, both units
 
+
 def test_the_package_knows_the_dates_these_tests_rely_on(cal):
     assert cal.is_working_day(date(2026, 11, 27)) and not cal.is_working_day(date(2026, 11, 28))
     assert not any(cal.is_working_day(date(2026, 10, d)) for d in range(1, 8))
     assert cal.is_working_day(date(2026, 10, 10))  # 调休 Saturday
 
 
-@pytest.mark.parametrize("unit, due", [
-    ("calendar", at(11, 28, 17)),  # Saturday: the weekend counts
-    ("working", at(12, 2, 14)),    # Fri 1 h + Mon 9 h + Tue 9 h + Wed 5 h
-])
+@pytest.mark.parametrize(
+    "unit, due",
+    [
+        ("calendar", at(11, 28, 17)),  # Saturday: the weekend counts
+        ("working", at(12, 2, 14)),  # Fri 1 h + Mon 9 h + Tue 9 h + Wed 5 h
+    ],
+)
 def test_24_hours_over_a_weekend(cal, unit, due):
     t = target("quality_proposal", Terms(quality_proposal_unit=unit))
     assert due_from(cal, at(11, 27, 17), t) == due
 
 
-@pytest.mark.parametrize("unit, due", [
-    ("calendar", at(10, 1, 17)),   # in the middle of the holiday
-    ("working", at(10, 10, 14)),   # 30 Sep 1 h, 8 Oct 9 h, 9 Oct 9 h, and the 调休 Saturday 5 h
-])
+@pytest.mark.parametrize(
+    "unit, due",
+    [
+        ("calendar", at(10, 1, 17)),  # in the middle of the holiday
+        ("working", at(10, 10, 14)),  # 30 Sep 1 h, 8 Oct 9 h, 9 Oct 9 h, and the 调休 Saturday 5 h
+    ],
+)
 def test_24_hours_over_a_holiday_and_an_adjusted_saturday(cal, unit, due):
     t = target("inspection", Terms(inspection_unit=unit))
     assert due_from(cal, at(9, 30, 17), t) == due
 
 
-@pytest.mark.parametrize("start, unit, due", [
-    (at(11, 27, 17), "working", at(12, 2, 17)),   # Mon, Tue, Wed
-    (at(11, 27, 17), "calendar", at(11, 30, 17)),
-    (at(9, 30, 17), "working", at(10, 10, 17)),    # 8, 9 and the 调休 Saturday 10 Oct
-    (at(9, 30, 17), "calendar", at(10, 3, 17)),
-])
+@pytest.mark.parametrize(
+    "start, unit, due",
+    [
+        (at(11, 27, 17), "working", at(12, 2, 17)),  # Mon, Tue, Wed
+        (at(11, 27, 17), "calendar", at(11, 30, 17)),
+        (at(9, 30, 17), "working", at(10, 10, 17)),  # 8, 9 and the 调休 Saturday 10 Oct
+        (at(9, 30, 17), "calendar", at(10, 3, 17)),
+    ],
+)
 def test_days_count_working_days_or_calendar_days(cal, start, unit, due):
     t = target("return_processing", Terms(return_processing_unit=unit))
     assert due_from(cal, start, t) == due
 
 
 def test_minutes_in_calendar_time_run_at_night(cal):
-    assert due_from(cal, at(11, 27, 23, 55), target("first_response", Terms(first_response_unit="calendar"))) == \
-        at(11, 28, 0, 5)
+    assert due_from(cal, at(11, 27, 23, 55), target("first_response", Terms(first_response_unit="calendar"))) == at(
+        11, 28, 0, 5
+    )
     assert due_from(cal, at(11, 27, 23, 55), target("first_response", Terms())) == at(11, 30, 9, 10)
 
 
@@ -117,11 +129,14 @@ def test_terms_stored_without_units_keep_working_time():
     assert Terms.from_dict(Terms().to_dict()) == Terms()  # explicit units survive a round trip
 
 
-@pytest.mark.parametrize("value, zh", [
-    ("weekly", "「质量问题方案计时方式」须为“工作时间”（working）或“自然时间”（calendar）"),
-    ("", "须为“工作时间”"),
-    (None, "须为“工作时间”"),
-])
+@pytest.mark.parametrize(
+    "value, zh",
+    [
+        ("weekly", "「质量问题方案计时方式」须为“工作时间”（working）或“自然时间”（calendar）"),
+        ("", "须为“工作时间”"),
+        (None, "须为“工作时间”"),
+    ],
+)
 def test_a_unit_must_be_working_or_calendar(value, zh):
     errors = validate_terms({"quality_proposal_unit": value})
     assert [e.field for e in errors] == ["quality_proposal_unit"] and zh in errors[0].message_zh
@@ -139,6 +154,7 @@ def test_the_limit_speaks_the_unit():
 
 # ---------------------------------------------------------------- clocks on cases
 
+
 @pytest.fixture
 def shop(app):
     with app.app_context():
@@ -151,9 +167,19 @@ def shop(app):
 
 
 def _file(shop, when, **over) -> Case:
-    fields = dict(order_number="U-1", customer_name="王芳", mobile="13811112222", email="", purchase_channel="taobao",
-                  problem_type="quality", description="杯子有裂纹", expected_resolution="exchange",
-                  purchase_date=date(2026, 9, 10), delivery_date=date(2026, 9, 12), category="general")
+    fields = dict(
+        order_number="U-1",
+        customer_name="王芳",
+        mobile="13811112222",
+        email="",
+        purchase_channel="taobao",
+        problem_type="quality",
+        description="杯子有裂纹",
+        expected_resolution="exchange",
+        purchase_date=date(2026, 9, 10),
+        delivery_date=date(2026, 9, 12),
+        category="general",
+    )
     fields.update(over)
     return make_case(shop["tenant"], when, commit=True, **fields)
 
@@ -219,10 +245,22 @@ def test_a_published_v1_without_units_keeps_its_meaning(app, client):
             db.session.commit()
             v1_id = draft.id
         with travel_to(at(11, 27, 17)), tenant_context(tenant.id):
-            later = case_intake.file_case(tenant, case_intake.Intake(
-                order_number="U-10", customer_name="赵强", mobile="13811113333", email="", purchase_channel="jd",
-                problem_type="quality", description="屏幕有坏点", expected_resolution="exchange",
-                purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3), category="general"))
+            later = case_intake.file_case(
+                tenant,
+                case_intake.Intake(
+                    order_number="U-10",
+                    customer_name="赵强",
+                    mobile="13811113333",
+                    email="",
+                    purchase_channel="jd",
+                    problem_type="quality",
+                    description="屏幕有坏点",
+                    expected_resolution="exchange",
+                    purchase_date=date(2026, 11, 1),
+                    delivery_date=date(2026, 11, 3),
+                    category="general",
+                ),
+            )
             db.session.commit()
             proposal = next(c for c in later.clocks if c.kind == "quality_proposal")
             assert not proposal.around_the_clock and proposal.due_at == at(12, 2, 14)
@@ -246,10 +284,12 @@ def test_a_published_v1_without_units_keeps_its_meaning(app, client):
         shop = db.session.scalar(select(type(tenant)).where(type(tenant).slug == "units-old"))
         with tenant_context(shop.id):
             assert policies.terms_of(policies.get_draft(shop)) == policies.terms_of(
-                policies.published_versions(shop)[0])
+                policies.published_versions(shop)[0]
+            )
 
 
 # ---------------------------------------------------------------- the editor and the public page
+
 
 def test_the_editor_offers_a_unit_per_clock_and_refuses_nonsense_in_words(app, client, shop):
     login(client, "owner@units.example.com")
@@ -259,18 +299,28 @@ def test_the_editor_offers_a_unit_per_clock_and_refuses_nonsense_in_words(app, c
     fields = dict(parse(html).fields)
     assert fields["quality_proposal_unit"] == "calendar" and fields["first_response_unit"] == "working"
     assert "emergency_response_unit" not in fields  # the emergency is around the clock, always
-    r = submit(client, url, html, {"inspection_unit": "fortnightly", "complaint_feedback_hours": "0",
-                                   "quality_execution_hours": "9999"})
+    r = submit(
+        client,
+        url,
+        html,
+        {"inspection_unit": "fortnightly", "complaint_feedback_hours": "0", "quality_execution_hours": "9999"},
+    )
     page = _text(r.get_data(as_text=True))
     assert r.status_code == 422
     assert "「退货验货计时方式」不是可选的一项，请从列表中选择。" in page
     assert "须为正数" in page and "不能超过 720 小时（自然时间）" in page
-    en = submit(client, url + "?lang=en", _editor(client.get(url + "?lang=en").get_data(as_text=True)),
-                {"inspection_unit": "fortnightly"})
+    en = submit(
+        client,
+        url + "?lang=en",
+        _editor(client.get(url + "?lang=en").get_data(as_text=True)),
+        {"inspection_unit": "fortnightly"},
+    )
     assert "return parcel inspection clock is not one of the choices" in _text(en.get_data(as_text=True))
     with tenant_context(shop["tenant"].id):
-        assert policies.get_draft(shop["tenant"]) is None or \
-            policies.get_draft(shop["tenant"]).terms.get("inspection_unit") == "calendar"
+        assert (
+            policies.get_draft(shop["tenant"]) is None
+            or policies.get_draft(shop["tenant"]).terms.get("inspection_unit") == "calendar"
+        )
 
 
 def test_switching_a_clock_to_calendar_time_and_publishing_shows_it_publicly(app, client, shop):

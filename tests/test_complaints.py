@@ -1,5 +1,6 @@
 """Complaints to the platform: the consumer's form, the operator's 48-hour queue, the merchant's answer,
 the reply through the outbox, advance compensation; and the operator's tenant pages."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -43,9 +44,19 @@ def desk(app):
 
 
 def file_case(tenant_id: int, when: datetime = T0, **over):
-    fields = dict(order_number="N-1", customer_name="陈静", mobile="13722223333", email="chen@example.com",
-                  purchase_channel="jd", problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                  purchase_date=date(2026, 2, 20), delivery_date=date(2026, 2, 22), category="electronics")
+    fields = dict(
+        order_number="N-1",
+        customer_name="陈静",
+        mobile="13722223333",
+        email="chen@example.com",
+        purchase_channel="jd",
+        problem_type="quality",
+        description="外壳破裂",
+        expected_resolution="exchange",
+        purchase_date=date(2026, 2, 20),
+        delivery_date=date(2026, 2, 22),
+        category="electronics",
+    )
     fields.update(over)
     with travel_to(when), tenant_context(tenant_id):
         case = case_intake.file_case(db.session.get(Tenant, tenant_id), case_intake.Intake(**fields))
@@ -76,6 +87,7 @@ def complaint_row(complaint_id: int) -> PlatformComplaint:
 
 
 # ---------------------------------------------------------------- the consumer's form
+
 
 def test_policy_and_tracking_pages_link_to_the_form(app, client, desk):
     html = client.get("/shop-a/policy?lang=en").get_data(as_text=True)
@@ -117,9 +129,17 @@ def test_valid_complaint_lands_in_the_queue_linked_to_its_case(app, client, desk
     with app.app_context():
         case_id, number = file_case(desk["a"])
     with travel_to(T0):
-        r = post_form(client, "/shop-a/complaints/new?lang=en",
-                      {"text": "承诺 24 小时给方案,三天没消息", "mobile": "137 2222 3333", "email": "",
-                       "name": "陈静", "case_number": number.lower()})
+        r = post_form(
+            client,
+            "/shop-a/complaints/new?lang=en",
+            {
+                "text": "承诺 24 小时给方案,三天没消息",
+                "mobile": "137 2222 3333",
+                "email": "",
+                "name": "陈静",
+                "case_number": number.lower(),
+            },
+        )
     assert r.status_code == 303 and r.headers["Location"].endswith("/shop-a/complaints/filed")
     done = client.get("/shop-a/complaints/filed?lang=en").get_data(as_text=True)
     assert "within 48 hours" in done
@@ -136,8 +156,11 @@ def test_due_time_follows_the_policy_terms(app, desk):
         tenant = db.session.get(Tenant, desk["a"])
         with tenant_context(tenant.id):
             policies.ensure_draft(tenant, None)
-            policies.save_draft(tenant, None, {**policies.terms_of(policies.get_draft(tenant)).to_dict(),
-                                               "platform_complaint_hours": 24})
+            policies.save_draft(
+                tenant,
+                None,
+                {**policies.terms_of(policies.get_draft(tenant)).to_dict(), "platform_complaint_hours": 24},
+            )
             policies.publish(tenant, None, date(2026, 2, 1), allow_past=True)
             db.session.commit()
         complaint_id = make_complaint(desk["a"])
@@ -155,6 +178,7 @@ def test_complaints_are_rate_limited(app, client, desk, monkeypatch):
 
 
 # ---------------------------------------------------------------- the consumer's lookup
+
 
 def _lookup(client, slug: str, reference: str, factor: str):
     return post_form(client, f"/{slug}/complaints/lookup?lang=en", {"reference": reference, "factor": factor})
@@ -195,15 +219,20 @@ def test_lookup_by_last_four_or_email_shows_the_answer(app, client, desk):
 def test_lookup_failures_are_identical_and_another_shop_is_unknown(app, client, desk):
     with app.app_context():
         reference = complaint_row(make_complaint(desk["a"])).reference
-    answers = [_lookup(app.test_client(), slug, ref, factor) for slug, ref, factor in (
-        ("shop-a", reference, "0000"),                # wrong last 4
-        ("shop-a", reference, "zhang@example.com"),   # wrong email
-        ("shop-a", "PC2345678923", "2222"),           # unknown number
-        ("shop-a", "nonsense", "2222"),               # not a number at all
-        ("shop-b", reference, "2222"),                # another shop's complaint
-    )]
+    answers = [
+        _lookup(app.test_client(), slug, ref, factor)
+        for slug, ref, factor in (
+            ("shop-a", reference, "0000"),  # wrong last 4
+            ("shop-a", reference, "zhang@example.com"),  # wrong email
+            ("shop-a", "PC2345678923", "2222"),  # unknown number
+            ("shop-a", "nonsense", "2222"),  # not a number at all
+            ("shop-b", reference, "2222"),  # another shop's complaint
+        )
+    ]
     assert {r.status_code for r in answers} == {303}
-    seen = {(r.headers["Location"].replace("shop-b", "shop-a"), r.get_data().replace(b"shop-b", b"shop-a")) for r in answers}
+    seen = {
+        (r.headers["Location"].replace("shop-b", "shop-a"), r.get_data().replace(b"shop-b", b"shop-a")) for r in answers
+    }
     assert len(seen) == 1
     assert answers[0].headers["Location"].endswith("/complaints/lookup?failed=1")
     failed = client.get("/shop-a/complaints/lookup?failed=1&lang=en").get_data(as_text=True)
@@ -224,21 +253,22 @@ def test_failed_lookups_are_throttled_without_revealing(app, client, desk, monke
 
 # ---------------------------------------------------------------- the operator's queue
 
+
 def test_queue_shows_the_48_hour_due_time_and_overdue(app, client, desk):
     with app.app_context():
         complaint_id = make_complaint(desk["a"])
     login(client, "op@example.com")
     with travel_to(T0 + timedelta(hours=1)):
         html = client.get("/admin/complaints?lang=en").get_data(as_text=True)
-    row = html[html.index(f'id="complaint-{complaint_id}"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(f'id="complaint-{complaint_id}"') :]
+    row = row[: row.index("</tr>")]
     assert "2026-03-04 10:00" in row  # 48 wall-clock hours later, in China time
     assert "Overdue" not in row and 'class="overdue"' not in row
     with travel_to(T0 + timedelta(hours=48, minutes=1)):
         html = client.get("/admin/complaints?lang=en").get_data(as_text=True)
         detail = client.get(f"/admin/complaints/{complaint_id}?lang=en").get_data(as_text=True)
-    row = html[html.index(f'id="complaint-{complaint_id}"'):]
-    assert 'class="overdue"' in row[:row.index("</tr>")] and "Overdue" in row[:row.index("</tr>")]
+    row = html[html.index(f'id="complaint-{complaint_id}"') :]
+    assert 'class="overdue"' in row[: row.index("</tr>")] and "Overdue" in row[: row.index("</tr>")]
     assert "Overdue" in detail and "13911112222" in detail  # the operator sees whom to answer
 
 
@@ -252,6 +282,7 @@ def test_only_operators_reach_the_desk(app, client, desk):
 
 
 # ---------------------------------------------------------------- the merchant's side
+
 
 def test_merchant_sees_and_answers_only_its_own_forwarded_complaints(app, client, desk):
     with app.app_context():
@@ -275,7 +306,9 @@ def test_merchant_sees_and_answers_only_its_own_forwarded_complaints(app, client
     assert client.get(f"/shop-a/console/complaints/{b_id}").status_code == 404
     assert client.get(f"/shop-b/console/complaints/{b_id}").status_code == 404
     token = csrf_token(client, f"/shop-a/console/complaints/{a_id}")
-    assert client.post(f"/shop-a/console/complaints/{b_id}", data={"csrf_token": token, "answer": "x"}).status_code == 404
+    assert (
+        client.post(f"/shop-a/console/complaints/{b_id}", data={"csrf_token": token, "answer": "x"}).status_code == 404
+    )
     r = client.post(f"/shop-a/console/complaints/{a_id}", data={"csrf_token": token, "answer": "已于周三补发"})
     assert r.status_code == 302
     with app.app_context():
@@ -304,6 +337,7 @@ def test_forwarding_emails_the_merchants_managers_once(app, client, desk):
 
 # ---------------------------------------------------------------- the reply
 
+
 def test_reply_goes_out_by_sms_and_email_once(app, client, desk):
     with app.app_context():
         complaint_id = make_complaint(desk["a"], forwarded=True, locale="en")
@@ -318,8 +352,11 @@ def test_reply_goes_out_by_sms_and_email_once(app, client, desk):
         post_form(client, f"{url}/reply", {"reply": "again"}, form_url=url)
     with app.app_context():
         with cross_tenant("test"):
-            rows = db.session.scalars(select(Notification).where(
-                Notification.template_key == "complaint_reply").order_by(Notification.channel)).all()
+            rows = db.session.scalars(
+                select(Notification)
+                .where(Notification.template_key == "complaint_reply")
+                .order_by(Notification.channel)
+            ).all()
         assert [(n.channel, n.recipient, n.idempotency_key, n.status) for n in rows] == [
             ("email", "li@example.com", f"complaint:{complaint_id}:reply:email", "pending"),
             ("sms", "13911112222", f"complaint:{complaint_id}:reply:sms", "pending"),
@@ -329,7 +366,9 @@ def test_reply_goes_out_by_sms_and_email_once(app, client, desk):
         # Calling the sender again (a retried job, a double click) adds nothing.
         with tenant_context(desk["a"]):
             assert complaints._send_reply(db.session.get(Tenant, desk["a"]), c) == []
-            sms = message_templates.render(db.session.get(Tenant, desk["a"]), "complaint_reply", "sms", "en", rows[1].params)
+            sms = message_templates.render(
+                db.session.get(Tenant, desk["a"]), "complaint_reply", "sms", "en", rows[1].params
+            )
         assert "refund you 59.90 yuan" in sms.text and c.reference in sms.text
     # The merchant sees the platform's answer.
     merchant = app.test_client()
@@ -339,6 +378,7 @@ def test_reply_goes_out_by_sms_and_email_once(app, client, desk):
 
 # ---------------------------------------------------------------- advance compensation
 
+
 def test_advance_compensation_shows_on_tracking_page_and_scorecard(app, client, desk):
     with app.app_context():
         case_id, number = file_case(desk["a"])
@@ -347,18 +387,27 @@ def test_advance_compensation_shows_on_tracking_page_and_scorecard(app, client, 
     # (the page is kept until something on the case changes).
     post_form(client, "/shop-a/track", {"number": number, "factor": "3333"})
     for _ in range(2):
-        assert "Advance compensation by the platform" not in client.get(f"/shop-a/track/{number}?lang=en").get_data(as_text=True)
+        assert "Advance compensation by the platform" not in client.get(f"/shop-a/track/{number}?lang=en").get_data(
+            as_text=True
+        )
     op = app.test_client()
     login(op, "op@example.com")
     url = f"/admin/complaints/{complaint_id}"
     with travel_to(T0 + timedelta(hours=2)):
         r = post_form(op, f"{url}/compensations", {"amount": "-5", "reason": "x"}, form_url=url)
         assert r.status_code == 400
-        r = post_form(op, f"{url}/compensations", {"amount": "88.50", "reason": "未按承诺 24 小时内给出方案"}, form_url=url)
+        r = post_form(
+            op, f"{url}/compensations", {"amount": "88.50", "reason": "未按承诺 24 小时内给出方案"}, form_url=url
+        )
         assert r.status_code == 302
     with app.app_context(), cross_tenant("test"):
         comp = db.session.scalars(select(AdvanceCompensation)).one()
-        assert (comp.amount, comp.case_id, comp.tenant_id, comp.recovered) == (Decimal("88.50"), case_id, desk["a"], False)
+        assert (comp.amount, comp.case_id, comp.tenant_id, comp.recovered) == (
+            Decimal("88.50"),
+            case_id,
+            desk["a"],
+            False,
+        )
         comp_id = comp.id
     # … and sees it at once.
     page = client.get(f"/shop-a/track/{number}?lang=en").get_data(as_text=True)
@@ -366,14 +415,14 @@ def test_advance_compensation_shows_on_tracking_page_and_scorecard(app, client, 
     # On the merchant's scorecard for March (outstanding until recovered).
     with travel_to(T0 + timedelta(days=40)):
         card = op.get("/admin/scorecards?month=2026-03&lang=en").get_data(as_text=True)
-    row = card[card.index('id="scorecard-shop-a"'):]
-    row = row[:row.index("</tr>")]
+    row = card[card.index('id="scorecard-shop-a"') :]
+    row = row[: row.index("</tr>")]
     assert "¥88.50" in row and "¥88.50 to recover" in row
     assert post_form(op, f"/admin/compensations/{comp_id}/recovered", {}, form_url=url).status_code == 302
     with travel_to(T0 + timedelta(days=40)):
         card = op.get("/admin/scorecards?month=2026-03&lang=en").get_data(as_text=True)
-    row = card[card.index('id="scorecard-shop-a"'):]
-    assert "to recover" not in row[:row.index("</tr>")]
+    row = card[card.index('id="scorecard-shop-a"') :]
+    assert "to recover" not in row[: row.index("</tr>")]
     # Another case's tracking page shows nothing of it.
     with app.app_context():
         _other, other_number = file_case(desk["a"], mobile="13700004444", email="")
@@ -383,31 +432,44 @@ def test_advance_compensation_shows_on_tracking_page_and_scorecard(app, client, 
 
 # ---------------------------------------------------------------- tenants
 
+
 def _new_tenant(**over) -> dict:
-    data = {"slug": "new-shop", "name_zh": "新店", "name_en": "New shop", "contact_phone": "400-800-1234",
-            "contact_email": "service@new.example.com", "timezone": "Asia/Shanghai", "default_locale": "en",
-            "brand_colour": "#AA3366", "owner_name": "王老板", "owner_email": "Boss@New.example.com",
-            "owner_password": "a long enough password"}
+    data = {
+        "slug": "new-shop",
+        "name_zh": "新店",
+        "name_en": "New shop",
+        "contact_phone": "400-800-1234",
+        "contact_email": "service@new.example.com",
+        "timezone": "Asia/Shanghai",
+        "default_locale": "en",
+        "brand_colour": "#AA3366",
+        "owner_name": "王老板",
+        "owner_email": "Boss@New.example.com",
+        "owner_password": "a long enough password",
+    }
     data.update(over)
     return data
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("slug", "admin", "This name is reserved by the platform"),
-    ("slug", "healthz", "This name is reserved by the platform"),
-    ("slug", "s", "Use 2–40 lowercase letters"),
-    ("slug", "New-Shop", "Use 2–40 lowercase letters"),
-    ("slug", "shop_a", "Use 2–40 lowercase letters"),
-    ("slug", "-shop", "Use 2–40 lowercase letters"),
-    ("slug", "a" * 41, "Use 2–40 lowercase letters"),
-    ("slug", "shop-a", "This slug is already taken."),
-    ("brand_colour", "red", "Please enter a colour as #rrggbb"),
-    ("brand_colour", "#12345g", "Please enter a colour as #rrggbb"),
-    ("timezone", "Mars/Olympus", "Unknown time zone"),
-    ("owner_email", "owner@a.example.com", "This email already has an account."),
-    ("owner_password", "short", "at least 10 characters"),
-    ("name_en", "", "Please enter the English name."),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("slug", "admin", "This name is reserved by the platform"),
+        ("slug", "healthz", "This name is reserved by the platform"),
+        ("slug", "s", "Use 2–40 lowercase letters"),
+        ("slug", "New-Shop", "Use 2–40 lowercase letters"),
+        ("slug", "shop_a", "Use 2–40 lowercase letters"),
+        ("slug", "-shop", "Use 2–40 lowercase letters"),
+        ("slug", "a" * 41, "Use 2–40 lowercase letters"),
+        ("slug", "shop-a", "This slug is already taken."),
+        ("brand_colour", "red", "Please enter a colour as #rrggbb"),
+        ("brand_colour", "#12345g", "Please enter a colour as #rrggbb"),
+        ("timezone", "Mars/Olympus", "Unknown time zone"),
+        ("owner_email", "owner@a.example.com", "This email already has an account."),
+        ("owner_password", "short", "at least 10 characters"),
+        ("name_en", "", "Please enter the English name."),
+    ],
+)
 def test_tenant_creation_is_validated(app, client, desk, field, value, message):
     login(client, "op@example.com")
     r = post_form(client, "/admin/tenants?lang=en", _new_tenant(**{field: value}))
@@ -425,13 +487,23 @@ def test_operator_creates_a_tenant_with_its_owner(app, client, desk):
     with app.app_context():
         t = db.session.scalar(select(Tenant).where(Tenant.slug == "new-shop"))
         assert (t.name_zh, t.brand_colour, t.default_locale, t.timezone, t.is_active, t.retention_days) == (
-            "新店", "#aa3366", "en", "Asia/Shanghai", True, 365)
+            "新店",
+            "#aa3366",
+            "en",
+            "Asia/Shanghai",
+            True,
+            365,
+        )
         owner = db.session.scalar(select(User).where(User.tenant_id == t.id))
         assert (owner.email, owner.role) == ("boss@new.example.com", "owner")
         with tenant_context(t.id):
             assert {e.action for e in db.session.scalars(select(AuditEvent))} == {"tenant.created", "staff.created"}
     owner_client = app.test_client()
-    assert login(owner_client, "boss@new.example.com", "a long enough password").headers["Location"].endswith("/new-shop/console/")
+    assert (
+        login(owner_client, "boss@new.example.com", "a long enough password")
+        .headers["Location"]
+        .endswith("/new-shop/console/")
+    )
     assert client.get("/new-shop/policy").status_code == 200
 
 
@@ -456,8 +528,15 @@ def test_suspension_closes_pages_console_and_sign_in(app, client, desk):
     assert login(app.test_client(), "owner@a.example.com").status_code == 302
     assert client.get("/shop-a/policy").status_code == 200
     with app.app_context(), tenant_context(a):
-        actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
-                   if e.action.startswith("tenant.")]
+        actions = [
+            e.action
+            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action.startswith("tenant.")
+        ]
         assert actions == ["tenant.suspended", "tenant.reactivated"]
-    assert client.post("/admin/tenants/999999/suspend",
-                       data={"csrf_token": csrf_token(client, "/admin/tenants")}).status_code == 404
+    assert (
+        client.post(
+            "/admin/tenants/999999/suspend", data={"csrf_token": csrf_token(client, "/admin/tenants")}
+        ).status_code
+        == 404
+    )

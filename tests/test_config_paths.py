@@ -1,4 +1,5 @@
 """A relative SQLite URL is relative to the project root, as the README documents."""
+
 from __future__ import annotations
 
 import secrets
@@ -16,8 +17,12 @@ def test_relative_sqlite_paths_are_made_absolute_against_the_project_root():
 
 
 def test_other_urls_are_left_alone():
-    for url in ("sqlite:////var/lib/aftersales/a.db", "sqlite://", "sqlite:///:memory:",
-                "postgresql+psycopg://app:pw@db.internal:5432/aftersales"):
+    for url in (
+        "sqlite:////var/lib/aftersales/a.db",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "postgresql+psycopg://app:pw@db.internal:5432/aftersales",
+    ):
         assert database_url(url) == url
 
 

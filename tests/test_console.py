@@ -1,4 +1,5 @@
 """The merchant console's team page: who may add and change staff."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,18 +13,29 @@ from tests.factories import login, post_form
 
 def test_owner_adds_an_agent_with_validation(app, client, two_tenants):
     login(client, "owner@a.example.com")
-    bad = post_form(client, "/shop-a/console/team", {"name": "", "email": "agent@a.example.com", "role": "agent", "password": "short"})
+    bad = post_form(
+        client,
+        "/shop-a/console/team",
+        {"name": "", "email": "agent@a.example.com", "role": "agent", "password": "short"},
+    )
     html = bad.get_data(as_text=True)
     assert "请输入姓名" in html and "密码至少需要 10 个字符" in html
     # Whether an address has an account (here or on any shop) is not revealed: see test_team_add_answer_*.
     assert "该邮箱已有账号" not in html
-    ok = post_form(client, "/shop-a/console/team", {"name": "小王", "email": "New@A.example.com", "role": "agent", "password": "long enough pw"})
+    ok = post_form(
+        client,
+        "/shop-a/console/team",
+        {"name": "小王", "email": "New@A.example.com", "role": "agent", "password": "long enough pw"},
+    )
     assert ok.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "new@a.example.com"))
         assert user.tenant_id == two_tenants["a"] and user.role == "agent"
         with cross_tenant("test"):
-            assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff.created")).tenant_id == two_tenants["a"]
+            assert (
+                db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff.created")).tenant_id
+                == two_tenants["a"]
+            )
 
 
 def test_agent_cannot_change_roles(app, client, two_tenants):
@@ -60,9 +72,17 @@ def test_agent_cannot_read_the_audit_trail(client, two_tenants):
 
 # ------------------------------------------------------------------ shop settings
 
-SHOP = {"name_zh": "甲店", "name_en": "Shop A", "contact_phone": "400-800-1234", "contact_email": "help@a.example.com",
-        "brand_colour": "#aa3300", "return_recipient": "售后部 李娜", "return_phone": "010-8888 6666",
-        "return_address_zh": "北京市朝阳区建国路 88 号 3 号库", "return_address_en": ""}
+SHOP = {
+    "name_zh": "甲店",
+    "name_en": "Shop A",
+    "contact_phone": "400-800-1234",
+    "contact_email": "help@a.example.com",
+    "brand_colour": "#aa3300",
+    "return_recipient": "售后部 李娜",
+    "return_phone": "010-8888 6666",
+    "return_address_zh": "北京市朝阳区建国路 88 号 3 号库",
+    "return_address_en": "",
+}
 
 
 def test_owner_keeps_the_shop_profile_and_return_address(app, client, two_tenants):
@@ -74,7 +94,10 @@ def test_owner_keeps_the_shop_profile_and_return_address(app, client, two_tenant
 
         shop = db.session.get(Tenant, two_tenants["a"])
         assert (shop.contact_phone, shop.return_recipient, shop.return_address("en")) == (
-            "400-800-1234", "售后部 李娜", "北京市朝阳区建国路 88 号 3 号库")
+            "400-800-1234",
+            "售后部 李娜",
+            "北京市朝阳区建国路 88 号 3 号库",
+        )
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "shop.updated"))
         assert event.tenant_id == two_tenants["a"] and event.details["return_phone"] == "010-8888 6666"
     # Public pages show the new contact at once (the shop's cached pages and row are dropped on commit).
@@ -84,11 +107,13 @@ def test_owner_keeps_the_shop_profile_and_return_address(app, client, two_tenant
 
 def test_shop_settings_refuse_bad_input_and_keep_nothing(app, client, two_tenants):
     login(client, "owner@a.example.com")
-    for bad, field_message in (({"contact_phone": "call me"}, "phone number"),
-                               ({"brand_colour": "red"}, "#rrggbb"),
-                               ({"contact_email": "not-an-email"}, "valid email"),
-                               ({"name_zh": ""}, "Chinese name"),
-                               ({"return_address_zh": ""}, "recipient, the phone and the address together")):
+    for bad, field_message in (
+        ({"contact_phone": "call me"}, "phone number"),
+        ({"brand_colour": "red"}, "#rrggbb"),
+        ({"contact_email": "not-an-email"}, "valid email"),
+        ({"name_zh": ""}, "Chinese name"),
+        ({"return_address_zh": ""}, "recipient, the phone and the address together"),
+    ):
         r = post_form(client, "/shop-a/console/settings?lang=en", {**SHOP, **bad})
         assert r.status_code == 400 and field_message in r.get_data(as_text=True), bad
     with app.app_context(), cross_tenant("test"):

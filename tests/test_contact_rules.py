@@ -1,6 +1,7 @@
 """One rule for mobiles (saas.phones) and one for e-mail addresses (saas.email_addresses), asked by every
 entry point: the same input gets the same answer from the case form, the intake service, complaints, the
 orders import, staff and supervisor accounts and the SMS providers."""
+
 from __future__ import annotations
 
 import csv
@@ -29,17 +30,53 @@ FULL_WIDTH = str.maketrans(string.digits + "+", "０１２３４５６７８９�
 
 MOBILES = [
     # accepted, all as 13812345678
-    "13812345678", "１３８１２３４５６７８", " 138 1234 5678 ", "+86 138-1234-5678", "0086 13812345678",
-    "8613812345678", "(+86) 138.1234.5678", "＋８６　１３８ １２３４ ５６７８", "（+86）138-1234-5678",
+    "13812345678",
+    "１３８１２３４５６７８",
+    " 138 1234 5678 ",
+    "+86 138-1234-5678",
+    "0086 13812345678",
+    "8613812345678",
+    "(+86) 138.1234.5678",
+    "＋８６　１３８ １２３４ ５６７８",
+    "（+86）138-1234-5678",
     # refused
-    "", "14012345678", "12812345678", "1381234567", "138123456789", "010-62345678", "+85291234567",
-    "+1 415 555 0100", "13812345678\x00", "\x0013812345678", "1381234567a", "\u200b13812345678",
-    "٢٣٨١٢٣٤٥٦٧٨", "+85 13812345678", "+86 138 1234 5678 ext 1", "1" * 10_000, "1" * 65, "１３８-" * 30,
+    "",
+    "14012345678",
+    "12812345678",
+    "1381234567",
+    "138123456789",
+    "010-62345678",
+    "+85291234567",
+    "+1 415 555 0100",
+    "13812345678\x00",
+    "\x0013812345678",
+    "1381234567a",
+    "\u200b13812345678",
+    "٢٣٨١٢٣٤٥٦٧٨",
+    "+85 13812345678",
+    "+86 138 1234 5678 ext 1",
+    "1" * 10_000,
+    "1" * 65,
+    "１３８-" * 30,
 ]
 EMAILS = [
-    "alice@example.com", "  Alice@Example.COM ", "bob＠qq．com", "用户@例子.中国", "x@münchen.de",
-    "a..b@example.com", ".a@example.com", "a.@example.com", "alice@localhost", "a b@x.com", "a@b@c.com",
-    "a@x..com", "alice", "a@b.c\x00", "a\x00b@example.com", "a" * 300 + "@example.com", "",
+    "alice@example.com",
+    "  Alice@Example.COM ",
+    "bob＠qq．com",
+    "用户@例子.中国",
+    "x@münchen.de",
+    "a..b@example.com",
+    ".a@example.com",
+    "a.@example.com",
+    "alice@localhost",
+    "a b@x.com",
+    "a@b@c.com",
+    "a@x..com",
+    "alice",
+    "a@b.c\x00",
+    "a\x00b@example.com",
+    "a" * 300 + "@example.com",
+    "",
 ]
 
 
@@ -68,9 +105,19 @@ def _form(mobile: str = "", email: str = "") -> bool:
 
 def _intake(tenant: Tenant, mobile: str = "", email: str = "", want: str = "mobile") -> str | None:
     """What the case stores, or None when file_case refuses; nothing kept either way."""
-    intake = case_intake.Intake(order_number="N-1", customer_name="陈静", mobile=mobile, email=email, purchase_channel="jd",
-                          problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                          purchase_date=date(2026, 2, 20), delivery_date=date(2026, 2, 22), category="electronics")
+    intake = case_intake.Intake(
+        order_number="N-1",
+        customer_name="陈静",
+        mobile=mobile,
+        email=email,
+        purchase_channel="jd",
+        problem_type="quality",
+        description="外壳破裂",
+        expected_resolution="exchange",
+        purchase_date=date(2026, 2, 20),
+        delivery_date=date(2026, 2, 22),
+        category="electronics",
+    )
     try:
         case = case_intake.file_case(tenant, intake)
     except cases.CaseError as exc:
@@ -95,10 +142,38 @@ def _complaint(tenant: Tenant, mobile: str = "", email: str = "", want: str = "m
 def _import(tenant: Tenant, mobile: str = "", email: str = "", want: str = "mobile") -> str | None:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
-    writer.writerow(["order_number", "channel", "purchase_date", "delivery_date", "customer_name", "mobile", "email",
-                     "sku", "name", "category", "quantity", "unit_price"])
-    writer.writerow(["T1", "taobao", "2026-01-05", "2026-01-07", "张三", mobile, email, "KW-1", "T恤",
-                     "childrens_clothing", "1", "9.90"])
+    writer.writerow(
+        [
+            "order_number",
+            "channel",
+            "purchase_date",
+            "delivery_date",
+            "customer_name",
+            "mobile",
+            "email",
+            "sku",
+            "name",
+            "category",
+            "quantity",
+            "unit_price",
+        ]
+    )
+    writer.writerow(
+        [
+            "T1",
+            "taobao",
+            "2026-01-05",
+            "2026-01-07",
+            "张三",
+            mobile,
+            email,
+            "KW-1",
+            "T恤",
+            "childrens_clothing",
+            "1",
+            "9.90",
+        ]
+    )
     try:
         result = order_import.import_orders_csv(tenant, None, out.getvalue().encode("utf-8"))
         if not result.ok:
@@ -119,8 +194,9 @@ def _sms(tenant: Tenant, mobile: str) -> str | None:
 
 def _staff(tenant: Tenant, email: str) -> str | None:
     try:
-        user = accounts.create_staff(tenant, None, email=email, name="新人", role="agent",
-                                     password="correct horse battery")
+        user = accounts.create_staff(
+            tenant, None, email=email, name="新人", role="agent", password="correct horse battery"
+        )
     except accounts.AccountError:
         return None
     finally:
@@ -149,8 +225,9 @@ MOBILE_ENTRIES = {
 EMAIL_ENTRIES = {
     "form": lambda tenant, raw: normalise_email(raw) if _form(email=raw) else None,
     "intake": lambda tenant, raw: _intake(tenant, email=raw, mobile="" if raw.strip() else "13812345678", want="email"),
-    "complaint": lambda tenant, raw: _complaint(tenant, email=raw, mobile="" if raw.strip() else "13812345678",
-                                                want="email"),
+    "complaint": lambda tenant, raw: _complaint(
+        tenant, email=raw, mobile="" if raw.strip() else "13812345678", want="email"
+    ),
     "import": lambda tenant, raw: _import(tenant, email=raw, mobile="" if raw.strip() else "13812345678", want="email"),
 }
 ACCOUNT_ENTRIES = {"staff": _staff, "supervisor": _supervisor}
@@ -235,8 +312,13 @@ def test_any_way_of_writing_a_mobile_gives_its_digits(case):
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=40), st.text(alphabet="0123456789１３８+ -\x00\u200b٣", max_size=30),
-                 st.builds(lambda s: s * 500, st.text(max_size=5))))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet="0123456789１３８+ -\x00\u200b٣", max_size=30),
+        st.builds(lambda s: s * 500, st.text(max_size=5)),
+    )
+)
 def test_pure_entry_points_agree_on_any_text(app, text):
     """The form, the SMS providers and the rule: the same answer for any string, however odd."""
     expected = mainland_mobile(text)
@@ -253,8 +335,10 @@ def test_pure_entry_points_agree_on_any_text(app, text):
     assert email is None or ("@" in email and ".." not in email.partition("@")[0])
 
 
-@pytest.mark.parametrize("written", ["13812345678", "１３８１２３４５６７８", "+86 138-1234-5678", "１３８ １２３４ ５６７８",
-                                     "0086 138 1234 5678"])
+@pytest.mark.parametrize(
+    "written",
+    ["13812345678", "１３８１２３４５６７８", "+86 138-1234-5678", "１３８ １２３４ ５６７８", "0086 138 1234 5678"],
+)
 def test_free_text_anonymisation_finds_a_mobile_however_written(written):
     """Retention scrubs free text with the masking rule, which folds full-width digits (its own regex did not)."""
     from saas.masking import mask_text

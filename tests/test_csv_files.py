@@ -1,4 +1,5 @@
 """The one CSV reader (imports) and the one CSV writer (exports): saas/services/csv_files.py."""
+
 from __future__ import annotations
 
 import csv
@@ -12,12 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saas.services import calendar_import, csv_files, order_import, orders
-from saas.services.csv_files import CsvFileError, SafeWriter, header_positions, read_table, records, safe_cell, write_csv
+from saas.services.csv_files import (
+    CsvFileError,
+    SafeWriter,
+    header_positions,
+    read_table,
+    records,
+    safe_cell,
+    write_csv,
+)
 from tenants.scoping import tenant_context
 from tests.factories import make_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
-ATTACKS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", "=HYPERLINK(\"http://evil\")"]
+ATTACKS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", '=HYPERLINK("http://evil")']
 
 
 def _cells(data: bytes) -> list[list[str]]:
@@ -26,6 +35,7 @@ def _cells(data: bytes) -> list[list[str]]:
 
 
 # ---------- writing ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_a_cell_never_starts_a_formula(attack):
@@ -41,8 +51,17 @@ def test_plain_values_pass_unchanged_and_the_file_is_for_excel():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
-                         min_size=1, max_size=5), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.lists(
+            st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+            min_size=1,
+            max_size=5,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_any_cells_come_back_as_text_no_spreadsheet_runs(rows):
     back = [r.cells for r in records(write_csv(rows).decode("utf-8-sig"))]
     expected = [[safe_cell(c) for c in row] for row in rows if any(safe_cell(c).strip() for c in row)]
@@ -53,8 +72,12 @@ def test_any_cells_come_back_as_text_no_spreadsheet_runs(rows):
 def test_every_export_writes_through_the_one_writer():
     """No module but csv_files writes CSV for people (the demo's platform export feeds the importer)."""
     allowed = {"saas/services/csv_files.py", "saas/demo_cases.py"}
-    offenders = [str(p.relative_to(ROOT)) for d in ("saas", "workers", "tenants") for p in (ROOT / d).rglob("*.py")
-                 if str(p.relative_to(ROOT)) not in allowed and re.search(r"csv\.(writer|DictWriter)\(", p.read_text())]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for d in ("saas", "workers", "tenants")
+        for p in (ROOT / d).rglob("*.py")
+        if str(p.relative_to(ROOT)) not in allowed and re.search(r"csv\.(writer|DictWriter)\(", p.read_text())
+    ]
     assert offenders == []
 
 
@@ -71,7 +94,7 @@ def test_exports_are_formula_safe(app):
 
 # ---------- reading ---------------------------------------------------------------
 
-TEXT = "日期,是否上班,名称\r\n2027-01-01,0,元旦\r\n\r\n,,\r\n\"2027-02-07\",\"1\",\"春节\n调休\"\r\n2027-02-08,0,x\r\n"
+TEXT = '日期,是否上班,名称\r\n2027-01-01,0,元旦\r\n\r\n,,\r\n"2027-02-07","1","春节\n调休"\r\n2027-02-08,0,x\r\n'
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -81,11 +104,20 @@ def test_encodings_excel_writes(encoding):
     assert rows[0].cells == ["日期", "是否上班", "名称"] and rows[2].cells[2] == "春节\n调休"
 
 
-@pytest.mark.parametrize("data, code", [
-    (b"", "empty"), (b"\r\n,,\r\n", "empty"), (b"PK\x03\x04rest", "workbook"), (b"\xd0\xcf\x11\xe0rest", "workbook"),
-    ("日期\n".encode("utf-16"), "encoding"), (b"a,b\x00c\n", "encoding"), (b"\xff\xfe\xfd", "encoding"),
-    (b"x" * 101, "too_large"), (b"h\n1\n2\n3\n4\n", "too_many_rows"),
-])
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (b"", "empty"),
+        (b"\r\n,,\r\n", "empty"),
+        (b"PK\x03\x04rest", "workbook"),
+        (b"\xd0\xcf\x11\xe0rest", "workbook"),
+        ("日期\n".encode("utf-16"), "encoding"),
+        (b"a,b\x00c\n", "encoding"),
+        (b"\xff\xfe\xfd", "encoding"),
+        (b"x" * 101, "too_large"),
+        (b"h\n1\n2\n3\n4\n", "too_many_rows"),
+    ],
+)
 def test_refused_files(app, data, code):
     with pytest.raises(CsvFileError) as info:
         read_table(data, max_bytes=100, max_rows=3)
@@ -118,6 +150,7 @@ def test_header_mapping():
 
 # ---------- the importers speak the user's language and name the row --------------
 
+
 def test_both_importers_name_the_row_in_both_languages(app):
     with app.app_context():
         tenant = make_tenant("shop-a")
@@ -129,8 +162,9 @@ def test_both_importers_name_the_row_in_both_languages(app):
         big = order_import.import_orders_csv(tenant, None, b"x" * (order_import.MAX_BYTES + 1))
         assert "超过 5 MB" in big.errors[0].message("zh") and "larger than 5 MB" in big.errors[0].message("en")
 
-        result = calendar_import.parse_arrangement("日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030")
-                                                     + b"y" * 200_000)
+        result = calendar_import.parse_arrangement(
+            "日期,是否上班,名称\n2027-01-01,0,元旦\n".encode("gb18030") + b"y" * 200_000
+        )
         assert [e.line for e in result.errors] == [3]
         assert "第 3 行" in result.errors[0].message("zh") and "row 3" in result.errors[0].message("en")
         result = calendar_import.parse_arrangement("日期,是否上班\n# 注释\n2027-01-01,0\n2027-13-01,1\n".encode())

@@ -1,4 +1,5 @@
 """`flask demo seed` creates the demo shops and logins, and a second run changes nothing."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,7 +12,10 @@ from tenants.scoping import cross_tenant
 
 def _all_rows():
     with cross_tenant("test snapshot"):
-        return {t.name: sorted(map(tuple, db.session.execute(t.select()).all()), key=repr) for t in db.metadata.sorted_tables}
+        return {
+            t.name: sorted(map(tuple, db.session.execute(t.select()).all()), key=repr)
+            for t in db.metadata.sorted_tables
+        }
 
 
 def test_seed_is_idempotent(app):

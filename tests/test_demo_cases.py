@@ -1,4 +1,5 @@
 """`flask demo seed` adds orders and cases to the demo shops, through the real services, once."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The demo shops' data files: each one reads into a shop, and a mistake in one is refused with its place."""
+
 from __future__ import annotations
 
 import json
@@ -43,15 +44,18 @@ def _broken(change) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["cases"][1].update(problme="quality"), "cases[1]: unknown key(s) problme"),
-    (lambda d: d["cases"][1].update(order="ts99"), "cases[1]: no order ts99"),
-    (lambda d: d["cases"][1]["steps"].append(["1d 11:50", "refund"]), "cases[1].steps[1]: unknown action 'refund'"),
-    (lambda d: d["cases"][1]["steps"].append(["0d 11:50", "close"]), "cases[1].steps[1]: wall-clock times"),
-    (lambda d: d["orders"][0]["lines"].append(["TS-XX-999", 1]), "orders[0]: no product TS-XX-999"),
-    (lambda d: d["orders"][0].update(customer=99), "orders[0]: no customer 99"),
-    (lambda d: d.pop("products"), "missing key(s) products"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["cases"][1].update(problme="quality"), "cases[1]: unknown key(s) problme"),
+        (lambda d: d["cases"][1].update(order="ts99"), "cases[1]: no order ts99"),
+        (lambda d: d["cases"][1]["steps"].append(["1d 11:50", "refund"]), "cases[1].steps[1]: unknown action 'refund'"),
+        (lambda d: d["cases"][1]["steps"].append(["0d 11:50", "close"]), "cases[1].steps[1]: wall-clock times"),
+        (lambda d: d["orders"][0]["lines"].append(["TS-XX-999", 1]), "orders[0]: no product TS-XX-999"),
+        (lambda d: d["orders"][0].update(customer=99), "orders[0]: no customer 99"),
+        (lambda d: d.pop("products"), "missing key(s) products"),
+    ],
+)
 def test_a_mistake_in_a_data_file_is_refused_with_its_place(change, message):
     with pytest.raises(DemoDataError) as refused:
         demo_script.parse("tianshang.json", _broken(change))

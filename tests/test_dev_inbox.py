@@ -1,4 +1,5 @@
 """The development inbox: emails through the real SMTP sink `make run` starts, SMS, and messages held for later."""
+
 from __future__ import annotations
 
 import smtplib
@@ -53,9 +54,12 @@ def test_sink_files_what_smtp_delivers_and_inbox_reads_it(tmp_path):
     controller = start_sink(tmp_path / "box")
     try:
         with smtplib.SMTP(controller.hostname, controller.port, timeout=5) as smtp:
-            smtp.sendmail("a@example.com", ["b@example.com"],
-                          "Subject: =?utf-8?b?5rWL6K+V?=\r\nTo: b@example.com\r\nDate: Mon, 23 Nov 2026 02:00:00 +0000\r\n"
-                          "Content-Type: text/plain; charset=utf-8\r\n\r\nhello".encode())
+            smtp.sendmail(
+                "a@example.com",
+                ["b@example.com"],
+                b"Subject: =?utf-8?b?5rWL6K+V?=\r\nTo: b@example.com\r\nDate: Mon, 23 Nov 2026 02:00:00 +0000\r\n"
+                b"Content-Type: text/plain; charset=utf-8\r\n\r\nhello",
+            )
     finally:
         controller.stop()
     [got] = read_inbox(tmp_path / "box")
@@ -82,7 +86,9 @@ def test_failed_email_shows_a_reason_in_words_not_the_smtp_reply(app, shop, monk
     page = client.get("/notify-shop/console/notifications?lang=zh").get_data(as_text=True)
     assert "无法连接邮件或短信服务器" in page
     assert "ConnectionRefusedError" not in page and "SMTP connection failed" not in page
-    assert ">connection<" not in page and "retry" not in page.split("<main")[1].split("</main>")[0].replace("status-retry", "")
+    assert ">connection<" not in page and "retry" not in page.split("<main")[1].split("</main>")[0].replace(
+        "status-retry", ""
+    )
     assert "等待重试" in page and "我们已收到您的售后申请" in page  # what the message said, in words
 
 
@@ -126,9 +132,14 @@ def test_config_links_follow_the_port_unless_set():
         import os
 
         clean = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "PORT", "HOST")}
-        out = subprocess.run([sys.executable, "-c", "import config; print(config.Config.PUBLIC_BASE_URL)"],
-                             env={**clean, **env}, capture_output=True, text=True, check=True,
-                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        out = subprocess.run(
+            [sys.executable, "-c", "import config; print(config.Config.PUBLIC_BASE_URL)"],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
         return out.stdout.strip()
 
     assert base_url() == "http://127.0.0.1:5000"

@@ -1,4 +1,5 @@
 """The README and docs/ point only at files in the repository, and the commands they give exist."""
+
 from __future__ import annotations
 
 import re
@@ -17,14 +18,19 @@ COMMAND = re.compile(r"flask --app wsgi ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?")
 def anchors(path: Path) -> set[str]:
     """GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens (CJK kept)."""
     text = FENCE.sub("", path.read_text(encoding="utf-8"))
-    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-            for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+    return {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#{1,6} (.+)$", text, re.M)
+    }
 
 
 def test_there_is_an_operators_and_a_merchants_guide_and_units_for_web_and_worker():
     names = {p.relative_to(ROOT).as_posix() for p in DOCS + UNITS}
-    assert {"docs/operations.md", "docs/merchants.md", "docs/systemd/aftersales-web.service",
-            "docs/systemd/aftersales-worker.service"} <= names
+    assert {
+        "docs/operations.md",
+        "docs/merchants.md",
+        "docs/systemd/aftersales-web.service",
+        "docs/systemd/aftersales-worker.service",
+    } <= names
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -1,4 +1,5 @@
 """Evidence uploads: content sniffing, limits, metadata stripping, storage and path safety."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,8 @@ from saas.evidence import (
     store,
 )
 
-
 # ---------- helpers --------------------------------------------------------
+
 
 def image_bytes(fmt: str, size=(40, 20), mode="RGB", **save) -> bytes:
     im = Image.new(mode, size, "red")
@@ -72,7 +73,7 @@ class EndlessStream:
             size = min(size, self.max_read)
         start = self.read_total
         self.read_total += size
-        head_part = self.head[start:start + size]
+        head_part = self.head[start : start + size]
         return head_part + b"\x00" * (size - len(head_part))
 
 
@@ -102,6 +103,7 @@ def refused_by_worker(stream, name: str) -> EvidenceRefused:
 
 
 # ---------- accepted types -------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "fmt,mime,ext",
@@ -150,6 +152,7 @@ def test_truncated_mp4_is_corrupt():
 
 
 # ---------- refusals -------------------------------------------------------
+
 
 def test_text_file_renamed_jpg_is_refused_with_named_messages():
     err = refused(io.BytesIO(b"hello, this is not a picture\n"), "fake.jpg")
@@ -233,6 +236,7 @@ def test_check_uploads_counts_before_reading():
 
 # ---------- metadata stripping ---------------------------------------------
 
+
 def test_jpeg_gps_exif_is_stripped_and_orientation_applied():
     im = Image.new("RGB", (40, 20), "blue")
     im.paste((255, 0, 0), (0, 0, 20, 20))  # left half red, right half blue
@@ -299,6 +303,7 @@ def test_icc_profile_is_kept_for_correct_colours():
 
 # ---------- storage --------------------------------------------------------
 
+
 def checked_png() -> CheckedFile:
     return check_upload(io.BytesIO(image_bytes("PNG")), "../../etc/passwd.png")
 
@@ -334,8 +339,7 @@ def test_open_stored_reads_back(tmp_path):
 
 @pytest.mark.parametrize(
     "rel",
-    ["../secret", "/etc/passwd", "a/../../secret", "..\\secret", "", ".", "a/./b",
-     "a\x00b", "..", "-rf", ".hidden"],
+    ["../secret", "/etc/passwd", "a/../../secret", "..\\secret", "", ".", "a/./b", "a\x00b", "..", "-rf", ".hidden"],
 )
 def test_open_stored_refuses_traversal(tmp_path, rel):
     root = tmp_path / "root"
@@ -372,6 +376,7 @@ def test_store_cleans_up_temp_file_on_failure(tmp_path, monkeypatch):
 
 # ---------- dimensions: refused from the header, before any pixel is decoded -------
 
+
 @pytest.fixture
 def no_decoding(monkeypatch):
     """Fails the test if anything decodes pixels (the request's checks must not)."""
@@ -386,14 +391,23 @@ def no_decoding(monkeypatch):
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header declares width x height, with a token of (invalid) image data."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def webp_declaring(width: int, height: int) -> bytes:
     """The start of an extended WebP (VP8X) declaring a canvas of width x height."""
-    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x00" * 4 + (width - 1).to_bytes(3, "little") \
+    vp8x = (
+        b"VP8X"
+        + struct.pack("<I", 10)
+        + b"\x00" * 4
+        + (width - 1).to_bytes(3, "little")
         + (height - 1).to_bytes(3, "little")
+    )
     return b"RIFF" + struct.pack("<I", 4 + len(vp8x)) + b"WEBP" + vp8x
 
 
@@ -422,8 +436,9 @@ def test_jpeg_dimensions_come_from_its_header(no_decoding):
     # 6000 x 4200 = 25.2 MP: one line of pixels over the limit.
     data = image_bytes("JPEG", size=(6000, 4200), quality=5)
     assert refused(io.BytesIO(data), "dslr.jpg").code == "dimensions"
-    assert check_upload(io.BytesIO(image_bytes("JPEG", size=(5712, 4284), quality=5)), "iphone.jpg").pixels \
-        == 5712 * 4284  # an iPhone's 24 MP photo is welcome
+    assert (
+        check_upload(io.BytesIO(image_bytes("JPEG", size=(5712, 4284), quality=5)), "iphone.jpg").pixels == 5712 * 4284
+    )  # an iPhone's 24 MP photo is welcome
 
 
 def test_webp_has_its_own_lower_pixel_limit(no_decoding):
@@ -459,11 +474,14 @@ def test_pillow_bomb_error_in_the_worker_is_a_dimensions_refusal(monkeypatch):
     assert info.value.code == "dimensions"
 
 
-@pytest.mark.parametrize("name,data", [
-    ("anim.gif", b"GIF89a" + b"\x00" * 64),
-    ("IMG_0001.HEIC", struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"),
-    ("x.bmp", b"BM" + b"\x00" * 64),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("anim.gif", b"GIF89a" + b"\x00" * 64),
+        ("IMG_0001.HEIC", struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"),
+        ("x.bmp", b"BM" + b"\x00" * 64),
+    ],
+)
 def test_formats_we_cannot_clean_are_refused_by_type(name, data):
     # GIF's frames and HEIC's codec are not taken on: refused by type, in both languages.
     err = refused(io.BytesIO(data), name)

@@ -1,4 +1,5 @@
 """Photos through the evidence queue: quarantine, the worker's job, refusals, the sweeper, pages that say so."""
+
 from __future__ import annotations
 
 import html
@@ -14,11 +15,11 @@ from sqlalchemy import func, select, update
 from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.case import CaseEvent, Evidence
+from saas.queues import evidence_wake_key, get_queue
 from tenants.scoping import cross_tenant
 from tests.factories import csrf_token, login
 from tests.test_cases import PASSWORD, _case, _jpeg, file_case, shop  # noqa: F401  (shop is a fixture)
 from workers import evidence as evidence_worker
-from saas.queues import evidence_wake_key, get_queue
 from workers.worker import build_worker
 
 
@@ -45,9 +46,11 @@ def _run_worker(app) -> None:
 
 def _send(client, number: str, files, text="照片如下") -> object:
     token = csrf_token(client, f"/voltmart/track/{number}")
-    return client.post(f"/voltmart/track/{number}/message", content_type="multipart/form-data",
-                       data={"text": text, "csrf_token": token,
-                             "evidence": [(io.BytesIO(content), name) for name, content in files]})
+    return client.post(
+        f"/voltmart/track/{number}/message",
+        content_type="multipart/form-data",
+        data={"text": text, "csrf_token": token, "evidence": [(io.BytesIO(content), name) for name, content in files]},
+    )
 
 
 def _png_cut(width: int = 300, height: int = 200) -> bytes:
@@ -57,7 +60,9 @@ def _png_cut(width: int = 300, height: int = 200) -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def _filed(app, client):
@@ -159,8 +164,12 @@ def test_the_sweeper_wakes_photos_whose_job_was_lost_or_whose_worker_died(app, c
         redis.client.flushdb()  # the jobs and their marks are gone; the rows are the record
         a, b = _rows()
         # b's worker claimed it and died: its lease runs out.
-        db.session.execute(update(Evidence).where(Evidence.id == b.id).values(
-            lease_expires_at=utcnow() - timedelta(seconds=1), attempts=1).execution_options(cross_tenant="test"))
+        db.session.execute(
+            update(Evidence)
+            .where(Evidence.id == b.id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1), attempts=1)
+            .execution_options(cross_tenant="test")
+        )
         db.session.commit()
         assert evidence_worker.sweep() == 2
         assert evidence_worker.sweep() == 0  # marked: not woken twice
@@ -187,9 +196,12 @@ def test_a_file_that_keeps_stopping_the_worker_ends_refused(app, client, shop):
     _send(client, number, [("poison.jpg", _jpeg())])
     with app.app_context():
         [row] = _rows()
-        db.session.execute(update(Evidence).where(Evidence.id == row.id).values(
-            attempts=evidence_worker.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1))
-            .execution_options(cross_tenant="test"))
+        db.session.execute(
+            update(Evidence)
+            .where(Evidence.id == row.id)
+            .values(attempts=evidence_worker.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1))
+            .execution_options(cross_tenant="test")
+        )
         db.session.commit()
         assert evidence_worker.process(row.id) == "refused"
         [row] = _rows()
@@ -234,8 +246,10 @@ def test_an_image_built_from_bytes_is_not_shown_uncleaned(app, client, shop):
     with app.app_context(), cross_tenant("test"):
         from saas.models.case import Case
 
-        row = case_evidence.attach(db.session.get(Case, case.id),
-                                   [CheckedFile("kept.jpg", "image", "image/jpeg", ".jpg", _jpeg(exif_gps=True))],
-                                   uploaded_by="consumer")[0]
+        row = case_evidence.attach(
+            db.session.get(Case, case.id),
+            [CheckedFile("kept.jpg", "image", "image/jpeg", ".jpg", _jpeg(exif_gps=True))],
+            uploaded_by="consumer",
+        )[0]
         db.session.commit()
         assert row.status == "processing" and row.path.startswith("quarantine/")

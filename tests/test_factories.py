@@ -1,4 +1,5 @@
 """The shared factories build through the real services: a published policy, an order with lines, a filed case."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -15,8 +16,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def test_shop_with_policy_publishes_its_terms_and_users(app):
     with app.app_context():
-        tenant = make_shop_with_policy("fac-shop", effective=date(2025, 6, 1), terms={"sms_quiet_end": "09:30"},
-                                       users=[("owner", "owner@fac.example.com", {"name": "王店长"})])
+        tenant = make_shop_with_policy(
+            "fac-shop",
+            effective=date(2025, 6, 1),
+            terms={"sms_quiet_end": "09:30"},
+            users=[("owner", "owner@fac.example.com", {"name": "王店长"})],
+        )
         db.session.commit()
         with tenant_context(tenant.id):
             version = policies.current_version(tenant, on=date(2025, 6, 1))
@@ -29,11 +34,13 @@ def test_shop_with_policy_publishes_its_terms_and_users(app):
 def test_order_and_case_go_through_the_intake_service(app):
     with app.app_context():
         tenant = make_shop_with_policy("fac-case")
-        order = make_order(tenant, "F-1", lines=[dict(sku="A", name="杯子", category="general", quantity=2,
-                                                      unit_price="12.50")])
+        order = make_order(
+            tenant, "F-1", lines=[dict(sku="A", name="杯子", category="general", quantity=2, unit_price="12.50")]
+        )
         db.session.commit()
-        case = make_case(tenant, datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), commit=True, order_number="F-1",
-                         mobile=order.mobile)
+        case = make_case(
+            tenant, datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), commit=True, order_number="F-1", mobile=order.mobile
+        )
         with tenant_context(tenant.id):
             stored = db.session.get(Case, case.id)
             assert stored.number and stored.order_verified and stored.order_id == order.id

@@ -1,9 +1,9 @@
 """Hostile input gets a 4xx with a message in the user's language, nothing half-written, and never a 500."""
+
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -50,6 +50,7 @@ def _count(app, model, tenant_id=None) -> int:
 
 # ---------- control characters -------------------------------------------------
 
+
 def test_a_nul_in_a_query_is_a_400_in_the_users_language(app, client, two_tenants):
     zh = client.get("/shop-a/policy?q=a%00b")
     assert zh.status_code == 400
@@ -69,8 +70,11 @@ def test_a_nul_in_a_slug_is_a_404_before_any_query(app, client, two_tenants):
 
 def test_a_nul_in_a_form_field_writes_nothing(app, client, two_tenants):
     before = _count(app, PlatformComplaint)
-    response = post_form(client, "/shop-a/complaints/new", {
-        "name": "王\x00芳", "mobile": "13800138000", "email": "", "case_number": "", "text": "商家不处理\x00"})
+    response = post_form(
+        client,
+        "/shop-a/complaints/new",
+        {"name": "王\x00芳", "mobile": "13800138000", "email": "", "case_number": "", "text": "商家不处理\x00"},
+    )
     assert response.status_code == 400
     assert "不可见控制字符" in response.get_data(as_text=True)
     assert _count(app, PlatformComplaint) == before
@@ -109,17 +113,24 @@ def test_the_error_page_answers_even_when_the_layout_fails(app, client, two_tena
 
 # ---------- numbers --------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "/shop-a/console/cases/99999999999999999999", "/shop-a/console/cases/2147483648",
-    "/shop-a/console/orders/9223372036854775808", "/shop-a/policy/v/99999999999999999999",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/shop-a/console/cases/99999999999999999999",
+        "/shop-a/console/cases/2147483648",
+        "/shop-a/console/orders/9223372036854775808",
+        "/shop-a/policy/v/99999999999999999999",
+    ],
+)
 def test_an_id_beyond_the_database_integer_is_a_404(app, client, two_tenants, url):
     login(client, "owner@a.example.com")
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("query", ["page=99999999999999999999", "priority=99999999999999999999", "priority=%C2%B2",
-                                   "page=-5", "page=%D9%A1"])
+@pytest.mark.parametrize(
+    "query", ["page=99999999999999999999", "priority=99999999999999999999", "priority=%C2%B2", "page=-5", "page=%D9%A1"]
+)
 def test_queue_filters_with_huge_or_odd_numbers_show_the_queue(app, client, two_tenants, query):
     login(client, "owner@a.example.com")
     assert client.get(f"/shop-a/console/cases?{query}").status_code == 200
@@ -134,8 +145,24 @@ def test_bounded_int_and_int_list():
     assert int_list(["1", "²", "99999999999999999999", "x", "3"]) == [1, 3]
 
 
-@pytest.mark.parametrize("raw", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity", "sNaN", "1E+3", "1_000",
-                                 "12345678901234567890", "1.001", "", "¥5", "١٢"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1e400",
+        "-1e400",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "sNaN",
+        "1E+3",
+        "1_000",
+        "12345678901234567890",
+        "1.001",
+        "",
+        "¥5",
+        "١٢",
+    ],
+)
 def test_amounts_refuse_exponents_and_specials(raw):
     assert parse_decimal(raw) is None
     with pytest.raises(complaints.ComplaintError):
@@ -156,13 +183,15 @@ def test_a_proposal_of_1e400_yuan_is_refused_with_a_message(app, client, demo):
     page = f"/voltmart/console/cases/{case_id}"
     post_form(client, f"{page}/actions/accept", {}, form_url=page)
     events = _count(app, CaseEvent, tenant_id)
-    response = post_form(client, f"{page}/actions/propose", {"kind": "refund", "amount": "1e400"}, form_url=page,
-                         follow_redirects=True)
+    response = post_form(
+        client, f"{page}/actions/propose", {"kind": "refund", "amount": "1e400"}, form_url=page, follow_redirects=True
+    )
     assert response.status_code == 200
     assert _count(app, CaseEvent, tenant_id) == events
 
 
 # ---------- JSON -------------------------------------------------------------------
+
 
 def test_json_sent_to_a_form_page_is_a_415(app, client, two_tenants):
     deep = "[" * 100_000 + "]" * 100_000
@@ -172,11 +201,24 @@ def test_json_sent_to_a_form_page_is_a_415(app, client, two_tenants):
         assert "不接受 JSON" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("body", [
-    "[" * 50 + "]" * 50, '{"a": ' * 20 + "1" + "}" * 20, '{"a": NaN}', '{"a": Infinity}', '{"a": "x\\u0000"}',
-    '{"a": "\\ud800"}', '{"a\\u0000": 1}', "[1, 2]", '"text"', "{", '{"a": 1e400}', '{"n": 99999999999999999999}',
-    "{" + '"a": "' + "x" * 70_000 + '"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 50 + "]" * 50,
+        '{"a": ' * 20 + "1" + "}" * 20,
+        '{"a": NaN}',
+        '{"a": Infinity}',
+        '{"a": "x\\u0000"}',
+        '{"a": "\\ud800"}',
+        '{"a\\u0000": 1}',
+        "[1, 2]",
+        '"text"',
+        "{",
+        '{"a": 1e400}',
+        '{"n": 99999999999999999999}',
+        "{" + '"a": "' + "x" * 70_000 + '"}',
+    ],
+)
 def test_the_api_json_guard_refuses_what_no_endpoint_could_take(app, body):
     with app.test_request_context("/api/v1/x", method="POST", data=body, content_type="application/json"):
         with pytest.raises(InputRefused) as info:
@@ -192,16 +234,30 @@ def test_the_api_json_guard_takes_a_plain_object(app):
 
 # ---------- dates ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("field,value,message", [
-    ("delivery_date", "9999-12-31", "日期不能晚于今天"),
-    ("purchase_date", "0001-01-01", "请输入"),
-    ("purchase_date", (date.today() + timedelta(days=40)).isoformat(), "日期不能晚于今天"),
-])
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("delivery_date", "9999-12-31", "日期不能晚于今天"),
+        ("purchase_date", "0001-01-01", "请输入"),
+        ("purchase_date", (date.today() + timedelta(days=40)).isoformat(), "日期不能晚于今天"),
+    ],
+)
 def test_intake_dates_have_sane_bounds(app, client, two_tenants, field, value, message):
     before = _count(app, Case)
-    data = {"order_number": "T-1", "customer_name": "王芳", "mobile": "13800138000", "email": "",
-            "purchase_channel": "taobao", "problem_type": "quality", "description": "坏了",
-            "expected_resolution": "refund", "category": "general", "purchase_date": "2026-11-01", field: value}
+    data = {
+        "order_number": "T-1",
+        "customer_name": "王芳",
+        "mobile": "13800138000",
+        "email": "",
+        "purchase_channel": "taobao",
+        "problem_type": "quality",
+        "description": "坏了",
+        "expected_resolution": "refund",
+        "category": "general",
+        "purchase_date": "2026-11-01",
+        field: value,
+    }
     response = post_form(client, "/shop-a/cases/new", data)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
@@ -227,14 +283,19 @@ def test_a_supervisor_grant_lasts_a_few_years_at_most(app, client):
     today = date.today()
     page = f"/admin/supervisors/{supervisor_id}"
     for starts, ends in ((today, date(9999, 12, 31)), (date(1, 1, 1), today), (today, today + timedelta(days=5 * 366))):
-        response = post_form(client, f"{page}/grants", {"tenant_id": tenant_id, "starts_on": starts.isoformat(),
-                                                        "ends_on": ends.isoformat()}, form_url=page)
+        response = post_form(
+            client,
+            f"{page}/grants",
+            {"tenant_id": tenant_id, "starts_on": starts.isoformat(), "ends_on": ends.isoformat()},
+            form_url=page,
+        )
         assert response.status_code in (200, 400)
         assert "请输入" in response.get_data(as_text=True)
     assert _count(app, SupervisorGrant) == 0
 
 
 # ---------- lengths ------------------------------------------------------------------------
+
 
 def test_a_huge_staff_message_is_refused_and_nothing_is_sent(app, client, demo):
     tenant_id, case_id = _voltmart_case(app)
@@ -272,16 +333,20 @@ def test_policy_texts_and_numbers_are_bounded(app, client, demo):
     long_text = post_form(client, page, {**data, "channels_zh": "电" * 2001}, form_url=page)
     assert "不能超过 2000 个字符" in long_text.get_data(as_text=True)
     huge = post_form(client, page, {**data, "no_reason_return_days": "9" * 12}, form_url=page)
-    assert huge.status_code == 422 and re.search("不能超过|数值过大", huge.get_data(as_text=True)), re.findall(r"<small[^>]*>[^<]*</small>", huge.get_data(as_text=True))
+    assert huge.status_code == 422 and re.search("不能超过|数值过大", huge.get_data(as_text=True)), re.findall(
+        r"<small[^>]*>[^<]*</small>", huge.get_data(as_text=True)
+    )
 
 
 # ---------- e-mail subjects ------------------------------------------------------------------
 
+
 def test_a_multi_line_message_in_a_subject_is_sent_as_one_line(app, smtp, shops):  # noqa: F811
     with app.app_context(), tenant_context(shops["a"]):
         tenant = db.session.get(Tenant, shops["a"])
-        message_templates.save_override(tenant, "accepted", "email", "zh_Hans", "【{shop}】{message}",
-                                        "{customer}：{message}")
+        message_templates.save_override(
+            tenant, "accepted", "email", "zh_Hans", "【{shop}】{message}", "{customer}：{message}"
+        )
         db.session.commit()
     params = {**PARAMS, "message": "第一行\r\n\r\nBcc: victim@example.com\n第三行\u2028" + "长" * 300}
     with app.app_context():
@@ -316,10 +381,13 @@ def test_a_header_the_template_made_is_a_template_error_not_the_recipients(app, 
         monkeypatch.undo()
 
 
-@pytest.mark.parametrize("changes,field", [
-    ({"purchase_date": "0001-01-01", "delivery_date": ""}, "purchase_date"),
-    ({"purchase_date": "2026-01-05", "delivery_date": "9999-12-31"}, "delivery_date"),
-])
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"purchase_date": "0001-01-01", "delivery_date": ""}, "purchase_date"),
+        ({"purchase_date": "2026-01-05", "delivery_date": "9999-12-31"}, "delivery_date"),
+    ],
+)
 def test_imported_orders_have_sane_dates(shop, changes, field):  # noqa: F811
     from saas.models.order import Order
     from tests.test_orders import _csv, _import, _row
@@ -351,20 +419,27 @@ def test_a_policy_cannot_take_effect_in_year_9999(app, client, demo):
     page = "/voltmart/console/policy/"
     with app.app_context(), cross_tenant("test"):
         versions = db.session.scalar(select(func.count()).select_from(PolicyVersion))
-    response = post_form(client, "/voltmart/console/policy/publish", {"effective_date": "9999-12-31"},
-                         form_url=page, follow_redirects=True)
+    response = post_form(
+        client,
+        "/voltmart/console/policy/publish",
+        {"effective_date": "9999-12-31"},
+        form_url=page,
+        follow_redirects=True,
+    )
     assert "请输入" in response.get_data(as_text=True)
     with app.app_context(), cross_tenant("test"):
         assert db.session.scalar(select(func.count()).select_from(PolicyVersion)) == versions
 
 
 def test_the_api_answers_bad_json_in_json_with_a_message(app, client, two_tenants):
-    deep = client.post("/api/v1/tenants/shop-a/policy", data="[" * 10_000 + "]" * 10_000,
-                       content_type="application/json")
+    deep = client.post(
+        "/api/v1/tenants/shop-a/policy", data="[" * 10_000 + "]" * 10_000, content_type="application/json"
+    )
     assert deep.status_code == 400
     assert deep.get_json()["error"]["message"] == "请求内容必须是一个较小的 JSON 对象。"
-    nul = client.post("/api/v1/tenants/shop-a/policy?lang=en", data='{"name": "a\\u0000"}',
-                      content_type="application/json")
+    nul = client.post(
+        "/api/v1/tenants/shop-a/policy?lang=en", data='{"name": "a\\u0000"}', content_type="application/json"
+    )
     assert nul.status_code == 400 and "control characters" in nul.get_json()["error"]["message"]
     fine = client.post("/api/v1/tenants/shop-a/policy", data='{"name": "a"}', content_type="application/json")
     assert fine.status_code == 405

@@ -9,6 +9,7 @@ Reads the source only (nothing is imported). The bounds:
   C901 (McCabe) does: 1, plus one per if / elif, loop, except clause, match case and comprehension,
   functions nested inside included (ruff counted 32 for the old 204-line `evaluate`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,8 +31,11 @@ def _modules() -> list[Path]:
 
 def test_no_module_is_longer_than_the_bound():
     assert _modules(), "no modules found: the test would pass vacuously"
-    long = {str(p.relative_to(ROOT)): n for p in _modules()
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by concern): {long}"
 
 
@@ -51,12 +55,14 @@ def _functions(path: Path):
 
 
 def test_the_complexity_count_sees_branches():
-    tree = ast.parse("def f(a, b):\n"
-                     "    if a and b:\n        return [x for x in a if x]\n"
-                     "    elif b:\n        return 1 if a else 2\n"
-                     "    for _ in a:\n        pass\n"
-                     "    try:\n        pass\n    except ValueError:\n        pass\n"
-                     "    def g():\n        while a:\n            pass\n")
+    tree = ast.parse(
+        "def f(a, b):\n"
+        "    if a and b:\n        return [x for x in a if x]\n"
+        "    elif b:\n        return 1 if a else 2\n"
+        "    for _ in a:\n        pass\n"
+        "    try:\n        pass\n    except ValueError:\n        pass\n"
+        "    def g():\n        while a:\n            pass\n"
+    )
     # 1 + if + comprehension + elif + for + except + the nested function's while
     assert complexity(tree.body[0]) == 7
 
@@ -65,7 +71,11 @@ def test_the_complexity_count_sees_branches():
 def test_every_function_of_the_eligibility_engine_is_small(module):
     functions = list(_functions(ROOT / module))
     assert functions
-    too_big = {f"{fn.name} (line {fn.lineno})": (fn.end_lineno - fn.lineno + 1, complexity(fn)) for fn in functions
-               if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES or complexity(fn) > MAX_COMPLEXITY}
-    assert not too_big, (f"functions over {MAX_FUNCTION_LINES} lines or complexity {MAX_COMPLEXITY} "
-                         f"(lines, complexity): {too_big}")
+    too_big = {
+        f"{fn.name} (line {fn.lineno})": (fn.end_lineno - fn.lineno + 1, complexity(fn))
+        for fn in functions
+        if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES or complexity(fn) > MAX_COMPLEXITY
+    }
+    assert not too_big, (
+        f"functions over {MAX_FUNCTION_LINES} lines or complexity {MAX_COMPLEXITY} (lines, complexity): {too_big}"
+    )

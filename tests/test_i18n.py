@@ -1,4 +1,5 @@
 """zh-CN by default, English on request, and complete catalogues."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,6 +40,7 @@ def test_tenant_default_locale_applies_on_its_pages(app, client):
 def test_every_message_has_a_chinese_translation():
     with (ROOT / "translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
         catalog = read_po(f)
+
     def untranslated(m) -> bool:
         strings = m.string if isinstance(m.string, (tuple, list)) else (m.string,)
         return not all(strings) or "fuzzy" in m.flags  # plural forms count one by one
@@ -51,8 +53,13 @@ def test_catalogue_covers_the_source(tmp_path):
     """Every string marked in code is in the committed catalogue (run `make messages` when this fails)."""
     from babel.messages.extract import extract_from_dir
 
-    method_map = [("saas/**.py", "python"), ("tenants/**.py", "python"), ("workers/**.py", "python"),
-                  ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    method_map = [
+        ("saas/**.py", "python"),
+        ("tenants/**.py", "python"),
+        ("workers/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),
+    ]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(str(ROOT), method_map, keywords=keywords):
@@ -94,5 +101,8 @@ def test_chinese_takes_full_width_punctuation_in_the_code():
         for path in (ROOT / folder).rglob("*.py"):
             if "masking" in path.parts:  # pattern tables: sets of characters people write, not prose
                 continue
-            bad += [f"{path.relative_to(ROOT)}: {text[:60]!r}" for text in zh.code_offences(path.read_text(encoding="utf-8"))]
+            bad += [
+                f"{path.relative_to(ROOT)}: {text[:60]!r}"
+                for text in zh.code_offences(path.read_text(encoding="utf-8"))
+            ]
     assert bad == []

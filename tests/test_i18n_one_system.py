@@ -5,6 +5,7 @@ Reads the source with `ast` (nothing is imported) and fails on
 - a new ``("中文", "English")`` literal pair (UI labels and messages are msgids with a zh_Hans msgstr),
 outside the modules allowed below, each with the number it holds today (a ceiling: it may only go down).
 """
+
 from __future__ import annotations
 
 import ast
@@ -105,22 +106,29 @@ def literal_pairs(tree: ast.AST) -> list[int]:
 
 
 def _over(found: dict[str, list[int]], allowed: dict[str, int]) -> list[str]:
-    return [f"{module}:{lines} ({len(lines)} found, {allowed.get(module, 0)} allowed)"
-            for module, lines in sorted(found.items()) if len(lines) > allowed.get(module, 0)]
+    return [
+        f"{module}:{lines} ({len(lines)} found, {allowed.get(module, 0)} allowed)"
+        for module, lines in sorted(found.items())
+        if len(lines) > allowed.get(module, 0)
+    ]
 
 
 def test_no_new_language_branches():
     found = {m: lines for m, tree in sources().items() if (lines := language_branches(tree))}
     assert not _over(found, BRANCH_ALLOWED), (
         "Choose a language with saas.locale (pick, localized, lang_of, babel_locale, html_lang), and UI text "
-        "with _()/_l(): " + "; ".join(_over(found, BRANCH_ALLOWED)))
+        "with _()/_l(): " + "; ".join(_over(found, BRANCH_ALLOWED))
+    )
 
 
 def test_no_templates_branch_on_the_language():
     """(The language switcher's own links, which mark the language in use, are the exception.)"""
-    hits = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "templates").rglob("*.html"))
-            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-            if re.search(r"""[!=]=\s*["']en["']""", line) and "lang_url(" not in line]
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in sorted((ROOT / "templates").rglob("*.html"))
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"""[!=]=\s*["']en["']""", line) and "lang_url(" not in line
+    ]
     assert not hits, f"Templates translate with _(): {hits}"
 
 
@@ -128,17 +136,21 @@ def test_no_new_bilingual_literal_pairs():
     found = {m: lines for m, tree in sources().items() if (lines := literal_pairs(tree))}
     assert not _over(found, PAIRS_ALLOWED), (
         "UI labels and messages are Babel msgids (fill the zh_Hans msgstr); only merchant data and frozen "
-        "snapshots stay bilingual, in the modules allowed here: " + "; ".join(_over(found, PAIRS_ALLOWED)))
+        "snapshots stay bilingual, in the modules allowed here: " + "; ".join(_over(found, PAIRS_ALLOWED))
+    )
 
 
-@pytest.mark.parametrize("source, branches, pairs", [
-    ('x = "a" if lang == "en" else "b"\n', 1, 0),
-    ('if "en" != locale:\n    pass\n', 1, 0),
-    ('LABEL = ("退货", "Return")\n', 0, 1),
-    ('raise Bad(f"第{n}行", f"line {n}")\n', 0, 1),
-    ('x = pick("退货", "Return")\n', 0, 1),
-    ('x = ("退货", "退款")\nok = lang_of(v) == "zh"\n', 0, 0),
-])
+@pytest.mark.parametrize(
+    "source, branches, pairs",
+    [
+        ('x = "a" if lang == "en" else "b"\n', 1, 0),
+        ('if "en" != locale:\n    pass\n', 1, 0),
+        ('LABEL = ("退货", "Return")\n', 0, 1),
+        ('raise Bad(f"第{n}行", f"line {n}")\n', 0, 1),
+        ('x = pick("退货", "Return")\n', 0, 1),
+        ('x = ("退货", "退款")\nok = lang_of(v) == "zh"\n', 0, 0),
+    ],
+)
 def test_the_scanner_sees_what_it_must(source, branches, pairs):
     tree = ast.parse(source)
     assert (len(language_branches(tree)), len(literal_pairs(tree))) == (branches, pairs)

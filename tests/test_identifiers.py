@@ -1,4 +1,5 @@
 """Case numbers and tokens (contacts: tests/test_contact_rules.py)."""
+
 from __future__ import annotations
 
 import re
@@ -38,9 +39,7 @@ def test_case_numbers_are_not_sequential():
     a, b = new_case_number(DAY), new_case_number(DAY)
     assert a != b
     # No shared random prefix between consecutive numbers, beyond chance.
-    shared = sum(
-        new_case_number(DAY)[9:13] == new_case_number(DAY)[9:13] for _ in range(1000)
-    )
+    shared = sum(new_case_number(DAY)[9:13] == new_case_number(DAY)[9:13] for _ in range(1000))
     assert shared < 5
 
 
@@ -56,7 +55,7 @@ def test_check_character_catches_every_single_substitution():
             for ch in ALPHABET:
                 if ch == number[i]:
                     continue
-                typo = number[:i] + ch + number[i + 1:]
+                typo = number[:i] + ch + number[i + 1 :]
                 assert normalise_case_number(typo) is None, (number, typo)
 
 
@@ -75,7 +74,7 @@ def test_check_character_catches_adjacent_transpositions_except_0_and_z():
             a, b = compact[i], compact[i + 1]
             if a == b or {a, b} == {"0", "Z"}:
                 continue
-            swapped = compact[:i] + b + a + compact[i + 2:]
+            swapped = compact[:i] + b + a + compact[i + 2 :]
             assert normalise_case_number(swapped) is None, (compact, swapped)
 
 
@@ -105,8 +104,17 @@ def test_normalisation_maps_confusable_letters():
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "AS", "hello", "AS250115", "AS250115-ABCD-EFGH-JKU", "BS250115-ABCD-EFGH-JKM",
-     "AS25O115-ABCD-EFGH-JK", "AS250115-ABCD-EFGH-JKMN", "AS٢٥٠١١٥-ABCD-EFGH-JKM"],
+    [
+        "",
+        "AS",
+        "hello",
+        "AS250115",
+        "AS250115-ABCD-EFGH-JKU",
+        "BS250115-ABCD-EFGH-JKM",
+        "AS25O115-ABCD-EFGH-JK",
+        "AS250115-ABCD-EFGH-JKMN",
+        "AS٢٥٠١١٥-ABCD-EFGH-JKM",
+    ],
 )
 def test_malformed_case_numbers(bad):
     assert normalise_case_number(bad) is None

@@ -4,6 +4,7 @@
 Reads the source with `ast` (no module is imported), so an import inside a function body
 counts as much as one at the top of the file. A new module must be given its layer here.
 """
+
 from __future__ import annotations
 
 import ast
@@ -150,8 +151,11 @@ def import_time_imports(module: str, path: Path, known: dict[str, Path]) -> set[
     while pending:
         node = pending.pop()
         out |= _import_targets(module, path, node, known)
-        pending.extend(child for child in ast.iter_child_nodes(node)
-                       if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+        pending.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        )
     return out
 
 
@@ -175,8 +179,13 @@ def graph(root: Path = ROOT) -> dict[str, dict[str, str]]:
     edges: dict[str, dict[str, str]] = {}
     for module, targets in direct.items():
         own = set(_packages_of(module))
-        found = {t: package for target in sorted(targets) for package in _packages_of(target)
-                 if package not in own and package in at_import for t in sorted(at_import[package])}
+        found = {
+            t: package
+            for target in sorted(targets)
+            for package in _packages_of(target)
+            if package not in own and package in at_import
+            for t in sorted(at_import[package])
+        }
         found.update(dict.fromkeys(targets, ""))
         edges[module] = {t: how for t, how in found.items() if not t.startswith(module + ".") and t != module}
     return edges
@@ -224,13 +233,17 @@ def circles(edges: dict[str, dict[str, str]]) -> list[list[str]]:
 
 def against_the_direction(edges: dict[str, dict[str, str]]) -> list[str]:
     """Each import of a higher layer: "src (its layer) imports dst (its layer)", and the package it goes through."""
-    return [f"{src} ({LAYER_NAMES[layer(src)]}) imports {dst} ({LAYER_NAMES[layer(dst)]})"
-            + (f" through {edges[src][dst]}/__init__.py" if edges[src][dst] else "")
-            for src in sorted(edges) for dst in sorted(edges[src])
-            if layer(src) is not None and layer(dst) is not None and layer(dst) > layer(src)]
+    return [
+        f"{src} ({LAYER_NAMES[layer(src)]}) imports {dst} ({LAYER_NAMES[layer(dst)]})"
+        + (f" through {edges[src][dst]}/__init__.py" if edges[src][dst] else "")
+        for src in sorted(edges)
+        for dst in sorted(edges[src])
+        if layer(src) is not None and layer(dst) is not None and layer(dst) > layer(src)
+    ]
 
 
 # ---------------------------------------------------------------- the rules
+
 
 def test_every_module_has_a_layer():
     unplaced = sorted(m for m in modules() if layer(m) is None)
@@ -240,7 +253,9 @@ def test_every_module_has_a_layer():
 def test_no_import_circles():
     edges = graph()
     found = circles(edges)
-    described = ["; ".join(_edge(edges, a, b) for a in group for b in sorted(edges[a]) if b in group) for group in found]
+    described = [
+        "; ".join(_edge(edges, a, b) for a in group for b in sorted(edges[a]) if b in group) for group in found
+    ]
     assert not found, "import circles:\n  " + "\n  ".join(described)
 
 
@@ -252,11 +267,14 @@ def test_no_import_against_the_layers():
 @pytest.mark.parametrize("module", ["saas.models.base"] + sorted(m for m in modules() if layer(m) == TENANTS))
 def test_the_lower_layers_import_on_their_own(module):
     """Imported first, in a fresh interpreter: nothing above them is needed, nothing is half-built."""
-    run = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr[-2000:]
 
 
 # ---------------------------------------------------------------- the checker itself
+
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
@@ -270,14 +288,17 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_checker_sees_function_level_and_relative_imports(tmp_path):
-    root = _tree(tmp_path, {
-        "saas/services/__init__.py": "",
-        "saas/services/a.py": "def f():\n    from . import b\n",
-        "saas/services/b.py": "from .a import f\n",
-        "tenants/terms.py": "def g():\n    import saas.services.a\n",
-        "saas/models/__init__.py": "",
-        "saas/models/case.py": "from ..services.b import f\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "saas/services/__init__.py": "",
+            "saas/services/a.py": "def f():\n    from . import b\n",
+            "saas/services/b.py": "from .a import f\n",
+            "tenants/terms.py": "def g():\n    import saas.services.a\n",
+            "saas/models/__init__.py": "",
+            "saas/models/case.py": "from ..services.b import f\n",
+        },
+    )
     edges = graph(root)
     assert set(edges["saas.services.a"]) == {"saas.services.b"}
     assert set(edges["saas.services.b"]) == {"saas.services.a"}
@@ -289,27 +310,34 @@ def test_the_checker_sees_function_level_and_relative_imports(tmp_path):
 
 
 def test_the_checker_passes_a_clean_tree(tmp_path):
-    root = _tree(tmp_path, {
-        "saas/models/__init__.py": "",
-        "saas/models/case.py": "from tenants import terms\n",
-        "tenants/terms.py": "from saas.extensions import db\n",
-        "saas/extensions.py": "",
-        "workers/jobs.py": "def run():\n    from saas.models import case\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "saas/models/__init__.py": "",
+            "saas/models/case.py": "from tenants import terms\n",
+            "tenants/terms.py": "from saas.extensions import db\n",
+            "saas/extensions.py": "",
+            "workers/jobs.py": "def run():\n    from saas.models import case\n",
+        },
+    )
     edges = graph(root)
     assert circles(edges) == [] and against_the_direction(edges) == []
 
 
 def test_the_checker_sees_what_a_package_init_imports(tmp_path):
-    root = _tree(tmp_path, {
-        "saas/models/__init__.py": "from saas.models.user import User\n\ndef later():\n    from saas.models import audit\n",
-        "saas/models/base.py": "",
-        "saas/models/user.py": "from tenants.models import Tenant\n",
-        "saas/models/audit.py": "",
-        "tenants/models.py": "from saas.models.base import Timestamps\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "saas/models/__init__.py": "from saas.models.user import User\n\ndef later():\n    from saas.models import audit\n",
+            "saas/models/base.py": "",
+            "saas/models/user.py": "from tenants.models import Tenant\n",
+            "saas/models/audit.py": "",
+            "tenants/models.py": "from saas.models.base import Timestamps\n",
+        },
+    )
     edges = graph(root)
     assert edges["tenants.models"] == {"saas.models.base": "", "saas.models.user": "saas.models"}
     assert circles(edges) == [["saas.models.user", "tenants.models"]]
     assert against_the_direction(edges) == [
-        "tenants.models (tenants) imports saas.models.user (models) through saas.models/__init__.py"]
+        "tenants.models (tenants) imports saas.models.user (models) through saas.models/__init__.py"
+    ]

@@ -3,6 +3,7 @@ install leaves the test tools out, and `make test`'s adds them.
 
 Runs the real Makefile with VENV in a temporary folder and PYTHON a stand-in that logs what it
 is asked to do (creating a venv, pip installs) instead of downloading anything."""
+
 from __future__ import annotations
 
 import shutil
@@ -45,8 +46,14 @@ def sandbox(tmp_path):
     def make(target: str) -> list[str]:
         log.write_text("")
         env = {"PATH": "/usr/bin:/bin", "LOG": str(log), "GOOD_PYTHON": str(tmp_path / "good")}
-        done = subprocess.run(["make", "-s", target, f"PYTHON={tmp_path / 'python3'}", f"VENV={tmp_path / 'venv'}"],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            ["make", "-s", target, f"PYTHON={tmp_path / 'python3'}", f"VENV={tmp_path / 'venv'}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return [line for line in log.read_text().splitlines() if "import pip" not in line]
 

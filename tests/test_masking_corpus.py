@@ -5,6 +5,7 @@ cases. The leak check is independent of saas/masking.py: it folds the output its
 format characters out, Chinese digits as digits, tone marks off, separators out) and looks for
 what must not survive of each piece of personal data.
 """
+
 from __future__ import annotations
 
 import random
@@ -47,18 +48,35 @@ def _cn_digits(digits: str, rng: random.Random) -> str:
 
 
 def _mobile(rng: random.Random) -> str:
-    return rng.choice(["13", "15", "18", "17", "19", "14"]) + str(rng.randint(0, 9)) + "".join(
-        str(rng.randint(0, 9)) for _ in range(8))
+    return (
+        rng.choice(["13", "15", "18", "17", "19", "14"])
+        + str(rng.randint(0, 9))
+        + "".join(str(rng.randint(0, 9)) for _ in range(8))
+    )
 
 
 def _mobile_forms(m: str, rng: random.Random) -> list[str]:
     zw = "\u200b"
     return [
-        m, f"{m[:3]} {m[3:7]} {m[7:]}", f"{m[:4]} {m[4:8]} {m[8:]}", f"{m[:3]} - {m[3:7]} - {m[7:]}",
-        " ".join(m), _cn_digits(m, rng), zw.join(m), f"{m[:3]}/{m[3:7]}/{m[7:]}", f"{m[:3]}_{m[3:7]}_{m[7:]}",
-        f"{m[:3]}－{m[3:7]}－{m[7:]}", f"({m[:3]}){m[3:7]}-{m[7:]}", f"+86 {m}", f"0086-{m[:3]}-{m[3:7]}-{m[7:]}",
-        "".join(chr(0xFF10 + int(d)) for d in m), f"{m[:3]}.{m[3:7]}.{m[7:]}", f"{m[:3]}{zw} {m[3:7]}{zw}{m[7:]}",
-        f"+86（{m[:3]}）{m[3:7]} {m[7:]}", f"{m[:3]}****{m[7:]}", f"尾号{m[7:]}的那个",
+        m,
+        f"{m[:3]} {m[3:7]} {m[7:]}",
+        f"{m[:4]} {m[4:8]} {m[8:]}",
+        f"{m[:3]} - {m[3:7]} - {m[7:]}",
+        " ".join(m),
+        _cn_digits(m, rng),
+        zw.join(m),
+        f"{m[:3]}/{m[3:7]}/{m[7:]}",
+        f"{m[:3]}_{m[3:7]}_{m[7:]}",
+        f"{m[:3]}－{m[3:7]}－{m[7:]}",
+        f"({m[:3]}){m[3:7]}-{m[7:]}",
+        f"+86 {m}",
+        f"0086-{m[:3]}-{m[3:7]}-{m[7:]}",
+        "".join(chr(0xFF10 + int(d)) for d in m),
+        f"{m[:3]}.{m[3:7]}.{m[7:]}",
+        f"{m[:3]}{zw} {m[3:7]}{zw}{m[7:]}",
+        f"+86（{m[:3]}）{m[3:7]} {m[7:]}",
+        f"{m[:3]}****{m[7:]}",
+        f"尾号{m[7:]}的那个",
         f"{m[:3]}，{m[3:7]}，{m[7:]}",
     ]
 
@@ -68,15 +86,23 @@ def _id_number(rng: random.Random, old: bool = False) -> str:
     born = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 55))
     if old:
         return region + born.strftime("%y%m%d") + "".join(str(rng.randint(0, 9)) for _ in range(3))
-    return region + born.strftime("%Y%m%d") + "".join(str(rng.randint(0, 9)) for _ in range(3)) + rng.choice("0123456789X")
+    return (
+        region + born.strftime("%Y%m%d") + "".join(str(rng.randint(0, 9)) for _ in range(3)) + rng.choice("0123456789X")
+    )
 
 
 def _id_forms(rng: random.Random) -> list[tuple[str, str]]:
     n = _id_number(rng)
     old = _id_number(rng, old=True)
-    return [(n, n), (f"{n[:6]} {n[6:14]} {n[14:]}", n), (f"{n[:6]}-{n[6:10]}-{n[10:14]}-{n[14:]}", n),
-            ("".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in n), n), (old, old),
-            (f"{old[:6]} {old[6:12]} {old[12:]}", old), (n.lower(), n)]
+    return [
+        (n, n),
+        (f"{n[:6]} {n[6:14]} {n[14:]}", n),
+        (f"{n[:6]}-{n[6:10]}-{n[10:14]}-{n[14:]}", n),
+        ("".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in n), n),
+        (old, old),
+        (f"{old[:6]} {old[6:12]} {old[12:]}", old),
+        (n.lower(), n),
+    ]
 
 
 def _email_forms(rng: random.Random) -> list[tuple[str, str]]:
@@ -84,12 +110,19 @@ def _email_forms(rng: random.Random) -> list[tuple[str, str]]:
     domain = rng.choice(["qq.com", "163.com", "gmail.com", "outlook.com", "126.com", "sina.cn"])
     host, tld = domain.split(".")
     return [
-        (f"{local}@{domain}", local), (f"{local} @ {domain}", local), (f"{local} at {host} dot {tld}", local),
-        (f"{local}(at){host}(dot){tld}", local), (f"{local}[at]{host}[dot]{tld}", local),
+        (f"{local}@{domain}", local),
+        (f"{local} @ {domain}", local),
+        (f"{local} at {host} dot {tld}", local),
+        (f"{local}(at){host}(dot){tld}", local),
+        (f"{local}[at]{host}[dot]{tld}", local),
         ("".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in f"{local}@{domain}"), local),
-        (f"{local}＠{domain}", local), (f"{local} AT {host} DOT {tld}", local),
-        (f"{local}@{host} . {tld}", local), (f"{local}艾特{domain}", local), (f"{local}#{domain}（#换成@）", local),
-        ("王小明@例子.中国", "小明"), (f"{local}@münchen-shop.de", local),
+        (f"{local}＠{domain}", local),
+        (f"{local} AT {host} DOT {tld}", local),
+        (f"{local}@{host} . {tld}", local),
+        (f"{local}艾特{domain}", local),
+        (f"{local}#{domain}（#换成@）", local),
+        ("王小明@例子.中国", "小明"),
+        (f"{local}@münchen-shop.de", local),
     ]
 
 
@@ -106,7 +139,10 @@ def _address_forms(rng: random.Random) -> list[tuple[str, list[str]]]:
         (f"望京SOHO塔{bld}-{room}", [f"{bld}-{room}", str(room)]),
         (f"{road}{no}号院{bld}号楼{room}", [str(room), f"{no}号"]),
         (f"广东省深圳市南山区{road}{no}号{estate}{bld}栋{room}", [str(room), f"{no}号"]),
-        (f"杭州市西湖区{estate}{_cn_digits(str(bld), rng)}幢{_cn_digits(str(room), rng)}室", [fold(_cn_digits(str(room), rng))]),
+        (
+            f"杭州市西湖区{estate}{_cn_digits(str(bld), rng)}幢{_cn_digits(str(room), rng)}室",
+            [fold(_cn_digits(str(room), rng))],
+        ),
         (f"Room {room}, Tower {bld}, Wangjing SOHO, Chaoyang District, Beijing", [str(room)]),
         (f"{no} {street}, Apt {bld}B, Shanghai", [f"{no}{street.split()[0]}".lower(), f"{bld}b"]),
         (f"No. {no} {street}, Pudong New Area", [f"{no}{street.split()[0]}".lower()]),
@@ -128,10 +164,17 @@ def _name_forms(rng: random.Random) -> tuple[str, list[tuple[str, list[str]]]]:
     g = "".join(given)
     whole = [sur + g, g + sur]
     forms = [
-        (name, [name]), (" ".join(name), [name]),
-        (f"{sur.capitalize()} {g.capitalize()}", whole), (f"{sur}{g}", whole), (f"{sur.upper()} {g.capitalize()}", whole),
-        (f"{g.capitalize()} {sur.capitalize()}", whole), (" ".join(tones), whole),
-        (f"{''.join(s[0].upper() + '.' for s in given)} {sur.capitalize()}", [fold("".join(s[0] for s in given) + sur)]),
+        (name, [name]),
+        (" ".join(name), [name]),
+        (f"{sur.capitalize()} {g.capitalize()}", whole),
+        (f"{sur}{g}", whole),
+        (f"{sur.upper()} {g.capitalize()}", whole),
+        (f"{g.capitalize()} {sur.capitalize()}", whole),
+        (" ".join(tones), whole),
+        (
+            f"{''.join(s[0].upper() + '.' for s in given)} {sur.capitalize()}",
+            [fold("".join(s[0] for s in given) + sur)],
+        ),
         (f"{sur.capitalize()} {''.join(s[0].upper() for s in given)}", [sur + "".join(s[0] for s in given)]),
         (" ".join(p.capitalize() for p in [sur, *given]), whole),
     ]
@@ -141,8 +184,14 @@ def _name_forms(rng: random.Random) -> tuple[str, list[tuple[str, list[str]]]]:
 
 
 TEMPLATES = {
-    "phone": ["您好，我的手机是{x}，麻烦尽快回电。", "Please call me on {x} after 6pm.", "联系电话：{x}（工作日）",
-              "快递员说打{x}找不到人，请改一下。", "我换号了，新号码{x}，以后发这个", "My number is {x}, thanks"],
+    "phone": [
+        "您好，我的手机是{x}，麻烦尽快回电。",
+        "Please call me on {x} after 6pm.",
+        "联系电话：{x}（工作日）",
+        "快递员说打{x}找不到人，请改一下。",
+        "我换号了，新号码{x}，以后发这个",
+        "My number is {x}, thanks",
+    ],
     "landline": ["白天打座机{x}，有人接。", "Office phone {x}, ask for the front desk.", "单位电话 {x} 转前台"],
     "id": ["身份证号{x}，发票开个人的。", "ID number {x} for the invoice please", "实名信息：{x}，请核对"],
     "email": ["发票请发到邮箱{x}，谢谢。", "Send the label to {x} please.", "邮件联系 {x} 就行"],
@@ -165,9 +214,17 @@ def pii_corpus() -> list[tuple[str, list[str], str]]:
         for form in _mobile_forms(m, rng):
             add("phone", form, [m, m[3:], m[-4:]])
     for _ in range(4):
-        for area, local in (("010", "6552" + str(rng.randint(1000, 9999))), ("0755", "8" + str(rng.randint(1000000, 9999999))),
-                            ("021", "5" + str(rng.randint(1000000, 9999999)))):
-            for form in (f"{area}-{local}", f"({area}) {local[:4]} {local[4:]}", f"{area} {local}", f"+86 {area[1:]} {local}"):
+        for area, local in (
+            ("010", "6552" + str(rng.randint(1000, 9999))),
+            ("0755", "8" + str(rng.randint(1000000, 9999999))),
+            ("021", "5" + str(rng.randint(1000000, 9999999))),
+        ):
+            for form in (
+                f"{area}-{local}",
+                f"({area}) {local[:4]} {local[4:]}",
+                f"{area} {local}",
+                f"+86 {area[1:]} {local}",
+            ):
                 add("landline", form, [local])
     for _ in range(7):
         for written, digits in _id_forms(rng):
@@ -189,30 +246,57 @@ def pii_corpus() -> list[tuple[str, list[str], str]]:
 
 
 ORDINARY = [
-    "订单号{jd}，价格¥{price}，{date}签收，屏幕有坏点。", "Order no. {jd} arrived on {date}; the lid is cracked.",
-    "淘宝订单{tb}，买了{q}件，少发了1件。", "运单号{sf}，显示已签收但我没收到。", "退货已寄回，顺丰单号{sf}，运费¥{small}。",
-    "型号{model}，SKU {sku}，用了{q}天就不制冷了。", "I paid ¥{price} for {q} units (SKU {sku}) on {date}.",
-    "已按7天无理由退货处理，退款¥{price}将在3-5个工作日到账。", "换货单{jd}已发出，中通快递{zto}，预计{date}送达。",
-    "您好，订单{tb}的发票已开具，金额¥{price}。", "The replacement ({model}) ships on {date}, tracking {sf}.",
-    "保修期12个月，{date}之前免费维修，序列号{serial}。", "{date} 14:30 客户来电，说{model}充电到80%就停。",
-    "颜色选错了，想换成{size}码，订单{jd}。", "Refund of ¥{price} issued on {date} for order {tb}.",
-    "冰箱{model}的压缩机异响，购买日期{date}，发票号{invoice}。", "第{q}次联系了，订单{jd}还没处理，请在24小时内回复。",
-    "京东订单{jd}，拼多多订单{pdd}，两单都有问题。", "快递{yt}丢件，请补发{q}个。", "Batch {batch}, {q} pcs, 2.5 kg each, order {jd}.",
+    "订单号{jd}，价格¥{price}，{date}签收，屏幕有坏点。",
+    "Order no. {jd} arrived on {date}; the lid is cracked.",
+    "淘宝订单{tb}，买了{q}件，少发了1件。",
+    "运单号{sf}，显示已签收但我没收到。",
+    "退货已寄回，顺丰单号{sf}，运费¥{small}。",
+    "型号{model}，SKU {sku}，用了{q}天就不制冷了。",
+    "I paid ¥{price} for {q} units (SKU {sku}) on {date}.",
+    "已按7天无理由退货处理，退款¥{price}将在3-5个工作日到账。",
+    "换货单{jd}已发出，中通快递{zto}，预计{date}送达。",
+    "您好，订单{tb}的发票已开具，金额¥{price}。",
+    "The replacement ({model}) ships on {date}, tracking {sf}.",
+    "保修期12个月，{date}之前免费维修，序列号{serial}。",
+    "{date} 14:30 客户来电，说{model}充电到80%就停。",
+    "颜色选错了，想换成{size}码，订单{jd}。",
+    "Refund of ¥{price} issued on {date} for order {tb}.",
+    "冰箱{model}的压缩机异响，购买日期{date}，发票号{invoice}。",
+    "第{q}次联系了，订单{jd}还没处理，请在24小时内回复。",
+    "京东订单{jd}，拼多多订单{pdd}，两单都有问题。",
+    "快递{yt}丢件，请补发{q}个。",
+    "Batch {batch}, {q} pcs, 2.5 kg each, order {jd}.",
 ]
 
 
 # Sentences that look a little like personal data and are not: road and estate words, "at", "dot",
 # a hotline, digits read out in Chinese, numbers in groups.
 LOOKALIKES = [
-    "路由器3号口不亮，换了网线也一样。", "买了市面上常见的5号电池，装上还是不亮。", "在商场3楼专柜买的，有小票。",
-    "大街上3号店的店员说可以换。", "城市花园店2楼的柜台不给退。", "中心3楼售后说要寄回厂家。", "区域经理3号到店处理。",
-    "The parcel arrived at 3pm, I was at home.", "At least 2 pcs missing, checked at 10:30 on 2026-11-03.",
-    "Item No. 2 is broken; the 2 Way adapter works.", "Contact us at support dot example for help.",
-    "客服电话 400-820-8820，工作日9:00-18:00。", "这是第一二三四批货，批次号见包装。", "SKU 4612-3456-7890 缺货，改发同款。",
-    "退款 1299.00 元，2026年11月3日到账。", "I live on the 5th floor, please bring it up.", "3 Main features stopped working.",
-    "用了2周，第3天开始漏水，7天无理由还能退吗？", "价格 ¥12,999.00，优惠 ¥300，实付 ¥12,699.00。",
-    "我在上海市浦东新区，能上门取件吗？", "线上下单，门店3号柜台提货。", "颜色 2 号色偏暗，想换 3 号色。",
-    "尺码 1,3,5,7,9,11,13,15 号都有货吗？", "订单#12345 已发货。", "开通了QQ音乐会员后才发现不能退。",
+    "路由器3号口不亮，换了网线也一样。",
+    "买了市面上常见的5号电池，装上还是不亮。",
+    "在商场3楼专柜买的，有小票。",
+    "大街上3号店的店员说可以换。",
+    "城市花园店2楼的柜台不给退。",
+    "中心3楼售后说要寄回厂家。",
+    "区域经理3号到店处理。",
+    "The parcel arrived at 3pm, I was at home.",
+    "At least 2 pcs missing, checked at 10:30 on 2026-11-03.",
+    "Item No. 2 is broken; the 2 Way adapter works.",
+    "Contact us at support dot example for help.",
+    "客服电话 400-820-8820，工作日9:00-18:00。",
+    "这是第一二三四批货，批次号见包装。",
+    "SKU 4612-3456-7890 缺货，改发同款。",
+    "退款 1299.00 元，2026年11月3日到账。",
+    "I live on the 5th floor, please bring it up.",
+    "3 Main features stopped working.",
+    "用了2周，第3天开始漏水，7天无理由还能退吗？",
+    "价格 ¥12,999.00，优惠 ¥300，实付 ¥12,699.00。",
+    "我在上海市浦东新区，能上门取件吗？",
+    "线上下单，门店3号柜台提货。",
+    "颜色 2 号色偏暗，想换 3 号色。",
+    "尺码 1,3,5,7,9,11,13,15 号都有货吗？",
+    "订单#12345 已发货。",
+    "开通了QQ音乐会员后才发现不能退。",
 ]
 
 
@@ -223,15 +307,23 @@ def ordinary_corpus() -> list[tuple[str, list[str]]]:
     for i in range(200):
         day = date(2026, 1, 1) + timedelta(days=rng.randint(0, 364))
         values = {
-            "jd": f"JD{day:%Y%m%d}{rng.randint(0, 999):03d}", "tb": str(rng.randint(10**15, 10**19 - 1)),
+            "jd": f"JD{day:%Y%m%d}{rng.randint(0, 999):03d}",
+            "tb": str(rng.randint(10**15, 10**19 - 1)),
             "pdd": f"{day:%y%m%d}-{rng.randint(10**14, 10**15 - 1)}",
-            "sf": f"SF{rng.randint(10**11, 10**12 - 1)}", "zto": str(rng.randint(7 * 10**11, 8 * 10**13)),
+            "sf": f"SF{rng.randint(10**11, 10**12 - 1)}",
+            "zto": str(rng.randint(7 * 10**11, 8 * 10**13)),
             "yt": f"YT{rng.randint(10**12, 10**13 - 1)}",
             "price": f"{rng.randint(1, 9)},{rng.randint(0, 999):03d}.{rng.choice(['00', '50', '99'])}",
-            "small": f"{rng.randint(8, 30)}.00", "date": day.isoformat(), "q": rng.randint(1, 12),
-            "model": rng.choice(["RTX-4060 8G", "iPhone 15 Pro 256GB", "KFR-35GW/N8", "BCD-520WKPZM", "Mi 14 Ultra", "XPS 13 9340"]),
-            "sku": f"{rng.randint(100000, 999999)}-{rng.randint(1, 99):02d}", "size": rng.choice(["S", "M", "L", "XL", "2XL"]),
-            "serial": f"SN{rng.randint(10**9, 10**10 - 1)}", "invoice": str(rng.randint(10**7, 10**8 - 1)),
+            "small": f"{rng.randint(8, 30)}.00",
+            "date": day.isoformat(),
+            "q": rng.randint(1, 12),
+            "model": rng.choice(
+                ["RTX-4060 8G", "iPhone 15 Pro 256GB", "KFR-35GW/N8", "BCD-520WKPZM", "Mi 14 Ultra", "XPS 13 9340"]
+            ),
+            "sku": f"{rng.randint(100000, 999999)}-{rng.randint(1, 99):02d}",
+            "size": rng.choice(["S", "M", "L", "XL", "2XL"]),
+            "serial": f"SN{rng.randint(10**9, 10**10 - 1)}",
+            "invoice": str(rng.randint(10**7, 10**8 - 1)),
             "batch": f"B{day:%y%m}{rng.randint(10, 99)}",
         }
         text = ORDINARY[i % len(ORDINARY)].format(**values)
@@ -260,7 +352,9 @@ def test_the_rest_of_a_sentence_stays_readable():
         masked = mask_text(sentence, names=[name] if name else [])
         head = re.split(r"[{(（0-9A-Za-z\u4e00-\u9fff]", sentence, maxsplit=1)[0]
         assert masked.startswith(head)
-    assert mask_text("Please ship the replacement to 88 Jianguo Road, Shanghai.") == "Please ship the replacement to ***."
+    assert (
+        mask_text("Please ship the replacement to 88 Jianguo Road, Shanghai.") == "Please ship the replacement to ***."
+    )
     assert mask_text("您好，我的手机是139 1234 5678，麻烦尽快回电。") == "您好，我的手机是139********，麻烦尽快回电。"
 
 

@@ -1,4 +1,5 @@
 """Merchant message templates in the console: listing, preview, validation, saving, reset, roles, tenancy."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -40,15 +41,24 @@ def _overrides(tenant_id: int) -> list[MessageTemplate]:
 
 def _audit(tenant_id: int) -> list[str]:
     with cross_tenant("test"):
-        return [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
-                                                     .order_by(AuditEvent.id))
-                if e.action.startswith("message_template.")]
+        return [
+            e.action
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
+            )
+            if e.action.startswith("message_template.")
+        ]
 
 
 def _sample_render(app, tenant_id: int, key: str, channel: str, locale: str):
     with app.test_request_context(), tenant_context(tenant_id):
-        return message_templates.render(_tenant(tenant_id), key, channel, locale,
-                                        {"case_number": "AS-1", "message": "M", "link": "L", "customer": "C"})
+        return message_templates.render(
+            _tenant(tenant_id),
+            key,
+            channel,
+            locale,
+            {"case_number": "AS-1", "message": "M", "link": "L", "customer": "C"},
+        )
 
 
 @pytest.fixture
@@ -65,38 +75,45 @@ def agent(client, two_tenants):
 
 # ---------- the service -----------------------------------------------------
 
-@pytest.mark.parametrize("text, chars, segments, encoding", [
-    ("", 0, 0, "gsm7"),
-    ("a" * 160, 160, 1, "gsm7"),
-    ("a" * 161, 161, 2, "gsm7"),
-    ("a" * 306, 306, 2, "gsm7"),
-    ("a" * 307, 307, 3, "gsm7"),
-    ("[x]" + "a" * 154, 159, 1, "gsm7"),  # [ and ] take two septets each
-    ("退" * 70, 70, 1, "ucs2"),
-    ("退" * 71, 71, 2, "ucs2"),
-    ("退" * 134, 134, 2, "ucs2"),
-    ("退" * 135, 135, 3, "ucs2"),
-    ("a" * 69 + "é", 70, 1, "gsm7"),  # é is in the GSM alphabet
-    ("a" * 69 + "ó", 70, 1, "ucs2"),  # ó is not: the whole text becomes UCS-2
-    ("😀" * 35, 70, 1, "ucs2"),  # outside the BMP: two UTF-16 units each
-])
+
+@pytest.mark.parametrize(
+    "text, chars, segments, encoding",
+    [
+        ("", 0, 0, "gsm7"),
+        ("a" * 160, 160, 1, "gsm7"),
+        ("a" * 161, 161, 2, "gsm7"),
+        ("a" * 306, 306, 2, "gsm7"),
+        ("a" * 307, 307, 3, "gsm7"),
+        ("[x]" + "a" * 154, 159, 1, "gsm7"),  # [ and ] take two septets each
+        ("退" * 70, 70, 1, "ucs2"),
+        ("退" * 71, 71, 2, "ucs2"),
+        ("退" * 134, 134, 2, "ucs2"),
+        ("退" * 135, 135, 3, "ucs2"),
+        ("a" * 69 + "é", 70, 1, "gsm7"),  # é is in the GSM alphabet
+        ("a" * 69 + "ó", 70, 1, "ucs2"),  # ó is not: the whole text becomes UCS-2
+        ("😀" * 35, 70, 1, "ucs2"),  # outside the BMP: two UTF-16 units each
+    ],
+)
 def test_sms_length(text, chars, segments, encoding):
     length = sms_length(text)
     assert (length.chars, length.segments, length.encoding) == (chars, segments, encoding)
     assert length.multipart == (segments > 1)
 
 
-@pytest.mark.parametrize("body, zh, en", [
-    ("{shop} {oops}", "未知占位符：{oops}", "Unknown placeholder(s): {oops}"),
-    ("{shop} {case_number", "花括号不成对", "unbalanced braces"),
-    ("{shop} }", "花括号不成对", "unbalanced braces"),
-    ("{shop:>99999999}", "不能带格式", "without a format"),
-    ("{link!r}", "不能带格式", "without a format"),
-    ("{shop.__class__}", "未知占位符", "Unknown placeholder"),
-    ("{}", "未知占位符", "Unknown placeholder"),
-    ("   ", "不能为空", "cannot be empty"),
-    ("x" * 501, "过长", "too long"),
-])
+@pytest.mark.parametrize(
+    "body, zh, en",
+    [
+        ("{shop} {oops}", "未知占位符：{oops}", "Unknown placeholder(s): {oops}"),
+        ("{shop} {case_number", "花括号不成对", "unbalanced braces"),
+        ("{shop} }", "花括号不成对", "unbalanced braces"),
+        ("{shop:>99999999}", "不能带格式", "without a format"),
+        ("{link!r}", "不能带格式", "without a format"),
+        ("{shop.__class__}", "未知占位符", "Unknown placeholder"),
+        ("{}", "未知占位符", "Unknown placeholder"),
+        ("   ", "不能为空", "cannot be empty"),
+        ("x" * 501, "过长", "too long"),
+    ],
+)
 def test_bad_templates_are_refused_in_both_languages(app, body, zh, en):
     with pytest.raises(TemplateError) as caught:
         message_templates.validate("accepted", "sms", "zh_Hans", "", body)
@@ -117,6 +134,7 @@ def test_subject_errors_point_at_the_subject(app):
 
 # ---------- the list --------------------------------------------------------
 
+
 def test_the_list_shows_every_template_as_default(client, owner):
     r = client.get(f"{BASE}?lang=en")
     assert r.status_code == 200
@@ -124,19 +142,46 @@ def test_the_list_shows_every_template_as_default(client, owner):
     cells = re.findall(r'data-template="([^"]+)" data-state="(\w+)"', page)
     assert len(cells) == len(SUBJECTS) * 2 * 2
     assert {state for _t, state in cells} == {"default"}
-    assert {t for t, _s in cells} == {f"{k}/{c}/{loc}" for k in SUBJECTS for c in ("sms", "email")
-                                      for loc in ("zh_Hans", "en")}
+    assert {t for t, _s in cells} == {
+        f"{k}/{c}/{loc}" for k in SUBJECTS for c in ("sms", "email") for loc in ("zh_Hans", "en")
+    }
     text = _text(page)
     assert "Message templates" in text and "Customised: 0" in text and "Survey invitation" in text
     assert f'href="{BASE}/accepted/sms/zh_Hans"' in page
     assert 'href="/shop-a/console/templates"' in page  # the console menu links here
 
 
-@pytest.mark.parametrize("lang, words", [
-    ("zh", ["自动回复", "满意度调查邀请", "案件已升级给经理", "平台转来的投诉", "发给顾客", "发给您的团队", "短信", "邮件"]),
-    ("en", ["Automatic reply", "Survey invitation", "Case passed to a manager", "Complaint forwarded by the platform",
-            "to the customer", "to your team", "SMS", "Email"]),
-])
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        (
+            "zh",
+            [
+                "自动回复",
+                "满意度调查邀请",
+                "案件已升级给经理",
+                "平台转来的投诉",
+                "发给顾客",
+                "发给您的团队",
+                "短信",
+                "邮件",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Automatic reply",
+                "Survey invitation",
+                "Case passed to a manager",
+                "Complaint forwarded by the platform",
+                "to the customer",
+                "to your team",
+                "SMS",
+                "Email",
+            ],
+        ),
+    ],
+)
 def test_the_list_names_every_message_in_words_not_keys(client, owner, lang, words):
     page = client.get(f"{BASE}?lang={lang}").get_data(as_text=True)
     text = _text(re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S))
@@ -161,6 +206,7 @@ def test_the_list_marks_a_customised_template(app, client, owner):
 
 
 # ---------- preview ---------------------------------------------------------
+
 
 def test_the_edit_page_previews_the_template_in_force(client, owner):
     page = client.get(f"{BASE}/accepted/sms/zh_Hans?lang=en").get_data(as_text=True)
@@ -243,6 +289,7 @@ def test_html_preview_is_only_for_email(client, owner):
 
 # ---------- saving ----------------------------------------------------------
 
+
 def test_saving_a_valid_template_changes_what_is_sent(app, client, owner):
     body = "【{shop}】{message} 进度：{link} 回复T退订"
     r = post_form(client, f"{BASE}/accepted/sms/zh_Hans?lang=en", {"body": body, "action": "save"})
@@ -263,7 +310,11 @@ def test_saving_a_valid_template_changes_what_is_sent(app, client, owner):
 
 
 def test_saving_an_email_subject_and_body(app, client, owner):
-    data = {"subject": "【{shop}】退款到账 {case_number}", "body": "{customer}:\r\n\r\n{message}\r\n{link}", "action": "save"}
+    data = {
+        "subject": "【{shop}】退款到账 {case_number}",
+        "body": "{customer}:\r\n\r\n{message}\r\n{link}",
+        "action": "save",
+    }
     assert post_form(client, f"{BASE}/refund_paid/email/zh_Hans", data).status_code == 302
     out = _sample_render(app, owner["a"], "refund_paid", "email", "zh_Hans")
     assert out.subject == "【shop-a 店】退款到账 AS-1"
@@ -283,28 +334,49 @@ def test_the_outbox_sends_the_saved_wording(app, client, owner, monkeypatch):
             policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
         with travel_to(when), tenant_context(tenant.id):
-            case = case_intake.file_case(tenant, case_intake.Intake(
-                order_number="N-1", customer_name="陈静", mobile="13722223333", email="", purchase_channel="jd",
-                problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics"))
+            case = case_intake.file_case(
+                tenant,
+                case_intake.Intake(
+                    order_number="N-1",
+                    customer_name="陈静",
+                    mobile="13722223333",
+                    email="",
+                    purchase_channel="jd",
+                    problem_type="quality",
+                    description="外壳破裂",
+                    expected_resolution="exchange",
+                    purchase_date=date(2026, 11, 10),
+                    delivery_date=date(2026, 11, 12),
+                    category="electronics",
+                ),
+            )
             db.session.commit()
             case_id, number = case.id, case.number
         with cross_tenant("test"):
-            sms = db.session.scalars(select(Notification).where(Notification.case_id == case_id,
-                                                                Notification.channel == "sms",
-                                                                Notification.template_key == "submitted")).one()
+            sms = db.session.scalars(
+                select(Notification).where(
+                    Notification.case_id == case_id,
+                    Notification.channel == "sms",
+                    Notification.template_key == "submitted",
+                )
+            ).one()
         with travel_to(when):
             assert outbox.send_notification(sms.id) == "sent"
         sent = db.session.scalars(select(DevSms).order_by(DevSms.id.desc())).first()
         assert sent.text.startswith("shop-a 店提醒：") and sent.text.endswith(f"({number})")
 
 
-@pytest.mark.parametrize("body, field_message", [
-    ("【{shop}】{oops} {link}", "Unknown placeholder(s): {oops}. Available: {case_number}, {customer}, {link}, "
-                              "{message}, {shop}."),
-    ("【{shop}】{message {link}", "The template has unbalanced braces."),
-    ("  \r\n ", "The template cannot be empty."),
-])
+@pytest.mark.parametrize(
+    "body, field_message",
+    [
+        (
+            "【{shop}】{oops} {link}",
+            "Unknown placeholder(s): {oops}. Available: {case_number}, {customer}, {link}, {message}, {shop}.",
+        ),
+        ("【{shop}】{message {link}", "The template has unbalanced braces."),
+        ("  \r\n ", "The template cannot be empty."),
+    ],
+)
 def test_an_invalid_template_is_refused_and_nothing_is_stored(app, client, owner, body, field_message):
     r = post_form(client, f"{BASE}/accepted/sms/zh_Hans?lang=en", {"body": body, "action": "save"})
     assert r.status_code == 422
@@ -319,8 +391,9 @@ def test_an_invalid_template_is_refused_and_nothing_is_stored(app, client, owner
 
 
 def test_the_refusal_is_in_chinese_by_default(app, client, owner):
-    r = post_form(client, f"{BASE}/accepted/email/zh_Hans?lang=zh",
-                  {"subject": "{case}", "body": "{message}", "action": "save"})
+    r = post_form(
+        client, f"{BASE}/accepted/email/zh_Hans?lang=zh", {"subject": "{case}", "body": "{message}", "action": "save"}
+    )
     assert r.status_code == 422
     error = re.search(r'<small class="error" id="t-subject-error">([^<]*)</small>', r.get_data(as_text=True))
     assert error and htmllib.unescape(error.group(1)).startswith("未知占位符：{case}。可用：")
@@ -340,8 +413,10 @@ def test_unknown_templates_are_404(client, owner):
     for path in ("nope/sms/en", "accepted/fax/en", "accepted/sms/fr", "accepted/sms/zh"):
         assert client.get(f"{BASE}/{path}").status_code == 404
     token = csrf_token(client, f"{BASE}/accepted/sms/en")
-    assert client.post(f"{BASE}/nope/sms/en", data={"csrf_token": token, "body": "{shop}",
-                                                      "action": "save"}).status_code == 404
+    assert (
+        client.post(f"{BASE}/nope/sms/en", data={"csrf_token": token, "body": "{shop}", "action": "save"}).status_code
+        == 404
+    )
 
 
 def test_save_without_csrf_is_refused(app, client, owner):
@@ -352,6 +427,7 @@ def test_save_without_csrf_is_refused(app, client, owner):
 
 # ---------- reset -----------------------------------------------------------
 
+
 def test_reset_restores_the_default(app, client, owner):
     url = f"{BASE}/accepted/sms/en"
     assert post_form(client, url, {"body": "[{shop}] custom {message}", "action": "save"}).status_code == 302
@@ -360,7 +436,9 @@ def test_reset_restores_the_default(app, client, owner):
     assert "Reset to default" in page and "Customised" in page
     r = post_form(client, url + "/reset", {}, form_url=url)
     assert r.status_code == 302 and r.headers["Location"].endswith(url)
-    assert "The default wording is back." in _text(client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True))
+    assert "The default wording is back." in _text(
+        client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    )
     assert _sample_render(app, owner["a"], "accepted", "sms", "en").text == "[shop-a shop] M Details: L"
     with app.app_context():
         assert _overrides(owner["a"]) == []
@@ -375,6 +453,7 @@ def test_reset_restores_the_default(app, client, owner):
 
 # ---------- roles and tenants -------------------------------------------------
 
+
 def test_an_agent_reads_but_cannot_change(app, client, agent):
     with app.app_context(), tenant_context(agent["a"]):
         message_templates.save_override(_tenant(agent["a"]), "accepted", "sms", "en", "", "[{shop}] hi {message}")
@@ -384,10 +463,12 @@ def test_an_agent_reads_but_cannot_change(app, client, agent):
     assert "[shop-a shop] hi Your after-sales request" in _text(page)
     assert "readonly" in page and 'value="save"' not in page and "Reset to default" not in page
     token = csrf_token(client, f"{BASE}/accepted/sms/en")
-    for url, data in ((f"{BASE}/accepted/sms/en", {"body": "{shop}", "action": "save"}),
-                      (f"{BASE}/accepted/sms/en", {"body": "{shop}", "action": "preview"}),
-                      (f"{BASE}/accepted/sms/en/reset", {}),
-                      (f"{BASE}/accepted/email/en/preview.html", {"body": "{shop}"})):
+    for url, data in (
+        (f"{BASE}/accepted/sms/en", {"body": "{shop}", "action": "save"}),
+        (f"{BASE}/accepted/sms/en", {"body": "{shop}", "action": "preview"}),
+        (f"{BASE}/accepted/sms/en/reset", {}),
+        (f"{BASE}/accepted/email/en/preview.html", {"body": "{shop}"}),
+    ):
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 403, url
     assert client.get(f"{BASE}/accepted/email/en/preview.html").status_code == 200
     with app.app_context():
@@ -403,7 +484,9 @@ def test_an_admin_can_change(app, client, two_tenants):
         make_user(_tenant(two_tenants["a"]), "admin", "admin@a.example.com")
         db.session.commit()
     login(client, "admin@a.example.com")
-    assert post_form(client, f"{BASE}/closed/sms/en", {"body": "{shop}: {message}", "action": "save"}).status_code == 302
+    assert (
+        post_form(client, f"{BASE}/closed/sms/en", {"body": "{shop}: {message}", "action": "save"}).status_code == 302
+    )
 
 
 def test_another_tenants_console_is_404(app, client, owner):
@@ -414,9 +497,11 @@ def test_another_tenants_console_is_404(app, client, owner):
     for url in (other, f"{other}/accepted/sms/en", f"{other}/accepted/email/en/preview.html"):
         assert client.get(url).status_code == 404, url
     token = csrf_token(client, f"{BASE}/accepted/sms/en")
-    for url, data in ((f"{other}/accepted/sms/en", {"body": "{shop}", "action": "save"}),
-                      (f"{other}/accepted/sms/en/reset", {}),
-                      (f"{other}/accepted/email/en/preview.html", {"body": "{shop}"})):
+    for url, data in (
+        (f"{other}/accepted/sms/en", {"body": "{shop}", "action": "save"}),
+        (f"{other}/accepted/sms/en/reset", {}),
+        (f"{other}/accepted/email/en/preview.html", {"body": "{shop}"}),
+    ):
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 404, url
     with app.app_context():
         assert [t.body for t in _overrides(owner["b"])] == ["B only {message}"]

@@ -1,5 +1,6 @@
 """/metrics: who may read it, and that its figures follow the outbox, the queues, the sweeps and the requests;
 log lines carry the request id or the job id, as JSON when LOG_FORMAT=json."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ def value(samples, name, **labels) -> float:
 
 # ---------------------------------------------------------------- who may read /metrics
 
+
 def test_refused_from_afar_without_a_token_and_with_a_wrong_one(app, monkeypatch):
     client = app.test_client()
     unknown = client.get("/no/such/page/here", environ_base=FAR)
@@ -48,8 +50,12 @@ def test_refused_from_afar_without_a_token_and_with_a_wrong_one(app, monkeypatch
     assert r.data == unknown.data.replace(b"/no/such/page/here", b"/metrics")
 
     monkeypatch.setitem(app.config, "METRICS_TOKEN", TOKEN)
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
-                    {"Authorization": f"Bearer {TOKEN}x"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+    ):
         r = client.get("/metrics", headers=headers, environ_base=FAR)
         assert r.status_code == 404 and b"aftersales_" not in r.data, headers
     # With a token set, this host gets no pass either.
@@ -70,6 +76,7 @@ def test_without_a_token_only_this_host_and_not_through_a_local_proxy(app):
 
 
 # ---------------------------------------------------------------- figures that move
+
 
 def test_filing_a_case_and_running_the_outbox_moves_the_figures(app, smtp, shop):
     before = scrape(app)
@@ -192,8 +199,10 @@ def test_requests_are_counted_by_route_not_by_path(app):
     client.get("/no-such-shop-xyz/nothing/here")
     after = scrape(app)
     key = dict(endpoint="core.healthz", method="GET", status="200")
-    assert value(after, "aftersales_http_requests_total", **key) - value(before, "aftersales_http_requests_total",
-                                                                          **key) == 3
+    assert (
+        value(after, "aftersales_http_requests_total", **key) - value(before, "aftersales_http_requests_total", **key)
+        == 3
+    )
     count = "aftersales_http_request_duration_seconds_count"
     assert value(after, count, endpoint="core.healthz") - value(before, count, endpoint="core.healthz") == 3
     assert not any("no-such-shop-xyz" in str(labels) for _name, labels in after)
@@ -201,13 +210,15 @@ def test_requests_are_counted_by_route_not_by_path(app):
 
 # ---------------------------------------------------------------- log lines
 
+
 @pytest.fixture
 def json_app(databases, redis_url, app):
     from saas import create_app
     from tests.conftest import make_config
 
-    json_app = create_app(make_config(databases.new("logs"), redis_url, LOG_FORMAT="json", LOG_LEVEL="INFO",
-                                      ACCESS_LOG=True))
+    json_app = create_app(
+        make_config(databases.new("logs"), redis_url, LOG_FORMAT="json", LOG_LEVEL="INFO", ACCESS_LOG=True)
+    )
     with json_app.app_context():
         db.create_all()
     yield json_app
@@ -285,14 +296,20 @@ def test_with_a_multiprocess_directory_every_process_counts_in_one_scrape(tmp_pa
     import sys
     from pathlib import Path
 
-    env = {**os.environ, "APP_ENV": "testing", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
-           "TEST_DATABASE_URL": f"sqlite:///{tmp_path / 'multi.db'}", "TEST_REDIS_URL": redis_url}
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
+        "TEST_DATABASE_URL": f"sqlite:///{tmp_path / 'multi.db'}",
+        "TEST_REDIS_URL": redis_url,
+    }
     (tmp_path / "prom").mkdir()
     root = Path(__file__).resolve().parent.parent
 
     def run(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-c", _PROCESS, *args], cwd=root, env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROCESS, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout
 

@@ -1,4 +1,5 @@
 """Alembic: one head, and upgrading an empty database gives exactly the models' schema."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

@@ -4,6 +4,7 @@ or changed and the app still serves the demo shops (policy page, tracking lookup
 
 `flask db upgrade`/`downgrade` and `flask demo seed` run through the app's CLI, as an operator runs them.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,9 @@ def _snapshot(app) -> dict[str, dict[tuple, dict]]:
                 if name == "alembic_version":
                     continue
                 key = list(table.primary_key.columns) or list(table.columns)
-                tables[name] = {tuple(row[c.name] for c in key): dict(row)
-                                for row in conn.execute(select(table)).mappings()}
+                tables[name] = {
+                    tuple(row[c.name] for c in key): dict(row) for row in conn.execute(select(table)).mappings()
+                }
         db.engine.dispose()
         return tables
 
@@ -78,8 +80,10 @@ def _assert_kept(before: dict, after: dict, *, more_rows: bool = False) -> None:
 
 
 def _showcases(seed_output: str) -> dict[str, tuple[str, str]]:
-    return {slug: (number, factor) for slug, number, factor
-            in re.findall(r"^\s+(\w+)\s+case (\S+)\s+track with (\S+)", seed_output, re.M)}
+    return {
+        slug: (number, factor)
+        for slug, number, factor in re.findall(r"^\s+(\w+)\s+case (\S+)\s+track with (\S+)", seed_output, re.M)
+    }
 
 
 def _serves_demo_shops(app, showcases: dict[str, tuple[str, str]], case_page: bool = True) -> None:
@@ -127,8 +131,9 @@ def test_demo_data_survives_one_step_down_and_up(fresh):
     assert set(showcases) == set(SHOPS)
     _serves_demo_shops(app, showcases)
     at_head = _snapshot(app)
-    assert all(at_head[t] for t in ("tenants", "users", "policy_versions", "cases", "case_events")), \
+    assert all(at_head[t] for t in ("tenants", "users", "policy_versions", "cases", "case_events")), (
         "the demo data should fill the main tables"
+    )
 
     _cli(app, "db", "downgrade")
     assert _current(app) == _revisions(app)[-2]
@@ -147,19 +152,29 @@ def test_rows_from_the_first_migration_are_carried_to_head(fresh):
     first, *later = _revisions(app)
     _cli(app, "db", "upgrade", first)
     with app.app_context():
-        db.session.execute(text(
-            "INSERT INTO tenants (id, slug, name_zh, name_en, contact_phone, contact_email, timezone,"
-            " default_locale, brand_colour, is_active) VALUES (900, 'voltmart', '伏特数码', 'VoltMart',"
-            " '400-000-0000', 'service@voltmart.demo', 'Asia/Shanghai', 'zh_Hans', '#0055aa', :yes)"),
-            {"yes": True})
-        db.session.execute(text(
-            "INSERT INTO users (id, tenant_id, email, name, role, password_hash, is_enabled)"
-            " VALUES (900, 900, 'owner@voltmart.demo', '早期店长', 'owner', :hash, :yes)"),
-            {"hash": hash_password(DEMO_PASSWORD), "yes": True})
-        db.session.execute(text(
-            "INSERT INTO audit_events (id, actor_id, action, target_type, target_id, details, ip, created_at,"
-            " tenant_id) VALUES (900, 900, 'user.signed_in', 'User', '900', :details, '203.0.113.9',"
-            " CURRENT_TIMESTAMP, 900)"), {"details": '{"via": "password"}'})
+        db.session.execute(
+            text(
+                "INSERT INTO tenants (id, slug, name_zh, name_en, contact_phone, contact_email, timezone,"
+                " default_locale, brand_colour, is_active) VALUES (900, 'voltmart', '伏特数码', 'VoltMart',"
+                " '400-000-0000', 'service@voltmart.demo', 'Asia/Shanghai', 'zh_Hans', '#0055aa', :yes)"
+            ),
+            {"yes": True},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO users (id, tenant_id, email, name, role, password_hash, is_enabled)"
+                " VALUES (900, 900, 'owner@voltmart.demo', '早期店长', 'owner', :hash, :yes)"
+            ),
+            {"hash": hash_password(DEMO_PASSWORD), "yes": True},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO audit_events (id, actor_id, action, target_type, target_id, details, ip, created_at,"
+                " tenant_id) VALUES (900, 900, 'user.signed_in', 'User', '900', :details, '203.0.113.9',"
+                " CURRENT_TIMESTAMP, 900)"
+            ),
+            {"details": '{"via": "password"}'},
+        )
         db.session.commit()
         db.engine.dispose()
     before = _snapshot(app)
@@ -177,8 +192,9 @@ def test_rows_from_the_first_migration_are_carried_to_head(fresh):
     _assert_kept({"audit_events": before["audit_events"]}, after_seed, more_rows=True)
     _serves_demo_shops(app, showcases)
     with app.app_context():
-        assert db.session.execute(text("SELECT tenant_id FROM users WHERE email = 'owner@voltmart.demo'")).all() \
-            == [(900,)]
+        assert db.session.execute(text("SELECT tenant_id FROM users WHERE email = 'owner@voltmart.demo'")).all() == [
+            (900,)
+        ]
         assert db.session.execute(text("SELECT id FROM tenants WHERE slug = 'voltmart'")).all() == [(900,)]
 
 
@@ -195,12 +211,20 @@ def test_downgrade_refuses_while_photos_are_processing_or_refused(fresh):
     with app.app_context():
         case = db.session.execute(text("SELECT id, tenant_id FROM cases ORDER BY id LIMIT 1")).one()
         for status in ("processing", "refused"):
-            db.session.execute(text(
-                "INSERT INTO evidence (case_id, tenant_id, kind, mime, size, sha256, path, original_name,"
-                " uploaded_by, created_at, status, refusal, attempts) VALUES (:case, :tenant, 'image',"
-                " 'image/jpeg', 10, :sha, :path, 'p.jpg', 'consumer', CURRENT_TIMESTAMP, :status, '', 0)"),
-                {"case": case.id, "tenant": case.tenant_id, "sha": "0" * 64, "path": f"q/{status}.jpg",
-                 "status": status})
+            db.session.execute(
+                text(
+                    "INSERT INTO evidence (case_id, tenant_id, kind, mime, size, sha256, path, original_name,"
+                    " uploaded_by, created_at, status, refusal, attempts) VALUES (:case, :tenant, 'image',"
+                    " 'image/jpeg', 10, :sha, :path, 'p.jpg', 'consumer', CURRENT_TIMESTAMP, :status, '', 0)"
+                ),
+                {
+                    "case": case.id,
+                    "tenant": case.tenant_id,
+                    "sha": "0" * 64,
+                    "path": f"q/{status}.jpg",
+                    "status": status,
+                },
+            )
         db.session.commit()
         db.engine.dispose()
     kept = _snapshot(app)

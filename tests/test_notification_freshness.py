@@ -1,4 +1,5 @@
 """Messages that go out later (quiet hours, coalescing) are still true and complete when they do."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -1,4 +1,5 @@
 """The outbox end to end: rows written with events, sent by a worker over real SMTP and the dev SMS inbox."""
+
 from __future__ import annotations
 
 import email
@@ -39,9 +40,9 @@ class Inbox:
 
 @pytest.fixture
 def smtp(app, monkeypatch):
-    from aiosmtpd.controller import Controller
-
     import socket
+
+    from aiosmtpd.controller import Controller
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,9 +69,19 @@ def shop(app):
 
 
 def file(shop, when, **over) -> Case:
-    fields = dict(order_number="N-1", customer_name="陈静", mobile="13722223333", email="chen@example.com",
-                  purchase_channel="jd", problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                  purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
+    fields = dict(
+        order_number="N-1",
+        customer_name="陈静",
+        mobile="13722223333",
+        email="chen@example.com",
+        purchase_channel="jd",
+        problem_type="quality",
+        description="外壳破裂",
+        expected_resolution="exchange",
+        purchase_date=date(2026, 11, 10),
+        delivery_date=date(2026, 11, 12),
+        category="electronics",
+    )
     fields.update(over)
     return make_case(shop["tenant"], when, commit=True, **fields)
 
@@ -99,8 +110,12 @@ def test_accepting_sends_one_email_and_one_sms_in_the_case_language(app, smtp, s
     client = app.test_client()
     login(client, "agent@notify.example.com")
     with travel_to(at(2026, 11, 23, 10, 30)):
-        r = post_form(client, f"/notify-shop/console/cases/{case.id}/actions/accept", {},
-                      form_url=f"/notify-shop/console/cases/{case.id}")
+        r = post_form(
+            client,
+            f"/notify-shop/console/cases/{case.id}/actions/accept",
+            {},
+            form_url=f"/notify-shop/console/cases/{case.id}",
+        )
         assert r.status_code == 302, r.get_data(as_text=True)[-1500:]
         run_worker(app)
     assert len(smtp.messages) == 1
@@ -148,7 +163,15 @@ def test_sms_in_quiet_hours_waits_until_morning_email_does_not(app, smtp, shop):
     with travel_to(at(2026, 11, 23, 23, 0)):
         assert outbox.send_notification(sms.id) == "not claimed"
         assert outbox.send_notification(mail.id) == "sent"
-    with travel_to(at(2026, 11, 24, 8, 0, )):
+    with travel_to(
+        at(
+            2026,
+            11,
+            24,
+            8,
+            0,
+        )
+    ):
         assert outbox.sweep() >= 1
         assert outbox.send_notification(sms.id) == "sent"
 
@@ -156,11 +179,21 @@ def test_sms_in_quiet_hours_waits_until_morning_email_does_not(app, smtp, shop):
 def test_several_updates_within_ten_minutes_make_one_sms(app, smtp, shop):
     case = file(shop, at(2026, 11, 23, 10, 0))
     agent = shop["agent"]
-    with travel_to(at(2026, 11, 23, 10, 0, )):
+    with travel_to(
+        at(
+            2026,
+            11,
+            23,
+            10,
+            0,
+        )
+    ):
         outbox.send_notification(rows(case.id, channel="sms")[0].id)  # the confirmation goes out at once
-    for minute, action in ((2, lambda c: cases.accept(c, agent)),
-                           (4, lambda c: cases.verify(c, agent, "merchant", "裂纹在出厂封条下")),
-                           (6, lambda c: cases.propose(c, agent, "exchange"))):
+    for minute, action in (
+        (2, lambda c: cases.accept(c, agent)),
+        (4, lambda c: cases.verify(c, agent, "merchant", "裂纹在出厂封条下")),
+        (6, lambda c: cases.propose(c, agent, "exchange")),
+    ):
         with travel_to(at(2026, 11, 23, 10, minute)), tenant_context(case.tenant_id):
             action(db.session.get(Case, case.id))
             db.session.commit()
@@ -243,7 +276,9 @@ def test_send_again_reuses_the_key(app, smtp, shop, monkeypatch):
         db.session.commit()
     client = app.test_client()
     login(client, "owner@notify.example.com")
-    r = post_form(client, f"/notify-shop/console/notifications/{n.id}/resend", {}, form_url="/notify-shop/console/notifications")
+    r = post_form(
+        client, f"/notify-shop/console/notifications/{n.id}/resend", {}, form_url="/notify-shop/console/notifications"
+    )
     assert r.status_code == 302
     run_worker(app)
     again = rows(case.id, channel="email")
@@ -258,8 +293,16 @@ def test_a_bad_merchant_template_is_refused_not_sent(app, smtp, shop):
     with tenant_context(shop["tenant"].id):
         with pytest.raises(message_templates.TemplateError):
             message_templates.save_override(shop["tenant"], "accepted", "sms", "zh_Hans", "", "{shop} {oops}")
-        db.session.add(MessageTemplate(tenant_id=shop["tenant"].id, key="submitted", channel="sms", locale="zh_Hans",
-                                       subject="", body="【{shop}】{unknown}"))
+        db.session.add(
+            MessageTemplate(
+                tenant_id=shop["tenant"].id,
+                key="submitted",
+                channel="sms",
+                locale="zh_Hans",
+                subject="",
+                body="【{shop}】{unknown}",
+            )
+        )
         db.session.commit()
     case = file(shop, at(2026, 11, 23, 10, 0), email="")
     with travel_to(at(2026, 11, 23, 10, 0)):
@@ -272,7 +315,9 @@ def test_dev_inbox_page_only_in_development(app, smtp, shop, monkeypatch):
     with travel_to(at(2026, 11, 23, 10, 0)):
         outbox.send_notification(rows(case.id, channel="sms")[0].id)
     assert "13722223333" in app.test_client().get("/dev/inbox").get_data(as_text=True)
-    assert "13722223333" in app.test_client().get("/dev/inbox", environ_base={"REMOTE_ADDR": "::1"}).get_data(as_text=True)
+    assert "13722223333" in app.test_client().get("/dev/inbox", environ_base={"REMOTE_ADDR": "::1"}).get_data(
+        as_text=True
+    )
     for outside in ("192.168.1.20", "203.0.113.9", "2001:db8::1", ""):  # not this machine: as if it did not exist
         assert app.test_client().get("/dev/inbox", environ_base={"REMOTE_ADDR": outside}).status_code == 404
     monkeypatch.setitem(app.config, "DEV_INBOX", False)
@@ -280,6 +325,7 @@ def test_dev_inbox_page_only_in_development(app, smtp, shop, monkeypatch):
 
 
 # ------------------------------------------------------------------ surveys
+
 
 def resolve(shop, case, when):
     agent = shop["agent"]

@@ -1,11 +1,12 @@
 """One way to do each thing in the web layer: one CSRF-only form, one staff_only decorator, CSRF on every POST."""
+
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 from saas.extensions import db
-from tests.factories import make_tenant, make_user, login
+from tests.factories import login, make_tenant, make_user
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +54,14 @@ def test_every_post_without_a_csrf_token_is_refused_before_its_view(app, client)
         assert response.status_code == 400, (rule.rule, response.status_code)
         checked.append(rule.endpoint)
     # The routes whose only form used to be a CSRF-only copy are among them.
-    for endpoint in ("admin_platform.suspend_tenant", "cases_console.case_action", "recalls_console.resume_recall",
-                     "notifications_console.resend", "supervise.review", "policy_console.apply_preset",
-                     "templates_console.reset_template", "admin_supervision.revoke_grant"):
+    for endpoint in (
+        "admin_platform.suspend_tenant",
+        "cases_console.case_action",
+        "recalls_console.resume_recall",
+        "notifications_console.resend",
+        "supervise.review",
+        "policy_console.apply_preset",
+        "templates_console.reset_template",
+        "admin_supervision.revoke_grant",
+    ):
         assert endpoint in checked, endpoint

@@ -1,4 +1,5 @@
 """Orders: CSV import (all-or-nothing, row-numbered errors in both languages), the console list and detail."""
+
 from __future__ import annotations
 
 import csv
@@ -18,13 +19,47 @@ from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, make_tenant, post_form
 
-HEADER = ["order_number", "channel", "purchase_date", "delivery_date", "customer_name", "mobile", "email",
-          "sku", "name", "category", "quantity", "unit_price"]
-ZH_HEADER = ["订单号", "渠道", "下单日期", "签收日期", "客户姓名", "手机", "邮箱", "SKU", "商品名称", "类目", "数量", "单价"]
+HEADER = [
+    "order_number",
+    "channel",
+    "purchase_date",
+    "delivery_date",
+    "customer_name",
+    "mobile",
+    "email",
+    "sku",
+    "name",
+    "category",
+    "quantity",
+    "unit_price",
+]
+ZH_HEADER = [
+    "订单号",
+    "渠道",
+    "下单日期",
+    "签收日期",
+    "客户姓名",
+    "手机",
+    "邮箱",
+    "SKU",
+    "商品名称",
+    "类目",
+    "数量",
+    "单价",
+]
 GOOD = {
-    "order_number": "T1001", "channel": "taobao", "purchase_date": "2026-01-05", "delivery_date": "2026-01-07",
-    "customer_name": "张三", "mobile": "+86 138-1234-5678", "email": "", "sku": "KW-TS-110",
-    "name": "儿童纯棉T恤", "category": "childrens_clothing", "quantity": "2", "unit_price": "59.90",
+    "order_number": "T1001",
+    "channel": "taobao",
+    "purchase_date": "2026-01-05",
+    "delivery_date": "2026-01-07",
+    "customer_name": "张三",
+    "mobile": "+86 138-1234-5678",
+    "email": "",
+    "sku": "KW-TS-110",
+    "name": "儿童纯棉T恤",
+    "category": "childrens_clothing",
+    "quantity": "2",
+    "unit_price": "59.90",
 }
 LIST = "/shop-a/console/orders/"
 IMPORT = "/shop-a/console/orders/import"
@@ -49,8 +84,9 @@ def _text(html: str) -> str:
 
 def _upload(client, data: bytes, filename: str = "orders.csv", lang: str | None = None):
     url = IMPORT + (f"?lang={lang}" if lang else "")
-    return post_form(client, url, {"file": (io.BytesIO(data), filename)}, form_url=LIST,
-                     content_type="multipart/form-data")
+    return post_form(
+        client, url, {"file": (io.BytesIO(data), filename)}, form_url=LIST, content_type="multipart/form-data"
+    )
 
 
 def _count(model) -> int:
@@ -74,14 +110,28 @@ def _import(tenant: Tenant, data: bytes) -> orders.ImportResult:
 
 # ---------- a good file ----------------------------------------------------
 
+
 def test_two_orders_three_lines_with_exact_prices(app, client, two_tenants):
-    data = _csv([
-        _row(),
-        _row(sku="KW-SK-120", name="儿童袜子三双装", quantity="1", unit_price="0.10"),
-        _row(order_number="T1002", channel="jd", purchase_date="2026-02-01", delivery_date="", customer_name="李四",
-             mobile="", email="LiSi@Example.COM", sku="VM-EB-01", name="蓝牙耳机", category="electronics",
-             quantity="1", unit_price="1,299"),
-    ])
+    data = _csv(
+        [
+            _row(),
+            _row(sku="KW-SK-120", name="儿童袜子三双装", quantity="1", unit_price="0.10"),
+            _row(
+                order_number="T1002",
+                channel="jd",
+                purchase_date="2026-02-01",
+                delivery_date="",
+                customer_name="李四",
+                mobile="",
+                email="LiSi@Example.COM",
+                sku="VM-EB-01",
+                name="蓝牙耳机",
+                category="electronics",
+                quantity="1",
+                unit_price="1,299",
+            ),
+        ]
+    )
     login(client, "owner@a.example.com")
     r = _upload(client, data)
     assert r.status_code == 302
@@ -89,14 +139,25 @@ def test_two_orders_three_lines_with_exact_prices(app, client, two_tenants):
     assert "已导入 2 个订单，共 3 条订单明细。" in page
     with app.app_context(), tenant_context(two_tenants["a"]):
         first = db.session.scalar(select(Order).where(Order.order_number == "T1001"))
-        assert (first.channel, first.purchase_date, first.delivery_date) == ("taobao", date(2026, 1, 5), date(2026, 1, 7))
+        assert (first.channel, first.purchase_date, first.delivery_date) == (
+            "taobao",
+            date(2026, 1, 5),
+            date(2026, 1, 7),
+        )
         assert (first.mobile, first.email, first.tenant_id) == ("13812345678", "", two_tenants["a"])
         assert [(li.sku, li.quantity, li.unit_price) for li in first.lines] == [
-            ("KW-TS-110", 2, Decimal("59.90")), ("KW-SK-120", 1, Decimal("0.10"))]
+            ("KW-TS-110", 2, Decimal("59.90")),
+            ("KW-SK-120", 1, Decimal("0.10")),
+        ]
         assert all(type(li.unit_price) is Decimal for li in first.lines)
         assert first.total == Decimal("119.90")
         second = db.session.scalar(select(Order).where(Order.order_number == "T1002"))
-        assert (second.channel, second.delivery_date, second.mobile, second.email) == ("jd", None, "", "LiSi@example.com")
+        assert (second.channel, second.delivery_date, second.mobile, second.email) == (
+            "jd",
+            None,
+            "",
+            "LiSi@example.com",
+        )
         assert second.lines[0].unit_price == Decimal("1299.00") and second.lines[0].category == "electronics"
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "orders.imported"))
         assert event.details == {"orders": 2, "lines": 3, "filename": "orders.csv"}
@@ -114,10 +175,29 @@ def test_two_orders_three_lines_with_exact_prices(app, client, two_tenants):
 
 def test_chinese_headers_in_gbk_as_excel_saves_them(app, client, two_tenants):
     rows = [
-        {**_row(channel="京东", purchase_date="2026/3/5", delivery_date="2026/03/08", customer_name="王小明",
-                name="智能电饭煲 4L", category="家用电器", unit_price="￥399.00"), "order_number": "JD-88"},
-        {**_row(channel="拼多多", category="生鲜食品", customer_name="赵六", name="草莓 500g", unit_price="29.9",
-                mobile="139 0000 1111"), "order_number": "PDD-7"},
+        {
+            **_row(
+                channel="京东",
+                purchase_date="2026/3/5",
+                delivery_date="2026/03/08",
+                customer_name="王小明",
+                name="智能电饭煲 4L",
+                category="家用电器",
+                unit_price="￥399.00",
+            ),
+            "order_number": "JD-88",
+        },
+        {
+            **_row(
+                channel="拼多多",
+                category="生鲜食品",
+                customer_name="赵六",
+                name="草莓 500g",
+                unit_price="29.9",
+                mobile="139 0000 1111",
+            ),
+            "order_number": "PDD-7",
+        },
     ]
     data = _csv(rows, header=ZH_HEADER, encoding="gbk")
     with pytest.raises(UnicodeDecodeError):
@@ -127,8 +207,16 @@ def test_chinese_headers_in_gbk_as_excel_saves_them(app, client, two_tenants):
     with app.app_context(), tenant_context(two_tenants["a"]):
         jd = db.session.scalar(select(Order).where(Order.order_number == "JD-88"))
         assert (jd.channel, jd.customer_name, jd.purchase_date, jd.delivery_date) == (
-            "jd", "王小明", date(2026, 3, 5), date(2026, 3, 8))
-        assert (jd.lines[0].name, jd.lines[0].category, jd.lines[0].unit_price) == ("智能电饭煲 4L", "home_appliance", Decimal("399.00"))
+            "jd",
+            "王小明",
+            date(2026, 3, 5),
+            date(2026, 3, 8),
+        )
+        assert (jd.lines[0].name, jd.lines[0].category, jd.lines[0].unit_price) == (
+            "智能电饭煲 4L",
+            "home_appliance",
+            Decimal("399.00"),
+        )
         pdd = db.session.scalar(select(Order).where(Order.order_number == "PDD-7"))
         assert (pdd.channel, pdd.mobile, pdd.lines[0].category) == ("pdd", "13900001111", "fresh_food")
         assert pdd.lines[0].unit_price == Decimal("29.90")
@@ -147,16 +235,48 @@ CASES = [
     ({"order_number": ""}, "order_number", "「订单号」不能为空。", "“order_number” is required."),
     ({"customer_name": " "}, "customer_name", "「客户姓名」不能为空。", "“customer_name” is required."),
     ({"sku": ""}, "sku", "「SKU」不能为空。", "“sku” is required."),
-    ({"channel": "亚马逊"}, "channel", "「渠道」无法识别「亚马逊」。可填写：淘宝、天猫", "“channel” is not a known channel: “亚马逊”"),
-    ({"purchase_date": "05.01.2026"}, "purchase_date", "日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD",
-     "must be a date written YYYY-MM-DD or YYYY/MM/DD"),
-    ({"purchase_date": "2026-02-30"}, "purchase_date", "「下单日期」不是有效的日期，收到「2026-02-30」",
-     "“purchase_date” is not a valid date; got “2026-02-30”"),
-    ({"purchase_date": "2099-01-01", "delivery_date": ""}, "purchase_date", "不能晚于今天", "cannot be later than today"),
-    ({"purchase_date": "2026-01-05", "delivery_date": "2026-01-04"}, "delivery_date",
-     "签收日期（2026-01-04）不能早于下单日期（2026-01-05）", "The delivery date (2026-01-04) cannot be before the purchase date (2026-01-05)"),
-    ({"category": "玩具"}, "category", "「类目」无法识别「玩具」。可填写：通用、生鲜食品", "“category” is not a known product category: “玩具”"),
-    ({"quantity": "0"}, "quantity", "「数量」须为正整数，收到「0」", "“quantity” must be a whole number of at least 1; got “0”"),
+    (
+        {"channel": "亚马逊"},
+        "channel",
+        "「渠道」无法识别「亚马逊」。可填写：淘宝、天猫",
+        "“channel” is not a known channel: “亚马逊”",
+    ),
+    (
+        {"purchase_date": "05.01.2026"},
+        "purchase_date",
+        "日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD",
+        "must be a date written YYYY-MM-DD or YYYY/MM/DD",
+    ),
+    (
+        {"purchase_date": "2026-02-30"},
+        "purchase_date",
+        "「下单日期」不是有效的日期，收到「2026-02-30」",
+        "“purchase_date” is not a valid date; got “2026-02-30”",
+    ),
+    (
+        {"purchase_date": "2099-01-01", "delivery_date": ""},
+        "purchase_date",
+        "不能晚于今天",
+        "cannot be later than today",
+    ),
+    (
+        {"purchase_date": "2026-01-05", "delivery_date": "2026-01-04"},
+        "delivery_date",
+        "签收日期（2026-01-04）不能早于下单日期（2026-01-05）",
+        "The delivery date (2026-01-04) cannot be before the purchase date (2026-01-05)",
+    ),
+    (
+        {"category": "玩具"},
+        "category",
+        "「类目」无法识别「玩具」。可填写：通用、生鲜食品",
+        "“category” is not a known product category: “玩具”",
+    ),
+    (
+        {"quantity": "0"},
+        "quantity",
+        "「数量」须为正整数，收到「0」",
+        "“quantity” must be a whole number of at least 1; got “0”",
+    ),
     ({"quantity": "1.5"}, "quantity", "须为正整数", "must be a whole number"),
     ({"quantity": "-2"}, "quantity", "须为正整数", "must be a whole number"),
     ({"unit_price": "12.345"}, "unit_price", "最多保留两位小数", "at most 2 decimal places"),
@@ -164,10 +284,24 @@ CASES = [
     ({"unit_price": "1e3"}, "unit_price", "须为金额（元）", "must be an amount in yuan"),
     ({"unit_price": "NaN"}, "unit_price", "须为金额（元）", "must be an amount in yuan"),
     ({"mobile": "12345678901"}, "mobile", "不是有效的中国大陆手机号", "is not a valid mainland China mobile number"),
-    ({"email": "zhang@"}, "email", "「邮箱」不是有效的邮箱地址，收到「zhang@」", "“email” is not a valid email address; got “zhang@”"),
-    ({"mobile": "", "email": ""}, "contact", "请至少填写手机或邮箱中的一项", "Give a mobile number or an email address"),
-    ({"order_number": "T1001", "customer_name": "张三丰"}, "customer_name", "同一订单「T1001」的「客户姓名」与第 2 行不一致",
-     "“customer_name” differs from row 2 of the same order “T1001”"),
+    (
+        {"email": "zhang@"},
+        "email",
+        "「邮箱」不是有效的邮箱地址，收到「zhang@」",
+        "“email” is not a valid email address; got “zhang@”",
+    ),
+    (
+        {"mobile": "", "email": ""},
+        "contact",
+        "请至少填写手机或邮箱中的一项",
+        "Give a mobile number or an email address",
+    ),
+    (
+        {"order_number": "T1001", "customer_name": "张三丰"},
+        "customer_name",
+        "同一订单「T1001」的「客户姓名」与第 2 行不一致",
+        "“customer_name” differs from row 2 of the same order “T1001”",
+    ),
 ]
 
 
@@ -205,15 +339,22 @@ def test_ten_thousand_rows_is_the_limit(shop):
     rows = [_row(order_number=f"N{i}") for i in range(order_import.MAX_ROWS + 1)]
     result = _import(shop, _csv(rows))
     assert "10000" in result.errors[0].message_en and "10001" in result.errors[0].message_en
-    result = _import(shop, _csv(rows[:order_import.MAX_ROWS]))
+    result = _import(shop, _csv(rows[: order_import.MAX_ROWS]))
     assert result.ok and result.orders == order_import.MAX_ROWS
 
 
 # ---------- all or nothing, through the console -----------------------------
 
+
 def test_one_bad_row_imports_nothing_and_lists_errors_in_both_languages(app, client, two_tenants):
-    data = _csv([_row(), _row(order_number="T1002"), _row(order_number="T1003", quantity="zero"),
-                 _row(order_number="T1004", unit_price="9.999", email="bad")])
+    data = _csv(
+        [
+            _row(),
+            _row(order_number="T1002"),
+            _row(order_number="T1003", quantity="zero"),
+            _row(order_number="T1004", unit_price="9.999", email="bad"),
+        ]
+    )
     login(client, "owner@a.example.com")
     r = _upload(client, data)
     assert r.status_code == 422
@@ -243,8 +384,13 @@ def test_duplicate_order_number_is_refused_not_overwritten(app, client, two_tena
     # Order numbers are unique per shop: another tenant may have the same number.
     other = app.test_client()
     login(other, "owner@b.example.com")
-    r = post_form(other, "/shop-b/console/orders/import", {"file": (io.BytesIO(_csv([_row()])), "o.csv")},
-                  form_url="/shop-b/console/orders/", content_type="multipart/form-data")
+    r = post_form(
+        other,
+        "/shop-b/console/orders/import",
+        {"file": (io.BytesIO(_csv([_row()])), "o.csv")},
+        form_url="/shop-b/console/orders/",
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 302
     with app.app_context():
         assert _count(Order) == 2
@@ -288,6 +434,7 @@ def test_another_tenants_order_is_404(app, client, two_tenants):
 
 # ---------- the template -----------------------------------------------------
 
+
 @pytest.mark.parametrize("lang,header", [("zh", ZH_HEADER), ("en", HEADER)])
 def test_template_downloads_and_reimports_after_filling(app, client, two_tenants, lang, header):
     login(client, "owner@a.example.com")
@@ -311,11 +458,26 @@ def test_template_downloads_and_reimports_after_filling(app, client, two_tenants
 
 # ---------- list: search and pages -------------------------------------------
 
+
 def test_search_and_pagination_newest_first(app, client, two_tenants):
-    rows = [_row(order_number=f"P{i:03d}", purchase_date=date(2026, 1, 1).replace(day=1 + i % 28).isoformat(),
-                 delivery_date="", customer_name=f"客户{i}") for i in range(55)]
-    rows.append(_row(order_number="ZZ-1", customer_name="欧阳娜娜", mobile="13700001234", purchase_date="2025-06-01",
-                     delivery_date=""))
+    rows = [
+        _row(
+            order_number=f"P{i:03d}",
+            purchase_date=date(2026, 1, 1).replace(day=1 + i % 28).isoformat(),
+            delivery_date="",
+            customer_name=f"客户{i}",
+        )
+        for i in range(55)
+    ]
+    rows.append(
+        _row(
+            order_number="ZZ-1",
+            customer_name="欧阳娜娜",
+            mobile="13700001234",
+            purchase_date="2025-06-01",
+            delivery_date="",
+        )
+    )
     with app.app_context(), tenant_context(two_tenants["a"]):
         assert _import(db.session.get(Tenant, two_tenants["a"]), _csv(rows)).ok
         db.session.commit()

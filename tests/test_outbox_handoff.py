@@ -1,4 +1,5 @@
 """An e-mail is recorded as handed off the moment the SMTP server accepts it, before anything else can fail."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """What one notification job costs (statements, Redis round trips) and the worker's per-shop cache."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,11 +12,11 @@ from redis import Redis
 from redis.client import Pipeline
 from sqlalchemy import event, select, update
 
+from saas.caches import tokens
 from saas.extensions import db, redis
 from saas.models.base import travel_to, utcnow
 from saas.models.notification import ContactSuppression, DevSms, MessageTemplate, Notification
 from saas.services import message_templates, policies
-from saas.caches import tokens
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
@@ -43,10 +44,19 @@ def shops(app):
 def row(tenant_id: int, channel: str = "email", **fields) -> int:
     """A due outbox row, committed, as the writer leaves it."""
     with cross_tenant("test"):
-        n = Notification(tenant_id=tenant_id, idempotency_key=f"test:{next(_keys)}",
-                         channel=channel, recipient="13722223333" if channel == "sms" else "c@example.com",
-                         template_key="accepted", locale="zh_Hans", params=PARAMS, status="pending", attempts=0,
-                         next_attempt_at=utcnow() - timedelta(minutes=1), **fields)
+        n = Notification(
+            tenant_id=tenant_id,
+            idempotency_key=f"test:{next(_keys)}",
+            channel=channel,
+            recipient="13722223333" if channel == "sms" else "c@example.com",
+            template_key="accepted",
+            locale="zh_Hans",
+            params=PARAMS,
+            status="pending",
+            attempts=0,
+            next_attempt_at=utcnow() - timedelta(minutes=1),
+            **fields,
+        )
         db.session.add(n)
         db.session.commit()
         return n.id
@@ -96,6 +106,7 @@ def notification(notification_id: int) -> Notification:
 
 # ---------- the claim ---------------------------------------------------------
 
+
 def test_a_due_row_is_claimed_by_one_update_returning_it(app, shops):
     nid = row(shops["a"])
     db.session.remove()
@@ -113,8 +124,11 @@ def test_a_due_row_is_claimed_by_one_update_returning_it(app, shops):
 def test_an_expired_lease_is_taken_over_and_said_so(app, shops):
     nid = row(shops["a"])
     with cross_tenant("test"):
-        db.session.execute(update(Notification).where(Notification.id == nid).values(
-            status="sending", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            update(Notification)
+            .where(Notification.id == nid)
+            .values(status="sending", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     db.session.remove()
     n, taken_over = outbox.claim(nid)
@@ -122,6 +136,7 @@ def test_an_expired_lease_is_taken_over_and_said_so(app, shops):
 
 
 # ---------- one job's round trips ---------------------------------------------
+
 
 def test_an_email_to_a_shop_already_seen_costs_two_statements_and_one_redis_round_trip(app, smtp, shops):
     job(row(shops["a"]))  # the worker's first job for the shop reads it
@@ -166,6 +181,7 @@ def test_a_job_for_another_shop_than_the_last_reads_that_shops_token(app, smtp, 
 
 # ---------- the per-worker copy of a shop -------------------------------------
 
+
 def _wording(smtp) -> tuple[str, str]:
     mail = smtp.messages[-1]
     return str(mail["Subject"]), mail.get_body(("plain",)).get_content()
@@ -192,13 +208,16 @@ def test_renaming_the_shop_shows_in_the_next_message(app, smtp, shops):
     db.session.get(Tenant, shops["a"]).name_zh = "新名字"
     db.session.commit()
     job(row(shops["a"]))
-    assert "新名字" in str(smtp.messages[-1]["From"]) and "新名字" in smtp.messages[-1].get_body(("html",)).get_content()
+    assert (
+        "新名字" in str(smtp.messages[-1]["From"]) and "新名字" in smtp.messages[-1].get_body(("html",)).get_content()
+    )
 
 
 def test_the_copy_is_kept_while_the_token_stands_and_dropped_when_it_goes(app, smtp, shops):
     with tenant_context(shops["a"]):
-        message_templates.save_override(db.session.get(Tenant, shops["a"]), "accepted", "email", "zh_Hans",
-                                        "Old {case_number}", "{message}")
+        message_templates.save_override(
+            db.session.get(Tenant, shops["a"]), "accepted", "email", "zh_Hans", "Old {case_number}", "{message}"
+        )
         db.session.commit()
     job(row(shops["a"]))
     assert _wording(smtp)[0] == "Old AS-1"
@@ -228,8 +247,14 @@ def test_saving_a_template_deletes_the_shops_cache_token(app, shops):
 def test_two_shops_in_turn_each_get_their_own_wording(app, smtp, shops):
     for key in ("a", "b"):
         with tenant_context(shops[key]):
-            message_templates.save_override(db.session.get(Tenant, shops[key]), "accepted", "email", "zh_Hans",
-                                            f"{key.upper()} {{case_number}}", "{message}")
+            message_templates.save_override(
+                db.session.get(Tenant, shops[key]),
+                "accepted",
+                "email",
+                "zh_Hans",
+                f"{key.upper()} {{case_number}}",
+                "{message}",
+            )
             db.session.commit()
     sent = []
     for key in ("a", "b", "b", "a", "b", "a", "a"):
@@ -241,8 +266,9 @@ def test_two_shops_in_turn_each_get_their_own_wording(app, smtp, shops):
 def test_without_redis_every_job_reads_the_shop_and_still_sends(app, smtp, shops, monkeypatch):
     job(row(shops["a"]))
     with tenant_context(shops["a"]):
-        message_templates.save_override(db.session.get(Tenant, shops["a"]), "accepted", "email", "zh_Hans",
-                                        "Offline {case_number}", "{message}")
+        message_templates.save_override(
+            db.session.get(Tenant, shops["a"]), "accepted", "email", "zh_Hans", "Offline {case_number}", "{message}"
+        )
         db.session.commit()
     monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
     for _ in range(2):
@@ -275,6 +301,7 @@ def test_a_policy_published_today_moves_the_quiet_hours_of_the_next_sms(app, sho
 
 
 # ---------- outcomes ----------------------------------------------------------
+
 
 def test_a_suppression_and_the_dead_outcome_are_committed_together(app, shops, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_BACKEND", "dev")

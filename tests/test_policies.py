@@ -1,9 +1,10 @@
 """Versioned policies: console editing and publishing, the public page, the JSON, judging orders."""
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -48,14 +49,18 @@ def test_a_new_shops_first_draft_has_the_spec_defaults(app):
         shop = make_tenant("newshop")
         with tenant_context(shop.id):
             draft = policies.ensure_draft(shop, None)
-            terms = (draft.terms["no_reason_return_days"], draft.terms["quality_return_days"],
-                     draft.terms["quality_exchange_days"])
+            terms = (
+                draft.terms["no_reason_return_days"],
+                draft.terms["quality_return_days"],
+                draft.terms["quality_exchange_days"],
+            )
             assert terms == (7, 7, 15)
             assert draft.category_rules["electronics"]["warranty_months"] == 12
             assert draft.category_rules["electronics"]["warranty_scope_zh"] == "整机"
             policies.publish(shop, None, date(2026, 1, 1), allow_past=True)
-            judged = policies.judge(shop, "electronics", date(2026, 11, 1), date(2026, 11, 3), "quality",
-                                    as_of=date(2026, 12, 20))
+            judged = policies.judge(
+                shop, "electronics", date(2026, 11, 1), date(2026, 11, 3), "quality", as_of=date(2026, 12, 20)
+            )
             repair = [r for r in judged.remedies if r.kind == "free_repair"]
             assert repair and repair[0].eligible and repair[0].deadline == date(2027, 11, 3)
 
@@ -66,10 +71,17 @@ def test_category_rows_say_what_the_category_changes(app, client):
         shop = make_tenant("cat-shop")
         with tenant_context(shop.id):
             draft = policies.ensure_draft(shop, None)
-            rules = {**draft.category_rules, "home_appliance": {
-                "warranty_months": 36, "warranty_scope_zh": "压缩机", "warranty_scope_en": "compressor",
-                "return_shipping_payer": "merchant_always", "exclusions_zh": "安装不当造成的损坏不保修。",
-                "exclusions_en": "Damage from improper installation is not covered."}}
+            rules = {
+                **draft.category_rules,
+                "home_appliance": {
+                    "warranty_months": 36,
+                    "warranty_scope_zh": "压缩机",
+                    "warranty_scope_en": "compressor",
+                    "return_shipping_payer": "merchant_always",
+                    "exclusions_zh": "安装不当造成的损坏不保修。",
+                    "exclusions_en": "Damage from improper installation is not covered.",
+                },
+            }
             policies.save_draft(shop, None, draft.terms, rules)
             policies.publish(shop, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
@@ -142,8 +154,9 @@ def test_publishing_does_not_rejudge_older_orders(app, demo):
             assert [r.eligible for r in after.remedies] == [r.eligible for r in before.remedies]
             no_reason = next(r for r in after.remedies if r.kind == "no_reason_return")
             assert no_reason.eligible and no_reason.deadline == date(2026, 11, 28)
-            later = policies.judge(shop, "general", date(2026, 11, 23), date(2026, 11, 24), "return_exchange",
-                                   as_of=date(2026, 11, 27))
+            later = policies.judge(
+                shop, "general", date(2026, 11, 23), date(2026, 11, 24), "return_exchange", as_of=date(2026, 11, 27)
+            )
             assert later.version.number == 2
             assert next(r for r in later.remedies if r.kind == "no_reason_return").deadline == date(2026, 12, 4)
 
@@ -183,8 +196,14 @@ def test_invalid_draft_is_refused_and_not_stored(app, client, demo):
     login(client, "owner@voltmart.demo", "demo-password-2026")
     data = _terms_form(client, "voltmart")
     assert data["no_reason_return_days"] == "7"
-    bad = {**data, "no_reason_return_days": "-1", "quality_return_days": "10", "quality_exchange_days": "5",
-           "warranty_months": "121", "sms_quiet_start": "25:00"}
+    bad = {
+        **data,
+        "no_reason_return_days": "-1",
+        "quality_return_days": "10",
+        "quality_exchange_days": "5",
+        "warranty_months": "121",
+        "sms_quiet_start": "25:00",
+    }
     r = post_form(client, "/voltmart/console/policy/draft", bad)
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "草稿未保存" in html
@@ -202,19 +221,31 @@ def test_invalid_draft_is_refused_and_not_stored(app, client, demo):
 def test_owner_edits_previews_and_publishes(app, client, demo):
     login(client, "owner@voltmart.demo", "demo-password-2026")
     data = _terms_form(client, "voltmart")
-    r = post_form(client, "/voltmart/console/policy/draft", {**data, "no_reason_return_days": "10", "quality_exchange_days": "20"})
+    r = post_form(
+        client, "/voltmart/console/policy/draft", {**data, "no_reason_return_days": "10", "quality_exchange_days": "20"}
+    )
     assert r.status_code == 302
     preview = _text(client.get("/voltmart/console/policy/draft/preview").get_data(as_text=True))
     assert "自签收次日起 10 天内可申请" in preview and "草稿预览" in preview
     # The public page still shows version 1 until publication.
     assert "自签收次日起 7 天内" in _text(client.get("/voltmart/policy").get_data(as_text=True))
-    past = post_form(client, "/voltmart/console/policy/publish", {"effective_date": "2020-01-01"},
-                     form_url="/voltmart/console/policy/", follow_redirects=True)
+    past = post_form(
+        client,
+        "/voltmart/console/policy/publish",
+        {"effective_date": "2020-01-01"},
+        form_url="/voltmart/console/policy/",
+        follow_redirects=True,
+    )
     assert "生效日期不能早于今天" in past.get_data(as_text=True)
     with app.app_context():
         today = shop_today(_tenant("voltmart"))
-    r = post_form(client, "/voltmart/console/policy/publish", {"effective_date": today.isoformat(), "change_note": "延长退货期"},
-                  form_url="/voltmart/console/policy/", follow_redirects=True)
+    r = post_form(
+        client,
+        "/voltmart/console/policy/publish",
+        {"effective_date": today.isoformat(), "change_note": "延长退货期"},
+        form_url="/voltmart/console/policy/",
+        follow_redirects=True,
+    )
     assert "第 2 版已发布" in r.get_data(as_text=True)
     assert "自签收次日起 10 天内" in _text(client.get("/voltmart/policy").get_data(as_text=True))
     old = _text(client.get("/voltmart/policy/v/1").get_data(as_text=True))
@@ -245,11 +276,13 @@ def test_category_rule_editing(app, client, demo):
     url = "/kidswear/console/policy/draft/categories/cosmetics"
     bad = post_form(client, url, {"no_reason_return_days": "-3", "legal_exemption": "__inherit__"})
     assert "类目规则未保存" in bad.get_data(as_text=True)
-    unlawful = post_form(client, url, {"no_reason_return_days": "0", "legal_exemption": "__inherit__",
-                                       "fresh_quality_refund_24h": ""})
+    unlawful = post_form(
+        client, url, {"no_reason_return_days": "0", "legal_exemption": "__inherit__", "fresh_quality_refund_24h": ""}
+    )
     assert "第二十五条" in unlawful.get_data(as_text=True)  # cosmetics are not exempt from the 7 days by law
-    ok = post_form(client, url, {"no_reason_return_days": "15", "legal_exemption": "__inherit__",
-                                 "fresh_quality_refund_24h": ""})
+    ok = post_form(
+        client, url, {"no_reason_return_days": "15", "legal_exemption": "__inherit__", "fresh_quality_refund_24h": ""}
+    )
     assert ok.status_code == 302
     with app.app_context():
         shop = _tenant("kidswear")
@@ -260,15 +293,24 @@ def test_category_rule_editing(app, client, demo):
 
 def test_preset_replaces_the_draft(app, client, demo):
     login(client, "owner@kidswear.demo", "demo-password-2026")
-    r = post_form(client, "/kidswear/console/policy/draft/preset", {"preset": "electronics_sanbao"},
-                  form_url="/kidswear/console/policy/")
+    r = post_form(
+        client,
+        "/kidswear/console/policy/draft/preset",
+        {"preset": "electronics_sanbao"},
+        form_url="/kidswear/console/policy/",
+    )
     assert r.status_code == 302
     with app.app_context():
         shop = _tenant("kidswear")
         with tenant_context(shop.id):
             assert policies.get_draft(shop).terms["warranty_months"] == 12
-    bad = post_form(client, "/kidswear/console/policy/draft/preset", {"preset": "nope"},
-                    form_url="/kidswear/console/policy/", follow_redirects=True)
+    bad = post_form(
+        client,
+        "/kidswear/console/policy/draft/preset",
+        {"preset": "nope"},
+        form_url="/kidswear/console/policy/",
+        follow_redirects=True,
+    )
     assert "未知的预设模板" in bad.get_data(as_text=True)
 
 
@@ -276,8 +318,12 @@ def test_agents_read_but_do_not_edit(app, client, demo):
     login(client, "agent@voltmart.demo", "demo-password-2026")
     assert client.get("/voltmart/console/policy/").status_code == 200
     assert client.get("/voltmart/console/policy/draft").status_code == 403
-    r = post_form(client, "/voltmart/console/policy/publish", {"effective_date": "2030-01-01"},
-                  form_url="/voltmart/console/policy/")
+    r = post_form(
+        client,
+        "/voltmart/console/policy/publish",
+        {"effective_date": "2030-01-01"},
+        form_url="/voltmart/console/policy/",
+    )
     assert r.status_code == 403
     with app.app_context():
         shop = _tenant("voltmart")
@@ -300,7 +346,8 @@ def test_policy_page_is_cached_but_every_response_has_its_own_nonce(app, client,
         nonces.append(nonce)
     assert nonces[0] != nonces[1]
     assert re.sub(r'nonce="[^"]+"', "", first.get_data(as_text=True)) == re.sub(
-        r'nonce="[^"]+"', "", second.get_data(as_text=True))
+        r'nonce="[^"]+"', "", second.get_data(as_text=True)
+    )
     # Publishing changes the page at once: the cache key names the published versions.
     with app.app_context():
         shop = _tenant("voltmart")
@@ -328,6 +375,7 @@ def test_a_cached_policy_page_costs_no_query_until_the_shop_changes_in_any_proce
     with app.app_context():
         shop = _tenant("voltmart")
         from saas.extensions import redis
+
         redis.client.delete(f"tenant-token:{shop.id}")
     assert "伏特商城改名" in client.get("/voltmart/policy").get_data(as_text=True)
 
@@ -360,11 +408,12 @@ def test_without_redis_the_policy_page_is_rendered_every_time(app, client, demo,
         nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
         assert f'nonce="{nonce}"' in r.get_data(as_text=True) and "__csp_nonce_slot__" not in r.get_data(as_text=True)
     from saas.caches import pages
+
     assert pages._pages == {}
 
 
 def test_an_announced_version_shows_on_the_day_it_comes_into_force(app, client, demo):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from saas.models.base import travel_to
 
@@ -377,12 +426,13 @@ def test_an_announced_version_shows_on_the_day_it_comes_into_force(app, client, 
             policies.publish(shop, None, today + timedelta(days=1))
             db.session.commit()
     assert "自签收次日起 7 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
-    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc).replace(hour=6)
+    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC).replace(hour=6)
     with travel_to(tomorrow):
         assert "自签收次日起 10 天内可申请" in _text(client.get("/voltmart/policy").get_data(as_text=True))
 
 
 # ---------- what the owner did not change stays as it was ---------------------------------
+
 
 class _FormReader(HTMLParser):
     """The fields of a page's own POST form (no action: it posts back to the page), as a browser sends them."""
@@ -459,9 +509,12 @@ def _versions(app, slug: str):
         with tenant_context(shop.id):
             draft = policies.get_draft(shop)
             published = policies.published_versions(shop)[0]
-            return (json.dumps(published.terms, ensure_ascii=False), json.dumps(published.category_rules, ensure_ascii=False),
-                    draft and json.dumps(draft.terms, ensure_ascii=False),
-                    draft and json.dumps(draft.category_rules, ensure_ascii=False))
+            return (
+                json.dumps(published.terms, ensure_ascii=False),
+                json.dumps(published.category_rules, ensure_ascii=False),
+                draft and json.dumps(draft.terms, ensure_ascii=False),
+                draft and json.dumps(draft.category_rules, ensure_ascii=False),
+            )
 
 
 @pytest.mark.parametrize("slug", ["kidswear", "voltmart", "tianshang"])
@@ -544,12 +597,29 @@ def test_a_partly_inherited_category_rule_saves(app, client, demo):
     assert "return_shipping_payer" not in rule and "paid_repair_after_warranty" not in rule
 
 
-@pytest.mark.parametrize("lang, words, keys", [
-    ("zh", ["沿用全店条款（质量问题由商家承担运费，无理由退货由买家承担）", "沿用全店条款（否）", "沿用全店条款（15 天）"],
-     ["merchant_if_quality", "__inherit__", "false", "true"]),
-    ("en", ["Same as shop-wide (merchant pays for quality problems", "Same as shop-wide (no)",
-            "Same as shop-wide (15 days)"], ["merchant_if_quality", "__inherit__", "false", "true"]),
-])
+@pytest.mark.parametrize(
+    "lang, words, keys",
+    [
+        (
+            "zh",
+            [
+                "沿用全店条款（质量问题由商家承担运费，无理由退货由买家承担）",
+                "沿用全店条款（否）",
+                "沿用全店条款（15 天）",
+            ],
+            ["merchant_if_quality", "__inherit__", "false", "true"],
+        ),
+        (
+            "en",
+            [
+                "Same as shop-wide (merchant pays for quality problems",
+                "Same as shop-wide (no)",
+                "Same as shop-wide (15 days)",
+            ],
+            ["merchant_if_quality", "__inherit__", "false", "true"],
+        ),
+    ],
+)
 def test_inherited_values_are_shown_in_words(client, demo, lang, words, keys):
     login(client, "owner@kidswear.demo", "demo-password-2026")
     page = _text(client.get(f"{CATEGORY_URL}?lang={lang}").get_data(as_text=True))
@@ -559,7 +629,9 @@ def test_inherited_values_are_shown_in_words(client, demo, lang, words, keys):
         assert not re.search(rf"\b{key}\b", page), key
 
 
-@pytest.mark.parametrize("lang, expected", [("zh", "「退货运费承担方」不是可选的一项"), ("en", "is not one of the choices")])
+@pytest.mark.parametrize(
+    "lang, expected", [("zh", "「退货运费承担方」不是可选的一项"), ("en", "is not one of the choices")]
+)
 def test_a_refused_category_rule_speaks_words(app, client, demo, lang, expected):
     login(client, "owner@kidswear.demo", "demo-password-2026")
     _t, rules, _d, _r = _versions(app, "kidswear")
@@ -574,8 +646,12 @@ def test_a_refused_category_rule_speaks_words(app, client, demo, lang, expected)
 
 def test_the_version_diff_shows_words(app, client, demo):
     login(client, "owner@voltmart.demo", "demo-password-2026")
-    r = _submit_as_rendered(client, "/voltmart/console/policy/draft", return_shipping_payer="merchant_always",
-                            paid_repair_after_warranty=None)
+    r = _submit_as_rendered(
+        client,
+        "/voltmart/console/policy/draft",
+        return_shipping_payer="merchant_always",
+        paid_repair_after_warranty=None,
+    )
     assert r.status_code == 302
     with app.app_context():
         shop = _tenant("voltmart")
@@ -593,13 +669,16 @@ def test_the_version_diff_shows_words(app, client, demo):
 
 
 @pytest.mark.parametrize("url", ["/kidswear/console/policy/draft", CATEGORY_URL])
-@pytest.mark.parametrize("field, value, zh", [
-    ("quality_exchange_days", "9" * 5000, "数值过大"),                # int() of it raises
-    ("first_response_minutes", "99999999", "不能超过 43200 个工作分钟"),  # the SLA clock would never end
-    ("repair_cycle_max_days", "99999999", "不能超过 365 个工作日"),
-    ("quality_exchange_days", "1\x00", "控制字符"),                  # the request guard refuses NUL anywhere
-    ("conditions_zh", "须原包装\x00", "控制字符"),                      # PostgreSQL's JSON refuses NUL
-])
+@pytest.mark.parametrize(
+    "field, value, zh",
+    [
+        ("quality_exchange_days", "9" * 5000, "数值过大"),  # int() of it raises
+        ("first_response_minutes", "99999999", "不能超过 43200 个工作分钟"),  # the SLA clock would never end
+        ("repair_cycle_max_days", "99999999", "不能超过 365 个工作日"),
+        ("quality_exchange_days", "1\x00", "控制字符"),  # the request guard refuses NUL anywhere
+        ("conditions_zh", "须原包装\x00", "控制字符"),  # PostgreSQL's JSON refuses NUL
+    ],
+)
 def test_hostile_terms_are_refused_with_words_and_nothing_is_kept(app, client, demo, url, field, value, zh):
     login(client, "owner@kidswear.demo", "demo-password-2026")
     data = _rendered_form(client.get(url).get_data(as_text=True))

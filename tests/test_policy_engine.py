@@ -11,14 +11,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenants.policy import (
-    COMPENSATION, FREE_REPAIR, NO_REASON_EXCHANGE, NO_REASON_RETURN, PAID_REPAIR, PROBLEM_COMPLAINT, PROBLEM_CONSULTATION,
-    PROBLEM_FOOD_SAFETY, PROBLEM_QUALITY, PROBLEM_RETURN_EXCHANGE, PROBLEM_TYPES, QUALITY_EXCHANGE,
-    QUALITY_RETURN, REFUND, REMEDY_KINDS, Remedy, VersionRef, add_months, choose_version, evaluate,
+    COMPENSATION,
+    FREE_REPAIR,
+    NO_REASON_EXCHANGE,
+    NO_REASON_RETURN,
+    PAID_REPAIR,
+    PROBLEM_COMPLAINT,
+    PROBLEM_CONSULTATION,
+    PROBLEM_FOOD_SAFETY,
+    PROBLEM_QUALITY,
+    PROBLEM_RETURN_EXCHANGE,
+    PROBLEM_TYPES,
+    QUALITY_EXCHANGE,
+    QUALITY_RETURN,
+    REFUND,
+    REMEDY_KINDS,
+    Remedy,
+    VersionRef,
+    add_months,
+    choose_version,
+    evaluate,
     mentions_food_safety,
 )
-from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, LEGACY_UNITS, InvalidTerms, Terms, effective_terms
-from tenants.term_rules import validate_category_rules, validate_terms
 from tenants.presets import PRESETS, apply_preset
+from tenants.term_rules import validate_category_rules, validate_terms
+from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, LEGACY_UNITS, InvalidTerms, Terms, effective_terms
 
 V = VersionRef(3, date(2024, 1, 1))
 BOUGHT = date(2024, 3, 1)
@@ -31,14 +48,21 @@ def by_kind(remedies: list[Remedy]) -> dict[str, Remedy]:
     return {r.kind: r for r in remedies}
 
 
-def run(terms: Terms = Terms(), rules: dict | None = None, category: str = "general",
-        delivered: date | None = DELIVERED, problem: str = PROBLEM_QUALITY, as_of: date = DELIVERED,
-        price: Decimal | None = None) -> dict[str, Remedy]:
+def run(
+    terms: Terms = Terms(),
+    rules: dict | None = None,
+    category: str = "general",
+    delivered: date | None = DELIVERED,
+    problem: str = PROBLEM_QUALITY,
+    as_of: date = DELIVERED,
+    price: Decimal | None = None,
+) -> dict[str, Remedy]:
     bought = min(BOUGHT, delivered) if delivered else BOUGHT
     return by_kind(evaluate(terms, rules or {}, V, category, bought, delivered, problem, as_of, price))
 
 
 # -- windows: day N after delivery is inside, day N+1 outside -------------------------------------------
+
 
 @settings(max_examples=60, deadline=None)
 @given(n=days, delivered=delivery_dates)
@@ -117,6 +141,7 @@ def test_a_wrong_size_can_be_exchanged_within_the_no_reason_window() -> None:
 
 # -- warranty -----------------------------------------------------------------------------------------
 
+
 def test_add_months_clamps_to_month_end() -> None:
     assert add_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
@@ -142,8 +167,9 @@ def test_warranty_boundary(months: int, delivered: date) -> None:
     assert run(t, delivered=delivered, as_of=end)[FREE_REPAIR].eligible
     later = run(t, delivered=delivered, as_of=end + timedelta(days=1))
     assert not later[FREE_REPAIR].eligible and later[PAID_REPAIR].eligible
-    assert not run(t.with_overrides({"paid_repair_after_warranty": False}), delivered=delivered,
-                   as_of=end + timedelta(days=1))[PAID_REPAIR].eligible
+    assert not run(
+        t.with_overrides({"paid_repair_after_warranty": False}), delivered=delivered, as_of=end + timedelta(days=1)
+    )[PAID_REPAIR].eligible
 
 
 def test_no_warranty_means_paid_repair_only() -> None:
@@ -153,6 +179,7 @@ def test_no_warranty_means_paid_repair_only() -> None:
 
 
 # -- versions -----------------------------------------------------------------------------------------
+
 
 def test_version_choice_across_effective_date() -> None:
     v1, v2 = VersionRef(1, date(2024, 1, 1)), VersionRef(2, date(2024, 6, 1))
@@ -167,12 +194,17 @@ def test_version_choice_across_effective_date() -> None:
 
 
 def test_clause_cites_version() -> None:
-    got = evaluate(Terms(), {}, VersionRef(7, date(2024, 1, 1)), "general", BOUGHT, DELIVERED, PROBLEM_QUALITY, DELIVERED)
-    assert all(r.clause.version == 7 and r.clause.text_zh.startswith("第7版") and
-               r.clause.text_en.startswith("Version 7") for r in got)
+    got = evaluate(
+        Terms(), {}, VersionRef(7, date(2024, 1, 1)), "general", BOUGHT, DELIVERED, PROBLEM_QUALITY, DELIVERED
+    )
+    assert all(
+        r.clause.version == 7 and r.clause.text_zh.startswith("第7版") and r.clause.text_en.startswith("Version 7")
+        for r in got
+    )
 
 
 # -- category overrides -------------------------------------------------------------------------------
+
 
 def test_category_rule_beats_base_and_others_come_from_base() -> None:
     base = Terms(no_reason_return_days=7, quality_return_days=7, quality_exchange_days=15)
@@ -211,6 +243,7 @@ def test_non_overridable_keys_in_rules_are_ignored() -> None:
 
 # -- not delivered, exemptions, problem types ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("problem", [PROBLEM_QUALITY, PROBLEM_RETURN_EXCHANGE, PROBLEM_FOOD_SAFETY])
 def test_not_delivered(problem: str) -> None:
     got = run(Terms(warranty_months=12), delivered=None, problem=problem)
@@ -224,12 +257,19 @@ def test_not_delivered(problem: str) -> None:
     assert "仅退款" in got[REFUND].reason_zh and "refund" in got[REFUND].reason_en
 
 
-@pytest.mark.parametrize("category,exemption_zh,exemption_en", [
-    ("fresh_food", "鲜活易腐", "perishable"), ("dairy", "鲜活易腐", "perishable"),
-    ("custom_made", "定作", "made to the consumer's order"), ("digital", "数字化商品", "digital goods"),
-    ("periodicals", "报纸、期刊", "periodicals"),
-])
-def test_exempt_category_with_zero_days_names_the_exemption(category: str, exemption_zh: str, exemption_en: str) -> None:
+@pytest.mark.parametrize(
+    "category,exemption_zh,exemption_en",
+    [
+        ("fresh_food", "鲜活易腐", "perishable"),
+        ("dairy", "鲜活易腐", "perishable"),
+        ("custom_made", "定作", "made to the consumer's order"),
+        ("digital", "数字化商品", "digital goods"),
+        ("periodicals", "报纸、期刊", "periodicals"),
+    ],
+)
+def test_exempt_category_with_zero_days_names_the_exemption(
+    category: str, exemption_zh: str, exemption_en: str
+) -> None:
     terms, rules = apply_preset("cn_statutory")
     r = run(Terms.from_dict(terms), rules, category=category, problem=PROBLEM_RETURN_EXCHANGE)[NO_REASON_RETURN]
     assert not r.eligible and r.deadline is None
@@ -244,10 +284,16 @@ def test_zero_days_without_exemption_says_not_offered() -> None:
     assert "消费者权益保护法" not in r.reason_zh
 
 
-@pytest.mark.parametrize("price,expected", [
-    (Decimal("39.90"), Decimal("1000.00")), (Decimal("100"), Decimal("1000.00")),
-    (Decimal("100.01"), Decimal("1000.10")), (Decimal("2500.5"), Decimal("25005.00")), (Decimal("0"), Decimal("1000.00")),
-])
+@pytest.mark.parametrize(
+    "price,expected",
+    [
+        (Decimal("39.90"), Decimal("1000.00")),
+        (Decimal("100"), Decimal("1000.00")),
+        (Decimal("100.01"), Decimal("1000.10")),
+        (Decimal("2500.5"), Decimal("25005.00")),
+        (Decimal("0"), Decimal("1000.00")),
+    ],
+)
 def test_food_safety_compensation(price: Decimal, expected: Decimal) -> None:
     late = DELIVERED + timedelta(days=400)  # not window-bound
     c = run(delivered=DELIVERED, problem=PROBLEM_FOOD_SAFETY, as_of=late, price=price)[COMPENSATION]
@@ -271,7 +317,9 @@ def test_food_safety_without_price_and_quality_windows() -> None:
 
 
 def test_complaint_compensation_follows_rules_text() -> None:
-    rules = Terms(compensation_rules_zh="延迟发货超过 48 小时赔付 5 元优惠券。", compensation_rules_en="Late dispatch: ¥5 coupon.")
+    rules = Terms(
+        compensation_rules_zh="延迟发货超过 48 小时赔付 5 元优惠券。", compensation_rules_en="Late dispatch: ¥5 coupon."
+    )
     c = run(rules, problem=PROBLEM_COMPLAINT)[COMPENSATION]
     assert c.eligible and c.reason_zh == rules.compensation_rules_zh and c.reason_en == rules.compensation_rules_en
     assert not run(Terms(), problem=PROBLEM_COMPLAINT)[COMPENSATION].eligible
@@ -306,15 +354,29 @@ def test_food_safety_words() -> None:
 
 # -- terms data and validation -------------------------------------------------------------------------
 
+
 def test_terms_defaults_match_spec() -> None:
     t = Terms()
     assert (t.no_reason_return_days, t.quality_return_days, t.quality_exchange_days) == (7, 7, 15)
-    assert (t.first_response_minutes, t.consultation_written_hours, t.quality_proposal_hours,
-            t.quality_execution_hours, t.return_processing_working_days, t.inspection_hours,
-            t.complaint_feedback_hours, t.general_working_days, t.emergency_response_minutes,
-            t.platform_complaint_hours, t.followup_working_days) == (10, 2, 24, 48, 3, 24, 48, 5, 60, 48, 3)
-    assert (t.business_hours_start, t.business_hours_end, t.sms_quiet_start, t.sms_quiet_end) == \
-        ("09:00", "18:00", "21:00", "08:00")
+    assert (
+        t.first_response_minutes,
+        t.consultation_written_hours,
+        t.quality_proposal_hours,
+        t.quality_execution_hours,
+        t.return_processing_working_days,
+        t.inspection_hours,
+        t.complaint_feedback_hours,
+        t.general_working_days,
+        t.emergency_response_minutes,
+        t.platform_complaint_hours,
+        t.followup_working_days,
+    ) == (10, 2, 24, 48, 3, 24, 48, 5, 60, 48, 3)
+    assert (t.business_hours_start, t.business_hours_end, t.sms_quiet_start, t.sms_quiet_end) == (
+        "09:00",
+        "18:00",
+        "21:00",
+        "08:00",
+    )
     assert t.survey_delay_working_days == 3 and t.return_shipping_payer == "merchant_if_quality"
     assert (t.repair_cycle_min_days, t.repair_cycle_max_days) == (5, 7)
 
@@ -324,8 +386,9 @@ def test_from_dict_round_trip_and_coercion() -> None:
     d = json.loads(json.dumps(t.to_dict()))
     assert Terms.from_dict(d) == t
     # Stored terms without clock units are read as they were published: every clock in working time.
-    assert Terms.from_dict({"no_reason_return_days": "30", "fresh_quality_refund_24h": "true", "x": 1}) == \
-        Terms(no_reason_return_days=30, fresh_quality_refund_24h=True, **LEGACY_UNITS)
+    assert Terms.from_dict({"no_reason_return_days": "30", "fresh_quality_refund_24h": "true", "x": 1}) == Terms(
+        no_reason_return_days=30, fresh_quality_refund_24h=True, **LEGACY_UNITS
+    )
     assert Terms.from_dict({}) == Terms(**LEGACY_UNITS) == Terms.from_dict(None)
     assert Terms.from_dict({"legal_exemption": ""}).legal_exemption is None
     with pytest.raises(InvalidTerms) as exc:
@@ -343,27 +406,35 @@ def one(errors: list, field: str):
     return e
 
 
-@pytest.mark.parametrize("d,field,zh,en", [
-    ({"no_reason_return_days": -1}, "no_reason_return_days", "负数", "negative"),
-    ({"quality_return_days": -3, "quality_exchange_days": 0}, "quality_return_days", "负数", "negative"),
-    ({"quality_return_days": 20}, "quality_exchange_days", "不能短于", "cannot be shorter"),
-    ({"warranty_months": 121}, "warranty_months", "0 到 120", "between 0 and 120"),
-    ({"warranty_months": -1}, "warranty_months", "0 到 120", "between 0 and 120"),
-    ({"repair_cycle_min_days": 9, "repair_cycle_max_days": 7}, "repair_cycle_max_days", "不能小于", "cannot be shorter"),
-    ({"business_hours_start": "9:00"}, "business_hours_start", "HH:MM", "HH:MM"),
-    ({"business_hours_end": "24:00"}, "business_hours_end", "HH:MM", "HH:MM"),
-    ({"sms_quiet_end": "08:60"}, "sms_quiet_end", "HH:MM", "HH:MM"),
-    ({"business_hours_start": "18:00", "business_hours_end": "09:00"}, "business_hours_end", "晚于", "later than"),
-    ({"business_hours_start": "09:00", "business_hours_end": "09:00"}, "business_hours_end", "晚于", "later than"),
-    ({"sms_quiet_start": "22:00", "sms_quiet_end": "22:00"}, "sms_quiet_end", "不能相同", "same time"),
-    ({"first_response_minutes": 0}, "first_response_minutes", "正数", "positive"),
-    ({"complaint_feedback_hours": -48}, "complaint_feedback_hours", "正数", "positive"),
-    ({"legal_exemption": "handmade"}, "legal_exemption", "无效", "not valid"),
-    ({"return_shipping_payer": "nobody"}, "return_shipping_payer", "无效", "not valid"),
-    ({"warranty_months": "twelve"}, "warranty_months", "整数", "whole number"),
-    ({"paid_repair_after_warranty": "maybe"}, "paid_repair_after_warranty", "是", "yes or no"),
-    ({"no_reason_days": 7}, "no_reason_days", "未知", "Unknown"),
-])
+@pytest.mark.parametrize(
+    "d,field,zh,en",
+    [
+        ({"no_reason_return_days": -1}, "no_reason_return_days", "负数", "negative"),
+        ({"quality_return_days": -3, "quality_exchange_days": 0}, "quality_return_days", "负数", "negative"),
+        ({"quality_return_days": 20}, "quality_exchange_days", "不能短于", "cannot be shorter"),
+        ({"warranty_months": 121}, "warranty_months", "0 到 120", "between 0 and 120"),
+        ({"warranty_months": -1}, "warranty_months", "0 到 120", "between 0 and 120"),
+        (
+            {"repair_cycle_min_days": 9, "repair_cycle_max_days": 7},
+            "repair_cycle_max_days",
+            "不能小于",
+            "cannot be shorter",
+        ),
+        ({"business_hours_start": "9:00"}, "business_hours_start", "HH:MM", "HH:MM"),
+        ({"business_hours_end": "24:00"}, "business_hours_end", "HH:MM", "HH:MM"),
+        ({"sms_quiet_end": "08:60"}, "sms_quiet_end", "HH:MM", "HH:MM"),
+        ({"business_hours_start": "18:00", "business_hours_end": "09:00"}, "business_hours_end", "晚于", "later than"),
+        ({"business_hours_start": "09:00", "business_hours_end": "09:00"}, "business_hours_end", "晚于", "later than"),
+        ({"sms_quiet_start": "22:00", "sms_quiet_end": "22:00"}, "sms_quiet_end", "不能相同", "same time"),
+        ({"first_response_minutes": 0}, "first_response_minutes", "正数", "positive"),
+        ({"complaint_feedback_hours": -48}, "complaint_feedback_hours", "正数", "positive"),
+        ({"legal_exemption": "handmade"}, "legal_exemption", "无效", "not valid"),
+        ({"return_shipping_payer": "nobody"}, "return_shipping_payer", "无效", "not valid"),
+        ({"warranty_months": "twelve"}, "warranty_months", "整数", "whole number"),
+        ({"paid_repair_after_warranty": "maybe"}, "paid_repair_after_warranty", "是", "yes or no"),
+        ({"no_reason_days": 7}, "no_reason_days", "未知", "Unknown"),
+    ],
+)
 def test_validate_terms_errors(d: dict, field: str, zh: str, en: str) -> None:
     e = one(validate_terms(d), field)
     assert zh in e.message_zh and en in e.message_en
@@ -373,25 +444,57 @@ def test_validate_terms_accepts_good_input() -> None:
     assert validate_terms({}) == []
     assert validate_terms(Terms().to_dict()) == []
     # quiet hours may cross midnight or not; no-reason days below 7 (0 included) only with a legal exemption
-    assert validate_terms({"sms_quiet_start": "22:30", "sms_quiet_end": "07:00", "no_reason_return_days": 0,
-                           "legal_exemption": "custom_made"}) == []
+    assert (
+        validate_terms(
+            {
+                "sms_quiet_start": "22:30",
+                "sms_quiet_end": "07:00",
+                "no_reason_return_days": 0,
+                "legal_exemption": "custom_made",
+            }
+        )
+        == []
+    )
     assert validate_terms({"sms_quiet_start": "12:00", "sms_quiet_end": "14:00"}) == []
     assert validate_terms({"warranty_months": 120, "quality_exchange_days": 7}) == []
     assert validate_terms({"business_hours_start": "x"})[0].field == "business_hours_start"
     assert len(validate_terms({"business_hours_start": "x"})) == 1  # no follow-on ordering error
 
 
-@pytest.mark.parametrize("rules,field,zh,en", [
-    ({"toys": {"no_reason_return_days": 7}}, "category_rules.toys", "未知的商品类目", "Unknown product category"),
-    ({"dairy": {"first_response_minutes": 5}}, "category_rules.dairy.first_response_minutes", "全店统一", "shop-wide"),
-    ({"dairy": {"business_hours_start": "08:00"}}, "category_rules.dairy.business_hours_start", "全店统一", "shop-wide"),
-    ({"dairy": {"legal_exemption": "yogurt"}}, "category_rules.dairy.legal_exemption", "无效", "not valid"),
-    ({"dairy": {"no_reason_return_days": -1}}, "category_rules.dairy.no_reason_return_days", "负数", "negative"),
-    ({"electronics": {"warranty_months": 200}}, "category_rules.electronics.warranty_months", "120", "120"),
-    ({"apparel": {"quality_return_days": 30}}, "category_rules.apparel.quality_exchange_days", "不能短于", "shorter"),
-    ({"apparel": {"no_reason_days": 30}}, "category_rules.apparel.no_reason_days", "未知", "Unknown"),
-    ({"apparel": {"repair_cycle_min_days": 10}}, "category_rules.apparel.repair_cycle_max_days", "下限", "shortest"),
-])
+@pytest.mark.parametrize(
+    "rules,field,zh,en",
+    [
+        ({"toys": {"no_reason_return_days": 7}}, "category_rules.toys", "未知的商品类目", "Unknown product category"),
+        (
+            {"dairy": {"first_response_minutes": 5}},
+            "category_rules.dairy.first_response_minutes",
+            "全店统一",
+            "shop-wide",
+        ),
+        (
+            {"dairy": {"business_hours_start": "08:00"}},
+            "category_rules.dairy.business_hours_start",
+            "全店统一",
+            "shop-wide",
+        ),
+        ({"dairy": {"legal_exemption": "yogurt"}}, "category_rules.dairy.legal_exemption", "无效", "not valid"),
+        ({"dairy": {"no_reason_return_days": -1}}, "category_rules.dairy.no_reason_return_days", "负数", "negative"),
+        ({"electronics": {"warranty_months": 200}}, "category_rules.electronics.warranty_months", "120", "120"),
+        (
+            {"apparel": {"quality_return_days": 30}},
+            "category_rules.apparel.quality_exchange_days",
+            "不能短于",
+            "shorter",
+        ),
+        ({"apparel": {"no_reason_days": 30}}, "category_rules.apparel.no_reason_days", "未知", "Unknown"),
+        (
+            {"apparel": {"repair_cycle_min_days": 10}},
+            "category_rules.apparel.repair_cycle_max_days",
+            "下限",
+            "shortest",
+        ),
+    ],
+)
 def test_validate_category_rules_errors(rules: dict, field: str, zh: str, en: str) -> None:
     e = one(validate_category_rules(rules), field)
     assert zh in e.message_zh and en in e.message_en
@@ -400,8 +503,10 @@ def test_validate_category_rules_errors(rules: dict, field: str, zh: str, en: st
 def test_validate_category_rules_against_base() -> None:
     base = Terms(quality_return_days=30, quality_exchange_days=30)
     assert validate_category_rules({"apparel": {"quality_return_days": 30}}, base) == []
-    assert validate_category_rules({c: {"no_reason_return_days": 0, "legal_exemption": "custom_made"}
-                                    for c in CATEGORIES}) == []
+    assert (
+        validate_category_rules({c: {"no_reason_return_days": 0, "legal_exemption": "custom_made"} for c in CATEGORIES})
+        == []
+    )
     exempt_shop = Terms(no_reason_return_days=0, legal_exemption="custom_made")
     assert validate_category_rules({"electronics": {"warranty_months": 24}}, exempt_shop) == []
 
@@ -417,17 +522,25 @@ def test_the_survey_goes_out_within_the_follow_up_time_the_page_promises() -> No
 @pytest.mark.parametrize("days", [0, 1, 6])
 def test_no_reason_window_below_the_legal_seven_days_needs_an_exemption(days: int) -> None:
     """Spec §2 / Consumer Rights Protection Law art. 25: only goods exempt by law may have less than 7 days."""
-    for errors, field in ((validate_terms({"no_reason_return_days": days}), "no_reason_return_days"),
-                          (validate_category_rules({"fresh_food": {"no_reason_return_days": days}}),
-                           "category_rules.fresh_food.no_reason_return_days")):
+    for errors, field in (
+        (validate_terms({"no_reason_return_days": days}), "no_reason_return_days"),
+        (
+            validate_category_rules({"fresh_food": {"no_reason_return_days": days}}),
+            "category_rules.fresh_food.no_reason_return_days",
+        ),
+    ):
         e = one(errors, field)
         assert "第二十五条" in e.message_zh and "art. 25" in e.message_en
     assert validate_terms({"no_reason_return_days": 7}) == []
     assert validate_terms({"no_reason_return_days": days, "legal_exemption": "periodicals"}) == []
-    assert validate_category_rules({"fresh_food": {"no_reason_return_days": days, "legal_exemption": "fresh_perishable"}}) == []
+    assert (
+        validate_category_rules({"fresh_food": {"no_reason_return_days": days, "legal_exemption": "fresh_perishable"}})
+        == []
+    )
 
 
 # -- presets ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_presets_validate_cleanly(name: str) -> None:
@@ -443,7 +556,12 @@ def test_presets_validate_cleanly(name: str) -> None:
 def test_electronics_preset() -> None:
     terms, rules = apply_preset("electronics_sanbao")
     t = Terms.from_dict(terms)
-    assert (t.no_reason_return_days, t.quality_return_days, t.quality_exchange_days, t.warranty_months) == (7, 7, 15, 12)
+    assert (t.no_reason_return_days, t.quality_return_days, t.quality_exchange_days, t.warranty_months) == (
+        7,
+        7,
+        15,
+        12,
+    )
     assert t.warranty_scope_zh == "整机" and t.paid_repair_after_warranty
     got = run(t, rules, category="electronics", as_of=DELIVERED + timedelta(days=15))
     assert not got[QUALITY_RETURN].eligible and got[QUALITY_EXCHANGE].eligible and got[FREE_REPAIR].eligible
@@ -454,10 +572,15 @@ def test_apparel_preset() -> None:
     t = Terms.from_dict(terms)
     assert t.no_reason_return_days == 30 and (t.quality_return_days, t.quality_exchange_days) == (7, 15)
     assert "吊牌" in t.conditions_zh and "tags" in t.conditions_en
-    got = run(t, rules, category="childrens_clothing", problem=PROBLEM_RETURN_EXCHANGE, as_of=DELIVERED + timedelta(days=30))
+    got = run(
+        t, rules, category="childrens_clothing", problem=PROBLEM_RETURN_EXCHANGE, as_of=DELIVERED + timedelta(days=30)
+    )
     assert got[NO_REASON_RETURN].eligible and got[NO_REASON_RETURN].label_zh == "30 天无理由退货"
     assert got[NO_REASON_RETURN].label_en == "30-day no-reason return"
-    assert got[NO_REASON_RETURN].clause.text_zh.startswith("第") and "30 天无理由退货" in got[NO_REASON_RETURN].clause.text_zh
+    assert (
+        got[NO_REASON_RETURN].clause.text_zh.startswith("第")
+        and "30 天无理由退货" in got[NO_REASON_RETURN].clause.text_zh
+    )
     assert "七天" not in got[NO_REASON_RETURN].clause.text_zh
 
 

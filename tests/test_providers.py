@@ -1,4 +1,5 @@
 """Provider adapters against a fake SMS provider and a local aiosmtpd server."""
+
 from __future__ import annotations
 
 import email
@@ -8,8 +9,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -56,13 +57,20 @@ def fake() -> Iterator[FakeSmsProvider]:
 
 
 def aliyun(fake: FakeSmsProvider, timeout: float = 2.0) -> AliyunSmsGateway:
-    return AliyunSmsGateway(fake.access_key_id, fake.access_key_secret, "甜上心头",
-                            endpoint=fake.aliyun_endpoint, timeout=timeout, template_code_default="SMS_100001")
+    return AliyunSmsGateway(
+        fake.access_key_id,
+        fake.access_key_secret,
+        "甜上心头",
+        endpoint=fake.aliyun_endpoint,
+        timeout=timeout,
+        template_code_default="SMS_100001",
+    )
 
 
 def twilio(fake: FakeSmsProvider, timeout: float = 2.0) -> TwilioSmsGateway:
-    return TwilioSmsGateway(fake.account_sid, fake.auth_token, "+15005550006",
-                            endpoint=fake.twilio_endpoint, timeout=timeout)
+    return TwilioSmsGateway(
+        fake.account_sid, fake.auth_token, "+15005550006", endpoint=fake.twilio_endpoint, timeout=timeout
+    )
 
 
 def sms(key: str = "notification-1", to: str = "+8613812345678", **kw) -> OutgoingSms:
@@ -72,8 +80,9 @@ def sms(key: str = "notification-1", to: str = "+8613812345678", **kw) -> Outgoi
 # ---------- phone numbers and signing helpers -----------------------------------
 
 
-@pytest.mark.parametrize("raw", ["13812345678", "+8613812345678", "+86 138-1234-5678", "008613812345678",
-                                 "8613812345678"])
+@pytest.mark.parametrize(
+    "raw", ["13812345678", "+8613812345678", "+86 138-1234-5678", "008613812345678", "8613812345678"]
+)
 def test_mainland_numbers_normalise(raw):
     assert to_e164(raw) == "+8613812345678"
     assert to_aliyun(raw) == "13812345678"
@@ -104,7 +113,7 @@ def test_retry_after_header_accepts_seconds_and_dates():
 
 
 def test_aliyun_day_limit_waits_until_beijing_midnight():
-    now = datetime(2024, 5, 1, 15, 0, tzinfo=timezone.utc)  # 23:00 in Beijing
+    now = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)  # 23:00 in Beijing
     assert aliyun_retry_after("isv.DAY_LIMIT_CONTROL", "", now) == pytest.approx(3605)
     assert aliyun_retry_after("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5", now) == 3600
 
@@ -134,8 +143,14 @@ def test_aliyun_without_params_sends_the_text_as_content(fake):
 
 
 def test_aliyun_wrong_secret_is_rejected_by_the_fake_and_retryable(fake):
-    gateway = AliyunSmsGateway(fake.access_key_id, "wrong", "甜上心头", endpoint=fake.aliyun_endpoint,
-                               timeout=2.0, template_code_default="SMS_1")
+    gateway = AliyunSmsGateway(
+        fake.access_key_id,
+        "wrong",
+        "甜上心头",
+        endpoint=fake.aliyun_endpoint,
+        timeout=2.0,
+        template_code_default="SMS_1",
+    )
     with pytest.raises(Retryable) as info:
         gateway.send(sms())
     assert info.value.code == "SignatureDoesNotMatch"
@@ -191,7 +206,7 @@ def day(offset: int = 0) -> str:
 
 
 def utc_ago(**delta: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(**delta)
+    return datetime.now(UTC) - timedelta(**delta)
 
 
 def queries(fake: FakeSmsProvider) -> list[tuple[str, str]]:
@@ -301,7 +316,11 @@ def test_accepted_but_unanswered_send_is_retryable_and_found_by_lookup(fake, beh
         gateway.send(sms("n-42"))
     assert info.value.code == code and time.monotonic() - started < 1.5
     [accepted] = fake.accepted  # the provider has it although the client saw a failure
-    assert (accepted.out_id, accepted.phone, accepted.content) == ("n-42", "13812345678", "【甜上心头】您的退货已签收,正在审核中")
+    assert (accepted.out_id, accepted.phone, accepted.content) == (
+        "n-42",
+        "13812345678",
+        "【甜上心头】您的退货已签收,正在审核中",
+    )
     # The outbox's retry: ask first, and do not send a second time.
     assert gateway.lookup(sms("n-42"), utc_ago(minutes=7)) == SendResult("aliyun-outid-n-42")
     assert [r.action for r in fake.requests].count("SendSms") == 1
@@ -392,20 +411,41 @@ def test_factories_pick_the_configured_class():
     assert isinstance(build_sms_gateway({"SMS_BACKEND": "dev"}), DevInboxGateway)
     store = lambda msg, pid: None  # noqa: E731
     assert build_sms_gateway({}, store=store).store is store
-    aliyun_gw = build_sms_gateway({"SMS_BACKEND": "aliyun", "SMS_TIMEOUT": "3", "ALIYUN_SMS_ACCESS_KEY_ID": "id",
-                                   "ALIYUN_SMS_ACCESS_KEY_SECRET": "s", "ALIYUN_SMS_SIGN_NAME": "签名"})
+    aliyun_gw = build_sms_gateway(
+        {
+            "SMS_BACKEND": "aliyun",
+            "SMS_TIMEOUT": "3",
+            "ALIYUN_SMS_ACCESS_KEY_ID": "id",
+            "ALIYUN_SMS_ACCESS_KEY_SECRET": "s",
+            "ALIYUN_SMS_SIGN_NAME": "签名",
+        }
+    )
     assert isinstance(aliyun_gw, AliyunSmsGateway) and aliyun_gw.timeout == 3.0
     assert aliyun_gw.endpoint == "https://dysmsapi.aliyuncs.com/"
-    twilio_gw = build_sms_gateway({"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
-                                   "TWILIO_FROM": "+15005550006", "TWILIO_ENDPOINT": "http://127.0.0.1:1/"})
+    twilio_gw = build_sms_gateway(
+        {
+            "SMS_BACKEND": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC1",
+            "TWILIO_AUTH_TOKEN": "t",
+            "TWILIO_FROM": "+15005550006",
+            "TWILIO_ENDPOINT": "http://127.0.0.1:1/",
+        }
+    )
     assert isinstance(twilio_gw, TwilioSmsGateway) and twilio_gw.endpoint == "http://127.0.0.1:1"
     with pytest.raises(ValueError, match="SMS_BACKEND"):
         build_sms_gateway({"SMS_BACKEND": "pigeon"})
     with pytest.raises(ValueError, match="TWILIO_AUTH_TOKEN"):
         build_sms_gateway({"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1"})
 
-    sender = build_email_sender({"MAIL_SERVER": "smtp.example.com", "MAIL_PORT": "587", "MAIL_USE_TLS": "true",
-                                 "MAIL_TIMEOUT": 4, "MAIL_DEFAULT_SENDER": "售后 <service@example.com>"})
+    sender = build_email_sender(
+        {
+            "MAIL_SERVER": "smtp.example.com",
+            "MAIL_PORT": "587",
+            "MAIL_USE_TLS": "true",
+            "MAIL_TIMEOUT": 4,
+            "MAIL_DEFAULT_SENDER": "售后 <service@example.com>",
+        }
+    )
     assert isinstance(sender, SmtpEmailSender)
     assert (sender.port, sender.use_tls, sender.use_ssl, sender.timeout) == (587, True, False, 4.0)
     assert sender.sender_addr == "service@example.com"
@@ -434,8 +474,9 @@ class RecordingHandler:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler({"gone@example.com": "550 5.1.1 No such user",
-                                "busy@example.com": "451 4.3.0 Try again later"})
+    handler = RecordingHandler(
+        {"gone@example.com": "550 5.1.1 No such user", "busy@example.com": "451 4.3.0 Try again later"}
+    )
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
@@ -445,13 +486,21 @@ def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
 
 
 def mail(to: str = "buyer@example.com", key: str = "notification-42") -> OutgoingEmail:
-    return OutgoingEmail(to=to, subject="您的退货已签收", text="正在审核中。", html="<p>正在<b>审核</b>中。</p>",
-                         idempotency_key=key, from_name="甜上心头", reply_to="service@tianshang.example")
+    return OutgoingEmail(
+        to=to,
+        subject="您的退货已签收",
+        text="正在审核中。",
+        html="<p>正在<b>审核</b>中。</p>",
+        idempotency_key=key,
+        from_name="甜上心头",
+        reply_to="service@tianshang.example",
+    )
 
 
 def smtp_sender(port: int, **kw) -> SmtpEmailSender:
-    return SmtpEmailSender("127.0.0.1", port, timeout=2.0, default_sender="noreply@aftersales.example",
-                           local_hostname="localhost", **kw)
+    return SmtpEmailSender(
+        "127.0.0.1", port, timeout=2.0, default_sender="noreply@aftersales.example", local_hostname="localhost", **kw
+    )
 
 
 def test_smtp_sends_multipart_with_chinese_display_name(smtp_server):
@@ -499,13 +548,30 @@ def test_smtp_550_is_permanent_and_451_retryable(smtp_server):
 LONG_ZH = "您的售后申请已受理,我们正在核实商品破损的照片和订单信息,请耐心等待。" * 3
 ENCODED_CASES = [
     mail(),
-    OutgoingEmail(to="c1@example.com", subject="售后申请已受理 AS260101-0000-0000-00",
-                  text="王芳,您好:\r\n\r\n您的售后申请已受理。\n\n查看进度:http://127.0.0.1/t", html=None,
-                  idempotency_key="n7", from_name="伏特电器"),
-    OutgoingEmail(to="c1@example.com", subject=LONG_ZH, text=LONG_ZH, html="<p>" + LONG_ZH * 20 + "</p>",
-                  idempotency_key="n8", from_name=" ".join(["甜上心头"] * 12)),
-    OutgoingEmail(to="c1@example.com", subject="Your case is resolved " * 8, text="x" * 3000,
-                  html="<p>" + "y" * 3000 + "</p>", idempotency_key="n9", from_name='Volt "Shop", Inc.'),
+    OutgoingEmail(
+        to="c1@example.com",
+        subject="售后申请已受理 AS260101-0000-0000-00",
+        text="王芳,您好:\r\n\r\n您的售后申请已受理。\n\n查看进度:http://127.0.0.1/t",
+        html=None,
+        idempotency_key="n7",
+        from_name="伏特电器",
+    ),
+    OutgoingEmail(
+        to="c1@example.com",
+        subject=LONG_ZH,
+        text=LONG_ZH,
+        html="<p>" + LONG_ZH * 20 + "</p>",
+        idempotency_key="n8",
+        from_name=" ".join(["甜上心头"] * 12),
+    ),
+    OutgoingEmail(
+        to="c1@example.com",
+        subject="Your case is resolved " * 8,
+        text="x" * 3000,
+        html="<p>" + "y" * 3000 + "</p>",
+        idempotency_key="n9",
+        from_name='Volt "Shop", Inc.',
+    ),
     OutgoingEmail(to="o'neil+tag@example.com", subject="", text="", html="<p></p>", idempotency_key="tenant 1/n 2"),
 ]
 
@@ -513,12 +579,22 @@ ENCODED_CASES = [
 def _parsed(content: bytes) -> dict:
     parsed = email.message_from_bytes(content, policy=policy.default)
     # Line breaks as the receiver reads them: CRLF and LF are the same text.
-    parts = {part.get_content_type(): part.get_content().replace("\r\n", "\n") for part in parsed.walk()
-             if not part.is_multipart()}
-    return {"type": parsed.get_content_type(), "parts": parts, "from": parsed["From"].addresses,
-            "to": parsed["To"].addresses, "reply_to": parsed["Reply-To"] and parsed["Reply-To"].addresses,
-            "subject": str(parsed["Subject"]), "message_id": parsed["Message-ID"],
-            "auto": parsed["Auto-Submitted"], "defects": [d for p in parsed.walk() for d in p.defects]}
+    parts = {
+        part.get_content_type(): part.get_content().replace("\r\n", "\n")
+        for part in parsed.walk()
+        if not part.is_multipart()
+    }
+    return {
+        "type": parsed.get_content_type(),
+        "parts": parts,
+        "from": parsed["From"].addresses,
+        "to": parsed["To"].addresses,
+        "reply_to": parsed["Reply-To"] and parsed["Reply-To"].addresses,
+        "subject": str(parsed["Subject"]),
+        "message_id": parsed["Message-ID"],
+        "auto": parsed["Auto-Submitted"],
+        "defects": [d for p in parsed.walk() for d in p.defects],
+    }
 
 
 def _flattened(message) -> bytes:
@@ -591,8 +667,9 @@ def test_smtp_silent_server_times_out_as_retryable():
         listener.listen(1)
         started = time.monotonic()
         with pytest.raises(Retryable) as info:
-            SmtpEmailSender("127.0.0.1", listener.getsockname()[1], timeout=0.3,
-                            local_hostname="localhost").send(mail())
+            SmtpEmailSender("127.0.0.1", listener.getsockname()[1], timeout=0.3, local_hostname="localhost").send(
+                mail()
+            )
         assert time.monotonic() - started < 1.5
     assert info.value.code == "timeout"
 
@@ -601,8 +678,9 @@ def test_smtp_bad_credentials_are_retryable_with_a_config_hint():
     def deny(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)
 
-    controller = Controller(RecordingHandler(), hostname="127.0.0.1", port=free_port(),
-                            authenticator=deny, auth_require_tls=False)
+    controller = Controller(
+        RecordingHandler(), hostname="127.0.0.1", port=free_port(), authenticator=deny, auth_require_tls=False
+    )
     controller.start()
     try:
         with pytest.raises(Retryable) as info:

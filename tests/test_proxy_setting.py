@@ -1,4 +1,5 @@
 """TRUSTED_PROXY_COUNT: the client address behind a reverse proxy (werkzeug's ProxyFix), off by default."""
+
 from __future__ import annotations
 
 from flask import request
@@ -10,10 +11,8 @@ def client_address(databases, redis_url, headers: dict, **settings) -> tuple[str
     from saas import create_app
 
     app = create_app(make_config(databases.new("proxy"), redis_url, **settings))
-    app.add_url_rule("/probe-address", "probe_address",
-                     lambda: f"{request.remote_addr} {request.scheme}")
-    response = app.test_client().get("/probe-address", headers=headers,
-                                     environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    app.add_url_rule("/probe-address", "probe_address", lambda: f"{request.remote_addr} {request.scheme}")
+    response = app.test_client().get("/probe-address", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     address, scheme = response.get_data(as_text=True).split()
     return address, scheme
 

@@ -1,11 +1,11 @@
 """Recalls (召回): started from a confirmed food-safety emergency, worked through in batches of RQ jobs,
 one outbox row per order and channel, counted on the recall page, answered by customers once."""
+
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from saas.queues import get_queue
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,8 +17,9 @@ from saas.models.case import Case
 from saas.models.notification import DevSms, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import Recall, RecallContact
-from saas.services import case_intake, cases
 from saas.models.user import User
+from saas.queues import get_queue
+from saas.services import case_intake, cases
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_shop_with_policy, make_tenant, make_user, post_form
@@ -35,12 +36,20 @@ REASON_EN = "Tests found too many bacteria in this yogurt."
 
 # ---------- fixtures and helpers ------------------------------------------
 
+
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_shop_with_policy(SLUG, name_zh="召回小店", name_en="Recall Shop",
-                                       users=[("owner", "owner@recall.example.com"), ("admin", "admin@recall.example.com"),
-                                              ("agent", "agent@recall.example.com")])
+        tenant = make_shop_with_policy(
+            SLUG,
+            name_zh="召回小店",
+            name_en="Recall Shop",
+            users=[
+                ("owner", "owner@recall.example.com"),
+                ("admin", "admin@recall.example.com"),
+                ("agent", "agent@recall.example.com"),
+            ],
+        )
         other = make_tenant("other-shop")
         with tenant_context(tenant.id):
             owner = db.session.scalar(select(User).where(User.email == "owner@recall.example.com"))
@@ -72,36 +81,76 @@ def mailer(app, monkeypatch):
     return fake
 
 
-def bulk_orders(tenant_id: int, count: int, *, sku: str = "YG-1", prefix: str = "R", first_day=date(2026, 10, 1),
-                contact=None) -> list[int]:
+def bulk_orders(
+    tenant_id: int, count: int, *, sku: str = "YG-1", prefix: str = "R", first_day=date(2026, 10, 1), contact=None
+) -> list[int]:
     """Insert `count` orders with one line of `sku` in two statements (fast enough for thousands)."""
     contact = contact or (lambda i: (f"139{i:08d}", f"c{i}@example.com"))
     rows = []
     for i in range(count):
         mobile, email = contact(i)
-        rows.append(dict(tenant_id=tenant_id, order_number=f"{prefix}-{i:05d}", channel="tmall",
-                         purchase_date=first_day + timedelta(days=i % 30), customer_name=f"顾客{i}",
-                         mobile=mobile, email=email))
+        rows.append(
+            dict(
+                tenant_id=tenant_id,
+                order_number=f"{prefix}-{i:05d}",
+                channel="tmall",
+                purchase_date=first_day + timedelta(days=i % 30),
+                customer_name=f"顾客{i}",
+                mobile=mobile,
+                email=email,
+            )
+        )
     with tenant_context(tenant_id):
         db.session.execute(insert(Order), rows)
-        ids = dict(db.session.execute(select(Order.order_number, Order.id)
-                                      .where(Order.order_number.like(f"{prefix}-%"))).all())
-        db.session.execute(insert(OrderLine), [
-            dict(tenant_id=tenant_id, order_id=ids[r["order_number"]], sku=sku, name="原味酸奶 200g",
-                 category="dairy", quantity=1, unit_price=Decimal("6.50")) for r in rows])
+        ids = dict(
+            db.session.execute(select(Order.order_number, Order.id).where(Order.order_number.like(f"{prefix}-%"))).all()
+        )
+        db.session.execute(
+            insert(OrderLine),
+            [
+                dict(
+                    tenant_id=tenant_id,
+                    order_id=ids[r["order_number"]],
+                    sku=sku,
+                    name="原味酸奶 200g",
+                    category="dairy",
+                    quantity=1,
+                    unit_price=Decimal("6.50"),
+                )
+                for r in rows
+            ],
+        )
         db.session.commit()
     return [ids[r["order_number"]] for r in rows]
 
 
-def emergency_case(tenant_id: int, owner_id: int, *, responsibility: str | None = "merchant",
-                   problem_type: str = "food_safety", category: str = "dairy",
-                   description: str = "酸奶喝了以后腹泻") -> int:
+def emergency_case(
+    tenant_id: int,
+    owner_id: int,
+    *,
+    responsibility: str | None = "merchant",
+    problem_type: str = "food_safety",
+    category: str = "dairy",
+    description: str = "酸奶喝了以后腹泻",
+) -> int:
     with tenant_context(tenant_id):
         tenant, owner = db.session.get(Tenant, tenant_id), db.session.get(User, owner_id)
-        case = case_intake.file_case(tenant, case_intake.Intake(
-            order_number="R-00001", customer_name="顾客1", mobile="13900000001", email="", purchase_channel="tmall",
-            problem_type=problem_type, description=description, expected_resolution="refund",
-            purchase_date=date(2026, 10, 2), delivery_date=date(2026, 10, 3), category=category))
+        case = case_intake.file_case(
+            tenant,
+            case_intake.Intake(
+                order_number="R-00001",
+                customer_name="顾客1",
+                mobile="13900000001",
+                email="",
+                purchase_channel="tmall",
+                problem_type=problem_type,
+                description=description,
+                expected_resolution="refund",
+                purchase_date=date(2026, 10, 2),
+                delivery_date=date(2026, 10, 3),
+                category=category,
+            ),
+        )
         if responsibility:
             cases.accept(case, owner)
             cases.verify(case, owner, responsibility, "第三方检测报告：菌落总数超标")
@@ -112,8 +161,15 @@ def emergency_case(tenant_id: int, owner_id: int, *, responsibility: str | None 
 def insert_recall(tenant_id: int, case_id: int, sku: str = "YG-1") -> int:
     """A recall row of a tenant, written directly (for route tests, e.g. the tenancy matrix)."""
     with tenant_context(tenant_id):
-        recall = Recall(tenant_id=tenant_id, case_id=case_id, sku=sku, product_name="原味酸奶", reason_zh=REASON_ZH,
-                        status="running", customers_expected=0)
+        recall = Recall(
+            tenant_id=tenant_id,
+            case_id=case_id,
+            sku=sku,
+            product_name="原味酸奶",
+            reason_zh=REASON_ZH,
+            status="running",
+            customers_expected=0,
+        )
         db.session.add(recall)
         db.session.commit()
         return recall.id
@@ -126,8 +182,11 @@ def run_worker(app):
 
 def recall_rows(recall_id: int) -> list[Notification]:
     with cross_tenant("test"):
-        return db.session.scalars(select(Notification).where(Notification.idempotency_key.like(f"recall:{recall_id}:%"))
-                                  .order_by(Notification.id)).all()
+        return db.session.scalars(
+            select(Notification)
+            .where(Notification.idempotency_key.like(f"recall:{recall_id}:%"))
+            .order_by(Notification.id)
+        ).all()
 
 
 def the_recall(recall_id: int) -> Recall:
@@ -137,8 +196,9 @@ def the_recall(recall_id: int) -> Recall:
 
 def contacts(recall_id: int) -> list[RecallContact]:
     with cross_tenant("test"):
-        return db.session.scalars(select(RecallContact).where(RecallContact.recall_id == recall_id)
-                                  .order_by(RecallContact.order_id)).all()
+        return db.session.scalars(
+            select(RecallContact).where(RecallContact.recall_id == recall_id).order_by(RecallContact.order_id)
+        ).all()
 
 
 def count_of(html: str, name: str) -> int:
@@ -148,8 +208,14 @@ def count_of(html: str, name: str) -> int:
 
 
 def start_form(**over) -> dict:
-    data = {"sku": "YG-1", "batch": "", "purchased_from": "", "purchased_to": "", "reason_zh": REASON_ZH,
-            "reason_en": REASON_EN}
+    data = {
+        "sku": "YG-1",
+        "batch": "",
+        "purchased_from": "",
+        "purchased_to": "",
+        "reason_zh": REASON_ZH,
+        "reason_en": REASON_EN,
+    }
     data.update(over)
     return data
 
@@ -165,6 +231,7 @@ def recall_id_of(response) -> int:
 
 
 # ---------- the big one ---------------------------------------------------
+
 
 def test_a_recall_of_600_orders_runs_in_batches_one_message_per_order_and_channel(app, shop, mailer, monkeypatch):
     # 250 a batch here (500 in production) keeps three batches and a short test.
@@ -185,8 +252,16 @@ def test_a_recall_of_600_orders_runs_in_batches_one_message_per_order_and_channe
         bulk_orders(tid, 40, sku="YG-2", prefix="U")  # another SKU: not affected
         # An order with two lines of the SKU is still one customer.
         with tenant_context(tid):
-            db.session.add(OrderLine(tenant_id=tid, order_id=affected[3], sku="YG-1", name="原味酸奶 200g",
-                                     quantity=2, unit_price=Decimal("6.50")))
+            db.session.add(
+                OrderLine(
+                    tenant_id=tid,
+                    order_id=affected[3],
+                    sku="YG-1",
+                    name="原味酸奶 200g",
+                    quantity=2,
+                    unit_price=Decimal("6.50"),
+                )
+            )
             db.session.commit()
         case_id = emergency_case(tid, shop["owner_id"])
 
@@ -227,8 +302,9 @@ def test_a_recall_of_600_orders_runs_in_batches_one_message_per_order_and_channe
         rows = recall_rows(rid)
         keys = [n.idempotency_key for n in rows]
         expected_sms = {f"recall:{rid}:{oid}:sms" for i, oid in enumerate(affected) if i not in (7, 8)}
-        expected_email = {f"recall:{rid}:{oid}:email" for i, oid in enumerate(affected)
-                          if i not in (7, 8) and i % 100 != 0}
+        expected_email = {
+            f"recall:{rid}:{oid}:email" for i, oid in enumerate(affected) if i not in (7, 8) and i % 100 != 0
+        }
         assert len(keys) == len(set(keys)) == 598 + 592
         assert set(keys) == expected_sms | expected_email
         assert all(n.case_id is None and n.template_key == "recall" for n in rows)
@@ -273,6 +349,7 @@ def test_a_recall_of_600_orders_runs_in_batches_one_message_per_order_and_channe
 
 # ---------- who, from which case ------------------------------------------
 
+
 def test_only_owners_and_admins_start_a_recall(app, shop):
     with app.app_context():
         bulk_orders(shop["tenant_id"], 3)
@@ -302,11 +379,17 @@ def test_a_recall_starts_only_from_a_confirmed_emergency(app, shop, kind):
     with app.app_context():
         bulk_orders(shop["tenant_id"], 3)
         if kind == "not_emergency":
-            case_id = emergency_case(shop["tenant_id"], shop["owner_id"], problem_type="quality",
-                                     category="general", description="包装盒压坏了")
+            case_id = emergency_case(
+                shop["tenant_id"],
+                shop["owner_id"],
+                problem_type="quality",
+                category="general",
+                description="包装盒压坏了",
+            )
         else:
-            case_id = emergency_case(shop["tenant_id"], shop["owner_id"],
-                                     responsibility=None if kind == "unconfirmed" else "customer")
+            case_id = emergency_case(
+                shop["tenant_id"], shop["owner_id"], responsibility=None if kind == "unconfirmed" else "customer"
+            )
         with cross_tenant("test"):
             assert db.session.get(Case, case_id).emergency is (kind != "not_emergency")
     client = app.test_client()
@@ -321,8 +404,10 @@ def test_a_recall_starts_only_from_a_confirmed_emergency(app, shop, kind):
     assert message in r.get_data(as_text=True)
     with app.app_context(), cross_tenant("test"):
         assert db.session.scalar(select(func.count(Recall.id))) == 0
-        assert db.session.scalar(select(func.count(Notification.id)).where(
-            Notification.idempotency_key.like("recall:%"))) == 0
+        assert (
+            db.session.scalar(select(func.count(Notification.id)).where(Notification.idempotency_key.like("recall:%")))
+            == 0
+        )
 
 
 def test_bad_input_is_refused_with_a_message_and_nothing_kept(app, shop):
@@ -352,6 +437,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_kept(app, shop):
 
 # ---------- which orders --------------------------------------------------
 
+
 def test_the_purchase_date_range_selects_the_orders_both_ends_included(app, shop):
     tid = shop["tenant_id"]
     with app.app_context():
@@ -367,8 +453,12 @@ def test_the_purchase_date_range_selects_the_orders_both_ends_included(app, shop
         assert [c.order_id for c in contacts(rid)] == affected[4:9]
         assert the_recall(rid).status == "done"
         with cross_tenant("test"):
-            days = db.session.scalars(select(Order.purchase_date).join(RecallContact, RecallContact.order_id == Order.id)
-                                      .where(RecallContact.recall_id == rid).order_by(Order.purchase_date)).all()
+            days = db.session.scalars(
+                select(Order.purchase_date)
+                .join(RecallContact, RecallContact.order_id == Order.id)
+                .where(RecallContact.recall_id == rid)
+                .order_by(Order.purchase_date)
+            ).all()
         assert days[0] == date(2026, 10, 5) and days[-1] == date(2026, 10, 9)
         assert len(recall_rows(rid)) == 10
 
@@ -445,6 +535,7 @@ def test_a_stalled_recall_can_be_resumed(app, shop, mailer):
 
 # ---------- tenancy ---------------------------------------------------------
 
+
 def test_another_tenants_recall_and_case_are_404(app, shop):
     with app.app_context():
         bulk_orders(shop["tenant_id"], 2)
@@ -480,6 +571,7 @@ def _owner_id(tenant_id: int) -> int:
 
 
 # ---------- the customer's answer -------------------------------------------
+
 
 def test_the_customer_answers_once_on_the_public_page(app, shop):
     tid = shop["tenant_id"]

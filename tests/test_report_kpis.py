@@ -5,6 +5,7 @@ The fortnight (Mon 28 Sep – Sun 11 Oct 2026, Asia/Shanghai, 09:00–18:00, fir
 minutes): 1–7 October are holidays; Sunday 4 Oct is not a working day; Saturday 10 October is a working
 day (调休). NOW is Friday 30 October 12:00.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,16 @@ from saas.models.sla import SlaClock
 from saas.models.supervision import SupervisorAccess, SupervisorGrant
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_intake, cases, policies, report_problems, reports, scorecards, surveys
+from saas.services import (
+    case_consumer_steps,
+    case_intake,
+    cases,
+    policies,
+    report_problems,
+    reports,
+    scorecards,
+    surveys,
+)
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, make_tenant, make_user
@@ -42,8 +52,14 @@ def at(m, d, hh, mm=0) -> datetime:
 
 
 def _order(number: str, bought: date, *skus: str) -> Order:
-    order = Order(order_number=number, channel="jd", purchase_date=bought, delivery_date=bought,
-                  customer_name="韩梅梅", mobile="13700001111")
+    order = Order(
+        order_number=number,
+        channel="jd",
+        purchase_date=bought,
+        delivery_date=bought,
+        customer_name="韩梅梅",
+        mobile="13700001111",
+    )
     order.lines = [OrderLine(sku=s, name=f"商品 {s}", category="general", quantity=1, unit_price="99.00") for s in skus]
     db.session.add(order)
     db.session.flush()
@@ -51,10 +67,20 @@ def _order(number: str, bought: date, *skus: str) -> Order:
 
 
 def _file(tenant, when, problem, text, order=None, line=None):
-    intake = case_intake.Intake(order_number=order.order_number if order else "JD-0", customer_name="韩梅梅",
-                          mobile="13700001111", email="", purchase_channel="jd", problem_type=problem,
-                          description=text, expected_resolution="refund", purchase_date=date(2026, 9, 20),
-                          category="general", line_ids=[line.id] if line else [], intake_channel="web")
+    intake = case_intake.Intake(
+        order_number=order.order_number if order else "JD-0",
+        customer_name="韩梅梅",
+        mobile="13700001111",
+        email="",
+        purchase_channel="jd",
+        problem_type=problem,
+        description=text,
+        expected_resolution="refund",
+        purchase_date=date(2026, 9, 20),
+        category="general",
+        line_ids=[line.id] if line else [],
+        intake_channel="web",
+    )
     with travel_to(when):
         return case_intake.file_case(tenant, intake, prejudged=(order, None))
 
@@ -141,12 +167,25 @@ def fortnight(app):
             k6.assignee_id = li.id
             # k7: Mon 12 Oct 00:00 local, the first instant after the fortnight: not counted.
             _file(shop, at(10, 12, 0, 0), "quality", "包装破损")
-            db.session.add_all([
-                PlatformComplaint(tenant_id=shop.id, reference="PCKPI0001", text="商家不处理", due_at=at(10, 10, 10),
-                                  created_at=at(10, 8, 10), forwarded_at=at(10, 8, 11)),
-                PlatformComplaint(tenant_id=shop.id, reference="PCKPI0002", text="慢", due_at=at(10, 10, 10),
-                                  created_at=at(10, 8, 10)),  # not forwarded: not counted
-            ])
+            db.session.add_all(
+                [
+                    PlatformComplaint(
+                        tenant_id=shop.id,
+                        reference="PCKPI0001",
+                        text="商家不处理",
+                        due_at=at(10, 10, 10),
+                        created_at=at(10, 8, 10),
+                        forwarded_at=at(10, 8, 11),
+                    ),
+                    PlatformComplaint(
+                        tenant_id=shop.id,
+                        reference="PCKPI0002",
+                        text="慢",
+                        due_at=at(10, 10, 10),
+                        created_at=at(10, 8, 10),
+                    ),  # not forwarded: not counted
+                ]
+            )
             db.session.commit()
             ids = {k: c.id for k, c in dict(k0=k0, k1=k1, k2=k2, k3=k3, k4=k4, k5=k5, k6=k6).items()}
             ids.update(shop=shop.id, other=other.id, wang=wang.id, li=li.id)
@@ -162,11 +201,11 @@ def fortnight(app):
 
 # The figures, worked out by hand above.
 CASES = 6
-FIRST_RESPONSE = (50.0, 6)      # in time: k1, k2, k4 of k1–k6 (k3 late, k5 and k6 unanswered past due)
-MEDIAN = 9.0                    # of 3, 9, 9, 30
-RESOLUTION = (33.3, 6)          # in time: k1, k3 of k1–k6
-SATISFACTION = (70.0, 2)        # k0's 2 and k1's 5 stars, answered in the fortnight
-COMPLAINT_RATE = 33.3           # k5 and one forwarded platform complaint, per 6 cases
+FIRST_RESPONSE = (50.0, 6)  # in time: k1, k2, k4 of k1–k6 (k3 late, k5 and k6 unanswered past due)
+MEDIAN = 9.0  # of 3, 9, 9, 30
+RESOLUTION = (33.3, 6)  # in time: k1, k3 of k1–k6
+SATISFACTION = (70.0, 2)  # k0's 2 and k1's 5 stars, answered in the fortnight
+COMPLAINT_RATE = 33.3  # k5 and one forwarded platform complaint, per 6 cases
 
 
 def _report(app, ids, now=NOW):
@@ -189,9 +228,13 @@ def test_every_kpi_is_exact(app, fortnight):
         per_day = dict(r.per_day)
         assert len(per_day) == 14
         assert {d: c for d, c in per_day.items() if c} == {
-            date(2026, 9, 28): {"return_exchange": 1}, date(2026, 9, 29): {"quality": 1},
-            date(2026, 9, 30): {"quality": 1}, date(2026, 10, 3): {"complaint": 1},
-            date(2026, 10, 9): {"consultation": 1}, date(2026, 10, 11): {"quality": 1}}
+            date(2026, 9, 28): {"return_exchange": 1},
+            date(2026, 9, 29): {"quality": 1},
+            date(2026, 9, 30): {"quality": 1},
+            date(2026, 10, 3): {"complaint": 1},
+            date(2026, 10, 9): {"consultation": 1},
+            date(2026, 10, 11): {"quality": 1},
+        }
         assert r.satisfaction_trend == [(date(2026, 9, 29), 40.0, 1), (date(2026, 10, 10), 100.0, 1)]
         # Per product: SKU-A named by k1 and k4, sold on 3 lines in the fortnight; SKU-B by k6, sold once.
         assert [(sku, n) for sku, _name, n in r.by_sku] == [("SKU-A", 2), ("SKU-B", 1)]
@@ -212,7 +255,13 @@ def test_the_facts_behind_the_figures(app, fortnight):
     with app.app_context(), tenant_context(fortnight["shop"]):
         c = {k: db.session.get(Case, fortnight[k]) for k in ("k1", "k2", "k3", "k4", "k5", "k6")}
         assert [c[k].first_response_minutes for k in ("k1", "k2", "k3", "k4", "k5", "k6")] == [
-            9.0, 9.0, 30.0, 3.0, None, None]
+            9.0,
+            9.0,
+            30.0,
+            3.0,
+            None,
+            None,
+        ]
         assert (c["k1"].resolution_days, c["k1"].resolution_due_at) == (1.12, at(10, 15, 17, 56))
         assert (c["k3"].resolution_days, c["k3"].resolution_due_at) == (6.0, at(10, 13, 10))
         assert (c["k4"].resolution_days, c["k4"].resolution_due_at) == (9.11, at(10, 14, 9))
@@ -220,8 +269,9 @@ def test_the_facts_behind_the_figures(app, fortnight):
         assert (c["k5"].first_response_due_at, c["k5"].resolution_due_at) == (at(10, 8, 9, 10), at(10, 16, 9))
         assert (c["k6"].first_response_due_at, c["k6"].resolution_due_at) == (at(10, 12, 9, 10), at(10, 21, 9))
         # k3's clocks were paused while it waited on the customer.
-        paused = db.session.scalars(select(SlaClock).where(SlaClock.case_id == c["k3"].id,
-                                                           SlaClock.paused_seconds > 0)).one()
+        paused = db.session.scalars(
+            select(SlaClock).where(SlaClock.case_id == c["k3"].id, SlaClock.paused_seconds > 0)
+        ).one()
         # 28 Sep 11:00 → 9 Oct 09:00: 7 + 9 + 9 h, the holiday, 9 h on 8 Oct = 34 working hours.
         assert (paused.kind, paused.state, paused.paused_seconds) == ("general", "met", 34 * 3600)
 
@@ -262,7 +312,12 @@ def test_per_agent_table(app, fortnight):
         assert (wang["answers"], wang["satisfaction"]) == (2, 70.0)  # k0's and k1's answers
         # 小李: k4 (resolved again by them, late) and k6 (assigned, unanswered, unresolved past due).
         assert (li["handled"], li["responses_in_time"], li["responses_decided"]) == (2, 1, 2)
-        assert (li["resolved"], li["resolved_in_time"], li["resolutions_decided"], li["resolution_pct"]) == (1, 0, 2, 0.0)
+        assert (li["resolved"], li["resolved_in_time"], li["resolutions_decided"], li["resolution_pct"]) == (
+            1,
+            0,
+            2,
+            0.0,
+        )
         assert (li["answers"], li["satisfaction"]) == (0, None)
 
 
@@ -303,7 +358,9 @@ def test_page_and_csv_show_the_exact_kpis(app, client, fortnight):
     assert page.status_code == 200
     t = _ids(page.get_data(as_text=True))
     assert t["kpi-first-response"].startswith("First response within 10 working minutes 50.0 %")
-    assert "Median 9.0 working minutes · 6 cases" in t["kpi-first-response"] and "Target missed" in t["kpi-first-response"]
+    assert (
+        "Median 9.0 working minutes · 6 cases" in t["kpi-first-response"] and "Target missed" in t["kpi-first-response"]
+    )
     assert "Resolved within 7 working days 33.3 %" in t["kpi-resolution"] and "6 cases decided" in t["kpi-resolution"]
     assert "Satisfaction (out of 100) 70.0" in t["kpi-satisfaction"] and "2 answers" in t["kpi-satisfaction"]
     assert "Complaint rate 33.3 %" in t["kpi-complaints"]
@@ -318,12 +375,24 @@ def test_page_and_csv_show_the_exact_kpis(app, client, fortnight):
     with app.app_context(), tenant_context(fortnight["shop"]):
         number = {k: db.session.get(Case, fortnight[k]).number for k in ("k1", "k2", "k3", "k4", "k5", "k6")}
     by = {r["Case"]: r for r in rows}
-    got = {k: (by[n]["First response (working minutes)"], by[n]["First response in time"],
-               by[n]["Resolution (working days)"], by[n]["Resolved within 7 working days"], by[n]["Satisfaction score"])
-           for k, n in number.items()}
-    assert got == {"k1": ("9.0", "yes", "1.12", "yes", "5"), "k2": ("9.0", "yes", "", "no", ""),
-                   "k3": ("30.0", "no", "6.0", "yes", ""), "k4": ("3.0", "yes", "9.11", "no", ""),
-                   "k5": ("", "no", "", "no", ""), "k6": ("", "no", "", "no", "")}
+    got = {
+        k: (
+            by[n]["First response (working minutes)"],
+            by[n]["First response in time"],
+            by[n]["Resolution (working days)"],
+            by[n]["Resolved within 7 working days"],
+            by[n]["Satisfaction score"],
+        )
+        for k, n in number.items()
+    }
+    assert got == {
+        "k1": ("9.0", "yes", "1.12", "yes", "5"),
+        "k2": ("9.0", "yes", "", "no", ""),
+        "k3": ("30.0", "no", "6.0", "yes", ""),
+        "k4": ("3.0", "yes", "9.11", "no", ""),
+        "k5": ("", "no", "", "no", ""),
+        "k6": ("", "no", "", "no", ""),
+    }
     # The CSV's columns give the page's figures back.
     in_time = [r["First response in time"] for r in rows]
     assert round(100 * in_time.count("yes") / (in_time.count("yes") + in_time.count("no")), 1) == FIRST_RESPONSE[0]
@@ -335,8 +404,15 @@ def test_supervisor_sees_the_same_aggregates_and_no_personal_data(app, fortnight
     with app.app_context():
         operator = make_user(None, "operator", "op@kpi.example.com")
         sup = make_user(None, "supervisor", "sup@kpi.example.com", name="监督员")
-        db.session.add(SupervisorGrant(supervisor_id=sup.id, tenant_id=fortnight["shop"], starts_on=date(2026, 10, 1),
-                                       ends_on=date(2026, 12, 31), granted_by_id=operator.id))
+        db.session.add(
+            SupervisorGrant(
+                supervisor_id=sup.id,
+                tenant_id=fortnight["shop"],
+                starts_on=date(2026, 10, 1),
+                ends_on=date(2026, 12, 31),
+                granted_by_id=operator.id,
+            )
+        )
         db.session.commit()
         with tenant_context(fortnight["shop"]):
             numbers = [c.number for c in db.session.scalars(select(Case))]
@@ -354,8 +430,9 @@ def test_supervisor_sees_the_same_aggregates_and_no_personal_data(app, fortnight
         assert personal not in html, personal
     # The look is in the shop's supervisor access log.
     with app.app_context(), cross_tenant("test"):
-        assert db.session.scalars(select(SupervisorAccess.kind).where(
-            SupervisorAccess.tenant_id == fortnight["shop"])).all() == ["kpis"]
+        assert db.session.scalars(
+            select(SupervisorAccess.kind).where(SupervisorAccess.tenant_id == fortnight["shop"])
+        ).all() == ["kpis"]
     bad = client.get("/supervise/kpis?period=custom&from=2026-10-11&to=2026-09-28&lang=en")
     assert bad.status_code == 400 and "The start date must not be after the end date." in bad.get_data(as_text=True)
 
@@ -365,8 +442,11 @@ def test_operator_scorecard_uses_the_same_figures(app, fortnight):
     with app.app_context():
         card = {c.slug: c for c in scorecards.monthly(date(2026, 10, 1), now=NOW)}["kpi-a"]
         with tenant_context(fortnight["shop"]):
-            r = reports.build(db.session.get(Tenant, fortnight["shop"]),
-                              reports.Period("custom", date(2026, 10, 1), date(2026, 10, 31)), now=NOW)
+            r = reports.build(
+                db.session.get(Tenant, fortnight["shop"]),
+                reports.Period("custom", date(2026, 10, 1), date(2026, 10, 31)),
+                now=NOW,
+            )
     # October: k1? no — k1 was filed 30 Sep. October's cases: k2, k5, k6, k7.
     assert card.cases == r.cases == 4
     assert (card.first_response_pct, card.first_response_decided) == (r.first_response.value, r.first_response.count)
@@ -379,6 +459,7 @@ def test_operator_scorecard_uses_the_same_figures(app, fortnight):
 
 def test_the_reports_sql_does_not_grow_with_the_cases(app, fortnight):
     """The page's statements are the same in number with 6 cases in the period or 66."""
+
     def statements(tenant_id):
         seen = []
 
@@ -401,8 +482,14 @@ def test_the_reports_sql_does_not_grow_with_the_cases(app, fortnight):
             wang = db.session.get(User, fortnight["wang"])
             o = db.session.scalars(select(Order).where(Order.order_number == "JD-1")).one()
             for n in range(60):
-                c = _file(shop, at(10, 5 + n % 5, 10, n % 50), ("quality", "complaint")[n % 2], "包装破损，漏液",
-                          o, o.lines[n % 2])
+                c = _file(
+                    shop,
+                    at(10, 5 + n % 5, 10, n % 50),
+                    ("quality", "complaint")[n % 2],
+                    "包装破损，漏液",
+                    o,
+                    o.lines[n % 2],
+                )
                 with travel_to(at(10, 9, 11, n % 50)):
                     cases.accept(c, wang)
                     case_consumer_steps.consumer_message(c, "快点处理")
@@ -428,7 +515,9 @@ def test_top_problems_counted_in_sql_match_the_texts_counted_in_python(app, fort
         prev_start, prev_end = FORTNIGHT.previous().bounds(tenant.timezone)
         from saas.services.reports_text import top_problems
 
-        python = top_problems(report_problems.docs(tenant, start, end), report_problems.docs(tenant, prev_start, prev_end))
+        python = top_problems(
+            report_problems.docs(tenant, start, end), report_problems.docs(tenant, prev_start, prev_end)
+        )
         used = report_problems.problems(tenant, start, end, prev_start, prev_end)
         key = lambda ps: [(p.product, p.phrase, p.count, p.previous, p.related, p.examples) for p in ps]  # noqa: E731
         assert key(used) == key(python)

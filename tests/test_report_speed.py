@@ -1,4 +1,5 @@
 """The reports' faster SQL paths give the same answers as the plain ones (issue 16, item 8)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """The shop's reports: every KPI on a small known week, hand-computed; periods, CSV, access and isolation."""
+
 from __future__ import annotations
 
 import csv
@@ -31,19 +32,37 @@ def at(m, d, hh, mm=0) -> datetime:
 
 
 def _order(number: str, bought: date, *skus: str) -> Order:
-    order = Order(order_number=number, channel="tmall", purchase_date=bought, delivery_date=bought,
-                  customer_name="李雷", mobile="13900001111")
-    order.lines = [OrderLine(sku=s, name=f"商品 {s}", category="fresh_food", quantity=1, unit_price="19.90") for s in skus]
+    order = Order(
+        order_number=number,
+        channel="tmall",
+        purchase_date=bought,
+        delivery_date=bought,
+        customer_name="李雷",
+        mobile="13900001111",
+    )
+    order.lines = [
+        OrderLine(sku=s, name=f"商品 {s}", category="fresh_food", quantity=1, unit_price="19.90") for s in skus
+    ]
     db.session.add(order)
     db.session.flush()
     return order
 
 
 def _file(tenant, when, problem, text, order=None, line=None, channel="web"):
-    intake = case_intake.Intake(order_number=order.order_number if order else "X-1", customer_name="李雷",
-                          mobile="13900001111", email="", purchase_channel="tmall", problem_type=problem,
-                          description=text, expected_resolution="refund", purchase_date=date(2026, 11, 20),
-                          category="fresh_food", line_ids=[line.id] if line else [], intake_channel=channel)
+    intake = case_intake.Intake(
+        order_number=order.order_number if order else "X-1",
+        customer_name="李雷",
+        mobile="13900001111",
+        email="",
+        purchase_channel="tmall",
+        problem_type=problem,
+        description=text,
+        expected_resolution="refund",
+        purchase_date=date(2026, 11, 20),
+        category="fresh_food",
+        line_ids=[line.id] if line else [],
+        intake_channel=channel,
+    )
     with travel_to(when):
         return case_intake.file_case(tenant, intake, prejudged=(order, None))
 
@@ -61,8 +80,9 @@ def _answer(case, when, score, comment):
 
 
 def _shop(slug: str) -> Tenant:
-    return make_shop_with_policy(slug, users=[("owner", f"owner@{slug}.example.com"),
-                                              ("agent", f"agent@{slug}.example.com", {"name": "小王"})])
+    return make_shop_with_policy(
+        slug, users=[("owner", f"owner@{slug}.example.com"), ("agent", f"agent@{slug}.example.com", {"name": "小王"})]
+    )
 
 
 @pytest.fixture
@@ -108,16 +128,37 @@ def week(app):
             with travel_to(at(11, 30, 10)):
                 case_consumer_steps.consumer_message(c4, "还是没有人回复")
             # A survey answered after the week (1 star) is not the week's.
-            survey_late = Survey(tenant_id=a.id, case_id=c1.id, token="late-token", status="answered", due_at=at(12, 1, 9),
-                                 score=1, comment="后来又坏了", answered_at=at(12, 1, 10))
+            survey_late = Survey(
+                tenant_id=a.id,
+                case_id=c1.id,
+                token="late-token",
+                status="answered",
+                due_at=at(12, 1, 9),
+                score=1,
+                comment="后来又坏了",
+                answered_at=at(12, 1, 10),
+            )
             db.session.add(survey_late)
-            db.session.add_all([
-                PlatformComplaint(tenant_id=a.id, reference="PCREP0001", text="商家不处理", due_at=at(11, 26, 10),
-                                  created_at=at(11, 24, 10), forwarded_at=at(11, 24, 11)),
-                # Not forwarded to the shop (yet): the platform's business, not counted.
-                PlatformComplaint(tenant_id=a.id, reference="PCREP0002", text="慢", due_at=at(11, 26, 10),
-                                  created_at=at(11, 24, 10)),
-            ])
+            db.session.add_all(
+                [
+                    PlatformComplaint(
+                        tenant_id=a.id,
+                        reference="PCREP0001",
+                        text="商家不处理",
+                        due_at=at(11, 26, 10),
+                        created_at=at(11, 24, 10),
+                        forwarded_at=at(11, 24, 11),
+                    ),
+                    # Not forwarded to the shop (yet): the platform's business, not counted.
+                    PlatformComplaint(
+                        tenant_id=a.id,
+                        reference="PCREP0002",
+                        text="慢",
+                        due_at=at(11, 26, 10),
+                        created_at=at(11, 24, 10),
+                    ),
+                ]
+            )
             db.session.commit()
             ids = {"a": a.id, "b": b.id, "c0": c0.id, "c1": c1.id, "c2": c2.id, "c3": c3.id, "c4": c4.id}
         with tenant_context(b.id):
@@ -148,7 +189,8 @@ def test_kpis_match_the_hand_computed_week(app, week):
         # Satisfaction: the answers of the week, 2 and 5 stars → 3.5 × 20.
         assert (r.satisfaction.value, r.satisfaction.count, r.satisfaction.missed) == (70.0, 2, True)
         assert [(s["number"], s["score"], s["comment"]) for s in r.low_scores] == [
-            (db.session.get(Case, week["c0"]).number, 2, "包装破损，很失望")]
+            (db.session.get(Case, week["c0"]).number, 2, "包装破损，很失望")
+        ]
         # Complaint rate: 1 complaint case + 1 forwarded platform complaint, per 4 cases.
         assert (r.complaint_cases, r.platform_complaints, r.complaint_rate) == (1, 1, 50.0)
         # Per product: YG-1 named by c1 and c2, sold on 3 order lines of the week; CUP-2 sold once, no case.
@@ -200,7 +242,11 @@ def test_per_agent_table_counts_each_case_for_the_person_responsible(app, week):
         # time, c2 late.
         assert (row["handled"], row["responses_in_time"], row["responses_decided"]) == (2, 1, 2)
         assert (row["resolved"], row["resolved_in_time"], row["resolutions_decided"], row["resolution_pct"]) == (
-            2, 1, 2, 50.0)
+            2,
+            1,
+            2,
+            50.0,
+        )
         # Answers of the week on cases the agent resolved: c0 (2 stars) and c1 (5 stars).
         assert (row["answers"], row["satisfaction"]) == (2, 70.0)
         # Assigning c3 to the agent makes it theirs: handled, its reply in time, its resolution missed.
@@ -245,14 +291,17 @@ def test_tenant_isolation(app, week):
         assert r.cases == 3 and r.satisfaction.count == 0 and r.platform_complaints == 0 and r.return_rates == []
 
 
-@pytest.mark.parametrize("kind,first,last,code", [
-    ("custom", "2026-12-01", "2026-11-01", "order"),
-    ("custom", "2025-01-01", "2026-06-01", "span"),
-    ("custom", "2026-02-30", "2026-03-01", "date"),
-    ("custom", "20260101", "", "date"),
-    ("custom", "9999-01-01", "9999-01-02", "date"),
-    ("yesterday", None, None, "period"),
-])
+@pytest.mark.parametrize(
+    "kind,first,last,code",
+    [
+        ("custom", "2026-12-01", "2026-11-01", "order"),
+        ("custom", "2025-01-01", "2026-06-01", "span"),
+        ("custom", "2026-02-30", "2026-03-01", "date"),
+        ("custom", "20260101", "", "date"),
+        ("custom", "9999-01-01", "9999-01-02", "date"),
+        ("yesterday", None, None, "period"),
+    ],
+)
 def test_bad_ranges_are_refused(kind, first, last, code):
     with pytest.raises(reports.ReportError) as exc:
         reports.parse_period(kind, first, last, date(2026, 11, 27))
@@ -263,9 +312,11 @@ def test_presets_follow_the_shops_today():
     today = date(2026, 3, 4)  # a Wednesday
     assert reports.parse_period("this_week", None, None, today) == reports.Period("this_week", date(2026, 3, 2), today)
     assert reports.parse_period("last_week", None, None, today) == reports.Period(
-        "last_week", date(2026, 2, 23), date(2026, 3, 1))
+        "last_week", date(2026, 2, 23), date(2026, 3, 1)
+    )
     assert reports.parse_period("last_month", None, None, today) == reports.Period(
-        "last_month", date(2026, 2, 1), date(2026, 2, 28))
+        "last_month", date(2026, 2, 1), date(2026, 2, 28)
+    )
     assert reports.parse_period(None, None, None, today).kind == "this_week"
     year = reports.parse_period("custom", "2025-03-05", "2026-03-04", today)
     assert year.days == 365
@@ -301,8 +352,14 @@ def test_page_for_owners_forbidden_to_agents_and_strangers(app, client, week):
     assert "包装破损" in text and "<svg" in text and "<title>" in text
     bad = client.get("/rep-a/console/reports?period=custom&from=2026-11-29&to=2026-11-23&lang=en")
     assert bad.status_code == 400 and "The start date must not be after the end date." in bad.get_data(as_text=True)
-    for hostile in ("from=2026-01-01%00&to=2026-01-02", "from=99999999-01-01&to=2026-01-02", "from=&to=",
-                    "from=2026-13-01&to=2026-12-01", "period=%00", "from=" + "9" * 5000 + "&to=1"):
+    for hostile in (
+        "from=2026-01-01%00&to=2026-01-02",
+        "from=99999999-01-01&to=2026-01-02",
+        "from=&to=",
+        "from=2026-13-01&to=2026-12-01",
+        "period=%00",
+        "from=" + "9" * 5000 + "&to=1",
+    ):
         resp = client.get(f"/rep-a/console/reports?period=custom&{hostile}&lang=en")
         assert resp.status_code == 400, hostile
     assert client.get("/rep-b/console/reports").status_code == 404  # another shop's console
@@ -323,8 +380,13 @@ def test_charts_are_accessible_svg_with_escaped_labels():
     svg = str(charts.hbars("Top <problems>", [("<script>x</script> · EB-1", 3, 2), ("漏液", 1, -1)]))
     assert svg.startswith("<svg") and 'role="img"' in svg and "<title>Top &lt;problems&gt;</title>" in svg
     assert "<script>" not in svg and "+2" in svg and "-1" in svg
-    bars = str(charts.stacked_bars("Cases", [("1/1", {"quality": 2, "complaint": 1}), ("1/2", {})],
-                                   [("quality", "质量问题"), ("complaint", "服务投诉")]))
+    bars = str(
+        charts.stacked_bars(
+            "Cases",
+            [("1/1", {"quality": 2, "complaint": 1}), ("1/2", {})],
+            [("quality", "质量问题"), ("complaint", "服务投诉")],
+        )
+    )
     assert bars.count("<rect") == 2 + 2  # two stacked segments and two legend keys
     assert "1/1 质量问题: 2" in bars
 
@@ -361,10 +423,16 @@ def test_working_time_skips_the_national_day_holiday_and_counts_the_adjusted_sat
 def test_words_of_the_same_cases_join_one_problem_and_products_stay_apart():
     from saas.services.reports_text import Doc, top_problems
 
-    now = [Doc(1, "N1", "EB-1", "包装破损，耳机盒子压扁了"), Doc(2, "N2", "EB-1", "包装破损，盒子压扁"),
-           Doc(3, "N3", "EB-1", "包装破损，外壳有划痕"), Doc(4, "N4", "PB-2", "无法开机"), Doc(5, "N5", "PB-2", "无法开机了"),
-           Doc(6, "N6", "PB-2", "包装破损"), Doc(7, "N7", "EB-1", "The box was damaged"),
-           Doc(8, "N8", "EB-1", "damaged box, screen cracked")]
+    now = [
+        Doc(1, "N1", "EB-1", "包装破损，耳机盒子压扁了"),
+        Doc(2, "N2", "EB-1", "包装破损，盒子压扁"),
+        Doc(3, "N3", "EB-1", "包装破损，外壳有划痕"),
+        Doc(4, "N4", "PB-2", "无法开机"),
+        Doc(5, "N5", "PB-2", "无法开机了"),
+        Doc(6, "N6", "PB-2", "包装破损"),
+        Doc(7, "N7", "EB-1", "The box was damaged"),
+        Doc(8, "N8", "EB-1", "damaged box, screen cracked"),
+    ]
     before = [Doc(9, "N9", "EB-1", "包装破损"), Doc(10, "N10", "PB-2", "无法开机"), Doc(11, "N11", "PB-2", "无法开机")]
     problems = top_problems(now, before)
     rows = {(p.product, p.phrase): p for p in problems}
@@ -373,7 +441,11 @@ def test_words_of_the_same_cases_join_one_problem_and_products_stay_apart():
     assert (rows[("PB-2", "无法开机")].count, rows[("PB-2", "无法开机")].change) == (2, 0)
     assert ("PB-2", "包装破损") not in rows  # once is not a recurring problem
     english = [p for p in problems if p.product == "EB-1" and p.phrase in ("box", "damaged")]
-    assert len(english) == 1 and english[0].count == 2 and set([english[0].phrase, *english[0].related]) == {"box", "damaged"}
+    assert (
+        len(english) == 1
+        and english[0].count == 2
+        and set([english[0].phrase, *english[0].related]) == {"box", "damaged"}
+    )
     assert [e[1] for e in rows[("EB-1", "包装破损")].examples] == ["N3", "N2", "N1"]
 
 
@@ -382,8 +454,10 @@ def test_jieba_loads_quietly_and_once():
     import subprocess
     import sys
 
-    code = ("from saas.services import reports_text as t; a = t._jieba(); t.terms('包装破损'); "
-            "assert t._jieba() is a; print(sorted(t.terms('无法开机，尺码偏小')))")
+    code = (
+        "from saas.services import reports_text as t; a = t._jieba(); t.terms('包装破损'); "
+        "assert t._jieba() is a; print(sorted(t.terms('无法开机，尺码偏小')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""

@@ -1,9 +1,10 @@
 """PIPL retention: closed cases past the tenant's retention_days are anonymised daily; statistics stay."""
+
 from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +24,17 @@ from saas.models.recall import Recall, RecallContact
 from saas.models.sla import SlaClock
 from saas.models.survey import FollowUpTask, Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_evidence, case_intake, case_view, cases, complaints, notifications, retention, surveys
+from saas.services import (
+    case_consumer_steps,
+    case_evidence,
+    case_intake,
+    case_view,
+    cases,
+    complaints,
+    notifications,
+    retention,
+    surveys,
+)
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_order, make_shop_with_policy, make_user
@@ -48,24 +59,43 @@ def _jpeg() -> bytes:
 @pytest.fixture
 def shop(app):
     with app.app_context():
-        tenant = make_shop_with_policy("keep-shop", effective=date(2024, 1, 1), name_zh="保留小店",
-                                       users=[("owner", "owner@keep.example.com")])
+        tenant = make_shop_with_policy(
+            "keep-shop", effective=date(2024, 1, 1), name_zh="保留小店", users=[("owner", "owner@keep.example.com")]
+        )
         with tenant_context(tenant.id):
             agent = make_user(tenant, "agent", "agent@keep.example.com")
             make_user(None, "operator", "op@example.com")
-            for number, name, mobile, email in (("O-1", "陈静", "13722223333", "chen@example.com"),
-                                                ("O-2", "王芳", "13900001111", "wang@example.com")):
-                make_order(tenant, number, purchase_date=date(2024, 12, 20), delivery_date=date(2024, 12, 22),
-                           customer_name=name, mobile=mobile, email=email)
+            for number, name, mobile, email in (
+                ("O-1", "陈静", "13722223333", "chen@example.com"),
+                ("O-2", "王芳", "13900001111", "wang@example.com"),
+            ):
+                make_order(
+                    tenant,
+                    number,
+                    purchase_date=date(2024, 12, 20),
+                    delivery_date=date(2024, 12, 22),
+                    customer_name=name,
+                    mobile=mobile,
+                    email=email,
+                )
             db.session.commit()
         return {"tenant": tenant.id, "agent": agent.id}
 
 
 def _file(shop, when, **over):
-    fields = dict(order_number="O-1", customer_name="陈静", mobile="13722223333", email="chen@example.com",
-                  purchase_channel="jd", problem_type="quality",
-                  description="陈静的耳机坏了,电话 13722223333,寄到上海市浦东新区某路 1 号", expected_resolution="refund",
-                  purchase_date=date(2024, 12, 20), delivery_date=date(2024, 12, 22), category="electronics")
+    fields = dict(
+        order_number="O-1",
+        customer_name="陈静",
+        mobile="13722223333",
+        email="chen@example.com",
+        purchase_channel="jd",
+        problem_type="quality",
+        description="陈静的耳机坏了,电话 13722223333,寄到上海市浦东新区某路 1 号",
+        expected_resolution="refund",
+        purchase_date=date(2024, 12, 20),
+        delivery_date=date(2024, 12, 22),
+        category="electronics",
+    )
     fields.update(over)
     with travel_to(when):
         return case_intake.file_case(db.session.get(Tenant, shop["tenant"]), case_intake.Intake(**fields))
@@ -100,33 +130,68 @@ def history(app, shop):
         survey = db.session.scalar(select(Survey).where(Survey.case_id == a.id))
         survey.status, survey.expires_at = "invited", at(2025, 2, 10)
         surveys.answer(survey, 2, "陈静觉得太慢 13722223333", now=at(2025, 1, 12))
-        b = _file(shop, at(2025, 1, 7), order_number="O-2", customer_name="王芳", mobile="13900001111",
-                  email="wang@example.com", description="王芳: 屏幕碎了")
+        b = _file(
+            shop,
+            at(2025, 1, 7),
+            order_number="O-2",
+            customer_name="王芳",
+            mobile="13900001111",
+            email="wang@example.com",
+            description="王芳: 屏幕碎了",
+        )
         _work_to_closed(b, agent, at(2025, 1, 7, 12), at(2025, 1, 10))
-        c = _file(shop, at(2026, 2, 20), order_number="O-2", customer_name="王芳", mobile="13900001111",
-                  email="wang@example.com", description="又坏了")
-        d = _file(shop, at(2026, 1, 5), order_number="X-9", customer_name="赵六", mobile="13600006666", email="",
-                  description="赵六的问题")
+        c = _file(
+            shop,
+            at(2026, 2, 20),
+            order_number="O-2",
+            customer_name="王芳",
+            mobile="13900001111",
+            email="wang@example.com",
+            description="又坏了",
+        )
+        d = _file(
+            shop,
+            at(2026, 1, 5),
+            order_number="X-9",
+            customer_name="赵六",
+            mobile="13600006666",
+            email="",
+            description="赵六的问题",
+        )
         _work_to_closed(d, agent, at(2026, 1, 5, 12), at(2026, 2, 1))
         db.session.commit()
-        files = [case_evidence.file_path(e) for e in db.session.scalars(select(Evidence).where(Evidence.case_id == a.id))]
+        files = [
+            case_evidence.file_path(e) for e in db.session.scalars(select(Evidence).where(Evidence.case_id == a.id))
+        ]
         assert len(files) == 2 and all(f.exists() for f in files)
         return {"a": a.id, "b": b.id, "c": c.id, "d": d.id, "files": files}
 
 
 def _snapshot() -> dict:
     with cross_tenant("test snapshot"):
-        return {t.name: sorted(map(tuple, db.session.execute(t.select()).all()), key=repr)
-                for t in db.metadata.sorted_tables if t.name != "audit_events"}
+        return {
+            t.name: sorted(map(tuple, db.session.execute(t.select()).all()), key=repr)
+            for t in db.metadata.sorted_tables
+            if t.name != "audit_events"
+        }
 
 
 def _stats(tenant_id: int) -> tuple:
     with tenant_context(tenant_id):
         return (
-            db.session.execute(select(Case.problem_type, Case.status, Case.created_at, Case.closed_at, Case.resolved_at,
-                                      Case.resolution_amount).order_by(Case.id)).all(),
-            db.session.execute(select(SlaClock.kind, SlaClock.state, SlaClock.due_at, SlaClock.stopped_at)
-                               .order_by(SlaClock.id)).all(),
+            db.session.execute(
+                select(
+                    Case.problem_type,
+                    Case.status,
+                    Case.created_at,
+                    Case.closed_at,
+                    Case.resolved_at,
+                    Case.resolution_amount,
+                ).order_by(Case.id)
+            ).all(),
+            db.session.execute(
+                select(SlaClock.kind, SlaClock.state, SlaClock.due_at, SlaClock.stopped_at).order_by(SlaClock.id)
+            ).all(),
             db.session.execute(select(Survey.score, Survey.status).order_by(Survey.id)).all(),
             db.session.scalar(select(func.count(CaseEvent.id))),
         )
@@ -136,9 +201,13 @@ def _texts_of_case(case_id: int) -> list[str]:
     """Every column of the case row and of its events, notifications, surveys and follow-ups, as text."""
     out = []
     with cross_tenant("test"):
-        for table, column in ((Case.__table__, "id"), (CaseEvent.__table__, "case_id"),
-                              (Notification.__table__, "case_id"), (Survey.__table__, "case_id"),
-                              (FollowUpTask.__table__, "case_id")):
+        for table, column in (
+            (Case.__table__, "id"),
+            (CaseEvent.__table__, "case_id"),
+            (Notification.__table__, "case_id"),
+            (Survey.__table__, "case_id"),
+            (FollowUpTask.__table__, "case_id"),
+        ):
             for row in db.session.execute(table.select().where(table.c[column] == case_id)).all():
                 out.extend(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v) for v in row)
     return out
@@ -192,7 +261,10 @@ def test_a_second_run_changes_nothing(app, shop, history):
         db.session.expire_all()
         assert _snapshot() == before
         with tenant_context(shop["tenant"]):
-            assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.anonymised")).all()) == 1
+            assert (
+                len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.anonymised")).all())
+                == 1
+            )
 
 
 def test_small_batches_reach_every_case(app, shop, history):
@@ -210,8 +282,16 @@ def test_the_order_goes_once_its_last_case_expires(app, shop, history):
         db.session.add(recall)
         db.session.flush()
         o2 = db.session.scalar(select(Order).where(Order.order_number == "O-2"))
-        db.session.add(RecallContact(recall_id=recall.id, order_id=o2.id, customer_name="王芳", mobile="13900001111",
-                                     email="wang@example.com", token="recall-token-1"))
+        db.session.add(
+            RecallContact(
+                recall_id=recall.id,
+                order_id=o2.id,
+                customer_name="王芳",
+                mobile="13900001111",
+                email="wang@example.com",
+                token="recall-token-1",
+            )
+        )
         db.session.commit()
     with app.app_context():
         assert retention.sweep(now=NOW).orders == 1  # O-1 only: C closed four days ago
@@ -234,8 +314,13 @@ def test_retention_days_decide_when(app, shop, history):
 def test_answered_complaints_are_anonymised_too(app, shop, history):
     with app.app_context():
         with travel_to(at(2025, 1, 8)), tenant_context(shop["tenant"]):
-            complaint = complaints.submit(db.session.get(Tenant, shop["tenant"]), text="陈静投诉:13722223333 没人理",
-                                          mobile="13722223333", email="chen@example.com", name="陈静")
+            complaint = complaints.submit(
+                db.session.get(Tenant, shop["tenant"]),
+                text="陈静投诉:13722223333 没人理",
+                mobile="13722223333",
+                email="chen@example.com",
+                name="陈静",
+            )
             db.session.commit()
             complaint_id = complaint.id
         operator = db.session.scalar(select(User).where(User.role == "operator"))
@@ -262,8 +347,15 @@ def test_survey_opt_out_still_holds(app, shop, history):
         assert survey.status == "opted_out"
         # The same customer's next case gets no survey, and a due invitation is not sent.
         agent = db.session.get(User, shop["agent"])
-        e = _file(shop, at(2026, 2, 10), order_number="X-10", customer_name="赵六", mobile="13600006666", email="",
-                  description="又一次")
+        e = _file(
+            shop,
+            at(2026, 2, 10),
+            order_number="X-10",
+            customer_name="赵六",
+            mobile="13600006666",
+            email="",
+            description="又一次",
+        )
         _work_to_closed(e, agent, at(2026, 2, 10, 12), at(2026, 2, 12))
         assert db.session.scalar(select(Survey).where(Survey.case_id == e.id)) is None
         db.session.commit()
@@ -289,7 +381,8 @@ def test_owner_sets_retention_days(app, client, shop):
         assert db.session.get(Tenant, shop["tenant"]).retention_days == 400
         with tenant_context(shop["tenant"]):
             assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.changed")).details == {
-                "days": [365, 400]}
+                "days": [365, 400]
+            }
     assert client.get("/other-shop/console/settings/retention").status_code == 404
 
 
@@ -301,7 +394,7 @@ def test_the_scheduler_runs_retention_once_a_day(app):
         def retention_jobs():
             return [j for j in queue.get_jobs() if j.func_name == "workers.jobs.sweep_retention"]
 
-        t = datetime(2026, 3, 1, 20, 0, tzinfo=timezone.utc)  # 04:00 in China
+        t = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # 04:00 in China
         assert scheduler.tick(conn, t)
         assert scheduler.tick(conn, t + timedelta(minutes=1))
         assert scheduler.tick(conn, t + timedelta(hours=20))

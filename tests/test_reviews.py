@@ -1,5 +1,6 @@
 """The weekly and monthly review pack: due on the shop's first working morning, written once per manager,
 sent through the outbox over SMTP; improvement actions recorded, carried from pack to pack, closed."""
+
 from __future__ import annotations
 
 import re
@@ -32,21 +33,34 @@ def at(y, m, d, hh, mm=0) -> datetime:
 
 def _shop(slug: str, locale: str = "zh_Hans") -> Tenant:
     with travel_to(at(2025, 1, 1, 9)):
-        tenant = make_shop_with_policy(slug, effective=date(2025, 1, 1), default_locale=locale, users=[
-            ("owner", f"owner@{slug}.example.com", {"name": "王店长"}),
-            ("admin", f"admin@{slug}.example.com", {"name": "李主管"}),
-            ("agent", f"agent@{slug}.example.com", {"name": "小张"}),
-            ("admin", f"gone@{slug}.example.com", {"name": "已离职", "is_enabled": False}),
-        ])
+        tenant = make_shop_with_policy(
+            slug,
+            effective=date(2025, 1, 1),
+            default_locale=locale,
+            users=[
+                ("owner", f"owner@{slug}.example.com", {"name": "王店长"}),
+                ("admin", f"admin@{slug}.example.com", {"name": "李主管"}),
+                ("agent", f"agent@{slug}.example.com", {"name": "小张"}),
+                ("admin", f"gone@{slug}.example.com", {"name": "已离职", "is_enabled": False}),
+            ],
+        )
     db.session.commit()
     return tenant
 
 
 def _file(tenant, when, text, problem="quality"):
-    intake = case_intake.Intake(order_number="R-1", customer_name="陈静", mobile="13900001111", email="",
-                          purchase_channel="tmall", problem_type=problem, description=text,
-                          expected_resolution="refund", purchase_date=when.date() - timedelta(days=3),
-                          category="fresh_food")
+    intake = case_intake.Intake(
+        order_number="R-1",
+        customer_name="陈静",
+        mobile="13900001111",
+        email="",
+        purchase_channel="tmall",
+        problem_type=problem,
+        description=text,
+        expected_resolution="refund",
+        purchase_date=when.date() - timedelta(days=3),
+        category="fresh_food",
+    )
     with travel_to(when), tenant_context(tenant.id):
         case = case_intake.file_case(tenant, intake)
         db.session.commit()
@@ -61,8 +75,9 @@ def shop(app):
 
 def packs(kind: str | None = None) -> list[Notification]:
     with cross_tenant("test"):
-        rows = db.session.scalars(select(Notification).where(Notification.template_key == "review_pack")
-                                  .order_by(Notification.id)).all()
+        rows = db.session.scalars(
+            select(Notification).where(Notification.template_key == "review_pack").order_by(Notification.id)
+        ).all()
     return [n for n in rows if kind is None or f":{kind}:" in n.idempotency_key]
 
 
@@ -75,6 +90,7 @@ def sweep_at(when: datetime) -> int:
 
 # ---------- when the pack is due ---------------------------------------------
 
+
 def test_first_working_morning_follows_the_calendar():
     cal = BusinessCalendar.from_settings("Asia/Shanghai", "09:00", "18:00")
     # Qingming: Monday 6 April 2026 is a holiday, the week's pack goes out on Tuesday at opening time.
@@ -86,12 +102,18 @@ def test_first_working_morning_follows_the_calendar():
     assert [(d.kind, d.period.first) for d in due] == [("week", date(2026, 2, 16)), ("week", date(2026, 2, 9))]
     assert reviews.packs_due(cal, date(2026, 2, 24), at(2026, 2, 24, 8, 59)) == []
     # A week whose weekdays are all off and whose Saturday is worked (调休): the pack goes out that Saturday.
-    off = BusinessCalendar.from_settings("Asia/Shanghai", "09:00", "18:00",
-                                         closures=[date(2026, 11, 30) + timedelta(days=i) for i in range(5)],
-                                         extra_days=[date(2026, 12, 5)])
+    off = BusinessCalendar.from_settings(
+        "Asia/Shanghai",
+        "09:00",
+        "18:00",
+        closures=[date(2026, 11, 30) + timedelta(days=i) for i in range(5)],
+        extra_days=[date(2026, 12, 5)],
+    )
     assert reviews.first_working_morning(off, date(2026, 11, 30)) == at(2026, 12, 5, 9)
     assert [(d.kind, d.period.first) for d in reviews.packs_due(off, date(2026, 12, 5), at(2026, 12, 5, 9))] == [
-        ("week", date(2026, 11, 23)), ("month", date(2026, 11, 1))]  # 1–4 December were off too
+        ("week", date(2026, 11, 23)),
+        ("month", date(2026, 11, 1)),
+    ]  # 1–4 December were off too
     # A shop opening at 08:30 gets it at 08:30.
     early = BusinessCalendar.from_settings("Asia/Shanghai", "08:30", "17:30")
     assert reviews.first_working_morning(early, date(2026, 11, 30)) == at(2026, 11, 30, 8, 30)
@@ -180,10 +202,21 @@ def test_two_workers_sweeping_at_once_write_each_pack_once(app, shop, databases)
 
 # ---------- the e-mail ----------------------------------------------------------
 
+
 def _low_score(tenant, case, when, score, comment):
     with tenant_context(tenant.id):
-        db.session.add(Survey(tenant_id=tenant.id, case_id=case.id, token=f"rev-{case.id}", status="answered",
-                              due_at=when, score=score, comment=comment, answered_at=when))
+        db.session.add(
+            Survey(
+                tenant_id=tenant.id,
+                case_id=case.id,
+                token=f"rev-{case.id}",
+                status="answered",
+                due_at=when,
+                score=score,
+                comment=comment,
+                answered_at=when,
+            )
+        )
         db.session.commit()
 
 
@@ -194,8 +227,15 @@ def test_the_pack_email_goes_out_through_the_outbox_with_the_weeks_numbers(app, 
     with tenant_context(shop.id):
         owner = db.session.query(User).filter_by(email="owner@rev-a.example.com").one()
         with travel_to(at(2026, 4, 1, 10)):
-            reviews.record_action(shop, owner, problem_key="x|包装破损", problem_label="包装破损 · 生鲜食品",
-                                  description="换用加厚纸箱", owner_id=owner.id, due="2026-04-03")
+            reviews.record_action(
+                shop,
+                owner,
+                problem_key="x|包装破损",
+                problem_label="包装破损 · 生鲜食品",
+                description="换用加厚纸箱",
+                owner_id=owner.id,
+                due="2026-04-03",
+            )
         db.session.commit()
     run_worker(app)
     smtp.messages.clear()
@@ -229,6 +269,7 @@ def test_an_english_shop_gets_it_in_english(app, smtp):
 
 # ---------- the page and the actions --------------------------------------------
 
+
 def _page(client, query="") -> str:
     r = client.get(f"/rev-a/console/reviews{query}")
     assert r.status_code == 200, r.status_code
@@ -237,8 +278,8 @@ def _page(client, query="") -> str:
 
 def _fields(html: str) -> dict:
     """The first action form's hidden fields, as the page rendered them."""
-    form = html[html.index('action="/rev-a/console/reviews/actions"'):]
-    form = form[:form.index("</form>")]
+    form = html[html.index('action="/rev-a/console/reviews/actions"') :]
+    form = form[: form.index("</form>")]
     return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form))
 
 
@@ -254,28 +295,38 @@ def test_action_lifecycle_on_the_page(app, shop):
         assert "2026-11-23" in html and "包装破损" in html
         fields = _fields(html)
         assert fields["problem_key"].endswith("|包装破损") and fields["period"] == "last_week"
-        r = client.post("/rev-a/console/reviews/actions", data={
-            **fields, "description": "换用加厚纸箱", "owner_id": str(owner_id), "due_date": "2026-12-10"})
+        r = client.post(
+            "/rev-a/console/reviews/actions",
+            data={**fields, "description": "换用加厚纸箱", "owner_id": str(owner_id), "due_date": "2026-12-10"},
+        )
         assert r.status_code == 302 and r.headers["Location"].endswith("period=last_week#actions")
         html = _page(client)
         assert "换用加厚纸箱" in html and "已记录改进措施" in html
     with tenant_context(shop.id):
         action = db.session.scalars(select(ImprovementAction)).one()
-        assert (action.status, action.due_date, action.problem_label) == ("open", date(2026, 12, 10), fields["problem_label"])
+        assert (action.status, action.due_date, action.problem_label) == (
+            "open",
+            date(2026, 12, 10),
+            fields["problem_label"],
+        )
     # Carried into the next week's page until done; overdue once its date has passed.
     with travel_to(at(2026, 12, 14, 10)):
         html = _page(client)
         assert "换用加厚纸箱" in html and "已超时" in html
         token = csrf_token(client, "/rev-a/console/reviews")
-        r = client.post(f"/rev-a/console/reviews/actions/{action.id}/done",
-                        data={"csrf_token": token, "period": "last_week"})
+        r = client.post(
+            f"/rev-a/console/reviews/actions/{action.id}/done", data={"csrf_token": token, "period": "last_week"}
+        )
         assert r.status_code == 302
         html = _page(client)
         assert "换用加厚纸箱" not in html.split('id="pack-actions"')[1].split("</table>")[0]
         # Done this week: shown among this week's done actions.
         assert "换用加厚纸箱" in _page(client, "?period=this_week").split('id="done-actions"')[1]
-        r = client.post(f"/rev-a/console/reviews/actions/{action.id}/done",
-                        data={"csrf_token": token, "period": "last_week"}, follow_redirects=True)
+        r = client.post(
+            f"/rev-a/console/reviews/actions/{action.id}/done",
+            data={"csrf_token": token, "period": "last_week"},
+            follow_redirects=True,
+        )
         assert "该措施已完成。" in r.get_data(as_text=True)
     db.session.expire_all()
     with tenant_context(shop.id):
@@ -283,16 +334,19 @@ def test_action_lifecycle_on_the_page(app, shop):
         assert action.status == "done" and action.closed_at is not None
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"description": "  "}, "请描述改进措施。"),
-    ({"description": "很" * 501}, "措施内容过长"),
-    ({"due_date": "2026-13-45"}, "请按 YYYY-MM-DD 格式填写完成日期。"),
-    ({"due_date": "2026-11-30"}, "完成日期不能早于今天。"),
-    ({"due_date": "2028-01-01"}, "完成日期须在一年之内。"),
-    ({"owner_id": "999999"}, "请从本店团队中选择负责人。"),
-    ({"owner_id": "abc"}, "请从本店团队中选择负责人。"),
-    ({"problem_key": ""}, "请选择措施针对的问题。"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"description": "  "}, "请描述改进措施。"),
+        ({"description": "很" * 501}, "措施内容过长"),
+        ({"due_date": "2026-13-45"}, "请按 YYYY-MM-DD 格式填写完成日期。"),
+        ({"due_date": "2026-11-30"}, "完成日期不能早于今天。"),
+        ({"due_date": "2028-01-01"}, "完成日期须在一年之内。"),
+        ({"owner_id": "999999"}, "请从本店团队中选择负责人。"),
+        ({"owner_id": "abc"}, "请从本店团队中选择负责人。"),
+        ({"problem_key": ""}, "请选择措施针对的问题。"),
+    ],
+)
 def test_an_action_form_with_a_mistake_says_what_and_writes_nothing(app, shop, change, message):
     _file(shop, at(2026, 11, 24, 10), "包装破损，盒子压扁了")
     _file(shop, at(2026, 11, 25, 10), "包装破损，漏液")
@@ -315,8 +369,9 @@ def test_the_service_refuses_nul_and_another_shops_owner(app, shop):
     with tenant_context(shop.id), travel_to(at(2026, 12, 1, 10)):
         owner = db.session.query(User).filter_by(email="owner@rev-a.example.com").one()
         stranger = db.session.query(User).filter_by(email="owner@rev-b.example.com").one()
-        good = dict(problem_key="k|包装破损", problem_label="包装破损", description="换箱", owner_id=owner.id,
-                    due="2026-12-10")
+        good = dict(
+            problem_key="k|包装破损", problem_label="包装破损", description="换箱", owner_id=owner.id, due="2026-12-10"
+        )
         with pytest.raises(reviews.ReviewError) as nul:
             reviews.record_action(shop, owner, **{**good, "description": "换\x00箱"})
         assert nul.value.code == "control"
@@ -331,8 +386,15 @@ def test_another_shops_action_is_a_404_and_agents_may_not_enter(app, shop):
     other = _shop("rev-b")
     with tenant_context(shop.id), travel_to(at(2026, 12, 1, 10)):
         owner = db.session.query(User).filter_by(email="owner@rev-a.example.com").one()
-        action = reviews.record_action(shop, owner, problem_key="k|包装破损", problem_label="包装破损",
-                                       description="换箱", owner_id=owner.id, due="2026-12-10")
+        action = reviews.record_action(
+            shop,
+            owner,
+            problem_key="k|包装破损",
+            problem_label="包装破损",
+            description="换箱",
+            owner_id=owner.id,
+            due="2026-12-10",
+        )
         db.session.commit()
     b = app.test_client()
     login(b, "owner@rev-b.example.com")

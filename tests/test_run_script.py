@@ -1,5 +1,6 @@
 """`make run` (scripts/run.py): a taken port is reported before anything starts, and the URLs
 reach a pipe as they are printed, not when the runner exits."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,12 @@ def _env(tmp_path: Path, redis_url: str, port: int, **extra: str) -> dict:
     dropped = ("MAIL_SERVER", "PUBLIC_BASE_URL", "FLASK_APP", "PYTHONUNBUFFERED")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
-        HOST="127.0.0.1", PORT=str(port), APP_ENV="development", REDIS_URL=redis_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", DEV_MAIL_DIR=str(tmp_path / "mail"),
+        HOST="127.0.0.1",
+        PORT=str(port),
+        APP_ENV="development",
+        REDIS_URL=redis_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        DEV_MAIL_DIR=str(tmp_path / "mail"),
     )
     env.update(extra)
     return env
@@ -40,8 +45,9 @@ def test_taken_port_is_reported_before_any_url(tmp_path, redis_url):
         taken.listen()
         port = taken.getsockname()[1]
         started = time.monotonic()
-        done = subprocess.run(RUN, env=_env(tmp_path, redis_url, port), cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            RUN, env=_env(tmp_path, redis_url, port), cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     assert done.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in done.stderr
     assert f"PORT={port + 1} make run" in done.stderr
@@ -52,8 +58,9 @@ def test_taken_port_is_reported_before_any_url(tmp_path, redis_url):
 
 
 def test_bad_port_number_is_refused_in_words(tmp_path, redis_url):
-    done = subprocess.run(RUN, env=_env(tmp_path, redis_url, 5000, PORT="50x"), cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        RUN, env=_env(tmp_path, redis_url, 5000, PORT="50x"), cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode != 0
     assert "PORT='50x' is not a port number" in done.stderr
     assert "http://" not in done.stdout
@@ -61,8 +68,9 @@ def test_bad_port_number_is_refused_in_words(tmp_path, redis_url):
 
 def test_urls_reach_a_pipe_while_it_runs(tmp_path, redis_url):
     port = _free_port()
-    proc = subprocess.Popen(RUN, env=_env(tmp_path, redis_url, port), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        RUN, env=_env(tmp_path, redis_url, port), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
     seen: list[str] = []

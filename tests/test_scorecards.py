@@ -1,9 +1,10 @@
 """Monthly merchant scorecards on a small known dataset: every figure exact, the month in the tenant's zone."""
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,10 +12,10 @@ import pytest
 from sqlalchemy import event
 
 from saas.extensions import db
+from saas.models import supervision
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
-from saas.models import supervision
 from saas.models.sla import SlaClock
 from saas.models.survey import Survey
 from saas.services import kpi_facts, policies, scorecards
@@ -31,9 +32,19 @@ def at(m, d, hh, mm=0) -> datetime:
 
 
 def _case(n: int, created: datetime, resolved: datetime | None = None, **over) -> Case:
-    fields = dict(number=f"T{n:04d}", order_number=f"O-{n}", purchase_date=date(2026, 2, 1), customer_name="顾客",
-                  problem_type="quality", description="x", expected_resolution="refund", created_at=created,
-                  updated_at=created, resolved_at=resolved, status="resolved" if resolved else "accepted")
+    fields = dict(
+        number=f"T{n:04d}",
+        order_number=f"O-{n}",
+        purchase_date=date(2026, 2, 1),
+        customer_name="顾客",
+        problem_type="quality",
+        description="x",
+        expected_resolution="refund",
+        created_at=created,
+        updated_at=created,
+        resolved_at=resolved,
+        status="resolved" if resolved else "accepted",
+    )
     fields.update(over)
     case = Case(**fields)
     db.session.add(case)
@@ -45,19 +56,43 @@ def _case(n: int, created: datetime, resolved: datetime | None = None, **over) -
 
 
 def _clock(case: Case, state: str, stopped: datetime | None) -> None:
-    db.session.add(SlaClock(case_id=case.id, kind="first_response", target_minutes=10, started_at=case.created_at,
-                            due_at=case.created_at + timedelta(minutes=10), stopped_at=stopped, state=state))
+    db.session.add(
+        SlaClock(
+            case_id=case.id,
+            kind="first_response",
+            target_minutes=10,
+            started_at=case.created_at,
+            due_at=case.created_at + timedelta(minutes=10),
+            stopped_at=stopped,
+            state=state,
+        )
+    )
 
 
 def _survey(case: Case, n: int, score: int | None, answered: datetime | None) -> None:
-    db.session.add(Survey(case_id=case.id, token=f"tok-{case.id}-{n}", status="answered" if score else "invited",
-                          due_at=case.created_at, score=score, answered_at=answered))
+    db.session.add(
+        Survey(
+            case_id=case.id,
+            token=f"tok-{case.id}-{n}",
+            status="answered" if score else "invited",
+            due_at=case.created_at,
+            score=score,
+            answered_at=answered,
+        )
+    )
 
 
 def _complaint(n: int, created: datetime, replied: datetime | None) -> PlatformComplaint:
-    c = PlatformComplaint(reference=f"PCTEST{n:04d}", text="慢", contact_mobile="13911112222", created_at=created,
-                          updated_at=created, due_at=created + timedelta(hours=48), replied_at=replied,
-                          status="answered" if replied else "new")
+    c = PlatformComplaint(
+        reference=f"PCTEST{n:04d}",
+        text="慢",
+        contact_mobile="13911112222",
+        created_at=created,
+        updated_at=created,
+        due_at=created + timedelta(hours=48),
+        replied_at=replied,
+        status="answered" if replied else "new",
+    )
     db.session.add(c)
     db.session.flush()
     return c
@@ -73,14 +108,14 @@ def dataset(app):
             policies.ensure_draft(a, None)
             policies.publish(a, None, date(2026, 1, 1), allow_past=True)
             # Filed in March (China time): 5 cases.
-            c1 = _case(1, at(3, 2, 10), at(3, 5, 10))        # resolved in 3 working days: in time
-            c2 = _case(2, at(3, 2, 10), at(3, 20, 10))       # resolved after 14 working days: late
-            _case(3, at(3, 30, 10))                           # open, its 7 working days not over: undecided
-            _case(4, at(3, 10, 10))                           # open, 7 working days over: missed
-            _case(5, at(3, 31, 23, 30))                       # 15:30 UTC on the 31st: still March in China
+            c1 = _case(1, at(3, 2, 10), at(3, 5, 10))  # resolved in 3 working days: in time
+            c2 = _case(2, at(3, 2, 10), at(3, 20, 10))  # resolved after 14 working days: late
+            _case(3, at(3, 30, 10))  # open, its 7 working days not over: undecided
+            _case(4, at(3, 10, 10))  # open, 7 working days over: missed
+            _case(5, at(3, 31, 23, 30))  # 15:30 UTC on the 31st: still March in China
             # Outside March in China time.
             _case(6, at(2, 28, 10), at(3, 3, 10))
-            _case(7, datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))  # 00:30 on 1 April in China
+            _case(7, datetime(2026, 3, 31, 16, 30, tzinfo=UTC))  # 00:30 on 1 April in China
             # SLA clocks stopped in March: 3 met, 1 breached; others outside or still running.
             _clock(c1, "met", at(3, 2, 10, 5))
             _clock(c1, "met", at(3, 4, 11))
@@ -99,10 +134,21 @@ def dataset(app):
             _complaint(2, at(3, 5, 9), at(3, 9, 9))
             _complaint(3, at(3, 31, 9), None)
             _complaint(4, at(4, 1, 9), None)  # April
-            for amount, recovered, when in (("100.00", True, at(3, 6, 9)), ("50.50", False, at(3, 7, 9)),
-                                             ("9.99", False, at(4, 1, 10))):
-                db.session.add(AdvanceCompensation(complaint_id=k1.id, case_id=c1.id, amount=Decimal(amount),
-                                                   reason="未兑现承诺", recovered=recovered, created_at=when))
+            for amount, recovered, when in (
+                ("100.00", True, at(3, 6, 9)),
+                ("50.50", False, at(3, 7, 9)),
+                ("9.99", False, at(4, 1, 10)),
+            ):
+                db.session.add(
+                    AdvanceCompensation(
+                        complaint_id=k1.id,
+                        case_id=c1.id,
+                        amount=Decimal(amount),
+                        reason="未兑现承诺",
+                        recovered=recovered,
+                        created_at=when,
+                    )
+                )
             db.session.commit()
         return {"a": a.id, "b": b.id}
 
@@ -117,9 +163,19 @@ def test_march_figures_are_exact(app, dataset):
     assert (a.resolved_in_time, a.resolution_decided, a.resolution_pct) == (1, 3, 33.3)
     assert (a.surveys_answered, a.satisfaction) == (3, 80.0)
     assert (a.complaints, a.complaints_late) == (3, 2)
-    assert (a.compensations, a.compensation_total, a.compensation_outstanding) == (2, Decimal("150.50"), Decimal("50.50"))
+    assert (a.compensations, a.compensation_total, a.compensation_outstanding) == (
+        2,
+        Decimal("150.50"),
+        Decimal("50.50"),
+    )
     assert (b.cases, b.sla_met_pct, b.resolution_pct, b.satisfaction, b.complaints, b.compensation_total) == (
-        0, None, None, None, 0, Decimal("0.00"))
+        0,
+        None,
+        None,
+        None,
+        0,
+        Decimal("0.00"),
+    )
 
 
 def test_april_moves_the_boundary_cases(app, dataset):
@@ -139,6 +195,7 @@ def test_undecided_cases_count_once_their_seven_working_days_pass(app, dataset):
 
 def test_figures_come_from_aggregate_queries(app, dataset):
     """A grouped query per figure and time zone, never per case: more cases, the same statements."""
+
     def statements_of_a_run():
         statements = []
 
@@ -173,16 +230,30 @@ def test_verdicts_are_counted_from_supervision_samples(app, dataset):
     from sqlalchemy import select
 
     with app.app_context(), tenant_context(dataset["a"]):
-        sample = supervision.Sample(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), size_requested=2,
-                                    stratified=False, seed=1, population=5, allocation={})
+        sample = supervision.Sample(
+            period_start=date(2026, 3, 1),
+            period_end=date(2026, 3, 31),
+            size_requested=2,
+            stratified=False,
+            seed=1,
+            population=5,
+            allocation={},
+        )
         db.session.add(sample)
         db.session.flush()
         case_ids = db.session.scalars(select(Case.id).order_by(Case.id)).all()
-        for pos, (case_id, verdict, when) in enumerate(((case_ids[0], "pass", at(3, 20, 9)),
-                                                        (case_ids[1], "fail", at(3, 21, 9)),
-                                                        (case_ids[2], "concern", at(4, 2, 9)))):
-            db.session.add(supervision.SampleCase(sample_id=sample.id, case_id=case_id, position=pos, verdict=verdict,
-                                                  reviewed_at=when))
+        for pos, (case_id, verdict, when) in enumerate(
+            (
+                (case_ids[0], "pass", at(3, 20, 9)),
+                (case_ids[1], "fail", at(3, 21, 9)),
+                (case_ids[2], "concern", at(4, 2, 9)),
+            )
+        ):
+            db.session.add(
+                supervision.SampleCase(
+                    sample_id=sample.id, case_id=case_id, position=pos, verdict=verdict, reviewed_at=when
+                )
+            )
         db.session.commit()
         a = {c.slug: c for c in scorecards.monthly(MARCH, now=NOW)}["score-a"]
     assert a.verdicts == {"pass": 1, "concern": 0, "fail": 1}
@@ -193,8 +264,8 @@ def test_page_and_csv_export(app, client, dataset):
     with travel_to(NOW):
         html = client.get("/admin/scorecards?month=2026-03&lang=en").get_data(as_text=True)
         r = client.get("/admin/scorecards.csv?month=2026-03")
-    row = html[html.index('id="scorecard-score-a"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index('id="scorecard-score-a"') :]
+    row = row[: row.index("</tr>")]
     for expected in ("75.0%", "(3/4)", "33.3%", "(1/3)", "80.0", "¥150.50", "¥50.50 to recover", "2 late"):
         assert expected in row, expected
     assert r.status_code == 200 and r.mimetype == "text/csv"
@@ -202,9 +273,16 @@ def test_page_and_csv_export(app, client, dataset):
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
     assert [x["slug"] for x in rows] == ["score-a", "score-b"]
     a = rows[0]
-    assert (a["cases"], a["sla_met_pct"], a["resolution_7d_pct"], a["satisfaction"], a["complaints"],
-            a["complaints_late"], a["advance_compensation_total"], a["advance_compensation_outstanding"]) == (
-        "5", "75.0", "33.3", "80.0", "3", "2", "150.50", "50.50")
+    assert (
+        a["cases"],
+        a["sla_met_pct"],
+        a["resolution_7d_pct"],
+        a["satisfaction"],
+        a["complaints"],
+        a["complaints_late"],
+        a["advance_compensation_total"],
+        a["advance_compensation_outstanding"],
+    ) == ("5", "75.0", "33.3", "80.0", "3", "2", "150.50", "50.50")
     # The page defaults to last month; a malformed month is a 400.
     assert client.get("/admin/scorecards?month=2026-13").status_code == 400
 
@@ -213,7 +291,7 @@ def test_csv_cells_cannot_start_a_formula(app, dataset):
     with app.app_context():
         from tenants.models import Tenant
 
-        db.session.get(Tenant, dataset["b"]).name_en = "=HYPERLINK(\"http://evil\")"
+        db.session.get(Tenant, dataset["b"]).name_en = '=HYPERLINK("http://evil")'
         db.session.commit()
         text = scorecards.to_csv(scorecards.monthly(MARCH, now=NOW)).decode("utf-8-sig")
     assert "'=HYPERLINK" in text

@@ -1,5 +1,6 @@
 """One family for refused actions: every service refuses with a ServiceError subclass, and the web side
 shows it one way (a flash from `refused`, or the app-wide 400 handler) in the reader's language."""
+
 from __future__ import annotations
 
 import importlib
@@ -27,16 +28,21 @@ def test_every_public_service_exception_is_a_service_error():
     found = {}
     for module in _service_modules():
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, Exception) and obj.__module__ == module.__name__
-                    and not name.startswith("_")):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, Exception)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
                 found[f"{module.__name__}.{name}"] = issubclass(obj, ServiceError)
     assert len(found) >= 10 and all(found.values()), {k for k, ok in found.items() if not ok}
 
 
 def test_services_do_not_refuse_any_other_way():
     pattern = re.compile(r"raise ValueError\(|\babort\(|from flask import[^\n]*\babort\b")
-    offenders = [p.name for p in (ROOT / "saas/services").glob("*.py")
-                 if p.name != "errors.py" and pattern.search(p.read_text())]
+    offenders = [
+        p.name for p in (ROOT / "saas/services").glob("*.py") if p.name != "errors.py" and pattern.search(p.read_text())
+    ]
     assert offenders == []
 
 

@@ -1,5 +1,6 @@
 """Session listeners come from one place (saas/session_hooks.py), in one order, only through create_app;
 per-request memos go through saas/request_memo.py."""
+
 from __future__ import annotations
 
 import json
@@ -107,6 +108,7 @@ def test_the_worker_command_builds_the_app_with_the_listeners(app):
 
 # ---------------------------------------------------------------- request memo
 
+
 def test_a_request_memo_lasts_one_request_even_in_a_shared_app_context(app):
     from flask import g
 
@@ -154,6 +156,9 @@ def test_no_service_memoises_on_g_directly():
 def test_services_flush_and_never_commit():
     """The request boundary commits (Flask-SQLAlchemy's teardown does not: the views do), jobs commit;
     a sweep that commits per batch is handed `end_batch=db.session.commit` by its job."""
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "saas" / "services").rglob("*.py")
-                 if ".commit()" in p.read_text(encoding="utf-8")]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "saas" / "services").rglob("*.py")
+        if ".commit()" in p.read_text(encoding="utf-8")
+    ]
     assert offenders == []

@@ -1,4 +1,5 @@
 """Every setting the code reads is declared in config.py and documented (README.md or docs/)."""
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,9 @@ def _documented(name: str, docs: str) -> bool:
 
 
 def _docs() -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    )
 
 
 def test_the_scan_finds_the_settings_it_should():
@@ -54,15 +57,19 @@ def test_the_scan_finds_the_settings_it_should():
 
 
 def test_every_setting_read_is_declared_in_config():
-    missing = {name: sorted(files) for name, files in settings_read().items()
-               if name not in FLASK_OWN and not _declared(name)}
+    missing = {
+        name: sorted(files) for name, files in settings_read().items() if name not in FLASK_OWN and not _declared(name)
+    }
     assert missing == {}, f"read but not declared in config.py: {missing}"
 
 
 def test_every_setting_read_is_documented():
     docs = _docs()
-    missing = {name: sorted(files) for name, files in settings_read().items()
-               if name not in FLASK_OWN and not _documented(name, docs)}
+    missing = {
+        name: sorted(files)
+        for name, files in settings_read().items()
+        if name not in FLASK_OWN and not _documented(name, docs)
+    }
     assert missing == {}, f"read but not in README.md or docs/: {missing}"
 
 

@@ -1,4 +1,5 @@
 """The shops service: opening a shop with its owner, suspending and reactivating it, without a request."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,10 +13,19 @@ from tenants.models import Tenant
 from tenants.scoping import tenant_context
 from tests.factories import make_tenant, make_user
 
-SHOP = {"slug": "tea-house", "name_zh": "茶馆", "name_en": "Tea house", "contact_phone": "400-800-1234",
-        "contact_email": "service@tea.example.com", "timezone": "Asia/Shanghai", "default_locale": "en",
-        "brand_colour": "#AA3366", "owner_name": "王老板", "owner_email": "Boss@Tea.example.com",
-        "owner_password": "a long enough password"}
+SHOP = {
+    "slug": "tea-house",
+    "name_zh": "茶馆",
+    "name_en": "Tea house",
+    "contact_phone": "400-800-1234",
+    "contact_email": "service@tea.example.com",
+    "timezone": "Asia/Shanghai",
+    "default_locale": "en",
+    "brand_colour": "#AA3366",
+    "owner_name": "王老板",
+    "owner_email": "Boss@Tea.example.com",
+    "owner_password": "a long enough password",
+}
 
 
 @pytest.fixture
@@ -32,7 +42,11 @@ def test_a_shop_opens_with_its_owner_in_the_callers_transaction(app, operator):
         op = db.session.get(User, operator)
         tenant = shops.create_shop(op, **SHOP)
         assert (tenant.slug, tenant.brand_colour, tenant.default_locale, tenant.is_active) == (
-            "tea-house", "#aa3366", "en", True)
+            "tea-house",
+            "#aa3366",
+            "en",
+            True,
+        )
         owner = db.session.scalar(select(User).where(User.tenant_id == tenant.id))
         assert (owner.email, owner.role) == ("boss@tea.example.com", "owner")
         with tenant_context(tenant.id):
@@ -42,14 +56,17 @@ def test_a_shop_opens_with_its_owner_in_the_callers_transaction(app, operator):
         assert db.session.scalar(select(User).where(User.email == "boss@tea.example.com")) is None
 
 
-@pytest.mark.parametrize("field,value,code", [
-    ("slug", "admin", "slug_reserved"),
-    ("slug", "console", "slug_reserved"),
-    ("slug", "Tea_House", "slug_format"),
-    ("slug", "shop-a", "slug_taken"),
-    ("timezone", "Mars/Olympus", "timezone"),
-    ("owner_email", "op@example.com", "owner_email_taken"),
-])
+@pytest.mark.parametrize(
+    "field,value,code",
+    [
+        ("slug", "admin", "slug_reserved"),
+        ("slug", "console", "slug_reserved"),
+        ("slug", "Tea_House", "slug_format"),
+        ("slug", "shop-a", "slug_taken"),
+        ("timezone", "Mars/Olympus", "timezone"),
+        ("owner_email", "op@example.com", "owner_email_taken"),
+    ],
+)
 def test_a_refused_shop_names_its_field_and_writes_nothing(app, operator, field, value, code):
     with app.app_context():
         with pytest.raises(shops.ShopError) as refused:

@@ -3,6 +3,7 @@ one-time link; sessions end server-side; the team form's same answer; caching an
 
 Limits are counted in the real Redis; the sign-in mail goes through the RQ worker to a real SMTP peer.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,6 +54,7 @@ def _link_from(mail) -> str:
 
 
 # ---------- limits that stop guessing without handing anyone a lock ----------
+
 
 def test_one_address_guessing_one_account_is_stopped_but_the_owner_elsewhere_signs_in(app, people, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT_IP", "5 per 15 minutes")
@@ -145,6 +147,7 @@ def test_a_password_sign_in_spends_earlier_links(app, people):
 
 # ---------- sessions end on the server ----------
 
+
 def _cookie(client) -> str:
     return client.get_cookie("session").value
 
@@ -189,13 +192,18 @@ def test_a_rehash_at_sign_in_does_not_end_sessions(app, people, monkeypatch):
 
 # ---------- the team form does not tell which addresses have accounts ----------
 
+
 def test_team_add_answers_the_same_for_an_address_with_an_account_elsewhere(app, people):
     owner = app.test_client()
     login(owner, OWNER)
     answers = []
     for email in ("owner@b.example.com", "fresh@a.example.com"):
-        r = post_form(owner, "/shop-a/console/team", {"name": "小王", "email": email, "role": "agent",
-                                                      "password": "long enough pw"}, follow_redirects=True)
+        r = post_form(
+            owner,
+            "/shop-a/console/team",
+            {"name": "小王", "email": email, "role": "agent", "password": "long enough pw"},
+            follow_redirects=True,
+        )
         html = r.get_data(as_text=True)
         answers.append((r.status_code, re.findall(r'<div class="flash[^>]*>.*?</div>', html, re.S)))
     assert answers[0][0] == answers[1][0] == 200
@@ -207,6 +215,7 @@ def test_team_add_answers_the_same_for_an_address_with_an_account_elsewhere(app,
 
 # ---------- caching and transport headers ----------
 
+
 def test_personal_pages_are_not_stored_and_the_policy_page_may_be(app, people):
     from datetime import date
 
@@ -216,6 +225,7 @@ def test_personal_pages_are_not_stored_and_the_policy_page_may_be(app, people):
     with app.app_context():
         t = db.session.scalar(select(Tenant).where(Tenant.slug == "shop-a"))
         from tenants.scoping import tenant_context
+
         with tenant_context(t.id):
             policies.ensure_draft(t, None)
             policies.publish(t, None, date(2026, 1, 1), allow_past=True)
@@ -242,7 +252,11 @@ def test_personal_pages_are_not_stored_and_the_policy_page_may_be(app, people):
 def test_hsts_over_https_and_in_production_only(app, monkeypatch):
     c = app.test_client()
     assert "Strict-Transport-Security" not in c.get("/login").headers
-    assert c.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"].startswith(
-        "max-age=31536000")
+    assert (
+        c.get("/login", base_url="https://localhost")
+        .headers["Strict-Transport-Security"]
+        .startswith("max-age=31536000")
+    )
     from config import ProductionConfig
+
     assert ProductionConfig.HSTS is True

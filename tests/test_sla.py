@@ -1,4 +1,5 @@
 """Service-level clocks: working-time targets, pauses while waiting on the consumer, breaches, escalation."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -12,8 +13,8 @@ from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent
 from saas.models.sla import SlaClock
 from saas.services import case_breaches, case_consumer_steps, cases, policies
-from tests.factories import make_case, make_shop_with_policy, make_tenant, make_user, statements
 from tenants.scoping import cross_tenant, tenant_context
+from tests.factories import make_case, make_shop_with_policy, make_tenant, make_user, statements
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -33,9 +34,19 @@ def shop(app):
 
 
 def file(shop, when: datetime, **over) -> Case:
-    fields = dict(order_number="O-1", customer_name="李娜", mobile="13811112222", email="", purchase_channel="taobao",
-                  problem_type="quality", description="面板有裂纹", expected_resolution="exchange",
-                  purchase_date=date(2026, 11, 10), delivery_date=date(2026, 11, 12), category="electronics")
+    fields = dict(
+        order_number="O-1",
+        customer_name="李娜",
+        mobile="13811112222",
+        email="",
+        purchase_channel="taobao",
+        problem_type="quality",
+        description="面板有裂纹",
+        expected_resolution="exchange",
+        purchase_date=date(2026, 11, 10),
+        delivery_date=date(2026, 11, 12),
+        category="electronics",
+    )
     fields.update(over)
     return make_case(shop["tenant"], when, commit=True, **fields)
 
@@ -88,8 +99,11 @@ def test_a_breach_is_recorded_and_alerted_once(shop):
             case_breaches.sweep(notify=lambda c, k: alerts.append((c.id, k.kind)))
     assert alerts == [(case.id, "first_response")]
     with tenant_context(shop["tenant"].id):
-        breaches = db.session.scalar(select(func.count()).select_from(CaseEvent)
-                                     .where(CaseEvent.case_id == case.id, CaseEvent.kind == "sla_breached"))
+        breaches = db.session.scalar(
+            select(func.count())
+            .select_from(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind == "sla_breached")
+        )
         fr = db.session.scalar(select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.kind == "first_response"))
     assert breaches == 1 and fr.state == "breached"
     # Answering late stops the clock but it stays breached.
@@ -122,8 +136,14 @@ def test_clock_paused_while_awaiting_the_parcel_does_not_breach(shop):
 
 
 def test_food_safety_emergency_runs_around_the_clock_and_escalates(shop):
-    case = file(shop, at(2026, 11, 28, 22, 0), category="dairy", problem_type="quality",
-                description="酸奶喝了以后腹泻", expected_resolution="refund")  # a Saturday night
+    case = file(
+        shop,
+        at(2026, 11, 28, 22, 0),
+        category="dairy",
+        problem_type="quality",
+        description="酸奶喝了以后腹泻",
+        expected_resolution="refund",
+    )  # a Saturday night
     assert case.emergency and case.priority == 6
     em = clock(case, "emergency")
     assert em.around_the_clock and em.due_at == at(2026, 11, 28, 23, 0)
@@ -145,8 +165,14 @@ def test_food_safety_words_in_a_message_raise_an_emergency_and_agents_may_lower_
     with pytest.raises(cases.CaseError):
         do(shop, at(2026, 11, 23, 10, 40), cases.lower_emergency, case, shop["agent"], "  ")
     db.session.rollback()
-    do(shop, at(2026, 11, 23, 10, 45), cases.lower_emergency, db.session.get(Case, case.id), shop["agent"],
-       "照片显示为包装破损,不涉及食品安全")
+    do(
+        shop,
+        at(2026, 11, 23, 10, 45),
+        cases.lower_emergency,
+        db.session.get(Case, case.id),
+        shop["agent"],
+        "照片显示为包装破损,不涉及食品安全",
+    )
     with tenant_context(shop["tenant"].id):
         fresh = db.session.get(Case, case.id)
         assert not fresh.emergency and clock(fresh, "emergency").state == "met"
@@ -155,8 +181,13 @@ def test_food_safety_words_in_a_message_raise_an_emergency_and_agents_may_lower_
 
 
 def test_complaint_not_answered_in_time_goes_to_the_manager(shop):
-    case = file(shop, at(2026, 11, 23, 10, 0), problem_type="complaint", expected_resolution="compensation",
-                description="快递太慢")
+    case = file(
+        shop,
+        at(2026, 11, 23, 10, 0),
+        problem_type="complaint",
+        expected_resolution="compensation",
+        description="快递太慢",
+    )
     fb = clock(case, "complaint_feedback")
     assert fb.due_at == at(2026, 11, 25, 10, 0)  # 48 calendar hours
     with travel_to(fb.due_at + timedelta(minutes=1)):
@@ -190,6 +221,7 @@ def test_case_page_shows_every_clock_and_queue_counts_down(app, shop):
 
 # ---------- the sweep at scale: what it reads once, what it still does per breach ----------
 
+
 @pytest.fixture
 def two_shops(app):
     """Two shops with their own SMS quiet hours, an owner and an admin each (and a disabled admin)."""
@@ -222,8 +254,19 @@ def test_a_sweep_reads_shops_terms_cases_and_managers_once_not_per_breach(app, t
     filed = []
     for slug in ("sweep-a", "sweep-b"):
         for i in range(3):
-            filed.append((slug, file(two_shops[slug], night, order_number=f"{slug}-{i}", category="dairy",
-                                     description="酸奶喝了以后腹泻", expected_resolution="refund").id))
+            filed.append(
+                (
+                    slug,
+                    file(
+                        two_shops[slug],
+                        night,
+                        order_number=f"{slug}-{i}",
+                        category="dairy",
+                        description="酸奶喝了以后腹泻",
+                        expected_resolution="refund",
+                    ).id,
+                )
+            )
     with travel_to(at(2026, 11, 28, 23, 1)):
         with statements(app) as seen:
             assert jobs.sweep_sla() == 6
@@ -241,12 +284,15 @@ def test_a_sweep_reads_shops_terms_cases_and_managers_once_not_per_breach(app, t
             assert case.escalated and kinds.count("sla_breached") == 1 and kinds.count("escalated") == 1
             [em] = [c for c in case.clocks if c.kind == "emergency"]
             assert em.state == "breached" and em.breach_notified
-            alerts = db.session.scalars(select(Notification.recipient).where(
-                Notification.idempotency_key.like(f"staff:breach:{em.id}:%"))).all()
+            alerts = db.session.scalars(
+                select(Notification.recipient).where(Notification.idempotency_key.like(f"staff:breach:{em.id}:%"))
+            ).all()
             assert sorted(alerts) == [f"admin@{slug}.example.com", f"owner@{slug}.example.com"]
             # The customer hears of the escalation by SMS when the shop's own quiet hours end.
-            [sms] = db.session.scalars(select(Notification).join(CaseEvent, Notification.event_id == CaseEvent.id)
-                                       .where(CaseEvent.case_id == case_id, CaseEvent.kind == "escalated",
-                                              Notification.channel == "sms")).all()
+            [sms] = db.session.scalars(
+                select(Notification)
+                .join(CaseEvent, Notification.event_id == CaseEvent.id)
+                .where(CaseEvent.case_id == case_id, CaseEvent.kind == "escalated", Notification.channel == "sms")
+            ).all()
             hh, mm = map(int, two_shops[slug]["quiet_end"].split(":"))
             assert sms.next_attempt_at == at(2026, 11, 29, hh, mm)

@@ -1,4 +1,5 @@
 """Staff screens say things in words: audit actions and targets, and the operator's navigation."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,29 +35,33 @@ def test_audit_trail_names_actions_and_the_version_number_not_the_row_id(app, cl
     en = client.get("/shop-a/console/audit?lang=en").get_data(as_text=True)
     assert "Policy published" in en and "Policy version 2" in en and "PolicyVersion" not in en
     # The event's own page too.
-    from saas.models.audit import AuditEvent
     from sqlalchemy import select
 
+    from saas.models.audit import AuditEvent
+
     with app.app_context(), tenant_context(two_tenants["a"]):
-        event_id = db.session.scalars(select(AuditEvent.id).where(AuditEvent.action == "policy.published")
-                                      .order_by(AuditEvent.id.desc())).first()
+        event_id = db.session.scalars(
+            select(AuditEvent.id).where(AuditEvent.action == "policy.published").order_by(AuditEvent.id.desc())
+        ).first()
     page = client.get(f"/shop-a/console/audit/{event_id}?lang=zh").get_data(as_text=True)
     assert "售后政策 第 2 版" in page and "<code>policy.published</code>" not in page
     assert "生效日期" in page and "effective_date" not in page
 
 
 def test_audit_details_are_in_words(app, client, two_tenants):
+    from sqlalchemy import select
+
     from saas.models.audit import AuditEvent
     from saas.models.user import User
     from saas.services import audit
-    from sqlalchemy import select
 
     with app.app_context(), tenant_context(two_tenants["a"]):
         owner = db.session.get(User, two_tenants["a_owner"])
         agent = db.session.get(User, two_tenants["a_agent"])
         audit.record(two_tenants["a"], owner, "staff.updated", agent, role=["agent", "admin"], enabled=[True, False])
-        audit.record(two_tenants["a"], owner, "message_template.save", None, key="survey_invitation", channel="sms",
-                     locale="en")
+        audit.record(
+            two_tenants["a"], owner, "message_template.save", None, key="survey_invitation", channel="sms", locale="en"
+        )
         db.session.commit()
         ids = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
     login(client, "owner@a.example.com")
@@ -91,12 +96,19 @@ def test_console_and_admin_pages_of_the_demo_show_no_internal_keys(app):
 
     assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
     found = {}
-    for email, prefix, slug in (("owner@voltmart.demo", "/<slug>/console", "voltmart"),
-                                ("operator@platform.demo", "/admin", "")):
+    for email, prefix, slug in (
+        ("owner@voltmart.demo", "/<slug>/console", "voltmart"),
+        ("operator@platform.demo", "/admin", ""),
+    ):
         client = app.test_client()
         login(client, email, "demo-password-2026")
-        urls = sorted({r.rule.replace("<slug>", slug) for r in app.url_map.iter_rules()
-                       if "GET" in r.methods and r.rule.startswith(prefix) and not set(r.arguments) - {"slug"}})
+        urls = sorted(
+            {
+                r.rule.replace("<slug>", slug)
+                for r in app.url_map.iter_rules()
+                if "GET" in r.methods and r.rule.startswith(prefix) and not set(r.arguments) - {"slug"}
+            }
+        )
         assert len(urls) > 5
         for url in urls:
             if url in SHOWS_KEYS_ON_PURPOSE:

@@ -1,4 +1,5 @@
 """Statuses are StrEnums, and the database refuses any other value (CHECK constraints)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -20,8 +21,15 @@ from tests.factories import make_tenant
 
 
 def _case(**over) -> Case:
-    fields = dict(number="T0001", order_number="O-1", purchase_date=date(2026, 2, 1), customer_name="顾客",
-                  problem_type="quality", description="x", expected_resolution="refund")
+    fields = dict(
+        number="T0001",
+        order_number="O-1",
+        purchase_date=date(2026, 2, 1),
+        customer_name="顾客",
+        problem_type="quality",
+        description="x",
+        expected_resolution="refund",
+    )
     fields.update(over)
     case = Case(**fields)
     db.session.add(case)
@@ -58,8 +66,16 @@ def test_a_bad_clock_state_is_refused_by_the_database(app):
         with tenant_context(tenant.id):
             case = _case()
             now = utcnow()
-            db.session.add(SlaClock(case_id=case.id, kind="first_response", target_minutes=10, started_at=now,
-                                    due_at=now + timedelta(minutes=10), state="runing"))
+            db.session.add(
+                SlaClock(
+                    case_id=case.id,
+                    kind="first_response",
+                    target_minutes=10,
+                    started_at=now,
+                    due_at=now + timedelta(minutes=10),
+                    state="runing",
+                )
+            )
             with pytest.raises(IntegrityError):
                 db.session.flush()
             db.session.rollback()
@@ -85,7 +101,9 @@ def test_the_migration_lists_the_same_values_as_the_enums():
     import importlib.util
     from pathlib import Path
 
-    path = next((Path(__file__).resolve().parent.parent / "migrations" / "versions").glob("*_status_check_constraints.py"))
+    path = next(
+        (Path(__file__).resolve().parent.parent / "migrations" / "versions").glob("*_status_check_constraints.py")
+    )
     spec = importlib.util.spec_from_file_location("status_checks_migration", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

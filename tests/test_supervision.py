@@ -1,4 +1,5 @@
 """Third-party supervision over HTTP: grants, reproducible samples, masking, reviews, responses, access log."""
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,15 @@ from saas.models.audit import AuditEvent
 from saas.models.case import Case, Evidence
 from saas.models.supervision import Sample, SampleCase, SupervisorAccess, SupervisorGrant
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_evidence, case_intake, cases, policies, supervision_review, supervision_sampling
+from saas.services import (
+    case_consumer_steps,
+    case_evidence,
+    case_intake,
+    cases,
+    policies,
+    supervision_review,
+    supervision_sampling,
+)
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -31,8 +40,10 @@ CUSTOMER_MOBILE = "13812345678"
 CUSTOMER_EMAIL = "zhangsanfeng@example.com"
 ID_CARD = "110105199001011234"
 ADDRESS = "北京市朝阳区建国路88号3栋502室"
-DESCRIPTION = (f"我是张三丰，屏幕碎了。我的电话{CUSTOMER_MOBILE}，备用 139-0000-1111，邮箱{CUSTOMER_EMAIL}，"
-               f"身份证{ID_CARD}，换货请寄到{ADDRESS}")
+DESCRIPTION = (
+    f"我是张三丰，屏幕碎了。我的电话{CUSTOMER_MOBILE}，备用 139-0000-1111，邮箱{CUSTOMER_EMAIL}，"
+    f"身份证{ID_CARD}，换货请寄到{ADDRESS}"
+)
 CONSUMER_MESSAGE = f"请打 +86 137 2222 3333 或发邮件到 backup.mail@qq.com，身份证号 {ID_CARD[:-1]}X"
 SECRET_NOTE = "内部备注：客户可能是职业索赔人"
 
@@ -44,11 +55,19 @@ def _jpeg() -> bytes:
 
 
 def _file(tenant: Tenant, problem_type: str = "quality", **over) -> Case:
-    fields = dict(order_number="TB-1", customer_name="张三丰", mobile=CUSTOMER_MOBILE, email=CUSTOMER_EMAIL,
-                  purchase_channel="taobao", problem_type=problem_type, description="屏幕有划痕",
-                  expected_resolution="consultation" if problem_type == "consultation" else "refund",
-                  purchase_date=date.today() - timedelta(days=5), delivery_date=date.today() - timedelta(days=3),
-                  category="electronics")
+    fields = dict(
+        order_number="TB-1",
+        customer_name="张三丰",
+        mobile=CUSTOMER_MOBILE,
+        email=CUSTOMER_EMAIL,
+        purchase_channel="taobao",
+        problem_type=problem_type,
+        description="屏幕有划痕",
+        expected_resolution="consultation" if problem_type == "consultation" else "refund",
+        purchase_date=date.today() - timedelta(days=5),
+        delivery_date=date.today() - timedelta(days=3),
+        category="electronics",
+    )
     fields.update(over)
     return case_intake.file_case(tenant, case_intake.Intake(**fields))
 
@@ -80,7 +99,9 @@ def world(app):
         with tenant_context(a.id):
             # The personal case: contact details written into every free-text field.
             case = _file(a, description=DESCRIPTION)
-            case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(_jpeg()), f"张三丰{CUSTOMER_MOBILE}.jpg"))], "consumer")
+            case_evidence.attach(
+                case, [clean_image(check_upload(io.BytesIO(_jpeg()), f"张三丰{CUSTOMER_MOBILE}.jpg"))], "consumer"
+            )
             case_consumer_steps.consumer_message(case, CONSUMER_MESSAGE)
             cases.accept(case, agent)
             cases.message_customer(case, agent, f"三丰先生您好，我们会致电 {CUSTOMER_MOBILE}")
@@ -97,9 +118,14 @@ def world(app):
 def _grant(app, world, *, images=False, supervisor="supervisor", starts=-10, ends=10, tenant="a") -> int:
     with app.app_context():
         today = world["today"]
-        row = SupervisorGrant(supervisor_id=world[supervisor], tenant_id=world[tenant],
-                              starts_on=today + timedelta(days=starts), ends_on=today + timedelta(days=ends),
-                              evidence_images=images, granted_by_id=world["operator"])
+        row = SupervisorGrant(
+            supervisor_id=world[supervisor],
+            tenant_id=world[tenant],
+            starts_on=today + timedelta(days=starts),
+            ends_on=today + timedelta(days=ends),
+            evidence_images=images,
+            granted_by_id=world["operator"],
+        )
         db.session.add(row)
         db.session.commit()
         return row.id
@@ -107,8 +133,13 @@ def _grant(app, world, *, images=False, supervisor="supervisor", starts=-10, end
 
 def _draw(client, world, *, size=10, seed="42", stratified=False, tenant="a", start=None, end=None):
     today = world["today"]
-    data = {"tenant_id": world[tenant], "period_start": (start or today - timedelta(days=1)).isoformat(),
-            "period_end": (end or today + timedelta(days=1)).isoformat(), "size": size, "seed": seed}
+    data = {
+        "tenant_id": world[tenant],
+        "period_start": (start or today - timedelta(days=1)).isoformat(),
+        "period_end": (end or today + timedelta(days=1)).isoformat(),
+        "size": size,
+        "seed": seed,
+    }
     if stratified:
         data["stratified"] = "y"
     return post_form(client, "/supervise/samples", data, form_url="/supervise/")
@@ -121,8 +152,11 @@ def _sample_id(response) -> int:
 
 def _sampled(app, sample_id: int) -> list[int]:
     with app.app_context(), cross_tenant("test"):
-        return list(db.session.scalars(select(SampleCase.case_id).where(SampleCase.sample_id == sample_id)
-                                       .order_by(SampleCase.position)))
+        return list(
+            db.session.scalars(
+                select(SampleCase.case_id).where(SampleCase.sample_id == sample_id).order_by(SampleCase.position)
+            )
+        )
 
 
 def _supervisor(app, world, email="sup@audit.example.com"):
@@ -138,10 +172,18 @@ def _staff(app, email, password=PASSWORD):
 
 
 def _review(client, sample_id, case_id, **over):
-    data = {"policy_result": "pass", "policy_comment": "条款适用正确", "sla_result": "concern",
-            "sla_comment": "首次响应稍慢", "resolution_result": "pass", "resolution_comment": "",
-            "communication_result": "pass", "communication_comment": "", "verdict": "concern",
-            "findings": "首次响应超过承诺时间，请改进排班。"}
+    data = {
+        "policy_result": "pass",
+        "policy_comment": "条款适用正确",
+        "sla_result": "concern",
+        "sla_comment": "首次响应稍慢",
+        "resolution_result": "pass",
+        "resolution_comment": "",
+        "communication_result": "pass",
+        "communication_comment": "",
+        "verdict": "concern",
+        "findings": "首次响应超过承诺时间，请改进排班。",
+    }
     data.update(over)
     page = f"/supervise/samples/{sample_id}/cases/{case_id}"
     return post_form(client, f"{page}/review", data, form_url=page)
@@ -162,28 +204,40 @@ def _assert_masked(body: str, where: str, number: str | None = None) -> None:
 
 # ------------------------------------------------------------------ operator
 
+
 def test_operator_creates_a_supervisor_grants_and_revokes(app, world):
     op = _staff(app, "operator@platform.example.com")
     assert "/admin/supervisors" in op.get("/admin/?lang=en").get_data(as_text=True)
-    r = post_form(op, "/admin/supervisors/", {"name": "审计员", "email": "New.Auditor@example.com",
-                                              "password": "long enough password"})
+    r = post_form(
+        op,
+        "/admin/supervisors/",
+        {"name": "审计员", "email": "New.Auditor@example.com", "password": "long enough password"},
+    )
     assert r.status_code == 302
     with app.app_context():
         new = db.session.scalar(select(User).where(User.email == "new.auditor@example.com"))
         assert new.role == "supervisor" and new.tenant_id is None and new.password_hash.startswith("$argon2")
         new_id = new.id
-    refused = post_form(op, "/admin/supervisors/?lang=en", {"name": "x", "email": "new.auditor@example.com",
-                                                            "password": "short"})
+    refused = post_form(
+        op, "/admin/supervisors/?lang=en", {"name": "x", "email": "new.auditor@example.com", "password": "short"}
+    )
     assert refused.status_code == 400 and "already has an account" in refused.get_data(as_text=True)
 
     detail = f"/admin/supervisors/{new_id}"
     today = world["today"]
-    bad = post_form(op, f"{detail}/grants?lang=en", {"tenant_id": world["a"], "starts_on": today.isoformat(),
-                                                     "ends_on": (today - timedelta(days=1)).isoformat()},
-                    form_url=detail)
+    bad = post_form(
+        op,
+        f"{detail}/grants?lang=en",
+        {"tenant_id": world["a"], "starts_on": today.isoformat(), "ends_on": (today - timedelta(days=1)).isoformat()},
+        form_url=detail,
+    )
     assert bad.status_code == 400 and "end date cannot be before" in bad.get_data(as_text=True)
-    ok = post_form(op, f"{detail}/grants", {"tenant_id": world["a"], "starts_on": today.isoformat(),
-                                            "ends_on": (today + timedelta(days=30)).isoformat()}, form_url=detail)
+    ok = post_form(
+        op,
+        f"{detail}/grants",
+        {"tenant_id": world["a"], "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=30)).isoformat()},
+        form_url=detail,
+    )
     assert ok.status_code == 302
     with app.app_context():
         grant = db.session.scalar(select(SupervisorGrant).where(SupervisorGrant.supervisor_id == new_id))
@@ -206,6 +260,7 @@ def test_operator_creates_a_supervisor_grants_and_revokes(app, world):
 
 # ------------------------------------------------------------------ masking
 
+
 def test_supervisor_pages_and_csv_show_no_personal_data(app, world):
     _grant(app, world)
     sup = _supervisor(app, world)
@@ -214,14 +269,22 @@ def test_supervisor_pages_and_csv_show_no_personal_data(app, world):
     base = f"/supervise/samples/{sample_id}"
     _review(sup, sample_id, world["personal"], findings=f"客户留下的 {CUSTOMER_MOBILE} 与 {CUSTOMER_EMAIL}")
     staff = _staff(app, "owner@a.example.com")
-    post_form(staff, f"/shop-a/console/cases/{world['personal']}/findings/respond",
-              {"finding_id": _finding_id(app, world), "text": f"已回电 {CUSTOMER_MOBILE}"},
-              form_url=f"/shop-a/console/cases/{world['personal']}")
+    post_form(
+        staff,
+        f"/shop-a/console/cases/{world['personal']}/findings/respond",
+        {"finding_id": _finding_id(app, world), "text": f"已回电 {CUSTOMER_MOBILE}"},
+        form_url=f"/shop-a/console/cases/{world['personal']}",
+    )
 
-    post_form(staff, f"/shop-a/console/cases/{world['personal']}/findings/respond",
-              {"finding_id": _finding_id(app, world), "text": "Zhang Sanfeng 说的手机一三八一二三四五六七八，"
-                                                              "邮箱 zhangsanfeng at example dot com"},
-              form_url=f"/shop-a/console/cases/{world['personal']}")
+    post_form(
+        staff,
+        f"/shop-a/console/cases/{world['personal']}/findings/respond",
+        {
+            "finding_id": _finding_id(app, world),
+            "text": "Zhang Sanfeng 说的手机一三八一二三四五六七八，邮箱 zhangsanfeng at example dot com",
+        },
+        form_url=f"/shop-a/console/cases/{world['personal']}",
+    )
     with app.app_context(), tenant_context(world["a"]):
         number = db.session.get(Case, world["personal"]).number
 
@@ -259,8 +322,9 @@ def test_supervisor_pages_and_csv_show_no_personal_data(app, world):
 
 def _finding_id(app, world) -> int:
     with app.app_context(), tenant_context(world["a"]):
-        return db.session.scalar(select(SampleCase.id).where(SampleCase.case_id == world["personal"],
-                                                             SampleCase.verdict.is_not(None)))
+        return db.session.scalar(
+            select(SampleCase.id).where(SampleCase.case_id == world["personal"], SampleCase.verdict.is_not(None))
+        )
 
 
 def test_masked_view_is_plain_masked_values(app, world):
@@ -275,6 +339,7 @@ def test_masked_view_is_plain_masked_values(app, world):
 
 
 # ------------------------------------------------------------------ access: samples and grants
+
 
 def test_cases_outside_own_samples_or_active_grants_are_404(app, world):
     grant_id = _grant(app, world)
@@ -301,8 +366,10 @@ def test_cases_outside_own_samples_or_active_grants_are_404(app, world):
     for url in (base, f"{base}/cases/{world['personal']}", f"{base}/report", f"{base}/report.csv"):
         assert sup.get(url).status_code == 404, url
     token = csrf_token(sup, "/supervise/")
-    assert sup.post(f"{base}/cases/{world['personal']}/review",
-                    data={"csrf_token": token, "verdict": "pass"}).status_code == 404
+    assert (
+        sup.post(f"{base}/cases/{world['personal']}/review", data={"csrf_token": token, "verdict": "pass"}).status_code
+        == 404
+    )
     home = sup.get("/supervise/?lang=en").get_data(as_text=True)
     assert "shop-a shop" not in home.split('id="samples"')[0]  # not offered for drawing
     assert f'href="{base}"' not in home and "no access" in home  # the record stays, without a way in
@@ -321,8 +388,9 @@ def test_cases_outside_own_samples_or_active_grants_are_404(app, world):
     assert sup.get(base).status_code == 200
     # Revoked: 404 again.
     op = _staff(app, "operator@platform.example.com")
-    post_form(op, f"/admin/supervisors/grants/{grant_id}/revoke", {},
-              form_url=f"/admin/supervisors/{world['supervisor']}")
+    post_form(
+        op, f"/admin/supervisors/grants/{grant_id}/revoke", {}, form_url=f"/admin/supervisors/{world['supervisor']}"
+    )
     assert sup.get(base).status_code == 404
 
 
@@ -336,6 +404,7 @@ def test_grant_for_another_tenant_does_not_open_this_one(app, world):
 
 
 # ------------------------------------------------------------------ sampling
+
 
 @pytest.fixture
 def many(app, world):
@@ -375,8 +444,9 @@ def test_the_same_seed_draws_the_same_sample(app, world, many):
     again_url = re.search(r'href="([^"]+)">Draw again with this seed', sample_page).group(1).replace("&amp;", "&")
     prefilled = sup.get(again_url).get_data(as_text=True)
     assert f'value="{seed}"' in prefilled and 'name="size" type="number" value="5"' in prefilled
-    assert _sampled(app, _sample_id(_draw(sup, world, size=5, seed=seed)))[:5] == \
-        random.Random(int(seed)).sample(pool, 5)
+    assert _sampled(app, _sample_id(_draw(sup, world, size=5, seed=seed)))[:5] == random.Random(int(seed)).sample(
+        pool, 5
+    )
 
 
 def test_different_seeds_usually_draw_different_samples(app):
@@ -394,14 +464,20 @@ def test_stratification_gives_each_type_its_share(app, world, many):
     assert kinds == {"quality": 2, "complaint": 1, "consultation": 1}
     page = sup.get(f"/supervise/samples/{sample_id}?lang=en").get_data(as_text=True)
     assert re.findall(r'<li class="stratum">([^<]+)</li>', page) == [
-        "Service complaint: 1 / 3", "Consultation or suggestion: 1 / 3", "Quality problem: 2 / 6"]
+        "Service complaint: 1 / 3",
+        "Consultation or suggestion: 1 / 3",
+        "Quality problem: 2 / 6",
+    ]
     # Same inputs, same seed: same stratified sample.
     assert _sampled(app, _sample_id(_draw(sup, world, size=4, seed="7", stratified=True))) == drawn
 
 
 def test_proportional_allocation_by_largest_remainder():
-    assert supervision_sampling.allocate({"quality": 6, "complaint": 3, "consultation": 3}, 4) == \
-        {"quality": 2, "complaint": 1, "consultation": 1}
+    assert supervision_sampling.allocate({"quality": 6, "complaint": 3, "consultation": 3}, 4) == {
+        "quality": 2,
+        "complaint": 1,
+        "consultation": 1,
+    }
     assert supervision_sampling.allocate({"a": 50, "b": 30, "c": 20}, 10) == {"a": 5, "b": 3, "c": 2}
     assert supervision_sampling.allocate({"a": 5, "b": 4, "c": 1}, 5) == {"a": 3, "b": 2, "c": 0}
     assert supervision_sampling.allocate({"a": 2, "b": 1}, 50) == {"a": 2, "b": 1}  # never more than there are
@@ -412,14 +488,31 @@ def test_bad_draw_input_is_refused_with_a_message(app, world):
     _grant(app, world)
     sup = _supervisor(app, world)
     today = world["today"]
-    r = post_form(sup, "/supervise/samples?lang=en", {"tenant_id": world["a"], "period_start": today.isoformat(),
-                                                      "period_end": (today - timedelta(days=3)).isoformat(),
-                                                      "size": 0, "seed": "abc"}, form_url="/supervise/")
+    r = post_form(
+        sup,
+        "/supervise/samples?lang=en",
+        {
+            "tenant_id": world["a"],
+            "period_start": today.isoformat(),
+            "period_end": (today - timedelta(days=3)).isoformat(),
+            "size": 0,
+            "seed": "abc",
+        },
+        form_url="/supervise/",
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and "The seed must be a whole number." in html
-    r = post_form(sup, "/supervise/samples?lang=en", {"tenant_id": world["a"], "period_start": today.isoformat(),
-                                                      "period_end": (today - timedelta(days=3)).isoformat(),
-                                                      "size": 0}, form_url="/supervise/")
+    r = post_form(
+        sup,
+        "/supervise/samples?lang=en",
+        {
+            "tenant_id": world["a"],
+            "period_start": today.isoformat(),
+            "period_end": (today - timedelta(days=3)).isoformat(),
+            "size": 0,
+        },
+        form_url="/supervise/",
+    )
     html = r.get_data(as_text=True)
     assert "end date cannot be before" in html and "between 1 and 200" in html
     far = date(2020, 1, 1)
@@ -430,6 +523,7 @@ def test_bad_draw_input_is_refused_with_a_message(app, world):
 
 
 # ------------------------------------------------------------------ review, findings, responses
+
 
 def test_merchant_sees_findings_responds_and_the_supervisor_sees_it(app, world):
     _grant(app, world)
@@ -442,10 +536,19 @@ def test_merchant_sees_findings_responds_and_the_supervisor_sees_it(app, world):
 
     bad = _review(sup, sample_id, case_id, verdict="", findings="")
     assert bad.status_code == 400
-    bad = post_form(sup, f"/supervise/samples/{sample_id}/cases/{case_id}/review?lang=en",
-                    {"policy_result": "pass", "sla_result": "pass", "resolution_result": "pass",
-                     "communication_result": "maybe", "verdict": "fail", "findings": ""},
-                    form_url=f"/supervise/samples/{sample_id}/cases/{case_id}")
+    bad = post_form(
+        sup,
+        f"/supervise/samples/{sample_id}/cases/{case_id}/review?lang=en",
+        {
+            "policy_result": "pass",
+            "sla_result": "pass",
+            "resolution_result": "pass",
+            "communication_result": "maybe",
+            "verdict": "fail",
+            "findings": "",
+        },
+        form_url=f"/supervise/samples/{sample_id}/cases/{case_id}",
+    )
     html = bad.get_data(as_text=True)
     assert "Please choose pass, concern or fail." in html and "Please write the findings" in html
     assert _review(sup, sample_id, case_id).status_code == 302
@@ -456,13 +559,26 @@ def test_merchant_sees_findings_responds_and_the_supervisor_sees_it(app, world):
     agent = _staff(app, "agent@a.example.com")
     assert "首次响应超过承诺时间" in agent.get(page).get_data(as_text=True)  # the whole team sees them
     finding = _finding_id(app, world)
-    assert post_form(agent, f"{page}/findings/respond", {"finding_id": finding, "text": "agent"},
-                     form_url=page).status_code == 403
-    empty = post_form(owner, f"{page}/findings/respond?lang=en", {"finding_id": finding, "text": " "}, form_url=page,
-                      follow_redirects=True)
+    assert (
+        post_form(
+            agent, f"{page}/findings/respond", {"finding_id": finding, "text": "agent"}, form_url=page
+        ).status_code
+        == 403
+    )
+    empty = post_form(
+        owner,
+        f"{page}/findings/respond?lang=en",
+        {"finding_id": finding, "text": " "},
+        form_url=page,
+        follow_redirects=True,
+    )
     assert "Please write your response." in empty.get_data(as_text=True)
-    r = post_form(owner, f"{page}/findings/respond", {"finding_id": finding, "text": "已调整早班人手，下周起生效。"},
-                  form_url=page)
+    r = post_form(
+        owner,
+        f"{page}/findings/respond",
+        {"finding_id": finding, "text": "已调整早班人手，下周起生效。"},
+        form_url=page,
+    )
     assert r.status_code == 302
     assert "已调整早班人手" in owner.get(page).get_data(as_text=True)
 
@@ -474,8 +590,15 @@ def test_merchant_sees_findings_responds_and_the_supervisor_sees_it(app, world):
     # Another tenant's staff: 404 for this case id in their own console, and cannot answer it.
     other = _staff(app, "owner@b.example.com")
     assert other.get(f"/shop-b/console/cases/{case_id}").status_code == 404
-    assert post_form(other, f"/shop-b/console/cases/{case_id}/findings/respond",
-                     {"finding_id": finding, "text": "x"}, form_url="/shop-b/console/team").status_code == 404
+    assert (
+        post_form(
+            other,
+            f"/shop-b/console/cases/{case_id}/findings/respond",
+            {"finding_id": finding, "text": "x"},
+            form_url="/shop-b/console/team",
+        ).status_code
+        == 404
+    )
     assert other.get(page).status_code == 404
     with app.app_context(), tenant_context(world["a"]):
         item = db.session.get(SampleCase, finding)
@@ -497,11 +620,15 @@ def test_owner_reads_the_access_log_agents_do_not(app, world):
     assert "/shop-a/console/access-log" in owner.get("/shop-a/console/?lang=en").get_data(as_text=True)
     html = owner.get("/shop-a/console/access-log?lang=en").get_data(as_text=True)
     assert number in html and "监督员甲" in html and "Opened the case" in html and "Exported" in html
-    assert "Supervisors looked at this case" in owner.get(f"/shop-a/console/cases/{world['personal']}?lang=en").get_data(as_text=True)
+    assert "Supervisors looked at this case" in owner.get(
+        f"/shop-a/console/cases/{world['personal']}?lang=en"
+    ).get_data(as_text=True)
     agent = _staff(app, "agent@a.example.com")
     assert agent.get("/shop-a/console/access-log").status_code == 403
     assert "/shop-a/console/access-log" not in agent.get("/shop-a/console/").get_data(as_text=True)
-    assert "looked at this case" not in agent.get(f"/shop-a/console/cases/{world['personal']}?lang=en").get_data(as_text=True)
+    assert "looked at this case" not in agent.get(f"/shop-a/console/cases/{world['personal']}?lang=en").get_data(
+        as_text=True
+    )
     assert _staff(app, "admin@a.example.com").get("/shop-a/console/access-log").status_code == 403
     b_log = _staff(app, "owner@b.example.com").get("/shop-b/console/access-log?lang=en").get_data(as_text=True)
     assert number not in b_log and "No supervisor has looked at your cases." in b_log
@@ -509,12 +636,20 @@ def test_owner_reads_the_access_log_agents_do_not(app, world):
 
 # ------------------------------------------------------------------ evidence
 
+
 def test_evidence_is_hidden_unless_the_grant_shows_photos(app, world):
     grant_id = _grant(app, world)
     with app.app_context(), tenant_context(world["a"]):
         photo_id = db.session.scalar(select(Evidence.id).where(Evidence.case_id == world["personal"]))
-        video = Evidence(case_id=world["personal"], kind="video", mime="video/mp4", size=10, sha256="0" * 64,
-                         path=f"{world['a']}/missing.mp4", original_name="v.mp4")
+        video = Evidence(
+            case_id=world["personal"],
+            kind="video",
+            mime="video/mp4",
+            size=10,
+            sha256="0" * 64,
+            path=f"{world['a']}/missing.mp4",
+            original_name="v.mp4",
+        )
         db.session.add(video)
         db.session.commit()
         video_id = video.id
@@ -537,7 +672,9 @@ def test_evidence_is_hidden_unless_the_grant_shows_photos(app, world):
     # A photo id of another case (in or out of the sample) is 404 under this case.
     with app.app_context(), tenant_context(world["a"]):
         other = db.session.get(Case, world["open"])
-        other_photo = case_evidence.attach(other, [clean_image(check_upload(io.BytesIO(_jpeg()), "o.jpg"))], "consumer")[0].id
+        other_photo = case_evidence.attach(
+            other, [clean_image(check_upload(io.BytesIO(_jpeg()), "o.jpg"))], "consumer"
+        )[0].id
         db.session.commit()
     assert sup.get(f"{base}/photos/{other_photo}").status_code == 404
     with app.app_context(), tenant_context(world["a"]):
@@ -558,7 +695,9 @@ def test_supervisors_see_photos_coarsened_so_faces_and_labels_cannot_be_read(app
     _grant(app, world, images=True)
     with app.app_context(), tenant_context(world["a"]):
         case = db.session.get(Case, world["personal"])
-        stored = case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(_label_photo()), "label.png"))], "consumer")[0]
+        stored = case_evidence.attach(
+            case, [clean_image(check_upload(io.BytesIO(_label_photo()), "label.png"))], "consumer"
+        )[0]
         db.session.commit()
         photo_id, original = stored.id, case_evidence.file_path(stored).read_bytes()
     sup = _supervisor(app, world)

@@ -1,9 +1,10 @@
 """Tenant isolation: the ORM guard, and every id-taking route answering 404 across tenants."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 import pytest
 from flask import url_for
@@ -64,8 +65,14 @@ def _order(tenant_id: int) -> int:
     from saas.models.order import Order, OrderLine
 
     with tenant_context(tenant_id):
-        order = Order(order_number="A-1001", channel="taobao", purchase_date=date(2026, 1, 5), customer_name="张三",
-                      mobile="13812345678", lines=[OrderLine(sku="S1", name="T恤", quantity=1, unit_price=Decimal("59.90"))])
+        order = Order(
+            order_number="A-1001",
+            channel="taobao",
+            purchase_date=date(2026, 1, 5),
+            customer_name="张三",
+            mobile="13812345678",
+            lines=[OrderLine(sku="S1", name="T恤", quantity=1, unit_price=Decimal("59.90"))],
+        )
         db.session.add(order)
         db.session.commit()
         return order.id
@@ -89,11 +96,24 @@ def _case(ids: dict) -> dict:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), "green").save(buf, "JPEG")
     with tenant_context(ids["a"]):
-        case = case_intake.file_case(db.session.get(Tenant, ids["a"]), case_intake.Intake(
-            order_number="A-1", customer_name="甲", mobile="13800001234", email="", purchase_channel="jd",
-            problem_type="return_exchange", description="尺码不合适", expected_resolution="return",
-            purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3)))
-        item = case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(buf.getvalue()), "a.jpg"))], "consumer")[0]
+        case = case_intake.file_case(
+            db.session.get(Tenant, ids["a"]),
+            case_intake.Intake(
+                order_number="A-1",
+                customer_name="甲",
+                mobile="13800001234",
+                email="",
+                purchase_channel="jd",
+                problem_type="return_exchange",
+                description="尺码不合适",
+                expected_resolution="return",
+                purchase_date=date(2026, 11, 1),
+                delivery_date=date(2026, 11, 3),
+            ),
+        )
+        item = case_evidence.attach(case, [clean_image(check_upload(io.BytesIO(buf.getvalue()), "a.jpg"))], "consumer")[
+            0
+        ]
         db.session.commit()
         _CASES[ids["a"]] = {"case_id": case.id, "number": case.number, "evidence_id": item.id}
     return _CASES[ids["a"]]
@@ -143,8 +163,14 @@ def _improvement_action(ids: dict) -> dict:
     from saas.models.review import ImprovementAction
 
     with tenant_context(ids["a"]):
-        action = ImprovementAction(problem_key="k|包装破损", problem_label="包装破损", description="换箱",
-                                   owner_id=ids["a_owner"], due_date=date(2030, 1, 1), status="open")
+        action = ImprovementAction(
+            problem_key="k|包装破损",
+            problem_label="包装破损",
+            description="换箱",
+            owner_id=ids["a_owner"],
+            due_date=date(2030, 1, 1),
+            status="open",
+        )
         db.session.add(action)
         db.session.commit()
         return {"action_id": action.id}
@@ -166,13 +192,16 @@ def _complaint(ids: dict) -> dict:
     if "complaint" in _CASES:
         return _CASES["complaint"]
     operator = db.session.scalar(select(User).where(User.role == "operator")) or make_user(
-        None, "operator", "op@platform.example.com")
+        None, "operator", "op@platform.example.com"
+    )
     with tenant_context(ids["a"]):
         complaint = complaints.submit(db.session.get(Tenant, ids["a"]), text="三天没人回复", mobile="13911112222")
         db.session.commit()
         complaint_id = complaint.id
     complaints.forward(complaints.for_operator(complaint_id), operator, "请核实")
-    compensation = complaints.record_compensation(complaints.for_operator(complaint_id), operator, "50.00", "未按政策退款")
+    compensation = complaints.record_compensation(
+        complaints.for_operator(complaint_id), operator, "50.00", "未按政策退款"
+    )
     db.session.commit()
     _CASES["complaint"] = {"complaint_id": complaint_id, "compensation_id": compensation.id}
     return _CASES["complaint"]
@@ -188,8 +217,9 @@ def _complaint_reference(ids: dict) -> dict:
 
 def _prove_complaint(client, kwargs) -> None:
     token = csrf_token(client, "/shop-a/complaints/lookup")
-    r = client.post("/shop-a/complaints/lookup", data={"reference": kwargs["reference"], "factor": "2222",
-                                                        "csrf_token": token})
+    r = client.post(
+        "/shop-a/complaints/lookup", data={"reference": kwargs["reference"], "factor": "2222", "csrf_token": token}
+    )
     assert r.headers["Location"].endswith(kwargs["reference"])
 
 
@@ -231,11 +261,7 @@ ID_ROUTES: dict[str, IdRoute] = {
 
 
 def _id_endpoints(app) -> dict[str, object]:
-    return {
-        rule.endpoint: rule
-        for rule in app.url_map.iter_rules()
-        if set(rule.arguments) - NON_ID_ARGS
-    }
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules() if set(rule.arguments) - NON_ID_ARGS}
 
 
 def test_every_id_route_is_in_the_matrix(app):
@@ -336,7 +362,9 @@ def test_guard_scopes_tables_named_only_in_from_subqueries_and_exists(app, two_t
                 db.session.scalar(stmt)
             db.session.rollback()
         with tenant_context(ids["a"]):
-            assert db.session.scalar(select(select(AuditEvent.id).where(AuditEvent.action == "b.one").exists())) is False
+            assert (
+                db.session.scalar(select(select(AuditEvent.id).where(AuditEvent.action == "b.one").exists())) is False
+            )
 
 
 def test_guard_fails_closed_without_tenant(app, two_tenants):
@@ -402,7 +430,8 @@ def test_raw_sql_is_not_how_views_read(app):
 
     pattern = re.compile(r"^from sqlalchemy import [^\n]*\btext\b", re.M)
     offenders = [
-        str(p) for p in pathlib.Path("saas/blueprints").rglob("*.py")
+        str(p)
+        for p in pathlib.Path("saas/blueprints").rglob("*.py")
         if pattern.search(p.read_text(encoding="utf-8")) and p.name != "core.py"  # core: SELECT 1 health probe
     ]
     assert offenders == []
@@ -439,13 +468,25 @@ def _platform_world(ids: dict) -> dict:
         cases.propose(case, agent, "explanation", detail="尺码表已发送")
         cases.execute(case, agent)
     today = shop_today(tenant)
-    row = supervision.grant(operator, s1, tenant, starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=30),
-                            evidence_images=True)
-    sample = supervision_sampling.draw_sample(s1, tenant.id, start=today - timedelta(days=1), end=today, size=5,
-                                     stratified=False, seed=7)
+    row = supervision.grant(
+        operator,
+        s1,
+        tenant,
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=30),
+        evidence_images=True,
+    )
+    sample = supervision_sampling.draw_sample(
+        s1, tenant.id, start=today - timedelta(days=1), end=today, size=5, stratified=False, seed=7
+    )
     db.session.commit()
-    _PLATFORM[ids["a"]] = {"sample_id": sample.id, "case_id": made["case_id"], "evidence_id": made["evidence_id"],
-                           "supervisor_id": s1.id, "grant_id": row.id}
+    _PLATFORM[ids["a"]] = {
+        "sample_id": sample.id,
+        "case_id": made["case_id"],
+        "evidence_id": made["evidence_id"],
+        "supervisor_id": s1.id,
+        "grant_id": row.id,
+    }
     return _PLATFORM[ids["a"]]
 
 
@@ -468,6 +509,8 @@ def _pick(*keys):
 
 _SUP = ("s2@cca.example.com", "owner@b.example.com")
 _OPS = ("s1@cca.example.com", "owner@a.example.com")
+
+
 def _platform_complaint(*keys):
     def make(ids):
         _platform_world(ids)
@@ -477,13 +520,27 @@ def _platform_complaint(*keys):
 
 
 PLATFORM_ROUTES: dict[str, PlatformRoute] = {
-    "admin_platform.complaint_detail": PlatformRoute(_platform_complaint("complaint_id"), "op@platform.example.com", _OPS),
-    "admin_platform.complaint_forward": PlatformRoute(_platform_complaint("complaint_id"), "op@platform.example.com", _OPS),
-    "admin_platform.complaint_reply": PlatformRoute(_platform_complaint("complaint_id"), "op@platform.example.com", _OPS),
-    "admin_platform.complaint_compensation": PlatformRoute(_platform_complaint("complaint_id"), "op@platform.example.com", _OPS),
-    "admin_platform.compensation_recovered": PlatformRoute(_platform_complaint("compensation_id"), "op@platform.example.com", _OPS),
-    "admin_platform.suspend_tenant": PlatformRoute(lambda ids: (_platform_world(ids), {"tenant_id": ids["a"]})[1], "op@platform.example.com", _OPS),
-    "admin_platform.reactivate_tenant": PlatformRoute(lambda ids: (_platform_world(ids), {"tenant_id": ids["a"]})[1], "op@platform.example.com", _OPS),
+    "admin_platform.complaint_detail": PlatformRoute(
+        _platform_complaint("complaint_id"), "op@platform.example.com", _OPS
+    ),
+    "admin_platform.complaint_forward": PlatformRoute(
+        _platform_complaint("complaint_id"), "op@platform.example.com", _OPS
+    ),
+    "admin_platform.complaint_reply": PlatformRoute(
+        _platform_complaint("complaint_id"), "op@platform.example.com", _OPS
+    ),
+    "admin_platform.complaint_compensation": PlatformRoute(
+        _platform_complaint("complaint_id"), "op@platform.example.com", _OPS
+    ),
+    "admin_platform.compensation_recovered": PlatformRoute(
+        _platform_complaint("compensation_id"), "op@platform.example.com", _OPS
+    ),
+    "admin_platform.suspend_tenant": PlatformRoute(
+        lambda ids: (_platform_world(ids), {"tenant_id": ids["a"]})[1], "op@platform.example.com", _OPS
+    ),
+    "admin_platform.reactivate_tenant": PlatformRoute(
+        lambda ids: (_platform_world(ids), {"tenant_id": ids["a"]})[1], "op@platform.example.com", _OPS
+    ),
     "supervise.sample": PlatformRoute(_pick("sample_id"), "s1@cca.example.com", _SUP),
     "supervise.case": PlatformRoute(_pick("sample_id", "case_id"), "s1@cca.example.com", _SUP),
     "supervise.review": PlatformRoute(_pick("sample_id", "case_id"), "s1@cca.example.com", _SUP),

@@ -1,11 +1,12 @@
 """Each process keeps a copy of a shop's row while the shop's cache token in Redis is unchanged."""
+
 from __future__ import annotations
 
 from redis import Redis
 from sqlalchemy import update
 
-from saas.extensions import db, redis
 from saas.caches import tokens
+from saas.extensions import db, redis
 from tenants.models import Tenant
 from tests.factories import make_tenant, statements
 

@@ -1,15 +1,16 @@
 """The consumer's case page is kept per process until the case or its shop changes."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 
+from saas.caches import tokens
 from saas.extensions import db, redis
 from saas.models.base import travel_to
 from saas.models.case import Case
-from saas.caches import tokens
 from tenants.scoping import cross_tenant
 from tests.factories import csrf_token, post_form, statements
 from tests.test_cases import _case, _jpeg, file_case, shop  # noqa: F401  (shop is a fixture)
@@ -36,7 +37,9 @@ def test_a_second_look_costs_no_query_and_shows_the_same_page(app, client, shop)
     assert strip(again.get_data(as_text=True)) == strip(first)
     assert "photo.jpg" in first  # the files of the case are on it
     nonce = re.search(r"'nonce-([^']+)'", again.headers["Content-Security-Policy"]).group(1)
-    assert f'nonce="{nonce}"' in again.get_data(as_text=True) and "__csp_nonce_slot__" not in again.get_data(as_text=True)
+    assert f'nonce="{nonce}"' in again.get_data(as_text=True) and "__csp_nonce_slot__" not in again.get_data(
+        as_text=True
+    )
 
 
 def test_a_change_made_elsewhere_shows_once_the_case_token_is_gone(app, client, shop):
@@ -56,8 +59,12 @@ def test_a_message_posted_shows_with_its_flash_and_then_stays(app, client, shop)
     number = _filed(client)
     client.get(f"/voltmart/track/{number}")
     token = csrf_token(client, f"/voltmart/track/{number}")
-    r = client.post(f"/voltmart/track/{number}/message?lang=en", data={"text": "还要多久?", "csrf_token": token},
-                    content_type="multipart/form-data", follow_redirects=True)
+    r = client.post(
+        f"/voltmart/track/{number}/message?lang=en",
+        data={"text": "还要多久?", "csrf_token": token},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     page = r.get_data(as_text=True)
     assert "Your message was sent." in page and "还要多久?" in page
     later = client.get(f"/voltmart/track/{number}?lang=en").get_data(as_text=True)
@@ -73,8 +80,11 @@ def test_each_browser_gets_its_own_form_token(app, client, shop):
         for _ in range(2):
             page = browser.get(f"/voltmart/track/{number}").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        r = browser.post(f"/voltmart/track/{number}/message", data={"text": text, "csrf_token": token},
-                         content_type="multipart/form-data")
+        r = browser.post(
+            f"/voltmart/track/{number}/message",
+            data={"text": text, "csrf_token": token},
+            content_type="multipart/form-data",
+        )
         assert r.status_code == 302, text
 
 
@@ -89,12 +99,24 @@ def test_another_browser_without_proof_gets_a_404_even_when_the_page_is_kept(app
 def test_filing_a_case_takes_five_reads_and_four_inserts(app, client, shop):
     """Order, policy versions, calendar stamp, number probe, suppression; four INSERTs (see bench/README.md)."""
     token = csrf_token(client, "/voltmart/cases/new")
-    data = {"order_number": "TB-78", "customer_name": "张三", "mobile": "13812345678", "email": "",
-            "purchase_channel": "taobao", "problem_type": "consultation", "description": "请问支持快充吗",
-            "expected_resolution": "consultation", "purchase_date": "2026-01-10", "delivery_date": "",
-            "category": "electronics", "item_price": "99.00", "action": "submit", "csrf_token": token}
+    data = {
+        "order_number": "TB-78",
+        "customer_name": "张三",
+        "mobile": "13812345678",
+        "email": "",
+        "purchase_channel": "taobao",
+        "problem_type": "consultation",
+        "description": "请问支持快充吗",
+        "expected_resolution": "consultation",
+        "purchase_date": "2026-01-10",
+        "delivery_date": "",
+        "category": "electronics",
+        "item_price": "99.00",
+        "action": "submit",
+        "csrf_token": token,
+    }
     # In working hours: outside them an auto-reply is a second event with messages of its own.
-    with travel_to(datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)):  # Tuesday 10:00 in Shanghai
+    with travel_to(datetime(2026, 11, 24, 2, 0, tzinfo=UTC)):  # Tuesday 10:00 in Shanghai
         client.post("/voltmart/cases/new", data=data)  # warm the per-process caches (shop row, calendar)
         r, seen = _statements(app, lambda: client.post("/voltmart/cases/new", data=data))
     assert r.status_code == 302
@@ -114,7 +136,9 @@ def test_an_unkept_case_page_takes_three_queries_without_files(app, client, shop
     monkeypatch.setattr(case_pages, "cached", lambda *a: None)
     r, seen = _statements(app, lambda: client.get(f"/voltmart/track/{number}"))
     assert r.status_code == 200
-    assert len(seen) <= 3, seen  # the case (with has-files/compensations flags), its events, the case token check is Redis
+    assert len(seen) <= 3, (
+        seen
+    )  # the case (with has-files/compensations flags), its events, the case token check is Redis
 
 
 def test_the_page_cache_can_be_switched_off(app, client, shop, monkeypatch):

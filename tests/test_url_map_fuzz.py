@@ -6,6 +6,7 @@ the WTForms classes add their field names to the rules their forms post to. A ne
 therefore covered without touching this file. CSRF is off in this app's config so the hostile values,
 not the token, are what the views see.
 """
+
 from __future__ import annotations
 
 import io
@@ -40,18 +41,63 @@ NESTED_JSON = "[" * 5000 + "]" * 5000
 CONTROL = ["\x00", "a\x00b", "\x1b[31m", "\x7f", "\x85", "\ud800", "x\udfffy"]
 # Reach the views: the forms, services and database must answer them with a 4xx or take them.
 HOSTILE = [
-    "\u202e\u2066evil\u2069", "\u200f", "\ufeff", "\uffff", "😀" * 50,
-    "A" * 1_000_000, "中" * 10_001, "x" * 4001, "x" * 501, "x" * 201, "",
-    " ", "\r\n\r\nX-Injected: yes", "9" * 40, "2147483648", "9223372036854775808", "-1", "-99999999999", "0",
-    "1e400", "-1e400", "1E-400", "NaN", "Infinity", "-Infinity", "0x1f", "1_000", "١٢٣", "²", "０",
-    "9999-12-31", "0001-01-01", "2026-02-30", "99999-01-01", "25:61", "1.5", "3.14159265358979323846264338",
-    NESTED_JSON, '{"a": {"b": [1, 2, {"c": null}]}}', "true", "null", "[]",
-    "<script>alert(1)</script>", "../../etc/passwd", "%00", "' OR 1=1 --", "@", "a@b", "on", "yes",
+    "\u202e\u2066evil\u2069",
+    "\u200f",
+    "\ufeff",
+    "\uffff",
+    "😀" * 50,
+    "A" * 1_000_000,
+    "中" * 10_001,
+    "x" * 4001,
+    "x" * 501,
+    "x" * 201,
+    "",
+    " ",
+    "\r\n\r\nX-Injected: yes",
+    "9" * 40,
+    "2147483648",
+    "9223372036854775808",
+    "-1",
+    "-99999999999",
+    "0",
+    "1e400",
+    "-1e400",
+    "1E-400",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "0x1f",
+    "1_000",
+    "١٢٣",
+    "²",
+    "０",
+    "9999-12-31",
+    "0001-01-01",
+    "2026-02-30",
+    "99999-01-01",
+    "25:61",
+    "1.5",
+    "3.14159265358979323846264338",
+    NESTED_JSON,
+    '{"a": {"b": [1, 2, {"c": null}]}}',
+    "true",
+    "null",
+    "[]",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "%00",
+    "' OR 1=1 --",
+    "@",
+    "a@b",
+    "on",
+    "yes",
 ]
 HOSTILE_INTS = ["0", "2147483647", "2147483648", "9" * 25, "00000000000000000000001"]
 USERS = {
-    "owner": "owner@voltmart.demo", "agent": "agent@voltmart.demo",
-    "supervisor": "supervisor@cca.demo", "operator": "operator@platform.demo",
+    "owner": "owner@voltmart.demo",
+    "agent": "agent@voltmart.demo",
+    "supervisor": "supervisor@cca.demo",
+    "operator": "operator@platform.demo",
 }
 
 
@@ -70,8 +116,12 @@ class Page(HTMLParser):
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
         elif tag == "form":
-            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "GET").upper(),
-                          "multipart": "multipart" in (a.get("enctype") or ""), "fields": {}}
+            self._form = {
+                "action": a.get("action") or "",
+                "method": (a.get("method") or "GET").upper(),
+                "multipart": "multipart" in (a.get("enctype") or ""),
+                "fields": {},
+            }
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "select", "textarea", "button") and a.get("name"):
             if (a.get("type") or "").lower() == "file":
@@ -196,17 +246,21 @@ def _role_for(rule: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def fuzz(databases, redis_url):
+    from sqlalchemy import select
+
     from saas import create_app
     from saas.extensions import db
     from saas.models.case import Case
-    from sqlalchemy import select
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
     started = time.monotonic()
 
-    app = create_app(make_config(databases.new("fuzz"), redis_url, WTF_CSRF_ENABLED=False,
-                                 RATELIMIT_ENABLED=False, CASE_PAGE_CACHE=False))
+    app = create_app(
+        make_config(
+            databases.new("fuzz"), redis_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False, CASE_PAGE_CACHE=False
+        )
+    )
     with app.app_context():
         db.create_all()
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
@@ -235,19 +289,41 @@ def fuzz(databases, redis_url):
     catalogue.crawl(clients["supervisor"], ["/supervise/"], limit=40)
     catalogue.crawl(clients["operator"], ["/admin/", "/dev/inbox"], limit=50)
     # A consumer's entry points: the shop's pages, and the links an SMS brings (tracking, a case page).
-    catalogue.crawl(consumer, [*(f"/voltmart/track/{number}" for number, _l4 in picked), "/", "/voltmart/track",
-                               "/voltmart/cases/new", "/voltmart/", "/voltmart/complaints/new", "/kidswear/",
-                               "/tianshang/policy"], limit=50)
+    catalogue.crawl(
+        consumer,
+        [
+            *(f"/voltmart/track/{number}" for number, _l4 in picked),
+            "/",
+            "/voltmart/track",
+            "/voltmart/cases/new",
+            "/voltmart/",
+            "/voltmart/complaints/new",
+            "/kidswear/",
+            "/tianshang/policy",
+        ],
+        limit=50,
+    )
     targets = sorted(
-        (rule.rule, rule.endpoint, method)
-        for rule in app.url_map.iter_rules()
-        for method in sorted(rule.methods)
+        (rule.rule, rule.endpoint, method) for rule in app.url_map.iter_rules() for method in sorted(rule.methods)
     )
     discovered = len(catalogue.fields)
     catalogue.add_wtforms_fields(targets)
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
-    yield {"app": app, "crawled": time.monotonic(), "discovered": discovered, "clients": clients, "catalogue": catalogue, "targets": targets, "rules": rules,
-           "count": [0], "failures": [], "statuses": defaultdict(int), "signed_out": [], "started": started, "covered": set()}
+    yield {
+        "app": app,
+        "crawled": time.monotonic(),
+        "discovered": discovered,
+        "clients": clients,
+        "catalogue": catalogue,
+        "targets": targets,
+        "rules": rules,
+        "count": [0],
+        "failures": [],
+        "statuses": defaultdict(int),
+        "signed_out": [],
+        "started": started,
+        "covered": set(),
+    }
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -259,7 +335,8 @@ def _url_value(converter: str, value: str) -> str:
 
 def _encode(pairs) -> bytes:
     return "&".join(
-        quote_from_bytes(k.encode("utf-8", "surrogatepass"), safe="") + "="
+        quote_from_bytes(k.encode("utf-8", "surrogatepass"), safe="")
+        + "="
         + quote_from_bytes(v.encode("utf-8", "surrogatepass"), safe="")
         for k, v in pairs
     ).encode("ascii")
@@ -287,8 +364,11 @@ def _request(fuzz, target, signed_in: bool, pick, body_kind: str, send=lambda: T
             path = path.replace(f"<{conv}:{name}>", value)
 
     known = catalogue.query.get(endpoint, {})
-    query = [(n, pick(sorted(known.get(n, ())), HOSTILE, f"q:{n}"))
-             for n in sorted(set(known) | {"lang", "page", "next"}) if pick([True], [False], f"has-q:{n}")]
+    query = [
+        (n, pick(sorted(known.get(n, ())), HOSTILE, f"q:{n}"))
+        for n in sorted(set(known) | {"lang", "page", "next"})
+        if pick([True], [False], f"has-q:{n}")
+    ]
     fields = catalogue.fields.get((endpoint, method), {})
     form = [(n, pick([v] if v != "<file>" else [], HOSTILE, f"f:{n}")) for n, v in sorted(fields.items())]
     # One request in a few has a control character in one field or query value.
@@ -306,9 +386,12 @@ def _request(fuzz, target, signed_in: bool, pick, body_kind: str, send=lambda: T
     kwargs = {}
     if method in BODY_METHODS:
         if body_kind == "json":
-            kwargs = {"data": json.dumps(dict(form) or {"x": NESTED_JSON}).encode("utf-8", "surrogatepass")
-                      if pick([True], [False], "json-flat") else NESTED_JSON.encode(),
-                      "content_type": "application/json"}
+            kwargs = {
+                "data": json.dumps(dict(form) or {"x": NESTED_JSON}).encode("utf-8", "surrogatepass")
+                if pick([True], [False], "json-flat")
+                else NESTED_JSON.encode(),
+                "content_type": "application/json",
+            }
         elif body_kind == "multipart" or endpoint in catalogue.multipart:
             data = {}
             for name, value in form:
@@ -331,10 +414,15 @@ def _request(fuzz, target, signed_in: bool, pick, body_kind: str, send=lambda: T
     fuzz["statuses"][(role if signed_in else None, response.status_code)] += 1
     if os.environ.get("URL_MAP_FUZZ_VERBOSE") and response.status_code == 400 and signed_in and role == "owner":
         import re
+
         found = re.search(r"<p>(.*?)</p>", response.get_data(as_text=True), re.S)
         print("400", method, url[:100], found.group(1)[:80] if found else response.get_data(as_text=True)[:80])
-    if signed_in and role in ("owner", "operator") and response.status_code == 302 \
-            and "/login" in response.headers.get("Location", ""):
+    if (
+        signed_in
+        and role in ("owner", "operator")
+        and response.status_code == 302
+        and "/login" in response.headers.get("Location", "")
+    ):
         fuzz["signed_out"].append((method, url[:120]))
     if response.status_code >= 500:
         fuzz["failures"].append((method, url, response.status_code, response.get_data(as_text=True)[:300]))
@@ -349,6 +437,7 @@ def _picker(index: int):
         if hostile and (not real or counter[0] % 4 == 0):
             return hostile[(counter[0] * 7) % len(hostile)]
         return real[counter[0] % len(real)]
+
     return pick
 
 
@@ -367,8 +456,13 @@ def test_every_rule_survives_hostile_input(fuzz, capsys):
 
     deadline = time.monotonic() + TIME_BUDGET
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=DERANDOMIZE,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=DERANDOMIZE,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def walk(data):
         target = data.draw(st.sampled_from(targets), label="target")
@@ -380,22 +474,27 @@ def test_every_rule_survives_hostile_input(fuzz, capsys):
             if hostile and (not real or data.draw(st.integers(0, 3), label=f"{label}?") == 0):
                 return data.draw(st.sampled_from(hostile), label=label)
             return data.draw(st.sampled_from(real), label=label)
+
         _request(fuzz, target, signed_in, pick, body_kind, send=lambda: time.monotonic() < deadline)
 
     sweep_done = time.monotonic()
     walk()
     elapsed = time.monotonic() - fuzz["started"]
     with capsys.disabled():
-        print(f"\nurl_map fuzz: {fuzz['count'][0]} requests over {len(targets)} rule/method pairs "
-              f"({fuzz['discovered']} forms found by the crawl) in {elapsed:.0f} s "
-              f"(crawl {fuzz['crawled'] - fuzz['started']:.0f} s, sweep {sweep_done - fuzz['crawled']:.0f} s)")
+        print(
+            f"\nurl_map fuzz: {fuzz['count'][0]} requests over {len(targets)} rule/method pairs "
+            f"({fuzz['discovered']} forms found by the crawl) in {elapsed:.0f} s "
+            f"(crawl {fuzz['crawled'] - fuzz['started']:.0f} s, sweep {sweep_done - fuzz['crawled']:.0f} s)"
+        )
     if os.environ.get("URL_MAP_FUZZ_VERBOSE"):
         for key, fields in sorted(fuzz["catalogue"].fields.items()):
             print(key, sorted(fields)[:12])
         print(sorted(fuzz["statuses"].items(), key=str))
         print("signed out:", fuzz["signed_out"][:5])
-        print("POST without a discovered form:", sorted(e for _r, e, m in targets
-                                                        if m == "POST" and (e, m) not in fuzz["catalogue"].fields))
+        print(
+            "POST without a discovered form:",
+            sorted(e for _r, e, m in targets if m == "POST" and (e, m) not in fuzz["catalogue"].fields),
+        )
     failures = fuzz["failures"]
     distinct = {}
     for method, url, status, detail in failures:

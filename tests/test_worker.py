@@ -1,4 +1,5 @@
 """The RQ worker entry: jobs enqueued after commit run inside the app context."""
+
 from __future__ import annotations
 
 import os
@@ -38,10 +39,19 @@ def test_flask_worker_command_in_a_subprocess(app, redis_url):
     """`flask --app wsgi worker --burst` is the real entry point."""
     with app.app_context():
         get_queue("default").enqueue(jobs.heartbeat, "hb2", "from-cli")
-    env = {**os.environ, "APP_ENV": "development", "REDIS_URL": redis_url,
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
-    out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "--no-scheduler"],
-                         env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "--no-scheduler"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     with app.app_context():
         assert redis.client.get("hb2") == b"from-cli"
@@ -75,7 +85,9 @@ def test_a_commit_enqueues_its_jobs_in_one_redis_round_trip_per_queue_after_the_
             Redis.execute_command, Pipeline.execute = command, pipeline
         assert calls == ["pipeline", "pipeline", "pipeline"]  # the 5 marks; 4 jobs to one queue; 1 to the other
         queued = get_queue("notifications").get_jobs()
-        assert [(j.func_name, j.args) for j in queued] == [("workers.jobs.send_notification", (n,)) for n in (1, 2, 4, 5)]
+        assert [(j.func_name, j.args) for j in queued] == [
+            ("workers.jobs.send_notification", (n,)) for n in (1, 2, 4, 5)
+        ]
         assert [j.args for j in get_queue("default").get_jobs()] == [("k", "v")]
         assert all(redis.client.ttl(f"wake:{n}") > 0 for n in (1, 2, 4, 5))
 
@@ -84,7 +96,9 @@ def test_a_commit_succeeds_when_redis_is_down(app, monkeypatch, caplog):
     from redis import Redis
 
     with app.app_context():
-        monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+        monkeypatch.setitem(
+            app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+        )
         make_tenant("shop-a")
         enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", 1, wake_key="wake:1")
         db.session.commit()

@@ -1,4 +1,5 @@
 """The evidence worker: claim a quarantined photo, clean it, store it, mark it; the sweeper that re-enqueues."""
+
 from __future__ import annotations
 
 import logging
@@ -12,9 +13,9 @@ from saas.caches import case_pages
 from saas.extensions import db, redis
 from saas.models.base import utcnow
 from saas.models.case import Evidence
+from saas.queues import evidence_wake_key
 from saas.services import case_evidence
 from tenants.scoping import CROSS_TENANT
-from saas.queues import evidence_wake_key
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +39,31 @@ def lease_duration() -> timedelta:
 
 _CLAIM = _cross(
     update(_TABLE)
-    .where(_C.id == bindparam("eid"), _C.status == "processing",
-           or_(_C.lease_expires_at.is_(None), _C.lease_expires_at < bindparam("now")))
+    .where(
+        _C.id == bindparam("eid"),
+        _C.status == "processing",
+        or_(_C.lease_expires_at.is_(None), _C.lease_expires_at < bindparam("now")),
+    )
     .values(lease_expires_at=bindparam("lease_until"), attempts=_C.attempts + 1)
-    .returning(_C.id, _C.tenant_id, _C.case_id, _C.path, _C.mime, _C.kind, _C.original_name, _C.attempts,
-               _C.lease_expires_at))
+    .returning(
+        _C.id, _C.tenant_id, _C.case_id, _C.path, _C.mime, _C.kind, _C.original_name, _C.attempts, _C.lease_expires_at
+    )
+)
 # The outcome, written only under the lease the row was claimed with: a worker that lost
 # its lease (it was too slow and another took the row over) writes nothing.
-_FINISH = _cross(update(_TABLE).where(_C.id == bindparam("eid"), _C.status == "processing",
-                                      _C.lease_expires_at == bindparam("held_lease")))
+_FINISH = _cross(
+    update(_TABLE).where(
+        _C.id == bindparam("eid"), _C.status == "processing", _C.lease_expires_at == bindparam("held_lease")
+    )
+)
 
 
 def claim(evidence_id: int):
     """processing (unclaimed, or a dead worker's expired lease) → claimed by this worker; one worker wins."""
     now = utcnow()
-    row = db.session.execute(_CLAIM, {"eid": evidence_id, "now": now, "lease_until": now + lease_duration()}
-                             ).one_or_none()
+    row = db.session.execute(
+        _CLAIM, {"eid": evidence_id, "now": now, "lease_until": now + lease_duration()}
+    ).one_or_none()
     db.session.commit()
     return row
 
@@ -83,18 +93,28 @@ def process(evidence_id: int) -> str:
     try:
         if row.kind != "image" or len(data) > evidence.MAX_IMAGE_BYTES:
             raise evidence.refusal("failed", row.original_name)
-        cleaned = evidence.clean_image(evidence.CheckedFile(row.original_name, "image", row.mime, ext, data,
-                                                           clean=False))
+        cleaned = evidence.clean_image(
+            evidence.CheckedFile(row.original_name, "image", row.mime, ext, data, clean=False)
+        )
     except evidence.EvidenceRefused as exc:
         return _finish(row, "refused", refusal=exc.code, drop_original=True)
     stored = case_evidence.store_clean(row.path, cleaned)
-    return _finish(row, "ready", path=stored.relative_path, size=stored.size, sha256=stored.sha256, mime=cleaned.mime,
-                   drop_original=True)
+    return _finish(
+        row,
+        "ready",
+        path=stored.relative_path,
+        size=stored.size,
+        sha256=stored.sha256,
+        mime=cleaned.mime,
+        drop_original=True,
+    )
 
 
 def _finish(row, status: str, drop_original: bool = False, **values) -> str:
-    done = db.session.execute(_FINISH, {"eid": row.id, "held_lease": row.lease_expires_at, "status": status,
-                                        "lease_expires_at": None, **values})
+    done = db.session.execute(
+        _FINISH,
+        {"eid": row.id, "held_lease": row.lease_expires_at, "status": status, "lease_expires_at": None, **values},
+    )
     case_pages.mark_changed(db.session(), row.case_id)  # the consumer's page shows the new state
     db.session.commit()
     if done.rowcount != 1:
@@ -112,11 +132,17 @@ def sweep(limit: int = 1000) -> int:
     from saas.queues import get_queue
 
     now = utcnow()
-    ids = db.session.scalars(_cross(
-        select(Evidence.id)
-        .where(Evidence.status == "processing",
-               or_(Evidence.lease_expires_at.is_(None), Evidence.lease_expires_at < now))
-        .order_by(Evidence.id).limit(limit))).all()
+    ids = db.session.scalars(
+        _cross(
+            select(Evidence.id)
+            .where(
+                Evidence.status == "processing",
+                or_(Evidence.lease_expires_at.is_(None), Evidence.lease_expires_at < now),
+            )
+            .order_by(Evidence.id)
+            .limit(limit)
+        )
+    ).all()
     db.session.commit()
     queue = get_queue("evidence")
     count = 0

@@ -1,4 +1,5 @@
 """Thin job functions taking primitive ids; the work lives in services and the outbox."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -50,11 +51,16 @@ def sweep_sla() -> int:
 
     def alert(case, clock):
         if case.tenant_id not in staff:
-            staff[case.tenant_id] = [SimpleNamespace(id=u.id, name=u.name, email=u.email)
-                                     for u in managers(case.tenant_id)]
-        notify_managers(case, "sla_breach", f"breach:{clock.id}",
-                        f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC",
-                        recipients=staff[case.tenant_id])
+            staff[case.tenant_id] = [
+                SimpleNamespace(id=u.id, name=u.name, email=u.email) for u in managers(case.tenant_id)
+            ]
+        notify_managers(
+            case,
+            "sla_breach",
+            f"breach:{clock.id}",
+            f"{case.number}: {clock.kind} due {clock.due_at:%Y-%m-%d %H:%M} UTC",
+            recipients=staff[case.tenant_id],
+        )
 
     with figures.sweep("sla") as found:
         found["breaches"] = case_breaches.sweep(notify=alert, end_batch=db.session.commit)
@@ -107,6 +113,13 @@ def send_signin_link(user_id: int, subject: str, body: str, nonce: str) -> str:
     link = f"{base}/login/link/{signin.make_link_token(user)}"
     to = user.email
     db.session.rollback()  # nothing written; the session holds no transaction through the SMTP call
-    outbox.email_sender().send(OutgoingEmail(to=to, subject=subject, text=body.replace("{link}", link), html=None,
-                                      idempotency_key=f"signin-{user_id}-{nonce}"))
+    outbox.email_sender().send(
+        OutgoingEmail(
+            to=to,
+            subject=subject,
+            text=body.replace("{link}", link),
+            html=None,
+            idempotency_key=f"signin-{user_id}-{nonce}",
+        )
+    )
     return "sent"

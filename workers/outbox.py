@@ -1,4 +1,5 @@
 """The outbox's worker side: claim a row atomically, render, send, mark; the sweeper that re-enqueues."""
+
 from __future__ import annotations
 
 import logging
@@ -7,12 +8,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from saas.caches import tokens, worker_shops
 from saas.extensions import db, redis
 from saas.locale import lang_of
 from saas.metrics import figures
@@ -20,21 +22,35 @@ from saas.models.base import utcnow
 from saas.models.notification import DevSms, Notification
 from saas.queues import enqueue_after_commit, get_queue, outbox_wake_key
 from saas.services import message_templates, notifications
-from saas.caches import tokens, worker_shops
 from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, tenant_context
-from workers.providers import (DevInboxGateway, MessageFault, OutgoingEmail, OutgoingSms, Permanent, ProviderError,
-                               Retryable,
-                               SendResult, Throttled)
-from workers.providers import build_email_sender, build_sms_gateway
+from workers.providers import (
+    DevInboxGateway,
+    MessageFault,
+    OutgoingEmail,
+    OutgoingSms,
+    Permanent,
+    ProviderError,
+    Retryable,
+    SendResult,
+    Throttled,
+    build_email_sender,
+    build_sms_gateway,
+)
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # far longer than a provider timeout: a live worker never loses its lease
 MAX_ATTEMPTS = 6
 # Delay after attempt n (1-based): six attempts spread over about 24 hours.
-BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-           timedelta(hours=6), timedelta(hours=15)]
+BACKOFF = [
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=15),
+]
 GIVE_UP_AFTER = timedelta(hours=48)  # throttling alone never keeps a row alive longer than this
 ENQUEUE_MARK_TTL = 300
 # Outcomes after which the provider may have the message: the next attempt asks it first.
@@ -61,18 +77,30 @@ def _claim_statement(condition):
     # Built once: a statement made per call costs more Python than its round trip.
     c = _TABLE.c
     return _cross(
-        update(_TABLE).where(c.id == bindparam("nid"), condition)
-        .values(status="sending", lease_expires_at=bindparam("lease_until"), attempts=c.attempts + 1,
-                updated_at=bindparam("now"))
-        .returning(*(column for _key, column in _RETURNED)))
+        update(_TABLE)
+        .where(c.id == bindparam("nid"), condition)
+        .values(
+            status="sending",
+            lease_expires_at=bindparam("lease_until"),
+            attempts=c.attempts + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(*(column for _key, column in _RETURNED))
+    )
 
 
-_CLAIM_DUE = _claim_statement(or_(_TABLE.c.status == "pending", _TABLE.c.status == "retry")
-                              & (_TABLE.c.next_attempt_at <= bindparam("now")))
+_CLAIM_DUE = _claim_statement(
+    or_(_TABLE.c.status == "pending", _TABLE.c.status == "retry") & (_TABLE.c.next_attempt_at <= bindparam("now"))
+)
 _CLAIM_STALE = _claim_statement((_TABLE.c.status == "sending") & (_TABLE.c.lease_expires_at < bindparam("now")))
 # The outcome, written only under the lease the row was claimed with; SET comes from the parameters.
-_FINISH = _cross(update(_TABLE).where(_TABLE.c.id == bindparam("nid"), _TABLE.c.status == "sending",
-                                      _TABLE.c.lease_expires_at == bindparam("held_lease")))
+_FINISH = _cross(
+    update(_TABLE).where(
+        _TABLE.c.id == bindparam("nid"),
+        _TABLE.c.status == "sending",
+        _TABLE.c.lease_expires_at == bindparam("held_lease"),
+    )
+)
 
 
 def claim(notification_id: int) -> tuple[Notification | None, bool]:
@@ -158,16 +186,23 @@ def _reconcile(n: Notification, tenant: Tenant, rendered) -> str | None:
         return None
     since = n.created_at - timedelta(minutes=5)
     try:
-        found = gateway.lookup(OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=provider_key(n),
-                                           tenant_slug=tenant.slug), since)
+        found = gateway.lookup(
+            OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=provider_key(n), tenant_slug=tenant.slug),
+            since,
+        )
     except ProviderError as exc:
         # No answer: sending blind could double it, so ask again on the next attempt.
         raise Retryable(f"lookup failed: {exc}", code="lookup_failed") from exc
     return found.provider_message_id if found else None
 
 
-def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
-          wordings: message_templates.Wordings | None = None, on_accepted=None) -> str:
+def _send(
+    n: Notification,
+    tenant: Tenant,
+    taken_over: bool = False,
+    wordings: message_templates.Wordings | None = None,
+    on_accepted=None,
+) -> str:
     rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params, wordings)
     key = provider_key(n)
     if taken_over:
@@ -175,13 +210,21 @@ def _send(n: Notification, tenant: Tenant, taken_over: bool = False,
         if already:
             return already
     if n.channel == "sms":
-        result = sms_gateway().send(OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=key,
-                                                tenant_slug=tenant.slug))
+        result = sms_gateway().send(
+            OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=key, tenant_slug=tenant.slug)
+        )
     else:
-        result = email_sender().send(OutgoingEmail(to=n.recipient, subject=rendered.subject, text=rendered.text,
-                                                   html=rendered.html, idempotency_key=key,
-                                                   from_name=tenant.name(lang_of(n.locale)),
-                                                   on_accepted=on_accepted))
+        result = email_sender().send(
+            OutgoingEmail(
+                to=n.recipient,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                idempotency_key=key,
+                from_name=tenant.name(lang_of(n.locale)),
+                on_accepted=on_accepted,
+            )
+        )
     return result.provider_message_id
 
 
@@ -271,8 +314,14 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
             # update or a backlog can bring the turn later: the SMS then waits for the morning.
             # The attempt is given back; a takeover stays ambiguous so the next one asks first.
             code = "interrupted" if taken_over else n.error_code
-            _settle(n, status="retry" if code else "pending", attempts=n.attempts - 1, next_attempt_at=held_until,
-                    error_code=code, lease_expires_at=None)
+            _settle(
+                n,
+                status="retry" if code else "pending",
+                attempts=n.attempts - 1,
+                next_attempt_at=held_until,
+                error_code=code,
+                lease_expires_at=None,
+            )
             return "held"
         # Only a message that surely never reached the provider may be withdrawn: after an ambiguous
         # attempt it may already be on the customer's phone, and the send below asks the provider first.
@@ -287,8 +336,15 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
         def mark_handed_off(message_id: str) -> None:
             # The SMTP server has the message: record it at once, in its own autocommitted
             # statement, before anything else (QUIT included) can fail or stall.
-            _settle(n, status="sent", sent_at=now, provider_message_id=message_id[:120], error_code="",
-                    last_error="", lease_expires_at=None)
+            _settle(
+                n,
+                status="sent",
+                sent_at=now,
+                provider_message_id=message_id[:120],
+                error_code="",
+                last_error="",
+                lease_expires_at=None,
+            )
             handed_off.append(message_id)
 
         try:
@@ -302,8 +358,15 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
             # Throttling is the provider's pace, not this message's fault: the attempt is given back.
             wait = timedelta(seconds=max(exc.retry_after or 30, 5))
             dead = now - n.created_at > GIVE_UP_AFTER
-            _settle(n, status="dead" if dead else "retry", attempts=n.attempts - 1, next_attempt_at=now + wait,
-                    error_code=exc.code or "throttled", last_error=str(exc)[:2000], lease_expires_at=None)
+            _settle(
+                n,
+                status="dead" if dead else "retry",
+                attempts=n.attempts - 1,
+                next_attempt_at=now + wait,
+                error_code=exc.code or "throttled",
+                last_error=str(exc)[:2000],
+                lease_expires_at=None,
+            )
             return "throttled"
         except MessageFault as exc:
             # The template made a message no provider takes: the merchant's to fix, the address stays usable.
@@ -312,29 +375,50 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
         except Permanent as exc:
             # Before the outcome, so both are in the one transaction _settle() commits.
             notifications.suppress(n.tenant_id, n.channel, n.recipient, exc.code or str(exc))
-            _settle(n, status="dead", error_code=exc.code or "permanent", last_error=str(exc)[:2000],
-                    lease_expires_at=None)
+            _settle(
+                n, status="dead", error_code=exc.code or "permanent", last_error=str(exc)[:2000], lease_expires_at=None
+            )
             return "dead"
         except ProviderError as exc:
             dead = n.attempts >= MAX_ATTEMPTS
-            _settle(n, status="dead" if dead else "retry", next_attempt_at=now + backoff(n.attempts),
-                    error_code=exc.code or "retryable", last_error=str(exc)[:2000], lease_expires_at=None)
+            _settle(
+                n,
+                status="dead" if dead else "retry",
+                next_attempt_at=now + backoff(n.attempts),
+                error_code=exc.code or "retryable",
+                last_error=str(exc)[:2000],
+                lease_expires_at=None,
+            )
             return "dead" if dead else "retry"
         if not handed_off:
-            _settle(n, status="sent", sent_at=now, provider_message_id=provider_id[:120], error_code="",
-                    last_error="", lease_expires_at=None)
+            _settle(
+                n,
+                status="sent",
+                sent_at=now,
+                provider_message_id=provider_id[:120],
+                error_code="",
+                last_error="",
+                lease_expires_at=None,
+            )
         return "sent"
 
 
 def sweep(limit: int = 5000) -> int:
     """Re-enqueue rows that are due or whose worker died; a flushed Redis loses nothing."""
     now = utcnow()
-    ids = db.session.scalars(_cross(
-        select(Notification.id)
-        .where(or_(Notification.status.in_(("pending", "retry")) & (Notification.next_attempt_at <= now),
-                   (Notification.status == "sending") & (Notification.lease_expires_at < now)))
-        .order_by(Notification.next_attempt_at).limit(limit)
-    )).all()
+    ids = db.session.scalars(
+        _cross(
+            select(Notification.id)
+            .where(
+                or_(
+                    Notification.status.in_(("pending", "retry")) & (Notification.next_attempt_at <= now),
+                    (Notification.status == "sending") & (Notification.lease_expires_at < now),
+                )
+            )
+            .order_by(Notification.next_attempt_at)
+            .limit(limit)
+        )
+    ).all()
     queue = get_queue("notifications")
     client = redis.client
     count = 0

@@ -1,9 +1,10 @@
 """The worker's minute clock: enqueues the sweeps once a minute, once across all workers."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 from rq import Queue
@@ -24,15 +25,13 @@ PERIODIC = (
 
 # Once a day: the lock's "day" turns at 19:00 UTC (03:00 in China), so the run falls in the night there;
 # a worker that starts later in that day still runs it once.
-DAILY = (
-    ("workers.jobs.sweep_retention", "default"),
-)
+DAILY = (("workers.jobs.sweep_retention", "default"),)
 DAY_TURNS_AT = timedelta(hours=19)
 
 
 def tick(connection: Redis, now: datetime | None = None) -> bool:
     """Enqueue this minute's sweeps unless another worker already did (a Redis lock per minute)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not connection.set(f"scheduler:minute:{now:%Y%m%d%H%M}", 1, nx=True, ex=180):
         return False
     for path, queue in PERIODIC:

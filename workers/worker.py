@@ -1,4 +1,5 @@
 """The RQ worker the CLI starts: non-forking, inside the app context."""
+
 from __future__ import annotations
 
 from rq import SimpleWorker
@@ -7,7 +8,6 @@ from saas import logs
 from saas.extensions import db
 from saas.metrics import figures
 from saas.queues import QUEUE_NAMES, get_queue, redis_connection
-
 
 # An idle worker reports in every WORKER_TTL - 15 seconds (RQ's default, 420, left /metrics with
 # heartbeats up to 7 minutes old); a dead one leaves RQ's registry WORKER_TTL + 60 seconds later.

@@ -12,16 +12,28 @@ Revises: c3d4e5f6a7b8
 Create Date: 2026-12-05 19:10:00.000000
 
 """
+
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'c4e8a1f7b302'
-down_revision = 'c3d4e5f6a7b8'
+revision = "c4e8a1f7b302"
+down_revision = "c3d4e5f6a7b8"
 branch_labels = None
 depends_on = None
 
-CASE = ("submitted", "accepted", "info_requested", "awaiting_return", "return_received", "inspected",
-        "verified", "proposed", "resolved", "rejected", "closed")
+CASE = (
+    "submitted",
+    "accepted",
+    "info_requested",
+    "awaiting_return",
+    "return_received",
+    "inspected",
+    "verified",
+    "proposed",
+    "resolved",
+    "rejected",
+    "closed",
+)
 # table -> [(column, values, nullable)]
 CHECKS = {
     "cases": [("status", CASE, False), ("resume_status", CASE, True)],

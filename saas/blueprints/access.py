@@ -1,4 +1,5 @@
 """Who may enter which area: tenant staff, supervisors, operators."""
+
 from __future__ import annotations
 
 from functools import wraps

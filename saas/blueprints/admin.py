@@ -1,4 +1,5 @@
 """The platform operator's desk."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -32,27 +33,42 @@ def home():
     )
     tenants = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
     supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.name)).all()
-    return render_template("admin/home.html", tenants=tenants, staff_counts=staff_counts, supervisors=supervisors,
-                           calendar_missing=business_calendar.missing_years_warning(None))
+    return render_template(
+        "admin/home.html",
+        tenants=tenants,
+        staff_counts=staff_counts,
+        supervisors=supervisors,
+        calendar_missing=business_calendar.missing_years_warning(None),
+    )
 
 
 class CalendarImportForm(FlaskForm):
-    file = FileField(_l("Calendar file (CSV or JSON)"), validators=[
-        FileRequired(_l("Please choose a CSV or JSON file.")),
-        FileAllowed(["csv", "json"], _l("Please upload a .csv or .json file.")),
-    ])
-    year = IntegerField(_l("Year (optional, checked against the file)"), validators=[
-        Optional(), NumberRange(calendar_import.MIN_YEAR, calendar_import.MAX_YEAR)])
+    file = FileField(
+        _l("Calendar file (CSV or JSON)"),
+        validators=[
+            FileRequired(_l("Please choose a CSV or JSON file.")),
+            FileAllowed(["csv", "json"], _l("Please upload a .csv or .json file.")),
+        ],
+    )
+    year = IntegerField(
+        _l("Year (optional, checked against the file)"),
+        validators=[Optional(), NumberRange(calendar_import.MIN_YEAR, calendar_import.MAX_YEAR)],
+    )
 
 
-def _calendar_page(form: CalendarImportForm, result: calendar_import.ImportResult | None = None,
-                   status: int = 200):
+def _calendar_page(form: CalendarImportForm, result: calendar_import.ImportResult | None = None, status: int = 200):
     country = business_calendar.DEFAULT_COUNTRY
     imported = business_calendar.imported_years()
     days = {y.id: business_calendar.overrides_of(y.country, y.year) for y in imported}
     return render_template(
-        "admin/calendar.html", form=form, result=result, lang=current_lang(), country=country,
-        package_years=business_calendar.package_years(country), imported=imported, days=days,
+        "admin/calendar.html",
+        form=form,
+        result=result,
+        lang=current_lang(),
+        country=country,
+        package_years=business_calendar.package_years(country),
+        imported=imported,
+        days=days,
         missing=business_calendar.missing_years_warning(None),
     ), status
 
@@ -67,8 +83,10 @@ def calendar():
     upload = form.file.data
     try:
         result = calendar_import.import_arrangement(
-            upload.stream.read(calendar_import.MAX_BYTES + 1), upload.filename or "",
-            year=form.year.data, imported_by=current_user.email,
+            upload.stream.read(calendar_import.MAX_BYTES + 1),
+            upload.filename or "",
+            year=form.year.data,
+            imported_by=current_user.email,
         )
         if not result.ok:
             db.session.rollback()
@@ -77,12 +95,23 @@ def calendar():
     except IntegrityError:
         # Someone imported the same year at the same moment; theirs stands.
         db.session.rollback()
-        flash(_("This year was imported by someone else just now. Nothing was imported; please check and try again."),
-              "error")
+        flash(
+            _("This year was imported by someone else just now. Nothing was imported; please check and try again."),
+            "error",
+        )
         return redirect(url_for(".calendar"))
-    flash(_("Imported the %(country)s calendar for %(year)s: %(days)s days (%(off)s days off, "
-            "%(working)s adjusted working days).", country=result.country, year=result.year,
-            days=len(result.days), off=result.days_off, working=result.working_days), "success")
+    flash(
+        _(
+            "Imported the %(country)s calendar for %(year)s: %(days)s days (%(off)s days off, "
+            "%(working)s adjusted working days).",
+            country=result.country,
+            year=result.year,
+            days=len(result.days),
+            off=result.days_off,
+            working=result.working_days,
+        ),
+        "success",
+    )
     for note in result.notes:
         flash(note.message(current_lang()), "info")
     return redirect(url_for(".calendar"))

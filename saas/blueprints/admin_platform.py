@@ -1,4 +1,5 @@
 """The operator desk's platform pages: tenants (create, suspend), the complaints queue, monthly scorecards."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -40,15 +41,24 @@ def _checked(check, field) -> None:
 
 class TenantForm(ShopProfileFields, FlaskForm):
     slug = StringField(_l("Slug (web address)"), validators=[DataRequired(_l("Please enter a slug.")), Length(max=40)])
-    timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[
-        DataRequired(_l("Please enter a time zone.")), Length(max=64)])
+    timezone = StringField(
+        _l("Time zone"),
+        default="Asia/Shanghai",
+        validators=[DataRequired(_l("Please enter a time zone.")), Length(max=64)],
+    )
     default_locale = SelectField(_l("Default language"), choices=choices(LOCALE_CHOICES), default="zh_Hans")
     owner_name = StringField(_l("Owner's name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
-    owner_email = EmailField(_l("Owner's email (sign-in)"), validators=[
-        DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)])
-    owner_password = PasswordField(_l("Owner's initial password"), validators=[
-        DataRequired(_l("Please enter your password.")),
-        Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])
+    owner_email = EmailField(
+        _l("Owner's email (sign-in)"),
+        validators=[DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)],
+    )
+    owner_password = PasswordField(
+        _l("Owner's initial password"),
+        validators=[
+            DataRequired(_l("Please enter your password.")),
+            Length(min=10, max=200, message=_l("The password must have at least 10 characters.")),
+        ],
+    )
 
     def validate_slug(self, field):
         _checked(shops.check_slug, field)
@@ -62,8 +72,9 @@ class TenantForm(ShopProfileFields, FlaskForm):
 
 def _tenants_page(form: TenantForm, status: int = 200):
     tenants, staff = shops.overview()
-    return render_template("admin/platform/tenants.html", form=form, tenants=tenants, staff=staff,
-                           action_form=PlainForm()), status
+    return render_template(
+        "admin/platform/tenants.html", form=form, tenants=tenants, staff=staff, action_form=PlainForm()
+    ), status
 
 
 @bp.route("/tenants", methods=["GET", "POST"])
@@ -73,8 +84,19 @@ def tenants():
         return _tenants_page(form)
     if not form.validate_on_submit():
         return _tenants_page(form, 400)
-    fields = ("slug", "name_zh", "name_en", "contact_phone", "contact_email", "timezone", "default_locale",
-              "brand_colour", "owner_name", "owner_email", "owner_password")
+    fields = (
+        "slug",
+        "name_zh",
+        "name_en",
+        "contact_phone",
+        "contact_email",
+        "timezone",
+        "default_locale",
+        "brand_colour",
+        "owner_name",
+        "owner_email",
+        "owner_password",
+    )
     try:
         tenant = shops.create_shop(current_user, **{name: form[name].data for name in fields})
         db.session.commit()
@@ -85,7 +107,9 @@ def tenants():
     except IntegrityError:
         # The same slug or email created at the same moment elsewhere.
         db.session.rollback()
-        form.slug.errors = list(form.slug.errors) + [_("This slug or the owner's email was taken just now. Please check and try again.")]
+        form.slug.errors = list(form.slug.errors) + [
+            _("This slug or the owner's email was taken just now. Please check and try again.")
+        ]
         return _tenants_page(form, 409)
     flash(_("Shop %(slug)s created with its owner account.", slug=tenant.slug), "success")
     return redirect(url_for(".tenants"))
@@ -103,8 +127,13 @@ def suspend_tenant(tenant_id: int):
     tenant = _tenant_or_404(tenant_id)
     shops.suspend(tenant, current_user)
     db.session.commit()
-    flash(_("Shop %(slug)s is suspended: its public pages and console are closed and its staff cannot sign in.",
-            slug=tenant.slug), "success")
+    flash(
+        _(
+            "Shop %(slug)s is suspended: its public pages and console are closed and its staff cannot sign in.",
+            slug=tenant.slug,
+        ),
+        "success",
+    )
     return redirect(url_for(".tenants"))
 
 
@@ -119,19 +148,24 @@ def reactivate_tenant(tenant_id: int):
 
 # ---------------------------------------------------------------- complaints
 
+
 class ForwardForm(FlaskForm):
     note = TextAreaField(_l("Note to the shop (optional)"), validators=[Optional(), Length(max=complaints.TEXT_MAX)])
 
 
 class ReplyForm(FlaskForm):
-    reply = TextAreaField(_l("Answer to the consumer"), validators=[
-        DataRequired(_l("Please write the answer.")), Length(max=complaints.TEXT_MAX)])
+    reply = TextAreaField(
+        _l("Answer to the consumer"),
+        validators=[DataRequired(_l("Please write the answer.")), Length(max=complaints.TEXT_MAX)],
+    )
 
 
 class CompensationForm(FlaskForm):
     amount = DecimalField(_l("Amount (yuan)"), places=2, validators=[DataRequired(_l("Please enter the amount."))])
-    reason = TextAreaField(_l("Reason (which term the shop did not keep)"), validators=[
-        DataRequired(_l("Please give the reason.")), Length(max=complaints.TEXT_MAX)])
+    reason = TextAreaField(
+        _l("Reason (which term the shop did not keep)"),
+        validators=[DataRequired(_l("Please give the reason.")), Length(max=complaints.TEXT_MAX)],
+    )
 
 
 def _tenant_names() -> dict[int, Tenant]:
@@ -141,8 +175,13 @@ def _tenant_names() -> dict[int, Tenant]:
 @bp.get("/complaints")
 def complaint_queue():
     show = "all" if request.args.get("show") == "all" else "open"
-    return render_template("admin/platform/complaints.html", rows=complaints.operator_queue(show), show=show,
-                           tenants=_tenant_names(), now=utcnow())
+    return render_template(
+        "admin/platform/complaints.html",
+        rows=complaints.operator_queue(show),
+        show=show,
+        tenants=_tenant_names(),
+        now=utcnow(),
+    )
 
 
 def _complaint(complaint_id: int):
@@ -154,10 +193,15 @@ def _complaint(complaint_id: int):
 
 def _complaint_page(complaint, forward_form=None, reply_form=None, compensation_form=None, status: int = 200):
     return render_template(
-        "admin/platform/complaint.html", complaint=complaint, tenant=db.session.get(Tenant, complaint.tenant_id),
-        forward_form=forward_form or ForwardForm(formdata=None), reply_form=reply_form or ReplyForm(formdata=None),
-        compensation_form=compensation_form or CompensationForm(formdata=None), action_form=PlainForm(),
-        now=utcnow(), lang=current_lang(),
+        "admin/platform/complaint.html",
+        complaint=complaint,
+        tenant=db.session.get(Tenant, complaint.tenant_id),
+        forward_form=forward_form or ForwardForm(formdata=None),
+        reply_form=reply_form or ReplyForm(formdata=None),
+        compensation_form=compensation_form or CompensationForm(formdata=None),
+        action_form=PlainForm(),
+        now=utcnow(),
+        lang=current_lang(),
     ), status
 
 
@@ -237,6 +281,7 @@ def compensation_recovered(compensation_id: int):
 
 # ---------------------------------------------------------------- scorecards
 
+
 def _month():
     month = scorecards.parse_month(request.args.get("month"))
     if request.args.get("month") and month is None:
@@ -247,13 +292,17 @@ def _month():
 @bp.get("/scorecards")
 def scorecard_list():
     month = _month()
-    return render_template("admin/platform/scorecards.html", cards=scorecards.monthly(month), month=month,
-                           lang=current_lang())
+    return render_template(
+        "admin/platform/scorecards.html", cards=scorecards.monthly(month), month=month, lang=current_lang()
+    )
 
 
 @bp.get("/scorecards.csv")
 def scorecard_csv():
     month = _month()
     body = scorecards.to_csv(scorecards.monthly(month))
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename=scorecards-{month:%Y-%m}.csv"})
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=scorecards-{month:%Y-%m}.csv"},
+    )

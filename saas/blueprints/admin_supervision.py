@@ -1,4 +1,5 @@
 """The operator's pages for supervisors: accounts, tenant grants (with dates and photo access), revocation."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -28,11 +29,16 @@ bp.before_request(require_role("operator"))
 
 class SupervisorForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=80)])
-    email = EmailField(_l("Email"), validators=[
-        DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)])
-    password = PasswordField(_l("Initial password"), validators=[
-        DataRequired(_l("Please enter your password.")),
-        Length(min=10, max=200, message=_l("The password must have at least 10 characters."))])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Please enter your email.")), valid_email, Length(max=254)]
+    )
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[
+            DataRequired(_l("Please enter your password.")),
+            Length(min=10, max=200, message=_l("The password must have at least 10 characters.")),
+        ],
+    )
 
     def validate_email(self, field):
         if accounts.email_taken(field.data):
@@ -42,16 +48,28 @@ class SupervisorForm(FlaskForm):
 class GrantForm(FlaskForm):
     tenant_id = SelectField(_l("Shop"), coerce=int)
     # A grant is for a review: it starts within a year and lasts at most a few years.
-    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Please enter the first day of access.")),
-                                                 DateWithin(past_days=YEAR, future_days=YEAR)])
-    ends_on = DateField(_l("Until (inclusive)"), validators=[DataRequired(_l("Please enter the last day of access.")),
-                                                             DateWithin(past_days=YEAR, future_days=3 * YEAR)])
+    starts_on = DateField(
+        _l("From"),
+        validators=[
+            DataRequired(_l("Please enter the first day of access.")),
+            DateWithin(past_days=YEAR, future_days=YEAR),
+        ],
+    )
+    ends_on = DateField(
+        _l("Until (inclusive)"),
+        validators=[
+            DataRequired(_l("Please enter the last day of access.")),
+            DateWithin(past_days=YEAR, future_days=3 * YEAR),
+        ],
+    )
     evidence_images = BooleanField(_l("Evidence photos visible (videos are never shown)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.tenant_id.choices = [(t.id, f"{t.name(current_lang())} ({t.slug})") for t in
-                                  db.session.scalars(select(Tenant).order_by(Tenant.slug))]
+        self.tenant_id.choices = [
+            (t.id, f"{t.name(current_lang())} ({t.slug})")
+            for t in db.session.scalars(select(Tenant).order_by(Tenant.slug))
+        ]
 
     def validate_ends_on(self, field):
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
@@ -69,27 +87,37 @@ def _supervisor_or_404(supervisor_id: int) -> User:
 def list_supervisors():
     form = SupervisorForm()
     if form.validate_on_submit():
-        user = supervision.create_supervisor(current_user, name=form.name.data, email=form.email.data,
-                                             password=form.password.data)
+        user = supervision.create_supervisor(
+            current_user, name=form.name.data, email=form.email.data, password=form.password.data
+        )
         db.session.commit()
         flash(_("Supervisor account created: %(email)s.", email=user.email), "success")
         return redirect(url_for(".supervisor", supervisor_id=user.id))
     people = supervision.supervisors()
     grants = {u.id: supervision.grants_of(u) for u in people}
-    return render_template("admin/supervisors/list.html", form=form, supervisors=people, grants=grants,
-                           lang=current_lang()), (400 if form.is_submitted() else 200)
+    return render_template(
+        "admin/supervisors/list.html", form=form, supervisors=people, grants=grants, lang=current_lang()
+    ), (400 if form.is_submitted() else 200)
 
 
 def _detail(user: User, form: GrantForm, status: int = 200):
     grants = supervision.grants_of(user)
     with cross_tenant("operator reviews a supervisor's samples"):
-        samples = list(db.session.scalars(select(Sample).where(Sample.supervisor_id == user.id)
-                                          .order_by(Sample.created_at.desc())))
+        samples = list(
+            db.session.scalars(select(Sample).where(Sample.supervisor_id == user.id).order_by(Sample.created_at.desc()))
+        )
         for s in samples:
             _ = s.tenant, len(s.items)
-    return render_template("admin/supervisors/detail.html", person=user, grants=grants, form=form,
-                           samples=samples, plain=PlainForm(), lang=current_lang(),
-                           state=lambda g: g.state_on(shop_today(g.tenant))), status
+    return render_template(
+        "admin/supervisors/detail.html",
+        person=user,
+        grants=grants,
+        form=form,
+        samples=samples,
+        plain=PlainForm(),
+        lang=current_lang(),
+        state=lambda g: g.state_on(shop_today(g.tenant)),
+    ), status
 
 
 @bp.get("/<int:supervisor_id>")
@@ -107,8 +135,14 @@ def add_grant(supervisor_id: int):
     if tenant is None:
         abort(404)
     try:
-        supervision.grant(current_user, user, tenant, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                          evidence_images=form.evidence_images.data)
+        supervision.grant(
+            current_user,
+            user,
+            tenant,
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+            evidence_images=form.evidence_images.data,
+        )
     except supervision.SupervisionError as exc:
         db.session.rollback()
         for name, message in exc.errors.items():

@@ -1,4 +1,5 @@
 """REST API v1: JSON in and out; the OpenAPI document describes every route."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify
@@ -20,7 +21,9 @@ def policy_json(version) -> dict:
         "published_at": version.published_at.isoformat() if version.published_at else None,
         "terms": policies.terms_of(version).to_dict(),
         "category_rules": version.category_rules,
-        "categories": {k: {"zh": c.zh, "en": c.en, "legal_exemption": c.legal_exemption} for k, c in CATEGORIES.items()},
+        "categories": {
+            k: {"zh": c.zh, "en": c.en, "legal_exemption": c.legal_exemption} for k, c in CATEGORIES.items()
+        },
     }
 
 
@@ -35,17 +38,21 @@ def tenant_policy(slug: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify({
-        "openapi": "3.1.0",
-        "info": {"title": "After-sales service platform API", "version": "1"},
-        "paths": {
-            "/api/v1/tenants/{slug}/policy": {
-                "get": {
-                    "summary": "The tenant's after-sales policy currently in force",
-                    "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {"200": {"description": "policy version with terms and category rules"},
-                                  "404": {"description": "unknown tenant or no published policy"}},
+    return jsonify(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "After-sales service platform API", "version": "1"},
+            "paths": {
+                "/api/v1/tenants/{slug}/policy": {
+                    "get": {
+                        "summary": "The tenant's after-sales policy currently in force",
+                        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                        "responses": {
+                            "200": {"description": "policy version with terms and category rules"},
+                            "404": {"description": "unknown tenant or no published policy"},
+                        },
+                    }
                 }
-            }
-        },
-    })
+            },
+        }
+    )

@@ -1,4 +1,5 @@
 """Staff sign-in and sign-out, and the one-time sign-in link for an account under attack."""
+
 from __future__ import annotations
 
 import secrets
@@ -110,8 +111,7 @@ def login():
     if form.validate_on_submit():
         if signin.under_attack(form.email.data):
             # Password sign-in for this address is paused: the owner gets in by a link to their mailbox.
-            return render_template("auth/login.html", form=form, paused=True,
-                                   link_form=LinkForm(email=form.email.data))
+            return render_template("auth/login.html", form=form, paused=True, link_form=LinkForm(email=form.email.data))
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
             request.environ[_FAILED] = True
@@ -149,10 +149,19 @@ def _enqueue_link_mail(user: User) -> None:
     minutes = signin.LINK_MAX_AGE // 60
     subject = _("Your sign-in link")
     # {link} is filled in by the worker, which signs the link when it sends it.
-    body = _("Open this link to sign in. It works once, within %(minutes)d minutes:", minutes=minutes) + \
-        "\n\n{link}\n\n" + _("If you did not ask for it, ignore this email: nobody can use it without your mailbox.")
-    get_queue("notifications").enqueue("workers.jobs.send_signin_link", user.id, subject, body,
-                                       secrets.token_hex(8), retry=Retry(max=2, interval=[10, 60]))
+    body = (
+        _("Open this link to sign in. It works once, within %(minutes)d minutes:", minutes=minutes)
+        + "\n\n{link}\n\n"
+        + _("If you did not ask for it, ignore this email: nobody can use it without your mailbox.")
+    )
+    get_queue("notifications").enqueue(
+        "workers.jobs.send_signin_link",
+        user.id,
+        subject,
+        body,
+        secrets.token_hex(8),
+        retry=Retry(max=2, interval=[10, 60]),
+    )
 
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])

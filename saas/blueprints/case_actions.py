@@ -4,6 +4,7 @@ The case page renders every offered form from its class and `cases_console.case_
 named in the URL. The business rules (which status allows what, required reasons, amounts) stay in
 `saas.services.cases`, whose refusals the view shows; a form only declares and tidies its fields.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -11,19 +12,19 @@ from typing import ClassVar
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
-from wtforms.widgets import html_params
 from flask_wtf.file import MultipleFileField
+from markupsafe import Markup, escape
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
+from wtforms.widgets import html_params
 
 from saas.forms import choices
 from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 
 TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
+from saas.i18n import current_lang
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
-from saas.i18n import current_lang
 from saas.services import assignment, cases, reasons
 from saas.services.case_messages import staff_label
 from tenants.scoping import current_tenant_id
@@ -37,7 +38,9 @@ def _tidy(value) -> str:
 def _text(label, placeholder=None, max_chars: int = NOTE_MAX, **kw) -> StringField:
     """A one-line input; its label is its aria-label, and its placeholder unless one is given."""
     kw = {**kw, **({"placeholder": placeholder} if placeholder else {})}
-    return StringField(label, filters=[_tidy], validators=[Length(max=max_chars, message=TOO_LONG)], render_kw=kw or None)
+    return StringField(
+        label, filters=[_tidy], validators=[Length(max=max_chars, message=TOO_LONG)], render_kw=kw or None
+    )
 
 
 def _area(label, placeholder=None, max_chars: int = NOTE_MAX) -> TextAreaField:
@@ -57,10 +60,17 @@ class GroupedSelect:
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         chosen = field.data or ""
-        option = lambda value, text: Markup("<option %s>%s</option>") % (  # noqa: E731
-            Markup(html_params(value=value, selected=value == chosen)), text)
-        html = [Markup("<select %s>") % Markup(html_params(name=field.name, required=True, **kwargs)),
-                option("", field.prompt)]
+        option = lambda value, text: (
+            Markup("<option %s>%s</option>")
+            % (  # noqa: E731
+                Markup(html_params(value=value, selected=value == chosen)),
+                text,
+            )
+        )
+        html = [
+            Markup("<select %s>") % Markup(html_params(name=field.name, required=True, **kwargs)),
+            option("", field.prompt),
+        ]
         for group, items in getattr(field, "groups", []):
             options = Markup("").join(option(value, text) for value, text in items)
             html.append(Markup('<optgroup label="%s">%s</optgroup>') % (escape(group), options) if group else options)
@@ -121,8 +131,7 @@ class Assign(ActionForm):
         super().__init__(*args, **kwargs)
         tenant_id = getattr(current_user, "tenant_id", None)
         members = assignment.assignable(tenant_id) if tenant_id is not None else []
-        self.assignee.choices = choices([("none", _l("Nobody (unassigned)"))]
-                                        + [(str(u.id), u.name) for u in members])
+        self.assignee.choices = choices([("none", _l("Nobody (unassigned)"))] + [(str(u.id), u.name) for u in members])
 
     @classmethod
     def offered(cls, case):
@@ -194,8 +203,14 @@ class Verify(ActionForm):
         self.reason_code.prompt = _l("Reason: please choose")
 
     def run(self, case, user):
-        cases.verify(case, user, self.responsibility.data, self.basis.data, self.clause.data,
-                     reason_code=self.reason_code.data or "")
+        cases.verify(
+            case,
+            user,
+            self.responsibility.data,
+            self.basis.data,
+            self.clause.data,
+            reason_code=self.reason_code.data or "",
+        )
 
 
 class Propose(ActionForm):
@@ -209,14 +224,21 @@ class Propose(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = choices((k, staff_label(k)) for k in RESOLUTION_KINDS)
-        self.invoice.choices = choices([("", _l("Invoice: by resolution"))]
-                                       + [(i, staff_label(i)) for i in INVOICE_CHOICES])
+        self.invoice.choices = choices(
+            [("", _l("Invoice: by resolution"))] + [(i, staff_label(i)) for i in INVOICE_CHOICES]
+        )
 
     def run(self, case, user):
         days = self.repair_days.data
-        cases.propose(case, user, self.kind.data, amount=self.amount.data or None,
-                      repair_days=int(days) if days.isascii() and days.isdigit() else None, detail=self.detail.data,
-                      invoice=self.invoice.data or None)
+        cases.propose(
+            case,
+            user,
+            self.kind.data,
+            amount=self.amount.data or None,
+            repair_days=int(days) if days.isascii() and days.isdigit() else None,
+            detail=self.detail.data,
+            invoice=self.invoice.data or None,
+        )
 
 
 class Execute(ActionForm):
@@ -298,10 +320,28 @@ class Note(ActionForm):
 
 
 # In the order the case page shows them.
-ACTIONS: dict[str, type[ActionForm]] = {form.action: form for form in (
-    Claim, Accept, RequestInfo, RequestReturn, MarkReturnReceived, MarkInspected, Verify, Propose, Execute, Reject,
-    Escalate, LowerEmergency, Close, Reopen, Message, Note, Assign,
-)}
+ACTIONS: dict[str, type[ActionForm]] = {
+    form.action: form
+    for form in (
+        Claim,
+        Accept,
+        RequestInfo,
+        RequestReturn,
+        MarkReturnReceived,
+        MarkInspected,
+        Verify,
+        Propose,
+        Execute,
+        Reject,
+        Escalate,
+        LowerEmergency,
+        Close,
+        Reopen,
+        Message,
+        Note,
+        Assign,
+    )
+}
 
 
 def offered(case: Case) -> list[ActionForm]:
@@ -314,5 +354,9 @@ def offered(case: Case) -> list[ActionForm]:
 
 def refusals(form: ActionForm) -> list[str]:
     """A form's own validation errors, each with its field's words."""
-    return [f"{form[name].label.text}: {error}" for name, errors in form.errors.items() if name != "csrf_token"
-            for error in errors]
+    return [
+        f"{form[name].label.text}: {error}"
+        for name, errors in form.errors.items()
+        if name != "csrf_token"
+        for error in errors
+    ]

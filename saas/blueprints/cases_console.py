@@ -1,4 +1,5 @@
 """Agent console for cases: the queue, a case's page and every action on it, phone/offline intake."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -10,12 +11,22 @@ from saas.blueprints import case_actions
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.intake import IntakeForm
 from saas.extensions import db
-from saas.input_guard import bounded_int, int_list
 from saas.i18n import current_lang
+from saas.input_guard import bounded_int, int_list
 from saas.models.base import utcnow
 from saas.models.case import CASE_IS_OPEN, PROBLEM_TYPES, QUEUE_ORDER, SEARCHED, STATUSES, Case, Evidence
 from saas.models.notification import Notification
-from saas.services import assignment, case_evidence, case_intake, case_view, cases, reasons, sla, supervision, supervision_review
+from saas.services import (
+    assignment,
+    case_evidence,
+    case_intake,
+    case_view,
+    cases,
+    reasons,
+    sla,
+    supervision,
+    supervision_review,
+)
 from saas.services.case_messages import event_label
 from saas.services.case_messages import staff_label as label
 from tenants.resolver import current_tenant, pull_slug
@@ -60,8 +71,7 @@ def queue_count_query(stmt, cap: int):
     The tenant guard scopes ORM statements, not an ORM statement wrapped in a Core subquery, hence the
     explicit tenant filter.
     """
-    counted = (stmt.with_only_columns(Case.id).where(Case.tenant_id == current_tenant.id)
-               .order_by(None).limit(cap + 1))
+    counted = stmt.with_only_columns(Case.id).where(Case.tenant_id == current_tenant.id).order_by(None).limit(cap + 1)
     return select(func.count()).select_from(counted.subquery())
 
 
@@ -73,11 +83,20 @@ def queue():
     cap = page * PAGE_SIZE + COUNT_AHEAD
     total = db.session.scalar(queue_count_query(stmt, cap))
     rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("console/cases/queue.html", cases=rows, total=min(total, cap), more=total > cap,
-                           page=page, page_size=PAGE_SIZE,
-                           now=utcnow(), statuses=STATUSES, problem_types=PROBLEM_TYPES, label=label,
-                           team=assignment.assignable(current_tenant.id),
-                           names=assignment.team_names(current_tenant.id))
+    return render_template(
+        "console/cases/queue.html",
+        cases=rows,
+        total=min(total, cap),
+        more=total > cap,
+        page=page,
+        page_size=PAGE_SIZE,
+        now=utcnow(),
+        statuses=STATUSES,
+        problem_types=PROBLEM_TYPES,
+        label=label,
+        team=assignment.assignable(current_tenant.id),
+        names=assignment.team_names(current_tenant.id),
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -88,9 +107,18 @@ def new_case():
         line_ids = int_list(request.form.getlist("line_ids"))
         intake = form.intake(line_ids)
         intake.intake_channel = "agent"
-        intake.locale = request.form.get("customer_locale", "zh_Hans") if request.form.get("customer_locale") in ("zh_Hans", "en") else "zh_Hans"
-        if intake.purchase_date is None and case_intake.find_order(current_tenant, intake.order_number, intake.mobile, intake.email) is None:
-            form.purchase_date.errors = [_("The order was not found with this contact: please enter the purchase date.")]
+        intake.locale = (
+            request.form.get("customer_locale", "zh_Hans")
+            if request.form.get("customer_locale") in ("zh_Hans", "en")
+            else "zh_Hans"
+        )
+        if (
+            intake.purchase_date is None
+            and case_intake.find_order(current_tenant, intake.order_number, intake.mobile, intake.email) is None
+        ):
+            form.purchase_date.errors = [
+                _("The order was not found with this contact: please enter the purchase date.")
+            ]
         else:
             try:
                 checked = case_evidence.check_files(request.files.getlist("evidence"))
@@ -113,16 +141,27 @@ def case_detail(case_id: int):
 def _case_page(case: Case, refused: case_actions.ActionForm | None = None) -> str:
     """The case page; a refused action form is shown again as the agent filled it in."""
     lang = current_lang()
-    action_forms = [refused if refused is not None and form.action == refused.action else form
-                    for form in case_actions.offered(case)]
+    action_forms = [
+        refused if refused is not None and form.action == refused.action else form
+        for form in case_actions.offered(case)
+    ]
     return render_template(
-        "console/cases/detail.html", case=case, label=label, event_label=event_label, lang=lang,
-        nodes=case_view.nodes(case), timeline=case_view.timeline(case, lang, staff=True),
-        remedies=case_view.remedies(case, lang), action_forms=action_forms,
-        clause=case_view.responsibility_clause(case), reason=reasons.label(case.tenant_id, case.reason_code, lang),
-        clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)), now=utcnow(),
-        notifications=db.session.scalars(select(Notification).where(Notification.case_id == case.id)
-                                         .order_by(Notification.id)).all(),
+        "console/cases/detail.html",
+        case=case,
+        label=label,
+        event_label=event_label,
+        lang=lang,
+        nodes=case_view.nodes(case),
+        timeline=case_view.timeline(case, lang, staff=True),
+        remedies=case_view.remedies(case, lang),
+        action_forms=action_forms,
+        clause=case_view.responsibility_clause(case),
+        reason=reasons.label(case.tenant_id, case.reason_code, lang),
+        clocks=sorted(getattr(case, "clocks", []), key=lambda c: (c.started_at, c.id)),
+        now=utcnow(),
+        notifications=db.session.scalars(
+            select(Notification).where(Notification.case_id == case.id).order_by(Notification.id)
+        ).all(),
         clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
         state_label=lambda state: str(sla.STATE_LABELS.get(state, state)),
         supervision=supervision_review.console_panel(case, current_user),
@@ -178,8 +217,11 @@ def respond_to_findings(case_id: int):
 @roles_required("owner")
 def access_log():
     """Every look a supervisor took at this shop's cases."""
-    return render_template("supervise/tenant_access_log.html", rows=supervision_review.tenant_access_log(),
-                           access_label=supervision.access_label)
+    return render_template(
+        "supervise/tenant_access_log.html",
+        rows=supervision_review.tenant_access_log(),
+        access_label=supervision.access_label,
+    )
 
 
 @bp.get("/cases/<int:case_id>/slip")

@@ -1,4 +1,5 @@
 """Complaints to the platform: the consumer's form and the merchant's console pages."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -10,9 +11,9 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from saas import request_memo
-from saas.forms import ContactFields, contact_fields
 from saas.blueprints.access import staff_only
 from saas.extensions import db, limiter
+from saas.forms import ContactFields, contact_fields
 from saas.locale import current_locale
 from saas.masking import mask_email, mask_mobile
 from saas.models.base import utcnow
@@ -27,13 +28,18 @@ bp.url_value_preprocessor(pull_slug)
 
 # ---------------------------------------------------------------- the consumer's form
 
+
 class ComplaintForm(ContactFields, FlaskForm):
     case_number = StringField(_l("Case number (optional)"), validators=[Optional(), Length(max=40)])
     name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=80)])
     mobile, email = contact_fields()
-    text = TextAreaField(_l("What went wrong?"), validators=[
-        DataRequired(_l("Please describe your complaint.")),
-        Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters."))])
+    text = TextAreaField(
+        _l("What went wrong?"),
+        validators=[
+            DataRequired(_l("Please describe your complaint.")),
+            Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters.")),
+        ],
+    )
 
 
 def _complaint_limit() -> str:
@@ -49,9 +55,14 @@ def new():
     if request.method == "POST" and form.validate_on_submit():
         try:
             complaint = complaints.submit(
-                current_tenant, text=form.text.data, mobile=form.mobile.data or "", email=form.email.data or "",
-                name=form.name.data or "", case_number=form.case_number.data or "",
-                locale=current_locale())
+                current_tenant,
+                text=form.text.data,
+                mobile=form.mobile.data or "",
+                email=form.email.data or "",
+                name=form.name.data or "",
+                case_number=form.case_number.data or "",
+                locale=current_locale(),
+            )
         except complaints.ComplaintError as exc:
             db.session.rollback()
             target = form.case_number if exc.code.startswith("case") else form.text
@@ -70,15 +81,17 @@ def filed():
     reference = session.get("complaint_filed")
     if not reference:
         return redirect(url_for(".new"))
-    return render_template("complaints/filed.html", reference=reference,
-                           hours=complaints.answer_hours(current_tenant))
+    return render_template("complaints/filed.html", reference=reference, hours=complaints.answer_hours(current_tenant))
 
 
 class LookupForm(FlaskForm):
-    reference = StringField(_l("Complaint number"), validators=[
-        DataRequired(_l("Please enter the complaint number.")), Length(max=40)])
-    factor = StringField(_l("Last 4 digits of your mobile, or your email"), validators=[
-        DataRequired(_l("Please enter the last 4 digits of your mobile or your email.")), Length(max=254)])
+    reference = StringField(
+        _l("Complaint number"), validators=[DataRequired(_l("Please enter the complaint number.")), Length(max=40)]
+    )
+    factor = StringField(
+        _l("Last 4 digits of your mobile, or your email"),
+        validators=[DataRequired(_l("Please enter the last 4 digits of your mobile or your email.")), Length(max=254)],
+    )
 
 
 def _lookup_failed(response) -> bool:
@@ -124,8 +137,15 @@ def lookup():
 @bp.get("/complaints/status/<reference>")
 def status(reference: str):
     ref = complaints.normalise_reference(reference)
-    complaint = db.session.scalar(db.select(PlatformComplaint).where(
-        PlatformComplaint.tenant_id == current_tenant.id, PlatformComplaint.reference == ref)) if ref else None
+    complaint = (
+        db.session.scalar(
+            db.select(PlatformComplaint).where(
+                PlatformComplaint.tenant_id == current_tenant.id, PlatformComplaint.reference == ref
+            )
+        )
+        if ref
+        else None
+    )
     if complaint is None or complaint.id not in session.get(_SEEN, []) or complaint.anonymised_at is not None:
         abort(404)
     return render_template("complaints/status.html", complaint=complaint)
@@ -133,10 +153,15 @@ def status(reference: str):
 
 # ---------------------------------------------------------------- the merchant's console
 
+
 class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("Your answer to the platform"), validators=[
-        DataRequired(_l("Please write your answer.")),
-        Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters."))])
+    answer = TextAreaField(
+        _l("Your answer to the platform"),
+        validators=[
+            DataRequired(_l("Please write your answer.")),
+            Length(max=complaints.TEXT_MAX, message=_l("Please keep the text under %(max)d characters.")),
+        ],
+    )
 
 
 def _merchant_complaint(complaint_id: int) -> PlatformComplaint:
@@ -149,8 +174,13 @@ def _merchant_complaint(complaint_id: int) -> PlatformComplaint:
 @bp.get("/console/complaints")
 @staff_only
 def console_list():
-    return render_template("complaints/console_list.html", rows=complaints.merchant_list(current_tenant),
-                           now=utcnow(), mask_mobile=mask_mobile, mask_email=mask_email)
+    return render_template(
+        "complaints/console_list.html",
+        rows=complaints.merchant_list(current_tenant),
+        now=utcnow(),
+        mask_mobile=mask_mobile,
+        mask_email=mask_email,
+    )
 
 
 @bp.route("/console/complaints/<int:complaint_id>", methods=["GET", "POST"])
@@ -173,5 +203,11 @@ def console_detail(complaint_id: int):
                 flash(_("Your answer was sent to the platform."), "success")
             return redirect(url_for(".console_detail", complaint_id=complaint.id))
         status = 400
-    return render_template("complaints/console_detail.html", complaint=complaint, form=form, now=utcnow(),
-                           mask_mobile=mask_mobile, mask_email=mask_email), status
+    return render_template(
+        "complaints/console_detail.html",
+        complaint=complaint,
+        form=form,
+        now=utcnow(),
+        mask_mobile=mask_mobile,
+        mask_email=mask_email,
+    ), status

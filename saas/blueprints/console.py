@@ -1,4 +1,5 @@
 """The merchant console: landing page per role, team and audit trail."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -6,8 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -44,7 +45,10 @@ class NewMemberForm(FlaskForm):
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES[:2]))
     password = PasswordField(
         _l("Initial password"),
-        validators=[DataRequired(_l("Please enter your password.")), Length(min=10, max=200, message=_l("The password must have at least 10 characters."))],
+        validators=[
+            DataRequired(_l("Please enter your password.")),
+            Length(min=10, max=200, message=_l("The password must have at least 10 characters.")),
+        ],
     )
 
 
@@ -62,14 +66,24 @@ class ShopForm(ShopProfileFields, FlaskForm):
         blank = [f for f in together if not (f.data or "").strip()]
         if 0 < len(blank) < len(together):  # a slip with half an address sends parcels nowhere
             for f in blank:
-                f.errors = list(f.errors) + [_l("Consumers send returns here: please fill in the recipient, "
-                                                "the phone and the address together.")]
+                f.errors = list(f.errors) + [
+                    _l("Consumers send returns here: please fill in the recipient, the phone and the address together.")
+                ]
             ok = False
         return ok
 
 
-SHOP_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email", "brand_colour", "return_recipient",
-               "return_phone", "return_address_zh", "return_address_en")
+SHOP_FIELDS = (
+    "name_zh",
+    "name_en",
+    "contact_phone",
+    "contact_email",
+    "brand_colour",
+    "return_recipient",
+    "return_phone",
+    "return_address_zh",
+    "return_address_en",
+)
 
 
 def _team():
@@ -87,15 +101,26 @@ def _needs_now() -> list[dict]:
     for key, args in assignment.HOME_LINKS:
         stmt = cases_console.queue_query(MultiDict(args), current_user)
         count = db.session.scalar(cases_console.queue_count_query(stmt, HOME_CAP))
-        out.append({"key": key, "label": str(assignment.HOME_LABELS[key]), "count": count,
-                    "more": count > HOME_CAP, "url": url_for("cases_console.queue", **args)})
+        out.append(
+            {
+                "key": key,
+                "label": str(assignment.HOME_LABELS[key]),
+                "count": count,
+                "more": count > HOME_CAP,
+                "url": url_for("cases_console.queue", **args),
+            }
+        )
     return out
 
 
 @bp.get("/")
 def home():
-    return render_template("console/home.html", needs=_needs_now(), cap=HOME_CAP,
-                           calendar_missing=business_calendar.missing_years_warning(current_tenant))
+    return render_template(
+        "console/home.html",
+        needs=_needs_now(),
+        cap=HOME_CAP,
+        calendar_missing=business_calendar.missing_years_warning(current_tenant),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -125,16 +150,29 @@ def team():
     if current_user.can_manage and form.validate_on_submit():
         # The same answer whether or not the address has an account on some shop.
         accounts.add_staff_if_free(
-            current_tenant, current_user, email=form.email.data, name=form.name.data,
-            role=form.role.data, password=form.password.data,
+            current_tenant,
+            current_user,
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            password=form.password.data,
         )
         db.session.commit()
-        flash(_("Done: the member is in the list below unless the address is already in use. "
-                "Someone who already has an account needs another address."), "success")
+        flash(
+            _(
+                "Done: the member is in the list below unless the address is already in use. "
+                "Someone who already has an account needs another address."
+            ),
+            "success",
+        )
         return redirect(url_for(".team"))
-    return render_template("console/team.html", members=_team(), form=form,
-                           auto_assign=assignment.auto_assign_on(current_tenant.id),
-                           available=assignment.available_ids(current_tenant.id))
+    return render_template(
+        "console/team.html",
+        members=_team(),
+        form=form,
+        auto_assign=assignment.auto_assign_on(current_tenant.id),
+        available=assignment.available_ids(current_tenant.id),
+    )
 
 
 @bp.post("/team/<int:user_id>/availability")
@@ -149,8 +187,12 @@ def availability(user_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(_("%(name)s takes new cases now.", name=member.name) if available
-              else _("%(name)s takes no new cases for now.", name=member.name), "success")
+        flash(
+            _("%(name)s takes new cases now.", name=member.name)
+            if available
+            else _("%(name)s takes no new cases for now.", name=member.name),
+            "success",
+        )
     return redirect(url_for(".team"))
 
 
@@ -161,8 +203,12 @@ def auto_assign():
     on = request.form.get("auto_assign") == "1"
     assignment.set_auto_assign(current_tenant._get_current_object(), current_user, on)
     db.session.commit()
-    flash(_("New cases are now handed out in turn among the available members.") if on
-          else _("New cases are no longer handed out automatically."), "success")
+    flash(
+        _("New cases are now handed out in turn among the available members.")
+        if on
+        else _("New cases are no longer handed out automatically."),
+        "success",
+    )
     return redirect(url_for(".team"))
 
 
@@ -175,7 +221,9 @@ def member(user_id: int):
         if not current_user.can_manage:
             abort(403)
         try:
-            accounts.update_staff(current_tenant, current_user, member, role=form.role.data, is_enabled=form.is_enabled.data)
+            accounts.update_staff(
+                current_tenant, current_user, member, role=form.role.data, is_enabled=form.is_enabled.data
+            )
         except accounts.AccountError as exc:
             return refused(exc, url_for(".member", user_id=member.id))
         db.session.commit()
@@ -188,13 +236,19 @@ def member(user_id: int):
 @roles_required("owner", "admin")
 def audit_log():
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.created_at.desc()).limit(200)).all()
-    return render_template("console/audit.html", events=events, targets=audit.target_labels(events),
-                           action_label=audit.action_label)
+    return render_template(
+        "console/audit.html", events=events, targets=audit.target_labels(events), action_label=audit.action_label
+    )
 
 
 @bp.get("/audit/<int:event_id>")
 @roles_required("owner", "admin")
 def audit_event(event_id: int):
     event = get_for_tenant_or_404(AuditEvent, event_id)
-    return render_template("console/audit_event.html", event=event, target=audit.target_labels([event])[event.id],
-                           action_label=audit.action_label, detail_rows=audit.detail_rows)
+    return render_template(
+        "console/audit_event.html",
+        event=event,
+        target=audit.target_labels([event])[event.id],
+        action_label=audit.action_label,
+        detail_rows=audit.detail_rows,
+    )

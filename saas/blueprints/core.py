@@ -1,10 +1,11 @@
 """Platform landing page, health check and error pages."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request
-from markupsafe import escape
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy import select, text
 
 from saas.extensions import db, redis
@@ -17,9 +18,7 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def index():
-    tenants = db.session.scalars(
-        select(Tenant).where(Tenant.is_active.is_(True)).order_by(Tenant.slug)
-    ).all()
+    tenants = db.session.scalars(select(Tenant).where(Tenant.is_active.is_(True)).order_by(Tenant.slug)).all()
     return render_template("core/index.html", tenants=tenants)
 
 

@@ -1,4 +1,5 @@
 """Development-only pages: the dev inbox (/dev/inbox) of SMS, emails and messages held for later."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -38,6 +39,7 @@ def _from_this_machine(address: str | None) -> bool:
 @dataclass
 class Held:
     """A message the outbox holds for later: an SMS in quiet hours, or a retry after a failure."""
+
     notification: Notification
     tenant_slug: str
     text: str
@@ -46,10 +48,13 @@ class Held:
 
 def held_messages(now: datetime, limit: int = 100) -> list[Held]:
     rows = db.session.execute(
-        select(Notification, Tenant).join(Tenant, Tenant.id == Notification.tenant_id)
+        select(Notification, Tenant)
+        .join(Tenant, Tenant.id == Notification.tenant_id)
         .where(Notification.status.in_(("pending", "retry")), Notification.next_attempt_at > now)
-        .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-        .execution_options(**{CROSS_TENANT: "dev inbox"})).all()
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+        .execution_options(**{CROSS_TENANT: "dev inbox"})
+    ).all()
     held = []
     for n, tenant in rows:
         with tenant_context(tenant.id):
@@ -76,5 +81,6 @@ def _held_by_quiet_hours(n: Notification, tenant: Tenant) -> bool:
 def inbox():
     sms = db.session.scalars(select(DevSms).order_by(DevSms.id.desc()).limit(200)).all()
     emails = read_inbox(Path(current_app.config["DEV_MAIL_DIR"]))
-    return render_template("dev/inbox.html", messages=sms, emails=emails, held=held_messages(utcnow()),
-                           words=notification_words)
+    return render_template(
+        "dev/inbox.html", messages=sms, emails=emails, held=held_messages(utcnow()), words=notification_words
+    )

@@ -1,4 +1,5 @@
 """Consumer intake at /<slug>/cases/new: the form, the eligibility check before submitting, the confirmation."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -11,13 +12,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from saas import evidence
 from saas.extensions import db, limiter
 from saas.forms import ContactFields, choices, contact_fields, in_the_past
-from saas.locale import current_lang, current_locale, pick
 from saas.input_guard import int_list
+from saas.locale import current_lang, current_locale, pick
 from saas.models.case import EXPECTED_RESOLUTIONS
 from saas.models.order import CHANNELS
 from saas.services import case_evidence, case_intake, intake_uploads
-from saas.services.intake_uploads import Kept
 from saas.services.case_messages import label
+from saas.services.intake_uploads import Kept
 from tenants.resolver import current_tenant, pull_slug
 from tenants.terms import CATEGORIES
 
@@ -32,20 +33,30 @@ def _label_choices(keys):
 
 
 class IntakeForm(ContactFields, FlaskForm):
-    order_number = StringField(_l("Order number"), validators=[DataRequired(_l("Please enter the order number.")), Length(max=64)])
-    customer_name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")), Length(max=80)])
+    order_number = StringField(
+        _l("Order number"), validators=[DataRequired(_l("Please enter the order number.")), Length(max=64)]
+    )
+    customer_name = StringField(
+        _l("Your name"), validators=[DataRequired(_l("Please enter your name.")), Length(max=80)]
+    )
     mobile, email = contact_fields()
     purchase_channel = SelectField(_l("Where you bought it"))
     problem_type = SelectField(_l("What is the problem?"))
     food_safety = BooleanField(_l("This is a food safety problem (spoiled, mould, foreign object, someone fell ill)"))
-    description = TextAreaField(_l("Describe the problem"), validators=[DataRequired(_l("Please describe the problem.")), Length(max=2000)])
+    description = TextAreaField(
+        _l("Describe the problem"), validators=[DataRequired(_l("Please describe the problem.")), Length(max=2000)]
+    )
     expected_resolution = SelectField(_l("What would you like us to do?"))
     purchase_date = DateField(_l("Purchase date"), validators=[Optional(), in_the_past()])
-    delivery_date = DateField(_l("Delivery date (leave empty if not delivered yet)"), validators=[Optional(), in_the_past()])
+    delivery_date = DateField(
+        _l("Delivery date (leave empty if not delivered yet)"), validators=[Optional(), in_the_past()]
+    )
     # Not rendered once the order is found (its lines give the category): checked in validate_category
     # and, for an order we do not know, in the view.
     category = SelectField(_l("Product category"), validate_choice=False)
-    item_price = DecimalField(_l("Price paid (yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    item_price = DecimalField(
+        _l("Price paid (yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,13 +75,21 @@ class IntakeForm(ContactFields, FlaskForm):
 
     def intake(self, line_ids: list[int]) -> case_intake.Intake:
         return case_intake.Intake(
-            order_number=self.order_number.data.strip(), customer_name=self.customer_name.data.strip(),
-            mobile=self.mobile.data or "", email=self.email.data or "",
-            purchase_channel=self.purchase_channel.data, problem_type=self.problem_type.data,
-            description=self.description.data, expected_resolution=self.expected_resolution.data,
-            purchase_date=self.purchase_date.data, delivery_date=self.delivery_date.data,
-            category=self.category.data or "general", item_price=self.item_price.data, line_ids=line_ids,
-            emergency=bool(self.food_safety.data), locale=current_locale(),
+            order_number=self.order_number.data.strip(),
+            customer_name=self.customer_name.data.strip(),
+            mobile=self.mobile.data or "",
+            email=self.email.data or "",
+            purchase_channel=self.purchase_channel.data,
+            problem_type=self.problem_type.data,
+            description=self.description.data,
+            expected_resolution=self.expected_resolution.data,
+            purchase_date=self.purchase_date.data,
+            delivery_date=self.delivery_date.data,
+            category=self.category.data or "general",
+            item_price=self.item_price.data,
+            line_ids=line_ids,
+            emergency=bool(self.food_safety.data),
+            locale=current_locale(),
         )
 
 
@@ -92,7 +111,9 @@ def new():
         intake = form.intake(line_ids)
         order = case_intake.find_order(current_tenant, intake.order_number, intake.mobile, intake.email)
         if order is None and form.purchase_date.data is None:
-            form.purchase_date.errors = [_("We could not find this order with the contact you gave. Please enter the purchase date.")]
+            form.purchase_date.errors = [
+                _("We could not find this order with the contact you gave. Please enter the purchase date.")
+            ]
         elif order is None and not form.category.data:
             form.category.errors = [_("Please choose a product category from the list.")]
         else:
@@ -111,8 +132,16 @@ def new():
                     remember_case(case_id)
                     session["just_filed"] = case_id
                     return redirect(url_for("tracking.case_page", number=number))
-    return render_template("public/intake.html", form=form, order=order, judgement=judgement,
-                           file_errors=file_errors, kept=kept, batch=batch, lang=current_lang())
+    return render_template(
+        "public/intake.html",
+        form=form,
+        order=order,
+        judgement=judgement,
+        file_errors=file_errors,
+        kept=kept,
+        batch=batch,
+        lang=current_lang(),
+    )
 
 
 _BATCHES = "intake_uploads"  # session: the batch ids of kept files this browser wrote

@@ -1,4 +1,5 @@
 """Console: notification failures and "send again", and the follow-up visits low scores raised."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -37,8 +38,9 @@ def failures():
         stmt = stmt.where(Notification.status.in_(("dead", "retry")))
     elif status in ("pending", "sending", "sent", "retry", "dead", "superseded", "cancelled"):
         stmt = stmt.where(Notification.status == status)
-    return render_template("console/notifications.html", rows=db.session.scalars(stmt).all(), status=status,
-                           form=PlainForm())
+    return render_template(
+        "console/notifications.html", rows=db.session.scalars(stmt).all(), status=status, form=PlainForm()
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/resend")
@@ -59,8 +61,9 @@ def resend(notification_id: int):
 
 @bp.get("/follow-ups")
 def follow_ups():
-    rows = db.session.scalars(select(FollowUpTask).order_by(FollowUpTask.status.desc(), FollowUpTask.id.desc())
-                              .limit(200)).all()
+    rows = db.session.scalars(
+        select(FollowUpTask).order_by(FollowUpTask.status.desc(), FollowUpTask.id.desc()).limit(200)
+    ).all()
     return render_template("console/follow_ups.html", rows=rows, form=PlainForm())
 
 

@@ -1,4 +1,5 @@
 """Merchant console: the order list and search, CSV import with its template, and one order's lines."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -12,8 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
-from saas.locale import current_lang, pick
 from saas.input_guard import bounded_int
+from saas.locale import current_lang, pick
 from saas.models.order import Order
 from saas.services import order_import, orders
 from tenants.resolver import current_tenant, pull_slug
@@ -31,10 +32,13 @@ MAX_ERRORS_SHOWN = 500
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("CSV file"), validators=[
-        FileRequired(_l("Please choose a CSV file.")),
-        FileAllowed(["csv"], _l("Please upload a .csv file (in Excel: Save as → CSV).")),
-    ])
+    file = FileField(
+        _l("CSV file"),
+        validators=[
+            FileRequired(_l("Please choose a CSV file.")),
+            FileAllowed(["csv"], _l("Please upload a .csv file (in Excel: Save as → CSV).")),
+        ],
+    )
 
 
 @bp.context_processor
@@ -52,12 +56,22 @@ def _list_page(form: ImportForm, result: orders.ImportResult | None = None, stat
     query = request.args.get("q", "").strip()
     page = db.paginate(
         orders.search_orders(current_tenant, query).options(selectinload(Order.lines)),
-        page=request.args.get("page", 1, type=bounded_int), per_page=PER_PAGE, error_out=False,
+        page=request.args.get("page", 1, type=bounded_int),
+        per_page=PER_PAGE,
+        error_out=False,
     )
     errors = result.errors[:MAX_ERRORS_SHOWN] if result is not None else []
-    return render_template("console/orders/list.html", page=page, query=query, form=form, result=result,
-                           errors=errors, lang=current_lang(), max_rows=order_import.MAX_ROWS,
-                           max_mb=order_import.MAX_BYTES // (1024 * 1024)), status
+    return render_template(
+        "console/orders/list.html",
+        page=page,
+        query=query,
+        form=form,
+        result=result,
+        errors=errors,
+        lang=current_lang(),
+        max_rows=order_import.MAX_ROWS,
+        max_mb=order_import.MAX_BYTES // (1024 * 1024),
+    ), status
 
 
 @bp.get("/")
@@ -73,19 +87,27 @@ def import_orders():
         return _list_page(form, status=400)
     upload = form.file.data
     try:
-        result = order_import.import_orders_csv(current_tenant, current_user, upload.stream, filename=upload.filename or "")
+        result = order_import.import_orders_csv(
+            current_tenant, current_user, upload.stream, filename=upload.filename or ""
+        )
     except IntegrityError:
         # Another import of the same order numbers committed between our check and our flush.
         db.session.rollback()
-        flash(_("Some of these orders were imported by someone else just now. Nothing was imported; "
-                "please upload the file again to see which rows are affected."), "error")
+        flash(
+            _(
+                "Some of these orders were imported by someone else just now. Nothing was imported; "
+                "please upload the file again to see which rows are affected."
+            ),
+            "error",
+        )
         return redirect(url_for(".list_orders"))
     if not result.ok:
         db.session.rollback()
         return _list_page(form, result, status=422)
     db.session.commit()
-    flash(_("Imported %(orders)s orders with %(lines)s order lines.", orders=result.orders, lines=result.lines),
-          "success")
+    flash(
+        _("Imported %(orders)s orders with %(lines)s order lines.", orders=result.orders, lines=result.lines), "success"
+    )
     return redirect(url_for(".list_orders"))
 
 
@@ -93,8 +115,11 @@ def import_orders():
 def template():
     lang = current_lang()
     filename = pick("orders-template-zh.csv", "orders-template.csv", lang)
-    return Response(orders.template_csv(lang), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        orders.template_csv(lang),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
 
 
 @bp.get("/<int:order_id>")

@@ -1,4 +1,5 @@
 """Merchant console: edit the draft policy, apply presets, preview, publish, history and diffs."""
+
 from __future__ import annotations
 
 import re
@@ -14,16 +15,26 @@ from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.blueprints.public import policy_context
 from saas.extensions import db
 from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
-from saas.locale import current_lang, pick
 from saas.input_guard import bounded_int
+from saas.locale import current_lang, pick
 from saas.services import policies
 from tenants.clock import shop_today
 from tenants.models import PolicyVersion
+from tenants.presets import PRESETS
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
-from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, CLOCK_UNIT_FIELDS, FIELD_LABELS, LEGACY_UNITS, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, Terms
 from tenants.term_labels import describe
-from tenants.presets import PRESETS
+from tenants.terms import (
+    CATEGORIES,
+    CATEGORY_OVERRIDABLE,
+    CLOCK_UNIT_FIELDS,
+    FIELD_LABELS,
+    LEGACY_UNITS,
+    LEGAL_EXEMPTIONS,
+    SHIPPING_PAYERS,
+    SLA_FIELDS,
+    Terms,
+)
 
 bp = Blueprint("policy_console", __name__, url_prefix="/<slug>/console/policy")
 bp.url_value_preprocessor(pull_slug)
@@ -33,21 +44,65 @@ MANAGERS = ("owner", "admin")
 
 # The editor's sections, in the order a merchant thinks about them.
 SECTIONS: list[tuple[str, tuple[str, ...]]] = [
-    ("returns", ("no_reason_return_days", "quality_return_days", "quality_exchange_days", "return_shipping_payer",
-                 "fresh_quality_refund_24h", "legal_exemption", "conditions_zh", "conditions_en")),
-    ("warranty", ("warranty_months", "warranty_scope_zh", "warranty_scope_en", "paid_repair_after_warranty",
-                  "repair_cycle_min_days", "repair_cycle_max_days", "exclusions_zh", "exclusions_en")),
+    (
+        "returns",
+        (
+            "no_reason_return_days",
+            "quality_return_days",
+            "quality_exchange_days",
+            "return_shipping_payer",
+            "fresh_quality_refund_24h",
+            "legal_exemption",
+            "conditions_zh",
+            "conditions_en",
+        ),
+    ),
+    (
+        "warranty",
+        (
+            "warranty_months",
+            "warranty_scope_zh",
+            "warranty_scope_en",
+            "paid_repair_after_warranty",
+            "repair_cycle_min_days",
+            "repair_cycle_max_days",
+            "exclusions_zh",
+            "exclusions_en",
+        ),
+    ),
     # Each clock's duration followed by its unit (working or calendar time).
     ("sla", tuple(n for name in SLA_FIELDS for n in (name, CLOCK_UNIT_FIELDS.get(name)) if n)),
-    ("hours", ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end",
-               "survey_delay_working_days")),
-    ("texts", ("channels_zh", "channels_en", "service_promise_zh", "service_promise_en",
-               "compensation_rules_zh", "compensation_rules_en", "food_safety_words")),
+    (
+        "hours",
+        ("business_hours_start", "business_hours_end", "sms_quiet_start", "sms_quiet_end", "survey_delay_working_days"),
+    ),
+    (
+        "texts",
+        (
+            "channels_zh",
+            "channels_en",
+            "service_promise_zh",
+            "service_promise_en",
+            "compensation_rules_zh",
+            "compensation_rules_en",
+            "food_safety_words",
+        ),
+    ),
 ]
 _DEFAULTS = Terms()
-_LONG_TEXT = {"conditions_zh", "conditions_en", "exclusions_zh", "exclusions_en", "channels_zh", "channels_en",
-              "service_promise_zh", "service_promise_en", "compensation_rules_zh", "compensation_rules_en",
-              "food_safety_words"}
+_LONG_TEXT = {
+    "conditions_zh",
+    "conditions_en",
+    "exclusions_zh",
+    "exclusions_en",
+    "channels_zh",
+    "channels_en",
+    "service_promise_zh",
+    "service_promise_en",
+    "compensation_rules_zh",
+    "compensation_rules_en",
+    "food_safety_words",
+}
 
 
 _UNIT_NAMES = frozenset(CLOCK_UNIT_FIELDS.values())
@@ -115,8 +170,7 @@ def parse_form(names, form, inherit_blank: bool = False) -> dict:
         # Browsers send a textarea's line breaks as CRLF: store what the page showed.
         raw = form.get(name, "").replace("\r\n", "\n")
         # Only the legal exemption offers an empty choice of its own ("none", over a shop-wide exemption).
-        if inherit_blank and (name not in form or raw == INHERIT
-                              or (raw.strip() == "" and name != "legal_exemption")):
+        if inherit_blank and (name not in form or raw == INHERIT or (raw.strip() == "" and name != "legal_exemption")):
             continue
         out[name] = raw
     return out
@@ -173,8 +227,15 @@ def edit_draft():
     lang = current_lang()
     form = PlainForm()
     draft = policies.get_draft(current_tenant)
-    values = dict(draft.terms) if draft else (dict(policies.published_versions(current_tenant)[0].terms)
-                                              if policies.published_versions(current_tenant) else Terms().to_dict())
+    values = (
+        dict(draft.terms)
+        if draft
+        else (
+            dict(policies.published_versions(current_tenant)[0].terms)
+            if policies.published_versions(current_tenant)
+            else Terms().to_dict()
+        )
+    )
     values = {**LEGACY_UNITS, **values}  # terms stored before clocks had units counted working time
     errors: dict[str, list[str]] = {}
     if request.method == "POST" and form.validate_on_submit():
@@ -190,10 +251,19 @@ def edit_draft():
             db.session.commit()
             flash(_("Draft saved."), "success")
             return redirect(url_for(".overview"))
-    return render_template("console/policy/edit.html", form=form, sections=SECTIONS, values=values, errors=errors,
-                           unit_of=CLOCK_UNIT_FIELDS,
-                           field_kind=field_kind, field_options=field_options, display_value=display_value,
-                           labels=FIELD_LABELS, lang=lang), 422 if errors else 200
+    return render_template(
+        "console/policy/edit.html",
+        form=form,
+        sections=SECTIONS,
+        values=values,
+        errors=errors,
+        unit_of=CLOCK_UNIT_FIELDS,
+        field_kind=field_kind,
+        field_options=field_options,
+        display_value=display_value,
+        labels=FIELD_LABELS,
+        lang=lang,
+    ), 422 if errors else 200
 
 
 @bp.route("/draft/categories/<category>", methods=["GET", "POST"])
@@ -224,10 +294,20 @@ def edit_category(category: str):
             return redirect(url_for(".overview"))
     else:
         db.session.commit()  # the draft, if this visit created it
-    return render_template("console/policy/category.html", form=form, category=category, names=names, values=values,
-                           base_words={n: describe(n, base[n], lang) for n in names}, errors=errors,
-                           field_kind=field_kind, field_options=field_options, labels=FIELD_LABELS, lang=lang,
-                           categories=CATEGORIES), 422 if errors else 200
+    return render_template(
+        "console/policy/category.html",
+        form=form,
+        category=category,
+        names=names,
+        values=values,
+        base_words={n: describe(n, base[n], lang) for n in names},
+        errors=errors,
+        field_kind=field_kind,
+        field_options=field_options,
+        labels=FIELD_LABELS,
+        lang=lang,
+        categories=CATEGORIES,
+    ), 422 if errors else 200
 
 
 @bp.post("/draft/preset")
@@ -264,8 +344,14 @@ def publish():
             flash(pick(e.message_zh, e.message_en), "error")
         return redirect(url_for(".overview"))
     db.session.commit()
-    flash(_("Version %(number)s is published and takes effect on %(date)s.", number=version.number,
-            date=version.effective_date.isoformat()), "success")
+    flash(
+        _(
+            "Version %(number)s is published and takes effect on %(date)s.",
+            number=version.number,
+            date=version.effective_date.isoformat(),
+        ),
+        "success",
+    )
     return redirect(url_for(".overview"))
 
 
@@ -290,6 +376,12 @@ def version(version_id: int):
         against = get_for_tenant_or_404(PolicyVersion, against_id)
     elif older:
         against = older[0]
-    return render_template("console/policy/version.html", version=v, against=against,
-                           changes=policies.diff(against, v), versions=policies.published_versions(current_tenant),
-                           lang=current_lang(), value_words=value_words)
+    return render_template(
+        "console/policy/version.html",
+        version=v,
+        against=against,
+        changes=policies.diff(against, v),
+        versions=policies.published_versions(current_tenant),
+        lang=current_lang(),
+        value_words=value_words,
+    )

@@ -1,4 +1,5 @@
 """Public, login-free pages of a tenant: its after-sales home and its policy."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -13,8 +14,16 @@ from tenants import clock
 from tenants.models import PolicyVersion
 from tenants.policy import no_reason_label
 from tenants.resolver import current_tenant, pull_slug
-from tenants.terms import CATEGORIES, CLOCK_UNIT_FIELDS, LEGAL_EXEMPTIONS, SHIPPING_PAYERS, SLA_FIELDS, Terms, effective_terms
 from tenants.term_labels import UNITS
+from tenants.terms import (
+    CATEGORIES,
+    CLOCK_UNIT_FIELDS,
+    LEGAL_EXEMPTIONS,
+    SHIPPING_PAYERS,
+    SLA_FIELDS,
+    Terms,
+    effective_terms,
+)
 
 bp = Blueprint("public", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
@@ -39,13 +48,21 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
             """The category's own wording of a text term (empty when it keeps the shop's)."""
             return localized(terms, name, lang) if fields & {f"{name}_zh", f"{name}_en"} else ""
 
-        rows.append({
-            "key": key, "name": pick(CATEGORIES[key].zh, CATEGORIES[key].en, lang), "terms": terms,
-            "exemption": pick(*exemption, lang) if exemption else "",
-            # What the category changes beyond its windows, in plain words (the shop-wide ones are above).
-            "shipping": pick(*SHIPPING_PAYERS[terms.return_shipping_payer], lang) if "return_shipping_payer" in fields else "",
-            "warranty_scope": own("warranty_scope"), "conditions": own("conditions"), "exclusions": own("exclusions"),
-        })
+        rows.append(
+            {
+                "key": key,
+                "name": pick(CATEGORIES[key].zh, CATEGORIES[key].en, lang),
+                "terms": terms,
+                "exemption": pick(*exemption, lang) if exemption else "",
+                # What the category changes beyond its windows, in plain words (the shop-wide ones are above).
+                "shipping": pick(*SHIPPING_PAYERS[terms.return_shipping_payer], lang)
+                if "return_shipping_payer" in fields
+                else "",
+                "warranty_scope": own("warranty_scope"),
+                "conditions": own("conditions"),
+                "exclusions": own("exclusions"),
+            }
+        )
     return rows
 
 
@@ -55,17 +72,27 @@ def clock_within(terms: Terms, name: str) -> str:
     calendar = getattr(terms, CLOCK_UNIT_FIELDS[name]) == "calendar"
     per = UNITS[name][1]
     if per == "minutes":
-        return (ngettext("within %(num)s minute (calendar time)", "within %(num)s minutes (calendar time)", n)
-                if calendar else ngettext("within %(num)s working minute", "within %(num)s working minutes", n))
+        return (
+            ngettext("within %(num)s minute (calendar time)", "within %(num)s minutes (calendar time)", n)
+            if calendar
+            else ngettext("within %(num)s working minute", "within %(num)s working minutes", n)
+        )
     if per == "hours":
-        return (ngettext("within %(num)s hour (calendar time)", "within %(num)s hours (calendar time)", n)
-                if calendar else ngettext("within %(num)s working hour", "within %(num)s working hours", n))
-    return (ngettext("within %(num)s calendar day", "within %(num)s calendar days", n)
-            if calendar else ngettext("within %(num)s working day", "within %(num)s working days", n))
+        return (
+            ngettext("within %(num)s hour (calendar time)", "within %(num)s hours (calendar time)", n)
+            if calendar
+            else ngettext("within %(num)s working hour", "within %(num)s working hours", n)
+        )
+    return (
+        ngettext("within %(num)s calendar day", "within %(num)s calendar days", n)
+        if calendar
+        else ngettext("within %(num)s working day", "within %(num)s working days", n)
+    )
 
 
-def policy_context(version: PolicyVersion, history: list[PolicyVersion] | None = None,
-                   upcoming: PolicyVersion | None = None) -> dict:
+def policy_context(
+    version: PolicyVersion, history: list[PolicyVersion] | None = None, upcoming: PolicyVersion | None = None
+) -> dict:
     lang = current_lang()
     terms = policies.terms_of(version)
     return {

@@ -1,4 +1,5 @@
 """The shop's list of case reasons (售后原因), kept by its managers: add, rename, reorder, (de)activate."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,21 +32,36 @@ def _tidy(value) -> str:
 
 
 class AddReasonForm(FlaskForm):
-    name_zh = StringField(_l("Name (Chinese)"), filters=[_tidy], validators=[Length(max=NAME_MAX, message=NAME_TOO_LONG)])
-    name_en = StringField(_l("Name (English, optional)"), filters=[_tidy],
-                          validators=[Length(max=NAME_MAX, message=NAME_TOO_LONG)])
+    name_zh = StringField(
+        _l("Name (Chinese)"), filters=[_tidy], validators=[Length(max=NAME_MAX, message=NAME_TOO_LONG)]
+    )
+    name_en = StringField(
+        _l("Name (English, optional)"), filters=[_tidy], validators=[Length(max=NAME_MAX, message=NAME_TOO_LONG)]
+    )
     parent = SelectField(_l("Place"), choices=[], validate_choice=False)
-    code = StringField(_l("Code (optional)"), filters=[lambda v: (v or "").strip().lower()],
-                       validators=[Length(max=CODE_MAX, message=_l("A code has at most %(max)d characters."))],
-                       render_kw={"placeholder": _l("Made from the English name when left empty"),
-                                  "autocapitalize": "off", "spellcheck": "false"})
+    code = StringField(
+        _l("Code (optional)"),
+        filters=[lambda v: (v or "").strip().lower()],
+        validators=[Length(max=CODE_MAX, message=_l("A code has at most %(max)d characters."))],
+        render_kw={
+            "placeholder": _l("Made from the English name when left empty"),
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
+    )
 
 
 def _page(form: AddReasonForm, status: int = 200):
     lang = current_lang()
     groups = reasons.tree(current_tenant)
-    form.parent.choices = choices([("", _l("Top level"))] + [
-        (g.reason.code, _("Under %(name)s", name=g.reason.name(lang))) for g in groups if g.reason.parent_code is None])
+    form.parent.choices = choices(
+        [("", _l("Top level"))]
+        + [
+            (g.reason.code, _("Under %(name)s", name=g.reason.name(lang)))
+            for g in groups
+            if g.reason.parent_code is None
+        ]
+    )
     return render_template("console/reasons.html", groups=groups, form=form, lang=lang), status
 
 
@@ -61,8 +77,14 @@ def add_reason():
     form = AddReasonForm()
     if form.validate_on_submit():
         try:
-            reason = reasons.add(current_tenant, current_user, name_zh=form.name_zh.data, name_en=form.name_en.data,
-                                 parent_code=form.parent.data, code=form.code.data)
+            reason = reasons.add(
+                current_tenant,
+                current_user,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                parent_code=form.parent.data,
+                code=form.code.data,
+            )
             db.session.commit()
         except reasons.ReasonError as exc:
             db.session.rollback()
@@ -71,8 +93,10 @@ def add_reason():
             db.session.rollback()
             form.code.errors.append(reasons.ReasonError("code_taken").message)
         else:
-            flash(_("Reason added: %(name)s (code %(code)s).", name=reason.name(current_lang()), code=reason.code),
-                  "success")
+            flash(
+                _("Reason added: %(name)s (code %(code)s).", name=reason.name(current_lang()), code=reason.code),
+                "success",
+            )
             return redirect(url_for(".list_reasons") + f"#reason-{reason.id}")
     flash(_("The reason was not added: please see the message under “Add a reason”."), "error")
     return _page(form, 400)
@@ -93,17 +117,24 @@ def change_reason(reason_id: int):
     do = request.form.get("do", "")
     try:
         if do == "rename":
-            changed = reasons.rename(current_tenant, current_user, reason,
-                                     name_zh=form_text(request.form, "name_zh", NAME_MAX),
-                                     name_en=form_text(request.form, "name_en", NAME_MAX))
+            changed = reasons.rename(
+                current_tenant,
+                current_user,
+                reason,
+                name_zh=form_text(request.form, "name_zh", NAME_MAX),
+                name_en=form_text(request.form, "name_en", NAME_MAX),
+            )
             done = _("Names saved; the code %(code)s stays.", code=reason.code) if changed else _("Nothing changed.")
         elif do in ("up", "down"):
             reasons.move(current_tenant, current_user, reason, -1 if do == "up" else 1)
             done = _("Order saved.")
         elif do in ("deactivate", "reactivate"):
             reasons.set_active(current_tenant, current_user, reason, do == "reactivate")
-            done = (_("%(name)s is offered at verification again.", name=reason.name(current_lang())) if reason.active
-                    else _("%(name)s is no longer offered; cases that have it keep it.", name=reason.name(current_lang())))
+            done = (
+                _("%(name)s is offered at verification again.", name=reason.name(current_lang()))
+                if reason.active
+                else _("%(name)s is no longer offered; cases that have it keep it.", name=reason.name(current_lang()))
+            )
         else:
             abort(400)
     except InputRefused:

@@ -2,6 +2,7 @@
 
 The link comes in the recall SMS (saas/services/recalls.py); the merchant's side is recalls_console.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
@@ -31,8 +32,11 @@ def answer_label(key: str | None) -> str:
 
 
 class AnswerForm(FlaskForm):
-    answer = RadioField(_l("Your answer"), choices=choices(ANSWER_LABELS.items()),
-                        validators=[InputRequired(_l("Please choose an answer."))])
+    answer = RadioField(
+        _l("Your answer"),
+        choices=choices(ANSWER_LABELS.items()),
+        validators=[InputRequired(_l("Please choose an answer."))],
+    )
 
 
 @bp.route("/recall/<token>", methods=["GET", "POST"])
@@ -46,10 +50,17 @@ def answer(token: str):
     if contact.answered_at is None and request.method == "POST" and form.validate_on_submit():
         recorded = recalls.answer(contact, form.answer.data)
         db.session.commit()
-        return render_template("public/recall_answer_done.html", recall=recall, contact=contact,
-                               already=not recorded, answer_label=answer_label)
+        return render_template(
+            "public/recall_answer_done.html",
+            recall=recall,
+            contact=contact,
+            already=not recorded,
+            answer_label=answer_label,
+        )
     if contact.answered_at is not None:
-        return render_template("public/recall_answer_done.html", recall=recall, contact=contact, already=True,
-                               answer_label=answer_label)
-    return render_template("public/recall_answer.html", recall=recall, contact=contact, form=form,
-                           order=contact.order, lang=current_lang()), 400 if request.method == "POST" else 200
+        return render_template(
+            "public/recall_answer_done.html", recall=recall, contact=contact, already=True, answer_label=answer_label
+        )
+    return render_template(
+        "public/recall_answer.html", recall=recall, contact=contact, form=form, order=contact.order, lang=current_lang()
+    ), 400 if request.method == "POST" else 200

@@ -9,6 +9,7 @@ Routes (blueprint ``recalls_console``, all under ``/<slug>``):
 * ``POST /console/recalls/<recall_id>/resume``        resume_recall  (owner / admin)
 * ``GET|POST /recall/<token>``                        answer         (public: the customer's link)
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -46,14 +47,13 @@ class RecallForm(FlaskForm):
     reason_en = TextAreaField(_l("Reason, in English"), validators=[Length(max=recalls.MAX_REASON)])
 
 
-
-
 @bp.context_processor
 def _helpers():
     return {"answer_label": answer_label, "lang": current_lang()}
 
 
 # ---------- console ----------------------------------------------------------
+
 
 @bp.get("/console/recalls")
 @staff_only
@@ -79,9 +79,14 @@ def new_recall(case_id: int):
             flash(recalls.RecallError(refusal).message, "error")
             status = 409
         elif form.validate_on_submit():
-            req = recalls.RecallRequest(sku=form.sku.data, batch=form.batch.data or "",
-                                        purchased_from=form.purchased_from.data, purchased_to=form.purchased_to.data,
-                                        reason_zh=form.reason_zh.data or "", reason_en=form.reason_en.data or "")
+            req = recalls.RecallRequest(
+                sku=form.sku.data,
+                batch=form.batch.data or "",
+                purchased_from=form.purchased_from.data,
+                purchased_to=form.purchased_to.data,
+                reason_zh=form.reason_zh.data or "",
+                reason_en=form.reason_en.data or "",
+            )
             try:
                 recall = recalls.start(current_tenant, case, current_user._get_current_object(), req)
             except recalls.RecallError as exc:
@@ -90,22 +95,35 @@ def new_recall(case_id: int):
                 status = 409 if exc.code in ("not_emergency", "not_confirmed", "duplicate") else 400
             else:
                 db.session.commit()
-                flash(_("Recall started: %(n)s orders will be notified in the background.",
-                        n=recall.customers_expected), "success")
+                flash(
+                    _("Recall started: %(n)s orders will be notified in the background.", n=recall.customers_expected),
+                    "success",
+                )
                 return redirect(url_for(".recall_detail", recall_id=recall.id))
         else:
             status = 400
-    return render_template("console/recalls/new.html", case=case, form=form, refusal=refusal, skus=skus,
-                           refusal_message=recalls.RecallError(refusal).message if refusal else "",
-                           existing=existing), status
+    return render_template(
+        "console/recalls/new.html",
+        case=case,
+        form=form,
+        refusal=refusal,
+        skus=skus,
+        refusal_message=recalls.RecallError(refusal).message if refusal else "",
+        existing=existing,
+    ), status
 
 
 @bp.get("/console/recalls/<int:recall_id>")
 @staff_only
 def recall_detail(recall_id: int):
     recall = get_for_tenant_or_404(Recall, recall_id)
-    return render_template("console/recalls/detail.html", recall=recall, stats=recalls.stats(recall),
-                           answered=recalls.answered_contacts(recall), form=PlainForm())
+    return render_template(
+        "console/recalls/detail.html",
+        recall=recall,
+        stats=recalls.stats(recall),
+        answered=recalls.answered_contacts(recall),
+        form=PlainForm(),
+    )
 
 
 @bp.post("/console/recalls/<int:recall_id>/resume")

@@ -1,4 +1,5 @@
 """Small server-rendered SVG charts for the reports page: no JavaScript, readable offline and in print."""
+
 from __future__ import annotations
 
 import math
@@ -15,7 +16,9 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{t}" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{t}</title>'
-        + "".join(body) + "</svg>")
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def _nice_max(value: float) -> float:
@@ -37,8 +40,13 @@ def _axis(left: int, top: int, width: int, height: int, top_value: float) -> lis
     return out
 
 
-def stacked_bars(title: str, columns: list[tuple[str, dict[str, int]]], series: list[tuple[str, str]],
-                 colours: tuple[str, ...] = PALETTE, legend: bool = True) -> Markup:
+def stacked_bars(
+    title: str,
+    columns: list[tuple[str, dict[str, int]]],
+    series: list[tuple[str, str]],
+    colours: tuple[str, ...] = PALETTE,
+    legend: bool = True,
+) -> Markup:
     """Columns of stacked counts (cases per day by type); series: (key, label) in stacking order."""
     width, height, left, top, bottom = 600, 260, 36, 12, 52
     plot_w, plot_h = width - left - 10, height - top - bottom
@@ -57,15 +65,21 @@ def stacked_bars(title: str, columns: list[tuple[str, dict[str, int]]], series: 
                 continue
             h = plot_h * v / top_value
             y -= h
-            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                        f'fill="{colours[n % len(colours)]}"><title>{escape(label)} {escape(name)}: {v}</title></rect>')
+            body.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{colours[n % len(colours)]}"><title>{escape(label)} {escape(name)}: {v}</title></rect>'
+            )
         if i % every == 0:
-            body.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT} '
-                        f'fill="#555">{escape(label)}</text>')
+            body.append(
+                f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT} '
+                f'fill="#555">{escape(label)}</text>'
+            )
     lx = left
     for n, (_key, name) in enumerate(series if legend else []):
-        body.append(f'<rect x="{lx}" y="{height - 18}" width="10" height="10" fill="{colours[n % len(colours)]}"/>'
-                    f'<text x="{lx + 14}" y="{height - 9}" {FONT}>{escape(name)}</text>')
+        body.append(
+            f'<rect x="{lx}" y="{height - 18}" width="10" height="10" fill="{colours[n % len(colours)]}"/>'
+            f'<text x="{lx + 14}" y="{height - 9}" {FONT}>{escape(name)}</text>'
+        )
         lx += 24 + 13 * len(str(name))
     return _svg(width, height, title, body)
 
@@ -75,7 +89,9 @@ def bars(title: str, items: list[tuple[str, int]], colour: str = PALETTE[0]) -> 
     return stacked_bars(title, [(label, {"n": n}) for label, n in items], [("n", title)], (colour,), legend=False)
 
 
-def line(title: str, points: list[tuple[str, float, int]], target: float | None = None, top_value: float = 100) -> Markup:
+def line(
+    title: str, points: list[tuple[str, float, int]], target: float | None = None, top_value: float = 100
+) -> Markup:
     """A line over labelled points (satisfaction trend), with the target as a dashed line."""
     width, height, left, top, bottom = 600, 220, 36, 12, 30
     plot_w, plot_h = width - left - 10, height - top - bottom
@@ -85,20 +101,29 @@ def line(title: str, points: list[tuple[str, float, int]], target: float | None 
         return top + plot_h - plot_h * v / top_value
 
     if target is not None:
-        body.append(f'<line x1="{left}" y1="{y_of(target):.1f}" x2="{left + plot_w}" y2="{y_of(target):.1f}" '
-                    f'stroke="#D55E00" stroke-dasharray="6 4"/>')
+        body.append(
+            f'<line x1="{left}" y1="{y_of(target):.1f}" x2="{left + plot_w}" y2="{y_of(target):.1f}" '
+            f'stroke="#D55E00" stroke-dasharray="6 4"/>'
+        )
     step = plot_w / max(len(points), 1)
     xy = [(left + step * (i + 0.5), y_of(v)) for i, (_l, v, _n) in enumerate(points)]
     if len(xy) > 1:
-        body.append('<polyline fill="none" stroke="#0072B2" stroke-width="2" points="'
-                    + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + '"/>')
+        body.append(
+            '<polyline fill="none" stroke="#0072B2" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+            + '"/>'
+        )
     every = max(1, len(points) // 10)
     for i, ((label, v, n), (x, y)) in enumerate(zip(points, xy)):
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#0072B2"><title>{escape(label)}: {v:g} '
-                    f'(n={n})</title></circle>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#0072B2"><title>{escape(label)}: {v:g} '
+            f"(n={n})</title></circle>"
+        )
         if i % every == 0:
-            body.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT} fill="#555">'
-                        f'{escape(label)}</text>')
+            body.append(
+                f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT} fill="#555">'
+                f"{escape(label)}</text>"
+            )
     return _svg(width, height, title, body)
 
 
@@ -113,9 +138,11 @@ def hbars(title: str, items: list[tuple[str, int, int]]) -> Markup:
         w = (width - left - 70) * n / top_value
         sign = f"+{change}" if change > 0 else str(change)
         colour = "#D55E00" if change > 0 else "#009E73" if change < 0 else "#555"
-        body.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" {FONT}>{escape(label)}</text>'
-                    f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="#0072B2">'
-                    f'<title>{escape(label)}: {n} ({sign})</title></rect>'
-                    f'<text x="{left + w + 6:.1f}" y="{y + 15}" {FONT}>{n}</text>'
-                    f'<text x="{left + w + 28:.1f}" y="{y + 15}" {FONT} fill="{colour}">{sign}</text>')
+        body.append(
+            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" {FONT}>{escape(label)}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="#0072B2">'
+            f"<title>{escape(label)}: {n} ({sign})</title></rect>"
+            f'<text x="{left + w + 6:.1f}" y="{y + 15}" {FONT}>{n}</text>'
+            f'<text x="{left + w + 28:.1f}" y="{y + 15}" {FONT} fill="{colour}">{sign}</text>'
+        )
     return _svg(width, height, title, body)

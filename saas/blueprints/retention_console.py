@@ -1,4 +1,5 @@
 """The shop's personal-data retention setting (PIPL): how long customers' data is kept after a case closes."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,10 +20,13 @@ bp.url_value_preprocessor(pull_slug)
 
 
 class RetentionForm(FlaskForm):
-    retention_days = IntegerField(_l("Keep customers' personal data for (days after a case is closed)"), validators=[
-        InputRequired(_l("Please enter a number of days.")),
-        NumberRange(retention.MIN_DAYS, retention.MAX_DAYS,
-                    _l("Please enter between %(min)s and %(max)s days."))])
+    retention_days = IntegerField(
+        _l("Keep customers' personal data for (days after a case is closed)"),
+        validators=[
+            InputRequired(_l("Please enter a number of days.")),
+            NumberRange(retention.MIN_DAYS, retention.MAX_DAYS, _l("Please enter between %(min)s and %(max)s days.")),
+        ],
+    )
 
 
 @bp.route("/console/settings/retention", methods=["GET", "POST"])
@@ -41,6 +45,11 @@ def _save_retention(form: RetentionForm):
         return render_template("console/retention.html", form=form, can_edit=True), 400
     retention.set_retention_days(current_tenant, current_user, form.retention_days.data)
     db.session.commit()
-    flash(_("Saved: personal data is anonymised %(days)s days after a case is closed.",
-            days=current_tenant.retention_days), "success")
+    flash(
+        _(
+            "Saved: personal data is anonymised %(days)s days after a case is closed.",
+            days=current_tenant.retention_days,
+        ),
+        "success",
+    )
     return redirect(url_for(".retention_settings"))

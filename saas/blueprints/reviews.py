@@ -1,17 +1,18 @@
 """The weekly and monthly review pack (复盘) as a printable page, and the improvement actions recorded on it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tenants.clock import shop_today
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.forms import PlainForm
 from saas.i18n import current_lang
-from saas.services import audit, case_messages, reports, reviews, sla
 from saas.models.review import ImprovementAction
+from saas.services import audit, case_messages, reports, reviews, sla
+from tenants.clock import shop_today
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
 
@@ -35,17 +36,33 @@ def _period_args(period: reports.Period) -> dict:
     return {"period": period.kind}
 
 
-def _render(period: reports.Period, *, error: str | None = None, form_error: str | None = None,
-            form_values: dict | None = None, status: int = 200):
+def _render(
+    period: reports.Period,
+    *,
+    error: str | None = None,
+    form_error: str | None = None,
+    form_values: dict | None = None,
+    status: int = 200,
+):
     pack = reviews.build_pack(current_tenant, period, PERIOD_KINDS.get(period.kind, "range")) if period else None
     lang = current_lang()
     return render_template(
-        "console/reviews/pack.html", pack=pack, period=period, error=error, form_error=form_error,
-        form_values=form_values or {}, args=request.args, period_args=_period_args(period) if period else {},
-        team=reviews.team(current_tenant), problem_key=reviews.problem_key,
+        "console/reviews/pack.html",
+        pack=pack,
+        period=period,
+        error=error,
+        form_error=form_error,
+        form_values=form_values or {},
+        args=request.args,
+        period_args=_period_args(period) if period else {},
+        team=reviews.team(current_tenant),
+        problem_key=reviews.problem_key,
         problem_label=(lambda p: pack.problem_label(p, lang)) if pack else None,
-        label=case_messages.label, clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
-        description_max=reviews.DESCRIPTION_MAX, form=PlainForm(), today=shop_today(current_tenant),
+        label=case_messages.label,
+        clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
+        description_max=reviews.DESCRIPTION_MAX,
+        form=PlainForm(),
+        today=shop_today(current_tenant),
     ), status
 
 
@@ -70,15 +87,26 @@ def record_action():
         period = _period({})
     try:
         action = reviews.record_action(
-            current_tenant, current_user, problem_key=form.get("problem_key", ""),
-            problem_label=form.get("problem_label", ""), description=form.get("description", ""),
-            owner_id=form.get("owner_id"), due=form.get("due_date", ""))
+            current_tenant,
+            current_user,
+            problem_key=form.get("problem_key", ""),
+            problem_label=form.get("problem_label", ""),
+            description=form.get("description", ""),
+            owner_id=form.get("owner_id"),
+            due=form.get("due_date", ""),
+        )
     except reviews.ReviewError as exc:
         db.session.rollback()
         values = {k: form.get(k, "") for k in ("problem_key", "description", "owner_id", "due_date")}
         return _render(period, form_error=exc.message, form_values=values, status=400)
-    audit.record(current_tenant.id, current_user, "improvement_action.created", action,
-                 problem=action.problem_label, due=action.due_date.isoformat())
+    audit.record(
+        current_tenant.id,
+        current_user,
+        "improvement_action.created",
+        action,
+        problem=action.problem_label,
+        due=action.due_date.isoformat(),
+    )
     db.session.commit()
     flash(_("Action recorded."), "success")
     return redirect(url_for(".pack", **_period_args(period)) + "#actions")
@@ -101,4 +129,3 @@ def action_done(action_id: int):
     db.session.commit()
     flash(_("Action marked done."), "success")
     return redirect(url_for(".pack", **_period_args(period)) + "#actions")
-

@@ -1,4 +1,5 @@
 """The supervisor's desk: drawing samples of granted tenants' cases, masked case pages, reviews and reports."""
+
 from __future__ import annotations
 
 import io
@@ -13,14 +14,22 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import Optional, Regexp
 
 from saas.blueprints.access import require_role
-from saas.forms import PAST_YEARS, YEAR, DateWithin, in_the_past
 from saas.extensions import db
-from saas.forms import PlainForm
+from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm, in_the_past
 from saas.i18n import current_lang, localtime
 from saas.input_guard import bounded_int
 from saas.models.supervision import CHECKS, RESULTS
-from saas.services import (case_evidence, case_messages, orders, reports, supervision, supervision_kpis, supervision_report,
-                           supervision_review, supervision_sampling)
+from saas.services import (
+    case_evidence,
+    case_messages,
+    orders,
+    reports,
+    supervision,
+    supervision_kpis,
+    supervision_report,
+    supervision_review,
+    supervision_sampling,
+)
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 bp.before_request(require_role("supervisor"))
@@ -39,8 +48,10 @@ class DrawForm(FlaskForm):
     period_end = DateField(_l("until (inclusive)"), validators=[Optional(), DateWithin(PAST_YEARS * YEAR, YEAR)])
     size = IntegerField(_l("Sample size"), validators=[Optional()])
     stratified = BooleanField(_l("Stratify by case type (proportional)"))
-    seed = StringField(_l("Seed (leave empty for a new random one; enter one to reproduce a sample)"), validators=[
-        Optional(), Regexp(r"^\s*[0-9]{1,18}\s*$", message=_l("The seed must be a whole number."))])
+    seed = StringField(
+        _l("Seed (leave empty for a new random one; enter one to reproduce a sample)"),
+        validators=[Optional(), Regexp(r"^\s*[0-9]{1,18}\s*$", message=_l("The seed must be a whole number."))],
+    )
 
 
 def _me():
@@ -49,16 +60,24 @@ def _me():
 
 def _draw_form(**data) -> DrawForm:
     form = DrawForm(**data)
-    form.tenant_id.choices = [(t.id, t.name(current_lang())) for t in
-                              sorted(supervision.granted_tenants(_me()).values(), key=lambda t: t.slug)]
+    form.tenant_id.choices = [
+        (t.id, t.name(current_lang()))
+        for t in sorted(supervision.granted_tenants(_me()).values(), key=lambda t: t.slug)
+    ]
     return form
 
 
 def _home(form: DrawForm, status: int = 200):
     me = _me()
     grants = supervision.active_grants(me)
-    return render_template("supervise/home.html", form=form, grants=grants, open_tenants={g.tenant_id for g in grants},
-                           samples=supervision_sampling.samples_of(me), lang=current_lang()), status
+    return render_template(
+        "supervise/home.html",
+        form=form,
+        grants=grants,
+        open_tenants={g.tenant_id for g in grants},
+        samples=supervision_sampling.samples_of(me),
+        lang=current_lang(),
+    ), status
 
 
 @bp.get("/")
@@ -67,9 +86,14 @@ def home():
     prefill = {}
     args = request.args
     if args.get("seed", type=bounded_int) is not None:
-        prefill = {"tenant_id": args.get("tenant_id", type=bounded_int), "period_start": _date(args.get("period_start")),
-                   "period_end": _date(args.get("period_end")), "size": args.get("size", type=bounded_int),
-                   "stratified": args.get("stratified") == "1", "seed": args["seed"]}
+        prefill = {
+            "tenant_id": args.get("tenant_id", type=bounded_int),
+            "period_start": _date(args.get("period_start")),
+            "period_end": _date(args.get("period_end")),
+            "size": args.get("size", type=bounded_int),
+            "stratified": args.get("stratified") == "1",
+            "seed": args["seed"],
+        }
     return _home(_draw_form(data=prefill) if prefill else _draw_form())
 
 
@@ -87,9 +111,15 @@ def draw():
         return _home(form, 400)
     seed = int(form.seed.data.strip()) if (form.seed.data or "").strip() else None
     try:
-        sample = supervision_sampling.draw_sample(_me(), form.tenant_id.data, start=form.period_start.data,
-                                         end=form.period_end.data, size=form.size.data,
-                                         stratified=bool(form.stratified.data), seed=seed)
+        sample = supervision_sampling.draw_sample(
+            _me(),
+            form.tenant_id.data,
+            start=form.period_start.data,
+            end=form.period_end.data,
+            size=form.size.data,
+            stratified=bool(form.stratified.data),
+            seed=seed,
+        )
     except supervision.SupervisionError as exc:
         db.session.rollback()
         for name, message in exc.errors.items():
@@ -122,13 +152,23 @@ def sample(sample_id: int):
 
 
 def _case_page(opened, item, form=None, errors=None, values=None, status: int = 200):
-    supervision_sampling.record_access(_me(), item.tenant_id, "view_case", case_id=item.case_id, sample_id=opened.sample.id)
+    supervision_sampling.record_access(
+        _me(), item.tenant_id, "view_case", case_id=item.case_id, sample_id=opened.sample.id
+    )
     db.session.commit()
     view = supervision_review.masked_case_view(item.case, opened.access.evidence_images, current_lang())
     return render_template(
-        "supervise/case.html", opened=opened, view=view, review=supervision_review.masked_review(item),
-        form=form or PlainForm(), errors=errors or {}, values=values, checks=CHECKS, results=RESULTS,
-        check_label=supervision.check_label, result_label=supervision.result_label,
+        "supervise/case.html",
+        opened=opened,
+        view=view,
+        review=supervision_review.masked_review(item),
+        form=form or PlainForm(),
+        errors=errors or {},
+        values=values,
+        checks=CHECKS,
+        results=RESULTS,
+        check_label=supervision.check_label,
+        result_label=supervision.result_label,
     ), status
 
 
@@ -150,7 +190,9 @@ def review(sample_id: int, case_id: int):
     except supervision.SupervisionError as exc:
         db.session.rollback()
         return _case_page(opened, item, form, exc.errors, request.form, 400)
-    supervision_sampling.record_access(_me(), item.tenant_id, "review", case_id=item.case_id, sample_id=opened.sample.id)
+    supervision_sampling.record_access(
+        _me(), item.tenant_id, "review", case_id=item.case_id, sample_id=opened.sample.id
+    )
     db.session.commit()
     flash(_("Review saved."), "success")
     return redirect(url_for(".case", sample_id=sample_id, case_id=case_id))
@@ -163,8 +205,14 @@ def photo(sample_id: int, case_id: int, evidence_id: int):
     photo = supervision_sampling.photo_of(opened, item, evidence_id)
     if photo is None:
         abort(404)
-    supervision_sampling.record_access(_me(), item.tenant_id, "view_evidence", case_id=item.case_id,
-                              sample_id=opened.sample.id, detail=f"evidence {photo.id}")
+    supervision_sampling.record_access(
+        _me(),
+        item.tenant_id,
+        "view_evidence",
+        case_id=item.case_id,
+        sample_id=opened.sample.id,
+        detail=f"evidence {photo.id}",
+    )
     db.session.commit()
     rendition = case_evidence.coarse_rendition(photo)  # spec §6: faces and labels unreadable
     if rendition is None:
@@ -176,7 +224,9 @@ def photo(sample_id: int, case_id: int, evidence_id: int):
 
 def _log_report(opened, kind: str) -> None:
     for item in opened.items:
-        supervision_sampling.record_access(_me(), item.tenant_id, kind, case_id=item.case_id, sample_id=opened.sample.id)
+        supervision_sampling.record_access(
+            _me(), item.tenant_id, kind, case_id=item.case_id, sample_id=opened.sample.id
+        )
     db.session.commit()
 
 
@@ -184,9 +234,14 @@ def _log_report(opened, kind: str) -> None:
 def report(sample_id: int):
     opened = _opened(sample_id)
     _log_report(opened, "report")
-    return render_template("supervise/report.html", report=supervision_report.report(opened, current_lang()),
-                           s=opened.sample, checks=CHECKS, check_label=supervision.check_label,
-                           result_label=supervision.result_label)
+    return render_template(
+        "supervise/report.html",
+        report=supervision_report.report(opened, current_lang()),
+        s=opened.sample,
+        checks=CHECKS,
+        check_label=supervision.check_label,
+        result_label=supervision.result_label,
+    )
 
 
 @bp.get("/samples/<int:sample_id>/report.csv")
@@ -194,10 +249,14 @@ def report_csv(sample_id: int):
     opened = _opened(sample_id)
     _log_report(opened, "export")
     body = supervision_report.report_csv(supervision_report.report(opened, current_lang()), localtime)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="supervision-sample-{sample_id}.csv"',
-        "Content-Type": "text/csv; charset=utf-8",
-    })
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="supervision-sample-{sample_id}.csv"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
 
 
 @bp.get("/kpis")
@@ -207,9 +266,15 @@ def kpis():
     try:
         shops = supervision_kpis.overview(_me(), args.get("period"), args.get("from"), args.get("to"))
     except reports.ReportError as exc:
-        return render_template("supervise/kpis.html", shops=[], error=exc.message, args=args,
-                               lang=current_lang()), 400
+        return render_template("supervise/kpis.html", shops=[], error=exc.message, args=args, lang=current_lang()), 400
     db.session.commit()  # the access log rows
-    return render_template("supervise/kpis.html", shops=shops, error=None, args=args, lang=current_lang(),
-                           label=case_messages.label, targets=reports,
-                           category_label=lambda key: orders.category_label(key, current_lang()))
+    return render_template(
+        "supervise/kpis.html",
+        shops=shops,
+        error=None,
+        args=args,
+        lang=current_lang(),
+        label=case_messages.label,
+        targets=reports,
+        category_label=lambda key: orders.category_label(key, current_lang()),
+    )

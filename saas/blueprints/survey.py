@@ -1,4 +1,5 @@
 """The follow-up survey at /s/<token>: rate 1–5 stars, confirm, done; or opt out."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request
@@ -18,8 +19,11 @@ bp = Blueprint("survey", __name__, url_prefix="/s")
 
 
 class SurveyForm(FlaskForm):
-    score = RadioField(_l("Your rating"), choices=choices((str(n), "★" * n) for n in range(5, 0, -1)),
-                       validators=[InputRequired(_l("Please choose from 1 to 5 stars."))])
+    score = RadioField(
+        _l("Your rating"),
+        choices=choices((str(n), "★" * n) for n in range(5, 0, -1)),
+        validators=[InputRequired(_l("Please choose from 1 to 5 stars."))],
+    )
     comment = TextAreaField(_l("Anything you would like to tell us? (optional)"), validators=[Length(max=2000)])
 
 

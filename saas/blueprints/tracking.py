@@ -1,4 +1,5 @@
 """Consumer tracking at /<slug>/track: look a case up by number + second factor, follow and answer it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
@@ -10,8 +11,8 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from saas import request_memo
-from saas.caches import case_pages
 from saas.blueprints.intake import remember_case
+from saas.caches import case_pages
 from saas.email_addresses import email_matches
 from saas.extensions import db, limiter
 from saas.i18n import current_lang
@@ -29,9 +30,13 @@ bp.url_value_preprocessor(pull_slug)
 
 
 class LookupForm(FlaskForm):
-    number = StringField(_l("Case number"), validators=[DataRequired(_l("Please enter the case number.")), Length(max=40)])
-    factor = StringField(_l("Last 4 digits of your mobile, or your email"),
-                         validators=[DataRequired(_l("Please enter the last 4 digits of your mobile or your email.")), Length(max=254)])
+    number = StringField(
+        _l("Case number"), validators=[DataRequired(_l("Please enter the case number.")), Length(max=40)]
+    )
+    factor = StringField(
+        _l("Last 4 digits of your mobile, or your email"),
+        validators=[DataRequired(_l("Please enter the last 4 digits of your mobile or your email.")), Length(max=254)],
+    )
 
 
 class MessageForm(FlaskForm):
@@ -40,7 +45,9 @@ class MessageForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     carrier = StringField(_l("Carrier"), validators=[DataRequired(_l("Please enter the carrier.")), Length(max=40)])
-    tracking = StringField(_l("Tracking number"), validators=[DataRequired(_l("Please enter the tracking number.")), Length(max=64)])
+    tracking = StringField(
+        _l("Tracking number"), validators=[DataRequired(_l("Please enter the tracking number.")), Length(max=64)]
+    )
 
 
 class UpdatesForm(FlaskForm):
@@ -116,9 +123,11 @@ def _tracked_case(number: str) -> Case:
 
 def _owned(stmt, number: str):
     normalised = normalise_case_number(number)
-    row = db.session.execute(
-        stmt.where(Case.tenant_id == current_tenant.id, Case.number == normalised)
-    ).first() if normalised else None
+    row = (
+        db.session.execute(stmt.where(Case.tenant_id == current_tenant.id, Case.number == normalised)).first()
+        if normalised
+        else None
+    )
     if row is None or row[0].id not in session.get("tracked", []):
         abort(404)
     return row
@@ -129,19 +138,25 @@ def _page_case(number: str) -> tuple[Case, list]:
     whether it has files or compensations, then its events and clocks, then files and
     compensations only where there are some."""
     case, has_evidence, has_compensations = _owned(
-        select(Case, case_view.has_rows(Evidence), case_view.has_rows(AdvanceCompensation)), number)
+        select(Case, case_view.has_rows(Evidence), case_view.has_rows(AdvanceCompensation)), number
+    )
     return case, case_view.load_page_data(case, has_evidence, has_compensations)
 
 
-def _case_page(case: Case, compensations: list, message_form: MessageForm, status: int = 200,
-               just_filed: bool = False):
-    return render_template("public/track_case.html", case=case, view=case_view.for_consumer(case, current_lang()),
-                           compensations=compensations, message_form=message_form,
-                           # formdata=None: a refused message re-renders this page from its POST, whose
-                           # fields must not fill the other forms (an unticked SMS box would unsubscribe).
-                           return_form=ReturnForm(formdata=None), just_filed=just_filed,
-                           updates_form=UpdatesForm(formdata=None, sms=case.sms_consent, email=case.email_consent),
-                           contacts={"sms": mask_mobile(case.mobile), "email": mask_email(case.email)}), status
+def _case_page(case: Case, compensations: list, message_form: MessageForm, status: int = 200, just_filed: bool = False):
+    return render_template(
+        "public/track_case.html",
+        case=case,
+        view=case_view.for_consumer(case, current_lang()),
+        compensations=compensations,
+        message_form=message_form,
+        # formdata=None: a refused message re-renders this page from its POST, whose
+        # fields must not fill the other forms (an unticked SMS box would unsubscribe).
+        return_form=ReturnForm(formdata=None),
+        just_filed=just_filed,
+        updates_form=UpdatesForm(formdata=None, sms=case.sms_consent, email=case.email_consent),
+        contacts={"sms": mask_mobile(case.mobile), "email": mask_email(case.email)},
+    ), status
 
 
 @bp.get("/<number>")
@@ -154,9 +169,13 @@ def case_page(number: str):
     case, compensations = _page_case(number)
     just_filed = session.pop("just_filed", None) == case.id
     return case_pages.render_and_keep(
-        current_tenant.id, case.id, normalised,
-        lambda: _case_page(case, compensations, MessageForm(), just_filed=just_filed)[0], keep=not just_filed,
-        case_token=case_token)
+        current_tenant.id,
+        case.id,
+        normalised,
+        lambda: _case_page(case, compensations, MessageForm(), just_filed=just_filed)[0],
+        keep=not just_filed,
+        case_token=case_token,
+    )
 
 
 @bp.post("/<number>/message")

@@ -1,4 +1,5 @@
 """The signed link in every message about a case: /<slug>/t/<token> opens the case page, no typing."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, url_for

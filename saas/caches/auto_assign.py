@@ -3,9 +3,10 @@
 Kept under the shop's cache token (the protocol in saas/caches/__init__.py): trusted while the token is
 unchanged; `forget` drops this process's copy when a commit changed the shop's data (saas/session_hooks.py).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, g, has_request_context
 from redis.exceptions import RedisError

@@ -10,22 +10,23 @@ GET and no query. Pages with a flash message or the "just filed" notice are
 never kept; entries expire after MAX_AGE_SECONDS (well inside the CSRF token's
 hour) and whenever Redis cannot confirm the token.
 """
+
 from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
+from saas.caches import tokens
+from saas.caches.pages import NONCE_SLOT
 from saas.models.base import utcnow
 from saas.models.case import Case, CaseEvent, CaseLine, Evidence
 from saas.models.complaint import AdvanceCompensation
-from saas.caches.pages import NONCE_SLOT
-from saas.caches import tokens
 
 MAX_PAGES = 1024
 MAX_AGE_SECONDS = 900
@@ -65,8 +66,11 @@ def cached(tenant_id: int, number: str) -> str | None:
         return None
     case_token, shop_token, stored_at, html = entry
     redis = current_app.extensions["redis"]
-    if (utcnow().timestamp() - stored_at > MAX_AGE_SECONDS or shop_token != g.get("tenant_cache_token")
-            or not tokens.still(redis, case_id, case_token, kind="case")):
+    if (
+        utcnow().timestamp() - stored_at > MAX_AGE_SECONDS
+        or shop_token != g.get("tenant_cache_token")
+        or not tokens.still(redis, case_id, case_token, kind="case")
+    ):
         _pages.pop(key, None)
         return None
     return _fresh_nonce(html)
@@ -87,14 +91,21 @@ def token_before_loading(tenant_id: int, number: str) -> str | None:
         return None
 
 
-def render_and_keep(tenant_id: int, case_id: int, number: str, render: Callable[[], str], keep: bool,
-                    case_token: str | None) -> str:
+def render_and_keep(
+    tenant_id: int, case_id: int, number: str, render: Callable[[], str], keep: bool, case_token: str | None
+) -> str:
     """Render the page; keep it when `keep` and both tokens were read before the case was loaded."""
     known = _ids.get((tenant_id, number))
     _bounded(_ids, (tenant_id, number), case_id)  # the next visit reads the token before loading
     shop_token = g.get("tenant_cache_token")
-    if (not keep or case_token is None or known != case_id or shop_token is None
-            or not current_app.config["CASE_PAGE_CACHE"] or session.get("_flashes")):
+    if (
+        not keep
+        or case_token is None
+        or known != case_id
+        or shop_token is None
+        or not current_app.config["CASE_PAGE_CACHE"]
+        or session.get("_flashes")
+    ):
         return render()
     g.csp_nonce = NONCE_SLOT
     html = render()
@@ -114,6 +125,7 @@ def forget(case_ids: set[int]) -> None:
 
 # ------------------------------------------------------------ invalidation on commit
 
+
 def mark_changed(session_: Session, case_id: int) -> None:
     """For writers that bypass the ORM (retention's direct statements)."""
     tokens.mark_changed(session_, "cases", case_id)
@@ -126,8 +138,13 @@ def touched_cases(session_: Session) -> set[int]:
             if obj.id is not None:
                 ids.add(obj.id)
         elif isinstance(obj, (CaseEvent, CaseLine, Evidence, AdvanceCompensation)):
-            case_id = obj.case_id if obj.case_id is not None else getattr(obj.case, "id", None) \
-                if hasattr(obj, "case") else None
+            case_id = (
+                obj.case_id
+                if obj.case_id is not None
+                else getattr(obj.case, "id", None)
+                if hasattr(obj, "case")
+                else None
+            )
             if case_id is not None:
                 ids.add(case_id)
     return ids

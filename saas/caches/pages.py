@@ -12,6 +12,7 @@ The token is the shop's cache token (`saas.caches.tokens`): any commit that
 touches the shop's row or its policy versions changes it, so every process
 renders afresh. If Redis cannot be reached the cache is bypassed, never trusted.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,8 @@ from datetime import datetime
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
-from saas.models.base import utcnow
 from saas.caches import tokens
+from saas.models.base import utcnow
 
 # Rendered in place of the CSP nonce; each response gets a fresh one.
 NONCE_SLOT = "__csp_nonce_slot__"

@@ -3,6 +3,7 @@
 Every tenant page resolves its shop from the URL's slug; while the shop's cache token is
 unchanged the row comes from here (one Redis GET) instead of a query.
 """
+
 from __future__ import annotations
 
 from flask import g

@@ -8,11 +8,12 @@ sets a fresh random one, so every process reloads. A Redis restart loses tokens,
 which only causes reloads; when Redis cannot be reached, callers must not trust
 their copies.
 """
+
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app
 from redis import Redis
@@ -54,11 +55,15 @@ def delete(redis: Redis, ids: set[int], kind: str = "tenant") -> None:
     try:
         redis.delete(*(key(i, kind) for i in ids))
     except RedisError:
-        log.warning("could not delete the %s cache tokens %s in Redis; other processes keep "
-                    "their copies until those expire", kind, sorted(ids))
+        log.warning(
+            "could not delete the %s cache tokens %s in Redis; other processes keep their copies until those expire",
+            kind,
+            sorted(ids),
+        )
 
 
 # ------------------------------------------------------------ invalidation on commit
+
 
 class ShopData:
     """Mixed into the models a shop's cached copies are made from (its row, its policy
@@ -87,8 +92,7 @@ class Invalidation:
     Its three methods are session listeners; `saas.session_hooks` registers them.
     """
 
-    def __init__(self, name: str, touched: Callable[[Session], set[int]],
-                 invalidated: Callable[[set[int]], None]):
+    def __init__(self, name: str, touched: Callable[[Session], set[int]], invalidated: Callable[[set[int]], None]):
         self.name = name
         self.key = f"changed:{name}"
         self.touched = touched

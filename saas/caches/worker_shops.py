@@ -8,6 +8,7 @@ them. Any commit that saves a shop, a policy version or a message template delet
 the token, so the very next job reloads. When Redis cannot be reached nothing is
 trusted: every job reads the rows (as before the cache).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from saas.caches import tokens
 from saas.extensions import db
 from saas.services import message_templates, policies
-from saas.caches import tokens
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.terms import Terms
@@ -99,8 +100,9 @@ def shop(tenant_id: int, token_read: tuple[int, bytes | None] | None = None) -> 
     if token is not None:
         if len(_shops) >= MAX_SHOPS:
             _shops.clear()
-        _shops[tenant_id] = _Entry(token, {name: getattr(tenant, name) for name in _COLUMNS}, found.wordings,
-                                   found._terms)
+        _shops[tenant_id] = _Entry(
+            token, {name: getattr(tenant, name) for name in _COLUMNS}, found.wordings, found._terms
+        )
     return found
 
 

@@ -9,6 +9,7 @@ the evidence worker (`workers/evidence.py`) cleans them.
 - `checks`: checking in the request (`check_upload`), cleaning in the worker (`clean_image`);
 - `storage`: writing under a root with random names, reading back without leaving it.
 """
+
 from saas.evidence.checks import COARSE_SIDE, check_upload, check_uploads, clean_image, coarsened
 from saas.evidence.formats import (
     DIR_MODE,
@@ -26,8 +27,26 @@ from saas.evidence.refusals import EvidenceRefused, UnsafePath, check_count, ref
 from saas.evidence.storage import open_stored, resolve_stored, store
 
 __all__ = [
-    "COARSE_SIDE", "DIR_MODE", "MAX_FILES", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE",
-    "MAX_SUBMISSION_PIXELS", "MAX_VIDEO_BYTES", "MAX_WEBP_PIXELS", "CheckedFile", "EvidenceRefused", "StoredFile",
-    "UnsafePath", "check_count", "check_upload", "check_uploads", "clean_image", "coarsened", "open_stored",
-    "refusal", "resolve_stored", "store",
+    "COARSE_SIDE",
+    "DIR_MODE",
+    "MAX_FILES",
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
+    "MAX_SUBMISSION_PIXELS",
+    "MAX_VIDEO_BYTES",
+    "MAX_WEBP_PIXELS",
+    "CheckedFile",
+    "EvidenceRefused",
+    "StoredFile",
+    "UnsafePath",
+    "check_count",
+    "check_upload",
+    "check_uploads",
+    "clean_image",
+    "coarsened",
+    "open_stored",
+    "refusal",
+    "resolve_stored",
+    "store",
 ]

@@ -2,6 +2,7 @@
 
 The cleaned image's coarse rendition for supervisors is made here too (`coarsened`).
 """
+
 from __future__ import annotations
 
 import io
@@ -69,7 +70,7 @@ def _sniff(head: bytes) -> Format | None:
     if len(head) >= 16 and head[4:8] == b"ftyp":
         size = int.from_bytes(head[:4], "big")
         # Major brand at 8, minor version at 12, compatible brands from 16 to the box end.
-        brands = [head[8:12]] + [head[i:i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
+        brands = [head[8:12]] + [head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
         if any(b in MP4_BRANDS for b in brands):
             return MP4
     return None
@@ -82,11 +83,11 @@ def _mp4_structure_ok(data: bytes) -> bool:
         boxes += 1
         if end - pos < 8 or boxes > _MAX_MP4_BOXES:
             return False
-        size, box_type, header = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8], 8
+        size, box_type, header = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8], 8
         if size == 1:  # 64-bit "largesize" follows the type
             if end - pos < 16:
                 return False
-            size, header = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+            size, header = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
         elif size == 0:  # box extends to the end of the file
             size = end - pos
         if size < header or pos + size > end or not all(0x20 <= b < 0x7F for b in box_type):
@@ -261,8 +262,9 @@ def clean_image(checked: CheckedFile) -> CheckedFile:
     if fmt is None or fmt.kind != "image":
         raise type_refused(checked.display_name)
     data, coarse = _reencode(checked.data, fmt, checked.display_name)
-    return CheckedFile(checked.display_name, fmt.kind, fmt.mime, fmt.ext, data, clean=True, pixels=checked.pixels,
-                       coarse=coarse)
+    return CheckedFile(
+        checked.display_name, fmt.kind, fmt.mime, fmt.ext, data, clean=True, pixels=checked.pixels, coarse=coarse
+    )
 
 
 def check_uploads(files: Iterable[tuple[SupportsRead, str]]) -> list[CheckedFile]:
@@ -303,10 +305,12 @@ def _coarsen(im: Image.Image, blocks: int = COARSE_BLOCKS, side: int = COARSE_SI
         flat = im.convert("RGB")
     width, height = flat.size
     longer = max(width, height)
-    small = flat.resize((max(1, round(width * blocks / longer)), max(1, round(height * blocks / longer))),
-                        Image.Resampling.BOX)
-    out = small.resize((max(1, round(width * side / longer)), max(1, round(height * side / longer))),
-                       Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(side / blocks / 3))
+    small = flat.resize(
+        (max(1, round(width * blocks / longer)), max(1, round(height * blocks / longer))), Image.Resampling.BOX
+    )
+    out = small.resize(
+        (max(1, round(width * side / longer)), max(1, round(height * side / longer))), Image.Resampling.BICUBIC
+    ).filter(ImageFilter.GaussianBlur(side / blocks / 3))
     buf = io.BytesIO()
     out.save(buf, "JPEG", quality=80)
     return buf.getvalue()

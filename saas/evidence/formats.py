@@ -1,4 +1,5 @@
 """What an evidence upload may be: its formats, the limits it is checked against, and the checked and stored file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,24 @@ DIR_MODE = 0o750
 MP4_BRANDS = frozenset(
     b.encode("ascii")
     for b in (
-        "isom", "iso2", "iso3", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1",
-        "hvc1", "M4V ", "M4VH", "M4VP", "dash", "mmp4", "MSNV", "NDAS", "f4v ",
+        "isom",
+        "iso2",
+        "iso3",
+        "iso4",
+        "iso5",
+        "iso6",
+        "mp41",
+        "mp42",
+        "avc1",
+        "hvc1",
+        "M4V ",
+        "M4VH",
+        "M4VP",
+        "dash",
+        "mmp4",
+        "MSNV",
+        "NDAS",
+        "f4v ",
     )
 )
 

@@ -1,4 +1,5 @@
 """Why an upload is refused: a stable code, and the message in both UI languages."""
+
 from __future__ import annotations
 
 import re
@@ -44,26 +45,24 @@ def display_name(filename: str) -> str:
 
 def refuse(code: RefusalCode, filename: str, zh: str, en: str) -> EvidenceRefused:
     name = display_name(filename)
-    return EvidenceRefused(
-        code, zh.format(name=name or "未命名文件"), en.format(name=name or "unnamed file")
-    )
+    return EvidenceRefused(code, zh.format(name=name or "未命名文件"), en.format(name=name or "unnamed file"))
 
 
 def type_refused(filename: str) -> EvidenceRefused:
     return refuse(
-        "type", filename,
+        "type",
+        filename,
         "「{name}」不是支持的图片或视频格式（支持 JPEG、PNG、WebP 图片和 MP4 视频）。",
-        '"{name}" is not a supported image or video format '
-        "(JPEG, PNG and WebP images and MP4 videos are supported).",
+        '"{name}" is not a supported image or video format (JPEG, PNG and WebP images and MP4 videos are supported).',
     )
 
 
 def corrupt(filename: str) -> EvidenceRefused:
     return refuse(
-        "corrupt", filename,
+        "corrupt",
+        filename,
         "「{name}」已损坏或不完整，无法打开。请重新导出或重新拍摄后再上传。",
-        '"{name}" is damaged or incomplete and cannot be opened. '
-        "Please export or take it again and re-upload.",
+        '"{name}" is damaged or incomplete and cannot be opened. Please export or take it again and re-upload.',
     )
 
 
@@ -71,7 +70,8 @@ def too_large(filename: str, fmt: Format) -> EvidenceRefused:
     mb = (MAX_IMAGE_BYTES if fmt.kind == "image" else MAX_VIDEO_BYTES) // (1024 * 1024)
     zh_kind, en_kind = ("图片", "Images") if fmt.kind == "image" else ("视频", "Videos")
     return refuse(
-        "too_large", filename,
+        "too_large",
+        filename,
         f"「{{name}}」太大：{zh_kind}不能超过 {mb} MB。",
         f'"{{name}}" is too large: {en_kind.lower()} may be at most {mb} MB.',
     )
@@ -80,7 +80,8 @@ def too_large(filename: str, fmt: Format) -> EvidenceRefused:
 def too_many_pixels(filename: str, limit: int = MAX_IMAGE_PIXELS) -> EvidenceRefused:
     mp, wan = limit // 1_000_000, limit // 10_000
     return refuse(
-        "dimensions", filename,
+        "dimensions",
+        filename,
         f"「{{name}}」图片尺寸过大（最大 {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} 像素，且不超过 {wan} 万像素）。"
         "请用手机默认设置拍摄，或缩小后再上传。",
         f'"{{name}}": image too large (max {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} px and {mp} megapixels). '
@@ -101,7 +102,8 @@ def submission_too_large() -> EvidenceRefused:
 def processing_failed(filename: str) -> EvidenceRefused:
     """The worker gave up on a file (it failed or stopped the worker several times)."""
     return refuse(
-        "failed", filename,
+        "failed",
+        filename,
         "「{name}」无法处理。请重新导出或重新拍摄后再上传。",
         '"{name}" could not be processed. Please export or take it again and re-upload.',
     )

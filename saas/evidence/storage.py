@@ -1,4 +1,5 @@
 """Storing checked files under a root: random names, atomic writes, paths that cannot leave the root."""
+
 from __future__ import annotations
 
 import hashlib

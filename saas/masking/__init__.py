@@ -3,6 +3,7 @@
 mask_text is the one path for free text: normalise (normalise.py), find (numbers, contacts,
 addresses, names), and replace the original characters each find came from.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -26,8 +27,20 @@ from saas.masking.normalise import Span, flexible, normalise, overlaps
 from saas.masking.numbers import number_spans, tail_spans
 
 __all__ = [
-    "ADDRESS_EN_RE", "ADDRESS_MASK", "ADDRESS_RE", "EMAIL_RE", "ID_CARD_RE", "MOBILE_RE", "contains_personal_data",
-    "mask_address", "mask_case_number", "mask_email", "mask_id_card", "mask_mobile", "mask_mobile_head", "mask_name",
+    "ADDRESS_EN_RE",
+    "ADDRESS_MASK",
+    "ADDRESS_RE",
+    "EMAIL_RE",
+    "ID_CARD_RE",
+    "MOBILE_RE",
+    "contains_personal_data",
+    "mask_address",
+    "mask_case_number",
+    "mask_email",
+    "mask_id_card",
+    "mask_mobile",
+    "mask_mobile_head",
+    "mask_name",
     "mask_text",
 ]
 

@@ -1,4 +1,5 @@
 """Chinese and English street addresses in normalised text."""
+
 from __future__ import annotations
 
 import re
@@ -22,12 +23,16 @@ ADDRESS_RE = re.compile(
     rf"(?:\s?[0-9]+(?![0-9]))?",
     re.IGNORECASE,
 )
-_STREET = (r"(?i:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Highway|Hwy|"
-           r"Alley|Hutong|Lu|Jie|Dajie|Xiang|Li|Nong|Hao|Close|Crescent|Terrace|Square|Sq)")
+_STREET = (
+    r"(?i:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Highway|Hwy|"
+    r"Alley|Hutong|Lu|Jie|Dajie|Xiang|Li|Nong|Hao|Close|Crescent|Terrace|Square|Sq)"
+)
 _EN_UNIT = r"(?:(?<![A-Za-z])(?i:Room|Rm|Flat|Apt|Apartment|Unit|Suite|Ste|Bldg|Blk|Building|Block|Tower|House|Floor|Fl)(?:\.\s*|\s+|\s*#\s*)[0-9]+[A-Za-z]?(?:-[0-9]+)?(?![A-Za-z0-9]))"
-_EN_STREET = (rf"(?<![A-Za-z0-9])(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}(?![A-Za-z])\.?"
-              rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])"
-              rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}(?i:Lu|Jie|Dajie|Hutong|Xiang|Nong|Dao)\s+[0-9]+(?:\s*(?i:Hao))?(?![A-Za-z0-9])")
+_EN_STREET = (
+    rf"(?<![A-Za-z0-9])(?:(?i:No)\.?\s*)?[0-9]+[A-Za-z]?(?:-[0-9]+)?,?\s+(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}(?![A-Za-z])\.?"
+    rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}{_STREET}\.?,?\s*(?i:No)\.?\s*[0-9]+[A-Za-z]?(?![A-Za-z0-9])"
+    rf"|(?<![A-Za-z])(?:[A-Z][A-Za-z'\-]*\s+){{1,4}}(?i:Lu|Jie|Dajie|Hutong|Xiang|Nong|Dao)\s+[0-9]+(?:\s*(?i:Hao))?(?![A-Za-z0-9])"
+)
 ADDRESS_EN_RE = re.compile(
     rf"(?:{_EN_UNIT}|{_EN_STREET})(?:,?\s*(?:{_EN_UNIT}|{_EN_STREET}|[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,3}}"
     rf"(?:\s+[0-9]{{6}})?))*"

@@ -1,4 +1,5 @@
 """E-mail addresses in every written form, and links that may carry a token."""
+
 from __future__ import annotations
 
 import re
@@ -31,9 +32,9 @@ def email_spans(norm: str) -> list[Span]:
     taken = bytearray(len(norm) + 1)
     for pattern in _EMAIL_RES:
         for m in pattern.finditer(norm):
-            if any(taken[m.start():m.end()]):
+            if any(taken[m.start() : m.end()]):
                 continue
-            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
             local, domain = _AT_SPLIT_RE.split(m.group(0), maxsplit=1)
             spans.append((m.start(), m.end(), mask_email(f"{local}@{_DOT_SPLIT_RE.sub('.', domain)}")))
     return spans

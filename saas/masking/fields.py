@@ -1,4 +1,5 @@
 """Masks for single fields (a name, a mobile, an e-mail, an ID number, a case number)."""
+
 from __future__ import annotations
 
 import re
@@ -25,9 +26,8 @@ def national(digits: str) -> str:
     """Digits without a +86 / 0086 / 86 country code in front of an 11-digit mobile."""
     for prefix in ("0086", "86"):
         if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
-
 
 
 def mask_name(name: str) -> str:

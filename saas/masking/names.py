@@ -1,4 +1,5 @@
 """The people's names in Hanzi and in pinyin (with or without spaces and tones, initials, either order)."""
+
 from __future__ import annotations
 
 import re
@@ -31,16 +32,18 @@ def _pinyin_forms(name: str) -> list[tuple[str, bool]]:
     split = 2 if len(name) == 4 else 1
     surname = _PY_SEP.join(sylls[:split])
     given = _PY_SEP.join(sylls[split:])
-    initials = r"\.?\s*".join(
-        "(?:" + "|".join(sorted({r[0] for r in readings[k]})) + ")" for k in range(split, len(name))) + r"\.?"
+    initials = (
+        r"\.?\s*".join("(?:" + "|".join(sorted({r[0] for r in readings[k]})) + ")" for k in range(split, len(name)))
+        + r"\.?"
+    )
     forms = [
-        (rf"{surname}{_PY_SEP}{given}", True),               # Zhang Wei, zhangwei, ZHANG Wei, Zhāng Wěi
-        (rf"{given}{_PY_SEP}{surname}", True),               # Wei Zhang, Weiming Zhang
-        (rf"{initials}\s*{surname}", True),                   # W. Zhang, W.M. Zhang
-        (rf"{surname},?\s*{initials}", True),                 # Zhang W., Zhang WM
+        (rf"{surname}{_PY_SEP}{given}", True),  # Zhang Wei, zhangwei, ZHANG Wei, Zhāng Wěi
+        (rf"{given}{_PY_SEP}{surname}", True),  # Wei Zhang, Weiming Zhang
+        (rf"{initials}\s*{surname}", True),  # W. Zhang, W.M. Zhang
+        (rf"{surname},?\s*{initials}", True),  # Zhang W., Zhang WM
     ]
     if len(name) - split >= 2:
-        forms.append((given, False))                         # Xiaoming, Xiao Ming
+        forms.append((given, False))  # Xiaoming, Xiao Ming
     return forms
 
 
@@ -76,8 +79,8 @@ def name_spans(norm: str, names: tuple[str, ...]) -> list[Span]:
     taken = bytearray(len(norm) + 1)
     for pattern, whole in _name_forms(names):
         for m in pattern.finditer(norm):
-            if m.group(0).strip() and not any(taken[m.start():m.end()]):
-                taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            if m.group(0).strip() and not any(taken[m.start() : m.end()]):
+                taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
                 text = " ".join(m.group(0).split())
                 spans.append((m.start(), m.end(), mask_name(text) if whole else _star(text)))
     return spans

@@ -1,4 +1,5 @@
 """Text as detection sees it, with the way back to the characters it came from."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from functools import lru_cache
 Span = tuple[int, int, str]  # start, end (in the normalised text), what replaces it
 CJK = "\u4e00-\u9fff"  # the unified ideographs, for character classes
 
-_CN_DIGITS = str.maketrans("〇零○一壹幺二贰三叁四肆五伍六陆七柒八捌九玖", "000111223344556677889" "9")
+_CN_DIGITS = str.maketrans("〇零○一壹幺二贰三叁四肆五伍六陆七柒八捌九玖", "0001112233445566778899")
 _CN_NUMERAL = "〇零○一壹幺二贰三叁四肆五伍六陆七柒八捌九玖"
 # Anything a person puts between groups of digits: spaces, dashes of every width, dots, slashes,
 # underscores, brackets. After NFKC full-width forms are already ASCII.

@@ -7,13 +7,14 @@ the evidence backlog, the queues and RQ's worker registry. A web process answeri
 A counter lost with a flushed Redis restarts from zero, which Prometheus's rate()
 reads as a counter reset.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.registry import Collector
@@ -37,6 +38,7 @@ PREFIX = "aftersales_"
 
 
 # ------------------------------------------------------------- the writing side (workers)
+
 
 def _write(increments: dict[str, float], last: dict[str, float] | None = None, client=None) -> None:
     """One pipeline to Redis; a metric never fails the job it describes."""
@@ -124,6 +126,7 @@ def sweep(name: str) -> Iterator[dict]:
 
 # ------------------------------------------------------------- the reading side (/metrics)
 
+
 def _split(raw: dict) -> dict[str, list[tuple[list[str], float]]]:
     out: dict[str, list[tuple[list[str], float]]] = {}
     for field, value in raw.items():
@@ -136,8 +139,9 @@ class SharedFigures(Collector):
     """Collects at scrape time; a source that cannot be read is reported, the others still are."""
 
     def collect(self):
-        errors = GaugeMetricFamily(PREFIX + "metrics_source_up", "1 if the source could be read at this scrape.",
-                                   labels=["source"])
+        errors = GaugeMetricFamily(
+            PREFIX + "metrics_source_up", "1 if the source could be read at this scrape.", labels=["source"]
+        )
         for source, read in (("database", self._database), ("redis", self._redis)):
             try:
                 families = list(read())
@@ -154,42 +158,59 @@ class SharedFigures(Collector):
         now = utcnow()
         try:
             with cross_tenant("metrics scrape"):
-                by_status = dict(db.session.execute(
-                    select(Notification.status, func.count()).where(
-                        Notification.status.in_((*DUE_STATUSES, "sending"))).group_by(Notification.status)).all())
+                by_status = dict(
+                    db.session.execute(
+                        select(Notification.status, func.count())
+                        .where(Notification.status.in_((*DUE_STATUSES, "sending")))
+                        .group_by(Notification.status)
+                    ).all()
+                )
                 due, oldest_due = db.session.execute(
                     select(func.count(), func.min(Notification.next_attempt_at)).where(
-                        Notification.status.in_(DUE_STATUSES), Notification.next_attempt_at <= now)).one()
+                        Notification.status.in_(DUE_STATUSES), Notification.next_attempt_at <= now
+                    )
+                ).one()
                 backlog, oldest_photo = db.session.execute(
-                    select(func.count(), func.min(Evidence.created_at)).where(Evidence.status == "processing")).one()
+                    select(func.count(), func.min(Evidence.created_at)).where(Evidence.status == "processing")
+                ).one()
                 overdue = db.session.scalar(
-                    select(func.count()).where(SlaClock.state == "running", SlaClock.due_at < now))
+                    select(func.count()).where(SlaClock.state == "running", SlaClock.due_at < now)
+                )
         finally:
             db.session.rollback()  # nothing written; no transaction left open on the connection
-        rows = GaugeMetricFamily(PREFIX + "outbox_rows", "Outbox rows not yet settled, by status.",
-                                 labels=["status"])
+        rows = GaugeMetricFamily(PREFIX + "outbox_rows", "Outbox rows not yet settled, by status.", labels=["status"])
         for status in (*DUE_STATUSES, "sending"):
             rows.add_metric([status], by_status.get(status, 0))
         yield rows
-        yield GaugeMetricFamily(PREFIX + "outbox_due_rows", "Outbox rows due to be sent now (pending or retry).",
-                                value=due)
-        yield GaugeMetricFamily(PREFIX + "outbox_oldest_due_age_seconds",
-                                "How long the oldest due outbox row has been waiting (0 when none).",
-                                value=_age(now, oldest_due))
-        yield GaugeMetricFamily(PREFIX + "evidence_backlog", "Uploaded photos and videos waiting to be processed.",
-                                value=backlog)
-        yield GaugeMetricFamily(PREFIX + "evidence_oldest_backlog_age_seconds",
-                                "Age of the oldest upload still waiting to be processed (0 when none).",
-                                value=_age(now, oldest_photo))
-        yield GaugeMetricFamily(PREFIX + "sla_clocks_overdue",
-                                "Running SLA clocks past due that no sweep has marked breached yet.", value=overdue)
+        yield GaugeMetricFamily(
+            PREFIX + "outbox_due_rows", "Outbox rows due to be sent now (pending or retry).", value=due
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "outbox_oldest_due_age_seconds",
+            "How long the oldest due outbox row has been waiting (0 when none).",
+            value=_age(now, oldest_due),
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "evidence_backlog", "Uploaded photos and videos waiting to be processed.", value=backlog
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "evidence_oldest_backlog_age_seconds",
+            "Age of the oldest upload still waiting to be processed (0 when none).",
+            value=_age(now, oldest_photo),
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "sla_clocks_overdue",
+            "Running SLA clocks past due that no sweep has marked breached yet.",
+            value=overdue,
+        )
 
     # -- Redis: the queues, the workers' registry and the workers' counters
     def _redis(self):
         client = redis.client
         depth = GaugeMetricFamily(PREFIX + "queue_jobs", "Jobs waiting in each RQ queue.", labels=["queue"])
-        failed = GaugeMetricFamily(PREFIX + "queue_failed_jobs", "Jobs in each queue's failed-job registry.",
-                                   labels=["queue"])
+        failed = GaugeMetricFamily(
+            PREFIX + "queue_failed_jobs", "Jobs in each queue's failed-job registry.", labels=["queue"]
+        )
         for name in QUEUE_NAMES:
             queue = Queue(name, connection=client)
             depth.add_metric([name], queue.count)
@@ -198,10 +219,14 @@ class SharedFigures(Collector):
         yield failed
 
         workers = Worker.all(connection=client)
-        alive = GaugeMetricFamily(PREFIX + "workers", "RQ workers registered (a worker that stops beating expires).",
-                                  value=len(workers))
-        beats = GaugeMetricFamily(PREFIX + "worker_last_heartbeat_timestamp_seconds",
-                                  "When each registered worker last reported in (Unix time).", labels=["worker"])
+        alive = GaugeMetricFamily(
+            PREFIX + "workers", "RQ workers registered (a worker that stops beating expires).", value=len(workers)
+        )
+        beats = GaugeMetricFamily(
+            PREFIX + "worker_last_heartbeat_timestamp_seconds",
+            "When each registered worker last reported in (Unix time).",
+            labels=["worker"],
+        )
         for worker in workers:
             if worker.last_heartbeat is not None:
                 beats.add_metric([worker.name], worker.last_heartbeat.timestamp())
@@ -210,16 +235,22 @@ class SharedFigures(Collector):
 
         counters = _split(client.hgetall(COUNTERS))
         last = _split(client.hgetall(LAST))
-        sent = CounterMetricFamily(PREFIX + "notifications",
-                                   "Notification attempts by channel and outcome (sent, retry, throttled, dead, "
-                                   "cancelled, held).", labels=["channel", "outcome"])
+        sent = CounterMetricFamily(
+            PREFIX + "notifications",
+            "Notification attempts by channel and outcome (sent, retry, throttled, dead, cancelled, held).",
+            labels=["channel", "outcome"],
+        )
         for labels, value in counters.get("notifications", []):
             sent.add_metric(labels, value)
         yield sent
-        yield CounterMetricFamily(PREFIX + "sla_breaches", "SLA clocks the sweeps marked breached.",
-                                  value=sum(v for _l, v in counters.get("sla_breaches", [])))
-        durations = SummaryMetricFamily(PREFIX + "sweep_duration_seconds", "Time the periodic sweeps took.",
-                                        labels=["sweep"])
+        yield CounterMetricFamily(
+            PREFIX + "sla_breaches",
+            "SLA clocks the sweeps marked breached.",
+            value=sum(v for _l, v in counters.get("sla_breaches", [])),
+        )
+        durations = SummaryMetricFamily(
+            PREFIX + "sweep_duration_seconds", "Time the periodic sweeps took.", labels=["sweep"]
+        )
         runs = {tuple(labels): value for labels, value in counters.get("sweep_runs", [])}
         for labels, total in counters.get("sweep_seconds", []):
             durations.add_metric(labels, runs.get(tuple(labels), 0), total)
@@ -228,8 +259,11 @@ class SharedFigures(Collector):
         for labels, value in counters.get("sweep_failures", []):
             failures.add_metric(labels, value)
         yield failures
-        success = GaugeMetricFamily(PREFIX + "sweep_last_success_timestamp_seconds",
-                                    "When each sweep last finished without error (Unix time).", labels=["sweep"])
+        success = GaugeMetricFamily(
+            PREFIX + "sweep_last_success_timestamp_seconds",
+            "When each sweep last finished without error (Unix time).",
+            labels=["sweep"],
+        )
         for labels, value in last.get("sweep_last_success", []):
             success.add_metric(labels, value)
         yield success

@@ -1,4 +1,5 @@
 """The web side of the metrics: request counts and latency by route, the request id, and /metrics itself."""
+
 from __future__ import annotations
 
 import hmac
@@ -9,8 +10,7 @@ import time
 import uuid
 
 from flask import Flask, Response, abort, current_app, request, request_started
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.values import ValueClass
 
 from saas import logs
@@ -19,11 +19,19 @@ from saas.metrics.figures import PREFIX, SharedFigures
 # Per process; with PROMETHEUS_MULTIPROC_DIR set (before the process starts) prometheus_client keeps
 # them in files there, and /metrics sums every gunicorn worker's files.
 _OWN = CollectorRegistry(auto_describe=True)
-REQUESTS = Counter(PREFIX + "http_requests", "HTTP requests answered, by route (endpoint), method and status.",
-                   ["endpoint", "method", "status"], registry=_OWN)
-LATENCY = Histogram(PREFIX + "http_request_duration_seconds",
-                    "Time to the response's headers, by route (endpoint).", ["endpoint"], registry=_OWN,
-                    buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+REQUESTS = Counter(
+    PREFIX + "http_requests",
+    "HTTP requests answered, by route (endpoint), method and status.",
+    ["endpoint", "method", "status"],
+    registry=_OWN,
+)
+LATENCY = Histogram(
+    PREFIX + "http_request_duration_seconds",
+    "Time to the response's headers, by route (endpoint).",
+    ["endpoint"],
+    registry=_OWN,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 MULTIPROCESS = getattr(ValueClass, "__name__", "") != "MutexValue"  # prometheus_client chose the mmap files
 
 PAGE_CACHE = "page_cache"  # answered by saas.caches.pages before Flask saw the request
@@ -82,9 +90,19 @@ class RequestMetrics:
             LATENCY.labels(endpoint).observe(seconds)
             if self.access:
                 # The route, never the path: paths carry tracking tokens and sign-in links.
-                access_log.info("%s %s %s %.1fms", method, endpoint, status[0], seconds * 1000,
-                                extra={"endpoint": endpoint, "method": method, "status": int(status[0]),
-                                       "duration_ms": round(seconds * 1000, 1)})
+                access_log.info(
+                    "%s %s %s %.1fms",
+                    method,
+                    endpoint,
+                    status[0],
+                    seconds * 1000,
+                    extra={
+                        "endpoint": endpoint,
+                        "method": method,
+                        "status": int(status[0]),
+                        "duration_ms": round(seconds * 1000, 1),
+                    },
+                )
             logs.request_id.reset(token)
 
 

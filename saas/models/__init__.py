@@ -6,6 +6,7 @@ would run them all (and reach back into tenants.models half-built) whenever one 
 the package is imported. load_all() imports every model module, for the app factory, so that
 the metadata, Alembic and the mappers know every table.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,12 +1,13 @@
 """Who takes a shop's new cases: its round-robin setting, where the rotation stands, who is available."""
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, ForeignKey, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.caches.tokens import ShopData
 from saas.extensions import db
 from tenants.scoping import TenantScoped
-from saas.caches.tokens import ShopData
 
 
 class AssignmentRotation(ShopData, TenantScoped, db.Model):

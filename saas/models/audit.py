@@ -1,4 +1,5 @@
 """AuditEvent: an append-only trail of staff actions within a tenant."""
+
 from __future__ import annotations
 
 from datetime import datetime

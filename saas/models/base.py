@@ -1,23 +1,22 @@
 """Column types and mixins shared by every model."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Iterator
-
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, func
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-
 _frozen: datetime | None = None
 
 
 def utcnow() -> datetime:
     """The platform's clock; tests and simulations may set it with travel_to()."""
-    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+    return _frozen if _frozen is not None else datetime.now(UTC)
 
 
 @contextmanager
@@ -26,7 +25,7 @@ def travel_to(at: datetime) -> Iterator[None]:
     global _frozen
     if at.tzinfo is None:
         raise ValueError("travel_to needs an aware datetime")
-    previous, _frozen = _frozen, at.astimezone(timezone.utc)
+    previous, _frozen = _frozen, at.astimezone(UTC)
     try:
         yield
     finally:
@@ -48,15 +47,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Timestamps:

@@ -1,12 +1,13 @@
 """After-sales cases (售后案件), the order lines they cover, their append-only events and evidence."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON,
     DDL,
+    JSON,
     Boolean,
     Date,
     Float,
@@ -24,8 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
-from saas.models.statuses import CaseStatus, EvidenceStatus, check_constraints
 from saas.models.order import Order, OrderLine
+from saas.models.statuses import CaseStatus, EvidenceStatus, check_constraints
 from saas.models.user import User
 from tenants.scoping import TenantScoped
 
@@ -40,10 +41,16 @@ PRIORITY = {"food_safety": 6, "quality": 5, "return_exchange": 4, "complaint": 4
 STATUSES = tuple(CaseStatus)  # submitted … closed (saas/models/statuses.py)
 NODES = ("accepted", "verification", "resolution", "closed")
 NODE_OF_STATUS = {
-    "submitted": "accepted", "accepted": "accepted", "info_requested": "accepted",
-    "awaiting_return": "verification", "return_received": "verification", "inspected": "verification",
+    "submitted": "accepted",
+    "accepted": "accepted",
+    "info_requested": "accepted",
+    "awaiting_return": "verification",
+    "return_received": "verification",
+    "inspected": "verification",
     "verified": "verification",
-    "proposed": "resolution", "resolved": "resolution", "rejected": "resolution",
+    "proposed": "resolution",
+    "resolved": "resolution",
+    "rejected": "resolution",
     "closed": "closed",
 }
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
@@ -125,8 +132,9 @@ class Case(TenantScoped, Timestamps, db.Model):
     first_response_in_time: Mapped[bool | None] = mapped_column(Boolean, deferred=True, deferred_group="kpi")
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), deferred=True, deferred_group="kpi")
     resolution_days: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="kpi")
-    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), deferred=True,
-                                                       deferred_group="kpi")
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), deferred=True, deferred_group="kpi"
+    )
     problem_words: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="kpi")
     problem_product: Mapped[str | None] = mapped_column(String(64), deferred=True, deferred_group="kpi")
 
@@ -164,8 +172,16 @@ class Case(TenantScoped, Timestamps, db.Model):
 # that in the generic plan of a prepared statement (psycopg prepares a statement after a few runs).
 CASE_IS_OPEN = Case.status != literal_column("'closed'")
 QUEUE_ORDER = (Case.priority.desc(), Case.due_at.asc().nulls_last(), Case.created_at, Case.id)
-Index("ix_cases_queue", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id,
-      postgresql_where=CASE_IS_OPEN, sqlite_where=CASE_IS_OPEN)
+Index(
+    "ix_cases_queue",
+    Case.tenant_id,
+    Case.priority.desc(),
+    Case.due_at,
+    Case.created_at,
+    Case.id,
+    postgresql_where=CASE_IS_OPEN,
+    sqlite_where=CASE_IS_OPEN,
+)
 # The same order over all of a shop's cases: the "All" view, any one status (closed cases are most of a big
 # shop's) and deep pages are read off it in order too, instead of sorting every case of the shop.
 Index("ix_cases_all", Case.tenant_id, Case.priority.desc(), Case.due_at, Case.created_at, Case.id)
@@ -177,10 +193,12 @@ Index("ix_cases_assignee", Case.tenant_id, Case.assignee_id)
 # matching cases among a million (a number, a phone or its last digits, an email, a name of 3+ characters);
 # shorter words have no trigram and are filtered along the queue order. SQLite (development) scans.
 SEARCHED = (Case.number, Case.order_number, Case.customer_name, Case.mobile, Case.email)
-Index("ix_cases_search", *SEARCHED, postgresql_using="gin",
-      postgresql_ops={c.key: "gin_trgm_ops" for c in SEARCHED}).ddl_if(dialect="postgresql")
-event.listen(Case.__table__, "before_create",
-             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+Index(
+    "ix_cases_search", *SEARCHED, postgresql_using="gin", postgresql_ops={c.key: "gin_trgm_ops" for c in SEARCHED}
+).ddl_if(dialect="postgresql")
+event.listen(
+    Case.__table__, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+)
 
 
 class CaseLine(TenantScoped, db.Model):
@@ -248,8 +266,10 @@ class Evidence(TenantScoped, db.Model):
     """
 
     __tablename__ = "evidence"
-    __table_args__ = (Index("ix_evidence_status_lease_expires_at", "status", "lease_expires_at"),
-                      *check_constraints("evidence"))
+    __table_args__ = (
+        Index("ix_evidence_status_lease_expires_at", "status", "lease_expires_at"),
+        *check_constraints("evidence"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """Complaints to the platform about a merchant, and the platform's advance compensations (先行赔付)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
-from saas.models.statuses import ComplaintStatus, check_constraints
 from saas.models.case import Case
+from saas.models.statuses import ComplaintStatus, check_constraints
 from tenants.scoping import TenantScoped
 
 # new → forwarded (the operator asks the merchant to verify) → merchant_answered → answered (the platform
@@ -27,8 +28,10 @@ class PlatformComplaint(TenantScoped, Timestamps, db.Model):
     """
 
     __tablename__ = "platform_complaints"
-    __table_args__ = (Index("ix_platform_complaints_status_due_at", "status", "due_at"),
-                      *check_constraints("platform_complaints"))
+    __table_args__ = (
+        Index("ix_platform_complaints_status_due_at", "status", "due_at"),
+        *check_constraints("platform_complaints"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Told to the consumer; not a lookup key (nothing is opened by it), so short is fine.
@@ -63,7 +66,8 @@ class PlatformComplaint(TenantScoped, Timestamps, db.Model):
 
     case: Mapped[Case | None] = relationship()
     compensations: Mapped[list[AdvanceCompensation]] = relationship(
-        back_populates="complaint", order_by="AdvanceCompensation.id")
+        back_populates="complaint", order_by="AdvanceCompensation.id"
+    )
 
     @property
     def is_open(self) -> bool:

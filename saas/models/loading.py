@@ -4,6 +4,7 @@ For a single parent, `selectinload` costs several times a plain SELECT here
 (its IN-list statement is rebuilt with the tenant guard's criteria on every
 load); pages that show one case and its children use this instead.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """The notification outbox, suppressed contacts, merchant templates, the dev SMS inbox."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from saas.caches.tokens import ShopData
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime, utcnow
-from saas.models.statuses import NotificationStatus, check_constraints
 from saas.models.case import Case
+from saas.models.statuses import NotificationStatus, check_constraints
 from tenants.scoping import TenantScoped
-from saas.caches.tokens import ShopData
 
 CHANNELS = ("sms", "email")
 # pending → sending → sent; errors → retry (→ sending …) or dead; coalesced SMS → superseded;

@@ -1,4 +1,5 @@
 """Orders and their lines, imported by the merchant; one order has many cases."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,8 +29,10 @@ CHANNELS = tuple(CHANNEL_LABELS)
 class Order(TenantScoped, Timestamps, db.Model):
     __tablename__ = "orders"
     # The index serves the reports' return/exchange rate: a shop's orders purchased in a period.
-    __table_args__ = (UniqueConstraint("tenant_id", "order_number"),
-                      Index("ix_orders_tenant_purchase", "tenant_id", "purchase_date"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "order_number"),
+        Index("ix_orders_tenant_purchase", "tenant_id", "purchase_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_number: Mapped[str] = mapped_column(String(64))

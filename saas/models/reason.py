@@ -8,6 +8,7 @@ Every new shop starts with DEFAULT_REASONS, however it is created (the operator'
 test): an after_insert listener on Tenant writes them in the same transaction. The migration that
 created the table seeded the shops that existed then.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Integer, String, UniqueConstraint, event, insert
@@ -69,9 +70,20 @@ class ReasonCode(TenantScoped, Timestamps, db.Model):
 def default_rows(tenant_id: int) -> list[dict]:
     """The default list as rows for one shop (positions in steps of 10, sub-reasons numbered under their parent)."""
     now = utcnow()
-    return [dict(tenant_id=tenant_id, code=code, parent_code=parent, name_zh=zh, name_en=en, position=(i + 1) * 10,
-                 active=True, created_at=now, updated_at=now)
-            for i, (code, parent, zh, en) in enumerate(DEFAULT_REASONS)]
+    return [
+        dict(
+            tenant_id=tenant_id,
+            code=code,
+            parent_code=parent,
+            name_zh=zh,
+            name_en=en,
+            position=(i + 1) * 10,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        for i, (code, parent, zh, en) in enumerate(DEFAULT_REASONS)
+    ]
 
 
 @event.listens_for(Tenant, "after_insert")

@@ -1,4 +1,5 @@
 """Recalls (召回): from a confirmed food-safety emergency, every customer who bought a SKU is told and answers."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from saas.extensions import db
 from saas.locale import pick
 from saas.models.base import Timestamps, UTCDateTime, utcnow
-from saas.models.statuses import RecallStatus, check_constraints
 from saas.models.case import Case
 from saas.models.notification import Notification  # noqa: F401  (the contacts point at outbox rows)
 from saas.models.order import Order
+from saas.models.statuses import RecallStatus, check_constraints
 from saas.models.user import User
 from tenants.scoping import TenantScoped
 

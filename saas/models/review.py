@@ -1,4 +1,5 @@
 """Improvement actions of the weekly and monthly review (复盘): what the team will change about a problem."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Service-level clocks on a case: start, due, pauses, stop, and whether the promise was kept."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import UTCDateTime, utcnow
-from saas.models.statuses import ClockState, check_constraints
 from saas.models.case import Case
+from saas.models.statuses import ClockState, check_constraints
 from tenants.scoping import TenantScoped
 
 CLOCK_STATES = tuple(ClockState)
@@ -18,8 +19,11 @@ CLOCK_STATES = tuple(ClockState)
 class SlaClock(TenantScoped, db.Model):
     __tablename__ = "sla_clocks"
     # The second index serves the reports' breaches: a shop's clocks breached in a period.
-    __table_args__ = (Index("ix_sla_clocks_state_due_at", "state", "due_at"),
-                      Index("ix_sla_clocks_tenant_breached", "tenant_id", "breached_at"), *check_constraints("sla_clocks"))
+    __table_args__ = (
+        Index("ix_sla_clocks_state_due_at", "state", "due_at"),
+        Index("ix_sla_clocks_tenant_breached", "tenant_id", "breached_at"),
+        *check_constraints("sla_clocks"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -6,6 +6,7 @@ constraint; migrations/versions/20261205_c4e8a1f7b302_status_check_constraints.p
 Adding a value needs a migration that replaces the constraint. The policy versions' statuses
 live with their model in the tenants layer (`tenants.models.PolicyStatus`) and are listed here.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum

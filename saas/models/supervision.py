@@ -1,4 +1,5 @@
 """Third-party supervision (第三方监督): grants, recorded samples, per-case reviews, responses, access log."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Follow-up surveys after a case is resolved, and the follow-up visits (重点回访) low scores raise."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
-from saas.models.statuses import SurveyStatus, check_constraints
 from saas.models.case import Case
+from saas.models.statuses import SurveyStatus, check_constraints
 from tenants.scoping import TenantScoped
 
 # scheduled → invited → answered; or cancelled (case reopened), opted_out, expired.
@@ -20,8 +21,11 @@ LOW_SCORE = 2
 class Survey(TenantScoped, Timestamps, db.Model):
     __tablename__ = "surveys"
     # The second index serves the reports' satisfaction: a shop's answers of a period.
-    __table_args__ = (Index("ix_surveys_status_due_at", "status", "due_at"),
-                      Index("ix_surveys_tenant_answered", "tenant_id", "answered_at"), *check_constraints("surveys"))
+    __table_args__ = (
+        Index("ix_surveys_status_due_at", "status", "due_at"),
+        Index("ix_surveys_tenant_answered", "tenant_id", "answered_at"),
+        *check_constraints("surveys"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

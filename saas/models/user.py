@@ -1,4 +1,5 @@
 """User: tenant staff (owner/admin/agent), supervisors and platform operators."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,6 +17,7 @@ from saas.extensions import db
 from saas.models.base import Timestamps, UTCDateTime
 from tenants.models import Tenant
 
+
 @lru_cache(maxsize=4)
 def _hasher_for(params: tuple) -> PasswordHasher:
     return PasswordHasher(**dict(params))
@@ -31,6 +33,7 @@ def _hasher() -> PasswordHasher:
 def _dummy_hash(hasher: PasswordHasher) -> str:
     # Verified against when the email is unknown, so both paths cost the same.
     return hasher.hash("not-a-real-password")
+
 
 STAFF_ROLES = ("owner", "admin", "agent")
 PLATFORM_ROLES = ("supervisor", "operator")
@@ -48,9 +51,7 @@ class User(UserMixin, Timestamps, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
-    )
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     role: Mapped[str] = mapped_column(String(20))

@@ -1,4 +1,5 @@
 """Staff accounts: sign-in checks, creating and changing users."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -56,8 +57,9 @@ def create_staff(tenant: Tenant, actor: User | None, *, email: str, name: str, r
     return user
 
 
-def add_staff_if_free(tenant: Tenant, actor: User | None, *, email: str, name: str, role: str,
-                      password: str) -> User | None:
+def add_staff_if_free(
+    tenant: Tenant, actor: User | None, *, email: str, name: str, role: str, password: str
+) -> User | None:
     """Add a member unless the address already has an account (on any shop); None then.
 
     The caller answers the same either way, and both ways cost one password hash, so the

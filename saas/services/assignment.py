@@ -10,9 +10,10 @@ The round-robin's memory is a row per shop (`AssignmentRotation.last_user_id`), 
 transaction that files a case: it survives restarts, and two web processes filing at the same moment take
 turns on the row instead of both handing a case to the same agent.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
@@ -21,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from saas.caches import auto_assign as auto_assign_cache
 from saas.extensions import db
 from saas.input_guard import bounded_int
 from saas.models.assignment import AssignmentRotation, AvailableStaff
@@ -29,7 +31,6 @@ from saas.models.case import CASE_IS_OPEN, WAITING_ON_CONSUMER, Case, CaseEvent
 from saas.models.user import STAFF_ROLES, User
 from saas.services import audit
 from saas.services.errors import ServiceError
-from saas.caches import auto_assign as auto_assign_cache
 from tenants.models import Tenant
 
 ERRORS = {
@@ -52,11 +53,13 @@ class AssignmentError(ServiceError):
 
 # ---------------------------------------------------------------- who may be assigned
 
+
 def assignable(tenant_id: int) -> list[User]:
     """The shop's enabled staff (agents first, then admins and owners), who may own a case."""
     order = {"agent": 0, "admin": 1, "owner": 2}
-    members = db.session.scalars(select(User).where(
-        User.tenant_id == tenant_id, User.is_enabled.is_(True), User.role.in_(STAFF_ROLES))).all()
+    members = db.session.scalars(
+        select(User).where(User.tenant_id == tenant_id, User.is_enabled.is_(True), User.role.in_(STAFF_ROLES))
+    ).all()
     return sorted(members, key=lambda u: (order.get(u.role, 3), u.name, u.id))
 
 
@@ -83,6 +86,7 @@ def _member(tenant_id: int, user_id) -> User:
 
 
 # ---------------------------------------------------------------- claim, assign, reassign
+
 
 def claim(case: Case, user: User) -> CaseEvent:
     """The agent takes an open, unassigned case for themselves."""
@@ -122,22 +126,32 @@ def auto_assign(case: Case) -> CaseEvent | None:
     rotation = db.session.execute(
         select(AssignmentRotation.id, AssignmentRotation.last_user_id)
         .where(AssignmentRotation.tenant_id == case.tenant_id, AssignmentRotation.auto_assign.is_(True))
-        .with_for_update()).first()
+        .with_for_update()
+    ).first()
     if rotation is None:
         return None
     pool = db.session.scalars(
-        select(User).join(AvailableStaff, AvailableStaff.user_id == User.id)
-        .where(User.tenant_id == case.tenant_id, AvailableStaff.tenant_id == case.tenant_id,
-               User.is_enabled.is_(True), User.role.in_(STAFF_ROLES))
-        .order_by(User.id)).all()
+        select(User)
+        .join(AvailableStaff, AvailableStaff.user_id == User.id)
+        .where(
+            User.tenant_id == case.tenant_id,
+            AvailableStaff.tenant_id == case.tenant_id,
+            User.is_enabled.is_(True),
+            User.role.in_(STAFF_ROLES),
+        )
+        .order_by(User.id)
+    ).all()
     if not pool:
         return None
     last = rotation.last_user_id
     following = [u for u in pool if last is not None and u.id > last]
     target = following[0] if following else pool[0]
     # A Core UPDATE: the turn is not part of the shop's cached data, its token stays.
-    db.session.execute(update(AssignmentRotation.__table__).where(AssignmentRotation.__table__.c.id == rotation.id)
-                       .values(last_user_id=target.id))
+    db.session.execute(
+        update(AssignmentRotation.__table__)
+        .where(AssignmentRotation.__table__.c.id == rotation.id)
+        .values(last_user_id=target.id)
+    )
     return _set(case, None, target, actor=None, how="auto", refusal="changed")
 
 
@@ -151,16 +165,18 @@ def _name(user_id: int | None) -> str:
     return user.name if user is not None else "—"
 
 
-def _set(case: Case, expected: int | None, target: User | None, *, actor: User | None, how: str,
-         refusal: str) -> CaseEvent:
+def _set(
+    case: Case, expected: int | None, target: User | None, *, actor: User | None, how: str, refusal: str
+) -> CaseEvent:
     """Move the case from `expected` to `target` if it still belongs to `expected`, and record it."""
     new_id = target.id if target is not None else None
     db.session.flush()
     done = db.session.execute(
-        update(Case).where(Case.id == case.id, Case.tenant_id == case.tenant_id,
-                           Case.assignee_id.is_not_distinct_from(expected))
+        update(Case)
+        .where(Case.id == case.id, Case.tenant_id == case.tenant_id, Case.assignee_id.is_not_distinct_from(expected))
         .values(assignee_id=new_id, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount != 1:
         db.session.refresh(case, ["assignee_id"])
         if refusal == "taken" and case.assignee_id is not None:
@@ -169,10 +185,18 @@ def _set(case: Case, expected: int | None, target: User | None, *, actor: User |
     set_committed_value(case, "assignee_id", new_id)
     set_committed_value(case, "assignee", target)
     event = CaseEvent(
-        tenant_id=case.tenant_id, case=case, kind="assigned",
-        actor_type="staff" if actor is not None else "system", actor_id=actor.id if actor is not None else None,
-        data={"how": how, "from": expected, "from_name": _name(expected) if expected is not None else "",
-              "to": new_id, "to_name": target.name if target is not None else ""},
+        tenant_id=case.tenant_id,
+        case=case,
+        kind="assigned",
+        actor_type="staff" if actor is not None else "system",
+        actor_id=actor.id if actor is not None else None,
+        data={
+            "how": how,
+            "from": expected,
+            "from_name": _name(expected) if expected is not None else "",
+            "to": new_id,
+            "to_name": target.name if target is not None else "",
+        },
         created_at=utcnow(),
     )
     db.session.add(event)
@@ -204,6 +228,7 @@ def describe(event: CaseEvent, locale: str | None = None) -> str:
 
 # ---------------------------------------------------------------- availability and the shop's setting
 
+
 def available_ids(tenant_id: int) -> set[int]:
     """The shop's members who take new cases now."""
     return set(db.session.scalars(select(AvailableStaff.user_id).where(AvailableStaff.tenant_id == tenant_id)))
@@ -224,8 +249,11 @@ def set_available(member: User, actor: User, available: bool) -> None:
     if available:
         db.session.add(AvailableStaff(tenant_id=member.tenant_id, user_id=member.id))
     else:
-        db.session.execute(delete(AvailableStaff).where(AvailableStaff.tenant_id == member.tenant_id,
-                                                        AvailableStaff.user_id == member.id))
+        db.session.execute(
+            delete(AvailableStaff).where(
+                AvailableStaff.tenant_id == member.tenant_id, AvailableStaff.user_id == member.id
+            )
+        )
     audit.record(member.tenant_id, actor, "team.availability", member, available=available)
     db.session.flush()
 
@@ -255,11 +283,12 @@ def set_auto_assign(tenant: Tenant, actor: User, on: bool) -> None:
 
 # ---------------------------------------------------------------- queue filters and the console home
 
+
 def end_of_today(tenant: Tenant, now: datetime | None = None) -> datetime:
     """Midnight at the end of the shop's today (its own time zone), in UTC."""
     zone = ZoneInfo(tenant.timezone)
     today = (now or utcnow()).astimezone(zone).date()
-    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
 def filter_queue(stmt, args, user: User | None, tenant: Tenant, now: datetime | None = None):
@@ -293,6 +322,10 @@ HOME_LINKS = (
     ("unassigned", {"assignee": "none"}),
 )
 HOME_LABELS = {
-    "new": _l("New, not yet accepted"), "due_today": _l("Due later today"), "overdue": _l("Overdue"),
-    "waiting": _l("Waiting on the customer"), "mine": _l("My open cases"), "unassigned": _l("Open and unassigned"),
+    "new": _l("New, not yet accepted"),
+    "due_today": _l("Due later today"),
+    "overdue": _l("Overdue"),
+    "waiting": _l("Waiting on the customer"),
+    "mine": _l("My open cases"),
+    "unassigned": _l("Open and unassigned"),
 }

@@ -1,4 +1,5 @@
 """Recording staff actions in the tenant's audit trail, and saying them in words."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -77,11 +78,17 @@ ACTION_LABELS = {
 
 # Targets named by a plain word; those with a number or name of their own are in _NAMED below.
 TARGET_WORDS = {
-    "Notification": _l("Message to a customer"), "FollowUpTask": _l("Follow-up visit"),
-    "SupervisorGrant": _l("Supervisor access"), "Sample": _l("Review sample"),
-    "SampleCase": _l("Case in a review sample"), "FindingResponse": _l("Answer to a finding"),
-    "AdvanceCompensation": _l("Advance compensation"), "MessageTemplate": _l("Message template"),
-    "Order": _l("Order"), "CalendarYear": _l("Official calendar"), "ReasonCode": _l("Case reason"),
+    "Notification": _l("Message to a customer"),
+    "FollowUpTask": _l("Follow-up visit"),
+    "SupervisorGrant": _l("Supervisor access"),
+    "Sample": _l("Review sample"),
+    "SampleCase": _l("Case in a review sample"),
+    "FindingResponse": _l("Answer to a finding"),
+    "AdvanceCompensation": _l("Advance compensation"),
+    "MessageTemplate": _l("Message template"),
+    "Order": _l("Order"),
+    "CalendarYear": _l("Official calendar"),
+    "ReasonCode": _l("Case reason"),
 }
 
 
@@ -124,29 +131,59 @@ def target_labels(events: Iterable[AuditEvent]) -> dict[int, str]:
             labels[e.id] = "—"
         elif e.target_type in _NAMED:
             fallback = TARGET_WORDS.get(e.target_type) or _l("Removed record")
-            labels[e.id] = found.get((e.target_type, int(e.target_id) if e.target_id.isdigit() else -1),
-                                     str(fallback))
+            labels[e.id] = found.get((e.target_type, int(e.target_id) if e.target_id.isdigit() else -1), str(fallback))
         else:
             labels[e.id] = str(TARGET_WORDS.get(e.target_type, _l("Other record")))
     return labels
 
 
 DETAIL_LABELS = {
-    "number": _l("Version"), "effective_date": _l("Effective date"), "preset": _l("Preset"),
-    "category": _l("Category"), "supervisor": _l("Supervisor"), "starts_on": _l("From"), "ends_on": _l("Until"),
-    "evidence_images": _l("Evidence photos included"), "orders": _l("Orders"), "lines": _l("Order lines"),
-    "filename": _l("File"), "role": _l("Role"), "enabled": _l("Account enabled"), "key": _l("Message"),
-    "channel": _l("Channel"), "locale": _l("Language"), "slug": _l("Web address"), "days": _l("Days"),
-    "retention_days": _l("Retention (days)"), "cases": _l("Cases"), "sku": _l("SKU"), "case": _l("Case"),
-    "reference": _l("Reference"), "amount": _l("Amount"), "seed": _l("Random seed"), "size": _l("Sample size"),
-    "stratified": _l("Stratified"), "period": _l("Period"), "cursor": _l("Resumed after order"),
-    "messages": _l("Messages"), "late": _l("Late"), "complaint": _l("Complaint"), "complaints": _l("Complaints"),
-    "evidence_files": _l("Evidence files"), "form": _l("Form"),
-    "available": _l("Takes new cases"), "auto_assign": _l("New cases handed out in turn"),
-    "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"), "contact_phone": _l("Customer service phone"),
-    "contact_email": _l("Customer service email"), "brand_colour": _l("Brand colour"),
-    "return_recipient": _l("Returns: recipient"), "return_phone": _l("Returns: phone"),
-    "return_address_zh": _l("Returns: address (Chinese)"), "return_address_en": _l("Returns: address (English, optional)"),
+    "number": _l("Version"),
+    "effective_date": _l("Effective date"),
+    "preset": _l("Preset"),
+    "category": _l("Category"),
+    "supervisor": _l("Supervisor"),
+    "starts_on": _l("From"),
+    "ends_on": _l("Until"),
+    "evidence_images": _l("Evidence photos included"),
+    "orders": _l("Orders"),
+    "lines": _l("Order lines"),
+    "filename": _l("File"),
+    "role": _l("Role"),
+    "enabled": _l("Account enabled"),
+    "key": _l("Message"),
+    "channel": _l("Channel"),
+    "locale": _l("Language"),
+    "slug": _l("Web address"),
+    "days": _l("Days"),
+    "retention_days": _l("Retention (days)"),
+    "cases": _l("Cases"),
+    "sku": _l("SKU"),
+    "case": _l("Case"),
+    "reference": _l("Reference"),
+    "amount": _l("Amount"),
+    "seed": _l("Random seed"),
+    "size": _l("Sample size"),
+    "stratified": _l("Stratified"),
+    "period": _l("Period"),
+    "cursor": _l("Resumed after order"),
+    "messages": _l("Messages"),
+    "late": _l("Late"),
+    "complaint": _l("Complaint"),
+    "complaints": _l("Complaints"),
+    "evidence_files": _l("Evidence files"),
+    "form": _l("Form"),
+    "available": _l("Takes new cases"),
+    "auto_assign": _l("New cases handed out in turn"),
+    "name_zh": _l("Name (Chinese)"),
+    "name_en": _l("Name (English)"),
+    "contact_phone": _l("Customer service phone"),
+    "contact_email": _l("Customer service email"),
+    "brand_colour": _l("Brand colour"),
+    "return_recipient": _l("Returns: recipient"),
+    "return_phone": _l("Returns: phone"),
+    "return_address_zh": _l("Returns: address (Chinese)"),
+    "return_address_en": _l("Returns: address (English, optional)"),
 }
 
 

@@ -2,6 +2,7 @@
 
 Importing a year's arrangement from a file is `calendar_import`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ def tenant_country(tenant: Tenant | None) -> str:
 
 # ---------- the official arrangement, cached per process --------------------
 
+
 @dataclass(frozen=True)
 class OfficialDays:
     """What operators imported for one country: the exception days, and the years they cover completely."""
@@ -46,8 +48,9 @@ def _stamp(country: str) -> tuple:
     # Every import bumps its CalendarYear's revision, so the sum moves whenever the overrides do,
     # whatever the hosts' clocks say; the latest import time tells apart tables emptied and refilled.
     row = db.session.execute(
-        select(func.count(CalendarYear.id), func.sum(CalendarYear.revision), func.max(CalendarYear.imported_at))
-        .where(CalendarYear.country == country)
+        select(func.count(CalendarYear.id), func.sum(CalendarYear.revision), func.max(CalendarYear.imported_at)).where(
+            CalendarYear.country == country
+        )
     ).one()
     return tuple(row)
 
@@ -87,8 +90,9 @@ def missing_years_warning(tenant: Tenant | None, today: date | None = None) -> l
     today = today or shop_today(tenant, now())
     country = tenant_country(tenant)
     official = official_days(country)
-    cal = BusinessCalendar.from_settings(PLATFORM_TZ, "09:00", "18:00", country=country,
-                                         covered_override_years=set(official.years))
+    cal = BusinessCalendar.from_settings(
+        PLATFORM_TZ, "09:00", "18:00", country=country, covered_override_years=set(official.years)
+    )
     return cal.missing_years(date(today.year, 1, 1), date(today.year + 1, 1, 1))
 
 
@@ -110,7 +114,14 @@ def imported_years(country: str | None = None) -> list[CalendarYear]:
 
 
 def overrides_of(country: str, year: int) -> list[CalendarOverride]:
-    return list(db.session.scalars(select(CalendarOverride).where(
-        CalendarOverride.country == country.upper(),
-        CalendarOverride.date >= date(year, 1, 1), CalendarOverride.date <= date(year, 12, 31),
-    ).order_by(CalendarOverride.date)))
+    return list(
+        db.session.scalars(
+            select(CalendarOverride)
+            .where(
+                CalendarOverride.country == country.upper(),
+                CalendarOverride.date >= date(year, 1, 1),
+                CalendarOverride.date <= date(year, 12, 31),
+            )
+            .order_by(CalendarOverride.date)
+        )
+    )

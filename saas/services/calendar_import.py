@@ -1,4 +1,5 @@
 """Importing a year's official arrangement (holidays and adjusted working days) from CSV or JSON, all or nothing."""
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,10 @@ class ImportResult:
         return sum(1 for d in self.days if d.working)
 
     def summary(self) -> str:
-        text = (f"{self.country} {self.year}: imported {len(self.days)} days "
-                f"({self.days_off} days off, {self.working_days} adjusted working days)")
+        text = (
+            f"{self.country} {self.year}: imported {len(self.days)} days "
+            f"({self.days_off} days off, {self.working_days} adjusted working days)"
+        )
         return text + (f", replacing {self.replaced} earlier days." if self.replaced else ".")
 
 
@@ -80,10 +83,19 @@ class _Bad(ValueError):
 
 
 _HEADERS = {
-    "date": "date", "日期": "date",
-    "is_working_day": "working", "working": "working", "is_workday": "working", "workday": "working",
-    "是否上班": "working", "上班": "working", "是否工作日": "working",
-    "name": "name", "名称": "name", "节日": "name", "说明": "name",
+    "date": "date",
+    "日期": "date",
+    "is_working_day": "working",
+    "working": "working",
+    "is_workday": "working",
+    "workday": "working",
+    "是否上班": "working",
+    "上班": "working",
+    "是否工作日": "working",
+    "name": "name",
+    "名称": "name",
+    "节日": "name",
+    "说明": "name",
 }
 
 
@@ -147,8 +159,14 @@ def _csv_rows(text: str) -> tuple[list[_RawRow], list[LineError]]:
             columns, _twice = csv_files.header_positions(cells, _HEADERS)  # the first column of a name counts
             missing = [k for k in ("date", "working") if k not in columns]
             if missing:
-                return [], [LineError(number, *in_both(_l(
-                    "The first line must be the header date,is_working_day,name (or 日期,是否上班,名称).")))]
+                return [], [
+                    LineError(
+                        number,
+                        *in_both(
+                            _l("The first line must be the header date,is_working_day,name (or 日期,是否上班,名称).")
+                        ),
+                    )
+                ]
             continue
 
         def cell(key: str) -> str:
@@ -166,7 +184,7 @@ def _json_day_lines(text: str) -> list[int]:
         return []
     lines, depth, in_string, escaped = [], 0, False, False
     line = text.count("\n", 0, m.end()) + 1
-    for ch in text[m.end():]:
+    for ch in text[m.end() :]:
         if ch == "\n":
             line += 1
         if in_string:
@@ -194,7 +212,12 @@ def _json_rows(text: str) -> tuple[list[_RawRow], int | None, str | None, list[L
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [], None, None, [LineError(exc.lineno, *in_both(_l("This is not valid JSON: %(error)s.", error=exc.msg)))]
+        return (
+            [],
+            None,
+            None,
+            [LineError(exc.lineno, *in_both(_l("This is not valid JSON: %(error)s.", error=exc.msg)))],
+        )
     if not isinstance(doc, dict) or not isinstance(doc.get("days"), list):
         return [], None, None, [LineError(None, *in_both(_l("The JSON must be an object with a “days” list.")))]
     errors: list[LineError] = []
@@ -220,8 +243,9 @@ def _json_rows(text: str) -> tuple[list[_RawRow], int | None, str | None, list[L
     return rows, year, country, errors
 
 
-def parse_arrangement(data: bytes, filename: str = "", country: str | None = None,
-                      year: int | None = None) -> ImportResult:
+def parse_arrangement(
+    data: bytes, filename: str = "", country: str | None = None, year: int | None = None
+) -> ImportResult:
     """Read and check a year's official arrangement; the result carries every problem found, with its line."""
     result = ImportResult()
     try:
@@ -239,15 +263,30 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
 
     chosen_country = (country or file_country or DEFAULT_COUNTRY).strip().upper()
     if country and file_country and country.strip().upper() != file_country.strip().upper():
-        result.errors.append(LineError(None, *in_both(_l("The file is for %(file_country)s, not %(country)s.",
-                                                          file_country=file_country, country=country))))
+        result.errors.append(
+            LineError(
+                None,
+                *in_both(
+                    _l("The file is for %(file_country)s, not %(country)s.", file_country=file_country, country=country)
+                ),
+            )
+        )
     if not re.fullmatch(r"[A-Z]{2}", chosen_country):
-        result.errors.append(LineError(None, *in_both(_l("The country must be a two-letter code such as CN; got “%(country)s”.",
-                                                          country=chosen_country))))
+        result.errors.append(
+            LineError(
+                None,
+                *in_both(
+                    _l("The country must be a two-letter code such as CN; got “%(country)s”.", country=chosen_country)
+                ),
+            )
+        )
     result.country = chosen_country
     if year is not None and file_year is not None and year != file_year:
-        result.errors.append(LineError(None, *in_both(_l("The file is for %(file_year)s, not %(year)s.",
-                                                          file_year=file_year, year=year))))
+        result.errors.append(
+            LineError(
+                None, *in_both(_l("The file is for %(file_year)s, not %(year)s.", file_year=file_year, year=year))
+            )
+        )
     chosen_year = year if year is not None else file_year
 
     seen: dict[date, int | None] = {}
@@ -269,34 +308,66 @@ def parse_arrangement(data: bytes, filename: str = "", country: str | None = Non
             # Without --year the first date decides; every other date must agree with it.
             chosen_year = day.year
         if day.year != chosen_year:
-            result.errors.append(LineError(number, *in_both(_l("%(day)s is not in %(year)s; a file holds one year.",
-                                                              day=day, year=chosen_year))))
+            result.errors.append(
+                LineError(
+                    number,
+                    *in_both(_l("%(day)s is not in %(year)s; a file holds one year.", day=day, year=chosen_year)),
+                )
+            )
             continue
         if day in seen:
             first = seen[day]
-            result.errors.append(LineError(number, *in_both(
-                _l("%(day)s is listed twice (first on line %(first)s).", day=day, first=first) if first
-                else _l("%(day)s is listed twice.", day=day))))
+            result.errors.append(
+                LineError(
+                    number,
+                    *in_both(
+                        _l("%(day)s is listed twice (first on line %(first)s).", day=day, first=first)
+                        if first
+                        else _l("%(day)s is listed twice.", day=day)
+                    ),
+                )
+            )
             continue
         seen[day] = number
         result.days.append(Day(number, day, working, name))
 
     result.year = chosen_year
     if chosen_year is not None and not MIN_YEAR <= chosen_year <= MAX_YEAR:
-        result.errors.append(LineError(None, *in_both(_l("The year %(year)s is out of range (%(min)s–%(max)s).",
-                                                          year=chosen_year, min=MIN_YEAR, max=MAX_YEAR))))
+        result.errors.append(
+            LineError(
+                None,
+                *in_both(
+                    _l(
+                        "The year %(year)s is out of range (%(min)s–%(max)s).",
+                        year=chosen_year,
+                        min=MIN_YEAR,
+                        max=MAX_YEAR,
+                    )
+                ),
+            )
+        )
     if not rows and not result.errors:
-        result.errors.append(LineError(None, *in_both(_l(
-            "The file lists no days: list the year's holidays and adjusted working days."))))
+        result.errors.append(
+            LineError(None, *in_both(_l("The file lists no days: list the year's holidays and adjusted working days.")))
+        )
     if result.ok and chosen_year in package_years(chosen_country):
-        result.notes.append(LineError(None, *in_both(_l(
-            "The chinesecalendar package already covers %(year)s; the imported days take precedence over it.",
-            year=chosen_year))))
+        result.notes.append(
+            LineError(
+                None,
+                *in_both(
+                    _l(
+                        "The chinesecalendar package already covers %(year)s; the imported days take precedence over it.",
+                        year=chosen_year,
+                    )
+                ),
+            )
+        )
     return result
 
 
-def import_arrangement(data: bytes, filename: str = "", country: str | None = None, year: int | None = None,
-                       imported_by: str = "") -> ImportResult:
+def import_arrangement(
+    data: bytes, filename: str = "", country: str | None = None, year: int | None = None, imported_by: str = ""
+) -> ImportResult:
     """Replace a year's official arrangement with the file's, all or nothing; flushes, the caller commits."""
     result = parse_arrangement(data, filename, country, year)
     if not result.ok:
@@ -304,19 +375,25 @@ def import_arrangement(data: bytes, filename: str = "", country: str | None = No
     assert result.year is not None
     now = utcnow()
     source = filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
-    result.replaced = db.session.execute(
-        delete(CalendarOverride).where(
-            CalendarOverride.country == result.country,
-            CalendarOverride.date >= date(result.year, 1, 1), CalendarOverride.date <= date(result.year, 12, 31),
-        )
-    ).rowcount or 0
+    result.replaced = (
+        db.session.execute(
+            delete(CalendarOverride).where(
+                CalendarOverride.country == result.country,
+                CalendarOverride.date >= date(result.year, 1, 1),
+                CalendarOverride.date <= date(result.year, 12, 31),
+            )
+        ).rowcount
+        or 0
+    )
     db.session.add_all(
-        CalendarOverride(country=result.country, date=d.date, is_working_day=d.working, name=d.name,
-                         source=source, imported_at=now)
+        CalendarOverride(
+            country=result.country, date=d.date, is_working_day=d.working, name=d.name, source=source, imported_at=now
+        )
         for d in sorted(result.days, key=lambda d: d.date)
     )
-    record = db.session.scalar(select(CalendarYear).where(
-        CalendarYear.country == result.country, CalendarYear.year == result.year))
+    record = db.session.scalar(
+        select(CalendarYear).where(CalendarYear.country == result.country, CalendarYear.year == result.year)
+    )
     if record is None:
         record = CalendarYear(country=result.country, year=result.year, revision=1)
         db.session.add(record)

@@ -3,10 +3,11 @@ escalates where the clock calls for it and alerts the managers once.
 
 The clocks themselves (which start, pause and stop on which event) are saas.services.sla.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -21,8 +22,8 @@ from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
 
-
 # ---------------------------------------------------------------- the sweep
+
 
 def _due_batches(now: datetime, batch: int) -> Iterator[list[int]]:
     """Ids of running clocks past due, in id order, a batch at a time (never all in memory)."""
@@ -30,8 +31,10 @@ def _due_batches(now: datetime, batch: int) -> Iterator[list[int]]:
     while True:
         with cross_tenant("SLA sweep"):
             ids = db.session.scalars(
-                select(SlaClock.id).where(SlaClock.state == "running", SlaClock.due_at < now, SlaClock.id > last)
-                .order_by(SlaClock.id).limit(batch)
+                select(SlaClock.id)
+                .where(SlaClock.state == "running", SlaClock.due_at < now, SlaClock.id > last)
+                .order_by(SlaClock.id)
+                .limit(batch)
             ).all()
         if not ids:
             return
@@ -39,9 +42,12 @@ def _due_batches(now: datetime, batch: int) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def sweep(now: datetime | None = None, batch: int = 500,
-          notify: Callable[[Case, SlaClock], None] | None = None,
-          end_batch: Callable[[], None] | None = None) -> int:
+def sweep(
+    now: datetime | None = None,
+    batch: int = 500,
+    notify: Callable[[Case, SlaClock], None] | None = None,
+    end_batch: Callable[[], None] | None = None,
+) -> int:
     """Mark clocks breached, record it on the case and alert the managers once; idempotent.
 
     After each batch `end_batch` runs: the job passes `db.session.commit` (one transaction per
@@ -52,7 +58,9 @@ def sweep(now: datetime | None = None, batch: int = 500,
     count = 0
     for ids in _due_batches(now, batch):
         with cross_tenant("SLA sweep"):
-            clocks = db.session.scalars(select(SlaClock).where(SlaClock.id.in_(ids)).with_for_update(skip_locked=True)).all()
+            clocks = db.session.scalars(
+                select(SlaClock).where(SlaClock.id.in_(ids)).with_for_update(skip_locked=True)
+            ).all()
         shared = _Batch(clocks)
         for clock in clocks:
             if clock.state != "running" or clock.due_at >= now:
@@ -78,10 +86,15 @@ class _Batch:
     def __init__(self, clocks: list[SlaClock]):
         case_ids = {c.case_id for c in clocks}
         with cross_tenant("SLA sweep"):
-            self.cases = db.session.scalars(
-                select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.clocks))).all() if case_ids else []
+            self.cases = (
+                db.session.scalars(select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.clocks))).all()
+                if case_ids
+                else []
+            )
             tenant_ids = {c.tenant_id for c in clocks}
-            self.tenants = db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids))).all() if tenant_ids else []
+            self.tenants = (
+                db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids))).all() if tenant_ids else []
+            )
         self._terms: dict[int, tuple[Terms, BusinessCalendar]] = {}
 
     def terms(self, case: Case) -> tuple[Terms, BusinessCalendar]:
@@ -90,18 +103,33 @@ class _Batch:
         return self._terms[case.tenant_id]
 
 
-def breach(clock: SlaClock, now: datetime, notify: Callable[[Case, SlaClock], None] | None = None,
-           terms: Callable[[Case], tuple[Terms, BusinessCalendar]] | None = None) -> None:
+def breach(
+    clock: SlaClock,
+    now: datetime,
+    notify: Callable[[Case, SlaClock], None] | None = None,
+    terms: Callable[[Case], tuple[Terms, BusinessCalendar]] | None = None,
+) -> None:
     """terms: the case's terms and calendar when the caller already has them (a sweep, per shop)."""
     clock.state, clock.breached_at = "breached", clock.due_at
     # Marked before anything is flushed, so the clock is written once; the alert goes out below.
     alert, clock.breach_notified = not clock.breach_notified, True
     case = clock.case
-    cases.record(case, "sla_breached", actor_type="system", data={"clock": clock.kind, "due_at": clock.due_at.isoformat()},
-                 note=f"{clock.kind} due {clock.due_at.isoformat()}", apply_clocks=False)
+    cases.record(
+        case,
+        "sla_breached",
+        actor_type="system",
+        data={"clock": clock.kind, "due_at": clock.due_at.isoformat()},
+        note=f"{clock.kind} due {clock.due_at.isoformat()}",
+        apply_clocks=False,
+    )
     if clock.kind in ("complaint_feedback", "emergency", "general") and not case.escalated and case.is_open:
-        cases.escalate(case, None, note=f"SLA breached: {clock.kind}", actor_type="system",
-                       terms_and_calendar=terms(case) if terms is not None else None)
+        cases.escalate(
+            case,
+            None,
+            note=f"SLA breached: {clock.kind}",
+            actor_type="system",
+            terms_and_calendar=terms(case) if terms is not None else None,
+        )
     if alert and notify is not None:
         notify(case, clock)
     sla.refresh_due(case)

@@ -1,4 +1,5 @@
 """What a consumer does on an open case: write a message, choose how to hear back, send the goods back."""
+
 from __future__ import annotations
 
 from saas.models.case import Case, CaseEvent
@@ -15,8 +16,9 @@ def consumer_message(case: Case, text: str) -> CaseEvent:
     if case.status == "info_requested":
         to_status = case.resume_status or "accepted"
         case.resume_status = None
-    event = record(case, "consumer_message", actor_type="consumer", to_status=to_status,
-                   data={"text": text.strip()[:4000]})
+    event = record(
+        case, "consumer_message", actor_type="consumer", to_status=to_status, data={"text": text.strip()[:4000]}
+    )
     if not case.emergency and case.category in FOOD_CATEGORIES:
         _terms, _cal = policies.service_terms(case)
         if mentions_food_safety(_terms, text):
@@ -32,15 +34,22 @@ def set_update_channels(case: Case, sms: bool, email: bool) -> CaseEvent | None:
     taken by a worker (progress updates and the survey invitation alike). Recorded as an event; no message
     is sent about it. None when nothing changed.
     """
-    wanted = {"sms": bool(sms) if case.mobile else case.sms_consent,
-              "email": bool(email) if case.email else case.email_consent}
+    wanted = {
+        "sms": bool(sms) if case.mobile else case.sms_consent,
+        "email": bool(email) if case.email else case.email_consent,
+    }
     if (wanted["sms"], wanted["email"]) == (case.sms_consent, case.email_consent):
         return None
     case.sms_consent, case.email_consent = wanted["sms"], wanted["email"]
     off = [channel for channel, on in wanted.items() if not on]
     cancelled = notifications.cancel_unsent(case, off) if off else 0
-    return record(case, "consent_changed", actor_type="consumer", apply_clocks=False,
-                  data={"sms": wanted["sms"], "email": wanted["email"], "cancelled": cancelled})
+    return record(
+        case,
+        "consent_changed",
+        actor_type="consumer",
+        apply_clocks=False,
+        data={"sms": wanted["sms"], "email": wanted["email"], "cancelled": cancelled},
+    )
 
 
 def consumer_return_shipped(case: Case, carrier: str, tracking: str) -> CaseEvent:
@@ -49,5 +58,10 @@ def consumer_return_shipped(case: Case, carrier: str, tracking: str) -> CaseEven
     if not carrier.strip() or not tracking.strip():
         raise CaseError("tracking")
     case.return_carrier, case.return_tracking_number = carrier.strip()[:40], tracking.strip()[:64]
-    return record(case, "return_shipped", actor_type="consumer", msg="return_shipped",
-                  params={"carrier": case.return_carrier, "tracking": case.return_tracking_number})
+    return record(
+        case,
+        "return_shipped",
+        actor_type="consumer",
+        msg="return_shipped",
+        params={"carrier": case.return_carrier, "tracking": case.return_tracking_number},
+    )

@@ -1,4 +1,5 @@
 """Attaching checked evidence files to a case: photos wait in quarantine for the evidence worker, outside the web root."""
+
 from __future__ import annotations
 
 import os
@@ -53,10 +54,19 @@ def attach(case: Case, checked: list[CheckedFile], uploaded_by: str, event: Case
             written.append(upload_root() / stored.relative_path)
             if item.coarse:
                 written.append(_store_coarse(stored.relative_path, item.coarse))
-            row = Evidence(tenant_id=case.tenant_id, case=case, event_id=event.id if event else None, kind=stored.kind,
-                           mime=stored.mime, size=stored.size, sha256=stored.sha256, path=stored.relative_path,
-                           original_name=item.display_name, uploaded_by=uploaded_by,
-                           status="processing" if waiting else "ready")
+            row = Evidence(
+                tenant_id=case.tenant_id,
+                case=case,
+                event_id=event.id if event else None,
+                kind=stored.kind,
+                mime=stored.mime,
+                size=stored.size,
+                sha256=stored.sha256,
+                path=stored.relative_path,
+                original_name=item.display_name,
+                uploaded_by=uploaded_by,
+                status="processing" if waiting else "ready",
+            )
             db.session.add(row)
             rows.append(row)
         db.session.flush()
@@ -67,8 +77,9 @@ def attach(case: Case, checked: list[CheckedFile], uploaded_by: str, event: Case
     db.session.info.setdefault(_WRITTEN, []).extend(written)
     for row in rows:
         if row.status == "processing":
-            enqueue_after_commit(db.session, "evidence", PROCESS_JOB, row.id, wake_key=evidence_wake_key(row.id),
-                                 job_timeout=JOB_TIMEOUT)
+            enqueue_after_commit(
+                db.session, "evidence", PROCESS_JOB, row.id, wake_key=evidence_wake_key(row.id), job_timeout=JOB_TIMEOUT
+            )
     return rows
 
 

@@ -1,4 +1,5 @@
 """Filing a case: what the consumer (or an agent on the phone) gives, the order it is about, the judgement, the new case."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ class Intake:
 
 def find_order(tenant: Tenant, order_number: str, mobile: str = "", email: str = "") -> Order | None:
     """The tenant's order with this number, only if the contact given matches it."""
-    order = db.session.scalar(select(Order).where(Order.tenant_id == tenant.id,
-                                                  Order.order_number == order_number.strip()))
+    order = db.session.scalar(
+        select(Order).where(Order.tenant_id == tenant.id, Order.order_number == order_number.strip())
+    )
     if order is None:
         return None
     mobile_ok = bool(mobile) and bool(order.mobile) and mainland_mobile(mobile) == order.mobile
@@ -78,8 +80,12 @@ def _facts(intake: Intake, order: Order | None):
         return intake.purchase_date, intake.delivery_date, intake.category, intake.item_price
     chosen = [line for line in order.lines if line.id in intake.line_ids] or list(order.lines)
     top = max(chosen, key=lambda line: line.unit_price) if chosen else None
-    return (order.purchase_date, order.delivery_date, top.category if top else intake.category,
-            top.unit_price if top else None)
+    return (
+        order.purchase_date,
+        order.delivery_date,
+        top.category if top else intake.category,
+        top.unit_price if top else None,
+    )
 
 
 def _is_emergency(tenant: Tenant, intake: Intake, category: str, version) -> bool:
@@ -111,13 +117,26 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
     if judgement is not None and problem != _case_problem(intake.problem_type, intake.emergency):
         judgement = judge_intake(tenant, intake, order, problem)  # food safety found in the words: judged as such
     case = Case(
-        tenant_id=tenant.id, number="", order=order, order_verified=order is not None,
-        order_number=intake.order_number.strip(), purchase_channel=(order.channel if order else intake.purchase_channel),
-        purchase_date=purchase, delivery_date=delivery, category=category, item_price=price,
-        customer_name=intake.customer_name.strip(), mobile=mobile or "", email=email or "", locale=intake.locale,
-        intake_channel=intake.intake_channel, problem_type=problem, emergency=emergency,
+        tenant_id=tenant.id,
+        number="",
+        order=order,
+        order_verified=order is not None,
+        order_number=intake.order_number.strip(),
+        purchase_channel=(order.channel if order else intake.purchase_channel),
+        purchase_date=purchase,
+        delivery_date=delivery,
+        category=category,
+        item_price=price,
+        customer_name=intake.customer_name.strip(),
+        mobile=mobile or "",
+        email=email or "",
+        locale=intake.locale,
+        intake_channel=intake.intake_channel,
+        problem_type=problem,
+        emergency=emergency,
         priority=PRIORITY["food_safety"] if emergency else PRIORITY.get(problem, 3),
-        description=intake.description.strip(), expected_resolution=intake.expected_resolution,
+        description=intake.description.strip(),
+        expected_resolution=intake.expected_resolution,
         status="submitted",
         policy_version_id=judgement.version.id if judgement else None,
         eligibility=[r.to_dict() for r in judgement.remedies] if judgement else [],
@@ -130,9 +149,15 @@ def file_case(tenant: Tenant, intake: Intake, actor: User | None = None, prejudg
             if not intake.line_ids or line.id in intake.line_ids:
                 case.lines.append(CaseLine(tenant_id=tenant.id, order_line_id=line.id, quantity=line.quantity))
     _insert_with_number(case)
-    event = record(case, "submitted", actor=actor, actor_type="staff" if actor else "consumer",
-                   msg="submitted", params={"number": case.number},
-                   data={"intake_channel": intake.intake_channel, "emergency": emergency})
+    event = record(
+        case,
+        "submitted",
+        actor=actor,
+        actor_type="staff" if actor else "consumer",
+        msg="submitted",
+        params={"number": case.number},
+        data={"intake_channel": intake.intake_channel, "emergency": emergency},
+    )
     if emergency:
         alert_emergency(case, event)
     if actor is None:

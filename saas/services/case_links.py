@@ -1,4 +1,5 @@
 """Signed links that open a consumer's case page without typing (sent in every SMS and e-mail about it)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,11 +1,12 @@
 """What the customer is told at each step of a case, in the case's or the reader's language."""
+
 from __future__ import annotations
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from saas.models.order import CHANNEL_LABELS
 from saas.locale import pick
+from saas.models.order import CHANNEL_LABELS
 
 # Message keys stored on events (data["msg"]) so a page can re-render them in
 # the reader's language; the event also keeps the text sent in the case's locale.
@@ -13,13 +14,17 @@ MESSAGES = {
     "submitted": _l("We have received your after-sales request %(number)s and will reply soon."),
     "accepted": _l("Your after-sales request has been accepted. We are now checking it."),
     "info_requested": _l("Please send us more information: %(detail)s"),
-    "return_requested": _l("Please send the goods back. The return address and a return slip are on your tracking page."),
+    "return_requested": _l(
+        "Please send the goods back. The return address and a return slip are on your tracking page."
+    ),
     "return_shipped": _l("Return parcel registered: %(carrier)s %(tracking)s."),
     "return_received": _l("Your return has been received and is being inspected."),
     "inspected": _l("Your returned goods have been inspected."),
     "verified_merchant": _l("We have checked your case: the problem is our responsibility."),
     "verified_customer": _l("We have checked your case: the damage is not covered (%(basis)s)."),
-    "verified_logistics": _l("We have checked your case: the goods were damaged in transit. We handle it with the carrier."),
+    "verified_logistics": _l(
+        "We have checked your case: the goods were damaged in transit. We handle it with the carrier."
+    ),
     "proposed_refund": _l("Our proposal: a refund of %(amount)s yuan."),
     "proposed_exchange": _l("Our proposal: an exchange for a replacement."),
     "proposed_repair": _l("Our proposal: repair, expected to take %(days)s working days."),
@@ -95,18 +100,38 @@ def label(kind: str) -> str:
 
 
 LABELS = {
-    "submitted": _l("Submitted"), "accepted": _l("Accepted"), "info_requested": _l("Waiting for your information"),
-    "awaiting_return": _l("Waiting for the return parcel"), "return_received": _l("Return received"),
-    "inspected": _l("Inspected"), "verified": _l("Checked"), "proposed": _l("Proposal made"),
-    "resolved": _l("Resolved"), "rejected": _l("Not approved"), "closed": _l("Closed"),
-    "quality": _l("Quality problem"), "return_exchange": _l("Return or exchange"), "complaint": _l("Service complaint"),
-    "consultation": _l("Consultation or suggestion"), "food_safety": _l("Food safety emergency"),
-    "return": _l("Return"), "exchange": _l("Exchange"), "repair": _l("Repair"), "refund": _l("Refund"),
-    "compensation": _l("Compensation"), "explanation": _l("Explanation"),
-    "merchant": _l("Merchant"), "customer": _l("Customer"), "logistics": _l("Logistics"),
-    "red_letter": _l("Red-letter reversal (红冲)"), "endorsement": _l("Endorsement"),
-    "return_original": _l("Return of the original invoice"), "none": _l("None"),
-    "web": _l("Web form"), "agent": _l("Entered by staff"), "api": _l("API"),
+    "submitted": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "info_requested": _l("Waiting for your information"),
+    "awaiting_return": _l("Waiting for the return parcel"),
+    "return_received": _l("Return received"),
+    "inspected": _l("Inspected"),
+    "verified": _l("Checked"),
+    "proposed": _l("Proposal made"),
+    "resolved": _l("Resolved"),
+    "rejected": _l("Not approved"),
+    "closed": _l("Closed"),
+    "quality": _l("Quality problem"),
+    "return_exchange": _l("Return or exchange"),
+    "complaint": _l("Service complaint"),
+    "consultation": _l("Consultation or suggestion"),
+    "food_safety": _l("Food safety emergency"),
+    "return": _l("Return"),
+    "exchange": _l("Exchange"),
+    "repair": _l("Repair"),
+    "refund": _l("Refund"),
+    "compensation": _l("Compensation"),
+    "explanation": _l("Explanation"),
+    "merchant": _l("Merchant"),
+    "customer": _l("Customer"),
+    "logistics": _l("Logistics"),
+    "red_letter": _l("Red-letter reversal (红冲)"),
+    "endorsement": _l("Endorsement"),
+    "return_original": _l("Return of the original invoice"),
+    "none": _l("None"),
+    "web": _l("Web form"),
+    "agent": _l("Entered by staff"),
+    "api": _l("API"),
 }
 
 
@@ -120,8 +145,10 @@ def staff_label(kind: str) -> str:
 
 
 NODE_LABELS = {
-    "accepted": _l("Acceptance"), "verification": _l("Verification"),
-    "resolution": _l("Resolution"), "closed": _l("Case closed"),
+    "accepted": _l("Acceptance"),
+    "verification": _l("Verification"),
+    "resolution": _l("Resolution"),
+    "closed": _l("Case closed"),
 }
 
 
@@ -131,15 +158,30 @@ def node_names() -> list[tuple[str, str]]:
 
 
 EVENT_LABELS = {
-    "submitted": _l("Filed"), "accepted": _l("Accepted"), "info_requested": _l("Information requested"),
-    "return_requested": _l("Return requested"), "return_shipped": _l("Return parcel registered"),
-    "return_received": _l("Return received"), "inspected": _l("Inspected"), "verified": _l("Responsibility recorded"),
-    "proposed": _l("Proposal made"), "refund_paid": _l("Refund paid"), "replacement_shipped": _l("Replacement shipped"),
-    "repair_done": _l("Repair done"), "compensation_paid": _l("Compensation paid"), "explained": _l("Answered"),
-    "rejected": _l("Rejected"), "escalated": _l("Escalated"), "closed": _l("Closed"), "reopened": _l("Reopened"),
-    "note": _l("Internal note"), "staff_message": _l("Message to the customer"),
-    "consumer_message": _l("Customer's message"), "auto_reply": _l("Automatic reply"),
-    "sla_breached": _l("Service level breached"), "emergency_raised": _l("Raised to emergency"),
+    "submitted": _l("Filed"),
+    "accepted": _l("Accepted"),
+    "info_requested": _l("Information requested"),
+    "return_requested": _l("Return requested"),
+    "return_shipped": _l("Return parcel registered"),
+    "return_received": _l("Return received"),
+    "inspected": _l("Inspected"),
+    "verified": _l("Responsibility recorded"),
+    "proposed": _l("Proposal made"),
+    "refund_paid": _l("Refund paid"),
+    "replacement_shipped": _l("Replacement shipped"),
+    "repair_done": _l("Repair done"),
+    "compensation_paid": _l("Compensation paid"),
+    "explained": _l("Answered"),
+    "rejected": _l("Rejected"),
+    "escalated": _l("Escalated"),
+    "closed": _l("Closed"),
+    "reopened": _l("Reopened"),
+    "note": _l("Internal note"),
+    "staff_message": _l("Message to the customer"),
+    "consumer_message": _l("Customer's message"),
+    "auto_reply": _l("Automatic reply"),
+    "sla_breached": _l("Service level breached"),
+    "emergency_raised": _l("Raised to emergency"),
     "emergency_lowered": _l("Emergency lowered"),
     "consent_changed": _l("Update preferences changed"),
     "assigned": _l("Assignee"),

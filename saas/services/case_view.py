@@ -1,4 +1,5 @@
 """What a case page shows: the four nodes, the timeline, remedies, return instructions, the return slip."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,12 +52,16 @@ def remedies(case: Case, lang: str) -> list[dict]:
     for r in case.eligibility or []:
         if not r.get("applicable", True):
             continue
-        out.append({
-            "label": localized(r, "label", lang),
-            "eligible": r["eligible"], "deadline": r["deadline"], "amount": r.get("amount"),
-            "reason": localized(r, "reason", lang),
-            "clause": localized(r["clause"], "text", lang),
-        })
+        out.append(
+            {
+                "label": localized(r, "label", lang),
+                "eligible": r["eligible"],
+                "deadline": r["deadline"],
+                "amount": r.get("amount"),
+                "reason": localized(r, "reason", lang),
+                "clause": localized(r["clause"], "text", lang),
+            }
+        )
     return out
 
 
@@ -102,8 +107,14 @@ def timeline(case: Case, lang: str, staff: bool = False) -> list[TimelineEntry]:
             text = assignment.describe(event, locale) if event.kind == "assigned" else ""
         else:
             continue
-        entry = TimelineEntry(event.created_at, event.actor_type, text, event.kind, by_event.get(event.id, []),
-                              note=event.internal_note if staff else "")
+        entry = TimelineEntry(
+            event.created_at,
+            event.actor_type,
+            text,
+            event.kind,
+            by_event.get(event.id, []),
+            note=event.internal_note if staff else "",
+        )
         if event.kind == "submitted":
             entry.evidence = by_event.get(0, []) + entry.evidence
         out.append(entry)
@@ -124,9 +135,13 @@ class ConsumerView:
 def for_consumer(case: Case, lang: str) -> ConsumerView:
     tenant = case_tenant(case)
     return ConsumerView(
-        nodes=nodes(case), timeline=timeline(case, lang), remedies=remedies(case, lang),
-        promise=case.due_at if case.is_open and not case.waiting_on_consumer else None, status_label=case_messages.label(case.status),
-        show_return=case.status == "awaiting_return", return_address=tenant.return_address(lang),
+        nodes=nodes(case),
+        timeline=timeline(case, lang),
+        remedies=remedies(case, lang),
+        promise=case.due_at if case.is_open and not case.waiting_on_consumer else None,
+        status_label=case_messages.label(case.status),
+        show_return=case.status == "awaiting_return",
+        return_address=tenant.return_address(lang),
     )
 
 
@@ -147,4 +162,6 @@ def qr_svg(payload: str) -> str:
 def slip(case: Case, lang: str) -> SlipView:
     tenant = case_tenant(case)
     items = [(cl.order_line.sku, cl.order_line.name, cl.quantity) for cl in case.lines]
-    return SlipView(qr_svg(case.number), items, tenant.return_address(lang), tenant.return_recipient, tenant.return_phone)
+    return SlipView(
+        qr_svg(case.number), items, tenant.return_address(lang), tenant.return_recipient, tenant.return_phone
+    )

@@ -3,6 +3,7 @@
 A case is filed in `case_intake`; what the consumer does on it (a message, the update channels, the
 return parcel) is in `case_consumer_steps`. Both record their events through `record` here.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -13,9 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from saas.email_addresses import EMAIL_MESSAGE
 from saas.extensions import db
-from saas.locale import babel_locale
-from saas.phones import MOBILE_MESSAGE
 from saas.input_guard import parse_decimal
+from saas.locale import babel_locale
 from saas.models.base import utcnow
 from saas.models.case import (
     INVOICE_CHOICES,
@@ -27,6 +27,7 @@ from saas.models.case import (
     CaseEvent,
 )
 from saas.models.user import User
+from saas.phones import MOBILE_MESSAGE
 from saas.services import case_messages, kpi_facts, notifications, policies, reasons, sla, surveys
 from saas.services.errors import ServiceError
 from tenants.clock import shop_today
@@ -59,6 +60,7 @@ class CaseError(ServiceError):
     """A refused case action; .message is for the person who tried it."""
 
     MESSAGES = ERRORS
+
 
 # action → statuses it may start from; the target is decided by the action itself.
 ALLOWED = {
@@ -101,10 +103,21 @@ def _require(case: Case, action: str) -> None:
         raise CaseError("transition", status=case_messages.label(case.status))
 
 
-def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str = "staff",
-           to_status: str | None = None, msg: str | None = None, params: dict | None = None,
-           text: str = "", note: str = "", data: dict | None = None, apply_clocks: bool = True,
-           terms_and_calendar: tuple | None = None) -> CaseEvent:
+def record(
+    case: Case,
+    kind: str,
+    *,
+    actor: User | None = None,
+    actor_type: str = "staff",
+    to_status: str | None = None,
+    msg: str | None = None,
+    params: dict | None = None,
+    text: str = "",
+    note: str = "",
+    data: dict | None = None,
+    apply_clocks: bool = True,
+    terms_and_calendar: tuple | None = None,
+) -> CaseEvent:
     """Append an event; a status change, the customer's message and the clocks travel together.
 
     The message is stored in the case's language (what notifications send) and
@@ -120,10 +133,17 @@ def record(case: Case, kind: str, *, actor: User | None = None, actor_type: str 
         payload["msg"], payload["params"] = msg, params or {}
         message = case_messages.render_in(case.locale, msg, params)
     event = CaseEvent(
-        tenant_id=case.tenant_id, case=case, kind=kind, actor_type=actor_type,
+        tenant_id=case.tenant_id,
+        case=case,
+        kind=kind,
+        actor_type=actor_type,
         actor_id=actor.id if actor is not None else None,
-        from_status=from_status, to_status=case.status if to_status is not None else None,
-        customer_message=message, internal_note=note, data=payload, created_at=utcnow(),
+        from_status=from_status,
+        to_status=case.status if to_status is not None else None,
+        customer_message=message,
+        internal_note=note,
+        data=payload,
+        created_at=utcnow(),
     )
     db.session.add(event)
     if actor_type == "staff" and message and case.first_response_at is None:
@@ -151,8 +171,14 @@ def auto_reply_if_closed(case: Case, at) -> None:
         return
     opening = cal.next_opening(at)
     when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale=babel_locale(case.locale))
-    record(case, "auto_reply", actor_type="system", msg="auto_reply", params={"when": when},
-           data={"next_opening": opening.isoformat()})
+    record(
+        case,
+        "auto_reply",
+        actor_type="system",
+        msg="auto_reply",
+        params={"when": when},
+        data={"next_opening": opening.isoformat()},
+    )
 
 
 def raise_emergency(case: Case, reason: str) -> CaseEvent:
@@ -171,15 +197,23 @@ def _rejudge(case: Case) -> None:
     if case.purchase_date is None:
         return
     tenant = db.session.get(Tenant, case.tenant_id)
-    judgement = policies.judge(tenant, case.category, case.purchase_date, case.delivery_date, case.problem_type,
-                               as_of=shop_today(tenant, case.created_at), price=case.item_price)
+    judgement = policies.judge(
+        tenant,
+        case.category,
+        case.purchase_date,
+        case.delivery_date,
+        case.problem_type,
+        as_of=shop_today(tenant, case.created_at),
+        price=case.item_price,
+    )
     if judgement is not None:
         case.eligibility = [r.to_dict() for r in judgement.remedies]
 
 
 def alert_emergency(case: Case, event: CaseEvent) -> None:
-    notifications.notify_managers(case, "emergency", f"emergency:{case.id}:{event.id}",
-                                  f"{case.number}: {case.description[:200]}")
+    notifications.notify_managers(
+        case, "emergency", f"emergency:{case.id}:{event.id}", f"{case.number}: {case.description[:200]}"
+    )
 
 
 def lower_emergency(case: Case, actor: User, reason: str) -> CaseEvent:
@@ -196,6 +230,7 @@ def lower_emergency(case: Case, actor: User, reason: str) -> CaseEvent:
 
 # ---------------------------------------------------------------- agent actions
 
+
 def accept(case: Case, actor: User) -> CaseEvent:
     _require(case, "accept")
     return record(case, "accepted", actor=actor, to_status="accepted", msg="accepted")
@@ -206,8 +241,14 @@ def request_info(case: Case, actor: User, detail: str) -> CaseEvent:
     if not detail.strip():
         raise CaseError("detail")
     case.resume_status = case.status if case.status != "submitted" else "accepted"
-    return record(case, "info_requested", actor=actor, to_status="info_requested", msg="info_requested",
-                  params={"detail": detail.strip()})
+    return record(
+        case,
+        "info_requested",
+        actor=actor,
+        to_status="info_requested",
+        msg="info_requested",
+        params={"detail": detail.strip()},
+    )
 
 
 def request_return(case: Case, actor: User) -> CaseEvent:
@@ -226,8 +267,9 @@ def mark_inspected(case: Case, actor: User, note: str = "") -> CaseEvent:
     return record(case, "inspected", actor=actor, to_status="inspected", msg="inspected", note=note)
 
 
-def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str = "", *,
-           reason_code: str | None = None) -> CaseEvent:
+def verify(
+    case: Case, actor: User, responsibility: str, basis: str, clause: str = "", *, reason_code: str | None = None
+) -> CaseEvent:
     """Responsibility determination (责任判定) with the evidence and clause it rests on, and the case's reason
     from the shop's list (required when given: the console's form always gives it, "" when none was chosen;
     None leaves the case's reason as it was). An unknown or inactive code raises reasons.ReasonError."""
@@ -240,9 +282,19 @@ def verify(case: Case, actor: User, responsibility: str, basis: str, clause: str
         case.reason_code = reasons.check(case.tenant_id, reason_code)
     case.responsibility, case.responsibility_basis = responsibility, basis.strip()
     params = {"basis": basis.strip(), **({"clause": clause.strip()} if clause.strip() else {})}
-    return record(case, "verified", actor=actor, to_status="verified", msg=f"verified_{responsibility}",
-                  params=params, data={"responsibility": responsibility, "clause": clause.strip(),
-                                       **({"reason_code": case.reason_code} if case.reason_code else {})})
+    return record(
+        case,
+        "verified",
+        actor=actor,
+        to_status="verified",
+        msg=f"verified_{responsibility}",
+        params=params,
+        data={
+            "responsibility": responsibility,
+            "clause": clause.strip(),
+            **({"reason_code": case.reason_code} if case.reason_code else {}),
+        },
+    )
 
 
 def _amount(raw) -> Decimal:
@@ -252,8 +304,16 @@ def _amount(raw) -> Decimal:
     return value
 
 
-def propose(case: Case, actor: User, kind: str, *, amount=None, repair_days: int | None = None,
-            detail: str = "", invoice: str | None = None) -> CaseEvent:
+def propose(
+    case: Case,
+    actor: User,
+    kind: str,
+    *,
+    amount=None,
+    repair_days: int | None = None,
+    detail: str = "",
+    invoice: str | None = None,
+) -> CaseEvent:
     _require(case, "propose")
     if kind not in RESOLUTION_KINDS:
         raise CaseError("resolution_kind")
@@ -273,12 +333,24 @@ def propose(case: Case, actor: User, kind: str, *, amount=None, repair_days: int
     if invoice not in INVOICE_CHOICES:
         raise CaseError("invoice")
     case.resolution_kind, case.resolution_detail, case.invoice_handling = kind, detail.strip(), invoice
-    return record(case, "proposed", actor=actor, to_status="proposed", msg=f"proposed_{kind}", params=params,
-                  data={"resolution": kind, "invoice": invoice})
+    return record(
+        case,
+        "proposed",
+        actor=actor,
+        to_status="proposed",
+        msg=f"proposed_{kind}",
+        params=params,
+        data={"resolution": kind, "invoice": invoice},
+    )
 
 
-EXECUTED = {"refund": "refund_paid", "exchange": "replacement_shipped", "repair": "repair_done",
-            "compensation": "compensation_paid", "explanation": "explained"}
+EXECUTED = {
+    "refund": "refund_paid",
+    "exchange": "replacement_shipped",
+    "repair": "repair_done",
+    "compensation": "compensation_paid",
+    "explanation": "explained",
+}
 
 
 def execute(case: Case, actor: User, *, tracking: str = "", report: str = "") -> CaseEvent:
@@ -298,8 +370,16 @@ def execute(case: Case, actor: User, *, tracking: str = "", report: str = "") ->
     if report.strip():
         params["report"] = report.strip()  # the test report is for the customer too
     case.resolved_at = utcnow()
-    event = record(case, EXECUTED[kind], actor=actor, to_status="resolved", msg=EXECUTED[kind], params=params,
-                   note=report.strip(), data={"resolution": kind, "invoice": case.invoice_handling, "report": report.strip()})
+    event = record(
+        case,
+        EXECUTED[kind],
+        actor=actor,
+        to_status="resolved",
+        msg=EXECUTED[kind],
+        params=params,
+        note=report.strip(),
+        data={"resolution": kind, "invoice": case.invoice_handling, "report": report.strip()},
+    )
     surveys.schedule(case, case.resolved_at)
     return event
 
@@ -310,21 +390,32 @@ def reject(case: Case, actor: User, reason: str) -> CaseEvent:
         raise CaseError("reason")
     case.rejection_reason = reason.strip()
     case.resolved_at = utcnow()
-    return record(case, "rejected", actor=actor, to_status="rejected", msg="rejected", params={"reason": reason.strip()})
+    return record(
+        case, "rejected", actor=actor, to_status="rejected", msg="rejected", params={"reason": reason.strip()}
+    )
 
 
-def escalate(case: Case, actor: User | None, note: str = "", actor_type: str = "staff",
-             terms_and_calendar: tuple | None = None) -> CaseEvent:
+def escalate(
+    case: Case, actor: User | None, note: str = "", actor_type: str = "staff", terms_and_calendar: tuple | None = None
+) -> CaseEvent:
     """Pass the case to the after-sales manager: the customer is told, and the shop's managers are alerted
     when an agent escalates (an SLA breach escalates with its own alert to them)."""
     _require(case, "escalate")
     case.escalated = True
-    event = record(case, "escalated", actor=actor, actor_type=actor_type, msg="escalated", note=note,
-                   terms_and_calendar=terms_and_calendar)
+    event = record(
+        case,
+        "escalated",
+        actor=actor,
+        actor_type=actor_type,
+        msg="escalated",
+        note=note,
+        terms_and_calendar=terms_and_calendar,
+    )
     if actor is not None:
         reason = note.strip() or case.description[:200]
-        notifications.notify_managers(case, "escalated_to_manager", f"escalated:{case.id}:{event.id}",
-                                      f"{actor.name}: {reason}")
+        notifications.notify_managers(
+            case, "escalated_to_manager", f"escalated:{case.id}:{event.id}", f"{actor.name}: {reason}"
+        )
     return event
 
 

@@ -5,6 +5,7 @@ complaint is filed, counted in wall-clock hours. It is the platform's own promis
 policy page as "within 48 hours", and the operator desk is not bound to any one merchant's working
 calendar; a consumer reading "48 hours" means two days, nights and weekends included.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -13,17 +14,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 
-from saas.extensions import db
-from saas.locale import babel_locale, lang_of
 from saas.email_addresses import EMAIL_MESSAGE, email_matches, normalise_email
+from saas.extensions import db
 from saas.identifiers import normalise_case_number
 from saas.input_guard import parse_decimal
+from saas.locale import babel_locale, lang_of
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.complaint import OPEN_COMPLAINT_STATUSES, AdvanceCompensation, PlatformComplaint
@@ -107,8 +108,16 @@ def _new_reference() -> str:
     raise RuntimeError("could not allocate a complaint reference")
 
 
-def submit(tenant: Tenant, *, text: str, mobile: str = "", email: str = "", name: str = "",
-           case_number: str = "", locale: str = "zh_Hans") -> PlatformComplaint:
+def submit(
+    tenant: Tenant,
+    *,
+    text: str,
+    mobile: str = "",
+    email: str = "",
+    name: str = "",
+    case_number: str = "",
+    locale: str = "zh_Hans",
+) -> PlatformComplaint:
     """A consumer's complaint about `tenant`; lands in the operator's queue with its due time."""
     clean_mobile = mainland_mobile(mobile) if mobile.strip() else ""
     if clean_mobile is None:
@@ -122,13 +131,23 @@ def submit(tenant: Tenant, *, text: str, mobile: str = "", email: str = "", name
     case = find_case(tenant, case_number) if case_number.strip() else None
     matches = bool(case) and (
         (bool(clean_mobile) and clean_mobile == case.mobile)
-        or (bool(clean_email) and email_matches(clean_email, case.email)))
+        or (bool(clean_email) and email_matches(clean_email, case.email))
+    )
     now = utcnow()
     complaint = PlatformComplaint(
-        tenant_id=tenant.id, reference=_new_reference(), case_id=case.id if case else None,
-        case_contact_matches=matches, contact_name=name.strip()[:80], contact_mobile=clean_mobile,
-        contact_email=clean_email, locale=babel_locale(locale), text=body,
-        status="new", due_at=due_for(tenant, now), created_at=now, updated_at=now,
+        tenant_id=tenant.id,
+        reference=_new_reference(),
+        case_id=case.id if case else None,
+        case_contact_matches=matches,
+        contact_name=name.strip()[:80],
+        contact_mobile=clean_mobile,
+        contact_email=clean_email,
+        locale=babel_locale(locale),
+        text=body,
+        status="new",
+        due_at=due_for(tenant, now),
+        created_at=now,
+        updated_at=now,
     )
     db.session.add(complaint)
     db.session.flush()
@@ -147,8 +166,9 @@ def find_for_consumer(tenant: Tenant, reference: str, factor: str) -> PlatformCo
     ref = normalise_reference(reference)
     if ref is None:
         return None
-    complaint = db.session.scalar(select(PlatformComplaint).where(
-        PlatformComplaint.tenant_id == tenant.id, PlatformComplaint.reference == ref))
+    complaint = db.session.scalar(
+        select(PlatformComplaint).where(PlatformComplaint.tenant_id == tenant.id, PlatformComplaint.reference == ref)
+    )
     if complaint is None or complaint.anonymised_at is not None:
         return None
     factor = (factor or "").strip()
@@ -159,12 +179,14 @@ def find_for_consumer(tenant: Tenant, reference: str, factor: str) -> PlatformCo
 
 # ---------------------------------------------------------------- the operator's side
 
+
 def operator_queue(show: str = "open", tenant_id: int | None = None, limit: int = 500) -> list[PlatformComplaint]:
     """Open complaints soonest-due first (overdue on top); 'all' also lists the answered ones, newest first."""
     stmt = select(PlatformComplaint)
     if show == "open":
         stmt = stmt.where(PlatformComplaint.status.in_(OPEN_COMPLAINT_STATUSES)).order_by(
-            PlatformComplaint.due_at, PlatformComplaint.id)
+            PlatformComplaint.due_at, PlatformComplaint.id
+        )
     else:
         stmt = stmt.order_by(PlatformComplaint.id.desc())
     if tenant_id is not None:
@@ -177,10 +199,12 @@ def open_counts() -> tuple[int, int]:
     """(open, overdue) complaints across the platform, for the operator's home page."""
     now = utcnow()
     with cross_tenant("operator complaint counts"):
-        row = db.session.execute(select(
-            func.count(PlatformComplaint.id),
-            func.sum(sa_case((PlatformComplaint.due_at < now, 1), else_=0)),
-        ).where(PlatformComplaint.status.in_(OPEN_COMPLAINT_STATUSES))).one()
+        row = db.session.execute(
+            select(
+                func.count(PlatformComplaint.id),
+                func.sum(sa_case((PlatformComplaint.due_at < now, 1), else_=0)),
+            ).where(PlatformComplaint.status.in_(OPEN_COMPLAINT_STATUSES))
+        ).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
@@ -194,7 +218,7 @@ def _tenant(complaint: PlatformComplaint) -> Tenant:
 
 
 def forward(complaint: PlatformComplaint, operator: User, note: str = "") -> PlatformComplaint:
-    """"Verify with the merchant": the merchant's console shows it from now on, its managers get an email."""
+    """ "Verify with the merchant": the merchant's console shows it from now on, its managers get an email."""
     if not complaint.is_open:
         raise ComplaintError("answered")
     if len(note) > TEXT_MAX:
@@ -219,14 +243,26 @@ def _tell_managers(tenant: Tenant, complaint: PlatformComplaint) -> list[Notific
     for user in notifications.managers(tenant.id):
         due = complaint.due_at.astimezone(ZoneInfo(tenant.timezone)).strftime("%Y-%m-%d %H:%M")
         with force_locale(babel_locale(tenant.default_locale)):
-            message = _("The platform forwarded complaint %(reference)s about your after-sales service. "
-                        "Please verify it and answer in the console before %(due)s.",
-                        reference=complaint.reference, due=due)
+            message = _(
+                "The platform forwarded complaint %(reference)s about your after-sales service. "
+                "Please verify it and answer in the console before %(due)s.",
+                reference=complaint.reference,
+                due=due,
+            )
         n = notifications.schedule_direct(
-            tenant, key="complaint_forwarded", channel="email", recipient=user.email, locale=tenant.default_locale,
-            params={"case_number": complaint.reference, "message": message, "customer": user.name,
-                    "link": f"{base}/{tenant.slug}/console/complaints/{complaint.id}"},
-            idempotency_key=f"complaint:{complaint.id}:forwarded:{user.id}")
+            tenant,
+            key="complaint_forwarded",
+            channel="email",
+            recipient=user.email,
+            locale=tenant.default_locale,
+            params={
+                "case_number": complaint.reference,
+                "message": message,
+                "customer": user.name,
+                "link": f"{base}/{tenant.slug}/console/complaints/{complaint.id}",
+            },
+            idempotency_key=f"complaint:{complaint.id}:forwarded:{user.id}",
+        )
         if n is not None:
             n.audience = "staff"
             made.append(n)
@@ -245,33 +281,52 @@ def reply(complaint: PlatformComplaint, operator: User, text: str) -> list[Notif
         complaint.status = "answered"
         db.session.flush()
         made = _send_reply(tenant, complaint)
-        audit.record(tenant.id, operator, "complaint.answered", complaint, reference=complaint.reference,
-                     late=complaint.answered_late, messages=len(made))
+        audit.record(
+            tenant.id,
+            operator,
+            "complaint.answered",
+            complaint,
+            reference=complaint.reference,
+            late=complaint.answered_late,
+            messages=len(made),
+        )
     return made
 
 
 def _send_reply(tenant: Tenant, complaint: PlatformComplaint) -> list[Notification]:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     with force_locale(babel_locale(complaint.locale)):
-        message = _("The platform's answer to your complaint %(reference)s about %(shop)s: %(reply)s",
-                    reference=complaint.reference, shop=tenant.name(lang_of(complaint.locale)),
-                    reply=complaint.reply)
+        message = _(
+            "The platform's answer to your complaint %(reference)s about %(shop)s: %(reply)s",
+            reference=complaint.reference,
+            shop=tenant.name(lang_of(complaint.locale)),
+            reply=complaint.reply,
+        )
         customer = complaint.contact_name or _("customer")
     case = complaint.case
     if case is None:
         link = f"{base}/{tenant.slug}/policy"
     else:  # a link that opens the case only for a complainant whose contact is the case's own
-        link = (notifications.tracking_link if complaint.case_contact_matches else notifications.lookup_link)(tenant, case)
-    params = {"case_number": complaint.reference, "message": message, "link": link,
-              "customer": customer}
+        link = (notifications.tracking_link if complaint.case_contact_matches else notifications.lookup_link)(
+            tenant, case
+        )
+    params = {"case_number": complaint.reference, "message": message, "link": link, "customer": customer}
     terms = _terms(tenant)
     made = []
     for channel, address in (("sms", complaint.contact_mobile), ("email", complaint.contact_email)):
         if not address or notifications.suppressed(tenant.id, channel, address):
             continue
         n = notifications.schedule_direct(
-            tenant, key="complaint_reply", channel=channel, recipient=address, locale=complaint.locale,
-            params=params, case=case, terms=terms, idempotency_key=f"complaint:{complaint.id}:reply:{channel}")
+            tenant,
+            key="complaint_reply",
+            channel=channel,
+            recipient=address,
+            locale=complaint.locale,
+            params=params,
+            case=case,
+            terms=terms,
+            idempotency_key=f"complaint:{complaint.id}:reply:{channel}",
+        )
         if n is not None:
             made.append(n)
     return made
@@ -289,12 +344,25 @@ def record_compensation(complaint: PlatformComplaint, operator: User, amount, re
     value = parse_amount(amount)
     why = _text(reason, "reason")
     with tenant_context(complaint.tenant_id):
-        comp = AdvanceCompensation(tenant_id=complaint.tenant_id, complaint=complaint, case_id=complaint.case_id,
-                                   amount=value, reason=why, recorded_by_id=operator.id, recovered=False)
+        comp = AdvanceCompensation(
+            tenant_id=complaint.tenant_id,
+            complaint=complaint,
+            case_id=complaint.case_id,
+            amount=value,
+            reason=why,
+            recorded_by_id=operator.id,
+            recovered=False,
+        )
         db.session.add(comp)
         db.session.flush()
-        audit.record(complaint.tenant_id, operator, "compensation.recorded", comp, amount=str(value),
-                     complaint=complaint.reference)
+        audit.record(
+            complaint.tenant_id,
+            operator,
+            "compensation.recorded",
+            comp,
+            amount=str(value),
+            complaint=complaint.reference,
+        )
     return comp
 
 
@@ -315,18 +383,34 @@ def mark_recovered(comp: AdvanceCompensation, operator: User) -> AdvanceCompensa
 
 def compensations_for_case(case: Case) -> list[AdvanceCompensation]:
     """What the consumer's tracking page shows (the tenant's context is the request's)."""
-    return list(db.session.scalars(select(AdvanceCompensation).where(
-        AdvanceCompensation.tenant_id == case.tenant_id, AdvanceCompensation.case_id == case.id,
-    ).order_by(AdvanceCompensation.id)))
+    return list(
+        db.session.scalars(
+            select(AdvanceCompensation)
+            .where(
+                AdvanceCompensation.tenant_id == case.tenant_id,
+                AdvanceCompensation.case_id == case.id,
+            )
+            .order_by(AdvanceCompensation.id)
+        )
+    )
 
 
 # ---------------------------------------------------------------- the merchant's side
 
+
 def merchant_list(tenant: Tenant) -> list[PlatformComplaint]:
     """Complaints the platform forwarded to this merchant, open ones first."""
-    return list(db.session.scalars(select(PlatformComplaint).where(
-        PlatformComplaint.tenant_id == tenant.id, PlatformComplaint.forwarded_at.is_not(None),
-    ).order_by(PlatformComplaint.status == "answered", PlatformComplaint.due_at).limit(500)))
+    return list(
+        db.session.scalars(
+            select(PlatformComplaint)
+            .where(
+                PlatformComplaint.tenant_id == tenant.id,
+                PlatformComplaint.forwarded_at.is_not(None),
+            )
+            .order_by(PlatformComplaint.status == "answered", PlatformComplaint.due_at)
+            .limit(500)
+        )
+    )
 
 
 def merchant_answer(complaint: PlatformComplaint, user: User, text: str) -> PlatformComplaint:

@@ -9,6 +9,7 @@ A refused file raises CsvFileError, whose message is in the user's language.
 Writing (reports, scorecards, supervision reports, the import template): UTF-8 with a BOM so Excel shows
 Chinese, CRLF line ends, and every cell safe from spreadsheet formula injection.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,9 @@ class CsvFileError(ServiceError):
         "encoding": _l("The file could not be read: save it as UTF-8 or GBK."),
         "malformed": _l("The CSV is malformed on row %(line)s: %(detail)s."),
         "empty": _l("The file is empty."),
-        "too_many_rows": _l("The file has %(rows)s rows; at most %(limit)s can be imported at once. "
-                            "Split it and import the parts."),
+        "too_many_rows": _l(
+            "The file has %(rows)s rows; at most %(limit)s can be imported at once. Split it and import the parts."
+        ),
     }
 
     def __init__(self, code: str, line: int | None = None, **params: Any):
@@ -62,6 +64,7 @@ class Record:
 
 
 # ---------- reading ---------------------------------------------------------------
+
 
 def read_upload(stream: BinaryIO | bytes, max_bytes: int) -> bytes:
     """The upload's bytes, read no further than one byte past the limit."""
@@ -106,8 +109,9 @@ def records(text: str, comment: str | None = None) -> list[Record]:
         found.append(Record(row, cells))
 
 
-def read_table(stream: BinaryIO | bytes, *, max_bytes: int, max_rows: int | None = None,
-               comment: str | None = None) -> list[Record]:
+def read_table(
+    stream: BinaryIO | bytes, *, max_bytes: int, max_rows: int | None = None, comment: str | None = None
+) -> list[Record]:
     """The file's non-blank rows, the header first; refuses an empty file and more than `max_rows` below the header."""
     rows = records(decode(read_upload(stream, max_bytes)), comment)
     if not rows:
@@ -144,6 +148,7 @@ def header_positions(cells: list[str], aliases: Mapping[str, str]) -> tuple[dict
 
 
 # ---------- writing ---------------------------------------------------------------
+
 
 def safe_cell(value: object) -> object:
     """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""

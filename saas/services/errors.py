@@ -9,6 +9,7 @@ send the person back calls `refused(exc)` (rollback + flash), and anything a vie
 answered by the app-wide handler: the transaction rolled back, a 400 page (or JSON under /api/) with
 the message.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar

@@ -8,6 +8,7 @@ the session records which batch ids this browser wrote, so a batch id alone open
 nothing. On submission the files are checked again through the ordinary evidence
 API and attached to the case.
 """
+
 from __future__ import annotations
 
 import io

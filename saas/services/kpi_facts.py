@@ -12,6 +12,7 @@ cannot evaluate; so the calendar is applied once per case at the moment a figure
 
 Reports then count rows: "in time" is a column or a comparison of two columns.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -42,8 +43,9 @@ def set_first_response(case: Case, filed_at: datetime, at: datetime, terms: Term
     case.first_response_in_time = minutes <= terms.first_response_minutes
 
 
-def set_resolution(case: Case, filed_at: datetime, at: datetime, resolver_id: int | None,
-                   cal: BusinessCalendar) -> None:
+def set_resolution(
+    case: Case, filed_at: datetime, at: datetime, resolver_id: int | None, cal: BusinessCalendar
+) -> None:
     minutes = cal.working_time_between(filed_at, at).total_seconds() / 60
     case.resolution_days = round(minutes / _day_minutes(cal), 2)
     case.resolved_by_id = resolver_id
@@ -90,12 +92,21 @@ def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
         set_resolution(case, filed_at, case.resolved_at or event.created_at, event.actor_id, cal)
 
 
-def values(created_at: datetime, first_response_at: datetime | None, resolved_at: datetime | None, terms: Terms,
-           cal: BusinessCalendar) -> dict:
+def values(
+    created_at: datetime,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+    terms: Terms,
+    cal: BusinessCalendar,
+) -> dict:
     """A case's facts from its timestamps, as column values (bulk writers: generated data, imports)."""
-    out = {"first_response_due_at": cal.add_working_time(created_at, timedelta(minutes=terms.first_response_minutes)),
-           "resolution_due_at": cal.add_working_days(created_at, RESOLUTION_WORKING_DAYS),
-           "first_response_minutes": None, "first_response_in_time": None, "resolution_days": None}
+    out = {
+        "first_response_due_at": cal.add_working_time(created_at, timedelta(minutes=terms.first_response_minutes)),
+        "resolution_due_at": cal.add_working_days(created_at, RESOLUTION_WORKING_DAYS),
+        "first_response_minutes": None,
+        "first_response_in_time": None,
+        "resolution_days": None,
+    }
     if first_response_at is not None:
         minutes = cal.working_time_between(created_at, first_response_at).total_seconds() / 60
         out["first_response_minutes"] = round(minutes, 1)

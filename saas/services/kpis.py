@@ -7,13 +7,14 @@ case when it happened (services/kpi_facts.py), so "in time" is a column or a com
 
 The period's cases are those filed in [start, end); satisfaction counts the answers given in it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, and_, cast, func, literal, or_, select
+from sqlalchemy import Date, and_, cast, func, literal, or_, select
 from sqlalchemy import case as sa_case
 
 from saas.extensions import db
@@ -68,8 +69,10 @@ def count_if(cond):
 
 
 def response_decided(now: datetime):
-    return or_(Case.first_response_in_time.is_not(None),
-               and_(Case.first_response_at.is_(None), Case.first_response_due_at <= now))
+    return or_(
+        Case.first_response_in_time.is_not(None),
+        and_(Case.first_response_at.is_(None), Case.first_response_due_at <= now),
+    )
 
 
 def resolution_decided(now: datetime):
@@ -86,10 +89,17 @@ def figures(tenant_ids: list[int], start: datetime, end: datetime, now: datetime
         return out
     in_range = (Case.tenant_id.in_(tenant_ids), Case.created_at >= start, Case.created_at < end)
     for tid, n, complaints, r_dec, r_in, s_dec, s_in in db.session.execute(
-        select(Case.tenant_id, func.count(Case.id), count_if(Case.problem_type == "complaint"),
-               count_if(response_decided(now)), count_if(Case.first_response_in_time.is_(True)),
-               count_if(resolution_decided(now)), count_if(RESOLVED_IN_TIME))
-        .where(*in_range).group_by(Case.tenant_id)
+        select(
+            Case.tenant_id,
+            func.count(Case.id),
+            count_if(Case.problem_type == "complaint"),
+            count_if(response_decided(now)),
+            count_if(Case.first_response_in_time.is_(True)),
+            count_if(resolution_decided(now)),
+            count_if(RESOLVED_IN_TIME),
+        )
+        .where(*in_range)
+        .group_by(Case.tenant_id)
     ):
         f = out[tid]
         f.cases, f.complaint_cases = n, int(complaints)
@@ -100,23 +110,33 @@ def figures(tenant_ids: list[int], start: datetime, end: datetime, now: datetime
 
     for tid, n, mean in db.session.execute(
         select(Survey.tenant_id, func.count(Survey.id), func.avg(Survey.score))
-        .where(Survey.tenant_id.in_(tenant_ids), Survey.status == "answered", Survey.answered_at >= start,
-               Survey.answered_at < end).group_by(Survey.tenant_id)
+        .where(
+            Survey.tenant_id.in_(tenant_ids),
+            Survey.status == "answered",
+            Survey.answered_at >= start,
+            Survey.answered_at < end,
+        )
+        .group_by(Survey.tenant_id)
     ):
         # The same formula as surveys.satisfaction(): mean score × 20, out of 100.
         out[tid].answers, out[tid].satisfaction = n, (round(float(mean) * 20, 1) if mean is not None else None)
 
     for tid, n in db.session.execute(
         select(PlatformComplaint.tenant_id, func.count(PlatformComplaint.id))
-        .where(PlatformComplaint.tenant_id.in_(tenant_ids), PlatformComplaint.forwarded_at.is_not(None),
-               PlatformComplaint.created_at >= start, PlatformComplaint.created_at < end)
+        .where(
+            PlatformComplaint.tenant_id.in_(tenant_ids),
+            PlatformComplaint.forwarded_at.is_not(None),
+            PlatformComplaint.created_at >= start,
+            PlatformComplaint.created_at < end,
+        )
         .group_by(PlatformComplaint.tenant_id)
     ):
         out[tid].platform_complaints = n
 
     for tid, n, overdue in db.session.execute(
         select(Case.tenant_id, func.count(Case.id), count_if(Case.due_at < now))
-        .where(Case.tenant_id.in_(tenant_ids), CASE_IS_OPEN).group_by(Case.tenant_id)
+        .where(Case.tenant_id.in_(tenant_ids), CASE_IS_OPEN)
+        .group_by(Case.tenant_id)
     ):
         out[tid].open_now, out[tid].overdue_now = n, int(overdue)
 
@@ -139,13 +159,18 @@ def medians(column, group, where) -> dict:
     """
     where = (*where, column.is_not(None))
     if db.session.get_bind().dialect.name == "postgresql":
-        return {g: round(float(v), 1) for g, v in db.session.execute(
-            select(group, func.percentile_cont(0.5).within_group(column)).where(*where).group_by(group))
-            if v is not None}
+        return {
+            g: round(float(v), 1)
+            for g, v in db.session.execute(
+                select(group, func.percentile_cont(0.5).within_group(column)).where(*where).group_by(group)
+            )
+            if v is not None
+        }
     out = {}
     for g, n in db.session.execute(select(group, func.count()).where(*where).group_by(group)).all():
-        middle = db.session.scalars(select(column).where(*where, group == g).order_by(column)
-                                    .offset((n - 1) // 2).limit(2 - n % 2)).all()
+        middle = db.session.scalars(
+            select(column).where(*where, group == g).order_by(column).offset((n - 1) // 2).limit(2 - n % 2)
+        ).all()
         out[g] = round(sum(middle) / len(middle), 1)
     return out
 
@@ -155,7 +180,7 @@ def _sqlite_local_date(value, tz):
         return None
     at = datetime.fromisoformat(str(value))
     zone = ZoneInfo(tz)
-    local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(zone)
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone)
     return local.date().isoformat()
 
 
@@ -174,4 +199,3 @@ def local_date(column, tz: str):
 
 def as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
-

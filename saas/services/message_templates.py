@@ -1,4 +1,5 @@
 """Message templates: defaults in zh-CN and en, merchant overrides, placeholder checks, rendering."""
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,10 @@ SUBJECTS = {
     "emergency": ("紧急：食品安全案件 {case_number}", "Emergency: food safety case {case_number}"),
     "escalated_to_manager": ("案件已升级给您 {case_number}", "A case was passed to you {case_number}"),
     # Complaints to the platform: {case_number} carries the complaint's reference.
-    "complaint_forwarded": ("平台转来投诉，请核实 {case_number}", "A complaint from the platform to verify {case_number}"),
+    "complaint_forwarded": (
+        "平台转来投诉，请核实 {case_number}",
+        "A complaint from the platform to verify {case_number}",
+    ),
     "complaint_reply": ("平台对您投诉的答复 {case_number}", "The platform's answer to your complaint {case_number}"),
 }
 DEFAULT_SMS = {"zh_Hans": "【{shop}】{message} 详情：{link}", "en": "[{shop}] {message} Details: {link}"}
@@ -58,8 +62,11 @@ DEFAULT_EMAIL = {
     "en": "Dear {customer},\n\n{message}\n\nFollow your case: {link}\n\n{shop} after-sales service",
 }
 EVENT_TEMPLATE = {
-    "compensation_paid": "resolved", "explained": "resolved", "staff_message": "message",
-    "verified": "verified", "proposed": "proposed",
+    "compensation_paid": "resolved",
+    "explained": "resolved",
+    "staff_message": "message",
+    "verified": "verified",
+    "proposed": "proposed",
 }
 
 
@@ -114,9 +121,14 @@ class Rendered:
 
 
 def _override(tenant_id: int, key: str, channel: str, locale: str) -> MessageTemplate | None:
-    return db.session.scalar(select(MessageTemplate).where(
-        MessageTemplate.tenant_id == tenant_id, MessageTemplate.key == key,
-        MessageTemplate.channel == channel, MessageTemplate.locale == locale))
+    return db.session.scalar(
+        select(MessageTemplate).where(
+            MessageTemplate.tenant_id == tenant_id,
+            MessageTemplate.key == key,
+            MessageTemplate.channel == channel,
+            MessageTemplate.locale == locale,
+        )
+    )
 
 
 def default_subject(key: str, locale: str) -> str:
@@ -133,21 +145,29 @@ Wordings = Mapping[tuple[str, str, str], tuple[str, str]]
 
 def own_wordings(tenant_id: int) -> dict[tuple[str, str, str], tuple[str, str]]:
     """Every override of a shop in one query (at most one per template, channel and locale)."""
-    rows = db.session.execute(select(MessageTemplate.key, MessageTemplate.channel, MessageTemplate.locale,
-                                     MessageTemplate.subject, MessageTemplate.body)
-                              .where(MessageTemplate.tenant_id == tenant_id))
+    rows = db.session.execute(
+        select(
+            MessageTemplate.key,
+            MessageTemplate.channel,
+            MessageTemplate.locale,
+            MessageTemplate.subject,
+            MessageTemplate.body,
+        ).where(MessageTemplate.tenant_id == tenant_id)
+    )
     return {(key, channel, locale): (subject, body) for key, channel, locale, subject, body in rows}
 
 
-def render(tenant: Tenant, key: str, channel: str, locale: str, params: dict,
-           wordings: Wordings | None = None) -> Rendered:
+def render(
+    tenant: Tenant, key: str, channel: str, locale: str, params: dict, wordings: Wordings | None = None
+) -> Rendered:
     """The message as it will be sent; a merchant's bad template raises TemplateError (never sent).
 
     `wordings` (from own_wordings) saves the override lookup when the caller already holds them.
     """
     if key in PRECOMPOSED:
-        return Rendered(one_line(str(params.get("subject", ""))), str(params.get("text", "")),
-                        params.get("html") or None)
+        return Rendered(
+            one_line(str(params.get("subject", ""))), str(params.get("text", "")), params.get("html") or None
+        )
     locale = babel_locale(locale)
     if wordings is None:
         row = _override(tenant.id, key, channel, locale)
@@ -171,8 +191,15 @@ def _compose(tenant: Tenant, channel: str, locale: str, subject: str, body: str,
     # A subject is one line whatever a placeholder brings ({message} may be several paragraphs).
     subject = one_line(subject.format_map(values))
     with force_locale(locale):
-        html = render_template("messages/email.html", tenant=tenant, text=text, link=values["link"],
-                               subject=subject, lang=lang_of(locale), html_lang=html_lang(locale))
+        html = render_template(
+            "messages/email.html",
+            tenant=tenant,
+            text=text,
+            link=values["link"],
+            subject=subject,
+            lang=lang_of(locale),
+            html_lang=html_lang(locale),
+        )
     return Rendered(subject, text, html)
 
 
@@ -223,8 +250,9 @@ def validate(key: str, channel: str, locale: str, subject: str, body: str) -> No
 def save_override(tenant: Tenant, key: str, channel: str, locale: str, subject: str, body: str) -> MessageTemplate:
     subject, body = clean(channel, subject, body)
     validate(key, channel, locale, subject, body)
-    own = _override(tenant.id, key, channel, locale) or MessageTemplate(tenant_id=tenant.id, key=key, channel=channel,
-                                                                        locale=locale)
+    own = _override(tenant.id, key, channel, locale) or MessageTemplate(
+        tenant_id=tenant.id, key=key, channel=channel, locale=locale
+    )
     own.subject, own.body = subject, body
     db.session.add(own)
     db.session.flush()
@@ -257,39 +285,73 @@ def current_wording(tenant: Tenant, key: str, channel: str, locale: str) -> tupl
 
 # A message of the kind each template carries, for previews (the real one comes from the case event).
 SAMPLE_MESSAGES = {
-    "submitted": ("我们已收到您的售后申请 {case_number}，会尽快回复。",
-                  "We have received your after-sales request {case_number} and will reply soon."),
-    "accepted": ("您的售后申请已受理，我们正在核查。", "Your after-sales request has been accepted. We are now checking it."),
+    "submitted": (
+        "我们已收到您的售后申请 {case_number}，会尽快回复。",
+        "We have received your after-sales request {case_number} and will reply soon.",
+    ),
+    "accepted": (
+        "您的售后申请已受理，我们正在核查。",
+        "Your after-sales request has been accepted. We are now checking it.",
+    ),
     "info_requested": ("请补充资料：商品破损处的照片。", "Please send us more information: a photo of the damage."),
-    "return_requested": ("请寄回商品，退货地址和退货单见进度页面。",
-                         "Please send the goods back. The return address and a return slip are on your tracking page."),
+    "return_requested": (
+        "请寄回商品，退货地址和退货单见进度页面。",
+        "Please send the goods back. The return address and a return slip are on your tracking page.",
+    ),
     "return_received": ("您的退货已签收，正在验货。", "Your return has been received and is being inspected."),
     "inspected": ("您寄回的商品已验货。", "Your returned goods have been inspected."),
     "verified": ("核查结果：问题由我方负责。", "We have checked your case: the problem is our responsibility."),
     "proposed": ("处理方案：为您换新。", "Our proposal: an exchange for a replacement."),
-    "refund_paid": ("退款 129.00 元已原路退回。", "Your refund of 129.00 yuan has been paid to the original payment method."),
-    "replacement_shipped": ("换货已发出，运单号 SF1234567890。", "Your replacement has been shipped, tracking number SF1234567890."),
+    "refund_paid": (
+        "退款 129.00 元已原路退回。",
+        "Your refund of 129.00 yuan has been paid to the original payment method.",
+    ),
+    "replacement_shipped": (
+        "换货已发出，运单号 SF1234567890。",
+        "Your replacement has been shipped, tracking number SF1234567890.",
+    ),
     "repair_done": ("维修已完成，商品已通过检测。", "The repair is done and the item has passed its test."),
     "resolved": ("赔偿 20.00 元已支付。", "The compensation of 20.00 yuan has been paid."),
-    "rejected": ("很抱歉，您的申请未通过：已超过退货期限。",
-                 "We are sorry, your request was not approved: the return period has ended."),
+    "rejected": (
+        "很抱歉，您的申请未通过：已超过退货期限。",
+        "We are sorry, your request was not approved: the return period has ended.",
+    ),
     "escalated": ("您的案件已转交售后主管处理。", "Your case has been passed to the after-sales manager."),
     "closed": ("您的案件已结案，感谢您的耐心。", "Your case is closed. Thank you for your patience."),
     "reopened": ("您的案件已重新打开，我们会再次处理。", "Your case has been reopened and we are looking at it again."),
-    "message": ("您好，新的配件已到货，明天为您寄出。", "Hello, the new part has arrived and will be sent to you tomorrow."),
-    "auto_reply": ("我们在非工作时间收到了您的留言，将于明天 09:00 起处理。",
-                   "We received your message outside our working hours. We will handle it from 09:00 tomorrow."),
+    "message": (
+        "您好，新的配件已到货，明天为您寄出。",
+        "Hello, the new part has arrived and will be sent to you tomorrow.",
+    ),
+    "auto_reply": (
+        "我们在非工作时间收到了您的留言，将于明天 09:00 起处理。",
+        "We received your message outside our working hours. We will handle it from 09:00 tomorrow.",
+    ),
     "survey_invitation": ("请为本次售后服务打分（1–5 星）。", "Please rate our after-sales service (1–5 stars)."),
-    "recall": ("您购买的商品批次 20260110 存在安全隐患，请停止使用并联系我们免费退换。",
-               "Batch 20260110 of your product has a safety problem: please stop using it and contact us for a free exchange."),
-    "sla_breach": ("案件已超过首次响应时限，请尽快处理。", "The case has passed its first-response target: please handle it now."),
-    "emergency": ("顾客报告食用后身体不适，请立即处理。", "A customer reports feeling unwell after eating the product: act now."),
-    "escalated_to_manager": ("客服李娜将案件升级给您：顾客第三次来电，要求主管处理。",
-                             "Agent Li Na passed the case to you: the customer called a third time and asks for a manager."),
-    "complaint_forwarded": ("平台转来一条关于您售后服务的投诉，请核实并在后台答复。",
-                            "The platform forwarded a complaint about your after-sales service: please verify it and answer in the console."),
-    "complaint_reply": ("平台就您的投诉答复如下：商家已同意为您退款。",
-                        "The platform's answer to your complaint: the shop has agreed to refund you."),
+    "recall": (
+        "您购买的商品批次 20260110 存在安全隐患，请停止使用并联系我们免费退换。",
+        "Batch 20260110 of your product has a safety problem: please stop using it and contact us for a free exchange.",
+    ),
+    "sla_breach": (
+        "案件已超过首次响应时限，请尽快处理。",
+        "The case has passed its first-response target: please handle it now.",
+    ),
+    "emergency": (
+        "顾客报告食用后身体不适，请立即处理。",
+        "A customer reports feeling unwell after eating the product: act now.",
+    ),
+    "escalated_to_manager": (
+        "客服李娜将案件升级给您：顾客第三次来电，要求主管处理。",
+        "Agent Li Na passed the case to you: the customer called a third time and asks for a manager.",
+    ),
+    "complaint_forwarded": (
+        "平台转来一条关于您售后服务的投诉，请核实并在后台答复。",
+        "The platform forwarded a complaint about your after-sales service: please verify it and answer in the console.",
+    ),
+    "complaint_reply": (
+        "平台就您的投诉答复如下：商家已同意为您退款。",
+        "The platform's answer to your complaint: the shop has agreed to refund you.",
+    ),
 }
 SAMPLE_CASE_NUMBER = "AS260115-7K3M-9QXA-2BA"
 SAMPLE_CUSTOMER = {"zh_Hans": "陈静", "en": "Jing Chen"}
@@ -299,14 +361,17 @@ def sample_params(tenant: Tenant, key: str, locale: str) -> dict:
     locale = babel_locale(locale)
     zh, en = SAMPLE_MESSAGES.get(key, ("", ""))
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return {"case_number": SAMPLE_CASE_NUMBER,
-            "message": pick(zh, en, locale).format(case_number=SAMPLE_CASE_NUMBER),
-            "link": f"{base}/{tenant.slug}/track?number={SAMPLE_CASE_NUMBER}",
-            "customer": SAMPLE_CUSTOMER[locale]}
+    return {
+        "case_number": SAMPLE_CASE_NUMBER,
+        "message": pick(zh, en, locale).format(case_number=SAMPLE_CASE_NUMBER),
+        "link": f"{base}/{tenant.slug}/track?number={SAMPLE_CASE_NUMBER}",
+        "customer": SAMPLE_CUSTOMER[locale],
+    }
 
 
-def preview(tenant: Tenant, key: str, channel: str, locale: str, subject: str | None = None,
-            body: str | None = None) -> Rendered:
+def preview(
+    tenant: Tenant, key: str, channel: str, locale: str, subject: str | None = None, body: str | None = None
+) -> Rendered:
     """A template (the one in force, or the one given) rendered with sample values; nothing is saved."""
     if body is None:
         subject, body, _own = current_wording(tenant, key, channel, locale)
@@ -320,8 +385,10 @@ def preview(tenant: Tenant, key: str, channel: str, locale: str, subject: str | 
 # ---------- SMS length -------------------------------------------------------
 
 # GSM 03.38: the default alphabet (one septet each) and its extension table (escape + character).
-GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-                 "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 

@@ -1,4 +1,5 @@
 """Writing the outbox: notification rows in the same transaction as the event that causes them."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -36,9 +37,16 @@ def lookup_link(tenant: Tenant, case: Case) -> str:
 
 
 def suppressed(tenant_id: int, channel: str, address: str) -> bool:
-    return db.session.scalar(select(ContactSuppression.id).where(
-        ContactSuppression.tenant_id == tenant_id, ContactSuppression.channel == channel,
-        ContactSuppression.address == address)) is not None
+    return (
+        db.session.scalar(
+            select(ContactSuppression.id).where(
+                ContactSuppression.tenant_id == tenant_id,
+                ContactSuppression.channel == channel,
+                ContactSuppression.address == address,
+            )
+        )
+        is not None
+    )
 
 
 def suppress(tenant_id: int, channel: str, address: str, reason: str) -> None:
@@ -70,15 +78,19 @@ def _create(tenant_id: int, *, key_is_new: bool = False, **fields) -> Notificati
 
     `key_is_new`: the key names an event inserted in this transaction, so no row can have it yet.
     """
-    if not key_is_new and db.session.scalar(
-            select(Notification.id).where(Notification.idempotency_key == fields["idempotency_key"])) is not None:
+    if (
+        not key_is_new
+        and db.session.scalar(select(Notification.id).where(Notification.idempotency_key == fields["idempotency_key"]))
+        is not None
+    ):
         return None
     n = Notification(tenant_id=tenant_id, status="pending", attempts=0, **fields)
     db.session.add(n)
     db.session.flush()
     if n.next_attempt_at <= utcnow():
-        enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id,
-                             wake_key=outbox_wake_key(n.id))
+        enqueue_after_commit(
+            db.session, "notifications", "workers.jobs.send_notification", n.id, wake_key=outbox_wake_key(n.id)
+        )
     return n
 
 
@@ -92,11 +104,18 @@ def _coalesce_sms(case: Case, event: CaseEvent, recipient: str, due: datetime) -
     if event.kind == "submitted":
         return due, []  # a case's first event: nothing was sent about the case yet
     now = utcnow()
-    recent = db.session.scalars(select(Notification).where(
-        Notification.case_id == case.id, Notification.channel == "sms", Notification.audience == "customer",
-        Notification.recipient == recipient, Notification.created_at >= now - COALESCE_WINDOW,
-        Notification.status.in_(("pending", "retry", "sent", "sending")),
-    ).order_by(Notification.id)).all()
+    recent = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.case_id == case.id,
+            Notification.channel == "sms",
+            Notification.audience == "customer",
+            Notification.recipient == recipient,
+            Notification.created_at >= now - COALESCE_WINDOW,
+            Notification.status.in_(("pending", "retry", "sent", "sending")),
+        )
+        .order_by(Notification.id)
+    ).all()
     superseded = [n for n in recent if n.status in ("pending", "retry") and n.attempts == 0]
     if superseded:
         due = max(due, min(n.next_attempt_at for n in superseded))
@@ -127,8 +146,12 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
     if key is None or not event.customer_message or event.kind in NOT_NOTIFIED:
         return []
     tenant = db.session.get(Tenant, case.tenant_id)
-    params = {"case_number": case.number, "message": event.customer_message,
-              "link": tracking_link(tenant, case), "customer": case.customer_name}
+    params = {
+        "case_number": case.number,
+        "message": event.customer_message,
+        "link": tracking_link(tenant, case),
+        "customer": case.customer_name,
+    }
     made: list[Notification] = []
     now = utcnow()
     if case.mobile and case.sms_consent and not suppressed(tenant.id, "sms", case.mobile):
@@ -136,17 +159,37 @@ def notify_customer(case: Case, event: CaseEvent, terms: Terms) -> list[Notifica
         due, superseded = _coalesce_sms(case, event, case.mobile, due)
         due = quiet_until(due, terms, tenant.timezone) or due  # the coalescing delay may end in quiet hours
         sms_params = {**params, "message": _coalesced_message(event, superseded)} if superseded else params
-        n = _create(tenant.id, key_is_new=True, idempotency_key=f"event:{event.id}:sms", case_id=case.id, event_id=event.id,
-                    channel="sms", recipient=case.mobile, template_key=key, locale=case.locale, params=sms_params,
-                    next_attempt_at=due)
+        n = _create(
+            tenant.id,
+            key_is_new=True,
+            idempotency_key=f"event:{event.id}:sms",
+            case_id=case.id,
+            event_id=event.id,
+            channel="sms",
+            recipient=case.mobile,
+            template_key=key,
+            locale=case.locale,
+            params=sms_params,
+            next_attempt_at=due,
+        )
         if n is not None:
             for old in superseded:
                 old.status, old.superseded_by_id = "superseded", n.id
             made.append(n)
     if case.email and case.email_consent and not suppressed(tenant.id, "email", case.email):
-        n = _create(tenant.id, key_is_new=True, idempotency_key=f"event:{event.id}:email", case_id=case.id, event_id=event.id,
-                    channel="email", recipient=case.email, template_key=key, locale=case.locale, params=params,
-                    next_attempt_at=now)
+        n = _create(
+            tenant.id,
+            key_is_new=True,
+            idempotency_key=f"event:{event.id}:email",
+            case_id=case.id,
+            event_id=event.id,
+            channel="email",
+            recipient=case.email,
+            template_key=key,
+            locale=case.locale,
+            params=params,
+            next_attempt_at=now,
+        )
         if n is not None:
             made.append(n)
     db.session.flush()
@@ -178,17 +221,27 @@ def no_longer_true(n: Notification) -> str | None:
 def cancel_unsent(case: Case, channels: list[str]) -> int:
     """Messages to the customer about `case` on `channels` that no worker has taken yet: cancelled
     (one already being sent goes out). Returns how many."""
-    rows = db.session.scalars(select(Notification).where(
-        Notification.case_id == case.id, Notification.audience == "customer", Notification.channel.in_(channels),
-        Notification.status.in_(("pending", "retry")))).all()
+    rows = db.session.scalars(
+        select(Notification).where(
+            Notification.case_id == case.id,
+            Notification.audience == "customer",
+            Notification.channel.in_(channels),
+            Notification.status.in_(("pending", "retry")),
+        )
+    ).all()
     for n in rows:
         n.status = "cancelled"
     return len(rows)
 
 
 def managers(tenant_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).where(
-        User.tenant_id == tenant_id, User.role.in_(("owner", "admin")), User.is_enabled.is_(True))))
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.tenant_id == tenant_id, User.role.in_(("owner", "admin")), User.is_enabled.is_(True)
+            )
+        )
+    )
 
 
 def notify_managers(case: Case, key: str, cause: str, message: str, recipients=None) -> list[Notification]:
@@ -200,22 +253,54 @@ def notify_managers(case: Case, key: str, cause: str, message: str, recipients=N
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     made = []
     for user in managers(tenant.id) if recipients is None else recipients:
-        params = {"case_number": case.number, "message": message, "customer": user.name,
-                  "link": f"{base}/{tenant.slug}/console/cases/{case.id}"}
-        n = _create(tenant.id, idempotency_key=f"staff:{cause}:{user.id}", case_id=case.id, audience="staff",
-                    channel="email", recipient=user.email, template_key=key, locale=tenant.default_locale,
-                    params=params, next_attempt_at=utcnow())
+        params = {
+            "case_number": case.number,
+            "message": message,
+            "customer": user.name,
+            "link": f"{base}/{tenant.slug}/console/cases/{case.id}",
+        }
+        n = _create(
+            tenant.id,
+            idempotency_key=f"staff:{cause}:{user.id}",
+            case_id=case.id,
+            audience="staff",
+            channel="email",
+            recipient=user.email,
+            template_key=key,
+            locale=tenant.default_locale,
+            params=params,
+            next_attempt_at=utcnow(),
+        )
         if n is not None:
             made.append(n)
     return made
 
 
-def schedule_direct(tenant: Tenant, *, key: str, channel: str, recipient: str, locale: str, params: dict,
-                    idempotency_key: str, case: Case | None = None, terms: Terms | None = None) -> Notification | None:
+def schedule_direct(
+    tenant: Tenant,
+    *,
+    key: str,
+    channel: str,
+    recipient: str,
+    locale: str,
+    params: dict,
+    idempotency_key: str,
+    case: Case | None = None,
+    terms: Terms | None = None,
+) -> Notification | None:
     """A notification not tied to a case event (survey invitation, recall); SMS respects quiet hours."""
     now = utcnow()
     due = now
     if channel == "sms" and terms is not None:
         due = quiet_until(now, terms, tenant.timezone) or now
-    return _create(tenant.id, idempotency_key=idempotency_key, case_id=case.id if case else None, channel=channel,
-                   recipient=recipient, template_key=key, locale=locale, params=params, next_attempt_at=due)
+    return _create(
+        tenant.id,
+        idempotency_key=idempotency_key,
+        case_id=case.id if case else None,
+        channel=channel,
+        recipient=recipient,
+        template_key=key,
+        locale=locale,
+        params=params,
+        next_attempt_at=due,
+    )

@@ -1,4 +1,5 @@
 """Importing a merchant's order export (CSV or Excel-saved CSV) all-or-nothing: the header, every row, the new orders."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,9 +34,19 @@ for _key, (_zh, _en) in COLUMNS.items():
     _HEADER_ALIASES[_en.replace("_", " ")] = _key
 
 # Headings other exports commonly use for the same columns.
-_HEADER_ALIASES.update({"订单编号": "order_number", "购买渠道": "channel", "购买日期": "purchase_date",
-                        "收货日期": "delivery_date", "手机号": "mobile", "手机号码": "mobile",
-                        "电子邮箱": "email", "商品名": "name", "商品类目": "category"})
+_HEADER_ALIASES.update(
+    {
+        "订单编号": "order_number",
+        "购买渠道": "channel",
+        "购买日期": "purchase_date",
+        "收货日期": "delivery_date",
+        "手机号": "mobile",
+        "手机号码": "mobile",
+        "电子邮箱": "email",
+        "商品名": "name",
+        "商品类目": "category",
+    }
+)
 
 
 def _file_error(zh: str, en: str, row: int | None = None, field: str = "file") -> ImportResult:
@@ -48,25 +59,41 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
     errors: list[RowError] = []
     for key in twice:
         zh, en = COLUMNS[key]
-        errors.append(RowError(1, key, f"表头中「{zh}」列出现了两次。", f"The column “{en}” appears twice in the header."))
+        errors.append(
+            RowError(1, key, f"表头中「{zh}」列出现了两次。", f"The column “{en}” appears twice in the header.")
+        )
     for key in REQUIRED_COLUMNS:
         if key not in positions:
             zh, en = COLUMNS[key]
-            errors.append(RowError(1, key, f"缺少「{zh}」列（也可写作 {en}）。",
-                                   f"The column “{en}” is missing (it may also be headed {zh})."))
+            errors.append(
+                RowError(
+                    1,
+                    key,
+                    f"缺少「{zh}」列（也可写作 {en}）。",
+                    f"The column “{en}” is missing (it may also be headed {zh}).",
+                )
+            )
     if "mobile" not in positions and "email" not in positions and not errors:
-        errors.append(RowError(1, "contact", "缺少「手机」或「邮箱」列，至少需要其中一列。",
-                               "The file needs a “mobile” or an “email” column (or both)."))
+        errors.append(
+            RowError(
+                1,
+                "contact",
+                "缺少「手机」或「邮箱」列，至少需要其中一列。",
+                "The file needs a “mobile” or an “email” column (or both).",
+            )
+        )
     return positions, errors
 
 
 def _existing_numbers(tenant: Tenant, numbers: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(numbers), 500):
-        chunk = numbers[start:start + 500]
-        found.update(db.session.scalars(
-            select(Order.order_number).where(Order.tenant_id == tenant.id, Order.order_number.in_(chunk))
-        ))
+        chunk = numbers[start : start + 500]
+        found.update(
+            db.session.scalars(
+                select(Order.order_number).where(Order.tenant_id == tenant.id, Order.order_number.in_(chunk))
+            )
+        )
     return found
 
 
@@ -115,20 +142,28 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
                     continue  # unparsable in one of the rows: already reported
                 if row.values[key] != first.values[key]:
                     zh, en = FIELD_LABELS[key]
-                    errors.append(RowError(
-                        number, key,
-                        f"同一订单「{order_number}」的「{zh}」与第 {first.number} 行不一致"
-                        f"（{_shown(row.values[key])} ≠ {_shown(first.values[key])}）。",
-                        f"“{en}” differs from row {first.number} of the same order “{order_number}” "
-                        f"({_shown_en(row.values[key])} ≠ {_shown_en(first.values[key])}).",
-                    ))
+                    errors.append(
+                        RowError(
+                            number,
+                            key,
+                            f"同一订单「{order_number}」的「{zh}」与第 {first.number} 行不一致"
+                            f"（{_shown(row.values[key])} ≠ {_shown(first.values[key])}）。",
+                            f"“{en}” differs from row {first.number} of the same order “{order_number}” "
+                            f"({_shown_en(row.values[key])} ≠ {_shown_en(first.values[key])}).",
+                        )
+                    )
         lines.append(row)
 
     for order_number in sorted(_existing_numbers(tenant, list(orders)), key=lambda n: orders[n][0].number):
-        errors.append(RowError(orders[order_number][0].number, "order_number",
-                               f"订单号「{order_number}」已导入过，不会覆盖已有订单。请从文件中删除这些行。",
-                               f"The order number “{order_number}” was imported before; existing orders are not "
-                               "overwritten. Remove these rows from the file."))
+        errors.append(
+            RowError(
+                orders[order_number][0].number,
+                "order_number",
+                f"订单号「{order_number}」已导入过，不会覆盖已有订单。请从文件中删除这些行。",
+                f"The order number “{order_number}” was imported before; existing orders are not "
+                "overwritten. Remove these rows from the file.",
+            )
+        )
     if errors:
         errors.sort(key=lambda e: (e.row or 0, list(FIELD_LABELS).index(e.field)))
         return ImportResult(errors=errors)
@@ -138,14 +173,27 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
     for order_number, rows in orders.items():
         head = rows[0].values
         order = Order(
-            tenant_id=tenant.id, order_number=order_number, channel=head["channel"],
-            purchase_date=head["purchase_date"], delivery_date=head["delivery_date"],
-            customer_name=head["customer_name"], mobile=head["mobile"], email=head["email"],
+            tenant_id=tenant.id,
+            order_number=order_number,
+            channel=head["channel"],
+            purchase_date=head["purchase_date"],
+            delivery_date=head["delivery_date"],
+            customer_name=head["customer_name"],
+            mobile=head["mobile"],
+            email=head["email"],
         )
         for row in rows:
             v = row.values
-            order.lines.append(OrderLine(tenant_id=tenant.id, sku=v["sku"], name=v["name"], category=v["category"],
-                                         quantity=v["quantity"], unit_price=v["unit_price"]))
+            order.lines.append(
+                OrderLine(
+                    tenant_id=tenant.id,
+                    sku=v["sku"],
+                    name=v["name"],
+                    category=v["category"],
+                    quantity=v["quantity"],
+                    unit_price=v["unit_price"],
+                )
+            )
         db.session.add(order)
         created += 1
         line_count += len(rows)

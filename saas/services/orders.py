@@ -1,5 +1,6 @@
 """Orders: the columns of a merchant's export and the reading of one row (the import itself is
 `order_import`), the template, and finding orders in the console."""
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "quantity": ("数量", "quantity"),
     "unit_price": ("单价", "unit_price"),
 }
-REQUIRED_COLUMNS = ("order_number", "channel", "purchase_date", "customer_name", "sku", "name", "category",
-                    "quantity", "unit_price")
+REQUIRED_COLUMNS = (
+    "order_number",
+    "channel",
+    "purchase_date",
+    "customer_name",
+    "sku",
+    "name",
+    "category",
+    "quantity",
+    "unit_price",
+)
 OPTIONAL_COLUMNS = ("delivery_date", "mobile", "email")
 # Fields every line of one order repeats; they must agree.
 ORDER_FIELDS = ("channel", "purchase_date", "delivery_date", "customer_name", "mobile", "email")
@@ -144,16 +154,20 @@ def _date(value: str) -> date:
             return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
         except ValueError:
             raise _Bad(f"不是有效的日期，收到「{value}」。", f"is not a valid date; got “{value}”.") from None
-    raise _Bad(f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD（如 2026-01-05），收到「{value}」。",
-               f"must be a date written YYYY-MM-DD or YYYY/MM/DD (e.g. 2026-01-05); got “{value}”.")
+    raise _Bad(
+        f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD（如 2026-01-05），收到「{value}」。",
+        f"must be a date written YYYY-MM-DD or YYYY/MM/DD (e.g. 2026-01-05); got “{value}”.",
+    )
 
 
 def _channel(value: str) -> str:
     key = _CHANNEL_ALIASES.get(value.lower())
     if key is None:
         known = "、".join(zh for zh, _en in CHANNEL_LABELS.values())
-        raise _Bad(f"无法识别「{value}」。可填写：{known}（或 {', '.join(CHANNELS)}）。",
-                   f"is not a known channel: “{value}”. Use one of {', '.join(CHANNELS)} (or the Chinese names).")
+        raise _Bad(
+            f"无法识别「{value}」。可填写：{known}（或 {', '.join(CHANNELS)}）。",
+            f"is not a known channel: “{value}”. Use one of {', '.join(CHANNELS)} (or the Chinese names).",
+        )
     return key
 
 
@@ -161,9 +175,10 @@ def _category(value: str) -> str:
     key = _CATEGORY_ALIASES.get(value.lower())
     if key is None:
         known = "、".join(c.zh for c in CATEGORIES.values())
-        raise _Bad(f"无法识别「{value}」。可填写：{known}。",
-                   f"is not a known product category: “{value}”. Use one of {', '.join(CATEGORIES)} "
-                   "(or the Chinese names).")
+        raise _Bad(
+            f"无法识别「{value}」。可填写：{known}。",
+            f"is not a known product category: “{value}”. Use one of {', '.join(CATEGORIES)} (or the Chinese names).",
+        )
     return key
 
 
@@ -181,8 +196,9 @@ def _unit_price(value: str) -> Decimal:
     if text.startswith("-"):
         raise _Bad("不能为负数。", "cannot be negative.")
     if not _PRICE.fullmatch(text):
-        raise _Bad(f"须为金额（元），如 59.90，收到「{value}」。",
-                   f"must be an amount in yuan such as 59.90; got “{value}”.")
+        raise _Bad(
+            f"须为金额（元），如 59.90，收到「{value}」。", f"must be an amount in yuan such as 59.90; got “{value}”."
+        )
     try:
         price = Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
@@ -197,8 +213,10 @@ def _unit_price(value: str) -> Decimal:
 def _mobile(value: str) -> str:
     mobile = mainland_mobile(value)
     if mobile is None:
-        raise _Bad(f"不是有效的中国大陆手机号（11 位，以 13–19 开头），收到「{value}」。",
-                   f"is not a valid mainland China mobile number (11 digits starting 13–19); got “{value}”.")
+        raise _Bad(
+            f"不是有效的中国大陆手机号（11 位，以 13–19 开头），收到「{value}」。",
+            f"is not a valid mainland China mobile number (11 digits starting 13–19); got “{value}”.",
+        )
     return mobile
 
 
@@ -251,25 +269,51 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
             values[key] = None if key == "delivery_date" else ""
     # A contact that failed to parse is missing from values and already reported.
     if values.get("mobile", "?") == "" and values.get("email", "?") == "":
-        errors.append(RowError(number, "contact", "请至少填写手机或邮箱中的一项。",
-                               "Give a mobile number or an email address (at least one)."))
+        errors.append(
+            RowError(
+                number,
+                "contact",
+                "请至少填写手机或邮箱中的一项。",
+                "Give a mobile number or an email address (at least one).",
+            )
+        )
     purchase, delivery = values.get("purchase_date"), values.get("delivery_date")
     if isinstance(purchase, date) and purchase > today:
-        errors.append(_error(number, "purchase_date", _Bad(f"不能晚于今天（{today.isoformat()}）。",
-                                                           f"cannot be later than today ({today.isoformat()}).")))
+        errors.append(
+            _error(
+                number,
+                "purchase_date",
+                _Bad(f"不能晚于今天（{today.isoformat()}）。", f"cannot be later than today ({today.isoformat()})."),
+            )
+        )
     earliest = date(today.year - MAX_ORDER_AGE_YEARS, 1, 1)
     for key, value in (("purchase_date", purchase), ("delivery_date", delivery)):
         if isinstance(value, date) and value < earliest:
-            errors.append(_error(number, key, _Bad(f"不能早于 {earliest.isoformat()}。",
-                                                   f"cannot be earlier than {earliest.isoformat()}.")))
+            errors.append(
+                _error(
+                    number,
+                    key,
+                    _Bad(f"不能早于 {earliest.isoformat()}。", f"cannot be earlier than {earliest.isoformat()}."),
+                )
+            )
     if isinstance(delivery, date) and delivery > today:
-        errors.append(_error(number, "delivery_date", _Bad(f"不能晚于今天（{today.isoformat()}）。",
-                                                           f"cannot be later than today ({today.isoformat()}).")))
+        errors.append(
+            _error(
+                number,
+                "delivery_date",
+                _Bad(f"不能晚于今天（{today.isoformat()}）。", f"cannot be later than today ({today.isoformat()})."),
+            )
+        )
     if isinstance(purchase, date) and isinstance(delivery, date) and delivery < purchase:
-        errors.append(RowError(number, "delivery_date",
-                               f"签收日期（{delivery.isoformat()}）不能早于下单日期（{purchase.isoformat()}）。",
-                               f"The delivery date ({delivery.isoformat()}) cannot be before the purchase date "
-                               f"({purchase.isoformat()})."))
+        errors.append(
+            RowError(
+                number,
+                "delivery_date",
+                f"签收日期（{delivery.isoformat()}）不能早于下单日期（{purchase.isoformat()}）。",
+                f"The delivery date ({delivery.isoformat()}) cannot be before the purchase date "
+                f"({purchase.isoformat()}).",
+            )
+        )
     return Row(number, values), errors
 
 
@@ -278,13 +322,16 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
 
 # ---------- reading -------------------------------------------------------
 
+
 def search_orders(tenant: Tenant, query: str = ""):
     """The select for the console list: newest purchase first, optionally narrowed by number, name or mobile."""
     stmt = select(Order).where(Order.tenant_id == tenant.id)
     query = _clean(query or "")
     if query:
-        conditions = [Order.order_number.icontains(query, autoescape=True),
-                      Order.customer_name.icontains(query, autoescape=True)]
+        conditions = [
+            Order.order_number.icontains(query, autoescape=True),
+            Order.customer_name.icontains(query, autoescape=True),
+        ]
         mobile = mainland_mobile(query)
         if mobile:
             conditions.append(Order.mobile == mobile)
@@ -297,11 +344,17 @@ def template_csv(lang: str) -> bytes:
     zh = lang != "en"
     header = [COLUMNS[k][0] if zh else COLUMNS[k][1] for k in COLUMNS]
     example = {
-        "order_number": "TB20261101001", "channel": "淘宝" if zh else "taobao",
-        "purchase_date": "2026-11-01", "delivery_date": "2026-11-03",
-        "customer_name": "张三" if zh else "Zhang San", "mobile": "13812345678", "email": "zhangsan@example.com",
-        "sku": "KW-TS-110", "name": "儿童纯棉短袖T恤 110cm" if zh else "Children's cotton T-shirt 110cm",
+        "order_number": "TB20261101001",
+        "channel": "淘宝" if zh else "taobao",
+        "purchase_date": "2026-11-01",
+        "delivery_date": "2026-11-03",
+        "customer_name": "张三" if zh else "Zhang San",
+        "mobile": "13812345678",
+        "email": "zhangsan@example.com",
+        "sku": "KW-TS-110",
+        "name": "儿童纯棉短袖T恤 110cm" if zh else "Children's cotton T-shirt 110cm",
         "category": CATEGORIES["childrens_clothing"].zh if zh else "childrens_clothing",
-        "quantity": "2", "unit_price": "59.90",
+        "quantity": "2",
+        "unit_price": "59.90",
     }
     return csv_files.write_csv([header, [example[k] for k in COLUMNS]])

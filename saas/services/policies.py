@@ -1,4 +1,5 @@
 """A tenant's after-sales policy: the draft, publishing, history, and judging an order by it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ from tenants.calendar import BusinessCalendar
 from tenants.clock import shop_today
 from tenants.models import PolicyVersion, Tenant
 from tenants.policy import Remedy, VersionRef, choose_version, evaluate
-from tenants.terms import CATEGORIES, DEFAULT_CATEGORY_RULES, FIELD_LABELS, TermError, Terms
-from tenants.term_rules import validate_category_rules, validate_terms
 from tenants.presets import apply_preset
+from tenants.term_rules import validate_category_rules, validate_terms
+from tenants.terms import CATEGORIES, DEFAULT_CATEGORY_RULES, FIELD_LABELS, TermError, Terms
 
 
 class PolicyError(ServiceError):
@@ -50,8 +51,12 @@ def calendar_for(tenant: Tenant) -> BusinessCalendar:
     country = tenant_country(tenant)
     official = official_days(country)
     return BusinessCalendar.from_settings(
-        tenant.timezone, terms.business_hours_start, terms.business_hours_end, country=country,
-        overrides=official.days, covered_override_years=set(official.years),
+        tenant.timezone,
+        terms.business_hours_start,
+        terms.business_hours_end,
+        country=country,
+        overrides=official.days,
+        covered_override_years=set(official.years),
     )
 
 
@@ -73,17 +78,22 @@ def published_versions(tenant: Tenant) -> list[PolicyVersion]:
     """The shop's published versions, newest first; read once per request (publishing forgets it)."""
     memo = request_memo.table("published_versions")
     if tenant.id not in memo:
-        memo[tenant.id] = list(db.session.scalars(
-            select(PolicyVersion)
-            .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published")
-            .order_by(PolicyVersion.number.desc())
-        ))
+        memo[tenant.id] = list(
+            db.session.scalars(
+                select(PolicyVersion)
+                .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published")
+                .order_by(PolicyVersion.number.desc())
+            )
+        )
     return list(memo[tenant.id])
 
 
 def version_by_number(tenant: Tenant, number: int) -> PolicyVersion | None:
-    return db.session.scalar(select(PolicyVersion).where(
-        PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published", PolicyVersion.number == number))
+    return db.session.scalar(
+        select(PolicyVersion).where(
+            PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published", PolicyVersion.number == number
+        )
+    )
 
 
 def current_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | None:
@@ -93,8 +103,11 @@ def current_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | N
         return in_force_and_upcoming(published_versions(tenant), on)[0]
     return db.session.scalar(
         select(PolicyVersion)
-        .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published",
-               PolicyVersion.effective_date <= on)
+        .where(
+            PolicyVersion.tenant_id == tenant.id,
+            PolicyVersion.status == "published",
+            PolicyVersion.effective_date <= on,
+        )
         .order_by(PolicyVersion.effective_date.desc(), PolicyVersion.number.desc())
         .limit(1)
     )
@@ -102,10 +115,12 @@ def current_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | N
 
 def in_force_and_upcoming(versions: list[PolicyVersion], on: date) -> tuple[PolicyVersion | None, PolicyVersion | None]:
     """From a tenant's published versions: the one in force on a day, and the next one to come."""
-    current = max((v for v in versions if v.effective_date <= on), key=lambda v: (v.effective_date, v.number),
-                  default=None)
-    upcoming = min((v for v in versions if v.effective_date > on), key=lambda v: (v.effective_date, v.number),
-                   default=None)
+    current = max(
+        (v for v in versions if v.effective_date <= on), key=lambda v: (v.effective_date, v.number), default=None
+    )
+    upcoming = min(
+        (v for v in versions if v.effective_date > on), key=lambda v: (v.effective_date, v.number), default=None
+    )
     return current, upcoming
 
 
@@ -113,8 +128,9 @@ def upcoming_version(tenant: Tenant, on: date | None = None) -> PolicyVersion | 
     on = on or shop_today(tenant)
     return db.session.scalar(
         select(PolicyVersion)
-        .where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published",
-               PolicyVersion.effective_date > on)
+        .where(
+            PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "published", PolicyVersion.effective_date > on
+        )
         .order_by(PolicyVersion.effective_date, PolicyVersion.number)
         .limit(1)
     )
@@ -136,8 +152,9 @@ def terms_of(version: PolicyVersion) -> Terms:
 
 
 def get_draft(tenant: Tenant) -> PolicyVersion | None:
-    return db.session.scalar(select(PolicyVersion).where(
-        PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "draft"))
+    return db.session.scalar(
+        select(PolicyVersion).where(PolicyVersion.tenant_id == tenant.id, PolicyVersion.status == "draft")
+    )
 
 
 def starting_category_rules(tenant: Tenant) -> dict[str, dict[str, Any]]:
@@ -163,7 +180,8 @@ def ensure_draft(tenant: Tenant, actor: User | None) -> PolicyVersion:
     latest = published_versions(tenant)
     base = latest[0] if latest else None
     draft = PolicyVersion(
-        tenant_id=tenant.id, status="draft",
+        tenant_id=tenant.id,
+        status="draft",
         terms=dict(base.terms) if base else Terms().to_dict(),
         category_rules={k: dict(v) for k, v in _base_category_rules(tenant).items()},
     )
@@ -172,8 +190,9 @@ def ensure_draft(tenant: Tenant, actor: User | None) -> PolicyVersion:
     return draft
 
 
-def save_draft(tenant: Tenant, actor: User | None, terms: dict[str, Any],
-               category_rules: dict[str, dict[str, Any]] | None = None) -> PolicyVersion:
+def save_draft(
+    tenant: Tenant, actor: User | None, terms: dict[str, Any], category_rules: dict[str, dict[str, Any]] | None = None
+) -> PolicyVersion:
     """Validate and store the draft's terms; nothing is stored when anything is invalid."""
     errors = validate_terms(terms)
     rules = starting_category_rules(tenant) if category_rules is None else category_rules
@@ -228,8 +247,14 @@ def start_from_preset(tenant: Tenant, actor: User | None, preset: str) -> Policy
     return draft
 
 
-def publish(tenant: Tenant, actor: User | None, effective_date: date, change_note: str = "",
-            today: date | None = None, allow_past: bool = False) -> PolicyVersion:
+def publish(
+    tenant: Tenant,
+    actor: User | None,
+    effective_date: date,
+    change_note: str = "",
+    today: date | None = None,
+    allow_past: bool = False,
+) -> PolicyVersion:
     """Freeze the draft as the next version number, in force from effective_date (today or later)."""
     today = today or shop_today(tenant)
     if effective_date < today and not allow_past:
@@ -249,7 +274,9 @@ def publish(tenant: Tenant, actor: User | None, effective_date: date, change_not
     draft.published_by_id = actor.id if actor else None
     db.session.flush()
     request_memo.forget("published_versions")  # this request's list no longer holds every version
-    audit.record(tenant.id, actor, "policy.published", draft, number=draft.number, effective_date=effective_date.isoformat())
+    audit.record(
+        tenant.id, actor, "policy.published", draft, number=draft.number, effective_date=effective_date.isoformat()
+    )
     return draft
 
 
@@ -277,7 +304,9 @@ def diff(old: PolicyVersion | None, new: PolicyVersion) -> list[Change]:
             if before.get(key) != after.get(key):
                 czh, cen = CATEGORIES[cat].zh, CATEGORIES[cat].en
                 fzh, fen = FIELD_LABELS.get(key, (key, key))
-                changes.append(Change(f"{cat}.{key}", f"{czh} · {fzh}", f"{cen} · {fen}", before.get(key), after.get(key)))
+                changes.append(
+                    Change(f"{cat}.{key}", f"{czh} · {fzh}", f"{cen} · {fen}", before.get(key), after.get(key))
+                )
     return changes
 
 
@@ -287,12 +316,28 @@ class Judgement:
     remedies: list[Remedy]
 
 
-def judge(tenant: Tenant, category: str, purchase_date: date, delivery_date: date | None, problem: str,
-          as_of: date | None = None, price: Decimal | None = None) -> Judgement | None:
+def judge(
+    tenant: Tenant,
+    category: str,
+    purchase_date: date,
+    delivery_date: date | None,
+    problem: str,
+    as_of: date | None = None,
+    price: Decimal | None = None,
+) -> Judgement | None:
     """Which remedies are open for an order line, under the version in force on its purchase date."""
     version = version_for_purchase(tenant, purchase_date)
     if version is None:
         return None
-    remedies = evaluate(terms_of(version), version.category_rules, ref(version), category, purchase_date,
-                        delivery_date, problem, as_of or shop_today(tenant), price)
+    remedies = evaluate(
+        terms_of(version),
+        version.category_rules,
+        ref(version),
+        category,
+        purchase_date,
+        delivery_date,
+        problem,
+        as_of or shop_today(tenant),
+        price,
+    )
     return Judgement(version, remedies)

@@ -5,6 +5,7 @@ and never changes: renaming changes the names, deactivating takes a reason off t
 case keeps showing the current name of its reason either way. Plain functions that flush; the request
 commits. Refusals raise ReasonError with the field they concern.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,17 +38,28 @@ class ReasonError(ServiceError):
         "inactive": _l("This reason is no longer in use. Please choose another one."),
         "name_zh": _l("Please enter the Chinese name of the reason."),
         "name_long": _l("A reason's name has at most %(max)d characters."),
-        "control": _l("Your input contains invisible control characters (such as NUL) that cannot be saved. "
-                      "Please remove them and try again."),
-        "code_format": _l("A code has at most 40 lowercase letters, digits and underscores, optionally as "
-                          "parent.child, for example quality.odour."),
+        "control": _l(
+            "Your input contains invisible control characters (such as NUL) that cannot be saved. "
+            "Please remove them and try again."
+        ),
+        "code_format": _l(
+            "A code has at most 40 lowercase letters, digits and underscores, optionally as "
+            "parent.child, for example quality.odour."
+        ),
         "code_taken": _l("Your shop already has a reason with this code."),
         "parent": _l("Sub-reasons go under a top-level reason of your shop."),
         "parent_has_children": _l("A reason with sub-reasons cannot become a sub-reason itself."),
         "too_many": _l("A shop keeps at most %(max)d reasons."),
     }
-    FIELDS = {"required": "reason_code", "unknown": "reason_code", "inactive": "reason_code", "name_zh": "name_zh",
-              "code_format": "code", "code_taken": "code", "parent": "parent"}
+    FIELDS = {
+        "required": "reason_code",
+        "unknown": "reason_code",
+        "inactive": "reason_code",
+        "name_zh": "name_zh",
+        "code_format": "code",
+        "code_taken": "code",
+        "parent": "parent",
+    }
 
     @property
     def field(self) -> str:
@@ -67,8 +79,11 @@ def _id(tenant: Tenant | int) -> int:
 
 
 def all_reasons(tenant: Tenant | int) -> list[ReasonCode]:
-    return list(db.session.scalars(select(ReasonCode).where(ReasonCode.tenant_id == _id(tenant))
-                                   .order_by(ReasonCode.position, ReasonCode.id)))
+    return list(
+        db.session.scalars(
+            select(ReasonCode).where(ReasonCode.tenant_id == _id(tenant)).order_by(ReasonCode.position, ReasonCode.id)
+        )
+    )
 
 
 def tree(tenant: Tenant | int) -> list[Group]:
@@ -130,12 +145,12 @@ def check(tenant: Tenant | int, code: str | None) -> str:
     offered_codes = {c for _group, items in offered(tenant, "zh") for c, _name in items}
     if code in offered_codes:
         return code
-    known = db.session.scalar(select(ReasonCode.id).where(ReasonCode.tenant_id == _id(tenant),
-                                                          ReasonCode.code == code))
+    known = db.session.scalar(select(ReasonCode.id).where(ReasonCode.tenant_id == _id(tenant), ReasonCode.code == code))
     raise ReasonError("inactive" if known is not None else "unknown")
 
 
 # ------------------------------------------------------------------ the owner's list
+
 
 def _name(value: str | None, *, required: bool) -> str:
     value = " ".join((value or "").split())
@@ -149,8 +164,10 @@ def _name(value: str | None, *, required: bool) -> str:
 
 
 def _taken(tenant: Tenant, code: str) -> bool:
-    return db.session.scalar(select(ReasonCode.id).where(ReasonCode.tenant_id == tenant.id,
-                                                         ReasonCode.code == code)) is not None
+    return (
+        db.session.scalar(select(ReasonCode.id).where(ReasonCode.tenant_id == tenant.id, ReasonCode.code == code))
+        is not None
+    )
 
 
 def slug_from(name_en: str) -> str:
@@ -169,7 +186,7 @@ def _new_code(tenant: Tenant, typed: str, name_en: str, parent: ReasonCode | Non
         return typed
     prefix = f"{parent.code}." if parent is not None and "." not in parent.code else ""
     stem = slug_from(name_en) or "reason"
-    stem = stem[:CODE_MAX - len(prefix) - 4].rstrip("_") or "reason"
+    stem = stem[: CODE_MAX - len(prefix) - 4].rstrip("_") or "reason"
     code, n = f"{prefix}{stem}", 2
     while _taken(tenant, code) or not CODE_RE.fullmatch(code):
         code, n = f"{prefix}{stem}_{n}", n + 1
@@ -180,15 +197,23 @@ def _parent(tenant: Tenant, parent_code: str | None) -> ReasonCode | None:
     parent_code = (parent_code or "").strip()
     if not parent_code:
         return None
-    parent = db.session.scalar(select(ReasonCode).where(ReasonCode.tenant_id == tenant.id,
-                                                        ReasonCode.code == parent_code))
+    parent = db.session.scalar(
+        select(ReasonCode).where(ReasonCode.tenant_id == tenant.id, ReasonCode.code == parent_code)
+    )
     if parent is None or parent.parent_code is not None:
         raise ReasonError("parent")
     return parent
 
 
-def add(tenant: Tenant, actor: User | None, *, name_zh: str, name_en: str = "", parent_code: str | None = None,
-        code: str = "") -> ReasonCode:
+def add(
+    tenant: Tenant,
+    actor: User | None,
+    *,
+    name_zh: str,
+    name_en: str = "",
+    parent_code: str | None = None,
+    code: str = "",
+) -> ReasonCode:
     """A new reason at the end of its list (top level, or under `parent_code`); its code typed or made up."""
     zh, en = _name(name_zh, required=True), _name(name_en, required=False)
     parent = _parent(tenant, parent_code)
@@ -197,8 +222,15 @@ def add(tenant: Tenant, actor: User | None, *, name_zh: str, name_en: str = "", 
         raise ReasonError("too_many", max=MAX_REASONS)
     new_code = _new_code(tenant, code, en, parent)
     last = db.session.scalar(select(func.max(ReasonCode.position)).where(ReasonCode.tenant_id == tenant.id)) or 0
-    reason = ReasonCode(tenant_id=tenant.id, code=new_code, parent_code=parent.code if parent else None, name_zh=zh,
-                        name_en=en, position=last + 10, active=True)
+    reason = ReasonCode(
+        tenant_id=tenant.id,
+        code=new_code,
+        parent_code=parent.code if parent else None,
+        name_zh=zh,
+        name_en=en,
+        position=last + 10,
+        active=True,
+    )
     db.session.add(reason)
     db.session.flush()
     audit.record(tenant.id, actor, "reason.added", reason, code=new_code, name_zh=zh, name_en=en)

@@ -18,13 +18,15 @@ Rules (decided here, see also the recall page):
 * A customer answers on ``/<slug>/recall/<token>``: "I have stopped using it" or "I want a
   refund"; the first answer is kept.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -33,13 +35,13 @@ from saas.email_addresses import normalise_email
 from saas.extensions import db
 from saas.identifiers import new_token
 from saas.locale import babel_locale, lang_of
-from saas.phones import mainland_mobile
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, Notification
 from saas.models.order import Order, OrderLine
 from saas.models.recall import ANSWERS, Recall, RecallContact
 from saas.models.user import User
+from saas.phones import mainland_mobile
 from saas.queues import enqueue_after_commit
 from saas.services import audit, cases, notifications, policies
 from saas.services.errors import ServiceError
@@ -54,8 +56,9 @@ MAX_REASON = 2000
 
 ERRORS = {
     "not_emergency": _l("A recall can only be started from a food-safety emergency case."),
-    "not_confirmed": _l("Record the merchant's responsibility on this case first: a recall follows a confirmed "
-                        "food-safety problem."),
+    "not_confirmed": _l(
+        "Record the merchant's responsibility on this case first: a recall follows a confirmed food-safety problem."
+    ),
     "sku": _l("Please enter the SKU to recall."),
     "too_long": _l("%(field)s is too long."),
     "dates": _l("The end of the purchase period cannot be before its start."),
@@ -77,6 +80,7 @@ def batch_size() -> int:
 
 
 # ---------- starting -------------------------------------------------------
+
 
 def refusal(case: Case) -> str | None:
     """Why a recall cannot start from this case, as an error code; None if it can."""
@@ -120,8 +124,14 @@ class RecallRequest:
             raise RecallError("reason")
         if len(reason_zh) > MAX_REASON or len(reason_en) > MAX_REASON:
             raise RecallError("too_long", field=str(_l("Reason")))
-        return dict(sku=sku, batch=batch, purchased_from=self.purchased_from, purchased_to=self.purchased_to,
-                    reason_zh=reason_zh, reason_en=reason_en)
+        return dict(
+            sku=sku,
+            batch=batch,
+            purchased_from=self.purchased_from,
+            purchased_to=self.purchased_to,
+            reason_zh=reason_zh,
+            reason_en=reason_en,
+        )
 
 
 def _affected(sku: str, purchased_from: date | None, purchased_to: date | None):
@@ -151,28 +161,53 @@ def start(tenant: Tenant, case: Case, actor: User, request: RecallRequest) -> Re
     if code:
         raise RecallError(code)
     values = request.clean()
-    same = db.session.scalar(select(Recall.id).where(
-        Recall.case_id == case.id, Recall.sku == values["sku"], Recall.batch == values["batch"],
-        Recall.purchased_from.is_(None) if values["purchased_from"] is None
-        else Recall.purchased_from == values["purchased_from"],
-        Recall.purchased_to.is_(None) if values["purchased_to"] is None
-        else Recall.purchased_to == values["purchased_to"]))
+    same = db.session.scalar(
+        select(Recall.id).where(
+            Recall.case_id == case.id,
+            Recall.sku == values["sku"],
+            Recall.batch == values["batch"],
+            Recall.purchased_from.is_(None)
+            if values["purchased_from"] is None
+            else Recall.purchased_from == values["purchased_from"],
+            Recall.purchased_to.is_(None)
+            if values["purchased_to"] is None
+            else Recall.purchased_to == values["purchased_to"],
+        )
+    )
     if same is not None:
         raise RecallError("duplicate", id=same)
     expected = count_affected(values["sku"], values["purchased_from"], values["purchased_to"])
     if expected == 0:
         raise RecallError("no_orders")
-    name = db.session.scalar(select(OrderLine.name).where(OrderLine.sku == values["sku"]).order_by(OrderLine.id)
-                             .limit(1)) or ""
-    recall = Recall(tenant_id=tenant.id, case_id=case.id, product_name=name[:200], status="running",
-                    created_by_id=actor.id, customers_expected=expected, customers_found=0, unreachable=0,
-                    batches_done=0, cursor_order_id=0, **values)
+    name = (
+        db.session.scalar(select(OrderLine.name).where(OrderLine.sku == values["sku"]).order_by(OrderLine.id).limit(1))
+        or ""
+    )
+    recall = Recall(
+        tenant_id=tenant.id,
+        case_id=case.id,
+        product_name=name[:200],
+        status="running",
+        created_by_id=actor.id,
+        customers_expected=expected,
+        customers_found=0,
+        unreachable=0,
+        batches_done=0,
+        cursor_order_id=0,
+        **values,
+    )
     db.session.add(recall)
     db.session.flush()
-    cases.record(case, "recall_started", actor=actor, apply_clocks=False,
-                 note=f"Recall {recall.id}: SKU {recall.sku}" + (f", batch {recall.batch}" if recall.batch else "")
-                 + f", {expected} orders",
-                 data={"recall_id": recall.id, "sku": recall.sku, "orders": expected})
+    cases.record(
+        case,
+        "recall_started",
+        actor=actor,
+        apply_clocks=False,
+        note=f"Recall {recall.id}: SKU {recall.sku}"
+        + (f", batch {recall.batch}" if recall.batch else "")
+        + f", {expected} orders",
+        data={"recall_id": recall.id, "sku": recall.sku, "orders": expected},
+    )
     audit.record(tenant.id, actor, "recall.start", recall, case=case.number, sku=recall.sku, orders=expected)
     enqueue_after_commit(db.session, QUEUE, JOB, recall.id, 0)
     return recall
@@ -188,6 +223,7 @@ def resume(recall: Recall) -> bool:
 
 # ---------- the batch job --------------------------------------------------
 
+
 def answer_link(tenant: Tenant, token: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/{tenant.slug}/recall/{token}"
 
@@ -196,10 +232,15 @@ def message_text(recall: Recall, locale: str) -> str:
     """What customers are told (the `message` of the recall template), in their language."""
     with force_locale(babel_locale(locale)):
         batch = _(", batch %(batch)s", batch=recall.batch) if recall.batch else ""
-        return _("Product recall: %(product)s (SKU %(sku)s%(batch)s) that you bought is being recalled for a "
-                 "food-safety problem. %(reason)s Please stop using it now and tell us whether you want a refund "
-                 "at the link.", product=recall.product_name or recall.sku, sku=recall.sku, batch=batch,
-                 reason=recall.reason(lang_of(locale)))
+        return _(
+            "Product recall: %(product)s (SKU %(sku)s%(batch)s) that you bought is being recalled for a "
+            "food-safety problem. %(reason)s Please stop using it now and tell us whether you want a refund "
+            "at the link.",
+            product=recall.product_name or recall.sku,
+            sku=recall.sku,
+            batch=batch,
+            reason=recall.reason(lang_of(locale)),
+        )
 
 
 def _mobile(raw: str) -> str:
@@ -232,23 +273,45 @@ def _process(recall: Recall, tenant: Tenant, orders: list[Order]) -> int:
     """Contacts and outbox rows for a batch of orders; what exists already is left alone. Returns rows made."""
     if not orders:
         return 0
-    existing = {c.order_id: c for c in db.session.scalars(select(RecallContact).where(
-        RecallContact.recall_id == recall.id, RecallContact.order_id.in_([o.id for o in orders])))}
+    existing = {
+        c.order_id: c
+        for c in db.session.scalars(
+            select(RecallContact).where(
+                RecallContact.recall_id == recall.id, RecallContact.order_id.in_([o.id for o in orders])
+            )
+        )
+    }
     locale = _locale(tenant)
     contacts = []
     for order in orders:
         contact = existing.get(order.id)
         if contact is None:
-            contact = RecallContact(tenant_id=tenant.id, recall_id=recall.id, order_id=order.id,
-                                    customer_name=(order.customer_name or "")[:80], mobile=_mobile(order.mobile)[:20],
-                                    email=_email(order.email)[:254], locale=locale, token=new_token())
+            contact = RecallContact(
+                tenant_id=tenant.id,
+                recall_id=recall.id,
+                order_id=order.id,
+                customer_name=(order.customer_name or "")[:80],
+                mobile=_mobile(order.mobile)[:20],
+                email=_email(order.email)[:254],
+                locale=locale,
+                token=new_token(),
+            )
             db.session.add(contact)
         contacts.append(contact)
     db.session.flush()
 
     addresses = {c.mobile for c in contacts if c.mobile} | {c.email for c in contacts if c.email}
-    suppressed = set(db.session.execute(select(ContactSuppression.channel, ContactSuppression.address).where(
-        ContactSuppression.address.in_(addresses))).all()) if addresses else set()
+    suppressed = (
+        set(
+            db.session.execute(
+                select(ContactSuppression.channel, ContactSuppression.address).where(
+                    ContactSuppression.address.in_(addresses)
+                )
+            ).all()
+        )
+        if addresses
+        else set()
+    )
     terms = _terms(tenant)
     texts: dict[str, str] = {}
     made = 0
@@ -260,10 +323,22 @@ def _process(recall: Recall, tenant: Tenant, orders: list[Order]) -> int:
             key = idempotency_key(recall.id, contact.order_id, channel)
             if contact.locale not in texts:
                 texts[contact.locale] = message_text(recall, contact.locale)
-            params = {"message": texts[contact.locale], "link": answer_link(tenant, contact.token),
-                      "customer": contact.customer_name, "case_number": ""}
-            n = notifications.schedule_direct(tenant, key="recall", channel=channel, recipient=address,
-                                              locale=contact.locale, params=params, idempotency_key=key, terms=terms)
+            params = {
+                "message": texts[contact.locale],
+                "link": answer_link(tenant, contact.token),
+                "customer": contact.customer_name,
+                "case_number": "",
+            }
+            n = notifications.schedule_direct(
+                tenant,
+                key="recall",
+                channel=channel,
+                recipient=address,
+                locale=contact.locale,
+                params=params,
+                idempotency_key=key,
+                terms=terms,
+            )
             if n is not None:
                 made += 1
                 notification_id = n.id
@@ -289,16 +364,18 @@ def run_batch(recall_id: int, after_order_id: int = 0) -> str:
 
 def _run_batch(recall_id: int, after_order_id: int) -> str:
     # The row lock makes two jobs for the same recall (a resumed chain meeting a slow one) take turns.
-    recall = db.session.scalar(select(Recall).where(Recall.id == recall_id).with_for_update()
-                               .execution_options(populate_existing=True))
+    recall = db.session.scalar(
+        select(Recall).where(Recall.id == recall_id).with_for_update().execution_options(populate_existing=True)
+    )
     if recall is None:
         return "missing"
     if recall.status != "running":
         return "finished"
     tenant = db.session.get(Tenant, recall.tenant_id)
     size = batch_size()
-    orders = list(db.session.scalars(affected_orders(recall).where(Order.id > after_order_id)
-                                     .order_by(Order.id).limit(size)))
+    orders = list(
+        db.session.scalars(affected_orders(recall).where(Order.id > after_order_id).order_by(Order.id).limit(size))
+    )
     made = _process(recall, tenant, orders)
     # Everything up to the cursor is done; this batch continues it only if it starts at or before it.
     contiguous = after_order_id <= recall.cursor_order_id
@@ -306,11 +383,19 @@ def _run_batch(recall_id: int, after_order_id: int) -> str:
     if advanced:
         recall.cursor_order_id = orders[-1].id
         recall.batches_done += 1
-    recall.customers_found = db.session.scalar(select(func.count(RecallContact.id)).where(
-        RecallContact.recall_id == recall.id)) or 0
-    recall.unreachable = db.session.scalar(select(func.count(RecallContact.id)).where(
-        RecallContact.recall_id == recall.id, RecallContact.sms_notification_id.is_(None),
-        RecallContact.email_notification_id.is_(None))) or 0
+    recall.customers_found = (
+        db.session.scalar(select(func.count(RecallContact.id)).where(RecallContact.recall_id == recall.id)) or 0
+    )
+    recall.unreachable = (
+        db.session.scalar(
+            select(func.count(RecallContact.id)).where(
+                RecallContact.recall_id == recall.id,
+                RecallContact.sms_notification_id.is_(None),
+                RecallContact.email_notification_id.is_(None),
+            )
+        )
+        or 0
+    )
     if contiguous and len(orders) < size:
         recall.status, recall.finished_at = "done", utcnow()
     elif advanced:
@@ -344,33 +429,60 @@ def stats(recall: Recall) -> Stats:
     for channel, _address, id_attr in CHANNELS:
         column = getattr(RecallContact, id_attr)
         rows = db.session.execute(
-            select(Notification.status, func.count()).join(RecallContact, column == Notification.id)
-            .where(RecallContact.recall_id == recall.id).group_by(Notification.status)).all()
+            select(Notification.status, func.count())
+            .join(RecallContact, column == Notification.id)
+            .where(RecallContact.recall_id == recall.id)
+            .group_by(Notification.status)
+        ).all()
         by_channel[channel] = {status: count for status, count in rows}
     total = lambda statuses: sum(c for ch in by_channel.values() for s, c in ch.items() if s in statuses)  # noqa: E731
     sms, email = aliased(Notification), aliased(Notification)
-    reached = db.session.scalar(
-        select(func.count(RecallContact.id))
-        .outerjoin(sms, sms.id == RecallContact.sms_notification_id)
-        .outerjoin(email, email.id == RecallContact.email_notification_id)
-        .where(RecallContact.recall_id == recall.id, or_(sms.status == "sent", email.status == "sent"))) or 0
-    answers = {a: c for a, c in db.session.execute(
-        select(RecallContact.answer, func.count()).where(RecallContact.recall_id == recall.id,
-                                                         RecallContact.answered_at.is_not(None))
-        .group_by(RecallContact.answer)).all()}
-    return Stats(found=recall.customers_found, expected=recall.customers_expected, unreachable=recall.unreachable,
-                 batches=recall.batches_done, by_channel=by_channel, sent=total(("sent",)), failed=total(("dead",)),
-                 waiting=total(WAITING), reached=reached, answered=sum(answers.values()), answers=answers)
+    reached = (
+        db.session.scalar(
+            select(func.count(RecallContact.id))
+            .outerjoin(sms, sms.id == RecallContact.sms_notification_id)
+            .outerjoin(email, email.id == RecallContact.email_notification_id)
+            .where(RecallContact.recall_id == recall.id, or_(sms.status == "sent", email.status == "sent"))
+        )
+        or 0
+    )
+    answers = {
+        a: c
+        for a, c in db.session.execute(
+            select(RecallContact.answer, func.count())
+            .where(RecallContact.recall_id == recall.id, RecallContact.answered_at.is_not(None))
+            .group_by(RecallContact.answer)
+        ).all()
+    }
+    return Stats(
+        found=recall.customers_found,
+        expected=recall.customers_expected,
+        unreachable=recall.unreachable,
+        batches=recall.batches_done,
+        by_channel=by_channel,
+        sent=total(("sent",)),
+        failed=total(("dead",)),
+        waiting=total(WAITING),
+        reached=reached,
+        answered=sum(answers.values()),
+        answers=answers,
+    )
 
 
 def answered_contacts(recall: Recall, limit: int = 200) -> list[RecallContact]:
     """The latest answers, refund requests first (they need the merchant to act)."""
-    return list(db.session.scalars(
-        select(RecallContact).where(RecallContact.recall_id == recall.id, RecallContact.answered_at.is_not(None))
-        .order_by((RecallContact.answer == "refund").desc(), RecallContact.answered_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(RecallContact)
+            .where(RecallContact.recall_id == recall.id, RecallContact.answered_at.is_not(None))
+            .order_by((RecallContact.answer == "refund").desc(), RecallContact.answered_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 # ---------- the customer's answer ------------------------------------------
+
 
 def find_contact(token: str) -> RecallContact | None:
     """The contact a link belongs to, within the current tenant (the URL's slug)."""
@@ -384,7 +496,10 @@ def answer(contact: RecallContact, choice: str) -> bool:
     if choice not in ANSWERS:
         raise RecallError("answer")
     result = db.session.execute(
-        update(RecallContact).where(RecallContact.id == contact.id, RecallContact.answered_at.is_(None))
-        .values(answer=choice, answered_at=utcnow()).execution_options(synchronize_session=False))
+        update(RecallContact)
+        .where(RecallContact.id == contact.id, RecallContact.answered_at.is_(None))
+        .values(answer=choice, answered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(contact)
     return result.rowcount == 1

@@ -1,9 +1,10 @@
 """The shop's after-sales report (§7): a period's KPIs against their targets, breakdowns and the cases behind them."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -44,7 +45,7 @@ class ReportError(ServiceError):
 class Period:
     kind: str
     first: date  # inclusive, in the shop's zone
-    last: date   # inclusive
+    last: date  # inclusive
 
     @property
     def days(self) -> int:
@@ -53,8 +54,8 @@ class Period:
     def bounds(self, tz: str) -> tuple[datetime, datetime]:
         """[start, end) as UTC instants, midnight to midnight in the shop's zone."""
         zone = ZoneInfo(tz)
-        start = datetime.combine(self.first, datetime.min.time(), zone).astimezone(timezone.utc)
-        end = datetime.combine(self.last + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc)
+        start = datetime.combine(self.first, datetime.min.time(), zone).astimezone(UTC)
+        end = datetime.combine(self.last + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
         return start, end
 
     def previous(self) -> Period:
@@ -181,7 +182,11 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
     r.first_response = Kpi(f.first_response_pct, FIRST_RESPONSE_TARGET_PCT, f.first_response_decided)
     r.resolution = Kpi(f.resolution_pct, RESOLUTION_TARGET_PCT, f.resolution_decided)
     r.satisfaction = Kpi(f.satisfaction, SATISFACTION_TARGET, f.answers)
-    r.complaint_cases, r.platform_complaints, r.complaint_rate = f.complaint_cases, f.platform_complaints, f.complaint_rate
+    r.complaint_cases, r.platform_complaints, r.complaint_rate = (
+        f.complaint_cases,
+        f.platform_complaints,
+        f.complaint_rate,
+    )
     r.breaches = list(f.breaches.items())
 
     _satisfaction(r, tenant, start, end, personal)
@@ -205,14 +210,28 @@ def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
 def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> None:
     """Cases by type, intake, purchase channel, category, reason and day, and the two distributions: one
     statement, one read of the period's cases (a CTE grouped eight ways), however many cases the period has."""
-    p = select(Case.problem_type.label("t"), Case.intake_channel.label("i"), Case.purchase_channel.label("c"),
-               Case.category.label("g"), Case.reason_code.label("r"), kpis.local_date(Case.created_at, tenant.timezone).label("d"),
-               Case.first_response_minutes.label("fm"), Case.resolution_days.label("rd")).where(*in_range).cte("p")
+    p = (
+        select(
+            Case.problem_type.label("t"),
+            Case.intake_channel.label("i"),
+            Case.purchase_channel.label("c"),
+            Case.category.label("g"),
+            Case.reason_code.label("r"),
+            kpis.local_date(Case.created_at, tenant.timezone).label("d"),
+            Case.first_response_minutes.label("fm"),
+            Case.resolution_days.label("rd"),
+        )
+        .where(*in_range)
+        .cte("p")
+    )
 
     def part(name, key, key2=None, where=None):
-        stmt = select(literal(name, String).label("section"), cast(key, String).label("k"),
-                      cast(key2, String).label("k2") if key2 is not None else literal("", String).label("k2"),
-                      func.count().label("n"))
+        stmt = select(
+            literal(name, String).label("section"),
+            cast(key, String).label("k"),
+            cast(key2, String).label("k2") if key2 is not None else literal("", String).label("k2"),
+            func.count().label("n"),
+        )
         stmt = stmt.select_from(p)
         if where is not None:
             stmt = stmt.where(where)
@@ -220,11 +239,18 @@ def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> N
 
     response = _bucket_index(p.c.fm, RESPONSE_BUCKETS)
     resolution = _bucket_index(p.c.rd, RESOLUTION_BUCKETS)
-    rows = db.session.execute(union_all(
-        part("type", p.c.t), part("intake", p.c.i), part("channel", p.c.c), part("category", p.c.g),
-        part("reason", p.c.r),
-        part("day", p.c.d, p.c.t), part("response", response, where=p.c.fm.is_not(None)),
-        part("resolution", resolution, where=p.c.rd.is_not(None)))).all()
+    rows = db.session.execute(
+        union_all(
+            part("type", p.c.t),
+            part("intake", p.c.i),
+            part("channel", p.c.c),
+            part("category", p.c.g),
+            part("reason", p.c.r),
+            part("day", p.c.d, p.c.t),
+            part("response", response, where=p.c.fm.is_not(None)),
+            part("resolution", resolution, where=p.c.rd.is_not(None)),
+        )
+    ).all()
     sections: dict[str, list[tuple]] = defaultdict(list)
     for section, key, key2, n in rows:
         sections[section].append((key, key2, n))
@@ -238,10 +264,14 @@ def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> N
     per_day: dict[date, dict[str, int]] = defaultdict(dict)
     for d, kind, n in sections["day"]:
         per_day[kpis.as_date(d)][kind] = n
-    r.per_day = [(period.first + timedelta(days=i), per_day.get(period.first + timedelta(days=i), {}))
-                 for i in range(period.days)]
-    for name, edges, attr in (("response", RESPONSE_BUCKETS, "response_buckets"),
-                              ("resolution", RESOLUTION_BUCKETS, "resolution_buckets")):
+    r.per_day = [
+        (period.first + timedelta(days=i), per_day.get(period.first + timedelta(days=i), {}))
+        for i in range(period.days)
+    ]
+    for name, edges, attr in (
+        ("response", RESPONSE_BUCKETS, "response_buckets"),
+        ("resolution", RESOLUTION_BUCKETS, "resolution_buckets"),
+    ):
         counts = {int(k): n for k, _k2, n in sections[name]}
         setattr(r, attr, [(label, counts.get(i, 0)) for i, label in enumerate(_bucket_labels(edges))])
 
@@ -255,31 +285,56 @@ def _by_sku(in_range: tuple) -> list[tuple[str, str, int]]:
     """
     if db.session.get_bind().dialect.name == "postgresql":
         window = select(Case.id.label("id")).where(*in_range).cte("win").prefix_with("MATERIALIZED")
-        lines = (select(OrderLine.sku.label("sku"), OrderLine.name.label("name"))
-                 .join(CaseLine, CaseLine.order_line_id == OrderLine.id)
-                 .where(CaseLine.case_id == window.c.id).offset(0).lateral("l"))  # OFFSET 0: not flattened
-        stmt = (select(lines.c.sku, func.max(lines.c.name), func.count(func.distinct(window.c.id)))
-                .select_from(window).join(lines, true()).group_by(lines.c.sku))
+        lines = (
+            select(OrderLine.sku.label("sku"), OrderLine.name.label("name"))
+            .join(CaseLine, CaseLine.order_line_id == OrderLine.id)
+            .where(CaseLine.case_id == window.c.id)
+            .offset(0)
+            .lateral("l")
+        )  # OFFSET 0: not flattened
+        stmt = (
+            select(lines.c.sku, func.max(lines.c.name), func.count(func.distinct(window.c.id)))
+            .select_from(window)
+            .join(lines, true())
+            .group_by(lines.c.sku)
+        )
     else:
-        stmt = (select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
-                .join(CaseLine, CaseLine.order_line_id == OrderLine.id).join(Case, Case.id == CaseLine.case_id)
-                .where(*in_range).group_by(OrderLine.sku))
+        stmt = (
+            select(OrderLine.sku, func.max(OrderLine.name), func.count(func.distinct(Case.id)))
+            .join(CaseLine, CaseLine.order_line_id == OrderLine.id)
+            .join(Case, Case.id == CaseLine.case_id)
+            .where(*in_range)
+            .group_by(OrderLine.sku)
+        )
     return sorted(((sku, name, n) for sku, name, n in db.session.execute(stmt)), key=lambda x: (-x[2], x[0]))
 
 
 def _satisfaction(r: Report, tenant: Tenant, start: datetime, end: datetime, personal: bool) -> None:
-    answered = (Survey.tenant_id == tenant.id, Survey.status == "answered", Survey.answered_at >= start,
-                Survey.answered_at < end)
+    answered = (
+        Survey.tenant_id == tenant.id,
+        Survey.status == "answered",
+        Survey.answered_at >= start,
+        Survey.answered_at < end,
+    )
     day = kpis.local_date(Survey.answered_at, tenant.timezone)
-    r.satisfaction_trend = [(kpis.as_date(d), round(20 * float(mean), 1), n) for d, mean, n in db.session.execute(
-        select(day, func.avg(Survey.score), func.count()).where(*answered).group_by(day).order_by(day))]
+    r.satisfaction_trend = [
+        (kpis.as_date(d), round(20 * float(mean), 1), n)
+        for d, mean, n in db.session.execute(
+            select(day, func.avg(Survey.score), func.count()).where(*answered).group_by(day).order_by(day)
+        )
+    ]
     if not personal:
         return
-    r.low_scores = [dict(case_id=cid, number=num, score=score, comment=comment, answered_at=at)
-                    for cid, num, score, comment, at in db.session.execute(
-                        select(Case.id, Case.number, Survey.score, Survey.comment, Survey.answered_at)
-                        .join(Case, Case.id == Survey.case_id)
-                        .where(*answered, Survey.score <= LOW_SCORE).order_by(Survey.answered_at.desc()).limit(50))]
+    r.low_scores = [
+        dict(case_id=cid, number=num, score=score, comment=comment, answered_at=at)
+        for cid, num, score, comment, at in db.session.execute(
+            select(Case.id, Case.number, Survey.score, Survey.comment, Survey.answered_at)
+            .join(Case, Case.id == Survey.case_id)
+            .where(*answered, Survey.score <= LOW_SCORE)
+            .order_by(Survey.answered_at.desc())
+            .limit(50)
+        )
+    ]
 
 
 def _return_rates(r: Report, tenant: Tenant, period: Period) -> None:
@@ -289,18 +344,34 @@ def _return_rates(r: Report, tenant: Tenant, period: Period) -> None:
         # The period's orders off ix_orders_tenant_purchase, then their lines by order id (LATERAL), not a
         # hash of every order line the shop ever sold.
         window = select(Order.id.label("id")).where(*bought).cte("bought").prefix_with("MATERIALIZED")
-        lines = (select(OrderLine.id.label("id"), OrderLine.sku.label("sku"), OrderLine.name.label("name"))
-                 .where(OrderLine.order_id == window.c.id).offset(0).lateral("l"))  # OFFSET 0: not flattened
-        stmt = (select(lines.c.sku, func.max(lines.c.name), func.count(lines.c.id))
-                .select_from(window).join(lines, true()).group_by(lines.c.sku))
+        lines = (
+            select(OrderLine.id.label("id"), OrderLine.sku.label("sku"), OrderLine.name.label("name"))
+            .where(OrderLine.order_id == window.c.id)
+            .offset(0)
+            .lateral("l")
+        )  # OFFSET 0: not flattened
+        stmt = (
+            select(lines.c.sku, func.max(lines.c.name), func.count(lines.c.id))
+            .select_from(window)
+            .join(lines, true())
+            .group_by(lines.c.sku)
+        )
     else:
-        stmt = (select(OrderLine.sku, func.max(OrderLine.name), func.count(OrderLine.id))
-                .join(Order, Order.id == OrderLine.order_id).where(*bought).group_by(OrderLine.sku))
+        stmt = (
+            select(OrderLine.sku, func.max(OrderLine.name), func.count(OrderLine.id))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*bought)
+            .group_by(OrderLine.sku)
+        )
     sold = {sku: (name, n) for sku, name, n in db.session.execute(stmt)}
     cases = {sku: n for sku, _name, n in r.by_sku}
-    r.return_rates = sorted(({"sku": sku, "name": name, "lines": n, "cases": cases.get(sku, 0),
-                              "rate": _pct(cases.get(sku, 0), n)} for sku, (name, n) in sold.items()),
-                            key=lambda x: (-(x["rate"] or 0), x["sku"]))
+    r.return_rates = sorted(
+        (
+            {"sku": sku, "name": name, "lines": n, "cases": cases.get(sku, 0), "rate": _pct(cases.get(sku, 0), n)}
+            for sku, (name, n) in sold.items()
+        ),
+        key=lambda x: (-(x["rate"] or 0), x["sku"]),
+    )
 
 
 def _agents(tenant: Tenant, start: datetime, end: datetime, now: datetime) -> list[dict]:
@@ -313,15 +384,33 @@ def _agents(tenant: Tenant, start: datetime, end: datetime, now: datetime) -> li
 
     owner = func.coalesce(Case.assignee_id, Case.resolved_by_id)
     rows = db.session.execute(
-        select(owner, func.count(Case.id), kpis.count_if(kpis.response_decided(now)),
-               kpis.count_if(Case.first_response_in_time.is_(True)), kpis.count_if(Case.resolved_at.is_not(None)),
-               kpis.count_if(kpis.resolution_decided(now)), kpis.count_if(kpis.RESOLVED_IN_TIME))
+        select(
+            owner,
+            func.count(Case.id),
+            kpis.count_if(kpis.response_decided(now)),
+            kpis.count_if(Case.first_response_in_time.is_(True)),
+            kpis.count_if(Case.resolved_at.is_not(None)),
+            kpis.count_if(kpis.resolution_decided(now)),
+            kpis.count_if(kpis.RESOLVED_IN_TIME),
+        )
         .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end, owner.is_not(None))
-        .group_by(owner)).all()
-    scores = {aid: (n, mean) for aid, n, mean in db.session.execute(
-        select(owner, func.count(Survey.id), func.avg(Survey.score)).join(Case, Case.id == Survey.case_id)
-        .where(Survey.tenant_id == tenant.id, Survey.status == "answered", Survey.answered_at >= start,
-               Survey.answered_at < end, owner.is_not(None)).group_by(owner))}
+        .group_by(owner)
+    ).all()
+    scores = {
+        aid: (n, mean)
+        for aid, n, mean in db.session.execute(
+            select(owner, func.count(Survey.id), func.avg(Survey.score))
+            .join(Case, Case.id == Survey.case_id)
+            .where(
+                Survey.tenant_id == tenant.id,
+                Survey.status == "answered",
+                Survey.answered_at >= start,
+                Survey.answered_at < end,
+                owner.is_not(None),
+            )
+            .group_by(owner)
+        )
+    }
     ids = {aid for aid, *_rest in rows} | set(scores)
     if not ids:
         return []
@@ -331,8 +420,19 @@ def _agents(tenant: Tenant, start: datetime, end: datetime, now: datetime) -> li
     for aid in ids:
         handled, r_dec, r_in, resolved, s_dec, s_in = (int(x) for x in counts.get(aid, (0,) * 6))
         answered, mean = scores.get(aid, (0, None))
-        out.append({"name": names.get(aid, "?"), "handled": handled, "responses_decided": r_dec,
-                    "responses_in_time": r_in, "first_response_pct": _pct(r_in, r_dec), "resolved": resolved,
-                    "resolutions_decided": s_dec, "resolved_in_time": s_in, "resolution_pct": _pct(s_in, s_dec),
-                    "answers": answered, "satisfaction": round(float(mean) * 20, 1) if mean is not None else None})
+        out.append(
+            {
+                "name": names.get(aid, "?"),
+                "handled": handled,
+                "responses_decided": r_dec,
+                "responses_in_time": r_in,
+                "first_response_pct": _pct(r_in, r_dec),
+                "resolved": resolved,
+                "resolutions_decided": s_dec,
+                "resolved_in_time": s_in,
+                "resolution_pct": _pct(s_in, s_dec),
+                "answers": answered,
+                "satisfaction": round(float(mean) * 20, 1) if mean is not None else None,
+            }
+        )
     return sorted(out, key=lambda x: (-x["handled"], x["name"]))

@@ -13,13 +13,15 @@ it is written with Core statements that bypass the ORM's append-only guard, here
 Survey opt-outs (contact suppressions) are kept: they are the person's own request and must keep
 being honoured.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, not_, select, update
@@ -87,8 +89,11 @@ def set_retention_days(tenant: Tenant, actor, days: int) -> None:
 
 # ---------------------------------------------------------------- scrubbing text
 
+
 def _needles(*values: str) -> list[str]:
-    return sorted({v.strip() for v in values if v and v.strip() and v.strip() != ANONYMISED_NAME}, key=len, reverse=True)
+    return sorted(
+        {v.strip() for v in values if v and v.strip() and v.strip() != ANONYMISED_NAME}, key=len, reverse=True
+    )
 
 
 def scrub(text: str, needles: list[str]) -> str:
@@ -113,8 +118,10 @@ def _scrub_json(value: Any, needles: list[str]) -> Any:
 
 # ---------------------------------------------------------------- the sweep
 
-def sweep(now: datetime | None = None, batch: int = BATCH,
-          end_batch: Callable[[], None] | None = None) -> RetentionResult:
+
+def sweep(
+    now: datetime | None = None, batch: int = BATCH, end_batch: Callable[[], None] | None = None
+) -> RetentionResult:
     """Every tenant's expired cases and complaints; running it again changes nothing.
 
     After each batch (and each tenant) `end_batch` runs: the job passes `db.session.commit`, so a
@@ -129,9 +136,16 @@ def sweep(now: datetime | None = None, batch: int = BATCH,
             tenant = db.session.get(Tenant, tenant_id)
             result = sweep_tenant(tenant, now, batch, end_batch)
             if result.anything:
-                audit.record(tenant_id, None, "retention.anonymised", cases=result.cases, orders=result.orders,
-                             complaints=result.complaints, evidence_files=result.evidence_files,
-                             retention_days=tenant.retention_days)
+                audit.record(
+                    tenant_id,
+                    None,
+                    "retention.anonymised",
+                    cases=result.cases,
+                    orders=result.orders,
+                    complaints=result.complaints,
+                    evidence_files=result.evidence_files,
+                    retention_days=tenant.retention_days,
+                )
             end_batch()
         if result.anything:
             log.info("retention: tenant %s anonymised %s", tenant_id, result)
@@ -140,21 +154,30 @@ def sweep(now: datetime | None = None, batch: int = BATCH,
 
 
 def _expired(tenant_id: int, before: datetime):
-    return and_(Case.tenant_id == tenant_id, Case.status == "closed", Case.closed_at.is_not(None),
-                Case.closed_at < before)
+    return and_(
+        Case.tenant_id == tenant_id, Case.status == "closed", Case.closed_at.is_not(None), Case.closed_at < before
+    )
 
 
-def sweep_tenant(tenant: Tenant, now: datetime, batch: int = BATCH,
-                 end_batch: Callable[[], None] | None = None) -> RetentionResult:
+def sweep_tenant(
+    tenant: Tenant, now: datetime, batch: int = BATCH, end_batch: Callable[[], None] | None = None
+) -> RetentionResult:
     """One tenant (inside its tenant_context); `end_batch` after each batch (see `sweep`)."""
     end_batch = end_batch or db.session.flush
     before = cutoff(tenant, now)
     result = RetentionResult()
     last = 0
     while True:
-        ids = db.session.scalars(select(Case.id).where(
-            _expired(tenant.id, before), Case.customer_name != ANONYMISED_NAME, Case.id > last,
-        ).order_by(Case.id).limit(batch)).all()
+        ids = db.session.scalars(
+            select(Case.id)
+            .where(
+                _expired(tenant.id, before),
+                Case.customer_name != ANONYMISED_NAME,
+                Case.id > last,
+            )
+            .order_by(Case.id)
+            .limit(batch)
+        ).all()
         if not ids:
             break
         result.add(anonymise_cases(tenant, list(ids), before))
@@ -171,9 +194,14 @@ def anonymise_cases(tenant: Tenant, ids: list[int], before: datetime) -> Retenti
     order_rows = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(orders)))} if orders else {}
     for case in cases:
         order = order_rows.get(case.order_id) if case.order_id else None
-        needles = _needles(case.customer_name, case.mobile, case.email, case.return_tracking_number,
-                           case.outbound_tracking_number,
-                           *((order.customer_name, order.mobile, order.email) if order is not None else ()))
+        needles = _needles(
+            case.customer_name,
+            case.mobile,
+            case.email,
+            case.return_tracking_number,
+            case.outbound_tracking_number,
+            *((order.customer_name, order.mobile, order.email) if order is not None else ()),
+        )
         result.evidence_files += _drop_evidence(case)
         _scrub_events(case.id, needles)
         _scrub_outbox(case.id, needles)
@@ -217,16 +245,24 @@ def _drop_evidence(case: Case) -> int:
 
 def _scrub_events(case_id: int, needles: list[str]) -> None:
     rows = db.session.execute(
-        select(_EVENT_COLUMNS.id, _EVENT_COLUMNS.kind, _EVENT_COLUMNS.customer_message,
-               _EVENT_COLUMNS.internal_note, _EVENT_COLUMNS.data).where(_EVENT_COLUMNS.case_id == case_id)
+        select(
+            _EVENT_COLUMNS.id,
+            _EVENT_COLUMNS.kind,
+            _EVENT_COLUMNS.customer_message,
+            _EVENT_COLUMNS.internal_note,
+            _EVENT_COLUMNS.data,
+        ).where(_EVENT_COLUMNS.case_id == case_id)
     ).all()
     for event_id, kind, message, note, data in rows:
         old = {"customer_message": message or "", "internal_note": note or "", "data": data or {}}
         clean = dict(old["data"])
         if kind == "consumer_message" and clean.get("text"):
             clean["text"] = PLACEHOLDER
-        new = {"customer_message": scrub(old["customer_message"], needles),
-               "internal_note": scrub(old["internal_note"], needles), "data": _scrub_json(clean, needles)}
+        new = {
+            "customer_message": scrub(old["customer_message"], needles),
+            "internal_note": scrub(old["internal_note"], needles),
+            "data": _scrub_json(clean, needles),
+        }
         if new != old:
             db.session.execute(update(CaseEvent.__table__).where(_EVENT_COLUMNS.id == event_id).values(**new))
             case_pages.mark_changed(db.session(), case_id)
@@ -262,9 +298,15 @@ def _anonymise_order_if_unused(tenant: Tenant, order: Order | None, before: date
     """The order's customer data goes once no case that is still within retention points at it."""
     if order is None or order.customer_name == ANONYMISED_NAME:
         return False
-    live = db.session.scalar(select(Case.id).where(
-        Case.tenant_id == tenant.id, Case.order_id == order.id, not_(_expired(tenant.id, before)),
-    ).limit(1))
+    live = db.session.scalar(
+        select(Case.id)
+        .where(
+            Case.tenant_id == tenant.id,
+            Case.order_id == order.id,
+            not_(_expired(tenant.id, before)),
+        )
+        .limit(1)
+    )
     if live is not None:
         return False
     order.customer_name, order.mobile, order.email = ANONYMISED_NAME, "", ""
@@ -273,22 +315,31 @@ def _anonymise_order_if_unused(tenant: Tenant, order: Order | None, before: date
     return True
 
 
-def anonymise_complaints(tenant: Tenant, before: datetime, now: datetime, batch: int = BATCH,
-                         end_batch: Callable[[], None] | None = None) -> RetentionResult:
+def anonymise_complaints(
+    tenant: Tenant, before: datetime, now: datetime, batch: int = BATCH, end_batch: Callable[[], None] | None = None
+) -> RetentionResult:
     """Complaints to the platform answered before the cutoff lose their contact data and texts too."""
     end_batch = end_batch or db.session.flush
     result = RetentionResult()
     while True:
-        rows = db.session.scalars(select(PlatformComplaint).where(
-            PlatformComplaint.tenant_id == tenant.id, PlatformComplaint.anonymised_at.is_(None),
-            PlatformComplaint.status == "answered", PlatformComplaint.replied_at < before,
-        ).order_by(PlatformComplaint.id).limit(batch)).all()
+        rows = db.session.scalars(
+            select(PlatformComplaint)
+            .where(
+                PlatformComplaint.tenant_id == tenant.id,
+                PlatformComplaint.anonymised_at.is_(None),
+                PlatformComplaint.status == "answered",
+                PlatformComplaint.replied_at < before,
+            )
+            .order_by(PlatformComplaint.id)
+            .limit(batch)
+        ).all()
         if not rows:
             return result
         for complaint in rows:
             needles = _needles(complaint.contact_name, complaint.contact_mobile, complaint.contact_email)
-            for n in db.session.scalars(select(Notification).where(
-                Notification.idempotency_key.like(f"complaint:{complaint.id}:reply:%"))).all():
+            for n in db.session.scalars(
+                select(Notification).where(Notification.idempotency_key.like(f"complaint:{complaint.id}:reply:%"))
+            ).all():
                 _scrub_notification(n, needles)
             complaint.contact_name = ANONYMISED_NAME if complaint.contact_name else ""
             complaint.contact_mobile = complaint.contact_email = ""

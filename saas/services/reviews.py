@@ -7,6 +7,7 @@ first of the month after the month. The minute clock's sweep writes one e-mail p
 outbox then; a unique idempotency key per (shop, kind, period start, manager) makes that exactly once
 however many workers sweep at the same moment.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,10 +22,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tenants.clock import shop_today
 from saas.extensions import db
-from saas.locale import babel_locale, html_lang, lang_of
 from saas.input_guard import CONTROL_CHARS
+from saas.locale import babel_locale, html_lang, lang_of
 from saas.models.base import utcnow
 from saas.models.notification import Notification
 from saas.models.review import ImprovementAction
@@ -32,6 +32,7 @@ from saas.models.user import User
 from saas.queues import enqueue_after_commit, outbox_wake_key
 from saas.services import case_messages, orders, policies, reports, sla
 from saas.services.errors import ServiceError
+from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 
@@ -63,6 +64,7 @@ class ReviewError(ServiceError):
 
 
 # ---------- when a pack is due ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PackDue:
@@ -107,6 +109,7 @@ def pack_key(tenant_id: int, kind: str, first: date, user_id: int) -> str:
 
 # ---------- the pack's content ------------------------------------------------
 
+
 @dataclass
 class Pack:
     tenant: Tenant
@@ -137,23 +140,46 @@ def build_pack(tenant: Tenant, period: reports.Period, kind: str, now: datetime 
     now = now or utcnow()
     report = reports.build(tenant, period, now=now)
     start, end = period.bounds(tenant.timezone)
-    open_actions = db.session.scalars(select(ImprovementAction).where(
-        ImprovementAction.tenant_id == tenant.id, ImprovementAction.status == "open")
-        .order_by(ImprovementAction.due_date, ImprovementAction.id)).all()
-    done = db.session.scalars(select(ImprovementAction).where(
-        ImprovementAction.tenant_id == tenant.id, ImprovementAction.status == "done",
-        ImprovementAction.closed_at >= start, ImprovementAction.closed_at < end)
-        .order_by(ImprovementAction.closed_at)).all()
-    return Pack(tenant, period, kind, report, report.problems[:TOP], {sku: name for sku, name, _n in report.by_sku},
-                list(open_actions), list(done), shop_today(tenant, now))
+    open_actions = db.session.scalars(
+        select(ImprovementAction)
+        .where(ImprovementAction.tenant_id == tenant.id, ImprovementAction.status == "open")
+        .order_by(ImprovementAction.due_date, ImprovementAction.id)
+    ).all()
+    done = db.session.scalars(
+        select(ImprovementAction)
+        .where(
+            ImprovementAction.tenant_id == tenant.id,
+            ImprovementAction.status == "done",
+            ImprovementAction.closed_at >= start,
+            ImprovementAction.closed_at < end,
+        )
+        .order_by(ImprovementAction.closed_at)
+    ).all()
+    return Pack(
+        tenant,
+        period,
+        kind,
+        report,
+        report.problems[:TOP],
+        {sku: name for sku, name, _n in report.by_sku},
+        list(open_actions),
+        list(done),
+        shop_today(tenant, now),
+    )
 
 
 # ---------- improvement actions -----------------------------------------------
 
+
 def team(tenant: Tenant) -> list[User]:
     """Who can own an action: the shop's enabled staff."""
-    return list(db.session.scalars(select(User).where(
-        User.tenant_id == tenant.id, User.role.in_(STAFF_ROLES), User.is_enabled.is_(True)).order_by(User.name)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.tenant_id == tenant.id, User.role.in_(STAFF_ROLES), User.is_enabled.is_(True))
+            .order_by(User.name)
+        )
+    )
 
 
 def _text(value: str | None, empty: str, long: str, limit: int) -> str:
@@ -179,8 +205,16 @@ def parse_due(value: str | None, today: date) -> date:
     return due
 
 
-def record_action(tenant: Tenant, actor: User, *, problem_key: str, problem_label: str, description: str,
-                  owner_id: str | int | None, due: str) -> ImprovementAction:
+def record_action(
+    tenant: Tenant,
+    actor: User,
+    *,
+    problem_key: str,
+    problem_label: str,
+    description: str,
+    owner_id: str | int | None,
+    due: str,
+) -> ImprovementAction:
     """A new open action against a problem; every field checked before anything is written."""
     key = _text(problem_key, "problem", "problem_long", PROBLEM_MAX)
     label = _text(problem_label, "problem", "problem_long", PROBLEM_MAX)
@@ -193,8 +227,16 @@ def record_action(tenant: Tenant, actor: User, *, problem_key: str, problem_labe
     if owner is None or owner.tenant_id != tenant.id or owner.role not in STAFF_ROLES or not owner.is_enabled:
         raise ReviewError("owner")
     due_date = parse_due(due, shop_today(tenant))
-    action = ImprovementAction(tenant_id=tenant.id, problem_key=key, problem_label=label, description=text,
-                               owner_id=owner.id, due_date=due_date, status="open", created_by_id=actor.id)
+    action = ImprovementAction(
+        tenant_id=tenant.id,
+        problem_key=key,
+        problem_label=label,
+        description=text,
+        owner_id=owner.id,
+        due_date=due_date,
+        status="open",
+        created_by_id=actor.id,
+    )
     db.session.add(action)
     db.session.flush()
     return action
@@ -210,10 +252,13 @@ def complete_action(action: ImprovementAction, actor: User) -> ImprovementAction
 
 # ---------- the e-mail and the sweep ------------------------------------------
 
+
 def pack_link(tenant: Tenant, pack: PackDue) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return (f"{base}/{tenant.slug}/console/reviews?period=custom"
-            f"&from={pack.period.first.isoformat()}&to={pack.period.last.isoformat()}")
+    return (
+        f"{base}/{tenant.slug}/console/reviews?period=custom"
+        f"&from={pack.period.first.isoformat()}&to={pack.period.last.isoformat()}"
+    )
 
 
 def compose(tenant: Tenant, pack: Pack, locale: str, link: str, recipient: str) -> dict:
@@ -224,13 +269,25 @@ def compose(tenant: Tenant, pack: Pack, locale: str, link: str, recipient: str) 
     with force_locale(locale):
         first, last = pack.period.first.isoformat(), pack.period.last.isoformat()
         if pack.kind == "month":
-            subject = _("Monthly review %(month)s: %(shop)s", month=f"{pack.period.first:%Y-%m}", shop=tenant.name(lang))
+            subject = _(
+                "Monthly review %(month)s: %(shop)s", month=f"{pack.period.first:%Y-%m}", shop=tenant.name(lang)
+            )
         else:
             subject = _("Weekly review %(first)s to %(last)s: %(shop)s", first=first, last=last, shop=tenant.name(lang))
-        context = dict(pack=pack, report=pack.report, link=link, recipient=recipient, lang=lang,
-                       html_lang=html_lang(locale), subject=subject, first=first, last=last,
-                       label=case_messages.label, clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
-                       problem_label=lambda p: pack.problem_label(p, lang))
+        context = dict(
+            pack=pack,
+            report=pack.report,
+            link=link,
+            recipient=recipient,
+            lang=lang,
+            html_lang=html_lang(locale),
+            subject=subject,
+            first=first,
+            last=last,
+            label=case_messages.label,
+            clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
+            problem_label=lambda p: pack.problem_label(p, lang),
+        )
         text = render_template("messages/review_pack.txt", **context).strip() + "\n"
         html = render_template("messages/review_pack.html", **context)
     return {"subject": subject, "text": text, "html": html, "link": link}
@@ -238,16 +295,27 @@ def compose(tenant: Tenant, pack: Pack, locale: str, link: str, recipient: str) 
 
 def _insert(tenant: Tenant, key: str, recipient: str, locale: str, params: dict) -> Notification | None:
     """One row per key: a second worker's insert of the same key fails on the unique index and is dropped."""
-    n = Notification(tenant_id=tenant.id, idempotency_key=key, audience="staff", channel="email",
-                     recipient=recipient, template_key=TEMPLATE_KEY, locale=locale, params=params, status="pending",
-                     attempts=0, next_attempt_at=utcnow())
+    n = Notification(
+        tenant_id=tenant.id,
+        idempotency_key=key,
+        audience="staff",
+        channel="email",
+        recipient=recipient,
+        template_key=TEMPLATE_KEY,
+        locale=locale,
+        params=params,
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
     try:
         with db.session.begin_nested():
             db.session.add(n)
     except IntegrityError:
         return None
-    enqueue_after_commit(db.session, "notifications", "workers.jobs.send_notification", n.id,
-                         wake_key=outbox_wake_key(n.id))
+    enqueue_after_commit(
+        db.session, "notifications", "workers.jobs.send_notification", n.id, wake_key=outbox_wake_key(n.id)
+    )
     return n
 
 
@@ -267,8 +335,11 @@ def _written(keys: list[str]) -> set[str]:
     found: set[str] = set()
     with cross_tenant("review pack sweep"):
         for i in range(0, len(keys), 500):
-            found.update(db.session.scalars(select(Notification.idempotency_key).where(
-                Notification.idempotency_key.in_(keys[i:i + 500]))))
+            found.update(
+                db.session.scalars(
+                    select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys[i : i + 500]))
+                )
+            )
     return found
 
 
@@ -281,18 +352,28 @@ def sweep(now: datetime | None = None, end_batch: Callable[[], None] | None = No
     now = now or utcnow()
     end_batch = end_batch or db.session.flush
     with cross_tenant("review pack sweep"):
-        shops = db.session.execute(select(Tenant.id, Tenant.created_at, Tenant.timezone)
-                                   .where(Tenant.is_active.is_(True)).order_by(Tenant.id)).all()
+        shops = db.session.execute(
+            select(Tenant.id, Tenant.created_at, Tenant.timezone).where(Tenant.is_active.is_(True)).order_by(Tenant.id)
+        ).all()
         staff: dict[int, list[tuple[int, str]]] = {}
         for tid, uid, email in db.session.execute(
-                select(User.tenant_id, User.id, User.email).where(
-                    User.role.in_(("owner", "admin")), User.is_enabled.is_(True), User.email != "",
-                    User.tenant_id.is_not(None)).order_by(User.id)):
+            select(User.tenant_id, User.id, User.email)
+            .where(
+                User.role.in_(("owner", "admin")),
+                User.is_enabled.is_(True),
+                User.email != "",
+                User.tenant_id.is_not(None),
+            )
+            .order_by(User.id)
+        ):
             staff.setdefault(tid, []).append((uid, email))
     shops = [row for row in shops if row.id in staff]
-    keys = [pack_key(row.id, kind, period.first, uid) for row in shops
-            for kind, period in _candidates(shop_today(row, now))
-            for uid, _email in staff[row.id]]
+    keys = [
+        pack_key(row.id, kind, period.first, uid)
+        for row in shops
+        for kind, period in _candidates(shop_today(row, now))
+        for uid, _email in staff[row.id]
+    ]
     written = _written(keys)
     count = 0
     for tenant_id, created_at, _tz in shops:
@@ -302,14 +383,18 @@ def sweep(now: datetime | None = None, end_batch: Callable[[], None] | None = No
     return count
 
 
-def _sweep_shop(tenant_id: int, created_at: datetime, managers: list[tuple[int, str]], written: set[str],
-                now: datetime) -> int:
+def _sweep_shop(
+    tenant_id: int, created_at: datetime, managers: list[tuple[int, str]], written: set[str], now: datetime
+) -> int:
     tenant = db.session.get(Tenant, tenant_id)
     zone = ZoneInfo(tenant.timezone)
     today = now.astimezone(zone).date()
     # Nothing to look up on the calendar when the last finished week's and month's packs are all written.
-    if all(pack_key(tenant_id, kind, p.first, uid) in written
-           for kind, p in _candidates(today)[::2] for uid, _email in managers):
+    if all(
+        pack_key(tenant_id, kind, p.first, uid) in written
+        for kind, p in _candidates(today)[::2]
+        for uid, _email in managers
+    ):
         return 0
     cal = policies.calendar_for(tenant)
     count = 0
@@ -317,8 +402,11 @@ def _sweep_shop(tenant_id: int, created_at: datetime, managers: list[tuple[int, 
         # A shop that did not exist during the period has nothing to review for it.
         if created_at.astimezone(zone).date() > due.period.last:
             continue
-        missing = [(uid, email) for uid, email in managers
-                   if pack_key(tenant_id, due.kind, due.period.first, uid) not in written]
+        missing = [
+            (uid, email)
+            for uid, email in managers
+            if pack_key(tenant_id, due.kind, due.period.first, uid) not in written
+        ]
         if not missing:
             continue
         pack = build_pack(tenant, due.period, due.kind, now)

@@ -1,9 +1,10 @@
 """The operator's monthly merchant scorecards (§7): grouped aggregate queries per time zone, and CSV."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -93,8 +94,8 @@ def month_bounds(first: date, tz: str) -> tuple[datetime, datetime]:
     """The month as UTC instants [start, end), midnight to midnight in the tenant's zone."""
     zone = ZoneInfo(tz)
     nxt = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
-    start = datetime.combine(first, datetime.min.time(), zone).astimezone(timezone.utc)
-    end = datetime.combine(nxt, datetime.min.time(), zone).astimezone(timezone.utc)
+    start = datetime.combine(first, datetime.min.time(), zone).astimezone(UTC)
+    end = datetime.combine(nxt, datetime.min.time(), zone).astimezone(UTC)
     return start, end
 
 
@@ -143,8 +144,12 @@ def _kpis(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: dat
 def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: datetime, now: datetime) -> None:
     for tid, stopped, met in db.session.execute(
         select(SlaClock.tenant_id, func.count(SlaClock.id), func.sum(sa_case((SlaClock.state == "met", 1), else_=0)))
-        .where(SlaClock.tenant_id.in_(ids), SlaClock.stopped_at.is_not(None),
-               SlaClock.stopped_at >= start, SlaClock.stopped_at < end)
+        .where(
+            SlaClock.tenant_id.in_(ids),
+            SlaClock.stopped_at.is_not(None),
+            SlaClock.stopped_at >= start,
+            SlaClock.stopped_at < end,
+        )
         .group_by(SlaClock.tenant_id)
     ):
         cards[tid].clocks_stopped, cards[tid].clocks_met = stopped, int(met or 0)
@@ -152,21 +157,32 @@ def _counts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end: d
     late = sa_case(
         ((PlatformComplaint.replied_at.is_not(None) & (PlatformComplaint.replied_at > PlatformComplaint.due_at)), 1),
         ((PlatformComplaint.replied_at.is_(None) & (PlatformComplaint.due_at < now)), 1),
-        else_=0)
+        else_=0,
+    )
     for tid, n, n_late in db.session.execute(
         select(PlatformComplaint.tenant_id, func.count(PlatformComplaint.id), func.sum(late))
-        .where(PlatformComplaint.tenant_id.in_(ids), PlatformComplaint.created_at >= start,
-               PlatformComplaint.created_at < end)
+        .where(
+            PlatformComplaint.tenant_id.in_(ids),
+            PlatformComplaint.created_at >= start,
+            PlatformComplaint.created_at < end,
+        )
         .group_by(PlatformComplaint.tenant_id)
     ):
         cards[tid].complaints, cards[tid].complaints_late = n, int(n_late or 0)
 
     outstanding = sa_case((AdvanceCompensation.recovered.is_(False), AdvanceCompensation.amount), else_=0)
     for tid, n, total, open_total in db.session.execute(
-        select(AdvanceCompensation.tenant_id, func.count(AdvanceCompensation.id), func.sum(AdvanceCompensation.amount),
-               func.sum(outstanding))
-        .where(AdvanceCompensation.tenant_id.in_(ids), AdvanceCompensation.created_at >= start,
-               AdvanceCompensation.created_at < end)
+        select(
+            AdvanceCompensation.tenant_id,
+            func.count(AdvanceCompensation.id),
+            func.sum(AdvanceCompensation.amount),
+            func.sum(outstanding),
+        )
+        .where(
+            AdvanceCompensation.tenant_id.in_(ids),
+            AdvanceCompensation.created_at >= start,
+            AdvanceCompensation.created_at < end,
+        )
         .group_by(AdvanceCompensation.tenant_id)
     ):
         cards[tid].compensations = n
@@ -177,9 +193,12 @@ def _verdicts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end:
     """The supervisors' verdicts on the shops' sampled cases, counted by the month they were given."""
     for tid in ids:
         cards[tid].verdicts = dict.fromkeys(VERDICTS, 0)
-    stmt = (select(SampleCase.tenant_id, SampleCase.verdict, func.count())
-            .where(SampleCase.tenant_id.in_(ids), SampleCase.verdict.in_(VERDICTS),
-                   SampleCase.reviewed_at >= start, SampleCase.reviewed_at < end))
+    stmt = select(SampleCase.tenant_id, SampleCase.verdict, func.count()).where(
+        SampleCase.tenant_id.in_(ids),
+        SampleCase.verdict.in_(VERDICTS),
+        SampleCase.reviewed_at >= start,
+        SampleCase.reviewed_at < end,
+    )
     for tid, value, n in db.session.execute(stmt.group_by(SampleCase.tenant_id, SampleCase.verdict)):
         cards[tid].verdicts[value] = n
 
@@ -187,11 +206,32 @@ def _verdicts(cards: dict[int, Scorecard], ids: list[int], start: datetime, end:
 # ---------------------------------------------------------------- CSV
 
 CSV_COLUMNS = (
-    "month", "slug", "name_zh", "name_en", "active", "cases", "sla_clocks_stopped", "sla_clocks_met", "sla_met_pct",
-    "resolution_decided", "resolved_within_7_working_days", "resolution_7d_pct", "surveys_answered",
-    "satisfaction", "reviews_pass", "reviews_concern", "reviews_fail", "complaints", "complaints_late",
-    "advance_compensations", "advance_compensation_total", "advance_compensation_outstanding",
-    "first_response_decided", "first_response_in_time", "first_response_pct", "first_response_median_minutes",
+    "month",
+    "slug",
+    "name_zh",
+    "name_en",
+    "active",
+    "cases",
+    "sla_clocks_stopped",
+    "sla_clocks_met",
+    "sla_met_pct",
+    "resolution_decided",
+    "resolved_within_7_working_days",
+    "resolution_7d_pct",
+    "surveys_answered",
+    "satisfaction",
+    "reviews_pass",
+    "reviews_concern",
+    "reviews_fail",
+    "complaints",
+    "complaints_late",
+    "advance_compensations",
+    "advance_compensation_total",
+    "advance_compensation_outstanding",
+    "first_response_decided",
+    "first_response_in_time",
+    "first_response_pct",
+    "first_response_median_minutes",
     "complaint_rate",
 )
 
@@ -202,13 +242,35 @@ def to_csv(cards: list[Scorecard]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for c in cards:
         v = c.verdicts or {}
-        writer.writerow((
-            c.month, c.slug, c.name_zh, c.name_en, int(c.is_active), c.cases, c.clocks_stopped, c.clocks_met,
-            c.sla_met_pct, c.resolution_decided, c.resolved_in_time, c.resolution_pct, c.surveys_answered,
-            c.satisfaction, v.get("pass") if c.verdicts is not None else None,
-            v.get("concern") if c.verdicts is not None else None, v.get("fail") if c.verdicts is not None else None,
-            c.complaints, c.complaints_late, c.compensations, c.compensation_total, c.compensation_outstanding,
-            c.first_response_decided, c.first_response_in_time, c.first_response_pct, c.first_response_median,
-            c.complaint_rate,
-        ))
+        writer.writerow(
+            (
+                c.month,
+                c.slug,
+                c.name_zh,
+                c.name_en,
+                int(c.is_active),
+                c.cases,
+                c.clocks_stopped,
+                c.clocks_met,
+                c.sla_met_pct,
+                c.resolution_decided,
+                c.resolved_in_time,
+                c.resolution_pct,
+                c.surveys_answered,
+                c.satisfaction,
+                v.get("pass") if c.verdicts is not None else None,
+                v.get("concern") if c.verdicts is not None else None,
+                v.get("fail") if c.verdicts is not None else None,
+                c.complaints,
+                c.complaints_late,
+                c.compensations,
+                c.compensation_total,
+                c.compensation_outstanding,
+                c.first_response_decided,
+                c.first_response_in_time,
+                c.first_response_pct,
+                c.first_response_median,
+                c.complaint_rate,
+            )
+        )
     return writer.getvalue()

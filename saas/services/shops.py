@@ -2,6 +2,7 @@
 
 Plain functions that flush; the request commits. Refusals raise ShopError with the field they concern.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,10 +21,33 @@ from tenants.scoping import tenant_context
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
 # Path names the platform uses (or will) outside any tenant; the URL map adds whatever is registered.
-RESERVED_SLUGS = frozenset({
-    "admin", "supervise", "login", "logout", "api", "s", "dev", "healthz", "static", "console", "track", "cases",
-    "policy", "complaints", "r", "www", "help", "about", "account", "assets", "media", "uploads", "public",
-})
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "supervise",
+        "login",
+        "logout",
+        "api",
+        "s",
+        "dev",
+        "healthz",
+        "static",
+        "console",
+        "track",
+        "cases",
+        "policy",
+        "complaints",
+        "r",
+        "www",
+        "help",
+        "about",
+        "account",
+        "assets",
+        "media",
+        "uploads",
+        "public",
+    }
+)
 LOCALES = ("zh_Hans", "en")
 
 
@@ -31,14 +55,21 @@ class ShopError(ServiceError):
     """A refused shop change; .field names the form field it concerns."""
 
     MESSAGES = {
-        "slug_format": _l("Use 2–40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."),
+        "slug_format": _l(
+            "Use 2–40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."
+        ),
         "slug_reserved": _l("This name is reserved by the platform. Please choose another."),
         "slug_taken": _l("This slug is already taken."),
         "timezone": _l("Unknown time zone: use a name like Asia/Shanghai."),
         "owner_email_taken": _l("This email already has an account."),
     }
-    FIELDS = {"slug_format": "slug", "slug_reserved": "slug", "slug_taken": "slug", "timezone": "timezone",
-              "owner_email_taken": "owner_email"}
+    FIELDS = {
+        "slug_format": "slug",
+        "slug_reserved": "slug",
+        "slug_taken": "slug",
+        "timezone": "timezone",
+        "owner_email_taken": "owner_email",
+    }
 
 
 def reserved_slugs() -> set[str]:
@@ -71,9 +102,21 @@ def check_owner_email(email: str) -> None:
         raise ShopError("owner_email_taken")
 
 
-def create_shop(operator: User, *, slug: str, name_zh: str, name_en: str, contact_phone: str, contact_email: str,
-                timezone: str, default_locale: str, brand_colour: str, owner_name: str, owner_email: str,
-                owner_password: str) -> Tenant:
+def create_shop(
+    operator: User,
+    *,
+    slug: str,
+    name_zh: str,
+    name_en: str,
+    contact_phone: str,
+    contact_email: str,
+    timezone: str,
+    default_locale: str,
+    brand_colour: str,
+    owner_name: str,
+    owner_email: str,
+    owner_password: str,
+) -> Tenant:
     """The shop and its owner account, audited, flushed in the caller's transaction.
 
     The same slug or email taken at the same moment elsewhere surfaces as IntegrityError at flush or commit.
@@ -82,16 +125,22 @@ def create_shop(operator: User, *, slug: str, name_zh: str, name_en: str, contac
     check_timezone(timezone)
     check_owner_email(owner_email)
     tenant = Tenant(
-        slug=slug.strip(), name_zh=name_zh.strip(), name_en=name_en.strip(),
-        contact_phone=(contact_phone or "").strip(), contact_email=(contact_email or "").strip(),
-        timezone=str(ZoneInfo(timezone.strip())), default_locale=default_locale if default_locale in LOCALES else "zh_Hans",
-        brand_colour=brand_colour.strip().lower(), is_active=True,
+        slug=slug.strip(),
+        name_zh=name_zh.strip(),
+        name_en=name_en.strip(),
+        contact_phone=(contact_phone or "").strip(),
+        contact_email=(contact_email or "").strip(),
+        timezone=str(ZoneInfo(timezone.strip())),
+        default_locale=default_locale if default_locale in LOCALES else "zh_Hans",
+        brand_colour=brand_colour.strip().lower(),
+        is_active=True,
     )
     db.session.add(tenant)
     db.session.flush()
     with tenant_context(tenant.id):
-        accounts.create_staff(tenant, operator, email=owner_email, name=owner_name, role="owner",
-                              password=owner_password)
+        accounts.create_staff(
+            tenant, operator, email=owner_email, name=owner_name, role="owner", password=owner_password
+        )
         audit.record(tenant.id, operator, "tenant.created", tenant, slug=tenant.slug)
     return tenant
 
@@ -118,6 +167,9 @@ def reactivate(tenant: Tenant, operator: User) -> bool:
 def overview() -> tuple[list[Tenant], dict[int, int]]:
     """Every shop by slug, and each one's number of staff accounts."""
     tenants = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
-    staff = dict(db.session.execute(
-        select(User.tenant_id, func.count(User.id)).where(User.tenant_id.is_not(None)).group_by(User.tenant_id)).all())
+    staff = dict(
+        db.session.execute(
+            select(User.tenant_id, func.count(User.id)).where(User.tenant_id.is_not(None)).group_by(User.tenant_id)
+        ).all()
+    )
     return list(tenants), staff

@@ -8,6 +8,7 @@ account's own mailbox, which only its owner reads. Everything here is keyed by
 the address that was typed, so an unknown address behaves exactly like a
 known one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,6 +75,7 @@ def may_send_link(email: str) -> bool:
 
 
 # ------------------------------------------------------------ one-time links
+
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="signin-link")

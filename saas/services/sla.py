@@ -2,6 +2,7 @@
 
 A clock past due is handled as a case event in saas.services.case_breaches.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,18 +18,44 @@ from tenants.calendar import BusinessCalendar
 from tenants.terms import CLOCK_UNIT_FIELDS, Terms
 
 CLOCK_LABELS = {
-    "first_response": _l("First response"), "message_response": _l("Reply to the customer's message"),
-    "emergency": _l("Emergency response (24/7)"), "consultation": _l("Answer the question"),
-    "quality_proposal": _l("Propose a solution"), "quality_execution": _l("Carry out the solution"),
-    "inspection": _l("Inspect the returned parcel"), "return_processing": _l("Process the return or exchange"),
-    "complaint_feedback": _l("Feed back the complaint result"), "general": _l("Resolve the case"),
+    "first_response": _l("First response"),
+    "message_response": _l("Reply to the customer's message"),
+    "emergency": _l("Emergency response (24/7)"),
+    "consultation": _l("Answer the question"),
+    "quality_proposal": _l("Propose a solution"),
+    "quality_execution": _l("Carry out the solution"),
+    "inspection": _l("Inspect the returned parcel"),
+    "return_processing": _l("Process the return or exchange"),
+    "complaint_feedback": _l("Feed back the complaint result"),
+    "general": _l("Resolve the case"),
 }
 STATE_LABELS = {"running": _l("running"), "paused": _l("paused"), "met": _l("met"), "breached": _l("breached")}
 
 # Staff events that put a human answer in front of the customer.
-RESPONSES = {"accepted", "info_requested", "return_requested", "verified", "proposed", "rejected", "staff_message",
-             "refund_paid", "replacement_shipped", "repair_done", "compensation_paid", "explained", "closed"}
-RESOLUTIONS = {"refund_paid", "replacement_shipped", "repair_done", "compensation_paid", "explained", "rejected", "closed"}
+RESPONSES = {
+    "accepted",
+    "info_requested",
+    "return_requested",
+    "verified",
+    "proposed",
+    "rejected",
+    "staff_message",
+    "refund_paid",
+    "replacement_shipped",
+    "repair_done",
+    "compensation_paid",
+    "explained",
+    "closed",
+}
+RESOLUTIONS = {
+    "refund_paid",
+    "replacement_shipped",
+    "repair_done",
+    "compensation_paid",
+    "explained",
+    "rejected",
+    "closed",
+}
 
 # event kind → clocks it stops (met, or stays breached).
 STOPS = {
@@ -39,8 +66,14 @@ for _kind in ("proposed", "rejected", "staff_message", "explained", "closed"):
 for _kind in ("proposed", "rejected", "closed"):
     STOPS[_kind] = STOPS[_kind] | {"quality_proposal", "complaint_feedback"}
 for _kind in RESOLUTIONS:
-    STOPS[_kind] = STOPS[_kind] | {"quality_execution", "return_processing", "general", "complaint_feedback",
-                                   "quality_proposal", "inspection"}
+    STOPS[_kind] = STOPS[_kind] | {
+        "quality_execution",
+        "return_processing",
+        "general",
+        "complaint_feedback",
+        "quality_proposal",
+        "inspection",
+    }
 STOPS["inspected"] = {"inspection"}
 STOPS["emergency_lowered"] = {"emergency"}
 
@@ -54,11 +87,15 @@ class Target:
 
 # clock → the term holding its duration and how that duration is counted in minutes.
 CLOCK_TERMS: dict[str, tuple[str, int]] = {
-    "first_response": ("first_response_minutes", 1), "message_response": ("first_response_minutes", 1),
-    "consultation": ("consultation_written_hours", 60), "quality_proposal": ("quality_proposal_hours", 60),
-    "quality_execution": ("quality_execution_hours", 60), "inspection": ("inspection_hours", 60),
+    "first_response": ("first_response_minutes", 1),
+    "message_response": ("first_response_minutes", 1),
+    "consultation": ("consultation_written_hours", 60),
+    "quality_proposal": ("quality_proposal_hours", 60),
+    "quality_execution": ("quality_execution_hours", 60),
+    "inspection": ("inspection_hours", 60),
     "complaint_feedback": ("complaint_feedback_hours", 60),
-    "return_processing": ("return_processing_working_days", 0), "general": ("general_working_days", 0),
+    "return_processing": ("return_processing_working_days", 0),
+    "general": ("general_working_days", 0),
 }
 
 
@@ -154,9 +191,18 @@ def on_event(case: Case, event: CaseEvent, terms: Terms, cal: BusinessCalendar, 
     running = {c.kind for c in active_clocks(case)}
     for kind in starts_for(case, event, running):
         t = target(kind, terms)
-        clock = SlaClock(tenant_id=case.tenant_id, case=case, kind=kind, around_the_clock=t.around_the_clock,
-                         target_minutes=t.minutes or t.working_days * 24 * 60, started_at=at,
-                         due_at=due_from(cal, at, t), state="running", paused_seconds=0, breach_notified=False)
+        clock = SlaClock(
+            tenant_id=case.tenant_id,
+            case=case,
+            kind=kind,
+            around_the_clock=t.around_the_clock,
+            target_minutes=t.minutes or t.working_days * 24 * 60,
+            started_at=at,
+            due_at=due_from(cal, at, t),
+            state="running",
+            paused_seconds=0,
+            breach_notified=False,
+        )
         db.session.add(clock)
     if case.status == "closed":
         for clock in active_clocks(case):

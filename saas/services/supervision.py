@@ -10,6 +10,7 @@ sample the supervisor drew under a grant that is active today, so the ORM guard
 still scopes every load. The only cross-tenant read is the supervisor's own list
 of samples (filtered by supervisor_id).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,12 +41,17 @@ MAX_RESPONSE = 4000
 
 RESULT_LABELS = {"pass": _l("Pass"), "concern": _l("Concern"), "fail": _l("Fail")}
 CHECK_LABELS = {
-    "policy": _l("Policy applied correctly"), "sla": _l("Service levels met"),
-    "resolution": _l("Resolution appropriate"), "communication": _l("Communication courteous"),
+    "policy": _l("Policy applied correctly"),
+    "sla": _l("Service levels met"),
+    "resolution": _l("Resolution appropriate"),
+    "communication": _l("Communication courteous"),
 }
 ACCESS_LABELS = {
-    "view_case": _l("Opened the case"), "view_evidence": _l("Viewed a photo"), "review": _l("Saved a review"),
-    "report": _l("Opened the printable sample report"), "export": _l("Exported the sample report (CSV)"),
+    "view_case": _l("Opened the case"),
+    "view_evidence": _l("Viewed a photo"),
+    "review": _l("Saved a review"),
+    "report": _l("Opened the printable sample report"),
+    "export": _l("Exported the sample report (CSV)"),
     "kpis": _l("Viewed the shop's key figures"),
 }
 
@@ -76,6 +82,7 @@ def access_label(kind: str) -> str:
 
 # ---------------------------------------------------------------- operator: accounts and grants
 
+
 def create_supervisor(actor: User, *, name: str, email: str, password: str) -> User:
     if valid_address(email) is None:
         raise SupervisionError({"email": EMAIL_MESSAGE})
@@ -91,25 +98,44 @@ def supervisors() -> list[User]:
 
 
 def grants_of(supervisor: User) -> list[SupervisorGrant]:
-    return list(db.session.scalars(
-        select(SupervisorGrant).where(SupervisorGrant.supervisor_id == supervisor.id)
-        .order_by(SupervisorGrant.starts_on.desc(), SupervisorGrant.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(SupervisorGrant)
+            .where(SupervisorGrant.supervisor_id == supervisor.id)
+            .order_by(SupervisorGrant.starts_on.desc(), SupervisorGrant.id.desc())
+        )
+    )
 
 
-def grant(actor: User, supervisor: User, tenant: Tenant, *, starts_on: date, ends_on: date,
-          evidence_images: bool = False) -> SupervisorGrant:
+def grant(
+    actor: User, supervisor: User, tenant: Tenant, *, starts_on: date, ends_on: date, evidence_images: bool = False
+) -> SupervisorGrant:
     if supervisor.role != "supervisor":
         raise SupervisionError({"supervisor": _l("Access can only be granted to a supervisor.")})
     if ends_on < starts_on:
         raise SupervisionError({"ends_on": _l("The end date cannot be before the start date.")})
-    row = SupervisorGrant(supervisor_id=supervisor.id, tenant_id=tenant.id, starts_on=starts_on, ends_on=ends_on,
-                          evidence_images=bool(evidence_images), granted_by_id=actor.id, created_at=utcnow())
+    row = SupervisorGrant(
+        supervisor_id=supervisor.id,
+        tenant_id=tenant.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        evidence_images=bool(evidence_images),
+        granted_by_id=actor.id,
+        created_at=utcnow(),
+    )
     db.session.add(row)
     db.session.flush()
     # The merchant's own audit trail says who was let in, for how long, and whether photos are included.
-    audit.record(tenant.id, actor, "supervision.granted", row, supervisor=supervisor.email,
-                 starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat(), evidence_images=bool(evidence_images))
+    audit.record(
+        tenant.id,
+        actor,
+        "supervision.granted",
+        row,
+        supervisor=supervisor.email,
+        starts_on=starts_on.isoformat(),
+        ends_on=ends_on.isoformat(),
+        evidence_images=bool(evidence_images),
+    )
     return row
 
 
@@ -124,8 +150,8 @@ def revoke(actor: User, row: SupervisorGrant) -> None:
 def active_grants(supervisor: User) -> list[SupervisorGrant]:
     """The supervisor's grants in force today (each tenant's own today)."""
     rows = db.session.scalars(
-        select(SupervisorGrant).where(SupervisorGrant.supervisor_id == supervisor.id,
-                                      SupervisorGrant.revoked_at.is_(None))
+        select(SupervisorGrant)
+        .where(SupervisorGrant.supervisor_id == supervisor.id, SupervisorGrant.revoked_at.is_(None))
         .order_by(SupervisorGrant.tenant_id, SupervisorGrant.id)
     ).all()
     return [g for g in rows if g.tenant.is_active and g.is_active_on(shop_today(g.tenant))]

@@ -4,6 +4,7 @@ The figures are reports.build()'s, with personal=False: no case numbers, names, 
 example cases; top problems only as the recurring phrases with their counts. Each look is written
 to the shop's supervisor access log, so the merchant sees who looked at its figures and when.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

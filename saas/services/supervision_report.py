@@ -1,4 +1,5 @@
 """Supervision reports: the sample's verdicts and masked rows, on the page and as CSV."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -22,18 +23,32 @@ def report(opened: OpenSample, lang: str) -> dict:
             counts[item.verdict or "pending"] += 1
             case = item.case
             review = masked_review(item)
-            rows.append({
-                "case_id": case.id, "number": mask_case_number(case.number), "type": case_messages.label(item.stratum or case.problem_type),
-                "status": case_messages.label(case.status), "resolved_at": case.resolved_at, "closed_at": case.closed_at,
-                **review,
-            })
+            rows.append(
+                {
+                    "case_id": case.id,
+                    "number": mask_case_number(case.number),
+                    "type": case_messages.label(item.stratum or case.problem_type),
+                    "status": case_messages.label(case.status),
+                    "resolved_at": case.resolved_at,
+                    "closed_at": case.closed_at,
+                    **review,
+                }
+            )
     s = opened.sample
     return {
-        "tenant": opened.access.tenant.name(lang), "slug": opened.access.tenant.slug,
-        "period_start": s.period_start, "period_end": s.period_end, "seed": s.seed, "stratified": s.stratified,
-        "size": len(opened.items), "size_requested": s.size_requested, "population": s.population,
-        "drawn_by": s.supervisor.name if s.supervisor else "", "drawn_at": s.created_at,
-        "counts": counts, "rows": rows,
+        "tenant": opened.access.tenant.name(lang),
+        "slug": opened.access.tenant.slug,
+        "period_start": s.period_start,
+        "period_end": s.period_end,
+        "seed": s.seed,
+        "stratified": s.stratified,
+        "size": len(opened.items),
+        "size_requested": s.size_requested,
+        "population": s.population,
+        "drawn_by": s.supervisor.name if s.supervisor else "",
+        "drawn_at": s.created_at,
+        "counts": counts,
+        "rows": rows,
         "allocation": [(case_messages.label(k), v[0], v[1]) for k, v in (s.allocation or {}).items()],
     }
 
@@ -46,7 +61,12 @@ def report_csv(data: dict, when_fmt) -> bytes:
     """The report as CSV, UTF-8 with a BOM so that Excel opens the Chinese text correctly."""
     w = SafeWriter()
     w.writerow([_cell(x) for x in (str(_l("Shop")), data["tenant"])])
-    w.writerow([_cell(x) for x in (str(_l("Period")), f"{data['period_start'].isoformat()} – {data['period_end'].isoformat()}")])
+    w.writerow(
+        [
+            _cell(x)
+            for x in (str(_l("Period")), f"{data['period_start'].isoformat()} – {data['period_end'].isoformat()}")
+        ]
+    )
     w.writerow([_cell(x) for x in (str(_l("Seed")), data["seed"])])
     w.writerow([_cell(x) for x in (str(_l("Drawn by")), data["drawn_by"], when_fmt(data["drawn_at"]))])
     w.writerow([_cell(x) for x in (str(_l("Cases in the sample")), data["size"])])
@@ -63,7 +83,10 @@ def report_csv(data: dict, when_fmt) -> bytes:
         cells = [row["number"], row["type"], row["status"], when_fmt(row["resolved_at"]), when_fmt(row["closed_at"])]
         for check in row["checks"]:
             cells += [check["result_label"] if check["result"] else "", check["comment"]]
-        cells += [row["verdict_label"] if row["verdict"] else "", row["findings"],
-                  " | ".join(r["text"] for r in row["responses"])]
+        cells += [
+            row["verdict_label"] if row["verdict"] else "",
+            row["findings"],
+            " | ".join(r["text"] for r in row["responses"]),
+        ]
         w.writerow([_cell(c) for c in cells])
     return w.getvalue()

@@ -1,4 +1,5 @@
 """Supervision review: the masked case view, the supervisor's review, the merchant's response, the access logs."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -46,42 +47,73 @@ def masked_case_view(case: Case, show_evidence: bool, lang: str) -> dict:
             photos = [e.id for e in files if e.kind == "image" and e.status == "ready"] if show_evidence else []
             # Who took the case is staff's personal data: the supervisor sees that it changed hands, not names.
             text = _("The case changed hands.") if entry.kind == "assigned" else mask(entry.text)
-            timeline.append({
-                "at": entry.at, "who": entry.who, "kind": case_messages.event_label(entry.kind),
-                "text": text, "photos": photos, "hidden_files": len(files) - len(photos),
-            })
-        clocks = sorted(db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)).all(),
-                        key=lambda c: (c.started_at, c.id))
+            timeline.append(
+                {
+                    "at": entry.at,
+                    "who": entry.who,
+                    "kind": case_messages.event_label(entry.kind),
+                    "text": text,
+                    "photos": photos,
+                    "hidden_files": len(files) - len(photos),
+                }
+            )
+        clocks = sorted(
+            db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)).all(),
+            key=lambda c: (c.started_at, c.id),
+        )
         lines = [{"name": mask(cl.order_line.name), "quantity": cl.quantity} for cl in case.lines]
-        remedies = [{**r, "reason": mask(r["reason"]), "clause": mask(r["clause"]), "label": mask(r["label"])}
-                    for r in case_view.remedies(case, lang)]
+        remedies = [
+            {**r, "reason": mask(r["reason"]), "clause": mask(r["clause"]), "label": mask(r["label"])}
+            for r in case_view.remedies(case, lang)
+        ]
         return {
-            "id": case.id, "number": mask_case_number(case.number),
-            "problem_type": case_messages.label(case.problem_type), "status": case_messages.label(case.status),
-            "emergency": case.emergency, "priority": case.priority,
-            "customer_name": mask_name(case.customer_name), "mobile": mask_mobile_head(case.mobile),
-            "email": mask_email(case.email), "address": "",
-            "order_number": mask(case.order_number), "order_verified": case.order_verified,
+            "id": case.id,
+            "number": mask_case_number(case.number),
+            "problem_type": case_messages.label(case.problem_type),
+            "status": case_messages.label(case.status),
+            "emergency": case.emergency,
+            "priority": case.priority,
+            "customer_name": mask_name(case.customer_name),
+            "mobile": mask_mobile_head(case.mobile),
+            "email": mask_email(case.email),
+            "address": "",
+            "order_number": mask(case.order_number),
+            "order_verified": case.order_verified,
             "purchase_channel": case_messages.label(case.purchase_channel),
             "intake_channel": case_messages.label(case.intake_channel),
-            "purchase_date": case.purchase_date, "delivery_date": case.delivery_date,
-            "category": case.category, "item_price": case.item_price, "lines": lines,
+            "purchase_date": case.purchase_date,
+            "delivery_date": case.delivery_date,
+            "category": case.category,
+            "item_price": case.item_price,
+            "lines": lines,
             "expected_resolution": case_messages.label(case.expected_resolution),
             "description": mask(case.description),
             "responsibility": case_messages.label(case.responsibility) if case.responsibility else "",
             "responsibility_basis": mask(case.responsibility_basis),
             "resolution_kind": case_messages.label(case.resolution_kind) if case.resolution_kind else "",
-            "resolution_amount": case.resolution_amount, "repair_cycle_days": case.repair_cycle_days,
+            "resolution_amount": case.resolution_amount,
+            "repair_cycle_days": case.repair_cycle_days,
             "resolution_detail": mask(case.resolution_detail),
             "invoice_handling": case_messages.label(case.invoice_handling) if case.invoice_handling else "",
             "rejection_reason": mask(case.rejection_reason),
-            "created_at": case.created_at, "first_response_at": case.first_response_at,
-            "resolved_at": case.resolved_at, "closed_at": case.closed_at,
+            "created_at": case.created_at,
+            "first_response_at": case.first_response_at,
+            "resolved_at": case.resolved_at,
+            "closed_at": case.closed_at,
             "remedies": remedies,
-            "clocks": [{"kind": str(sla.CLOCK_LABELS.get(c.kind, c.kind)), "around_the_clock": c.around_the_clock,
-                        "started_at": c.started_at, "due_at": c.due_at, "stopped_at": c.stopped_at,
-                        "state": c.state, "state_label": str(sla.STATE_LABELS.get(c.state, c.state)),
-                        "paused_hours": round(c.paused_seconds / 3600, 1)} for c in clocks],
+            "clocks": [
+                {
+                    "kind": str(sla.CLOCK_LABELS.get(c.kind, c.kind)),
+                    "around_the_clock": c.around_the_clock,
+                    "started_at": c.started_at,
+                    "due_at": c.due_at,
+                    "stopped_at": c.stopped_at,
+                    "state": c.state,
+                    "state_label": str(sla.STATE_LABELS.get(c.state, c.state)),
+                    "paused_hours": round(c.paused_seconds / 3600, 1),
+                }
+                for c in clocks
+            ],
             "timeline": timeline,
             "show_evidence": show_evidence,
         }
@@ -101,11 +133,20 @@ def masked_review(item: SampleCase) -> dict:
     with tenant_context(item.tenant_id):
         mask = _masker(item.case)
     return {
-        "checks": [{"key": k, "label": check_label(k), "result": getattr(item, f"{k}_result"),
-                    "result_label": result_label(getattr(item, f"{k}_result")),
-                    "comment": mask(getattr(item, f"{k}_comment"))} for k in CHECKS],
-        "verdict": item.verdict, "verdict_label": result_label(item.verdict),
-        "findings": mask(item.findings), "reviewed_at": item.reviewed_at,
+        "checks": [
+            {
+                "key": k,
+                "label": check_label(k),
+                "result": getattr(item, f"{k}_result"),
+                "result_label": result_label(getattr(item, f"{k}_result")),
+                "comment": mask(getattr(item, f"{k}_comment")),
+            }
+            for k in CHECKS
+        ],
+        "verdict": item.verdict,
+        "verdict_label": result_label(item.verdict),
+        "findings": mask(item.findings),
+        "reviewed_at": item.reviewed_at,
         "responses": [{"at": r.created_at, "text": mask(r.text)} for r in item.responses],
     }
 
@@ -141,17 +182,24 @@ def save_review(item: SampleCase, reviewer: User, form: dict) -> SampleCase:
 
 def findings_for_case(case: Case) -> list[SampleCase]:
     """Reviewed sample entries of a case, for the merchant's own console (tenant-scoped by the guard)."""
-    return list(db.session.scalars(
-        select(SampleCase).where(SampleCase.case_id == case.id, SampleCase.verdict.is_not(None))
-        .order_by(SampleCase.reviewed_at.desc(), SampleCase.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(SampleCase)
+            .where(SampleCase.case_id == case.id, SampleCase.verdict.is_not(None))
+            .order_by(SampleCase.reviewed_at.desc(), SampleCase.id.desc())
+        )
+    )
 
 
 def case_access_log(case: Case, limit: int = 50) -> list[SupervisorAccess]:
-    return list(db.session.scalars(
-        select(SupervisorAccess).where(SupervisorAccess.case_id == case.id)
-        .order_by(SupervisorAccess.created_at.desc(), SupervisorAccess.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(SupervisorAccess)
+            .where(SupervisorAccess.case_id == case.id)
+            .order_by(SupervisorAccess.created_at.desc(), SupervisorAccess.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def console_panel(case: Case, user: User) -> dict:
@@ -160,7 +208,9 @@ def console_panel(case: Case, user: User) -> dict:
         "findings": findings_for_case(case),
         "can_respond": user.can_manage,
         "access": case_access_log(case) if user.role == "owner" else None,
-        "result": result_label, "check": check_label, "access_label": access_label,
+        "result": result_label,
+        "check": check_label,
+        "access_label": access_label,
     }
 
 
@@ -177,8 +227,9 @@ def respond(case: Case, author: User, finding_id, text: str) -> FindingResponse:
         raise SupervisionError({"text": _l("Please write your response.")})
     if len(text) > MAX_RESPONSE:
         raise SupervisionError({"text": _l("At most %(n)s characters.", n=MAX_RESPONSE)})
-    row = FindingResponse(tenant_id=case.tenant_id, sample_case_id=item.id, author_id=author.id, text=text,
-                          created_at=utcnow())
+    row = FindingResponse(
+        tenant_id=case.tenant_id, sample_case_id=item.id, author_id=author.id, text=text, created_at=utcnow()
+    )
     db.session.add(row)
     db.session.flush()
     audit.record(case.tenant_id, author, "supervision.responded", item, case=case.number)
@@ -187,6 +238,10 @@ def respond(case: Case, author: User, finding_id, text: str) -> FindingResponse:
 
 def tenant_access_log(limit: int = 500) -> list[SupervisorAccess]:
     """The current tenant's supervisor access log, newest first (the guard scopes it)."""
-    return list(db.session.scalars(
-        select(SupervisorAccess).order_by(SupervisorAccess.created_at.desc(), SupervisorAccess.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(SupervisorAccess)
+            .order_by(SupervisorAccess.created_at.desc(), SupervisorAccess.id.desc())
+            .limit(limit)
+        )
+    )

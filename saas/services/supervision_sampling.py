@@ -1,4 +1,5 @@
 """Supervision sampling: the population of a period, a reproducible stratified draw, opening a sample."""
+
 from __future__ import annotations
 
 import random
@@ -35,8 +36,11 @@ def population(tenant: Tenant, start: date, end: date) -> list[tuple[int, str]]:
     with tenant_context(tenant.id):
         rows = db.session.execute(
             select(Case.id, Case.problem_type)
-            .where(or_(and_(Case.closed_at >= lo, Case.closed_at < hi),
-                       and_(Case.resolved_at >= lo, Case.resolved_at < hi)))
+            .where(
+                or_(
+                    and_(Case.closed_at >= lo, Case.closed_at < hi), and_(Case.resolved_at >= lo, Case.resolved_at < hi)
+                )
+            )
             .order_by(Case.id)
         ).all()
     return [(r[0], r[1]) for r in rows]
@@ -89,8 +93,16 @@ def new_seed() -> int:
     return secrets.randbelow(10**9)
 
 
-def draw_sample(supervisor: User, tenant_id: int, *, start: date | None, end: date | None, size: int | None,
-                stratified: bool, seed: int | None = None) -> Sample:
+def draw_sample(
+    supervisor: User,
+    tenant_id: int,
+    *,
+    start: date | None,
+    end: date | None,
+    size: int | None,
+    stratified: bool,
+    seed: int | None = None,
+) -> Sample:
     """Draw and record a sample; refuses (nothing kept) on bad input or an empty period."""
     errors: dict = {}
     access = access_to(supervisor, tenant_id) if tenant_id else None
@@ -116,24 +128,47 @@ def draw_sample(supervisor: User, tenant_id: int, *, start: date | None, end: da
     seed = new_seed() if seed is None else seed
     chosen, allocation = draw(pool, size, seed, stratified)
     with tenant_context(tenant_id):
-        sample = Sample(tenant_id=tenant_id, supervisor_id=supervisor.id, period_start=start, period_end=end,
-                        size_requested=size, stratified=stratified, seed=seed, population=len(pool),
-                        allocation=allocation, created_at=utcnow())
-        sample.items = [SampleCase(tenant_id=tenant_id, case_id=cid, stratum=kind, position=i)
-                        for i, (cid, kind) in enumerate(chosen)]
+        sample = Sample(
+            tenant_id=tenant_id,
+            supervisor_id=supervisor.id,
+            period_start=start,
+            period_end=end,
+            size_requested=size,
+            stratified=stratified,
+            seed=seed,
+            population=len(pool),
+            allocation=allocation,
+            created_at=utcnow(),
+        )
+        sample.items = [
+            SampleCase(tenant_id=tenant_id, case_id=cid, stratum=kind, position=i)
+            for i, (cid, kind) in enumerate(chosen)
+        ]
         db.session.add(sample)
         db.session.flush()
-        audit.record(tenant_id, supervisor, "supervision.sample_drawn", sample, seed=seed, size=len(chosen),
-                     period=f"{start.isoformat()}..{end.isoformat()}", stratified=stratified)
+        audit.record(
+            tenant_id,
+            supervisor,
+            "supervision.sample_drawn",
+            sample,
+            seed=seed,
+            size=len(chosen),
+            period=f"{start.isoformat()}..{end.isoformat()}",
+            stratified=stratified,
+        )
     return sample
 
 
 def samples_of(supervisor: User) -> list[Sample]:
     """The supervisor's own samples across tenants (the one cross-tenant read here)."""
     with cross_tenant("supervisor lists their own samples"):
-        rows = list(db.session.scalars(
-            select(Sample).where(Sample.supervisor_id == supervisor.id).order_by(Sample.created_at.desc(), Sample.id.desc())
-        ))
+        rows = list(
+            db.session.scalars(
+                select(Sample)
+                .where(Sample.supervisor_id == supervisor.id)
+                .order_by(Sample.created_at.desc(), Sample.id.desc())
+            )
+        )
         for s in rows:  # load what the page shows while the opt-out is in force
             _ = s.tenant, s.supervisor, len(s.items)
     return rows
@@ -177,18 +212,37 @@ def photo_of(opened: OpenSample, item: SampleCase, evidence_id: int) -> Evidence
         return None
     with tenant_context(item.tenant_id):
         photo = db.session.get(Evidence, evidence_id)
-    if photo is None or photo.tenant_id != item.tenant_id or photo.case_id != item.case_id or photo.kind != "image" \
-            or photo.status != "ready":
+    if (
+        photo is None
+        or photo.tenant_id != item.tenant_id
+        or photo.case_id != item.case_id
+        or photo.kind != "image"
+        or photo.status != "ready"
+    ):
         return None
     return photo
 
 
-def record_access(supervisor: User, tenant_id: int, kind: str, *, case_id: int | None = None,
-                  sample_id: int | None = None, detail: str = "") -> SupervisorAccess:
+def record_access(
+    supervisor: User,
+    tenant_id: int,
+    kind: str,
+    *,
+    case_id: int | None = None,
+    sample_id: int | None = None,
+    detail: str = "",
+) -> SupervisorAccess:
     with tenant_context(tenant_id):
-        row = SupervisorAccess(tenant_id=tenant_id, supervisor_id=supervisor.id, case_id=case_id, sample_id=sample_id,
-                               kind=kind, detail=detail[:120], created_at=utcnow(),
-                               ip=(request.remote_addr or "") if has_request_context() else "")
+        row = SupervisorAccess(
+            tenant_id=tenant_id,
+            supervisor_id=supervisor.id,
+            case_id=case_id,
+            sample_id=sample_id,
+            kind=kind,
+            detail=detail[:120],
+            created_at=utcnow(),
+            ip=(request.remote_addr or "") if has_request_context() else "",
+        )
         db.session.add(row)
         db.session.flush()
     return row

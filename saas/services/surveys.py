@@ -1,18 +1,19 @@
 """Follow-up surveys: scheduled 3 working days after resolution, invited once, answered once."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from saas.extensions import db
-from saas.locale import babel_locale
 from saas.identifiers import new_token
+from saas.locale import babel_locale
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.survey import LOW_SCORE, FollowUpTask, Survey
@@ -34,7 +35,9 @@ class SurveyError(ServiceError):
 
 
 def _opted_out(case: Case) -> bool:
-    return any(notifications.suppressed(case.tenant_id, "survey", address) for address in (case.mobile, case.email) if address)
+    return any(
+        notifications.suppressed(case.tenant_id, "survey", address) for address in (case.mobile, case.email) if address
+    )
 
 
 def schedule(case: Case, resolved_at: datetime) -> Survey | None:
@@ -42,8 +45,13 @@ def schedule(case: Case, resolved_at: datetime) -> Survey | None:
     if not (case.mobile or case.email) or _opted_out(case):
         return None
     terms, cal = service_terms(case)
-    survey = Survey(tenant_id=case.tenant_id, case_id=case.id, token=new_token(), status="scheduled",
-                    due_at=cal.add_working_days(resolved_at, terms.survey_delay_working_days))
+    survey = Survey(
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        token=new_token(),
+        status="scheduled",
+        due_at=cal.add_working_days(resolved_at, terms.survey_delay_working_days),
+    )
     db.session.add(survey)
     db.session.flush()
     return survey
@@ -72,14 +80,29 @@ def invite(survey: Survey, now: datetime) -> int:
     terms, _cal = service_terms(case)
     with force_locale(babel_locale(case.locale)):
         message = _("How satisfied are you with how we handled your case? Please rate us (1–5 stars).")
-    params = {"case_number": case.number, "message": message, "link": survey_link(survey.token),
-              "customer": case.customer_name}
+    params = {
+        "case_number": case.number,
+        "message": message,
+        "link": survey_link(survey.token),
+        "customer": case.customer_name,
+    }
     sent = 0
-    for channel, address, consent in (("sms", case.mobile, case.sms_consent), ("email", case.email, case.email_consent)):
+    for channel, address, consent in (
+        ("sms", case.mobile, case.sms_consent),
+        ("email", case.email, case.email_consent),
+    ):
         if address and consent and not notifications.suppressed(tenant.id, channel, address):
-            if notifications.schedule_direct(tenant, key="survey_invitation", channel=channel, recipient=address,
-                                             locale=case.locale, params=params, case=case, terms=terms,
-                                             idempotency_key=f"survey:{survey.id}:{channel}"):
+            if notifications.schedule_direct(
+                tenant,
+                key="survey_invitation",
+                channel=channel,
+                recipient=address,
+                locale=case.locale,
+                params=params,
+                case=case,
+                terms=terms,
+                idempotency_key=f"survey:{survey.id}:{channel}",
+            ):
                 sent += 1
     survey.status, survey.invited_at, survey.expires_at = "invited", now, now + INVITATION_LIFETIME
     return sent
@@ -97,9 +120,13 @@ def sweep(now: datetime | None = None, batch: int = 500, end_batch: Callable[[],
     last = 0
     while True:
         with cross_tenant("survey sweep"):
-            surveys = db.session.scalars(select(Survey).where(
-                Survey.status == "scheduled", Survey.due_at <= now, Survey.id > last
-            ).order_by(Survey.id).limit(batch).with_for_update(skip_locked=True)).all()
+            surveys = db.session.scalars(
+                select(Survey)
+                .where(Survey.status == "scheduled", Survey.due_at <= now, Survey.id > last)
+                .order_by(Survey.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            ).all()
         if not surveys:
             return invited
         for survey in surveys:
@@ -128,8 +155,15 @@ def answer(survey: Survey, score: int, comment: str, now: datetime | None = None
     survey.score, survey.comment = score, comment.strip()[:2000]
     survey.status, survey.answered_at = "answered", now
     if score <= LOW_SCORE:
-        db.session.add(FollowUpTask(tenant_id=survey.tenant_id, case_id=survey.case_id, survey_id=survey.id,
-                                    reason=survey.comment, status="open"))
+        db.session.add(
+            FollowUpTask(
+                tenant_id=survey.tenant_id,
+                case_id=survey.case_id,
+                survey_id=survey.id,
+                reason=survey.comment,
+                status="open",
+            )
+        )
     db.session.flush()
     return survey
 

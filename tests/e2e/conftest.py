@@ -5,6 +5,7 @@ cannot start, so `make test` still passes on a machine without a browser; with C
 instead, so CI never passes without them. Browsers are never
 downloaded: Playwright drives /usr/bin/chromium.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,13 @@ from tests.conftest import clear_process_caches, make_config
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 

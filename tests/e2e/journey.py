@@ -4,12 +4,13 @@ A journey test plays one person and does only what that person can do: open
 pages from links, type, choose, attach files, click. It never posts a field the
 page did not render.
 """
+
 from __future__ import annotations
 
 import re
 import time
 
-STEP_MS = 15_000            # any one wait
+STEP_MS = 15_000  # any one wait
 PASSWORD = "demo-password-2026"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESK = {"viewport": {"width": 1366, "height": 900}}

@@ -5,6 +5,7 @@ check and a photo, the tracking page, the agent console's accept → record
 responsibility → propose an exchange → ship the replacement, and the consumer's
 four-node progress bar (受理 → 核查 → 解决 → 结案) on reload.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,8 @@ from tests.e2e.journey import act_on_case
 
 pytestmark = pytest.mark.e2e
 
-TOTAL_SECONDS = 60     # the whole journey
-STEP_MS = 15_000       # any one wait
+TOTAL_SECONDS = 60  # the whole journey
+STEP_MS = 15_000  # any one wait
 AGENT = "agent@voltmart.demo"
 MOBILE = "13812345678"
 TRACKING = "SF1234567890"
@@ -73,8 +74,9 @@ def test_consumer_files_agent_resolves_consumer_sees_resolution(browser, live_se
     today = date.today()
     order_number = f"JD{int(time.time())}"
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True, locale="zh-CN")
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     try:
         consumer, agent = phone.new_page(), desk.new_page()
@@ -136,8 +138,13 @@ def test_consumer_files_agent_resolves_consumer_sees_resolution(browser, live_se
             j.shot(agent, f"agent-{action}")
 
         act("accept", "Accepted")
-        act("verify", "Checked", responsibility="merchant", reason_code="quality.function",
-            basis="Photo shows the left earbud dead on arrival; manufacturing defect within 15 days.")
+        act(
+            "verify",
+            "Checked",
+            responsibility="merchant",
+            reason_code="quality.function",
+            basis="Photo shows the left earbud dead on arrival; manufacturing defect within 15 days.",
+        )
         act("propose", "Proposal made", kind="exchange")
         act("execute", "Resolved", tracking=TRACKING)
         expect(agent.locator("ol.nodes li.node.current")).to_have_text("Resolution")
@@ -149,8 +156,12 @@ def test_consumer_files_agent_resolves_consumer_sees_resolution(browser, live_se
         expect(consumer.locator("ol.nodes li.node.current")).to_have_count(1)
         assert nodes.evaluate_all("els => els.findIndex(e => e.classList.contains('current'))") == 2
         expect(nodes.nth(2)).to_have_attribute("aria-current", "step")
-        assert [nodes.nth(i).get_attribute("class") for i in range(4)] == \
-               ["node done", "node done", "node current", "node todo"]
+        assert [nodes.nth(i).get_attribute("class") for i in range(4)] == [
+            "node done",
+            "node done",
+            "node current",
+            "node todo",
+        ]
         zh_resolution = _translated(e2e_app, "Resolution")
         expect(nodes.nth(2)).to_have_text(zh_resolution)
         if zh_resolution != "Resolution":  # once the catalogue has it, it must be the 解决 of the spec

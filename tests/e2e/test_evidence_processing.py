@@ -2,6 +2,7 @@
 
 And a photo too large in pixels is refused there and then, for its true reason, in Chinese.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -28,11 +29,22 @@ def _case_number(app) -> str:
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "voltmart"))
         with tenant_context(tenant.id):
             today = date.today()
-            case = case_intake.file_case(tenant, case_intake.Intake(
-                order_number="TB-5566", customer_name="李雷", mobile=MOBILE, email="", purchase_channel="taobao",
-                problem_type="quality", description="充电宝外壳开裂", expected_resolution="exchange",
-                purchase_date=today - timedelta(days=5), delivery_date=today - timedelta(days=3),
-                category="electronics"))
+            case = case_intake.file_case(
+                tenant,
+                case_intake.Intake(
+                    order_number="TB-5566",
+                    customer_name="李雷",
+                    mobile=MOBILE,
+                    email="",
+                    purchase_channel="taobao",
+                    problem_type="quality",
+                    description="充电宝外壳开裂",
+                    expected_resolution="exchange",
+                    purchase_date=today - timedelta(days=5),
+                    delivery_date=today - timedelta(days=3),
+                    category="electronics",
+                ),
+            )
             number = case.number
             db.session.commit()
         return number

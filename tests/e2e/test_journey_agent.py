@@ -5,6 +5,7 @@ Plumbing, not a person's actions: the clock is held at working hours of the shop
 reply or quiet hours intervene), moved 11 minutes per step (past SMS coalescing), and the notification
 jobs are run between steps the way the worker runs them; emails land in a local SMTP sink.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.journey import (
-    Journey, act_on_case, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in,
+    Journey,
+    act_on_case,
+    assert_fits,
+    assert_no_internal_keys,
+    desk_context,
+    phone_context,
+    sign_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -102,8 +109,9 @@ def smtp_sink(app):
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_USE_SSL=False,
-                      SMS_BACKEND="dev")
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_USE_SSL=False, SMS_BACKEND="dev"
+    )
     try:
         yield sink
     finally:
@@ -133,8 +141,12 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
     base, app = live_server, e2e_app
     clock = Clock(_working_morning(app))
     today = clock.now.date()
-    phone, desk, phone2, phone3 = (phone_context(browser), desk_context(browser), phone_context(browser),
-                                   phone_context(browser))
+    phone, desk, phone2, phone3 = (
+        phone_context(browser),
+        desk_context(browser),
+        phone_context(browser),
+        phone_context(browser),
+    )
     try:
         with smtp_sink(app) as sink:
             consumer, agent, inbox = phone.new_page(), desk.new_page(), desk.new_page()
@@ -239,8 +251,10 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             expect(typed.locator("h1")).to_contain_text(number)
 
             act("request_return", "Waiting for the return parcel")
-            customer_told("return-requested", zh(app, "Please send the goods back. The return address and a return "
-                                                    "slip are on your tracking page."))
+            customer_told(
+                "return-requested",
+                zh(app, "Please send the goods back. The return address and a return slip are on your tracking page."),
+            )
             assert_no_internal_keys(agent)
 
             # ---- the consumer registers the parcel on the tracking page
@@ -260,9 +274,17 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             # Received and inspected: asking for the goods back makes no sense any more.
             expect(agent.locator("form.action[action$='/actions/request_return']")).to_have_count(0)
 
-            act("verify", "Checked", responsibility="merchant", reason_code="quality.function", basis=BASIS, clause=CLAUSE)
-            customer_told("verified", zh(app, "We have checked your case: the problem is our responsibility."),
-                          BASIS, CLAUSE)
+            act(
+                "verify",
+                "Checked",
+                responsibility="merchant",
+                reason_code="quality.function",
+                basis=BASIS,
+                clause=CLAUSE,
+            )
+            customer_told(
+                "verified", zh(app, "We have checked your case: the problem is our responsibility."), BASIS, CLAUSE
+            )
             expect(agent.locator("form.action[action$='/actions/request_return']")).to_have_count(0)
 
             act("propose", "Proposal made", kind="exchange", detail=EXPLANATION)
@@ -270,8 +292,10 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             expect(agent.locator("main")).to_contain_text(EXPLANATION)  # the merchant's page shows it too
 
             act("execute", "Resolved", tracking=REPLACEMENT)
-            customer_told("executed", zh(app, "Your replacement has been shipped, tracking number %(tracking)s.",
-                                         tracking=REPLACEMENT))
+            customer_told(
+                "executed",
+                zh(app, "Your replacement has been shipped, tracking number %(tracking)s.", tracking=REPLACEMENT),
+            )
 
             act("close", "Closed")
             customer_told("closed", zh(app, "Your case is closed. Thank you for your patience."))

@@ -5,6 +5,7 @@ consultation clock switched from working time to calendar time → save → the 
 the draft's preview says so → publish → a customer on a 390 px phone opens the shop's page,
 then its policy from the link, and reads "2 小时内（自然时间）"; the same in English.
 """
+
 from __future__ import annotations
 
 import pytest

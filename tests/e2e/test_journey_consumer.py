@@ -7,6 +7,7 @@ return slip with a QR code that decodes to the case → the parcel registered �
 inspects, refunds → the survey link as the SMS brings it → stars and a comment.
 Every public page is checked for sideways scrolling at 360 and 390 px.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,9 +18,14 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.e2e.journey import (
-    Journey, act_on_case, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in,
+    Journey,
+    act_on_case,
+    assert_fits,
+    assert_no_internal_keys,
+    desk_context,
+    phone_context,
+    sign_in,
 )
-
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +43,11 @@ def known_order(e2e_app):
     from tenants.scoping import tenant_context
 
     today = date.today()
-    csv = ("订单号,渠道,下单日期,签收日期,客户姓名,手机,SKU,商品名称,类目,数量,单价\r\n"
-           f"{ORDER},京东,{today - timedelta(days=6)},{today - timedelta(days=3)},王小明,{MOBILE},"
-           "EB-PRO-2,降噪无线耳机 Pro,electronics,1,399.00\r\n").encode()
+    csv = (
+        "订单号,渠道,下单日期,签收日期,客户姓名,手机,SKU,商品名称,类目,数量,单价\r\n"
+        f"{ORDER},京东,{today - timedelta(days=6)},{today - timedelta(days=3)},王小明,{MOBILE},"
+        "EB-PRO-2,降噪无线耳机 Pro,electronics,1,399.00\r\n"
+    ).encode()
     with e2e_app.app_context():
         tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
         with tenant_context(tenant.id):
@@ -82,9 +90,15 @@ def _survey_time_passes(app) -> None:
     with app.app_context(), travel_to(later):
         assert surveys.sweep() >= 1
         with cross_tenant("e2e: the worker's outbox"):
-            ids = list(app.extensions["sqlalchemy"].session.scalars(select(Notification.id).where(
-                Notification.template_key == "survey_invitation", Notification.channel == "sms",
-                Notification.recipient == MOBILE)))
+            ids = list(
+                app.extensions["sqlalchemy"].session.scalars(
+                    select(Notification.id).where(
+                        Notification.template_key == "survey_invitation",
+                        Notification.channel == "sms",
+                        Notification.recipient == MOBILE,
+                    )
+                )
+            )
         assert len(ids) == 1
         outbox.send_notification(ids[0])
 

@@ -1,4 +1,5 @@
 """The platform operator opens a shop for a new merchant, whose owner then signs in to the new console."""
+
 from __future__ import annotations
 
 import pytest

@@ -7,6 +7,7 @@ page shows the change → the templates console: the "request received" email
 gets the shop's own words → a consumer files a case on a phone → the email the
 worker sends uses those words.
 """
+
 from __future__ import annotations
 
 import email
@@ -62,8 +63,7 @@ def _text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def test_owner_changes_policy_and_template_customers_see_both(browser, live_server, e2e_app, screenshots,
-                                                              smtp_inbox):
+def test_owner_changes_policy_and_template_customers_see_both(browser, live_server, e2e_app, screenshots, smtp_inbox):
     from playwright.sync_api import expect
 
     base = live_server
@@ -107,7 +107,9 @@ def test_owner_changes_policy_and_template_customers_see_both(browser, live_serv
         # ---- a category rule, most fields left at "same as shop-wide"
         owner.click("a[href$='/draft/categories/childrens_clothing']")
         payer = owner.locator("#t-return_shipping_payer")
-        expect(payer.locator("option:checked")).to_have_text("沿用全店条款（质量问题由商家承担运费，无理由退货由买家承担）")
+        expect(payer.locator("option:checked")).to_have_text(
+            "沿用全店条款（质量问题由商家承担运费，无理由退货由买家承担）"
+        )
         expect(owner.locator("#t-no_reason_return_days")).to_have_value("30")
         staff_page("category-rule")
         owner.fill("#t-quality_return_days", "10")
@@ -173,7 +175,9 @@ def test_owner_changes_policy_and_template_customers_see_both(browser, live_serv
             result = e2e_app.test_cli_runner().invoke(args=["worker", "--burst", "--no-scheduler"])
         assert result.exit_code == 0, result.output
         # Outside working hours an automatic reply comes too; the request's own email is the one edited.
-        sent = [m for m in smtp_inbox.messages if CUSTOMER_EMAIL in str(m["To"]) and "售后申请已提交" in str(m["Subject"])]
+        sent = [
+            m for m in smtp_inbox.messages if CUSTOMER_EMAIL in str(m["To"]) and "售后申请已提交" in str(m["Subject"])
+        ]
         assert len(sent) == 1, [str(m["Subject"]) for m in smtp_inbox.messages]
         text = _text_of(sent[0])
         assert OWN_WORDS in text and "李女士，您好" in text and number in str(sent[0]["Subject"]) + text

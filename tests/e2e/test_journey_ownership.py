@@ -6,6 +6,7 @@ the agent signs in → console home → the "new" count → the case → claim �
 opens the case and assigns it to the second agent; the first agent's "mine" is empty again, the second's
 lists it; the consumer's tracking page never mentions who handles the case.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,13 @@ from datetime import date, timedelta
 import pytest
 
 from tests.e2e.journey import (
-    Journey, act_on_case, assert_fits, assert_no_internal_keys, desk_context, phone_context, sign_in,
+    Journey,
+    act_on_case,
+    assert_fits,
+    assert_no_internal_keys,
+    desk_context,
+    phone_context,
+    sign_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +47,12 @@ def test_agent_claims_a_new_case_and_the_owner_reassigns_it(browser, live_server
     from playwright.sync_api import expect
 
     base, app = live_server, e2e_app
-    phone, desk, desk2, desk3 = phone_context(browser), desk_context(browser), desk_context(browser), desk_context(browser)
+    phone, desk, desk2, desk3 = (
+        phone_context(browser),
+        desk_context(browser),
+        desk_context(browser),
+        desk_context(browser),
+    )
     try:
         consumer, agent, owner, second = phone.new_page(), desk.new_page(), desk2.new_page(), desk3.new_page()
         j = Journey(screenshots, [consumer, agent, owner, second], "ownership", total_seconds=90)
@@ -129,7 +141,8 @@ def test_agent_claims_a_new_case_and_the_owner_reassigns_it(browser, live_server
         expect(owner.locator("#assignee")).to_have_text(_zh(app, "Assignee: %(name)s", name=SECOND[0]))
         expect(owner.locator(".flash.error")).to_have_count(0)
         expect(owner.locator(".timeline")).to_contain_text(
-            _zh(app, "Reassigned from %(old)s to %(name)s.", old=agent_name, name=SECOND[0]))
+            _zh(app, "Reassigned from %(old)s to %(name)s.", old=agent_name, name=SECOND[0])
+        )
         assert_no_internal_keys(owner)
         j.shot(owner, "owner-reassigned")
 

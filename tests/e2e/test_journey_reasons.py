@@ -5,6 +5,7 @@ and renames 发错货. The agent opens the accepted case from the queue and reco
 the new reason from the grouped list; the case page shows it. The owner's report of this week counts the
 case under it. The case itself is filed and accepted beforehand through the services.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,10 +34,18 @@ def accepted_case(e2e_app):
         tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
         with tenant_context(tenant.id):
             agent = db.session.query(User).filter_by(email=AGENT).one()
-            intake = case_intake.Intake(order_number="JD-5501", customer_name="王芳", mobile="13900001111", email="",
-                                  purchase_channel="jd", problem_type="quality", description="充电宝用了三天电池鼓起来了",
-                                  expected_resolution="exchange", category="electronics",
-                                  purchase_date=date.today() - timedelta(days=5))
+            intake = case_intake.Intake(
+                order_number="JD-5501",
+                customer_name="王芳",
+                mobile="13900001111",
+                email="",
+                purchase_channel="jd",
+                problem_type="quality",
+                description="充电宝用了三天电池鼓起来了",
+                expected_resolution="exchange",
+                category="electronics",
+                purchase_date=date.today() - timedelta(days=5),
+            )
             case = case_intake.file_case(tenant, intake)
             cases.accept(case, agent)
             db.session.commit()
@@ -119,8 +128,10 @@ def test_owner_keeps_the_reasons_and_the_agent_uses_one(browser, live_server, ac
         # ---- the owner's report counts the case under the new reason
         owner.get_by_role("link", name="报表", exact=True).click()
         owner.wait_for_selector("#by-reason")
-        by_reason = {row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text()
-                     for row in owner.locator("#by-reason tbody tr").all()}
+        by_reason = {
+            row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text()
+            for row in owner.locator("#by-reason tbody tr").all()
+        }
         assert by_reason.get("质量问题 › 电池鼓包") == "1", by_reason
         owner.locator("#by-reason").scroll_into_view_if_needed()
         assert_no_internal_keys(owner)

@@ -3,6 +3,7 @@
 VoltMart's owner, on a desktop in Chinese. The shop's cases of this week and last
 week are filed beforehand through the services, at fixed times of those weeks.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -43,17 +44,32 @@ def voltmart_cases(e2e_app):
                 days.append(monday + timedelta(days=1) if today.weekday() >= 1 else monday)
             for n, day in enumerate(days):
                 when = datetime.combine(day, time(10, n), SH)
-                order = Order(order_number=f"JD-7{n:03d}", channel="jd", purchase_date=day - timedelta(days=3),
-                              delivery_date=day - timedelta(days=1), customer_name="王芳", mobile="13900001111")
+                order = Order(
+                    order_number=f"JD-7{n:03d}",
+                    channel="jd",
+                    purchase_date=day - timedelta(days=3),
+                    delivery_date=day - timedelta(days=1),
+                    customer_name="王芳",
+                    mobile="13900001111",
+                )
                 sku = ("EB-1", "无线耳机") if n % 2 == 0 else ("PB-2", "充电宝")
-                order.lines = [OrderLine(sku=sku[0], name=sku[1], category="electronics", quantity=1,
-                                         unit_price="399.00")]
+                order.lines = [
+                    OrderLine(sku=sku[0], name=sku[1], category="electronics", quantity=1, unit_price="399.00")
+                ]
                 db.session.add(order)
                 db.session.flush()
-                intake = case_intake.Intake(order_number=order.order_number, customer_name="王芳", mobile="13900001111",
-                                      email="", purchase_channel="jd", problem_type="quality",
-                                      description=PROBLEMS[n % len(PROBLEMS)], expected_resolution="exchange",
-                                      category="electronics", line_ids=[order.lines[0].id])
+                intake = case_intake.Intake(
+                    order_number=order.order_number,
+                    customer_name="王芳",
+                    mobile="13900001111",
+                    email="",
+                    purchase_channel="jd",
+                    problem_type="quality",
+                    description=PROBLEMS[n % len(PROBLEMS)],
+                    expected_resolution="exchange",
+                    category="electronics",
+                    line_ids=[order.lines[0].id],
+                )
                 with travel_to(when):
                     case = case_intake.file_case(tenant, intake)
                 with travel_to(when + timedelta(minutes=4 + 4 * n)):
@@ -64,16 +80,26 @@ def voltmart_cases(e2e_app):
                         cases.execute(case, agent)
                     survey = db.session.query(Survey).filter_by(case_id=case.id).one()
                     survey.status = "invited"
-                    surveys.answer(survey, 5 if n % 2 else 2, "" if n % 2 else "包装太差，耳机盒子破了",
-                                   now=when + timedelta(days=1))
+                    surveys.answer(
+                        survey,
+                        5 if n % 2 else 2,
+                        "" if n % 2 else "包装太差，耳机盒子破了",
+                        now=when + timedelta(days=1),
+                    )
             # What else sold last week, without a case: the per-product return/exchange rate's denominator.
             for n in range(6):
                 day = monday - timedelta(days=7 - n)
-                order = Order(order_number=f"JD-8{n:03d}", channel="jd", purchase_date=day, customer_name="李雷",
-                              mobile="13900002222")
+                order = Order(
+                    order_number=f"JD-8{n:03d}",
+                    channel="jd",
+                    purchase_date=day,
+                    customer_name="李雷",
+                    mobile="13900002222",
+                )
                 sku = ("EB-1", "无线耳机") if n % 2 == 0 else ("PB-2", "充电宝")
-                order.lines = [OrderLine(sku=sku[0], name=sku[1], category="electronics", quantity=1,
-                                         unit_price="399.00")]
+                order.lines = [
+                    OrderLine(sku=sku[0], name=sku[1], category="electronics", quantity=1, unit_price="399.00")
+                ]
                 db.session.add(order)
             db.session.commit()
     return True

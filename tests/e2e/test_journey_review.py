@@ -4,6 +4,7 @@ top problem → open → done; and the pack as it prints.
 VoltMart's owner, on a desktop in Chinese. Last week's cases (the same problem on one SKU, a low score with a
 comment) are filed beforehand through the services, at fixed times of that week.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -41,17 +42,35 @@ def last_week(e2e_app):
             for n, words in enumerate(WORDS):
                 day = monday + timedelta(days=n)
                 when = datetime.combine(day, time(10, n), SH)
-                order = Order(order_number=f"JD-9{n:03d}", channel="jd", purchase_date=day - timedelta(days=3),
-                              delivery_date=day - timedelta(days=1), customer_name="王芳", mobile="13900001111")
-                order.lines = [OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1,
-                                         unit_price="399.00")]
+                order = Order(
+                    order_number=f"JD-9{n:03d}",
+                    channel="jd",
+                    purchase_date=day - timedelta(days=3),
+                    delivery_date=day - timedelta(days=1),
+                    customer_name="王芳",
+                    mobile="13900001111",
+                )
+                order.lines = [
+                    OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1, unit_price="399.00")
+                ]
                 db.session.add(order)
                 db.session.flush()
                 with travel_to(when):
-                    case = case_intake.file_case(tenant, case_intake.Intake(
-                        order_number=order.order_number, customer_name="王芳", mobile="13900001111", email="",
-                        purchase_channel="jd", problem_type="quality", description=words,
-                        expected_resolution="exchange", category="electronics", line_ids=[order.lines[0].id]))
+                    case = case_intake.file_case(
+                        tenant,
+                        case_intake.Intake(
+                            order_number=order.order_number,
+                            customer_name="王芳",
+                            mobile="13900001111",
+                            email="",
+                            purchase_channel="jd",
+                            problem_type="quality",
+                            description=words,
+                            expected_resolution="exchange",
+                            category="electronics",
+                            line_ids=[order.lines[0].id],
+                        ),
+                    )
                 with travel_to(when + timedelta(minutes=5 + 10 * n)):
                     cases.accept(case, agent)
                 with travel_to(when + timedelta(hours=2)):
@@ -59,8 +78,9 @@ def last_week(e2e_app):
                     cases.execute(case, agent)
                 survey = db.session.query(Survey).filter_by(case_id=case.id).one()
                 survey.status = "invited"
-                surveys.answer(survey, 2 if n == 0 else 5, "包装太差，耳机盒子破了" if n == 0 else "",
-                               now=when + timedelta(days=1))
+                surveys.answer(
+                    survey, 2 if n == 0 else 5, "包装太差，耳机盒子破了" if n == 0 else "", now=when + timedelta(days=1)
+                )
             db.session.commit()
             return today
 

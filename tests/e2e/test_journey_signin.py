@@ -5,6 +5,7 @@ The app runs behind one trusted proxy (TRUSTED_PROXY_COUNT=1), so each stranger'
 client address (X-Forwarded-For), as it would through the production proxy. The sign-in mail goes through
 the RQ worker to a real SMTP peer; the SMS lands in the development inbox.
 """
+
 from __future__ import annotations
 
 import email
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import make_config
-from tests.e2e.journey import Journey, PASSWORD, assert_fits, desk_context, phone_context
+from tests.e2e.journey import PASSWORD, Journey, assert_fits, desk_context, phone_context
 
 pytestmark = pytest.mark.e2e
 
@@ -55,8 +56,16 @@ def e2e_app(databases, redis_url, mailbox):
     from saas import create_app
     from saas.extensions import db, redis
 
-    app = create_app(make_config(databases.new("e2e_signin"), redis_url, TRUSTED_PROXY_COUNT=1,
-                                 MAIL_SERVER="127.0.0.1", MAIL_PORT=mailbox.port, SMS_BACKEND="dev"))
+    app = create_app(
+        make_config(
+            databases.new("e2e_signin"),
+            redis_url,
+            TRUSTED_PROXY_COUNT=1,
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=mailbox.port,
+            SMS_BACKEND="dev",
+        )
+    )
     with app.app_context():
         db.create_all()
         redis.client.flushdb()  # this run's limits only
@@ -151,29 +160,42 @@ def test_owner_under_attack_signs_in_by_link(browser, live_server, e2e_app, mail
 
 
 def _file_case(app) -> str:
+    from sqlalchemy import select
+
     from saas.extensions import db
     from saas.services import case_intake
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
-    from sqlalchemy import select
 
     today = date.today()
     with app.app_context():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "voltmart"))
         with tenant_context(tenant.id):
-            case = case_intake.file_case(tenant, case_intake.Intake(
-                order_number=f"JD{today:%y%m%d}77", customer_name="王小明", mobile=MOBILE, email="",
-                purchase_channel="jd", problem_type="quality", description="耳机左耳没有声音。",
-                expected_resolution="exchange", purchase_date=today - timedelta(days=5),
-                delivery_date=today - timedelta(days=3), category="electronics"))
+            case = case_intake.file_case(
+                tenant,
+                case_intake.Intake(
+                    order_number=f"JD{today:%y%m%d}77",
+                    customer_name="王小明",
+                    mobile=MOBILE,
+                    email="",
+                    purchase_channel="jd",
+                    problem_type="quality",
+                    description="耳机左耳没有声音。",
+                    expected_resolution="exchange",
+                    purchase_date=today - timedelta(days=5),
+                    delivery_date=today - timedelta(days=3),
+                    category="electronics",
+                ),
+            )
             db.session.commit()
             return case.number
 
 
 def _sms_link(app, base: str) -> str:
+    from sqlalchemy import select
+
     from saas.extensions import db
     from saas.models.notification import DevSms
-    from sqlalchemy import select
 
     with app.app_context():
         texts = db.session.scalars(select(DevSms.text).where(DevSms.to == MOBILE)).all()
@@ -188,8 +210,9 @@ def test_consumer_opens_case_from_sms_after_lookups_exhausted(browser, live_serv
     e2e_app.config["PUBLIC_BASE_URL"] = live_server
     base = live_server
     number = _file_case(e2e_app)
-    tomorrow_noon = datetime.combine(date.today() + timedelta(days=1), datetime.min.time().replace(hour=12),
-                                     tzinfo=ZoneInfo("Asia/Shanghai"))
+    tomorrow_noon = datetime.combine(
+        date.today() + timedelta(days=1), datetime.min.time().replace(hour=12), tzinfo=ZoneInfo("Asia/Shanghai")
+    )
     run_worker(e2e_app, at=tomorrow_noon)  # past any SMS quiet hours the case was filed in
     sms_link = _sms_link(e2e_app, base)
     contexts = []

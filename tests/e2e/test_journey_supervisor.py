@@ -7,6 +7,7 @@ and in the CSV: no full case number, no mobile's last four digits (together they
 the consumer's tracking page), no e-mail, no name, none of the personal data the
 consumer, the agent or the owner wrote into free text.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,20 +25,35 @@ OWNER = "owner@voltmart.demo"
 
 # What real consumers typed into the intake form, and agents into their messages.
 PEOPLE = [
-    {"name": "李晓明", "pinyin": ("xiaoming", "lixiaoming"), "mobile": "13912345678", "email": "lixiaoming88@163.com",
-     "description": "我是Li Xiaoming，耳机右边没声音。电话 1391 2345 678，邮箱 lixiaoming88 at 163 dot com，"
-                    "换货寄到北京市朝阳区望京SOHO塔3-1501。",
-     "message": "晚上打我手机一三九一二三四五六七八，或者 139 - 1234 - 5678 都行",
-     "secrets": ["塔3-1501", "望京SOHO", "lixiaoming88"]},
-    {"name": "王芳芳", "pinyin": ("fangfang", "wangfangfang"), "mobile": "15876543210", "email": "wff.home@qq.com",
-     "description": "Fangfang Wang here. The kettle leaks. ID 440305 19880512 3344, "
-                    "ship to Room 1208, Tower 5, 88 Jianguo Road, Beijing. Mail: wff.home＠qq.com",
-     "message": "备用号码 158/7654/3210，身份证 440305198805123344",
-     "secrets": ["Room 1208", "Jianguo", "19880512", "wff.home"]},
-    {"name": "张伟", "pinyin": ("zhangwei", "weizhang"), "mobile": "18600001234", "email": "zw@example.cn",
-     "description": "张伟，充电器发烫。座机 010-6552 9988，手机 186\u200b0000\u200b1234，地址幸福小区7幢2单元301。",
-     "message": "Please call Zhang Wei on +86 186 0000 1234 after 6pm",
-     "secrets": ["65529988", "幸福小区", "2单元301"]},
+    {
+        "name": "李晓明",
+        "pinyin": ("xiaoming", "lixiaoming"),
+        "mobile": "13912345678",
+        "email": "lixiaoming88@163.com",
+        "description": "我是Li Xiaoming，耳机右边没声音。电话 1391 2345 678，邮箱 lixiaoming88 at 163 dot com，"
+        "换货寄到北京市朝阳区望京SOHO塔3-1501。",
+        "message": "晚上打我手机一三九一二三四五六七八，或者 139 - 1234 - 5678 都行",
+        "secrets": ["塔3-1501", "望京SOHO", "lixiaoming88"],
+    },
+    {
+        "name": "王芳芳",
+        "pinyin": ("fangfang", "wangfangfang"),
+        "mobile": "15876543210",
+        "email": "wff.home@qq.com",
+        "description": "Fangfang Wang here. The kettle leaks. ID 440305 19880512 3344, "
+        "ship to Room 1208, Tower 5, 88 Jianguo Road, Beijing. Mail: wff.home＠qq.com",
+        "message": "备用号码 158/7654/3210，身份证 440305198805123344",
+        "secrets": ["Room 1208", "Jianguo", "19880512", "wff.home"],
+    },
+    {
+        "name": "张伟",
+        "pinyin": ("zhangwei", "weizhang"),
+        "mobile": "18600001234",
+        "email": "zw@example.cn",
+        "description": "张伟，充电器发烫。座机 010-6552 9988，手机 186\u200b0000\u200b1234，地址幸福小区7幢2单元301。",
+        "message": "Please call Zhang Wei on +86 186 0000 1234 after 6pm",
+        "secrets": ["65529988", "幸福小区", "2单元301"],
+    },
 ]
 REJECTION = "已致电客户核实（{mobile}），不属于质量问题"
 AGENT_MESSAGE = "{name}您好，退货地址已发到您邮箱 {email}，请查收"
@@ -62,18 +78,29 @@ def supervised_shop(e2e_app):
         operator = db.session.scalar(select(User).where(User.email == "operator@platform.demo"))
         supervisor = db.session.scalar(select(User).where(User.email == SUPERVISOR))
         today = shop_today(shop)
-        supervision.grant(operator, supervisor, shop, starts_on=today - timedelta(days=30),
-                          ends_on=today + timedelta(days=30))
+        supervision.grant(
+            operator, supervisor, shop, starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=30)
+        )
         filed = []
         with tenant_context(shop.id):
             agent = db.session.scalar(select(User).where(User.email == "agent@voltmart.demo"))
             for i, person in enumerate(PEOPLE):
-                case = case_intake.file_case(shop, case_intake.Intake(
-                    order_number=f"JD2026110300{i}", customer_name=person["name"], mobile=person["mobile"],
-                    email=person["email"], purchase_channel="jd", problem_type="quality",
-                    description=person["description"], expected_resolution="refund",
-                    purchase_date=today - timedelta(days=6), delivery_date=today - timedelta(days=4),
-                    category="electronics"))
+                case = case_intake.file_case(
+                    shop,
+                    case_intake.Intake(
+                        order_number=f"JD2026110300{i}",
+                        customer_name=person["name"],
+                        mobile=person["mobile"],
+                        email=person["email"],
+                        purchase_channel="jd",
+                        problem_type="quality",
+                        description=person["description"],
+                        expected_resolution="refund",
+                        purchase_date=today - timedelta(days=6),
+                        delivery_date=today - timedelta(days=4),
+                        category="electronics",
+                    ),
+                )
                 case_consumer_steps.consumer_message(case, person["message"])
                 cases.accept(case, agent)
                 cases.message_customer(case, agent, AGENT_MESSAGE.format(**person))
@@ -101,7 +128,7 @@ def assert_nothing_opens_a_case(text: str, filed: list[dict], where: str) -> Non
             assert form not in folded, f"{where}: name in pinyin {form}"
         for secret in c["secrets"]:
             at = folded.find(_fold(secret))
-            assert at < 0, f"{where}: {secret} in …{folded[max(0, at - 60):at + 40]}…"
+            assert at < 0, f"{where}: {secret} in …{folded[max(0, at - 60) : at + 40]}…"
 
 
 def assert_page_opens_no_case(page, filed: list[dict], where: str) -> None:
@@ -152,7 +179,12 @@ def test_supervisor_reviews_a_masked_sample_and_exports_it(browser, live_server,
         j.shot(page, "case")
 
         # Review: the checklist, a verdict and findings (with a phone number the supervisor quotes).
-        for check, result in (("policy", "pass"), ("sla", "pass"), ("resolution", "concern"), ("communication", "pass")):
+        for check, result in (
+            ("policy", "pass"),
+            ("sla", "pass"),
+            ("resolution", "concern"),
+            ("communication", "pass"),
+        ):
             page.check(f"input[name={check}_result][value={result}]")
         page.fill("textarea[name=resolution_comment]", "驳回理由过于简单")
         page.check("input[name=verdict][value=concern]")

@@ -1,6 +1,7 @@
 """Limits a person meets in the browser: a delivery date in year 9999 is refused in words, a mobile typed in
 full-width digits is taken as its 11 digits, a staff message stops at 500 characters (what an SMS can carry),
 and nothing is left half-written."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Consumer pages on a phone (360 and 390 px): nothing scrolls sideways, whatever the case holds."""
+
 from __future__ import annotations
 
 import io
@@ -43,12 +44,13 @@ def _photo() -> io.BytesIO:
 def _long_case(app) -> dict:
     """A voltmart case with a long description, a photo, many events and a survey link, as the
     consumer would have it after weeks of messages; the test then plays the consumer."""
+    from sqlalchemy import select
+
     from saas.evidence import check_upload
     from saas.extensions import db
     from saas.models.base import utcnow
     from saas.models.user import User
     from saas.services import case_evidence, case_intake, cases, surveys
-    from sqlalchemy import select
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 
@@ -57,16 +59,32 @@ def _long_case(app) -> dict:
         with tenant_context(tenant.id):
             agent = db.session.scalar(select(User).where(User.email == "agent@voltmart.demo"))
             today = date.today()
-            case = case_intake.file_case(tenant, case_intake.Intake(
-                order_number="JD" + "8" * 30, customer_name="欧阳娜娜", mobile="13912345678", email="nana@example.com",
-                purchase_channel="jd", problem_type="quality", description=DESCRIPTION,
-                expected_resolution="exchange", purchase_date=today - timedelta(days=5),
-                delivery_date=today - timedelta(days=3), category="electronics"))
-            case_evidence.attach(case, [check_upload(_photo(), "扫地机器人-报错屏幕-" + "很长的文件名" * 8 + ".jpg")],
-                                 uploaded_by="consumer")
+            case = case_intake.file_case(
+                tenant,
+                case_intake.Intake(
+                    order_number="JD" + "8" * 30,
+                    customer_name="欧阳娜娜",
+                    mobile="13912345678",
+                    email="nana@example.com",
+                    purchase_channel="jd",
+                    problem_type="quality",
+                    description=DESCRIPTION,
+                    expected_resolution="exchange",
+                    purchase_date=today - timedelta(days=5),
+                    delivery_date=today - timedelta(days=3),
+                    category="electronics",
+                ),
+            )
+            case_evidence.attach(
+                case,
+                [check_upload(_photo(), "扫地机器人-报错屏幕-" + "很长的文件名" * 8 + ".jpg")],
+                uploaded_by="consumer",
+            )
             cases.accept(case, agent)
             for n in range(8):
-                cases.message_customer(case, agent, f"第 {n + 1} 次回复：请提供序列号 {LONG_WORD} 的照片，并查看 {LONG_URL}")
+                cases.message_customer(
+                    case, agent, f"第 {n + 1} 次回复：请提供序列号 {LONG_WORD} 的照片，并查看 {LONG_URL}"
+                )
             cases.request_return(case, agent)
             survey = surveys.schedule(case, utcnow())
             survey.status, survey.expires_at = "invited", None

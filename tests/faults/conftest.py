@@ -10,6 +10,7 @@ Two settings config.py does not read are picked up from the environment by worke
 OUTBOX_LEASE_SECONDS (10 s here instead of 2 minutes, so a dead worker's rows come back
 within a test) and ALIYUN_SMS_TEMPLATE_CODE.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def pytest_configure(config):
 
 
 # ---------- waiting ------------------------------------------------------------
+
 
 def poll(predicate, timeout: float, interval: float = 0.2, every=None):
     """Poll `predicate` until it returns something truthy (returned) or `timeout` passes (None).
@@ -82,6 +84,7 @@ class Every:
 
 # ---------- database helpers ---------------------------------------------------
 
+
 def fresh() -> None:
     """End the test process's transaction so the next read sees what the workers committed."""
     db.session.rollback()
@@ -103,18 +106,39 @@ def all_rows() -> list[Notification]:
 
 def insert_notifications(tenant_id: int, case_id: int, count: int, start: int = 0) -> list[int]:
     """`count` pending SMS rows (numbered from `start`), one distinct recipient each, as notify_customer writes them."""
-    values = [dict(tenant_id=tenant_id, idempotency_key=f"fault:{case_id}:{i}", case_id=case_id, audience="customer",
-                   channel="sms", recipient=str(13700000000 + i), template_key="message", locale="zh_Hans",
-                   params={"case_number": f"FT{i:05d}", "message": f"故障测试第 {i} 条", "link": "http://localhost/t",
-                           "customer": "测试"},
-                   status="pending", attempts=0, provider_message_id="", error_code="", last_error="")
-              for i in range(start, start + count)]
+    values = [
+        dict(
+            tenant_id=tenant_id,
+            idempotency_key=f"fault:{case_id}:{i}",
+            case_id=case_id,
+            audience="customer",
+            channel="sms",
+            recipient=str(13700000000 + i),
+            template_key="message",
+            locale="zh_Hans",
+            params={
+                "case_number": f"FT{i:05d}",
+                "message": f"故障测试第 {i} 条",
+                "link": "http://localhost/t",
+                "customer": "测试",
+            },
+            status="pending",
+            attempts=0,
+            provider_message_id="",
+            error_code="",
+            last_error="",
+        )
+        for i in range(start, start + count)
+    ]
     keys = [v["idempotency_key"] for v in values]
     with cross_tenant("fault test"):
         db.session.execute(insert(Notification), values)
         db.session.commit()
-        ids = list(db.session.scalars(select(Notification.id).where(Notification.idempotency_key.in_(keys))
-                                      .order_by(Notification.id)))
+        ids = list(
+            db.session.scalars(
+                select(Notification.id).where(Notification.idempotency_key.in_(keys)).order_by(Notification.id)
+            )
+        )
     fresh()
     return ids
 
@@ -140,9 +164,10 @@ def sweep() -> int:
 
 # ---------- a tenant with a case -----------------------------------------------
 
+
 def afternoon_zone(now: datetime | None = None) -> str:
     """A fixed-offset zone where it is 13:xx now: far from SMS quiet hours while a test runs."""
-    offset = 13 - (now or datetime.now(timezone.utc)).hour  # 13 … -10, all valid Etc/GMT zones
+    offset = 13 - (now or datetime.now(UTC)).hour  # 13 … -10, all valid Etc/GMT zones
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
@@ -161,10 +186,22 @@ def shop(app):
             policies.ensure_draft(tenant, None)
             policies.publish(tenant, None, date(2026, 1, 1), allow_past=True)
             db.session.commit()
-            case = case_intake.file_case(tenant, case_intake.Intake(
-                order_number="F-1", customer_name="故障", mobile="13811112222", email="", purchase_channel="jd",
-                problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                purchase_date=date(2026, 1, 10), delivery_date=date(2026, 1, 12), category="electronics"))
+            case = case_intake.file_case(
+                tenant,
+                case_intake.Intake(
+                    order_number="F-1",
+                    customer_name="故障",
+                    mobile="13811112222",
+                    email="",
+                    purchase_channel="jd",
+                    problem_type="quality",
+                    description="外壳破裂",
+                    expected_resolution="exchange",
+                    purchase_date=date(2026, 1, 10),
+                    delivery_date=date(2026, 1, 12),
+                    category="electronics",
+                ),
+            )
             db.session.commit()
             case_id = case.id
         with cross_tenant("fault test"):
@@ -178,6 +215,7 @@ def shop(app):
 
 
 # ---------- the fake provider and a kill switch in front of it ------------------
+
 
 @pytest.fixture
 def fake_sms():
@@ -261,6 +299,7 @@ class KillSwitchProxy:
 
 # ---------- worker processes -----------------------------------------------------
 
+
 class Workers:
     """`flask --app wsgi worker --no-scheduler` processes sharing the test's database and Redis."""
 
@@ -271,30 +310,49 @@ class Workers:
 
     def env(self, endpoint: str | None = None, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_", "PYTEST_"))}
-        env.update({
-            "APP_ENV": "development",
-            "DATABASE_URL": self.app.config["SQLALCHEMY_DATABASE_URI"],
-            "REDIS_URL": self.app.config["REDIS_URL"],
-            "SMS_BACKEND": "aliyun",
-            "ALIYUN_SMS_ACCESS_KEY_ID": self.fake.access_key_id,
-            "ALIYUN_SMS_ACCESS_KEY_SECRET": self.fake.access_key_secret,
-            "ALIYUN_SMS_SIGN_NAME": SIGN_NAME,
-            "ALIYUN_SMS_TEMPLATE_CODE": TEMPLATE_CODE,
-            "ALIYUN_SMS_ENDPOINT": endpoint or self.fake.aliyun_endpoint,
-            "SMS_TIMEOUT": "1",
-            "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-            "PYTHONUNBUFFERED": "1",
-            **extra,
-        })
+        env.update(
+            {
+                "APP_ENV": "development",
+                "DATABASE_URL": self.app.config["SQLALCHEMY_DATABASE_URI"],
+                "REDIS_URL": self.app.config["REDIS_URL"],
+                "SMS_BACKEND": "aliyun",
+                "ALIYUN_SMS_ACCESS_KEY_ID": self.fake.access_key_id,
+                "ALIYUN_SMS_ACCESS_KEY_SECRET": self.fake.access_key_secret,
+                "ALIYUN_SMS_SIGN_NAME": SIGN_NAME,
+                "ALIYUN_SMS_TEMPLATE_CODE": TEMPLATE_CODE,
+                "ALIYUN_SMS_ENDPOINT": endpoint or self.fake.aliyun_endpoint,
+                "SMS_TIMEOUT": "1",
+                "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+                "PYTHONUNBUFFERED": "1",
+                **extra,
+            }
+        )
         return env
 
     def start(self, name: str, endpoint: str | None = None, *args: str, **extra: str) -> subprocess.Popen:
         self.started += 1
         log = open(self.logdir / f"worker-{name}-{self.started}.log", "wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-scheduler", "--queues", "notifications",
-             "--name", f"fault-{name}-{self.started}-{os.getpid()}", *args],
-            cwd=ROOT, env=self.env(endpoint, **extra), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "wsgi",
+                "worker",
+                "--no-scheduler",
+                "--queues",
+                "notifications",
+                "--name",
+                f"fault-{name}-{self.started}-{os.getpid()}",
+                *args,
+            ],
+            cwd=ROOT,
+            env=self.env(endpoint, **extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.procs[name] = proc
         return proc

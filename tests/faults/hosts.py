@@ -11,6 +11,7 @@ test says so. Everything made here is removed again by `close()`, also after a f
 the site whichever web server answers, forms parsed from the rendered pages and submitted
 with the fields they rendered (never one more), X-Forwarded-For set as the balancer would.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # ---------- TCP forwarding ------------------------------------------------------------
 
+
 class Forwarder:
     """Accept on (host, port) and relay every connection to (to_host, to_port)."""
 
@@ -54,7 +56,7 @@ class Forwarder:
         while not self.stopped.is_set():
             try:
                 client, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -96,6 +98,7 @@ class Forwarder:
 
 
 # ---------- hosts ------------------------------------------------------------------------
+
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10, check=check)
@@ -154,10 +157,14 @@ class Hosts:
 
     def describe(self) -> str:
         if self.isolated:
-            return ("network namespaces: " + ", ".join(f"{h.name}={h.address} ({h.netns})" for h in self.hosts.values())
-                    + f"; services through forwarders on {self.gateway}")
-        return (f"NO network namespaces ({self.why_not}): every host is a separate process on 127.0.0.1 "
-                "with its own ports")
+            return (
+                "network namespaces: "
+                + ", ".join(f"{h.name}={h.address} ({h.netns})" for h in self.hosts.values())
+                + f"; services through forwarders on {self.gateway}"
+            )
+        return (
+            f"NO network namespaces ({self.why_not}): every host is a separate process on 127.0.0.1 with its own ports"
+        )
 
     def _free_subnet(self) -> int:
         used = _ip("-o", "-4", "addr", "show").stdout
@@ -170,6 +177,7 @@ class Hosts:
     @staticmethod
     def _remove_leftovers() -> None:
         """Namespaces and bridges of an earlier run that was killed before it could clean up."""
+
         def dead(tag: str) -> bool:
             return tag.isdigit() and not Path(f"/proc/{tag}").exists()
 
@@ -215,8 +223,9 @@ class Hosts:
     def start(self, name: str, label: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         host = self.hosts[name]
         log = open(self.logdir / f"{name}-{label}.log", "ab")
-        proc = subprocess.Popen(host.command(argv), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            host.command(argv), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         host.procs.append(proc)
         return proc
@@ -292,6 +301,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 # ---------- forms -----------------------------------------------------------------------
 
+
 @dataclass
 class Form:
     action: str
@@ -330,8 +340,11 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
         if tag == "form":
-            self.form = Form(a.get("action", ""), a.get("method", "get").lower(),
-                             a.get("enctype", "application/x-www-form-urlencoded"))
+            self.form = Form(
+                a.get("action", ""),
+                a.get("method", "get").lower(),
+                a.get("enctype", "application/x-www-form-urlencoded"),
+            )
             self.forms.append(self.form)
             return
         if self.form is None:
@@ -392,6 +405,7 @@ def forms(html: str) -> list[Form]:
 
 # ---------- a client -----------------------------------------------------------------------
 
+
 @dataclass
 class Response:
     status: int
@@ -400,8 +414,11 @@ class Response:
     url: str
 
     def form(self, action_contains: str = "", button: tuple[str, str] | None = None, has: str = "") -> Form:
-        found = [f for f in forms(self.text) if action_contains in f.action
-                 and (button is None or button in f.buttons) and (not has or has in f.names)]
+        found = [
+            f
+            for f in forms(self.text)
+            if action_contains in f.action and (button is None or button in f.buttons) and (not has or has in f.names)
+        ]
         assert found, f"no form with {action_contains!r} / {button} on {self.url} ({self.status})"
         return found[0]
 
@@ -414,12 +431,18 @@ class Client:
         self.forwarded_for = forwarded_for
         self.language = language
 
-    def request(self, server: tuple[str, int], method: str, path: str, body: bytes | None = None,
-                content_type: str | None = None, follow: bool = True) -> Response:
+    def request(
+        self,
+        server: tuple[str, int],
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        follow: bool = True,
+    ) -> Response:
         for _ in range(6):
             conn = http.client.HTTPConnection(*server, timeout=20)
-            headers = {"Accept-Language": self.language, "X-Forwarded-For": self.forwarded_for,
-                       "Host": "shop.test"}
+            headers = {"Accept-Language": self.language, "X-Forwarded-For": self.forwarded_for, "Host": "shop.test"}
             if self.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             if content_type:
@@ -447,8 +470,9 @@ class Client:
     def get(self, server, path: str) -> Response:
         return self.request(server, "GET", path)
 
-    def submit(self, server, page: Response, form: Form, values: dict[str, str],
-               button: tuple[str, str] | None = None) -> Response:
+    def submit(
+        self, server, page: Response, form: Form, values: dict[str, str], button: tuple[str, str] | None = None
+    ) -> Response:
         fields = form.filled(values, button)
         action = form.action or page.url
         if not action.startswith("/"):
@@ -458,12 +482,14 @@ class Client:
             return self.get(server, f"{action.split('?')[0]}?{query}")
         if form.enctype == "multipart/form-data":
             boundary = secrets.token_hex(12)
-            parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
-                     for k, v in fields]
+            parts = [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields
+            ]
             body = b"".join(parts) + f"--{boundary}--\r\n".encode()
             return self.request(server, "POST", action, body, f"multipart/form-data; boundary={boundary}")
-        return self.request(server, "POST", action, urllib.parse.urlencode(fields).encode(),
-                            "application/x-www-form-urlencoded")
+        return self.request(
+            server, "POST", action, urllib.parse.urlencode(fields).encode(), "application/x-www-form-urlencoded"
+        )
 
 
 def python() -> str:

@@ -6,6 +6,7 @@ nothing) at the same moment, and the reported 16383 x 3000 WebP besides. Meanwhi
 /healthz is polled: it must answer fast throughout, no gunicorn worker may be killed,
 no process may grow past 512 MB, and every photo must end ready or refused with a reason.
 """
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -39,13 +40,17 @@ HEALTH_P99_SECONDS = 0.5
 
 # ---------- the files: the worst each rule allows ------------------------------------
 
+
 def worst_files(tmp: Path) -> list[tuple[str, bytes]]:
     """Nine photos at the submission's pixel budget, each as thin and as large as its format allows."""
     side = evidence.MAX_IMAGE_SIDE
     webp_rows = evidence.MAX_WEBP_PIXELS // side  # 8192 x 1464: 12.0 MP
     rest_rows = (evidence.MAX_SUBMISSION_PIXELS - 3 * side * webp_rows) // 6 // side  # 8192 x 1708: 14.0 MP
-    specs = [("WEBP", webp_rows, {"lossless": True, "method": 0}), ("PNG", rest_rows, {}),
-             ("JPEG", rest_rows, {"quality": 95})]
+    specs = [
+        ("WEBP", webp_rows, {"lossless": True, "method": 0}),
+        ("PNG", rest_rows, {}),
+        ("JPEG", rest_rows, {"quality": 95}),
+    ]
     files = []
     for fmt, rows, options in specs:
         path = tmp / f"worst.{fmt.lower()}"
@@ -59,12 +64,18 @@ def worst_files(tmp: Path) -> list[tuple[str, bytes]]:
 
 def reported_bomb() -> bytes:
     """The issue's 104 KB WebP of 16383 x 3000 (its header; the request reads no more before refusing)."""
-    vp8x = b"VP8X" + (10).to_bytes(4, "little") + b"\x00" * 4 + (16382).to_bytes(3, "little") \
+    vp8x = (
+        b"VP8X"
+        + (10).to_bytes(4, "little")
+        + b"\x00" * 4
+        + (16382).to_bytes(3, "little")
         + (2999).to_bytes(3, "little")
+    )
     return b"RIFF" + (4 + len(vp8x)).to_bytes(4, "little") + b"WEBP" + vp8x + b"\x00" * 100_000
 
 
 # ---------- a browser of sorts: cookies, CSRF tokens, multipart ------------------------
+
 
 class Consumer:
     def __init__(self, base: str):
@@ -81,11 +92,19 @@ class Consumer:
         for name, value in fields.items():
             body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
         for filename, data in files:
-            body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="evidence"; filename="{filename}"\r\n'
-                       f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+            body.write(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="evidence"; filename="{filename}"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\n".encode()
+                + data
+                + b"\r\n"
+            )
         body.write(f"--{boundary}--\r\n".encode())
-        request = urllib.request.Request(self.base + path, data=body.getvalue(), method="POST",
-                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        request = urllib.request.Request(
+            self.base + path,
+            data=body.getvalue(),
+            method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
         try:
             with self.opener.open(request, timeout=60) as r:
                 return r.status, r.read().decode()
@@ -101,8 +120,9 @@ class Consumer:
         return found.group(1) or found.group(2)
 
     def track(self, slug: str, number: str, factor: str) -> None:
-        status, _html = self.post(f"/{slug}/track", {"number": number, "factor": factor,
-                                                     "csrf_token": self.token(self.get(f"/{slug}/track"))})
+        status, _html = self.post(
+            f"/{slug}/track", {"number": number, "factor": factor, "csrf_token": self.token(self.get(f"/{slug}/track"))}
+        )
         assert status == 200 and number in self.get(f"/{slug}/track/{number}")
 
     def message(self, slug: str, number: str, text: str, files) -> tuple[int, str]:
@@ -112,6 +132,7 @@ class Consumer:
 
 # ---------- processes ------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -120,9 +141,17 @@ def _free_port() -> int:
 
 def _env(app, uploads: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_", "PYTEST_"))}
-    env.update({"APP_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                "REDIS_URL": app.config["REDIS_URL"], "UPLOAD_DIR": str(uploads), "PYTHONUNBUFFERED": "1",
-                "SECRET_KEY": "fault-test-secret-" + "x" * 20, "EVIDENCE_LEASE_SECONDS": "60"})
+    env.update(
+        {
+            "APP_ENV": "development",
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"],
+            "UPLOAD_DIR": str(uploads),
+            "PYTHONUNBUFFERED": "1",
+            "SECRET_KEY": "fault-test-secret-" + "x" * 20,
+            "EVIDENCE_LEASE_SECONDS": "60",
+        }
+    )
     return env
 
 
@@ -153,13 +182,28 @@ class Site:
         self.procs: list[subprocess.Popen] = []
         with open(self.web_log, "wb") as log:
             self.gunicorn = self._spawn(
-                [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--timeout", "30",
-                 "-b", f"127.0.0.1:{self.port}", "wsgi:app"], log)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-w",
+                    "2",
+                    "-k",
+                    "sync",
+                    "--timeout",
+                    "30",
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "wsgi:app",
+                ],
+                log,
+            )
         self.worker = self.start_worker()
 
     def _spawn(self, argv, log) -> subprocess.Popen:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append(proc)
         return proc
 
@@ -167,8 +211,21 @@ class Site:
         n = len(self.procs)
         with open(self.tmp / f"worker-{n}.log", "wb") as log:
             self.worker = self._spawn(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-scheduler", "--queues", "evidence",
-                 "--name", f"evidence-fault-{os.getpid()}-{n}"], log)
+                [
+                    sys.executable,
+                    "-m",
+                    "flask",
+                    "--app",
+                    "wsgi",
+                    "worker",
+                    "--no-scheduler",
+                    "--queues",
+                    "evidence",
+                    "--name",
+                    f"evidence-fault-{os.getpid()}-{n}",
+                ],
+                log,
+            )
         return self.worker
 
     def kill_worker(self) -> None:
@@ -287,8 +344,12 @@ def test_two_requests_of_the_worst_allowed_photos_do_not_slow_the_site(app, shop
         # The reported file: refused at once, for its true reason, in Chinese.
         assert bomb_status == 400 and "「w.webp」图片尺寸过大（最大 8192 × 8192 像素" in bomb_page
 
-        rows = wait_until(_settled(app, shop["case_id"], 18), max(20.0, 100 - (time.monotonic() - began)), 0.5,
-                          what="the evidence worker to settle all 18 photos")
+        rows = wait_until(
+            _settled(app, shop["case_id"], 18),
+            max(20.0, 100 - (time.monotonic() - began)),
+            0.5,
+            what="the evidence worker to settle all 18 photos",
+        )
     finally:
         probe.stopped.set()
         probe.join(15)
@@ -305,8 +366,11 @@ def test_two_requests_of_the_worst_allowed_photos_do_not_slow_the_site(app, shop
     peaks = {f"gunicorn {pid}": _peak_rss_kb(pid) for pid in [site.gunicorn.pid, *web_pids]}
     peaks["evidence worker"] = _peak_rss_kb(site.worker.pid)
     assert all(kb < RSS_LIMIT_KB for kb in peaks.values()), peaks
-    print(f"\nhealthz p99 {probe.p99() * 1000:.0f} ms over {len(probe.times)} polls; peak RSS (MB): "
-          + ", ".join(f"{k} {v // 1024}" for k, v in peaks.items()) + f"; {time.monotonic() - began:.0f} s")
+    print(
+        f"\nhealthz p99 {probe.p99() * 1000:.0f} ms over {len(probe.times)} polls; peak RSS (MB): "
+        + ", ".join(f"{k} {v // 1024}" for k, v in peaks.items())
+        + f"; {time.monotonic() - began:.0f} s"
+    )
 
 
 def test_a_worker_killed_mid_photo_loses_nothing(app, shop, make_site, tmp_path):
@@ -331,9 +395,13 @@ def test_a_worker_killed_mid_photo_loses_nothing(app, shop, make_site, tmp_path)
         with app.app_context(), cross_tenant("fault test"):
             from saas.extensions import db
 
-            held = db.session.scalars(select(Evidence.id).where(Evidence.case_id == shop["case_id"],
-                                                                Evidence.status == "processing",
-                                                                Evidence.lease_expires_at.is_not(None))).all()
+            held = db.session.scalars(
+                select(Evidence.id).where(
+                    Evidence.case_id == shop["case_id"],
+                    Evidence.status == "processing",
+                    Evidence.lease_expires_at.is_not(None),
+                )
+            ).all()
         fresh()
         return held
 
@@ -345,15 +413,21 @@ def test_a_worker_killed_mid_photo_loses_nothing(app, shop, make_site, tmp_path)
         site.kill_worker()
         killed += held
         site.start_worker()
-    rows = wait_until(_settled(app, shop["case_id"], 9), max(20.0, 100 - (time.monotonic() - began)), 0.3,
-                      every=sweeper, what="all 9 photos to settle after the kills")
+    rows = wait_until(
+        _settled(app, shop["case_id"], 9),
+        max(20.0, 100 - (time.monotonic() - began)),
+        0.3,
+        every=sweeper,
+        what="all 9 photos to settle after the kills",
+    )
     assert [status for _id, status, _r in rows] == ["ready"] * 9, rows
     fresh()
     with app.app_context(), cross_tenant("fault test"):
         from saas.extensions import db
 
-        stored = db.session.execute(select(Evidence.id, Evidence.path, Evidence.attempts)
-                                    .where(Evidence.case_id == shop["case_id"])).all()
+        stored = db.session.execute(
+            select(Evidence.id, Evidence.path, Evidence.attempts).where(Evidence.case_id == shop["case_id"])
+        ).all()
     fresh()
     uploads = tmp_path / "uploads"
     for eid, path, _attempts in stored:
@@ -376,5 +450,11 @@ def db_number(case_id: int) -> str:
 def db_rows(case_id: int) -> list[tuple[int, str, str]]:
     from saas.extensions import db
 
-    return [tuple(r) for r in db.session.execute(
-        select(Evidence.id, Evidence.status, Evidence.refusal).where(Evidence.case_id == case_id).order_by(Evidence.id))]
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            select(Evidence.id, Evidence.status, Evidence.refusal)
+            .where(Evidence.case_id == case_id)
+            .order_by(Evidence.id)
+        )
+    ]

@@ -15,6 +15,7 @@ from the pages. It proves:
 (c) the minute clock's sweeps are enqueued once per minute across both workers;
 (d) the tracking page's cache never shows one consumer another's page, on any web process.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ import signal
 import time
 import warnings
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -32,10 +33,19 @@ from sqlalchemy.engine import make_url
 
 from saas.extensions import db
 from saas.models.notification import Notification
-from tenants.scoping import cross_tenant
 from tenants.models import Tenant
-from tests.faults.conftest import (LEASE_SECONDS, afternoon_zone, SIGN_NAME, TEMPLATE_CODE, KillSwitchProxy, accepted_per_out_id,
-                                   fresh, poll, wait_until)
+from tenants.scoping import cross_tenant
+from tests.faults.conftest import (
+    LEASE_SECONDS,
+    SIGN_NAME,
+    TEMPLATE_CODE,
+    KillSwitchProxy,
+    accepted_per_out_id,
+    afternoon_zone,
+    fresh,
+    poll,
+    wait_until,
+)
 from tests.faults.hosts import Client, Hosts, forms, free_port, python, wait_for_port
 
 pytestmark = pytest.mark.faults
@@ -43,8 +53,12 @@ pytestmark = pytest.mark.faults
 SLUG = "voltmart"
 OWNER, PASSWORD = "owner@voltmart.demo", "demo-password-2026"
 CASES_PER_WEB = 8
-SWEEPS = ("workers.jobs.sweep_outbox", "workers.jobs.sweep_sla", "workers.jobs.sweep_surveys",
-          "workers.jobs.sweep_evidence")
+SWEEPS = (
+    "workers.jobs.sweep_outbox",
+    "workers.jobs.sweep_sla",
+    "workers.jobs.sweep_surveys",
+    "workers.jobs.sweep_evidence",
+)
 
 
 def _service_url(hosts: Hosts, url: str) -> str:
@@ -73,41 +87,63 @@ class Cluster:
         sms_host, sms_port = self.hosts.service("127.0.0.1", int(fake_sms.url.rsplit(":", 1)[1]))
         kill_host, kill_port = self.hosts.service("127.0.0.1", int(self.killswitch.endpoint.rsplit(":", 1)[1][:-1]))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_", "PYTEST_"))}
-        self.env.update({
-            "APP_ENV": "development",
-            "SECRET_KEY": secrets.token_hex(32),  # one site: a session made on web A is good on web B
-            "DATABASE_URL": _service_url(self.hosts, app.config["SQLALCHEMY_DATABASE_URI"]),
-            "REDIS_URL": _service_url(self.hosts, redis_url),
-            "TRUSTED_PROXY_COUNT": "1",  # behind the balancer (this test), which sets X-Forwarded-For
-            "PUBLIC_BASE_URL": "http://shop.test",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "SMS_BACKEND": "aliyun",
-            "ALIYUN_SMS_ACCESS_KEY_ID": fake_sms.access_key_id,
-            "ALIYUN_SMS_ACCESS_KEY_SECRET": fake_sms.access_key_secret,
-            "ALIYUN_SMS_SIGN_NAME": SIGN_NAME,
-            "ALIYUN_SMS_TEMPLATE_CODE": TEMPLATE_CODE,
-            "ALIYUN_SMS_ENDPOINT": f"http://{sms_host}:{sms_port}/",
-            "SMS_TIMEOUT": "2",
-            "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-            "MAIL_SERVER": "192.0.2.1",  # nothing here sends e-mail (no consumer gives one)
-            "PYTHONUNBUFFERED": "1",
-        })
+        self.env.update(
+            {
+                "APP_ENV": "development",
+                "SECRET_KEY": secrets.token_hex(32),  # one site: a session made on web A is good on web B
+                "DATABASE_URL": _service_url(self.hosts, app.config["SQLALCHEMY_DATABASE_URI"]),
+                "REDIS_URL": _service_url(self.hosts, redis_url),
+                "TRUSTED_PROXY_COUNT": "1",  # behind the balancer (this test), which sets X-Forwarded-For
+                "PUBLIC_BASE_URL": "http://shop.test",
+                "UPLOAD_DIR": str(tmp_path / "uploads"),
+                "SMS_BACKEND": "aliyun",
+                "ALIYUN_SMS_ACCESS_KEY_ID": fake_sms.access_key_id,
+                "ALIYUN_SMS_ACCESS_KEY_SECRET": fake_sms.access_key_secret,
+                "ALIYUN_SMS_SIGN_NAME": SIGN_NAME,
+                "ALIYUN_SMS_TEMPLATE_CODE": TEMPLATE_CODE,
+                "ALIYUN_SMS_ENDPOINT": f"http://{sms_host}:{sms_port}/",
+                "SMS_TIMEOUT": "2",
+                "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+                "MAIL_SERVER": "192.0.2.1",  # nothing here sends e-mail (no consumer gives one)
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         self.kill_endpoint = f"http://{kill_host}:{kill_port}/"
 
     def start(self) -> None:
         for name in ("web-a", "web-b"):
             host = self.hosts.hosts[name]
             port = 8000 if self.hosts.isolated else free_port()
-            proc = self.hosts.start(name, "gunicorn", [
-                python(), "-m", "gunicorn", "--workers", "2", "--bind", f"{host.address}:{port}",
-                "--graceful-timeout", "1", "--access-logfile", "-", "wsgi:app"], self.env)
+            proc = self.hosts.start(
+                name,
+                "gunicorn",
+                [
+                    python(),
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"{host.address}:{port}",
+                    "--graceful-timeout",
+                    "1",
+                    "--access-logfile",
+                    "-",
+                    "wsgi:app",
+                ],
+                self.env,
+            )
             self.webs[name] = (host.address, port, proc)
         for name in ("worker-a", "worker-b"):
             env = dict(self.env)
             if name == "worker-b":  # its SMS go through the kill switch
                 env["ALIYUN_SMS_ENDPOINT"] = self.kill_endpoint
-            self.workers[name] = self.hosts.start(name, "worker", [
-                python(), "-m", "flask", "--app", "wsgi", "worker", "--name", f"mn-{name}-{os.getpid()}"], env)
+            self.workers[name] = self.hosts.start(
+                name,
+                "worker",
+                [python(), "-m", "flask", "--app", "wsgi", "worker", "--name", f"mn-{name}-{os.getpid()}"],
+                env,
+            )
         self.killswitch.victim_pid = self.workers["worker-b"].pid
         for address, port, proc in self.webs.values():
             wait_for_port(address, port, 60, proc)
@@ -173,7 +209,7 @@ class SweepLog:
             name = func.decode().split("(")[0]
             if name in SWEEPS:
                 at = datetime.fromisoformat(enqueued.decode().replace("Z", "+00:00"))
-                self.seen[ident] = (name, at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+                self.seen[ident] = (name, at if at.tzinfo else at.replace(tzinfo=UTC))
 
     def per_minute(self) -> dict[str, Counter]:
         minutes: dict[str, Counter] = {}
@@ -213,8 +249,14 @@ def _file_case(client: Client, web, mark: str, mobile: str) -> str:
     assert entry, "no 'file a request' button on the shop's home page"
     page = client.get(web, entry.group(1))
     form = page.form(button=("action", "check"))
-    values = {"order_number": f"MN-{mark}", "customer_name": f"顾客{mark}", "mobile": mobile,
-              "description": f"屏幕不亮，编号{mark}", "purchase_date": (date.today() - timedelta(days=5)).isoformat(), "category": "electronics"}
+    values = {
+        "order_number": f"MN-{mark}",
+        "customer_name": f"顾客{mark}",
+        "mobile": mobile,
+        "description": f"屏幕不亮，编号{mark}",
+        "purchase_date": (date.today() - timedelta(days=5)).isoformat(),
+        "category": "electronics",
+    }
     values = {k: v for k, v in values.items() if k in form.names}
     checked = client.submit(web, page, form, values, ("action", "check"))
     assert checked.status == 200, checked.status
@@ -230,7 +272,7 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
     began = time.monotonic()
     web_a, web_b = cluster.web("web-a"), cluster.web("web-b")
     sweeps = SweepLog(redis.client)
-    clock_started = datetime.now(timezone.utc)
+    clock_started = datetime.now(UTC)
 
     # (a) The public policy page on web B is cached in both its processes; the owner publishes on web A.
     visitor = Client("198.51.100.7")
@@ -272,8 +314,11 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
             for web in (web_a, web_b):
                 for _ in range(2):
                     page = stranger.get(web, path)
-                    assert mine not in page.text and f"<span>{number}</span>" not in page.text, \
-                        (path, page.status, page.url)
+                    assert mine not in page.text and f"<span>{number}</span>" not in page.text, (
+                        path,
+                        page.status,
+                        page.url,
+                    )
     print("(d) each consumer saw only their own case page on both webs; others and strangers got none")
     sweeps.read()
 
@@ -294,8 +339,10 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
     finally:
         if frozen:
             cluster.thaw("worker-a")
-    assert fired, (f"worker-b never sent an SMS; provider got {[(r.action, r.out_id) for r in fake_sms.requests]}; "
-                   f"worker-b exit code {cluster.workers['worker-b'].poll()}:\n" + cluster.hosts.logs())
+    assert fired, (
+        f"worker-b never sent an SMS; provider got {[(r.action, r.out_id) for r in fake_sms.requests]}; "
+        f"worker-b exit code {cluster.workers['worker-b'].poll()}:\n" + cluster.hosts.logs()
+    )
     cluster.hosts.kill("worker-b")
     assert cluster.workers["worker-b"].poll() is not None
     filed = 2 + 2 * CASES_PER_WEB
@@ -311,20 +358,24 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
         # Sent; or merged into a later SMS of its case (coalescing); or, after its case's first SMS went
         # out, held for the coalescing window (due minutes after the test ends, never sent early).
         return n.status in ("sent", "superseded") or (
-            n.status == "pending" and n.attempts == 0 and n.next_attempt_at.replace(tzinfo=timezone.utc) > now)
+            n.status == "pending" and n.attempts == 0 and n.next_attempt_at.replace(tzinfo=UTC) > now
+        )
 
     def all_sent() -> bool:
         sweeps.read()
-        found, now = rows(), datetime.now(timezone.utc)
+        found, now = rows(), datetime.now(UTC)
         return len({n.case_id for n in found if n.status == "sent"}) >= filed and all(settled(n, now) for n in found)
 
     # worker-b's message comes back when its lease ends and worker-a's next minute sweep finds it.
     if not poll(all_sent, 100, 1.0):
         raise AssertionError(
-            "not every SMS was sent: " + repr([(n.id, n.status, n.attempts, n.error_code, n.last_error[:80])
-                                              for n in rows() if n.status != "sent"])
+            "not every SMS was sent: "
+            + repr(
+                [(n.id, n.status, n.attempts, n.error_code, n.last_error[:80]) for n in rows() if n.status != "sent"]
+            )
             + f"; sweeps {sweeps.per_minute()}; provider got {[(r.action, r.out_id) for r in fake_sms.requests]}\n"
-            + cluster.hosts.logs())
+            + cluster.hosts.logs()
+        )
     found = rows()
     sent = [n for n in found if n.status == "sent"]
     per_out_id = accepted_per_out_id(fake_sms)
@@ -335,8 +386,10 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
     assert len({n.case_id for n in sent}) == filed
     reconciled = [n for n in sent if n.provider_message_id.startswith("aliyun-outid-")]
     assert reconciled, "the message worker-b died on was not found at the provider"
-    print(f"(b) {len(sent)} SMS from both webs, each accepted once; worker-b SIGKILLed after the provider "
-          f"accepted {cluster.killswitch.fired_on}; {len(reconciled)} found at the provider, not sent again")
+    print(
+        f"(b) {len(sent)} SMS from both webs, each accepted once; worker-b SIGKILLed after the provider "
+        f"accepted {cluster.killswitch.fired_on}; {len(reconciled)} found at the provider, not sent again"
+    )
 
     # (c) Sweeps: once per minute across both clocks. Both ticked from their start (the first minute's
     # sweeps were enqueued while both were alive), worker-a's alone after worker-b's host died.
@@ -345,7 +398,7 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
         return len(sweeps.per_minute()) >= 2
 
     wait_until(two_minutes, max(5.0, 170 - (time.monotonic() - began)), 1.0, what="two minutes of sweeps")
-    now_minute = f"{datetime.now(timezone.utc):%H:%M}"
+    now_minute = f"{datetime.now(UTC):%H:%M}"
     minutes = sweeps.per_minute()
     assert f"{clock_started:%H:%M}" in minutes or min(minutes) > f"{clock_started:%H:%M}", minutes
     for minute, counts in minutes.items():

@@ -4,6 +4,7 @@
 (d) an invalid number. Each: every notification reaches the provider exactly once (per OutId,
 the row's provider key) or is marked dead, and the rows say so.
 """
+
 from __future__ import annotations
 
 import random
@@ -18,8 +19,19 @@ from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.notification import ContactSuppression, Notification
 from tenants.scoping import cross_tenant
-from tests.faults.conftest import (Every, KillSwitchProxy, accepted_per_out_id, all_rows, enqueue, fresh,
-                                   insert_notifications, poll, status_counts, sweep, wait_until)
+from tests.faults.conftest import (
+    Every,
+    KillSwitchProxy,
+    accepted_per_out_id,
+    all_rows,
+    enqueue,
+    fresh,
+    insert_notifications,
+    poll,
+    status_counts,
+    sweep,
+    wait_until,
+)
 from workers import outbox
 
 pytestmark = pytest.mark.faults
@@ -79,8 +91,13 @@ def test_a_worker_killed_again_and_again_loses_nothing_and_doubles_nothing(app, 
                 enqueue(insert_notifications(shop["tenant_id"], shop["case_id"], batch, start=(k + 1) * batch))
             proxy.victim_pid = workers.start("victim", proxy.endpoint).pid
         # Bounded: normally done within 30-70 s of the start on 2 cores, more on a machine shared with others.
-        wait_until(lambda: status_counts().get("sent", 0) == N, max(20.0, 110 - (time.monotonic() - began)), 0.2,
-                   every=sweeper, what=f"all {N} sent")
+        wait_until(
+            lambda: status_counts().get("sent", 0) == N,
+            max(20.0, 110 - (time.monotonic() - began)),
+            0.2,
+            every=sweeper,
+            what=f"all {N} sent",
+        )
         rows = all_rows()
         assert len(rows) == N
         assert_exactly_once(fake_sms, rows)
@@ -90,9 +107,11 @@ def test_a_worker_killed_again_and_again_loses_nothing_and_doubles_nothing(app, 
         in_flight_sends = proxy.fired_on.count("SendSms")
         assert len(reconciled) >= in_flight_sends >= 1, (kills, proxy.fired_on, len(reconciled))
         lookups = [r for r in fake_sms.requests if r.action == "QuerySendDetails"]
-        print(f"\n{time.monotonic() - began:.1f}s; killed when {kill_log} were sent; {kills}; "
-              f"proxy fired on {proxy.fired_on}; reconciled={len(reconciled)} lookups={len(lookups)} "
-              f"taken over={sum(1 for n in rows if n.attempts > 1)} requests={len(fake_sms.requests)}")
+        print(
+            f"\n{time.monotonic() - began:.1f}s; killed when {kill_log} were sent; {kills}; "
+            f"proxy fired on {proxy.fired_on}; reconciled={len(reconciled)} lookups={len(lookups)} "
+            f"taken over={sum(1 for n in rows if n.attempts > 1)} requests={len(fake_sms.requests)}"
+        )
     finally:
         proxy.close()
 
@@ -110,12 +129,15 @@ def test_redis_flushed_mid_run_loses_nothing_once_the_sweeper_runs(app, shop, fa
     stalled = status_counts()
     assert stalled.get("sent", 0) < N and stalled.get("pending", 0) > 0, stalled
     assert workers.alive("one") and workers.alive("two"), workers.logs()
-    wait_until(lambda: status_counts().get("sent", 0) == N, 75, 0.2, every=Every(2.0, sweep),
-               what="all sent after the flush")
+    wait_until(
+        lambda: status_counts().get("sent", 0) == N, 75, 0.2, every=Every(2.0, sweep), what="all sent after the flush"
+    )
     assert_exactly_once(fake_sms, all_rows())
     assert workers.alive("one") and workers.alive("two"), workers.logs()
-    print(f"\nsent before the flush stalled: {stalled.get('sent', 0)}; recovered in "
-          f"{time.monotonic() - flushed_at - 3:.1f}s; requests={len(fake_sms.requests)}")
+    print(
+        f"\nsent before the flush stalled: {stalled.get('sent', 0)}; recovered in "
+        f"{time.monotonic() - flushed_at - 3:.1f}s; requests={len(fake_sms.requests)}"
+    )
 
 
 def _row(nid: int) -> Notification:
@@ -127,8 +149,9 @@ def _row(nid: int) -> Notification:
 def _time_passes(nid: int) -> None:
     """The backoff's wait, without waiting: the row falls due now (the workers read the same column)."""
     with cross_tenant("fault test"):
-        db.session.execute(update(Notification).where(Notification.id == nid)
-                           .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            update(Notification).where(Notification.id == nid).values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
 
 
@@ -139,8 +162,11 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
     enqueue([nid])
     backoffs = []
     for attempt in (1, 2):
-        row = wait_until(lambda: (r := _row(nid)).status == "retry" and r.attempts == attempt and r, 60,
-                         what=f"attempt {attempt} to fail")
+        row = wait_until(
+            lambda: (r := _row(nid)).status == "retry" and r.attempts == attempt and r,
+            60,
+            what=f"attempt {attempt} to fail",
+        )
         assert row.error_code == "isp.SYSTEM_ERROR" and "System error" in row.last_error, row.last_error
         backoffs.append(row.next_attempt_at - row.updated_at)
         # Not due yet: the sweeper leaves it alone.

@@ -10,6 +10,7 @@ fresh database (PostgreSQL with TEST_DATABASE_URL; else the README's relative SQ
 the worker. A client that behaves like the TLS proxy in front (TRUSTED_PROXY_COUNT=1) checks
 /healthz, sees the sign-in page in Chinese and signs in as the new operator.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -38,8 +39,16 @@ DEADLINE = 170  # seconds for the whole journey
 
 
 def clean_copy(target: Path) -> None:
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():  # a file deleted but not yet committed is not copied
@@ -73,8 +82,12 @@ class Site:
 
     def request(self, method: str, path: str, form: dict | None = None) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-        headers = {"X-Forwarded-For": "203.0.113.50", "X-Forwarded-Proto": "https",
-                   "Accept-Language": "zh-CN,zh;q=0.9", "User-Agent": "install-test"}
+        headers = {
+            "X-Forwarded-For": "203.0.113.50",
+            "X-Forwarded-Proto": "https",
+            "Accept-Language": "zh-CN,zh;q=0.9",
+            "User-Agent": "install-test",
+        }
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -93,8 +106,16 @@ class Site:
 
 
 def run(cmd: list[str], cwd: Path, env: dict, deadline: Deadline, stdin: str | None = None) -> str:
-    done = subprocess.run(cmd, cwd=cwd, env=env, input=stdin, capture_output=True, text=True,
-                          timeout=deadline.left(), start_new_session=True)  # no terminal: getpass reads stdin
+    done = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=deadline.left(),
+        start_new_session=True,
+    )  # no terminal: getpass reads stdin
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{' '.join(cmd)} failed ({done.returncode}):\n{output[-4000:]}"
     return output
@@ -123,15 +144,23 @@ def test_the_readme_production_path_from_a_clean_copy(tmp_path, databases, redis
     venv = project / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=deadline.left())
     python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(purelib, "borrowed-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    base_env = {k: v for k, v in os.environ.items()
-                if not k.startswith(("TEST_", "FLASK_", "PYTEST_", "APP_", "DATABASE_", "REDIS_", "VIRTUAL_ENV"))}
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TEST_", "FLASK_", "PYTEST_", "APP_", "DATABASE_", "REDIS_", "VIRTUAL_ENV"))
+    }
     base_env.update(PATH=f"{venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}", PYTHONUNBUFFERED="1")
     run([str(python), "-m", "pip", "install", "-q", "."], project, base_env, deadline)
-    installed = subprocess.run([str(python), "-m", "pip", "show", "-f", "aftersales"], cwd=tmp_path,
-                               capture_output=True, text=True).stdout
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "show", "-f", "aftersales"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
     assert f"Location: {purelib}" in installed, installed
 
     # The environment, as the README's Production section lists it.
@@ -139,9 +168,15 @@ def test_the_readme_production_path_from_a_clean_copy(tmp_path, databases, redis
         database_url = databases.new("install")
     else:
         database_url = "sqlite:///instance/aftersales.db"  # relative: to the project folder
-    env = {**base_env, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
-           "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TRUSTED_PROXY_COUNT": "1",
-           "PUBLIC_BASE_URL": "https://aftersales.example.com"}
+    env = {
+        **base_env,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TRUSTED_PROXY_COUNT": "1",
+        "PUBLIC_BASE_URL": "https://aftersales.example.com",
+    }
     flask = [str(python), "-m", "flask", "--app", "wsgi"]
 
     run([*flask, "db", "upgrade"], project, env, deadline)
@@ -149,8 +184,9 @@ def test_the_readme_production_path_from_a_clean_copy(tmp_path, databases, redis
         assert (project / "instance" / "aftersales.db").is_file()
         assert not (project / "instance" / "instance").exists()
 
-    created = run([*flask, "operator", "create", "--email", OPERATOR], project, env, deadline,
-                  stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    created = run(
+        [*flask, "operator", "create", "--email", OPERATOR], project, env, deadline, stdin=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert f"Platform operator {OPERATOR} created" in created and PASSWORD not in created
     again = run([*flask, "operator", "create", "--email", OPERATOR], project, env, deadline, stdin="")
     assert "nothing changed" in again
@@ -165,8 +201,11 @@ def test_the_readme_production_path_from_a_clean_copy(tmp_path, databases, redis
             ("worker", [*flask, "worker", "--max-jobs", "10000"]),
         ):
             with open(logs / f"{name}.log", "wb") as log:
-                procs.append(subprocess.Popen(cmd, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                              start_new_session=True))
+                procs.append(
+                    subprocess.Popen(
+                        cmd, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    )
+                )
         site = Site(port)
 
         health = None

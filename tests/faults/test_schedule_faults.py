@@ -5,13 +5,13 @@ out between 21:00 and 08:00 in the tenant's zone, and every one is eventually de
 (f) 500 resolved cases, 50 reopened, 20 opted out, Redis wiped, 3 working days later: 430
 invitations, none early, none twice.
 """
+
 from __future__ import annotations
 
 import random
 import time as wallclock
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from saas.queues import get_queue
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +22,7 @@ from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.notification import DevSms, Notification
 from saas.models.user import User
+from saas.queues import get_queue
 from saas.services import case_intake, cases, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -54,9 +55,19 @@ def cn_shop(app):
 
 
 def intake(i: int, **over) -> case_intake.Intake:
-    fields = dict(order_number=f"Q-{i}", customer_name=f"客户{i}", mobile=f"139{i:08d}", email="",
-                  purchase_channel="jd", problem_type="quality", description="外壳破裂", expected_resolution="exchange",
-                  purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3), category="electronics")
+    fields = dict(
+        order_number=f"Q-{i}",
+        customer_name=f"客户{i}",
+        mobile=f"139{i:08d}",
+        email="",
+        purchase_channel="jd",
+        problem_type="quality",
+        description="外壳破裂",
+        expected_resolution="exchange",
+        purchase_date=date(2026, 11, 1),
+        delivery_date=date(2026, 11, 3),
+        category="electronics",
+    )
     fields.update(over)
     return case_intake.Intake(**fields)
 
@@ -132,8 +143,9 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
 
     # The worker's minute clock: a sweep every 5 simulated minutes until everything is out.
     ticks = [start + timedelta(minutes=5 * k) for k in range(1, 72 * 12)]
-    timeline = sorted([(t, "event", e) for t, *e in events] + [(t, "sweep", None) for t in ticks],
-                      key=lambda item: item[0])
+    timeline = sorted(
+        [(t, "event", e) for t, *e in events] + [(t, "sweep", None) for t in ticks], key=lambda item: item[0]
+    )
     case_ids: dict[int, int] = {}
     began = wallclock.monotonic()
     for at, kind, event in timeline:
@@ -144,8 +156,11 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
                     if what == "file":
                         case_ids[index] = case_intake.file_case(db.session.get(Tenant, tenant_id), intake(index)).id
                     else:
-                        cases.message_customer(db.session.get(Case, case_ids[index]), db.session.get(User, agent_id),
-                                               f"第 {rng.randrange(10**6)} 号进展:我们正在处理您的售后申请。")
+                        cases.message_customer(
+                            db.session.get(Case, case_ids[index]),
+                            db.session.get(User, agent_id),
+                            f"第 {rng.randrange(10**6)} 号进展:我们正在处理您的售后申请。",
+                        )
                     db.session.commit()
                 db.session.remove()  # the request's session ends with it
             else:
@@ -154,8 +169,11 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
             drain()
         if kind == "sweep" and at > end:
             with cross_tenant("fault test"):
-                open_rows = db.session.scalar(select(func.count()).select_from(Notification).where(
-                    Notification.status.not_in(("sent", "superseded", "cancelled"))))
+                open_rows = db.session.scalar(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.status.not_in(("sent", "superseded", "cancelled")))
+                )
             if not open_rows:
                 break
         # The loop is finite by construction; this only stops a pathological run early
@@ -172,8 +190,9 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
     # by then it would tell the customer something untrue.
     stale = [n for n in rows if n.status == "cancelled" and n.error_code == "stale"]
     assert all(n.template_key == "auto_reply" for n in stale)
-    unfinished = [(n.id, n.status, n.error_code) for n in rows
-                  if n.status not in ("sent", "superseded") and n not in stale]
+    unfinished = [
+        (n.id, n.status, n.error_code) for n in rows if n.status not in ("sent", "superseded") and n not in stale
+    ]
     assert not unfinished, unfinished[:10]
     for n in rows:  # a superseded SMS's news went out in the one that replaced it
         final = n
@@ -192,8 +211,10 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
     deferred = [n for n in rows if in_quiet_hours(n.created_at)]
     retried = [n for n in sent if n.attempts > 1]
     assert len(deferred) > 300 and len(retried) > 30  # the interesting paths were taken
-    print(f"\nrows={len(rows)} sent={len(sent)} superseded={len(rows) - len(sent)} created in quiet hours="
-          f"{len(deferred)} retried={len(retried)} simulated in {wallclock.monotonic() - began:.1f}s")
+    print(
+        f"\nrows={len(rows)} sent={len(sent)} superseded={len(rows) - len(sent)} created in quiet hours="
+        f"{len(deferred)} retried={len(retried)} simulated in {wallclock.monotonic() - began:.1f}s"
+    )
 
 
 def test_surveys_after_resolution_430_invitations_none_early_none_twice(app, cn_shop):
@@ -215,14 +236,29 @@ def test_surveys_after_resolution_430_invitations_none_early_none_twice(app, cn_
         for i in range(500):
             sms = i % 2 == 0  # one channel per case: half by SMS, half by email
             resolved_at = tuesday + timedelta(minutes=rng.uniform(0, 7 * 60))
-            db.session.add(Case(
-                tenant_id=tenant_id, number=new_case_number(resolved_at.date()), order_number=f"S-{i}",
-                purchase_channel="jd", purchase_date=date(2026, 11, 1), delivery_date=date(2026, 11, 3),
-                category="electronics", customer_name=f"客户{i}", mobile=f"136{i:08d}" if sms else "",
-                email="" if sms else f"c{i}@example.com", problem_type="quality", description="外壳破裂",
-                expected_resolution="exchange", status="resolved", resolution_kind="exchange",
-                invoice_handling="endorsement", outbound_tracking_number=f"SF{i}", first_response_at=resolved_at,
-                resolved_at=resolved_at))
+            db.session.add(
+                Case(
+                    tenant_id=tenant_id,
+                    number=new_case_number(resolved_at.date()),
+                    order_number=f"S-{i}",
+                    purchase_channel="jd",
+                    purchase_date=date(2026, 11, 1),
+                    delivery_date=date(2026, 11, 3),
+                    category="electronics",
+                    customer_name=f"客户{i}",
+                    mobile=f"136{i:08d}" if sms else "",
+                    email="" if sms else f"c{i}@example.com",
+                    problem_type="quality",
+                    description="外壳破裂",
+                    expected_resolution="exchange",
+                    status="resolved",
+                    resolution_kind="exchange",
+                    invoice_handling="endorsement",
+                    outbound_tracking_number=f"SF{i}",
+                    first_response_at=resolved_at,
+                    resolved_at=resolved_at,
+                )
+            )
         db.session.flush()
         for case in db.session.scalars(select(Case).order_by(Case.id)):
             assert surveys.schedule(case, case.resolved_at) is not None
@@ -251,8 +287,9 @@ def test_surveys_after_resolution_430_invitations_none_early_none_twice(app, cn_
     def invitations():
         db.session.remove()
         with cross_tenant("fault test"):
-            return db.session.scalars(select(Notification).where(Notification.template_key == "survey_invitation")
-                                      .order_by(Notification.id)).all()
+            return db.session.scalars(
+                select(Notification).where(Notification.template_key == "survey_invitation").order_by(Notification.id)
+            ).all()
 
     redis.client.flushdb()  # the queued wake-ups are gone; surveys are rows with a due time
     # Thursday evening, Friday a second before the first one falls due: nobody is invited early.

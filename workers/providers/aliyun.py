@@ -1,4 +1,5 @@
 """The Aliyun SMS gateway: SendSms with RPC signatures, QuerySendDetails to settle an ambiguous send."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 from urllib.request import Request
@@ -38,21 +39,27 @@ def sign_rpc(params: Mapping[str, str], secret: str, method: str = "POST") -> st
 
 
 # Codes about this recipient or this message: the same request fails the same way again.
-ALIYUN_PERMANENT = frozenset({
-    "isv.MOBILE_NUMBER_ILLEGAL",      # not a valid number
-    "isv.BLACK_KEY_CONTROL_LIMIT",    # content hits a blacklisted keyword
-    "isv.MOBILE_COUNT_OVER_LIMIT",    # never true for one number: a bug, retrying won't fix it
-    "isv.PARAM_LENGTH_LIMIT",         # a template parameter is too long
-    "isv.TEMPLATE_MISSING_PARAMETERS",
-    "isv.INVALID_JSON_PARAM",
-    "isv.PARAM_NOT_SUPPORT_URL",
-    "isv.NOT_SUPPORTED_COUNTRY",
-})
-ALIYUN_THROTTLED = frozenset({
-    "Throttling", "Throttling.User", "Throttling.Api",
-    "isv.BUSINESS_LIMIT_CONTROL",     # per-number frequency control (minute / hour / day)
-    "isv.DAY_LIMIT_CONTROL",          # account's daily quota
-})
+ALIYUN_PERMANENT = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",  # not a valid number
+        "isv.BLACK_KEY_CONTROL_LIMIT",  # content hits a blacklisted keyword
+        "isv.MOBILE_COUNT_OVER_LIMIT",  # never true for one number: a bug, retrying won't fix it
+        "isv.PARAM_LENGTH_LIMIT",  # a template parameter is too long
+        "isv.TEMPLATE_MISSING_PARAMETERS",
+        "isv.INVALID_JSON_PARAM",
+        "isv.PARAM_NOT_SUPPORT_URL",
+        "isv.NOT_SUPPORTED_COUNTRY",
+    }
+)
+ALIYUN_THROTTLED = frozenset(
+    {
+        "Throttling",
+        "Throttling.User",
+        "Throttling.Api",
+        "isv.BUSINESS_LIMIT_CONTROL",  # per-number frequency control (minute / hour / day)
+        "isv.DAY_LIMIT_CONTROL",  # account's daily quota
+    }
+)
 
 
 def _seconds_to_beijing_midnight(now: datetime) -> float:
@@ -63,7 +70,7 @@ def _seconds_to_beijing_midnight(now: datetime) -> float:
 
 def aliyun_retry_after(code: str, message: str, now: datetime | None = None) -> float:
     """How long Aliyun's limit lasts; its message says which window was hit (分钟级/小时级/天级)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if code == "isv.DAY_LIMIT_CONTROL" or "天级" in message:
         return _seconds_to_beijing_midnight(now)
     if "小时级" in message:
@@ -126,7 +133,7 @@ class AliyunSmsGateway(SmsGateway):
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": self.VERSION,
             **fields,
         }
@@ -137,21 +144,25 @@ class AliyunSmsGateway(SmsGateway):
         # Aliyun only sends approved templates; without explicit parameters the
         # rendered text fills a generic ${content} template.
         template_params = msg.params if msg.params is not None else {"content": msg.text}
-        return self.signed_params("SendSms", {
-            "OutId": msg.idempotency_key,
-            "PhoneNumbers": to_aliyun(msg.to),
-            "SignName": self.sign_name,
-            "TemplateCode": template_code,
-            "TemplateParam": json.dumps(template_params, ensure_ascii=False, separators=(",", ":")),
-        })
+        return self.signed_params(
+            "SendSms",
+            {
+                "OutId": msg.idempotency_key,
+                "PhoneNumbers": to_aliyun(msg.to),
+                "SignName": self.sign_name,
+                "TemplateCode": template_code,
+                "TemplateParam": json.dumps(template_params, ensure_ascii=False, separators=(",", ":")),
+            },
+        )
 
     def _call(self, params: Mapping[str, str]) -> dict[str, Any]:
         """POST one signed call; the decoded answer when Code is OK, else the classified error."""
         body = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
         request = Request(
-            self.endpoint, data=body.encode(), method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                     "Accept": "application/json"},
+            self.endpoint,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Accept": "application/json"},
         )
         status, headers, payload = exchange(request, self.timeout)
         data = json_body(payload)
@@ -163,8 +174,7 @@ class AliyunSmsGateway(SmsGateway):
     def send(self, msg: OutgoingSms) -> SendResult:
         template_code = msg.template_code or self.template_code_default
         if not template_code:
-            raise Retryable("no Aliyun template code for this message: configure the tenant's template",
-                            code="config")
+            raise Retryable("no Aliyun template code for this message: configure the tenant's template", code="config")
         data = self._call(self.build_params(msg, template_code))
         return SendResult(provider_message_id=str(data.get("BizId") or data.get("RequestId") or ""))
 
@@ -180,17 +190,24 @@ class AliyunSmsGateway(SmsGateway):
             raise NotImplementedError("no idempotency key to look up")
         phone = to_aliyun(msg.to)
         if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
+            since = since.replace(tzinfo=UTC)
         today = datetime.now(_BEIJING).date()
         first = min(since.astimezone(_BEIJING).date(), today)
         for day in (first, first + timedelta(days=1)):
             if day > today:
                 break
             for page in range(1, self.LOOKUP_MAX_PAGES + 1):
-                data = self._call(self.signed_params("QuerySendDetails", {
-                    "PhoneNumber": phone, "SendDate": day.strftime("%Y%m%d"),
-                    "PageSize": str(self.LOOKUP_PAGE_SIZE), "CurrentPage": str(page),
-                }))
+                data = self._call(
+                    self.signed_params(
+                        "QuerySendDetails",
+                        {
+                            "PhoneNumber": phone,
+                            "SendDate": day.strftime("%Y%m%d"),
+                            "PageSize": str(self.LOOKUP_PAGE_SIZE),
+                            "CurrentPage": str(page),
+                        },
+                    )
+                )
                 dtos = data.get("SmsSendDetailDTOs")
                 entries = dtos.get("SmsSendDetailDTO") if isinstance(dtos, dict) else None
                 entries = [entries] if isinstance(entries, dict) else entries if isinstance(entries, list) else []

@@ -1,4 +1,5 @@
 """Messages, results, error classes and base classes shared by the notification providers."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -1,4 +1,5 @@
 """SMTP email sender: multipart text+HTML, per-tenant From name, Message-ID derived from the idempotency key."""
+
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,15 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
-from workers.providers.base import (EmailSender, MessageFault, OutgoingEmail, Permanent, ProviderError, Retryable,
-                                    SendResult)
+from workers.providers.base import (
+    EmailSender,
+    MessageFault,
+    OutgoingEmail,
+    Permanent,
+    ProviderError,
+    Retryable,
+    SendResult,
+)
 
 DEFAULT_SENDER = "noreply@aftersales.local"
 
@@ -140,13 +148,27 @@ class SmtpEmailSender(EmailSender):
         headers = [f"From: {_mailbox(msg.from_name or self.sender_name, self.sender_addr)}", f"To: {to}"]
         if reply_to:
             headers.append(f"Reply-To: {reply_to}")
-        headers += [f"Subject: {_unstructured('Subject', msg.subject)}", f"Date: {formatdate(usegmt=True)}",
-                    f"Message-ID: {message_id}", "Auto-Submitted: auto-generated", "MIME-Version: 1.0"]
+        headers += [
+            f"Subject: {_unstructured('Subject', msg.subject)}",
+            f"Date: {formatdate(usegmt=True)}",
+            f"Message-ID: {message_id}",
+            "Auto-Submitted: auto-generated",
+            "MIME-Version: 1.0",
+        ]
         if msg.html:
             boundary = f"=_{secrets.token_hex(16)}"
-            lines = [*headers, "Content-Type: multipart/alternative;", f' boundary="{boundary}"', "",
-                     f"--{boundary}", *_text_part("plain", msg.text), f"--{boundary}", *_text_part("html", msg.html),
-                     f"--{boundary}--", ""]
+            lines = [
+                *headers,
+                "Content-Type: multipart/alternative;",
+                f' boundary="{boundary}"',
+                "",
+                f"--{boundary}",
+                *_text_part("plain", msg.text),
+                f"--{boundary}",
+                *_text_part("html", msg.html),
+                f"--{boundary}--",
+                "",
+            ]
         else:
             lines = [*headers, *_text_part("plain", msg.text)]
         return "\r\n".join(lines).encode("ascii"), message_id
@@ -191,8 +213,11 @@ class SmtpEmailSender(EmailSender):
         # smtplib applies the timeout to connect and to every read and write on the socket.
         if self.use_ssl:
             return smtplib.SMTP_SSL(
-                self.host, self.port, local_hostname=self.local_hostname or _fqdn(),
-                timeout=self.timeout, context=ssl.create_default_context(),
+                self.host,
+                self.port,
+                local_hostname=self.local_hostname or _fqdn(),
+                timeout=self.timeout,
+                context=ssl.create_default_context(),
             )
         smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname or _fqdn(), timeout=self.timeout)
         if self.use_tls:
@@ -231,8 +256,12 @@ def _mailbox(display_name: str, addr: str) -> str:
 def _text_part(subtype: str, text: str) -> list[str]:
     # Text in its canonical form (CRLF line breaks, RFC 2046 4.1.1) before base64, in 76-character lines.
     body = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
-    return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: base64", "",
-            *base64.encodebytes(body).decode("ascii").splitlines()]
+    return [
+        f'Content-Type: text/{subtype}; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        *base64.encodebytes(body).decode("ascii").splitlines(),
+    ]
 
 
 def _quit_quietly(smtp: smtplib.SMTP) -> None:

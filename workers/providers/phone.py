@@ -1,4 +1,5 @@
 """Phone numbers for SMS providers: E.164 for Twilio, bare national digits for Aliyun (rule: saas.phones)."""
+
 from __future__ import annotations
 
 from saas.phones import e164

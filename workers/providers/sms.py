@@ -1,4 +1,5 @@
 """SMS gateways: the development inbox here, Aliyun (`aliyun`) and Twilio (`twilio`), and the factory."""
+
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ Store = Callable[[OutgoingSms, str], None]
 
 
 # ---------- development inbox -------------------------------------------------
+
 
 def log_store(msg: OutgoingSms, provider_id: str) -> None:
     """The store used when no inbox writer is given: the console is the inbox."""
@@ -42,6 +44,7 @@ class DevInboxGateway(SmsGateway):
 
 
 # ---------- factory ----------------------------------------------------------------
+
 
 def _required(config: Mapping[str, Any], key: str) -> str:
     value = config.get(key)

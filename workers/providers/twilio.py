@@ -1,4 +1,5 @@
 """The Twilio SMS gateway (Programmable Messaging)."""
+
 from __future__ import annotations
 
 import base64
@@ -59,9 +60,13 @@ class TwilioSmsGateway(SmsGateway):
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         request = Request(
             f"{self.endpoint}/2010-04-01/Accounts/{quote(self.account_sid, safe='')}/Messages.json",
-            data=urlencode(form).encode(), method="POST",
-            headers={"Authorization": f"Basic {credentials}", "Accept": "application/json",
-                     "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            data=urlencode(form).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Basic {credentials}",
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            },
         )
         status, headers, payload = exchange(request, self.timeout)
         data = json_body(payload)

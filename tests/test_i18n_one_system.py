@@ -99,7 +99,7 @@ def literal_pairs(tree: ast.AST) -> list[int]:
         else:
             continue
         texts = [_text(item) for item in items]
-        for first, second, item in zip(texts, texts[1:], items):
+        for first, second, item in zip(texts, texts[1:], items, strict=False):
             if first and second and CJK.search(first) and re.match(r"\W*[A-Za-z]", second) and not CJK.search(second):
                 lines.append(item.lineno)
     return lines

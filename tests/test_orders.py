@@ -445,7 +445,7 @@ def test_template_downloads_and_reimports_after_filling(app, client, two_tenants
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0] == header and len(rows) == 2
     # Fill it as a merchant would: keep the example's shape, add a second line and a second order.
-    example = dict(zip(header, rows[1]))
+    example = dict(zip(header, rows[1], strict=True))
     number, sku, price = header[0], header[7], header[11]
     rows.append(list({**example, sku: "KW-TS-120", price: "69.90"}.values()))
     rows.append(list({**example, number: "TB20261101002"}.values()))

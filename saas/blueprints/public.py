@@ -44,7 +44,7 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
         terms, fields = effective_terms(base, version.category_rules, key)
         exemption = LEGAL_EXEMPTIONS.get(terms.legal_exemption or "")
 
-        def own(name: str) -> str:
+        def own(name: str, terms=terms, fields=fields) -> str:
             """The category's own wording of a text term (empty when it keeps the shop's)."""
             return localized(terms, name, lang) if fields & {f"{name}_zh", f"{name}_en"} else ""
 

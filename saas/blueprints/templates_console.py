@@ -10,7 +10,6 @@ from flask_login import current_user
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.forms import PlainForm
-from saas.i18n import current_lang
 from saas.services import audit, message_templates, notification_words
 from saas.services.message_templates import LOCALES, PLACEHOLDERS, SUBJECTS, TemplateError
 from tenants.resolver import current_tenant, pull_slug
@@ -106,7 +105,6 @@ def edit_template(key: str, channel: str, locale: str):
     if request.method == "POST" and current_user.role not in MANAGERS:
         abort(403)
     form = PlainForm()
-    lang = current_lang()
     subject, body, customised = message_templates.current_wording(current_tenant, key, channel, locale)
     if request.method == "GET":
         try:

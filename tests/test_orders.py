@@ -319,26 +319,26 @@ def test_each_error_names_row_and_field(shop, changes, field, zh, en):
 def test_header_problems_are_row_1(shop):
     result = _import(shop, _csv([_row()], header=[h for h in HEADER if h not in ("quantity", "mobile", "email")]))
     assert [(e.row, e.field) for e in result.errors] == [(1, "quantity")]
-    assert "缺少「数量」列" in result.errors[0].message_zh and "“quantity” is missing" in result.errors[0].message_en
+    assert "缺少「数量」列" in result.errors[0].message("zh") and "“quantity” is missing" in result.errors[0].message("en")
     contactless = _import(shop, _csv([_row()], header=[h for h in HEADER if h not in ("mobile", "email")]))
     assert [(e.row, e.field) for e in contactless.errors] == [(1, "contact")]
 
 
 def test_file_level_limits(shop, monkeypatch):
-    assert _import(shop, b"").errors[0].message_en == "The file is empty."
-    assert "no order rows" in _import(shop, _csv([])).errors[0].message_en
-    assert "Excel workbook" in _import(shop, b"PK\x03\x04rest-of-a-zip").errors[0].message_en
+    assert _import(shop, b"").errors[0].message("en") == "The file is empty."
+    assert "no order rows" in _import(shop, _csv([])).errors[0].message("en")
+    assert "Excel workbook" in _import(shop, b"PK\x03\x04rest-of-a-zip").errors[0].message("en")
     too_big = _import(shop, b"x" * (order_import.MAX_BYTES + 1)).errors
-    assert too_big[0].row is None and "超过 5 MB" in too_big[0].message_zh
+    assert too_big[0].row is None and "超过 5 MB" in too_big[0].message("zh")
     monkeypatch.setattr(order_import, "MAX_ROWS", 3)
     result = _import(shop, _csv([_row(order_number=f"N{i}") for i in range(4)]))
-    assert "at most 3 can be imported" in result.errors[0].message_en and _count(Order) == 0
+    assert "at most 3 can be imported" in result.errors[0].message("en") and _count(Order) == 0
 
 
 def test_ten_thousand_rows_is_the_limit(shop):
     rows = [_row(order_number=f"N{i}") for i in range(order_import.MAX_ROWS + 1)]
     result = _import(shop, _csv(rows))
-    assert "10000" in result.errors[0].message_en and "10001" in result.errors[0].message_en
+    assert "10000" in result.errors[0].message("en") and "10001" in result.errors[0].message("en")
     result = _import(shop, _csv(rows[: order_import.MAX_ROWS]))
     assert result.ok and result.orders == order_import.MAX_ROWS
 

@@ -7,7 +7,6 @@ import unicodedata
 from typing import Any
 
 from babel.numbers import format_compact_decimal
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -22,7 +21,7 @@ from saas.evidence.formats import (
     RefusalCode,
     pixel_limit,
 )
-from saas.locale import babel_locale, current_locale
+from saas.locale import current_locale, in_language
 
 
 class EvidenceRefused(ValueError):
@@ -35,10 +34,7 @@ class EvidenceRefused(ValueError):
 
     def message(self, lang: str | None = None) -> str:
         """The reason in `lang` (any spelling), or in the language speaking now."""
-        if lang is None:
-            return str(self.text)
-        with force_locale(babel_locale(lang)):
-            return str(self.text)
+        return in_language(self.text, lang)
 
 
 def _pixels(count: int) -> LazyString:

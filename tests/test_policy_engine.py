@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tenants.categories import CATEGORIES
 from tenants.policy import (
     COMPENSATION,
     FREE_REPAIR,
@@ -34,8 +35,9 @@ from tenants.policy import (
     mentions_food_safety,
 )
 from tenants.presets import PRESETS, apply_preset
+from tenants.term_fields import CATEGORY_OVERRIDABLE, LEGACY_UNITS
 from tenants.term_rules import validate_category_rules, validate_terms
-from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, LEGACY_UNITS, InvalidTerms, Terms, effective_terms
+from tenants.terms import InvalidTerms, Terms, effective_terms
 
 V = VersionRef(3, date(2024, 1, 1))
 BOUGHT = date(2024, 3, 1)

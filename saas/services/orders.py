@@ -18,8 +18,8 @@ from saas.locale import in_language, pick
 from saas.models.order import CHANNEL_LABELS, CHANNELS, Order
 from saas.phones import mainland_mobile
 from saas.services import csv_files
+from tenants.categories import CATEGORIES
 from tenants.models import Tenant
-from tenants.terms import CATEGORIES
 
 MAX_QUANTITY = 100_000
 # NUMERIC(12, 2) holds at most ten digits before the point.

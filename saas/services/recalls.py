@@ -43,7 +43,7 @@ from saas.models.recall import ANSWERS, Recall, RecallContact
 from saas.models.user import User
 from saas.phones import mainland_mobile
 from saas.queues import enqueue_after_commit
-from saas.services import audit, cases, notifications, policies
+from saas.services import audit, case_events, notifications, policies
 from saas.services.errors import ServiceError
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -198,7 +198,7 @@ def start(tenant: Tenant, case: Case, actor: User, request: RecallRequest) -> Re
     )
     db.session.add(recall)
     db.session.flush()
-    cases.record(
+    case_events.record(
         case,
         "recall_started",
         actor=actor,

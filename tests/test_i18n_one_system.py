@@ -211,7 +211,7 @@ def test_a_recall_text_is_written_in_the_customers_language_whatever_the_page_sp
     from flask_babel import force_locale
 
     from saas.models.recall import Recall
-    from saas.services.recalls import message_text
+    from saas.services.recall_batches import message_text
 
     recall = Recall(sku="SKU-1", product_name="Yoghurt", batch="B7", reason_zh="菌落超标", reason_en="Bacteria")
     with app.test_request_context(), force_locale("en"):  # an English page sending to a Chinese customer

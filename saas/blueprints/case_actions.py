@@ -2,7 +2,8 @@
 
 The case page renders every offered form from its class and `cases_console.case_action` posts to the one
 named in the URL. The business rules (which status allows what, required reasons, amounts) stay in
-`saas.services.cases`, whose refusals the view shows; a form only declares and tidies its fields.
+`saas.services.cases` (lowering an emergency: `case_emergency`), whose refusals the view shows; a form only
+declares and tidies its fields.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from saas.i18n import current_lang
 from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
-from saas.services import assignment, cases, reasons
+from saas.services import assignment, case_emergency, cases, reasons
 from saas.services.case_messages import staff_label
 from tenants.scoping import current_tenant_id
 
@@ -273,7 +274,7 @@ class LowerEmergency(ActionForm):
         return case.emergency
 
     def run(self, case, user):
-        cases.lower_emergency(case, user, self.reason.data)
+        case_emergency.lower_emergency(case, user, self.reason.data)
 
 
 class Close(ActionForm):

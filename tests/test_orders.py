@@ -319,7 +319,8 @@ def test_each_error_names_row_and_field(shop, changes, field, zh, en):
 def test_header_problems_are_row_1(shop):
     result = _import(shop, _csv([_row()], header=[h for h in HEADER if h not in ("quantity", "mobile", "email")]))
     assert [(e.row, e.field) for e in result.errors] == [(1, "quantity")]
-    assert "缺少「数量」列" in result.errors[0].message("zh") and "“quantity” is missing" in result.errors[0].message("en")
+    missing = result.errors[0]
+    assert "缺少「数量」列" in missing.message("zh") and "“quantity” is missing" in missing.message("en")
     contactless = _import(shop, _csv([_row()], header=[h for h in HEADER if h not in ("mobile", "email")]))
     assert [(e.row, e.field) for e in contactless.errors] == [(1, "contact")]
 

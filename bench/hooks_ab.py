@@ -43,7 +43,7 @@ def commits(n=1500):
 
 def gets(n=1500):
     t0 = time.perf_counter()
-    for i in range(n):
+    for _ in range(n):
         assert client.get("/healthz").status_code in (200, 503)
     return (time.perf_counter() - t0) / n * 1e6
 

@@ -32,7 +32,7 @@ def main(n: int = 2000, rounds: int = 7) -> None:
         db.create_all()
     clients = {"with": with_metrics.test_client(), "without": without.test_client()}
     times: dict[str, list[float]] = {k: [] for k in clients}
-    for name, client in clients.items():  # warm up
+    for client in clients.values():  # warm up
         for _ in range(200):
             client.get("/healthz")
     for _ in range(rounds):

@@ -237,7 +237,7 @@ SECTIONS = (
     ("saas.services.kpis", "figures"),
     ("saas.services.reports", "_satisfaction"),
     ("saas.services.reports", "_return_rates"),
-    ("saas.services.reports", "_agents"),
+    ("saas.services.report_team", "agents"),
     ("saas.services.reports", "_problems"),
 )
 _section_times: dict[str, list[float]] = {}

@@ -74,7 +74,7 @@ def create(email: str, name: str) -> None:
         )
         raise click.exceptions.Exit(1)
 
-    for attempt in range(3):
+    for _attempt in range(3):
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
         problem = password_problem(password, email=email, name=name)
         if problem is None:

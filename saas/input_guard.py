@@ -220,7 +220,7 @@ def init_app(app: Flask) -> None:
     def _guard(endpoint, values):
         check_request()
 
-    from tenants.terms import MAX_TERM_NUMBER, MAX_TERM_TEXT
+    from tenants.term_rules import MAX_TERM_NUMBER, MAX_TERM_TEXT
 
     app.jinja_env.globals.update(
         customer_text_max=CUSTOMER_TEXT_MAX,

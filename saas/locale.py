@@ -98,6 +98,16 @@ def localized(obj: Any, field: str, lang: str | None = None, *, fallback: bool =
     return pick(getattr(obj, f"{field}_zh"), getattr(obj, f"{field}_en", None), lang, fallback=fallback)
 
 
+def in_language(message: Any, lang: str | None = None) -> str:
+    """A catalogue message (``_l(...)``) in `lang` (any spelling), or in the language speaking now."""
+    if lang is None:
+        return str(message)
+    from flask_babel import force_locale
+
+    with force_locale(babel_locale(lang)):
+        return str(message)
+
+
 def in_both(message: Any) -> tuple[str, str]:
     """A catalogue message (``_l(...)``) rendered in Chinese and in English, for a record that keeps both
     (a TermError, a snapshot). Needs an application context, like any gettext call."""

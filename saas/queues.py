@@ -69,7 +69,7 @@ def flush_pending(session: Session) -> None:
             for _queue, _func, _args, kwargs in marked:
                 wake_key, wake_ttl = kwargs["_wake"]
                 pipe.set(wake_key, 1, nx=True, ex=wake_ttl)
-            taken = {id(item) for item, was_free in zip(marked, pipe.execute()) if not was_free}
+            taken = {id(item) for item, was_free in zip(marked, pipe.execute(), strict=True) if not was_free}
             pending = [item for item in pending if id(item) not in taken]
         by_queue: dict[str, list] = {}
         for queue, func, args, kwargs in pending:

@@ -56,7 +56,7 @@ def fix(text: str) -> str:
         around = masked[max(open_at - 1, 0) : open_at] + masked[close_at + 1 : close_at + 2]
         if _has_cjk(inside) or _has_cjk(around):
             out[open_at], out[close_at] = "（", "）"
-    masked_out = "".join("\x00" if m == "\x00" else o for o, m in zip(out, masked))
+    masked_out = "".join("\x00" if m == "\x00" else o for o, m in zip(out, masked, strict=True))
     for m in HALF_BESIDE_CJK.finditer(masked_out):
         out[m.start()] = FULL[m.group()]
     # A full-width mark carries its own space: drop the ASCII space a half-width one needed.

@@ -334,7 +334,7 @@ def test_claim_over_http_lists_the_case_under_my_cases(app, team):
     case_id, other_id = _file(app, team["a"], 1), _file(app, team["a"], 2)
     ann = _signed_in(app, "ann", team)
     page = f"/shop-a/console/cases/{case_id}"
-    assert 'action="/shop-a/console/cases/%d/actions/claim"' % case_id in ann.get(page).get_data(as_text=True)
+    assert f'action="/shop-a/console/cases/{case_id}/actions/claim"' in ann.get(page).get_data(as_text=True)
     assert post_form(ann, f"{page}/actions/claim", {}, form_url=page).status_code == 302
     mine = ann.get("/shop-a/console/cases?assignee=me").get_data(as_text=True)
     assert _numbers(mine) == {_number(app, case_id)}

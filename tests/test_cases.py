@@ -759,7 +759,7 @@ def test_queue_puts_the_nearest_deadline_first_and_none_last(app, client, shop):
     numbers = [file_case(client, order_number=f"TB-{i}").headers["Location"].rsplit("/", 1)[1] for i in range(3)]
     now = utcnow()
     with app.app_context(), cross_tenant("test"):
-        for number, due in zip(numbers, (None, now + timedelta(days=2), now + timedelta(days=1))):
+        for number, due in zip(numbers, (None, now + timedelta(days=2), now + timedelta(days=1)), strict=True):
             db.session.execute(update(Case).where(Case.number == number).values(due_at=due))
         db.session.commit()
     agent = app.test_client()
@@ -813,7 +813,7 @@ def test_queue_pages_are_read_off_the_queue_index(app, client, shop, databases):
         plans = {"custom": _plan(app, "EXPLAIN " + sql, params)}
         if view == "":
             names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
-            prepared = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+            prepared = re.sub(r"%\((\w+)\)s", lambda m, names=names: f"${names.index(m.group(1)) + 1}", sql)
             arguments = ", ".join(_sql_literal(params[name]) for name in names)  # EXECUTE takes no $n
             plans["generic"] = _plan(
                 app,

@@ -23,8 +23,9 @@ from saas.services import case_breaches, case_consumer_steps, case_intake, cases
 from saas.services.sla import Target, due_from, target
 from tenants.models import PolicyVersion
 from tenants.scoping import tenant_context
+from tenants.term_fields import CLOCK_UNIT_FIELDS, LEGACY_UNITS
 from tenants.term_rules import validate_terms
-from tenants.terms import CLOCK_UNIT_FIELDS, LEGACY_UNITS, Terms
+from tenants.terms import Terms
 from tests.factories import login, make_case, make_shop_with_policy, make_tenant, make_user
 from tests.html_forms import parse, submit
 

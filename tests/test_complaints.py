@@ -16,7 +16,7 @@ from saas.models.base import travel_to
 from saas.models.complaint import AdvanceCompensation, PlatformComplaint
 from saas.models.notification import Notification
 from saas.models.user import User
-from saas.services import case_intake, complaints, message_templates, policies
+from saas.services import case_intake, complaint_desk, complaints, message_templates, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_tenant, make_user, post_form
@@ -75,7 +75,7 @@ def make_complaint(tenant_id: int, when: datetime = T0, forwarded: bool = False,
     if forwarded:
         operator = db.session.scalar(select(User).where(User.role == "operator"))
         with travel_to(when + timedelta(hours=1)):
-            complaints.forward(complaints.for_operator(complaint_id), operator, "请核实")
+            complaint_desk.forward(complaint_desk.for_operator(complaint_id), operator, "请核实")
             db.session.commit()
     return complaint_id
 
@@ -294,7 +294,7 @@ def test_merchant_sees_and_answers_only_its_own_forwarded_complaints(app, client
     assert "客服三天没有回复" not in client.get("/shop-a/console/complaints").get_data(as_text=True)
     with app.app_context():
         operator = db.session.scalar(select(User).where(User.role == "operator"))
-        complaints.forward(complaints.for_operator(a_id), operator, "请核实发货记录")
+        complaint_desk.forward(complaint_desk.for_operator(a_id), operator, "请核实发货记录")
         db.session.commit()
         assert len(complaint_row(a_id).reference) == 12
     listing = client.get("/shop-a/console/complaints?lang=en").get_data(as_text=True)
@@ -365,7 +365,7 @@ def test_reply_goes_out_by_sms_and_email_once(app, client, desk):
         assert (c.status, c.reply, c.answered_late) == ("answered", "The shop will refund you 59.90 yuan today.", False)
         # Calling the sender again (a retried job, a double click) adds nothing.
         with tenant_context(desk["a"]):
-            assert complaints._send_reply(db.session.get(Tenant, desk["a"]), c) == []
+            assert complaint_desk._send_reply(db.session.get(Tenant, desk["a"]), c) == []
             sms = message_templates.render(
                 db.session.get(Tenant, desk["a"]), "complaint_reply", "sms", "en", rows[1].params
             )

@@ -14,7 +14,7 @@ from saas.input_guard import InputRefused, bounded_int, check_json_body, int_lis
 from saas.models.case import Case, CaseEvent
 from saas.models.complaint import PlatformComplaint
 from saas.models.notification import ContactSuppression, Notification
-from saas.services import cases, complaints, message_templates
+from saas.services import cases, complaint_compensations, complaints, message_templates
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import login, post_form, statements
@@ -166,14 +166,14 @@ def test_bounded_int_and_int_list():
 def test_amounts_refuse_exponents_and_specials(raw):
     assert parse_decimal(raw) is None
     with pytest.raises(complaints.ComplaintError):
-        complaints.parse_amount(raw)
+        complaint_compensations.parse_amount(raw)
     with pytest.raises(cases.CaseError):
         cases._amount(raw)
 
 
 def test_amounts_still_take_plain_money():
     assert str(parse_decimal("1,299.5")) == "1299.5"
-    assert str(complaints.parse_amount("59.90")) == "59.90"
+    assert str(complaint_compensations.parse_amount("59.90")) == "59.90"
     assert str(cases._amount("100")) == "100"
 
 

@@ -18,7 +18,7 @@ from pypinyin import Style, lazy_pinyin
 
 from saas.masking import mask_text
 
-CN = dict(zip("〇零○一壹幺二贰三叁四肆五伍六陆七柒八捌九玖", "0001112233445566778899"))
+CN = dict(zip("〇零○一壹幺二贰三叁四肆五伍六陆七柒八捌九玖", "0001112233445566778899", strict=True))
 CN_OUT = "零一二三四五六七八九"
 
 

@@ -16,7 +16,8 @@ from saas.models.audit import AuditEvent
 from saas.models.base import travel_to
 from saas.models.notification import DevSms, MessageTemplate, Notification
 from saas.services import case_intake, message_templates, policies
-from saas.services.message_templates import SAMPLE_CASE_NUMBER, SUBJECTS, TemplateError, sms_length
+from saas.services.message_previews import SAMPLE_CASE_NUMBER, sms_length
+from saas.services.message_templates import SUBJECTS, TemplateError
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, post_form

@@ -319,26 +319,27 @@ def test_each_error_names_row_and_field(shop, changes, field, zh, en):
 def test_header_problems_are_row_1(shop):
     result = _import(shop, _csv([_row()], header=[h for h in HEADER if h not in ("quantity", "mobile", "email")]))
     assert [(e.row, e.field) for e in result.errors] == [(1, "quantity")]
-    assert "缺少「数量」列" in result.errors[0].message_zh and "“quantity” is missing" in result.errors[0].message_en
+    missing = result.errors[0]
+    assert "缺少「数量」列" in missing.message("zh") and "“quantity” is missing" in missing.message("en")
     contactless = _import(shop, _csv([_row()], header=[h for h in HEADER if h not in ("mobile", "email")]))
     assert [(e.row, e.field) for e in contactless.errors] == [(1, "contact")]
 
 
 def test_file_level_limits(shop, monkeypatch):
-    assert _import(shop, b"").errors[0].message_en == "The file is empty."
-    assert "no order rows" in _import(shop, _csv([])).errors[0].message_en
-    assert "Excel workbook" in _import(shop, b"PK\x03\x04rest-of-a-zip").errors[0].message_en
+    assert _import(shop, b"").errors[0].message("en") == "The file is empty."
+    assert "no order rows" in _import(shop, _csv([])).errors[0].message("en")
+    assert "Excel workbook" in _import(shop, b"PK\x03\x04rest-of-a-zip").errors[0].message("en")
     too_big = _import(shop, b"x" * (order_import.MAX_BYTES + 1)).errors
-    assert too_big[0].row is None and "超过 5 MB" in too_big[0].message_zh
+    assert too_big[0].row is None and "超过 5 MB" in too_big[0].message("zh")
     monkeypatch.setattr(order_import, "MAX_ROWS", 3)
     result = _import(shop, _csv([_row(order_number=f"N{i}") for i in range(4)]))
-    assert "at most 3 can be imported" in result.errors[0].message_en and _count(Order) == 0
+    assert "at most 3 can be imported" in result.errors[0].message("en") and _count(Order) == 0
 
 
 def test_ten_thousand_rows_is_the_limit(shop):
     rows = [_row(order_number=f"N{i}") for i in range(order_import.MAX_ROWS + 1)]
     result = _import(shop, _csv(rows))
-    assert "10000" in result.errors[0].message_en and "10001" in result.errors[0].message_en
+    assert "10000" in result.errors[0].message("en") and "10001" in result.errors[0].message("en")
     result = _import(shop, _csv(rows[: order_import.MAX_ROWS]))
     assert result.ok and result.orders == order_import.MAX_ROWS
 
@@ -445,7 +446,7 @@ def test_template_downloads_and_reimports_after_filling(app, client, two_tenants
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0] == header and len(rows) == 2
     # Fill it as a merchant would: keep the example's shape, add a second line and a second order.
-    example = dict(zip(header, rows[1]))
+    example = dict(zip(header, rows[1], strict=True))
     number, sku, price = header[0], header[7], header[11]
     rows.append(list({**example, sku: "KW-TS-120", price: "69.90"}.values()))
     rows.append(list({**example, number: "TB20261101002"}.values()))

@@ -10,7 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenants.policy import (
+from tenants.categories import CATEGORIES
+from tenants.policy import REMEDY_KINDS, choose_version, evaluate, mentions_food_safety
+from tenants.policy_case import add_months
+from tenants.presets import PRESETS, apply_preset
+from tenants.remedies import (
     COMPENSATION,
     FREE_REPAIR,
     NO_REASON_EXCHANGE,
@@ -25,17 +29,12 @@ from tenants.policy import (
     QUALITY_EXCHANGE,
     QUALITY_RETURN,
     REFUND,
-    REMEDY_KINDS,
     Remedy,
     VersionRef,
-    add_months,
-    choose_version,
-    evaluate,
-    mentions_food_safety,
 )
-from tenants.presets import PRESETS, apply_preset
+from tenants.term_fields import CATEGORY_OVERRIDABLE, LEGACY_UNITS
 from tenants.term_rules import validate_category_rules, validate_terms
-from tenants.terms import CATEGORIES, CATEGORY_OVERRIDABLE, LEGACY_UNITS, InvalidTerms, Terms, effective_terms
+from tenants.terms import InvalidTerms, Terms, effective_terms
 
 V = VersionRef(3, date(2024, 1, 1))
 BOUGHT = date(2024, 3, 1)

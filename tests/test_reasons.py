@@ -13,7 +13,7 @@ from sqlalchemy import select
 from saas.extensions import db
 from saas.models.case import Case
 from saas.models.reason import DEFAULT_REASONS, ReasonCode
-from saas.services import reasons, reports
+from saas.services import reasons, report_periods, reports
 from saas.services.reports_csv import cases_csv
 from saas.services.shops import create_shop
 from tenants.models import Tenant
@@ -367,7 +367,7 @@ def test_the_report_counts_cases_by_reason_code_with_the_current_label(app, clie
             size = db.session.scalar(select(ReasonCode).where(ReasonCode.code == "size"))
             reasons.rename(tenant, None, size, name_zh="尺码偏大", name_en="Runs large")
             today = now.astimezone(__import__("zoneinfo").ZoneInfo(tenant.timezone)).date()
-            period = reports.Period("custom", today, today)
+            period = report_periods.Period("custom", today, today)
             report = reports.build(tenant, period)
             assert report.by_reason == [("quality.function", 2), (None, 1), ("size", 1)]
             rows = list(csv.reader(io.StringIO(cases_csv(tenant, period, "zh").decode("utf-8-sig"))))

@@ -30,6 +30,7 @@ from saas.models.user import User
 from saas.services import (
     case_consumer_steps,
     cases,
+    report_periods,
     report_problems,
     reports,
     scorecards,
@@ -39,7 +40,7 @@ from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import answer_survey, login, make_case, make_order, make_shop_with_policy, make_user, resolve_case
 
 SH = ZoneInfo("Asia/Shanghai")
-FORTNIGHT = reports.Period("custom", date(2026, 9, 28), date(2026, 10, 11))
+FORTNIGHT = report_periods.Period("custom", date(2026, 9, 28), date(2026, 10, 11))
 QUERY = "period=custom&from=2026-09-28&to=2026-10-11"
 NOW = datetime(2026, 10, 30, 12, 0, tzinfo=SH)
 
@@ -423,7 +424,7 @@ def test_operator_scorecard_uses_the_same_figures(app, fortnight):
         with tenant_context(fortnight["shop"]):
             r = reports.build(
                 db.session.get(Tenant, fortnight["shop"]),
-                reports.Period("custom", date(2026, 10, 1), date(2026, 10, 31)),
+                report_periods.Period("custom", date(2026, 10, 1), date(2026, 10, 31)),
                 now=NOW,
             )
     # October: k1? no — k1 was filed 30 Sep. October's cases: k2, k5, k6, k7.

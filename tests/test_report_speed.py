@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from saas.extensions import db
 from saas.models.case import Case
-from saas.services import report_problems, reports
+from saas.services import report_periods, report_problems
 from saas.services.reports_text import top_problems
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
@@ -44,6 +44,6 @@ def test_a_case_without_kept_words_sends_the_period_to_the_texts(app, fortnight)
 def test_a_period_without_recurring_words_has_no_problems(app, fortnight):  # noqa: F811
     with app.app_context(), tenant_context(fortnight["shop"]):
         tenant = db.session.get(Tenant, fortnight["shop"])
-        empty = reports.Period("custom", date(2025, 1, 1), date(2025, 1, 7))
+        empty = report_periods.Period("custom", date(2025, 1, 1), date(2025, 1, 7))
         used, python = _both(tenant, empty)
         assert used == [] and python == []

@@ -16,14 +16,14 @@ from saas.models.complaint import PlatformComplaint
 from saas.models.order import Order
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, cases, reports
+from saas.services import case_consumer_steps, cases, report_periods, reports
 from saas.services.reports_csv import cases_csv
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 from tests.factories import answer_survey, login, make_case, make_order, make_shop_with_policy, resolve_case
 
 SH = ZoneInfo("Asia/Shanghai")
-WEEK = reports.Period("custom", date(2026, 11, 23), date(2026, 11, 29))  # Monday to Sunday, no holiday
+WEEK = report_periods.Period("custom", date(2026, 11, 23), date(2026, 11, 29))  # Monday to Sunday, no holiday
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=SH)
 
 
@@ -282,24 +282,26 @@ def test_tenant_isolation(app, week):
     ],
 )
 def test_bad_ranges_are_refused(kind, first, last, code):
-    with pytest.raises(reports.ReportError) as exc:
-        reports.parse_period(kind, first, last, date(2026, 11, 27))
+    with pytest.raises(report_periods.PeriodError) as exc:
+        report_periods.parse_period(kind, first, last, date(2026, 11, 27))
     assert exc.value.code == code
 
 
 def test_presets_follow_the_shops_today():
     today = date(2026, 3, 4)  # a Wednesday
-    assert reports.parse_period("this_week", None, None, today) == reports.Period("this_week", date(2026, 3, 2), today)
-    assert reports.parse_period("last_week", None, None, today) == reports.Period(
+    assert report_periods.parse_period("this_week", None, None, today) == report_periods.Period(
+        "this_week", date(2026, 3, 2), today
+    )
+    assert report_periods.parse_period("last_week", None, None, today) == report_periods.Period(
         "last_week", date(2026, 2, 23), date(2026, 3, 1)
     )
-    assert reports.parse_period("last_month", None, None, today) == reports.Period(
+    assert report_periods.parse_period("last_month", None, None, today) == report_periods.Period(
         "last_month", date(2026, 2, 1), date(2026, 2, 28)
     )
-    assert reports.parse_period(None, None, None, today).kind == "this_week"
-    year = reports.parse_period("custom", "2025-03-05", "2026-03-04", today)
+    assert report_periods.parse_period(None, None, None, today).kind == "this_week"
+    year = report_periods.parse_period("custom", "2025-03-05", "2026-03-04", today)
     assert year.days == 365
-    assert WEEK.previous() == reports.Period("previous", date(2026, 11, 16), date(2026, 11, 22))
+    assert WEEK.previous() == report_periods.Period("previous", date(2026, 11, 16), date(2026, 11, 22))
 
 
 def test_csv_has_a_bom_kpi_fields_and_no_formulas(app, week):

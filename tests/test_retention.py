@@ -30,6 +30,7 @@ from saas.services import (
     case_intake,
     case_view,
     cases,
+    complaint_desk,
     complaints,
     notifications,
     retention,
@@ -325,7 +326,7 @@ def test_answered_complaints_are_anonymised_too(app, shop, history):
             complaint_id = complaint.id
         operator = db.session.scalar(select(User).where(User.role == "operator"))
         with travel_to(at(2025, 1, 9)):
-            complaints.reply(complaints.for_operator(complaint_id), operator, "陈静您好,商家已退款")
+            complaint_desk.reply(complaint_desk.for_operator(complaint_id), operator, "陈静您好,商家已退款")
             db.session.commit()
         assert retention.sweep(now=NOW).complaints == 1
         with cross_tenant("test"):

@@ -17,7 +17,7 @@ from saas.models.notification import Notification
 from saas.models.review import ImprovementAction
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_intake, reviews
+from saas.services import case_intake, improvement_actions, reviews
 from tenants.calendar import BusinessCalendar
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -227,7 +227,7 @@ def test_the_pack_email_goes_out_through_the_outbox_with_the_weeks_numbers(app, 
     with tenant_context(shop.id):
         owner = db.session.query(User).filter_by(email="owner@rev-a.example.com").one()
         with travel_to(at(2026, 4, 1, 10)):
-            reviews.record_action(
+            improvement_actions.record_action(
                 shop,
                 owner,
                 problem_key="x|包装破损",
@@ -372,11 +372,11 @@ def test_the_service_refuses_nul_and_another_shops_owner(app, shop):
         good = dict(
             problem_key="k|包装破损", problem_label="包装破损", description="换箱", owner_id=owner.id, due="2026-12-10"
         )
-        with pytest.raises(reviews.ReviewError) as nul:
-            reviews.record_action(shop, owner, **{**good, "description": "换\x00箱"})
+        with pytest.raises(improvement_actions.ActionError) as nul:
+            improvement_actions.record_action(shop, owner, **{**good, "description": "换\x00箱"})
         assert nul.value.code == "control"
-        with pytest.raises(reviews.ReviewError) as foreign:
-            reviews.record_action(shop, owner, **{**good, "owner_id": stranger.id})
+        with pytest.raises(improvement_actions.ActionError) as foreign:
+            improvement_actions.record_action(shop, owner, **{**good, "owner_id": stranger.id})
         assert foreign.value.code == "owner"
         assert db.session.scalars(select(ImprovementAction)).all() == []
     assert other.id != shop.id
@@ -386,7 +386,7 @@ def test_another_shops_action_is_a_404_and_agents_may_not_enter(app, shop):
     other = _shop("rev-b")
     with tenant_context(shop.id), travel_to(at(2026, 12, 1, 10)):
         owner = db.session.query(User).filter_by(email="owner@rev-a.example.com").one()
-        action = reviews.record_action(
+        action = improvement_actions.record_action(
             shop,
             owner,
             problem_key="k|包装破损",

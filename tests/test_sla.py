@@ -12,7 +12,7 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case, CaseEvent
 from saas.models.sla import SlaClock
-from saas.services import case_breaches, case_consumer_steps, cases, policies
+from saas.services import case_breaches, case_consumer_steps, case_emergency, cases, policies
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import make_case, make_shop_with_policy, make_tenant, make_user, statements
 
@@ -163,12 +163,12 @@ def test_food_safety_words_in_a_message_raise_an_emergency_and_agents_may_lower_
     do(shop, at(2026, 11, 23, 10, 30), case_consumer_steps.consumer_message, case, "孩子吃了以后呕吐")
     assert case.emergency and clock(case, "emergency").due_at == at(2026, 11, 23, 11, 30)
     with pytest.raises(cases.CaseError):
-        do(shop, at(2026, 11, 23, 10, 40), cases.lower_emergency, case, shop["agent"], "  ")
+        do(shop, at(2026, 11, 23, 10, 40), case_emergency.lower_emergency, case, shop["agent"], "  ")
     db.session.rollback()
     do(
         shop,
         at(2026, 11, 23, 10, 45),
-        cases.lower_emergency,
+        case_emergency.lower_emergency,
         db.session.get(Case, case.id),
         shop["agent"],
         "照片显示为包装破损,不涉及食品安全",

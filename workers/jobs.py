@@ -9,7 +9,7 @@ from flask import current_app
 from saas.extensions import db, redis
 from saas.metrics import figures
 from saas.models.user import User
-from saas.services import case_breaches, recalls, retention, signin, surveys
+from saas.services import case_breaches, recall_batches, retention, signin, surveys
 from saas.services.notifications import managers, notify_managers
 from workers import outbox
 from workers.providers import OutgoingEmail
@@ -96,7 +96,7 @@ def sweep_retention() -> int:
 def run_recall_batch(recall_id: int, after_order_id: int = 0) -> str:
     """One batch of a recall's affected orders; enqueues the next batch itself (once this commits)."""
     try:
-        outcome = recalls.run_batch(recall_id, after_order_id)
+        outcome = recall_batches.run_batch(recall_id, after_order_id)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -18,7 +18,7 @@ from saas.extensions import db
 from saas.forms import PlainForm, ShopProfileFields, choices
 from saas.i18n import current_lang
 from saas.models.base import utcnow
-from saas.services import complaints, scorecards, shops
+from saas.services import complaint_compensations, complaint_desk, complaints, scorecards, shops
 from tenants.clock import shop_today
 from tenants.models import Tenant
 
@@ -177,7 +177,7 @@ def complaint_queue():
     show = "all" if request.args.get("show") == "all" else "open"
     return render_template(
         "admin/platform/complaints.html",
-        rows=complaints.operator_queue(show),
+        rows=complaint_desk.operator_queue(show),
         show=show,
         tenants=_tenant_names(),
         now=utcnow(),
@@ -185,7 +185,7 @@ def complaint_queue():
 
 
 def _complaint(complaint_id: int):
-    complaint = complaints.for_operator(complaint_id)
+    complaint = complaint_desk.for_operator(complaint_id)
     if complaint is None:
         abort(404)
     return complaint
@@ -222,7 +222,7 @@ def complaint_forward(complaint_id: int):
     if not form.validate_on_submit():
         return _complaint_page(complaint, forward_form=form, status=400)
     try:
-        complaints.forward(complaint, current_user, form.note.data or "")
+        complaint_desk.forward(complaint, current_user, form.note.data or "")
     except complaints.ComplaintError as exc:
         _refused(exc)
     else:
@@ -238,7 +238,7 @@ def complaint_reply(complaint_id: int):
     if not form.validate_on_submit():
         return _complaint_page(complaint, reply_form=form, status=400)
     try:
-        sent = complaints.reply(complaint, current_user, form.reply.data)
+        sent = complaint_desk.reply(complaint, current_user, form.reply.data)
     except complaints.ComplaintError as exc:
         _refused(exc)
     else:
@@ -254,7 +254,7 @@ def complaint_compensation(complaint_id: int):
     if not form.validate_on_submit():
         return _complaint_page(complaint, compensation_form=form, status=400)
     try:
-        complaints.record_compensation(complaint, current_user, form.amount.data, form.reason.data)
+        complaint_compensations.record_compensation(complaint, current_user, form.amount.data, form.reason.data)
     except complaints.ComplaintError as exc:
         db.session.rollback()
         form.amount.errors = list(form.amount.errors) + [exc.message]
@@ -266,11 +266,11 @@ def complaint_compensation(complaint_id: int):
 
 @bp.post("/compensations/<int:compensation_id>/recovered")
 def compensation_recovered(compensation_id: int):
-    comp = complaints.compensation_for_operator(compensation_id)
+    comp = complaint_compensations.compensation_for_operator(compensation_id)
     if comp is None:
         abort(404)
     try:
-        complaints.mark_recovered(comp, current_user)
+        complaint_compensations.mark_recovered(comp, current_user)
     except complaints.ComplaintError as exc:
         _refused(exc)
     else:

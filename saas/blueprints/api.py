@@ -6,8 +6,8 @@ from flask import Blueprint, abort, jsonify
 
 from saas.extensions import csrf
 from saas.services import policies
+from tenants.categories import CATEGORIES
 from tenants.resolver import current_tenant, resolve_tenant
-from tenants.terms import CATEGORIES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

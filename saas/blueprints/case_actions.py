@@ -2,7 +2,8 @@
 
 The case page renders every offered form from its class and `cases_console.case_action` posts to the one
 named in the URL. The business rules (which status allows what, required reasons, amounts) stay in
-`saas.services.cases`, whose refusals the view shows; a form only declares and tidies its fields.
+`saas.services.cases` (lowering an emergency: `case_emergency`), whose refusals the view shows; a form only
+declares and tidies its fields.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from wtforms.validators import Length
 from wtforms.widgets import html_params
 
 from saas.forms import choices
-from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
-
-TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
 from saas.i18n import current_lang
+from saas.input_guard import CUSTOMER_TEXT_MAX, NOTE_MAX
 from saas.models.case import INVOICE_CHOICES, RESOLUTION_KINDS, RESPONSIBILITIES, Case
 from saas.models.user import User
-from saas.services import assignment, cases, reasons
+from saas.services import assignment, case_emergency, cases, reasons
 from saas.services.case_messages import staff_label
 from tenants.scoping import current_tenant_id
+
+TOO_LONG = _l("A text you entered is too long: at most %(max)d characters. Please shorten it and try again.")
 
 
 def _tidy(value) -> str:
@@ -60,13 +61,10 @@ class GroupedSelect:
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         chosen = field.data or ""
-        option = lambda value, text: (
-            Markup("<option %s>%s</option>")
-            % (  # noqa: E731
-                Markup(html_params(value=value, selected=value == chosen)),
-                text,
-            )
-        )
+
+        def option(value, text):
+            return Markup("<option %s>%s</option>") % (Markup(html_params(value=value, selected=value == chosen)), text)
+
         html = [
             Markup("<select %s>") % Markup(html_params(name=field.name, required=True, **kwargs)),
             option("", field.prompt),
@@ -276,7 +274,7 @@ class LowerEmergency(ActionForm):
         return case.emergency
 
     def run(self, case, user):
-        cases.lower_emergency(case, user, self.reason.data)
+        case_emergency.lower_emergency(case, user, self.reason.data)
 
 
 class Close(ActionForm):

@@ -19,8 +19,8 @@ from saas.models.order import CHANNELS
 from saas.services import case_evidence, case_intake, intake_uploads
 from saas.services.case_messages import label
 from saas.services.intake_uploads import Kept
+from tenants.categories import CATEGORIES
 from tenants.resolver import current_tenant, pull_slug
-from tenants.terms import CATEGORIES
 
 bp = Blueprint("intake", __name__, url_prefix="/<slug>/cases")
 bp.url_value_preprocessor(pull_slug)

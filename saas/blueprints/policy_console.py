@@ -18,23 +18,15 @@ from saas.forms import PAST_YEARS, YEAR, DateWithin, PlainForm
 from saas.input_guard import bounded_int
 from saas.locale import current_lang, pick
 from saas.services import policies
+from tenants.categories import CATEGORIES, LEGAL_EXEMPTIONS
 from tenants.clock import shop_today
 from tenants.models import PolicyVersion
 from tenants.presets import PRESETS
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
-from tenants.term_labels import describe
-from tenants.terms import (
-    CATEGORIES,
-    CATEGORY_OVERRIDABLE,
-    CLOCK_UNIT_FIELDS,
-    FIELD_LABELS,
-    LEGACY_UNITS,
-    LEGAL_EXEMPTIONS,
-    SHIPPING_PAYERS,
-    SLA_FIELDS,
-    Terms,
-)
+from tenants.term_fields import CATEGORY_OVERRIDABLE, CLOCK_UNIT_FIELDS, LEGACY_UNITS, SHIPPING_PAYERS, SLA_FIELDS
+from tenants.term_labels import FIELD_LABELS, describe
+from tenants.terms import Terms
 
 bp = Blueprint("policy_console", __name__, url_prefix="/<slug>/console/policy")
 bp.url_value_preprocessor(pull_slug)

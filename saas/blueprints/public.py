@@ -11,19 +11,13 @@ from saas.caches.pages import cache_this_page
 from saas.locale import current_lang, localized, pick
 from saas.services import policies
 from tenants import clock
+from tenants.categories import CATEGORIES, LEGAL_EXEMPTIONS
 from tenants.models import PolicyVersion
-from tenants.policy import no_reason_label
+from tenants.remedies import no_reason_label
 from tenants.resolver import current_tenant, pull_slug
+from tenants.term_fields import CLOCK_UNIT_FIELDS, SHIPPING_PAYERS, SLA_FIELDS
 from tenants.term_labels import UNITS
-from tenants.terms import (
-    CATEGORIES,
-    CLOCK_UNIT_FIELDS,
-    LEGAL_EXEMPTIONS,
-    SHIPPING_PAYERS,
-    SLA_FIELDS,
-    Terms,
-    effective_terms,
-)
+from tenants.terms import Terms, effective_terms
 
 bp = Blueprint("public", __name__, url_prefix="/<slug>")
 bp.url_value_preprocessor(pull_slug)
@@ -44,7 +38,7 @@ def category_rows(version: PolicyVersion, lang: str) -> list[dict]:
         terms, fields = effective_terms(base, version.category_rules, key)
         exemption = LEGAL_EXEMPTIONS.get(terms.legal_exemption or "")
 
-        def own(name: str) -> str:
+        def own(name: str, terms=terms, fields=fields) -> str:
             """The category's own wording of a text term (empty when it keeps the shop's)."""
             return localized(terms, name, lang) if fields & {f"{name}_zh", f"{name}_en"} else ""
 

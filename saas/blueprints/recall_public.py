@@ -1,6 +1,6 @@
 """The customer's recall page (public, no account): the recall's notice and the customer's answer.
 
-The link comes in the recall SMS (saas/services/recalls.py); the merchant's side is recalls_console.
+The link comes in the recall SMS (saas/services/recall_batches.py); the merchant's side is recalls_console.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def line(
             + '"/>'
         )
     every = max(1, len(points) // 10)
-    for i, ((label, v, n), (x, y)) in enumerate(zip(points, xy)):
+    for i, ((label, v, n), (x, y)) in enumerate(zip(points, xy, strict=True)):
         body.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#0072B2"><title>{escape(label)}: {v:g} '
             f"(n={n})</title></circle>"

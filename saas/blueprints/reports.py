@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from saas.blueprints import report_charts as charts
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.i18n import current_lang
-from saas.services import case_messages, orders, reasons, reports, sla
+from saas.services import case_messages, orders, reasons, report_periods, reports, sla
 from saas.services.reports_csv import cases_csv
 from tenants.clock import shop_today
 from tenants.resolver import current_tenant, pull_slug
@@ -23,7 +23,7 @@ TYPE_ORDER = ("food_safety", "quality", "return_exchange", "complaint", "consult
 def _period():
     today = shop_today(current_tenant)
     args = request.args
-    return reports.parse_period(args.get("period"), args.get("from"), args.get("to"), today), today
+    return report_periods.parse_period(args.get("period"), args.get("from"), args.get("to"), today), today
 
 
 def _charts(report: reports.Report) -> dict:
@@ -65,7 +65,7 @@ def _charts(report: reports.Report) -> dict:
 def report():
     try:
         period, today = _period()
-    except reports.ReportError as exc:
+    except report_periods.PeriodError as exc:
         # The form again with what was typed, and the message; no figures for a range that is not one.
         today = shop_today(current_tenant)
         return render_template(
@@ -73,7 +73,7 @@ def report():
             error=exc.message,
             today=today,
             report=None,
-            period=reports.parse_period("this_week", None, None, today),
+            period=report_periods.parse_period("this_week", None, None, today),
             charts={},
             args=request.args,
         ), 400
@@ -99,7 +99,7 @@ def report():
 def report_csv():
     try:
         period, _today = _period()
-    except reports.ReportError as exc:
+    except report_periods.PeriodError as exc:
         return Response(exc.message, status=400, mimetype="text/plain")
     name = f"cases-{current_tenant.slug}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
     return Response(

@@ -11,7 +11,7 @@ from saas.extensions import db
 from saas.forms import PlainForm
 from saas.i18n import current_lang
 from saas.models.review import ImprovementAction
-from saas.services import audit, case_messages, reports, reviews, sla
+from saas.services import audit, case_messages, improvement_actions, report_periods, reviews, sla
 from tenants.clock import shop_today
 from tenants.resolver import current_tenant, pull_slug
 from tenants.scoping import get_for_tenant_or_404
@@ -27,17 +27,17 @@ def _period(args):
     """Last week unless another preset or a range is asked for (the same presets and checks as the reports)."""
     today = shop_today(current_tenant)
     kind = args.get("period") or ("custom" if args.get("from") or args.get("to") else "last_week")
-    return reports.parse_period(kind, args.get("from"), args.get("to"), today)
+    return report_periods.parse_period(kind, args.get("from"), args.get("to"), today)
 
 
-def _period_args(period: reports.Period) -> dict:
+def _period_args(period: report_periods.Period) -> dict:
     if period.kind == "custom":
         return {"period": "custom", "from": period.first.isoformat(), "to": period.last.isoformat()}
     return {"period": period.kind}
 
 
 def _render(
-    period: reports.Period,
+    period: report_periods.Period,
     *,
     error: str | None = None,
     form_error: str | None = None,
@@ -55,12 +55,12 @@ def _render(
         form_values=form_values or {},
         args=request.args,
         period_args=_period_args(period) if period else {},
-        team=reviews.team(current_tenant),
-        problem_key=reviews.problem_key,
+        team=improvement_actions.team(current_tenant),
+        problem_key=improvement_actions.problem_key,
         problem_label=(lambda p: pack.problem_label(p, lang)) if pack else None,
         label=case_messages.label,
         clock_label=lambda kind: str(sla.CLOCK_LABELS.get(kind, kind)),
-        description_max=reviews.DESCRIPTION_MAX,
+        description_max=improvement_actions.DESCRIPTION_MAX,
         form=PlainForm(),
         today=shop_today(current_tenant),
     ), status
@@ -71,9 +71,9 @@ def _render(
 def pack():
     try:
         period = _period(request.args)
-    except reports.ReportError as exc:
+    except report_periods.PeriodError as exc:
         today = shop_today(current_tenant)
-        return _render(reports.parse_period("last_week", None, None, today), error=exc.message, status=400)
+        return _render(report_periods.parse_period("last_week", None, None, today), error=exc.message, status=400)
     return _render(period)
 
 
@@ -83,10 +83,10 @@ def record_action():
     form = request.form
     try:
         period = _period(form)
-    except reports.ReportError:
+    except report_periods.PeriodError:
         period = _period({})
     try:
-        action = reviews.record_action(
+        action = improvement_actions.record_action(
             current_tenant,
             current_user,
             problem_key=form.get("problem_key", ""),
@@ -95,7 +95,7 @@ def record_action():
             owner_id=form.get("owner_id"),
             due=form.get("due_date", ""),
         )
-    except reviews.ReviewError as exc:
+    except improvement_actions.ActionError as exc:
         db.session.rollback()
         values = {k: form.get(k, "") for k in ("problem_key", "description", "owner_id", "due_date")}
         return _render(period, form_error=exc.message, form_values=values, status=400)
@@ -118,11 +118,11 @@ def action_done(action_id: int):
     action = get_for_tenant_or_404(ImprovementAction, action_id)
     try:
         period = _period(request.form)
-    except reports.ReportError:
+    except report_periods.PeriodError:
         period = _period({})
     try:
-        reviews.complete_action(action, current_user)
-    except reviews.ReviewError as exc:
+        improvement_actions.complete_action(action, current_user)
+    except improvement_actions.ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".pack", **_period_args(period)) + "#actions")
     audit.record(current_tenant.id, current_user, "improvement_action.done", action)

@@ -23,6 +23,7 @@ from saas.services import (
     case_evidence,
     case_messages,
     orders,
+    report_periods,
     reports,
     supervision,
     supervision_kpis,
@@ -265,7 +266,7 @@ def kpis():
     args = request.args
     try:
         shops = supervision_kpis.overview(_me(), args.get("period"), args.get("from"), args.get("to"))
-    except reports.ReportError as exc:
+    except report_periods.PeriodError as exc:
         return render_template("supervise/kpis.html", shops=[], error=exc.message, args=args, lang=current_lang()), 400
     db.session.commit()  # the access log rows
     return render_template(

@@ -10,8 +10,7 @@ from flask_login import current_user
 from saas.blueprints.access import require_tenant_staff, roles_required
 from saas.extensions import db
 from saas.forms import PlainForm
-from saas.i18n import current_lang
-from saas.services import audit, message_templates, notification_words
+from saas.services import audit, message_previews, message_templates, notification_words
 from saas.services.message_templates import LOCALES, PLACEHOLDERS, SUBJECTS, TemplateError
 from tenants.resolver import current_tenant, pull_slug
 
@@ -75,7 +74,7 @@ def _page(
     previewing: bool,
     status: int = 200,
 ):
-    length = message_templates.sms_length(preview.text) if preview is not None and channel == "sms" else None
+    length = message_previews.sms_length(preview.text) if preview is not None and channel == "sms" else None
     html = render_template(
         "console/message_templates/edit.html",
         form=form,
@@ -106,11 +105,10 @@ def edit_template(key: str, channel: str, locale: str):
     if request.method == "POST" and current_user.role not in MANAGERS:
         abort(403)
     form = PlainForm()
-    lang = current_lang()
     subject, body, customised = message_templates.current_wording(current_tenant, key, channel, locale)
     if request.method == "GET":
         try:
-            preview = message_templates.preview(current_tenant, key, channel, locale)
+            preview = message_previews.preview(current_tenant, key, channel, locale)
         except TemplateError as exc:  # an override saved before the checks were stricter
             return _page(key, channel, locale, form, subject, body, customised, {exc.field: exc.message}, None, False)
         return _page(key, channel, locale, form, subject, body, customised, {}, preview, False)
@@ -119,7 +117,7 @@ def edit_template(key: str, channel: str, locale: str):
     subject, body = message_templates.clean(channel, request.form.get("subject", ""), request.form.get("body", ""))
     action = request.form.get("action", "preview")
     try:
-        preview = message_templates.preview(current_tenant, key, channel, locale, subject, body)
+        preview = message_previews.preview(current_tenant, key, channel, locale, subject, body)
         if action == "save":
             own = message_templates.save_override(current_tenant, key, channel, locale, subject, body)
             audit.record(
@@ -176,11 +174,11 @@ def email_preview(key: str, locale: str):
                 abort(403)
             if not PlainForm().validate_on_submit():
                 abort(400)
-            rendered = message_templates.preview(
+            rendered = message_previews.preview(
                 current_tenant, key, "email", locale, request.form.get("subject", ""), request.form.get("body", "")
             )
         else:
-            rendered = message_templates.preview(current_tenant, key, "email", locale)
+            rendered = message_previews.preview(current_tenant, key, "email", locale)
     except TemplateError as exc:
         response = make_response(exc.message, 422)
         response.mimetype = "text/plain"

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageFilter
 
 from saas.evidence.formats import (
@@ -33,7 +34,7 @@ from saas.evidence.refusals import (
     check_count,
     corrupt,
     display_name,
-    refuse,
+    named,
     submission_too_large,
     too_large,
     too_many_pixels,
@@ -234,7 +235,7 @@ def check_upload(stream: SupportsRead, filename: str) -> CheckedFile:
     """
     head = _read_bounded(stream, _HEAD_BYTES - 1)
     if not head:
-        raise refuse("empty", filename, "「{name}」是空文件。", '"{name}" is empty.')
+        raise EvidenceRefused("empty", _l('"%(name)s" is empty.', name=named(filename)))
     fmt = _sniff(head)
     if fmt is None:
         raise type_refused(filename)

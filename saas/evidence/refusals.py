@@ -1,9 +1,14 @@
-"""Why an upload is refused: a stable code, and the message in both UI languages."""
+"""Why an upload is refused: a stable code, and the reason through the catalogue (shown in the reader's language)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from babel.numbers import format_compact_decimal
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from saas.evidence.formats import (
     MAX_FILES,
@@ -16,19 +21,25 @@ from saas.evidence.formats import (
     RefusalCode,
     pixel_limit,
 )
+from saas.locale import current_locale, in_language
 
 
 class EvidenceRefused(ValueError):
-    """An upload was refused; carries a stable code and messages in both UI languages."""
+    """An upload was refused: a stable code (kept on the evidence row) and the reason, a catalogue message."""
 
-    def __init__(self, code: RefusalCode, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
+    def __init__(self, code: RefusalCode, text: Any) -> None:
+        super().__init__(code)
         self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+        self.text = text
 
-    def message(self, lang: str) -> str:
-        return self.message_zh if lang.lower().startswith("zh") else self.message_en
+    def message(self, lang: str | None = None) -> str:
+        """The reason in `lang` (any spelling), or in the language speaking now."""
+        return in_language(self.text, lang)
+
+
+def _pixels(count: int) -> LazyString:
+    """A pixel count as the reader says it: 2500万 in Chinese, 25M in English."""
+    return LazyString(lambda: format_compact_decimal(count, locale=current_locale(), fraction_digits=1))
 
 
 class UnsafePath(ValueError):
@@ -43,69 +54,73 @@ def display_name(filename: str) -> str:
     return name if len(name) <= 60 else name[:59] + "…"
 
 
-def refuse(code: RefusalCode, filename: str, zh: str, en: str) -> EvidenceRefused:
-    name = display_name(filename)
-    return EvidenceRefused(code, zh.format(name=name or "未命名文件"), en.format(name=name or "unnamed file"))
+def named(filename: str) -> Any:
+    """The file as a refusal names it: its display name, or "unnamed file" in the reader's language."""
+    return display_name(filename) or _l("unnamed file")
 
 
 def type_refused(filename: str) -> EvidenceRefused:
-    return refuse(
+    return EvidenceRefused(
         "type",
-        filename,
-        "「{name}」不是支持的图片或视频格式（支持 JPEG、PNG、WebP 图片和 MP4 视频）。",
-        '"{name}" is not a supported image or video format (JPEG, PNG and WebP images and MP4 videos are supported).',
+        _l(
+            '"%(name)s" is not a supported image or video format '
+            "(JPEG, PNG and WebP images and MP4 videos are supported).",
+            name=named(filename),
+        ),
     )
 
 
 def corrupt(filename: str) -> EvidenceRefused:
-    return refuse(
+    return EvidenceRefused(
         "corrupt",
-        filename,
-        "「{name}」已损坏或不完整，无法打开。请重新导出或重新拍摄后再上传。",
-        '"{name}" is damaged or incomplete and cannot be opened. Please export or take it again and re-upload.',
+        _l(
+            '"%(name)s" is damaged or incomplete and cannot be opened. Please export or take it again and re-upload.',
+            name=named(filename),
+        ),
     )
 
 
 def too_large(filename: str, fmt: Format) -> EvidenceRefused:
-    mb = (MAX_IMAGE_BYTES if fmt.kind == "image" else MAX_VIDEO_BYTES) // (1024 * 1024)
-    zh_kind, en_kind = ("图片", "Images") if fmt.kind == "image" else ("视频", "Videos")
-    return refuse(
-        "too_large",
-        filename,
-        f"「{{name}}」太大：{zh_kind}不能超过 {mb} MB。",
-        f'"{{name}}" is too large: {en_kind.lower()} may be at most {mb} MB.',
-    )
+    if fmt.kind == "image":
+        text = _l(
+            '"%(name)s" is too large: images may be at most %(mb)d MB.', name=named(filename), mb=MAX_IMAGE_BYTES >> 20
+        )
+    else:
+        text = _l(
+            '"%(name)s" is too large: videos may be at most %(mb)d MB.', name=named(filename), mb=MAX_VIDEO_BYTES >> 20
+        )
+    return EvidenceRefused("too_large", text)
 
 
 def too_many_pixels(filename: str, limit: int = MAX_IMAGE_PIXELS) -> EvidenceRefused:
-    mp, wan = limit // 1_000_000, limit // 10_000
-    return refuse(
+    return EvidenceRefused(
         "dimensions",
-        filename,
-        f"「{{name}}」图片尺寸过大（最大 {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} 像素，且不超过 {wan} 万像素）。"
-        "请用手机默认设置拍摄，或缩小后再上传。",
-        f'"{{name}}": image too large (max {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} px and {mp} megapixels). '
-        "Please use your phone's default camera setting or resize it and upload again.",
+        _l(
+            '"%(name)s": image too large (max %(side)d × %(side)d px and %(pixels)s pixels). '
+            "Please use your phone's default camera setting or resize it and upload again.",
+            name=named(filename),
+            side=MAX_IMAGE_SIDE,
+            pixels=_pixels(limit),
+        ),
     )
 
 
 def submission_too_large() -> EvidenceRefused:
-    mp, wan = MAX_SUBMISSION_PIXELS // 1_000_000, MAX_SUBMISSION_PIXELS // 10_000
     return EvidenceRefused(
         "pixels",
-        f"这次选择的图片合计尺寸过大（每次合计最多 {wan} 万像素）。请分几次上传。",
-        f"The images chosen are too large together (at most {mp} megapixels per upload). "
-        "Please upload them in several messages.",
+        _l(
+            "The images chosen are too large together (at most %(pixels)s pixels per upload). "
+            "Please upload them in several messages.",
+            pixels=_pixels(MAX_SUBMISSION_PIXELS),
+        ),
     )
 
 
 def processing_failed(filename: str) -> EvidenceRefused:
     """The worker gave up on a file (it failed or stopped the worker several times)."""
-    return refuse(
+    return EvidenceRefused(
         "failed",
-        filename,
-        "「{name}」无法处理。请重新导出或重新拍摄后再上传。",
-        '"{name}" could not be processed. Please export or take it again and re-upload.',
+        _l('"%(name)s" could not be processed. Please export or take it again and re-upload.', name=named(filename)),
     )
 
 
@@ -121,6 +136,9 @@ def check_count(count: int) -> None:
     if count > MAX_FILES:
         raise EvidenceRefused(
             "too_many",
-            f"每次最多上传 {MAX_FILES} 个文件，您选择了 {count} 个。",
-            f"At most {MAX_FILES} files can be uploaded at once; you chose {count}.",
+            _l(
+                "At most %(max)d files can be uploaded at once; you chose %(count)d.",
+                max=MAX_FILES,
+                count=count,
+            ),
         )

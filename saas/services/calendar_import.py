@@ -1,8 +1,10 @@
-"""Importing a year's official arrangement (holidays and adjusted working days) from CSV or JSON, all or nothing."""
+"""Importing a year's official arrangement (holidays and adjusted working days) from CSV or JSON, all or nothing.
+
+Reading the file into rows is calendar_files'; here each row's values are checked, the year and country
+decided, and the year's days replaced."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,31 +14,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from saas.extensions import db
-from saas.locale import in_both, pick
+from saas.locale import in_both
 from saas.models.base import utcnow
-from saas.services import csv_files
+from saas.services import calendar_files, csv_files
 from saas.services.business_calendar import DEFAULT_COUNTRY, package_years
+from saas.services.calendar_files import LineError, RawRow
 from tenants.models import CalendarOverride, CalendarYear
 
 MAX_BYTES = 1024 * 1024
 MAX_NAME = 64
 # Sanity bounds: a typo like 2207 should be refused, not imported.
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-@dataclass(frozen=True)
-class LineError:
-    """One problem in an imported file; line is the file's line number (None for the file as a whole)."""
-
-    line: int | None
-    message_zh: str
-    message_en: str
-
-    def message(self, lang: str) -> str:
-        return pick(self.message_zh, self.message_en, lang)
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message_en}" if self.line is not None else self.message_en
 
 
 @dataclass(frozen=True)
@@ -82,23 +70,6 @@ class _Bad(ValueError):
         self.zh, self.en = zh, en
 
 
-_HEADERS = {
-    "date": "date",
-    "日期": "date",
-    "is_working_day": "working",
-    "working": "working",
-    "is_workday": "working",
-    "workday": "working",
-    "是否上班": "working",
-    "上班": "working",
-    "是否工作日": "working",
-    "name": "name",
-    "名称": "name",
-    "节日": "name",
-    "说明": "name",
-}
-
-
 _TRUE = {"1", "true", "yes", "y", "work", "working", "上班", "班", "是", "工作日"}
 
 
@@ -142,107 +113,6 @@ def _parse_name(raw: Any) -> str:
     return name
 
 
-# (line, raw date, raw working value, raw name)
-_RawRow = tuple[int | None, Any, Any, Any]
-
-
-def _csv_rows(text: str) -> tuple[list[_RawRow], list[LineError]]:
-    rows: list[_RawRow] = []
-    columns: dict[str, int] | None = None
-    try:
-        table = csv_files.records(text, comment="#")
-    except csv_files.CsvFileError as exc:
-        return [], [LineError(exc.line, *exc.in_languages("zh_Hans", "en"))]
-    for record in table:
-        number, cells = record.line, [_clean(c) for c in record.cells]
-        if columns is None:
-            columns, _twice = csv_files.header_positions(cells, _HEADERS)  # the first column of a name counts
-            missing = [k for k in ("date", "working") if k not in columns]
-            if missing:
-                return [], [
-                    LineError(
-                        number,
-                        *in_both(
-                            _l("The first line must be the header date,is_working_day,name (or 日期,是否上班,名称).")
-                        ),
-                    )
-                ]
-            continue
-
-        def cell(key: str) -> str:
-            i = columns.get(key)
-            return cells[i] if i is not None and i < len(cells) else ""
-
-        rows.append((number, cell("date"), cell("working"), cell("name")))
-    return rows, []
-
-
-def _json_day_lines(text: str) -> list[int]:
-    """The line on which each object of the top-level "days" array starts (the text is valid JSON)."""
-    m = re.search(r'"days"\s*:\s*\[', text)
-    if not m:
-        return []
-    lines, depth, in_string, escaped = [], 0, False, False
-    line = text.count("\n", 0, m.end()) + 1
-    for ch in text[m.end() :]:
-        if ch == "\n":
-            line += 1
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch in "[{":
-            if depth == 0 and ch == "{":
-                lines.append(line)
-            depth += 1
-        elif ch in "]}":
-            if depth == 0:
-                break
-            depth -= 1
-    return lines
-
-
-def _json_rows(text: str) -> tuple[list[_RawRow], int | None, str | None, list[LineError]]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return (
-            [],
-            None,
-            None,
-            [LineError(exc.lineno, *in_both(_l("This is not valid JSON: %(error)s.", error=exc.msg)))],
-        )
-    if not isinstance(doc, dict) or not isinstance(doc.get("days"), list):
-        return [], None, None, [LineError(None, *in_both(_l("The JSON must be an object with a “days” list.")))]
-    errors: list[LineError] = []
-    year = doc.get("year")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        errors.append(LineError(None, *in_both(_l("“year” must be a whole number; got “%(year)s”.", year=year))))
-        year = None
-    country = doc.get("country")
-    if country is not None and not isinstance(country, str):
-        errors.append(LineError(None, *in_both(_l("“country” must be a string such as CN."))))
-        country = None
-    lines = _json_day_lines(text)
-    if len(lines) != len(doc["days"]):
-        lines = [None] * len(doc["days"])
-    rows: list[_RawRow] = []
-    for number, item in zip(lines, doc["days"]):
-        if not isinstance(item, dict):
-            errors.append(LineError(number, *in_both(_l("Each entry of “days” must be an object."))))
-            continue
-        working = item.get("working", item.get("is_working_day"))
-        raw_date = item.get("date")
-        rows.append((number, "" if raw_date is None else raw_date, working, item.get("name", "")))
-    return rows, year, country, errors
-
-
 def parse_arrangement(
     data: bytes, filename: str = "", country: str | None = None, year: int | None = None
 ) -> ImportResult:
@@ -253,116 +123,129 @@ def parse_arrangement(
     except csv_files.CsvFileError as exc:
         result.errors.append(LineError(exc.line, *exc.in_languages("zh_Hans", "en")))
         return result
-    is_json = filename.lower().endswith(".json") or text.lstrip().startswith("{")
-    file_year = file_country = None
-    if is_json:
-        rows, file_year, file_country, errors = _json_rows(text)
-    else:
-        rows, errors = _csv_rows(text)
+    rows, file_year, file_country, errors = calendar_files.read_rows(text, filename)
     result.errors += errors
+    result.country = _chosen_country(country, file_country, result.errors)
+    result.year = _read_days(rows, _chosen_year(year, file_year, result.errors), result)
+    _check_year(result, bool(rows))
+    return result
 
-    chosen_country = (country or file_country or DEFAULT_COUNTRY).strip().upper()
-    if country and file_country and country.strip().upper() != file_country.strip().upper():
-        result.errors.append(
+
+def _chosen_country(given: str | None, in_file: str | None, errors: list[LineError]) -> str:
+    """The country asked for, else the file's, else the default; a two-letter code on which both agree."""
+    chosen = (given or in_file or DEFAULT_COUNTRY).strip().upper()
+    if given and in_file and given.strip().upper() != in_file.strip().upper():
+        errors.append(
             LineError(
                 None,
-                *in_both(
-                    _l("The file is for %(file_country)s, not %(country)s.", file_country=file_country, country=country)
-                ),
+                *in_both(_l("The file is for %(file_country)s, not %(country)s.", file_country=in_file, country=given)),
             )
         )
-    if not re.fullmatch(r"[A-Z]{2}", chosen_country):
-        result.errors.append(
+    if not re.fullmatch(r"[A-Z]{2}", chosen):
+        errors.append(
             LineError(
                 None,
-                *in_both(
-                    _l("The country must be a two-letter code such as CN; got “%(country)s”.", country=chosen_country)
-                ),
+                *in_both(_l("The country must be a two-letter code such as CN; got “%(country)s”.", country=chosen)),
             )
         )
-    result.country = chosen_country
-    if year is not None and file_year is not None and year != file_year:
-        result.errors.append(
-            LineError(
-                None, *in_both(_l("The file is for %(file_year)s, not %(year)s.", file_year=file_year, year=year))
-            )
-        )
-    chosen_year = year if year is not None else file_year
+    return chosen
 
+
+def _chosen_year(given: int | None, in_file: int | None, errors: list[LineError]) -> int | None:
+    """The year asked for, else the file's (None: the first date will decide); both must agree."""
+    if given is not None and in_file is not None and given != in_file:
+        errors.append(
+            LineError(None, *in_both(_l("The file is for %(file_year)s, not %(year)s.", file_year=in_file, year=given)))
+        )
+    return given if given is not None else in_file
+
+
+def _read_days(rows: list[RawRow], year: int | None, result: ImportResult) -> int | None:
+    """Each row's day into result.days, once and in the one year; returns that year."""
     seen: dict[date, int | None] = {}
     for number, raw_date, raw_working, raw_name in rows:
-        try:
-            day = _parse_date(_clean(raw_date))
-        except _Bad as bad:
-            result.errors.append(LineError(number, bad.zh, bad.en))
-            day = None
-        try:
-            working = _parse_working(raw_working)
-            name = _parse_name(raw_name)
-        except _Bad as bad:
-            result.errors.append(LineError(number, bad.zh, bad.en))
-            continue
+        day = _day(number, raw_date, raw_working, raw_name, result.errors)
         if day is None:
             continue
-        if chosen_year is None:
+        if year is None:
             # Without --year the first date decides; every other date must agree with it.
-            chosen_year = day.year
-        if day.year != chosen_year:
-            result.errors.append(
-                LineError(
-                    number,
-                    *in_both(_l("%(day)s is not in %(year)s; a file holds one year.", day=day, year=chosen_year)),
-                )
-            )
+            year = day.date.year
+        error = _misplaced(day, year, seen)
+        if error is not None:
+            result.errors.append(error)
             continue
-        if day in seen:
-            first = seen[day]
-            result.errors.append(
-                LineError(
-                    number,
-                    *in_both(
-                        _l("%(day)s is listed twice (first on line %(first)s).", day=day, first=first)
-                        if first
-                        else _l("%(day)s is listed twice.", day=day)
-                    ),
-                )
-            )
-            continue
-        seen[day] = number
-        result.days.append(Day(number, day, working, name))
+        seen[day.date] = number
+        result.days.append(day)
+    return year
 
-    result.year = chosen_year
-    if chosen_year is not None and not MIN_YEAR <= chosen_year <= MAX_YEAR:
+
+def _day(number: int | None, raw_date: Any, raw_working: Any, raw_name: Any, errors: list[LineError]) -> Day | None:
+    """The row's day, or None with each of its problems (a bad date and a bad value alike) in errors."""
+    try:
+        day = _parse_date(_clean(raw_date))
+    except _Bad as bad:
+        errors.append(LineError(number, bad.zh, bad.en))
+        day = None
+    try:
+        working = _parse_working(raw_working)
+        name = _parse_name(raw_name)
+    except _Bad as bad:
+        errors.append(LineError(number, bad.zh, bad.en))
+        return None
+    return Day(number, day, working, name) if day is not None else None
+
+
+def _misplaced(day: Day, year: int, seen: dict[date, int | None]) -> LineError | None:
+    """Why the day cannot be taken: outside the file's year, or listed before."""
+    if day.date.year != year:
+        return LineError(
+            day.line, *in_both(_l("%(day)s is not in %(year)s; a file holds one year.", day=day.date, year=year))
+        )
+    if day.date not in seen:
+        return None
+    first = seen[day.date]
+    return LineError(
+        day.line,
+        *in_both(
+            _l("%(day)s is listed twice (first on line %(first)s).", day=day.date, first=first)
+            if first
+            else _l("%(day)s is listed twice.", day=day.date)
+        ),
+    )
+
+
+def _check_year(result: ImportResult, any_rows: bool) -> None:
+    """The year within bounds and the file not empty; a note when the package already knows the year."""
+    if result.year is not None and not MIN_YEAR <= result.year <= MAX_YEAR:
         result.errors.append(
             LineError(
                 None,
                 *in_both(
                     _l(
                         "The year %(year)s is out of range (%(min)s–%(max)s).",
-                        year=chosen_year,
+                        year=result.year,
                         min=MIN_YEAR,
                         max=MAX_YEAR,
                     )
                 ),
             )
         )
-    if not rows and not result.errors:
+    if not any_rows and not result.errors:
         result.errors.append(
             LineError(None, *in_both(_l("The file lists no days: list the year's holidays and adjusted working days.")))
         )
-    if result.ok and chosen_year in package_years(chosen_country):
+    if result.ok and result.year in package_years(result.country):
         result.notes.append(
             LineError(
                 None,
                 *in_both(
                     _l(
                         "The chinesecalendar package already covers %(year)s; the imported days take precedence over it.",
-                        year=chosen_year,
+                        year=result.year,
                     )
                 ),
             )
         )
-    return result
 
 
 def import_arrangement(

@@ -16,7 +16,7 @@ from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.case import Case
 from saas.models.sla import SlaClock
-from saas.services import cases, policies, sla
+from saas.services import case_events, cases, policies, sla
 from tenants.calendar import BusinessCalendar
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -114,7 +114,7 @@ def breach(
     # Marked before anything is flushed, so the clock is written once; the alert goes out below.
     alert, clock.breach_notified = not clock.breach_notified, True
     case = clock.case
-    cases.record(
+    case_events.record(
         case,
         "sla_breached",
         actor_type="system",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from saas.models.case import Case, CaseEvent
 from saas.services import case_messages, notifications, policies
-from saas.services.cases import FOOD_CATEGORIES, CaseError, auto_reply_if_closed, raise_emergency, record
+from saas.services.case_emergency import FOOD_CATEGORIES, raise_emergency
+from saas.services.case_events import auto_reply_if_closed, record
+from saas.services.cases import CaseError
 from tenants.policy import mentions_food_safety
 
 

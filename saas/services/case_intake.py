@@ -17,7 +17,9 @@ from saas.models.order import Order
 from saas.models.user import User
 from saas.phones import mainland_mobile
 from saas.services import assignment, policies
-from saas.services.cases import FOOD_CATEGORIES, CaseError, alert_emergency, auto_reply_if_closed, record
+from saas.services.case_emergency import FOOD_CATEGORIES, alert_emergency
+from saas.services.case_events import auto_reply_if_closed, record
+from saas.services.cases import CaseError
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.policy import mentions_food_safety

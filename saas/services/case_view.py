@@ -13,7 +13,7 @@ from saas.extensions import db
 from saas.locale import babel_locale, localized
 from saas.models.case import NODES, Case
 from saas.models.loading import load_collections
-from saas.services import assignment, case_messages, complaints
+from saas.services import assignment, case_messages, complaint_compensations
 from tenants.models import Tenant
 
 
@@ -84,7 +84,7 @@ def load_page_data(case: Case, has_evidence: bool = True, has_compensations: boo
     load_collections(case, Case.events, *([Case.evidence] if has_evidence else []))
     if not has_evidence:
         set_committed_value(case, "evidence", [])
-    return complaints.compensations_for_case(case) if has_compensations else []
+    return complaint_compensations.compensations_for_case(case) if has_compensations else []
 
 
 def case_tenant(case: Case) -> Tenant:

@@ -1,7 +1,8 @@
-"""Case lifecycle: what may happen in which state, the event every change records, and the agent's actions.
+"""Case lifecycle: what may happen in which state, and the agent's actions.
 
 A case is filed in `case_intake`; what the consumer does on it (a message, the update channels, the
-return parcel) is in `case_consumer_steps`. Both record their events through `record` here.
+return parcel) is in `case_consumer_steps`; a food-safety emergency is raised and lowered in
+`case_emergency`. Every change records its event through `case_events.record`.
 """
 
 from __future__ import annotations
@@ -9,32 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from saas.email_addresses import EMAIL_MESSAGE
-from saas.extensions import db
 from saas.input_guard import parse_decimal
-from saas.locale import babel_locale
 from saas.models.base import utcnow
-from saas.models.case import (
-    INVOICE_CHOICES,
-    INVOICE_HANDLING,
-    PRIORITY,
-    RESOLUTION_KINDS,
-    RESPONSIBILITIES,
-    Case,
-    CaseEvent,
-)
+from saas.models.case import INVOICE_CHOICES, INVOICE_HANDLING, RESOLUTION_KINDS, RESPONSIBILITIES, Case, CaseEvent
 from saas.models.user import User
 from saas.phones import MOBILE_MESSAGE
-from saas.services import case_messages, kpi_facts, notifications, policies, reasons, sla, surveys
+from saas.services import case_messages, notifications, reasons, surveys
+from saas.services.case_events import record
 from saas.services.errors import ServiceError
-from tenants.clock import shop_today
-from tenants.models import Tenant
-
-FOOD_CATEGORIES = ("fresh_food", "food", "dairy")
-
 
 ERRORS = {
     "transition": _l("This action is not possible while the case is “%(status)s”."),
@@ -101,131 +87,6 @@ def _require(case: Case, action: str) -> None:
         if action == "escalate" and case.escalated:
             raise CaseError("escalated")
         raise CaseError("transition", status=case_messages.label(case.status))
-
-
-def record(
-    case: Case,
-    kind: str,
-    *,
-    actor: User | None = None,
-    actor_type: str = "staff",
-    to_status: str | None = None,
-    msg: str | None = None,
-    params: dict | None = None,
-    text: str = "",
-    note: str = "",
-    data: dict | None = None,
-    apply_clocks: bool = True,
-    terms_and_calendar: tuple | None = None,
-) -> CaseEvent:
-    """Append an event; a status change, the customer's message and the clocks travel together.
-
-    The message is stored in the case's language (what notifications send) and
-    as a key + parameters so pages can show it in the reader's language.
-    terms_and_calendar: policies.service_terms(case), when the caller already has it (the SLA sweep).
-    """
-    from_status = case.status
-    if to_status is not None:
-        case.status = to_status
-    payload = dict(data or {})
-    message = text
-    if msg is not None:
-        payload["msg"], payload["params"] = msg, params or {}
-        message = case_messages.render_in(case.locale, msg, params)
-    event = CaseEvent(
-        tenant_id=case.tenant_id,
-        case=case,
-        kind=kind,
-        actor_type=actor_type,
-        actor_id=actor.id if actor is not None else None,
-        from_status=from_status,
-        to_status=case.status if to_status is not None else None,
-        customer_message=message,
-        internal_note=note,
-        data=payload,
-        created_at=utcnow(),
-    )
-    db.session.add(event)
-    if actor_type == "staff" and message and case.first_response_at is None:
-        case.first_response_at = event.created_at
-    if apply_clocks or message:
-        terms, cal = terms_and_calendar or policies.service_terms(case)
-        kpi_facts.on_event(case, event, (terms, cal))  # before any flush: a new case's INSERT carries its facts
-        if apply_clocks:
-            sla.on_event(case, event, terms, cal, at=event.created_at)
-        if message:
-            db.session.flush()  # the notifications' keys name the event
-            notifications.notify_customer(case, event, terms)
-    else:
-        kpi_facts.on_event(case, event, lambda: terms_and_calendar or policies.service_terms(case))
-    db.session.flush()
-    return event
-
-
-def auto_reply_if_closed(case: Case, at) -> None:
-    """Outside working hours the customer is told at once when we will handle it."""
-    if case.emergency:
-        return
-    _terms, cal = policies.service_terms(case)
-    if cal.is_working_time(at):
-        return
-    opening = cal.next_opening(at)
-    when = format_datetime(opening, "yyyy-MM-dd HH:mm", locale=babel_locale(case.locale))
-    record(
-        case,
-        "auto_reply",
-        actor_type="system",
-        msg="auto_reply",
-        params={"when": when},
-        data={"next_opening": opening.isoformat()},
-    )
-
-
-def raise_emergency(case: Case, reason: str) -> CaseEvent:
-    """Food safety found in the case's words: 1-hour 24/7 clock, owners alerted at once."""
-    case.emergency, case.priority = True, PRIORITY["food_safety"]
-    if case.problem_type == "quality":
-        case.problem_type = "food_safety"
-        _rejudge(case)
-    event = record(case, "emergency_raised", actor_type="system", note=reason, data={"reason": reason})
-    alert_emergency(case, event)
-    return event
-
-
-def _rejudge(case: Case) -> None:
-    """The remedies the case is eligible for, judged again for its problem type as on the day it was filed."""
-    if case.purchase_date is None:
-        return
-    tenant = db.session.get(Tenant, case.tenant_id)
-    judgement = policies.judge(
-        tenant,
-        case.category,
-        case.purchase_date,
-        case.delivery_date,
-        case.problem_type,
-        as_of=shop_today(tenant, case.created_at),
-        price=case.item_price,
-    )
-    if judgement is not None:
-        case.eligibility = [r.to_dict() for r in judgement.remedies]
-
-
-def alert_emergency(case: Case, event: CaseEvent) -> None:
-    notifications.notify_managers(
-        case, "emergency", f"emergency:{case.id}:{event.id}", f"{case.number}: {case.description[:200]}"
-    )
-
-
-def lower_emergency(case: Case, actor: User, reason: str) -> CaseEvent:
-    if not case.emergency:
-        raise CaseError("not_emergency")
-    if not reason.strip():
-        raise CaseError("reason")
-    case.emergency = False
-    if case.problem_type == "food_safety":
-        case.problem_type = "quality"
-    case.priority = PRIORITY.get(case.problem_type, 3)
-    return record(case, "emergency_lowered", actor=actor, note=reason.strip(), data={"reason": reason.strip()})
 
 
 # ---------------------------------------------------------------- agent actions

@@ -67,7 +67,7 @@ def set_words(case: Case, text: str, first: bool = False) -> None:
 
 
 def on_event(case: Case, event: CaseEvent, terms_and_calendar) -> None:
-    """Called by cases.record() for every event; reads the calendar only when a figure becomes known.
+    """Called by case_events.record() for every event; reads the calendar only when a figure becomes known.
 
     terms_and_calendar: a (Terms, BusinessCalendar) pair, or a callable returning one (read lazily).
     """

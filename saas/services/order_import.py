@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from saas.extensions import db
@@ -19,6 +21,7 @@ from saas.services.orders import (
     ImportResult,
     Row,
     RowError,
+    label,
     parse_row,
 )
 from tenants.clock import shop_today
@@ -49,8 +52,8 @@ _HEADER_ALIASES.update(
 )
 
 
-def _file_error(zh: str, en: str, row: int | None = None, field: str = "file") -> ImportResult:
-    return ImportResult(errors=[RowError(row, field, zh, en)])
+def _file_error(text: Any, row: int | None = None, field: str = "file") -> ImportResult:
+    return ImportResult(errors=[RowError(row, field, text)])
 
 
 def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
@@ -58,10 +61,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
     positions, twice = csv_files.header_positions(header, _HEADER_ALIASES)
     errors: list[RowError] = []
     for key in twice:
-        zh, en = COLUMNS[key]
-        errors.append(
-            RowError(1, key, f"表头中「{zh}」列出现了两次。", f"The column “{en}” appears twice in the header.")
-        )
+        errors.append(RowError(1, key, _l("The column “%(column)s” appears twice in the header.", column=label(key))))
     for key in REQUIRED_COLUMNS:
         if key not in positions:
             zh, en = COLUMNS[key]
@@ -69,19 +69,11 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
                 RowError(
                     1,
                     key,
-                    f"缺少「{zh}」列（也可写作 {en}）。",
-                    f"The column “{en}” is missing (it may also be headed {zh}).",
+                    _l("The column “%(en)s” is missing (it may also be headed %(zh)s).", en=en, zh=zh),
                 )
             )
     if "mobile" not in positions and "email" not in positions and not errors:
-        errors.append(
-            RowError(
-                1,
-                "contact",
-                "缺少「手机」或「邮箱」列，至少需要其中一列。",
-                "The file needs a “mobile” or an “email” column (or both).",
-            )
-        )
+        errors.append(RowError(1, "contact", _l("The file needs a “mobile” or an “email” column (or both).")))
     return positions, errors
 
 
@@ -97,15 +89,9 @@ def _existing_numbers(tenant: Tenant, numbers: list[str]) -> set[str]:
     return found
 
 
-def _shown(value) -> str:
+def _shown(value) -> Any:
     if value is None or value == "":
-        return "（空）"
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _shown_en(value) -> str:
-    if value is None or value == "":
-        return "(empty)"
+        return _l("(empty)")
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
@@ -114,16 +100,16 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
     try:
         table = csv_files.read_table(stream, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
     except csv_files.CsvFileError as exc:
-        return _file_error(*exc.in_languages("zh_Hans", "en"), row=exc.line)
+        return _file_error(LazyString(lambda refused=exc: refused.message), row=exc.line)
     # Spreadsheet rows: the header is row 1, each record one row (a quoted cell may hold a line break).
     numbered = [(record.line, record.cells) for record in table]
     header_row, header = numbered[0]
     positions, header_errors = _columns(header)
     if header_errors:
-        return ImportResult(errors=[RowError(header_row, e.field, e.message_zh, e.message_en) for e in header_errors])
+        return ImportResult(errors=[RowError(header_row, e.field, e.text) for e in header_errors])
     body = numbered[1:]
     if not body:
-        return _file_error("文件中没有订单行。", "The file has no order rows.")
+        return _file_error(_l("The file has no order rows."))
 
     today = shop_today(tenant)
     errors: list[RowError] = []
@@ -141,15 +127,19 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
                 if key not in row.values or key not in first.values:
                     continue  # unparsable in one of the rows: already reported
                 if row.values[key] != first.values[key]:
-                    zh, en = FIELD_LABELS[key]
                     errors.append(
                         RowError(
                             number,
                             key,
-                            f"同一订单「{order_number}」的「{zh}」与第 {first.number} 行不一致"
-                            f"（{_shown(row.values[key])} ≠ {_shown(first.values[key])}）。",
-                            f"“{en}” differs from row {first.number} of the same order “{order_number}” "
-                            f"({_shown_en(row.values[key])} ≠ {_shown_en(first.values[key])}).",
+                            _l(
+                                "“%(field)s” differs from row %(row)d of the same order “%(order)s” "
+                                "(%(this)s ≠ %(first)s).",
+                                field=label(key),
+                                row=first.number,
+                                order=order_number,
+                                this=_shown(row.values[key]),
+                                first=_shown(first.values[key]),
+                            ),
                         )
                     )
         lines.append(row)
@@ -159,9 +149,11 @@ def import_orders_csv(tenant: Tenant, actor: User | None, stream: BinaryIO | byt
             RowError(
                 orders[order_number][0].number,
                 "order_number",
-                f"订单号「{order_number}」已导入过，不会覆盖已有订单。请从文件中删除这些行。",
-                f"The order number “{order_number}” was imported before; existing orders are not "
-                "overwritten. Remove these rows from the file.",
+                _l(
+                    "The order number “%(order)s” was imported before; existing orders are not overwritten. "
+                    "Remove these rows from the file.",
+                    order=order_number,
+                ),
             )
         )
     if errors:

@@ -7,15 +7,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import or_, select
 
 from saas.email_addresses import normalise_email
+from saas.locale import in_language, pick
 from saas.models.order import CHANNEL_LABELS, CHANNELS, Order
 from saas.phones import mainland_mobile
 from saas.services import csv_files
+from tenants.categories import CATEGORIES
 from tenants.models import Tenant
-from tenants.terms import CATEGORIES
 
 MAX_QUANTITY = 100_000
 # NUMERIC(12, 2) holds at most ten digits before the point.
@@ -78,19 +82,24 @@ _PRICE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in the file: its spreadsheet row (the header is row 1; None for the whole file)."""
+    """One problem in the file: its spreadsheet row (the header is row 1; None for the whole file) and the
+    problem as a catalogue message, read in the reader's language."""
 
     row: int | None
     field: str
-    message_zh: str
-    message_en: str
+    text: Any
 
-    def field_label(self, lang: str) -> str:
+    def field_label(self, lang: str | None = None) -> str:
         zh, en = FIELD_LABELS.get(self.field, (self.field, self.field))
-        return en if lang == "en" else zh
+        return pick(zh, en, lang)
 
-    def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_zh
+    def message(self, lang: str | None = None) -> str:
+        return in_language(self.text, lang)
+
+
+def label(key: str) -> LazyString:
+    """A column's header in the reader's language (the headers are data: the import accepts both)."""
+    return LazyString(lambda: pick(*FIELD_LABELS[key]))
 
 
 @dataclass
@@ -109,9 +118,9 @@ class ImportResult:
 
 
 class _Bad(ValueError):
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
+    def __init__(self, text: Any):
+        super().__init__(str(text))
+        self.text = text
 
 
 @dataclass
@@ -121,15 +130,14 @@ class Row:
 
 
 def channel_label(key: str, lang: str) -> str:
-    zh, en = CHANNEL_LABELS.get(key, (key, key))
-    return en if lang == "en" else zh
+    return pick(*CHANNEL_LABELS.get(key, (key, key)), lang)
 
 
 def category_label(key: str, lang: str) -> str:
     cat = CATEGORIES.get(key)
     if cat is None:
         return key
-    return cat.en if lang == "en" else cat.zh
+    return pick(cat.zh, cat.en, lang)
 
 
 # ---------- reading the file ----------------------------------------------
@@ -143,7 +151,7 @@ _clean = csv_files.clean
 def _text(value: str, max_len: int) -> str:
     value = " ".join(value.split())
     if len(value) > max_len:
-        raise _Bad(f"不能超过 {max_len} 个字符。", f"must be at most {max_len} characters.")
+        raise _Bad(_l("must be at most %(max)d characters.", max=max_len))
     return value
 
 
@@ -153,11 +161,8 @@ def _date(value: str) -> date:
         try:
             return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
         except ValueError:
-            raise _Bad(f"不是有效的日期，收到「{value}」。", f"is not a valid date; got “{value}”.") from None
-    raise _Bad(
-        f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD（如 2026-01-05），收到「{value}」。",
-        f"must be a date written YYYY-MM-DD or YYYY/MM/DD (e.g. 2026-01-05); got “{value}”.",
-    )
+            raise _Bad(_l("is not a valid date; got “%(value)s”.", value=value)) from None
+    raise _Bad(_l("must be a date written YYYY-MM-DD or YYYY/MM/DD (e.g. 2026-01-05); got “%(value)s”.", value=value))
 
 
 def _channel(value: str) -> str:
@@ -165,8 +170,12 @@ def _channel(value: str) -> str:
     if key is None:
         known = "、".join(zh for zh, _en in CHANNEL_LABELS.values())
         raise _Bad(
-            f"无法识别「{value}」。可填写：{known}（或 {', '.join(CHANNELS)}）。",
-            f"is not a known channel: “{value}”. Use one of {', '.join(CHANNELS)} (or the Chinese names).",
+            _l(
+                "is not a known channel: “%(value)s”. Use one of %(keys)s (or the Chinese names: %(known)s).",
+                value=value,
+                keys=", ".join(CHANNELS),
+                known=known,
+            )
         )
     return key
 
@@ -176,17 +185,21 @@ def _category(value: str) -> str:
     if key is None:
         known = "、".join(c.zh for c in CATEGORIES.values())
         raise _Bad(
-            f"无法识别「{value}」。可填写：{known}。",
-            f"is not a known product category: “{value}”. Use one of {', '.join(CATEGORIES)} (or the Chinese names).",
+            _l(
+                "is not a known product category: “%(value)s”. Use one of %(keys)s (or the Chinese names: %(known)s).",
+                value=value,
+                keys=", ".join(CATEGORIES),
+                known=known,
+            )
         )
     return key
 
 
 def _quantity(value: str) -> int:
     if not _QUANTITY.fullmatch(value) or int(value) < 1:
-        raise _Bad(f"须为正整数，收到「{value}」。", f"must be a whole number of at least 1; got “{value}”.")
+        raise _Bad(_l("must be a whole number of at least 1; got “%(value)s”.", value=value))
     if int(value) > MAX_QUANTITY:
-        raise _Bad(f"不能超过 {MAX_QUANTITY}。", f"cannot exceed {MAX_QUANTITY}.")
+        raise _Bad(_l("cannot exceed %(max)d.", max=MAX_QUANTITY))
     return int(value)
 
 
@@ -194,19 +207,17 @@ def _unit_price(value: str) -> Decimal:
     # Excel's currency format exports "¥1,299.00"; the full-width ￥ is folded to ¥ by NFKC.
     text = value.removeprefix("¥").removesuffix("元").strip()
     if text.startswith("-"):
-        raise _Bad("不能为负数。", "cannot be negative.")
+        raise _Bad(_l("cannot be negative."))
     if not _PRICE.fullmatch(text):
-        raise _Bad(
-            f"须为金额（元），如 59.90，收到「{value}」。", f"must be an amount in yuan such as 59.90; got “{value}”."
-        )
+        raise _Bad(_l("must be an amount in yuan such as 59.90; got “%(value)s”.", value=value))
     try:
         price = Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise _Bad(f"须为金额（元），收到「{value}」。", f"must be an amount in yuan; got “{value}”.") from None
+        raise _Bad(_l("must be an amount in yuan; got “%(value)s”.", value=value)) from None
     if price.as_tuple().exponent < -2:
-        raise _Bad(f"最多保留两位小数，收到「{value}」。", f"can have at most 2 decimal places; got “{value}”.")
+        raise _Bad(_l("can have at most 2 decimal places; got “%(value)s”.", value=value))
     if price > MAX_UNIT_PRICE:
-        raise _Bad("金额过大。", "is too large.")
+        raise _Bad(_l("is too large."))
     return price.quantize(Decimal("0.01"))
 
 
@@ -214,8 +225,7 @@ def _mobile(value: str) -> str:
     mobile = mainland_mobile(value)
     if mobile is None:
         raise _Bad(
-            f"不是有效的中国大陆手机号（11 位，以 13–19 开头），收到「{value}」。",
-            f"is not a valid mainland China mobile number (11 digits starting 13–19); got “{value}”.",
+            _l("is not a valid mainland China mobile number (11 digits starting 13–19); got “%(value)s”.", value=value)
         )
     return mobile
 
@@ -223,7 +233,7 @@ def _mobile(value: str) -> str:
 def _email(value: str) -> str:
     email = normalise_email(value)
     if email is None:
-        raise _Bad(f"不是有效的邮箱地址，收到「{value}」。", f"is not a valid email address; got “{value}”.")
+        raise _Bad(_l("is not a valid email address; got “%(value)s”.", value=value))
     return email
 
 
@@ -244,8 +254,7 @@ _PARSERS = {
 
 
 def _error(row: int, key: str, bad: _Bad) -> RowError:
-    zh, en = FIELD_LABELS[key]
-    return RowError(row, key, f"「{zh}」{bad.zh}", f"“{en}” {bad.en}")
+    return RowError(row, key, _l("“%(field)s” %(problem)s", field=label(key), problem=bad.text))
 
 
 def parse_row(number: int, cells: list[str], positions: dict[str, int], today: date) -> tuple[Row, list[RowError]]:
@@ -255,8 +264,7 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
         raw = _clean(cells[i]) if i < len(cells) else ""
         if raw == "":
             if key in REQUIRED_COLUMNS:
-                zh, en = FIELD_LABELS[key]
-                errors.append(RowError(number, key, f"「{zh}」不能为空。", f"“{en}” is required."))
+                errors.append(RowError(number, key, _l("“%(field)s” is required.", field=label(key))))
             else:
                 values[key] = None if key == "delivery_date" else ""
             continue
@@ -269,21 +277,14 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
             values[key] = None if key == "delivery_date" else ""
     # A contact that failed to parse is missing from values and already reported.
     if values.get("mobile", "?") == "" and values.get("email", "?") == "":
-        errors.append(
-            RowError(
-                number,
-                "contact",
-                "请至少填写手机或邮箱中的一项。",
-                "Give a mobile number or an email address (at least one).",
-            )
-        )
+        errors.append(RowError(number, "contact", _l("Give a mobile number or an email address (at least one).")))
     purchase, delivery = values.get("purchase_date"), values.get("delivery_date")
     if isinstance(purchase, date) and purchase > today:
         errors.append(
             _error(
                 number,
                 "purchase_date",
-                _Bad(f"不能晚于今天（{today.isoformat()}）。", f"cannot be later than today ({today.isoformat()})."),
+                _Bad(_l("cannot be later than today (%(today)s).", today=today.isoformat())),
             )
         )
     earliest = date(today.year - MAX_ORDER_AGE_YEARS, 1, 1)
@@ -293,7 +294,7 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
                 _error(
                     number,
                     key,
-                    _Bad(f"不能早于 {earliest.isoformat()}。", f"cannot be earlier than {earliest.isoformat()}."),
+                    _Bad(_l("cannot be earlier than %(earliest)s.", earliest=earliest.isoformat())),
                 )
             )
     if isinstance(delivery, date) and delivery > today:
@@ -301,7 +302,7 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
             _error(
                 number,
                 "delivery_date",
-                _Bad(f"不能晚于今天（{today.isoformat()}）。", f"cannot be later than today ({today.isoformat()})."),
+                _Bad(_l("cannot be later than today (%(today)s).", today=today.isoformat())),
             )
         )
     if isinstance(purchase, date) and isinstance(delivery, date) and delivery < purchase:
@@ -309,9 +310,11 @@ def parse_row(number: int, cells: list[str], positions: dict[str, int], today: d
             RowError(
                 number,
                 "delivery_date",
-                f"签收日期（{delivery.isoformat()}）不能早于下单日期（{purchase.isoformat()}）。",
-                f"The delivery date ({delivery.isoformat()}) cannot be before the purchase date "
-                f"({purchase.isoformat()}).",
+                _l(
+                    "The delivery date (%(delivery)s) cannot be before the purchase date (%(purchase)s).",
+                    delivery=delivery.isoformat(),
+                    purchase=purchase.isoformat(),
+                ),
             )
         )
     return Row(number, values), errors
@@ -341,19 +344,18 @@ def search_orders(tenant: Tenant, query: str = ""):
 
 def template_csv(lang: str) -> bytes:
     """The import template: the header row and one example row, UTF-8 with a BOM so Excel shows Chinese."""
-    zh = lang != "en"
-    header = [COLUMNS[k][0] if zh else COLUMNS[k][1] for k in COLUMNS]
+    header = [pick(*COLUMNS[k], lang) for k in COLUMNS]
     example = {
         "order_number": "TB20261101001",
-        "channel": "淘宝" if zh else "taobao",
+        "channel": pick("淘宝", "taobao", lang),
         "purchase_date": "2026-11-01",
         "delivery_date": "2026-11-03",
-        "customer_name": "张三" if zh else "Zhang San",
+        "customer_name": pick("张三", "Zhang San", lang),
         "mobile": "13812345678",
         "email": "zhangsan@example.com",
         "sku": "KW-TS-110",
-        "name": "儿童纯棉短袖T恤 110cm" if zh else "Children's cotton T-shirt 110cm",
-        "category": CATEGORIES["childrens_clothing"].zh if zh else "childrens_clothing",
+        "name": pick("儿童纯棉短袖T恤 110cm", "Children's cotton T-shirt 110cm", lang),
+        "category": pick(CATEGORIES["childrens_clothing"].zh, "childrens_clothing", lang),
         "quantity": "2",
         "unit_price": "59.90",
     }

@@ -21,12 +21,14 @@ from saas.services import audit
 from saas.services.business_calendar import official_days, tenant_country
 from saas.services.errors import ServiceError
 from tenants.calendar import BusinessCalendar
+from tenants.categories import CATEGORIES
 from tenants.clock import shop_today
 from tenants.models import PolicyVersion, Tenant
 from tenants.policy import Remedy, VersionRef, choose_version, evaluate
 from tenants.presets import apply_preset
+from tenants.term_labels import FIELD_LABELS
 from tenants.term_rules import validate_category_rules, validate_terms
-from tenants.terms import CATEGORIES, DEFAULT_CATEGORY_RULES, FIELD_LABELS, TermError, Terms
+from tenants.terms import DEFAULT_CATEGORY_RULES, TermError, Terms
 
 
 class PolicyError(ServiceError):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, literal, select, text, true, union_all
 from sqlalchemy import case as sa_case
 
@@ -16,8 +14,8 @@ from saas.models.base import utcnow
 from saas.models.case import Case, CaseLine
 from saas.models.order import Order, OrderLine
 from saas.models.survey import LOW_SCORE, Survey
-from saas.services import kpis, policies, report_problems
-from saas.services.errors import ServiceError
+from saas.services import kpis, policies, report_problems, report_team
+from saas.services.report_periods import Period
 from tenants.models import Tenant
 from tenants.terms import Terms
 
@@ -25,76 +23,9 @@ RESOLUTION_WORKING_DAYS = 7
 RESOLUTION_TARGET_PCT = kpis.RESOLUTION_TARGET_PCT
 FIRST_RESPONSE_TARGET_PCT = kpis.FIRST_RESPONSE_TARGET_PCT
 SATISFACTION_TARGET = kpis.SATISFACTION_TARGET
-MAX_RANGE_DAYS = 366
-PRESETS = ("this_week", "last_week", "this_month", "last_month")
 # Working minutes to the first reply, and working days to resolution: the distributions' buckets.
 RESPONSE_BUCKETS = (5, 10, 30, 60, 240)
 RESOLUTION_BUCKETS = (1, 3, 5, 7, 14)
-
-
-class ReportError(ServiceError):
-    MESSAGES = {
-        "date": _l("Please enter the dates as YYYY-MM-DD."),
-        "order": _l("The start date must not be after the end date."),
-        "span": _l("A report covers at most one year: please choose a shorter range."),
-        "period": _l("Unknown period."),
-    }
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str
-    first: date  # inclusive, in the shop's zone
-    last: date  # inclusive
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    def bounds(self, tz: str) -> tuple[datetime, datetime]:
-        """[start, end) as UTC instants, midnight to midnight in the shop's zone."""
-        zone = ZoneInfo(tz)
-        start = datetime.combine(self.first, datetime.min.time(), zone).astimezone(UTC)
-        end = datetime.combine(self.last + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
-        return start, end
-
-    def previous(self) -> Period:
-        """The period of the same length just before this one (what "change" compares with)."""
-        return Period("previous", self.first - timedelta(days=self.days), self.first - timedelta(days=1))
-
-
-def _parse_date(value: str) -> date:
-    try:
-        day = date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise ReportError("date") from None
-    if not 2000 <= day.year <= 2100:
-        raise ReportError("date")
-    return day
-
-
-def parse_period(kind: str | None, first: str | None, last: str | None, today: date) -> Period:
-    """A preset relative to the shop's today, or a custom range (from ≤ to, at most a year)."""
-    kind = kind or ("custom" if first or last else "this_week")
-    monday = today - timedelta(days=today.weekday())
-    month = today.replace(day=1)
-    if kind == "this_week":
-        return Period(kind, monday, today)
-    if kind == "last_week":
-        return Period(kind, monday - timedelta(days=7), monday - timedelta(days=1))
-    if kind == "this_month":
-        return Period(kind, month, today)
-    if kind == "last_month":
-        end = month - timedelta(days=1)
-        return Period(kind, end.replace(day=1), end)
-    if kind != "custom":
-        raise ReportError("period")
-    a, b = _parse_date(first or ""), _parse_date(last or "")
-    if a > b:
-        raise ReportError("order")
-    if (b - a).days + 1 > MAX_RANGE_DAYS:
-        raise ReportError("span")
-    return Period(kind, a, b)
 
 
 @dataclass
@@ -191,7 +122,7 @@ def build(tenant: Tenant, period: Period, now: datetime | None = None, personal:
 
     _satisfaction(r, tenant, start, end, personal)
     _return_rates(r, tenant, period)
-    r.agents = _agents(tenant, start, end, now) if personal else []
+    r.agents = report_team.agents(tenant, start, end, now) if personal else []
     r.problems = report_problems.problems(tenant, start, end, *period.previous().bounds(tenant.timezone))
     if not personal:
         for p in r.problems:
@@ -204,7 +135,7 @@ def _bucket_index(column, edges: tuple[int, ...]):
 
 
 def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
-    return [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
+    return [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:], strict=False)] + [f">{edges[-1]}"]
 
 
 def _breakdowns(r: Report, tenant: Tenant, period: Period, in_range: tuple) -> None:
@@ -372,67 +303,3 @@ def _return_rates(r: Report, tenant: Tenant, period: Period) -> None:
         ),
         key=lambda x: (-(x["rate"] or 0), x["sku"]),
     )
-
-
-def _agents(tenant: Tenant, start: datetime, end: datetime, now: datetime) -> list[dict]:
-    """Per person responsible for the period's cases: the assignee, or whoever resolved an unassigned case.
-
-    Cases handled, first replies in time and resolutions within 7 working days of those cases, and the
-    satisfaction of the answers given in the period on the cases they are responsible for.
-    """
-    from saas.models.user import User
-
-    owner = func.coalesce(Case.assignee_id, Case.resolved_by_id)
-    rows = db.session.execute(
-        select(
-            owner,
-            func.count(Case.id),
-            kpis.count_if(kpis.response_decided(now)),
-            kpis.count_if(Case.first_response_in_time.is_(True)),
-            kpis.count_if(Case.resolved_at.is_not(None)),
-            kpis.count_if(kpis.resolution_decided(now)),
-            kpis.count_if(kpis.RESOLVED_IN_TIME),
-        )
-        .where(Case.tenant_id == tenant.id, Case.created_at >= start, Case.created_at < end, owner.is_not(None))
-        .group_by(owner)
-    ).all()
-    scores = {
-        aid: (n, mean)
-        for aid, n, mean in db.session.execute(
-            select(owner, func.count(Survey.id), func.avg(Survey.score))
-            .join(Case, Case.id == Survey.case_id)
-            .where(
-                Survey.tenant_id == tenant.id,
-                Survey.status == "answered",
-                Survey.answered_at >= start,
-                Survey.answered_at < end,
-                owner.is_not(None),
-            )
-            .group_by(owner)
-        )
-    }
-    ids = {aid for aid, *_rest in rows} | set(scores)
-    if not ids:
-        return []
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
-    counts = {aid: rest for aid, *rest in rows}
-    out = []
-    for aid in ids:
-        handled, r_dec, r_in, resolved, s_dec, s_in = (int(x) for x in counts.get(aid, (0,) * 6))
-        answered, mean = scores.get(aid, (0, None))
-        out.append(
-            {
-                "name": names.get(aid, "?"),
-                "handled": handled,
-                "responses_decided": r_dec,
-                "responses_in_time": r_in,
-                "first_response_pct": _pct(r_in, r_dec),
-                "resolved": resolved,
-                "resolutions_decided": s_dec,
-                "resolved_in_time": s_in,
-                "resolution_pct": _pct(s_in, s_dec),
-                "answers": answered,
-                "satisfaction": round(float(mean) * 20, 1) if mean is not None else None,
-            }
-        )
-    return sorted(out, key=lambda x: (-x["handled"], x["name"]))

@@ -20,7 +20,7 @@ from saas.models.sla import SlaClock
 from saas.models.survey import Survey
 from saas.services import case_messages, kpis, orders, reasons
 from saas.services.csv_files import SafeWriter
-from saas.services.reports import Period
+from saas.services.report_periods import Period
 from tenants.models import Tenant
 
 COLUMNS = (

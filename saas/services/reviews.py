@@ -1,5 +1,5 @@
 """The weekly and monthly review pack (复盘, §7): the period's numbers, top problems, breaches, low scores,
-and the improvement actions the team records against problems until they are done.
+and the improvement actions (improvement_actions.py) still open or done within the period.
 
 The pack of a period is due at the first working morning after it: the opening time of the first working
 day (on the shop's business calendar, 调休 days included) on or after the Monday after the week, or the
@@ -18,12 +18,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from saas.extensions import db
-from saas.input_guard import CONTROL_CHARS
 from saas.locale import babel_locale, html_lang, lang_of
 from saas.models.base import utcnow
 from saas.models.notification import Notification
@@ -31,7 +29,7 @@ from saas.models.review import ImprovementAction
 from saas.models.user import User
 from saas.queues import enqueue_after_commit, outbox_wake_key
 from saas.services import case_messages, orders, policies, reports, sla
-from saas.services.errors import ServiceError
+from saas.services.report_periods import Period
 from tenants.clock import shop_today
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
@@ -42,25 +40,6 @@ TOP = 10
 # A pack not written at its morning (workers down, a restart) is still written for this long after it;
 # later than that it would no longer be the Monday meeting's pack.
 CATCH_UP = timedelta(days=1)
-DESCRIPTION_MAX = 500
-PROBLEM_MAX = 200
-MAX_DUE_DAYS = 366
-STAFF_ROLES = ("owner", "admin", "agent")
-
-
-class ReviewError(ServiceError):
-    MESSAGES = {
-        "description": _l("Please describe the action."),
-        "description_long": _l("The action is too long: at most %(max)d characters."),
-        "problem": _l("Please choose the problem the action is about."),
-        "problem_long": _l("The problem's name is too long: at most %(max)d characters."),
-        "control": _l("The text contains invisible control characters (such as NUL); please remove them."),
-        "owner": _l("Please choose who owns the action from the shop's team."),
-        "due": _l("Please enter the due date as YYYY-MM-DD."),
-        "due_past": _l("The due date cannot be in the past."),
-        "due_far": _l("The due date must be within a year."),
-        "done": _l("This action is already done."),
-    }
 
 
 # ---------- when a pack is due ------------------------------------------------
@@ -69,19 +48,19 @@ class ReviewError(ServiceError):
 @dataclass(frozen=True)
 class PackDue:
     kind: str  # week | month
-    period: reports.Period
+    period: Period
     due_at: datetime  # the first working morning after the period, aware
 
 
-def week_period(any_day: date) -> reports.Period:
+def week_period(any_day: date) -> Period:
     monday = any_day - timedelta(days=any_day.weekday())
-    return reports.Period("last_week", monday, monday + timedelta(days=6))
+    return Period("last_week", monday, monday + timedelta(days=6))
 
 
-def month_period(any_day: date) -> reports.Period:
+def month_period(any_day: date) -> Period:
     first = any_day.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    return reports.Period("last_month", first, following - timedelta(days=1))
+    return Period("last_month", first, following - timedelta(days=1))
 
 
 def first_working_morning(cal, after: date) -> datetime:
@@ -113,7 +92,7 @@ def pack_key(tenant_id: int, kind: str, first: date, user_id: int) -> str:
 @dataclass
 class Pack:
     tenant: Tenant
-    period: reports.Period
+    period: Period
     kind: str  # week | month | range (the page's custom ranges)
     report: reports.Report
     problems: list = field(default_factory=list)
@@ -130,11 +109,7 @@ class Pack:
         return action.status == "open" and action.due_date < self.today
 
 
-def problem_key(p) -> str:
-    return f"{p.product}|{p.phrase}"[:PROBLEM_MAX]
-
-
-def build_pack(tenant: Tenant, period: reports.Period, kind: str, now: datetime | None = None) -> Pack:
+def build_pack(tenant: Tenant, period: Period, kind: str, now: datetime | None = None) -> Pack:
     """The pack for a period; runs in the tenant's context. Actions: every open one (carried from pack to
     pack until done), and those done within the period."""
     now = now or utcnow()
@@ -166,88 +141,6 @@ def build_pack(tenant: Tenant, period: reports.Period, kind: str, now: datetime 
         list(done),
         shop_today(tenant, now),
     )
-
-
-# ---------- improvement actions -----------------------------------------------
-
-
-def team(tenant: Tenant) -> list[User]:
-    """Who can own an action: the shop's enabled staff."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.tenant_id == tenant.id, User.role.in_(STAFF_ROLES), User.is_enabled.is_(True))
-            .order_by(User.name)
-        )
-    )
-
-
-def _text(value: str | None, empty: str, long: str, limit: int) -> str:
-    text = (value or "").strip()
-    if CONTROL_CHARS.search(text):
-        raise ReviewError("control")
-    if not text:
-        raise ReviewError(empty)
-    if len(text) > limit:
-        raise ReviewError(long, max=limit)
-    return text
-
-
-def parse_due(value: str | None, today: date) -> date:
-    try:
-        due = date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise ReviewError("due") from None
-    if due < today:
-        raise ReviewError("due_past")
-    if (due - today).days > MAX_DUE_DAYS:
-        raise ReviewError("due_far")
-    return due
-
-
-def record_action(
-    tenant: Tenant,
-    actor: User,
-    *,
-    problem_key: str,
-    problem_label: str,
-    description: str,
-    owner_id: str | int | None,
-    due: str,
-) -> ImprovementAction:
-    """A new open action against a problem; every field checked before anything is written."""
-    key = _text(problem_key, "problem", "problem_long", PROBLEM_MAX)
-    label = _text(problem_label, "problem", "problem_long", PROBLEM_MAX)
-    text = _text(description, "description", "description_long", DESCRIPTION_MAX)
-    try:
-        owner_pk = int(str(owner_id or "").strip())
-    except ValueError:
-        raise ReviewError("owner") from None
-    owner = db.session.get(User, owner_pk) if 0 < owner_pk < 2**31 else None
-    if owner is None or owner.tenant_id != tenant.id or owner.role not in STAFF_ROLES or not owner.is_enabled:
-        raise ReviewError("owner")
-    due_date = parse_due(due, shop_today(tenant))
-    action = ImprovementAction(
-        tenant_id=tenant.id,
-        problem_key=key,
-        problem_label=label,
-        description=text,
-        owner_id=owner.id,
-        due_date=due_date,
-        status="open",
-        created_by_id=actor.id,
-    )
-    db.session.add(action)
-    db.session.flush()
-    return action
-
-
-def complete_action(action: ImprovementAction, actor: User) -> ImprovementAction:
-    if action.status == "done":
-        raise ReviewError("done")
-    action.status, action.closed_at, action.closed_by_id = "done", utcnow(), actor.id
-    db.session.flush()
-    return action
 
 
 # ---------- the e-mail and the sweep ------------------------------------------
@@ -319,7 +212,7 @@ def _insert(tenant: Tenant, key: str, recipient: str, locale: str, params: dict)
     return n
 
 
-def _candidates(today: date) -> list[tuple[str, reports.Period]]:
+def _candidates(today: date) -> list[tuple[str, Period]]:
     """The periods packs_due() may find due on `today`: the last two finished weeks and months."""
     out = []
     for kind, of in (("week", week_period), ("month", month_period)):

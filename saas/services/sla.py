@@ -15,7 +15,8 @@ from saas.models.base import utcnow
 from saas.models.case import WAITING_ON_CONSUMER, Case, CaseEvent
 from saas.models.sla import SlaClock
 from tenants.calendar import BusinessCalendar
-from tenants.terms import CLOCK_UNIT_FIELDS, Terms
+from tenants.term_fields import CLOCK_UNIT_FIELDS
+from tenants.terms import Terms
 
 CLOCK_LABELS = {
     "first_response": _l("First response"),

@@ -180,7 +180,7 @@ def cluster(app, fake_sms, tmp_path):
     try:
         print("\n" + c.hosts.describe())
         if not c.hosts.isolated:
-            warnings.warn(f"multi-node test without network namespaces: {c.hosts.describe()}")
+            warnings.warn(f"multi-node test without network namespaces: {c.hosts.describe()}", stacklevel=2)
         c.start()
         yield c
     except BaseException:
@@ -305,10 +305,10 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
             for web in (web_a, web_b):
                 page = client.get(web, path)
                 assert page.status == 200 and mine in page.text, (path, page.status)
-                for _c, other_path, theirs in consumers:
+                for _other, other_path, theirs in consumers:
                     if theirs != mine:
                         assert theirs not in page.text and other_path.rsplit("/", 1)[1] not in page.text
-    for k, (client, path, mine) in enumerate(consumers):
+    for k, (_owner, path, mine) in enumerate(consumers):
         number = path.rsplit("/", 1)[1]
         for stranger in (consumers[1 - k][0], Client("198.51.100.99")):
             for web in (web_a, web_b):

@@ -68,7 +68,7 @@ def test_a_worker_killed_again_and_again_loses_nothing_and_doubles_nothing(app, 
         for k in range(8):
             # Let this incarnation get going: a few of its requests through the proxy first.
             target = proxy.connections + rng.randint(1, 12)
-            busy = poll(lambda: proxy.connections >= target, 15, 0.02, every=sweeper)
+            busy = poll(lambda target=target: proxy.connections >= target, 15, 0.02, every=sweeper)
             # Every other kill lands in flight, and any kill while fewer than two have (the steady worker may
             # have taken the jobs that incarnation was meant to be caught on).
             if (k % 2 == 0 or kills["in_flight"] < 2) and busy:
@@ -163,7 +163,7 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
     backoffs = []
     for attempt in (1, 2):
         row = wait_until(
-            lambda: (r := _row(nid)).status == "retry" and r.attempts == attempt and r,
+            lambda attempt=attempt: (r := _row(nid)).status == "retry" and r.attempts == attempt and r,
             60,
             what=f"attempt {attempt} to fail",
         )
@@ -175,7 +175,9 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
         assert _row(nid).attempts == attempt
         _time_passes(nid)
         # From here only the sweeper wakes it (as the minute clock would).
-        wait_until(lambda: _row(nid).attempts > attempt, 60, 0.3, every=sweep, what=f"attempt {attempt + 1}")
+        wait_until(
+            lambda attempt=attempt: _row(nid).attempts > attempt, 60, 0.3, every=sweep, what=f"attempt {attempt + 1}"
+        )
     row = wait_until(lambda: (r := _row(nid)).status == "sent" and r, 60, every=sweep, what="the third attempt")
     assert row.attempts == 3 and row.error_code == "" and row.provider_message_id.startswith("biz-")
     # Backoff after attempt 1 is about a minute, after attempt 2 about five (±20 %).

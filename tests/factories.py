@@ -8,12 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.order import Order, OrderLine
+from saas.models.survey import Survey
 from saas.models.user import User
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
@@ -26,6 +27,8 @@ __all__ = [
     "make_shop_with_policy",
     "make_order",
     "make_case",
+    "resolve_case",
+    "answer_survey",
     "csrf_token",
     "login",
     "post_form",
@@ -139,6 +142,24 @@ def make_case(
         if commit:
             db.session.commit()
         return case
+
+
+def resolve_case(case: Case, agent: User, when: datetime, detail: str = "已为您处理") -> None:
+    """The agent resolves the case at `when`: an explanation proposed and carried out, through the cases service."""
+    from saas.services import cases
+
+    with travel_to(when):
+        cases.propose(case, agent, "explanation", detail=detail)
+        cases.execute(case, agent)
+
+
+def answer_survey(case: Case, when: datetime, score: int, comment: str = "") -> None:
+    """The customer answers the case's newest survey at `when` (sent first, as the survey sweep would)."""
+    from saas.services import surveys
+
+    survey = db.session.scalars(select(Survey).where(Survey.case_id == case.id).order_by(Survey.id.desc())).first()
+    survey.status = "invited"
+    surveys.answer(survey, score, comment, now=when)
 
 
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

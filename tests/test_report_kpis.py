@@ -22,25 +22,22 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.complaint import PlatformComplaint
-from saas.models.order import Order, OrderLine
+from saas.models.order import Order
 from saas.models.sla import SlaClock
 from saas.models.supervision import SupervisorAccess, SupervisorGrant
 from saas.models.survey import Survey
 from saas.models.user import User
 from saas.services import (
     case_consumer_steps,
-    case_intake,
     cases,
-    policies,
     report_periods,
     report_problems,
     reports,
     scorecards,
-    surveys,
 )
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
-from tests.factories import login, make_tenant, make_user
+from tests.factories import answer_survey, login, make_case, make_order, make_shop_with_policy, make_user, resolve_case
 
 SH = ZoneInfo("Asia/Shanghai")
 FORTNIGHT = report_periods.Period("custom", date(2026, 9, 28), date(2026, 10, 11))
@@ -52,74 +49,59 @@ def at(m, d, hh, mm=0) -> datetime:
     return datetime(2026, m, d, hh, mm, tzinfo=SH)
 
 
-def _order(number: str, bought: date, *skus: str) -> Order:
-    order = Order(
-        order_number=number,
-        channel="jd",
-        purchase_date=bought,
-        delivery_date=bought,
-        customer_name="韩梅梅",
-        mobile="13700001111",
-    )
-    order.lines = [OrderLine(sku=s, name=f"商品 {s}", category="general", quantity=1, unit_price="99.00") for s in skus]
-    db.session.add(order)
-    db.session.flush()
-    return order
+BUYER = dict(customer_name="韩梅梅", mobile="13700001111", email="")  # of every order and case
+
+
+def _order(tenant, number: str, bought: date, *skus: str) -> Order:
+    lines = [dict(sku=s, name=f"商品 {s}", category="general", quantity=1, unit_price="99.00") for s in skus]
+    return make_order(tenant, number, lines=lines, purchase_date=bought, delivery_date=bought, **BUYER)
 
 
 def _file(tenant, when, problem, text, order=None, line=None):
-    intake = case_intake.Intake(
+    """韩梅梅's case filed through the intake service at `when`, on one line of `order` or on no known order."""
+    return make_case(
+        tenant,
+        when,
         order_number=order.order_number if order else "JD-0",
-        customer_name="韩梅梅",
-        mobile="13700001111",
-        email="",
-        purchase_channel="jd",
+        **BUYER,
         problem_type=problem,
         description=text,
         expected_resolution="refund",
         purchase_date=date(2026, 9, 20),
+        delivery_date=None,
         category="general",
         line_ids=[line.id] if line else [],
         intake_channel="web",
     )
-    with travel_to(when):
-        return case_intake.file_case(tenant, intake, prejudged=(order, None))
-
-
-def _resolve(case, agent, when):
-    with travel_to(when):
-        cases.propose(case, agent, "explanation", detail="已为您处理")
-        cases.execute(case, agent)
-
-
-def _answer(case, when, score, comment=""):
-    survey = db.session.scalars(select(Survey).where(Survey.case_id == case.id).order_by(Survey.id.desc())).first()
-    survey.status = "invited"  # the survey sweep would have sent it
-    surveys.answer(survey, score, comment, now=when)
 
 
 @pytest.fixture
 def fortnight(app):
     with app.app_context():
-        shop = make_tenant("kpi-a")
-        other = make_tenant("kpi-b")
+        shop = make_shop_with_policy(
+            "kpi-a",
+            users=[
+                ("owner", "owner@kpi-a.example.com", {"name": "店长"}),
+                ("agent", "wang@kpi-a.example.com", {"name": "小王"}),
+                ("agent", "li@kpi-a.example.com", {"name": "小李"}),
+            ],
+        )
+        other = make_shop_with_policy("kpi-b", users=[("agent", "agent@kpi-b.example.com")])
         with tenant_context(shop.id):
-            make_user(shop, "owner", "owner@kpi-a.example.com", name="店长")
-            wang = make_user(shop, "agent", "wang@kpi-a.example.com", name="小王")
-            li = make_user(shop, "agent", "li@kpi-a.example.com", name="小李")
-            policies.ensure_draft(shop, None)
-            policies.publish(shop, None, date(2026, 1, 1), allow_past=True)
-            o1 = _order("JD-1", date(2026, 9, 28), "SKU-A", "SKU-B")
-            o2 = _order("JD-2", date(2026, 10, 9), "SKU-A")
-            _order("JD-3", date(2026, 10, 10), "SKU-A")
-            _order("JD-9", date(2026, 9, 27), "SKU-B")  # bought the day before: not sold in the fortnight
+            wang, li = (
+                db.session.scalars(select(User).filter_by(email=f"{n}@kpi-a.example.com")).one() for n in ("wang", "li")
+            )
+            o1 = _order(shop, "JD-1", date(2026, 9, 28), "SKU-A", "SKU-B")
+            o2 = _order(shop, "JD-2", date(2026, 10, 9), "SKU-A")
+            _order(shop, "JD-3", date(2026, 10, 10), "SKU-A")
+            _order(shop, "JD-9", date(2026, 9, 27), "SKU-B")  # bought the day before: not sold in the fortnight
 
             # k0: Sun 27 Sep 23:59, one minute before the fortnight; its 2-star answer is the fortnight's.
             k0 = _file(shop, at(9, 27, 23, 59), "quality", "包装破损，很失望")
             with travel_to(at(9, 28, 9, 1)):
                 cases.accept(k0, wang)
-            _resolve(k0, wang, at(9, 28, 12))
-            _answer(k0, at(9, 29, 10), 2, "包装破损，很失望")
+            resolve_case(k0, wang, at(9, 28, 12))
+            answer_survey(k0, at(9, 29, 10), 2, "包装破损，很失望")
             with travel_to(at(9, 29, 11)):
                 cases.close(k0, wang)
             # k1: Wed 30 Sep 17:56 → first reply Thu 8 Oct 09:05 across the holiday: 4 + 5 = 9 working minutes.
@@ -127,8 +109,8 @@ def fortnight(app):
             k1 = _file(shop, at(9, 30, 17, 56), "quality", "包装破损，漏液", o1, o1.lines[0])
             with travel_to(at(10, 8, 9, 5)):
                 cases.accept(k1, wang)
-            _resolve(k1, wang, at(10, 9, 10))
-            _answer(k1, at(10, 10, 10), 5, "很好")
+            resolve_case(k1, wang, at(10, 9, 10))
+            answer_survey(k1, at(10, 10, 10), 5, "很好")
             with travel_to(at(10, 11, 9)):
                 cases.close(k1, wang)
             # k2: Fri 9 Oct 17:58 → Sat 10 Oct 09:07, a working Saturday: 2 + 7 = 9 working minutes. Never
@@ -147,7 +129,7 @@ def fortnight(app):
                 cases.request_info(k3, wang, "请提供吊牌照片")
             with travel_to(at(10, 9, 9)):
                 case_consumer_steps.consumer_message(k3, "照片已上传")
-            _resolve(k3, wang, at(10, 12, 10))
+            resolve_case(k3, wang, at(10, 12, 10))
             db.session.scalars(select(Survey).where(Survey.case_id == k3.id)).one().status = "invited"
             # k4: Tue 29 Sep 09:00, reply 09:03 (3 minutes), resolved by 小王 the same day, reopened on 8 Oct
             # (its survey cancelled, unanswered) and resolved again by 小李 on Fri 16 Oct 10:00: the
@@ -155,10 +137,10 @@ def fortnight(app):
             k4 = _file(shop, at(9, 29, 9), "quality", "包装破损，盒子压扁了", o2, o2.lines[0])
             with travel_to(at(9, 29, 9, 3)):
                 cases.accept(k4, wang)
-            _resolve(k4, wang, at(9, 29, 15))
+            resolve_case(k4, wang, at(9, 29, 15))
             with travel_to(at(10, 8, 10)):
                 cases.reopen(k4, wang, "顾客说还是坏的")
-            _resolve(k4, li, at(10, 16, 10))
+            resolve_case(k4, li, at(10, 16, 10))
             # k5: Sat 3 Oct 11:00, in the holiday, never answered nor resolved: the reply fell due Thu 8 Oct
             # 09:10, the resolution Fri 16 Oct 09:00: both missed.
             k5 = _file(shop, at(10, 3, 11), "complaint", "客服一直不回复")
@@ -191,9 +173,6 @@ def fortnight(app):
             ids = {k: c.id for k, c in dict(k0=k0, k1=k1, k2=k2, k3=k3, k4=k4, k5=k5, k6=k6).items()}
             ids.update(shop=shop.id, other=other.id, wang=wang.id, li=li.id)
         with tenant_context(other.id):  # another shop's cases in the same days are never counted
-            make_user(other, "agent", "agent@kpi-b.example.com")
-            policies.ensure_draft(other, None)
-            policies.publish(other, None, date(2026, 1, 1), allow_past=True)
             for n in range(3):
                 _file(other, at(10, 9, 10, n), "complaint", "包装破损")
             db.session.commit()
@@ -286,7 +265,7 @@ def test_reopening_undoes_the_resolution_until_resolved_again(app, fortnight):
         assert (k1.resolved_at, k1.resolution_days, k1.resolved_by_id) == (None, None, None)
         # Unresolved and past its due time (15 Oct): now missed; the resolution share drops to 1 of 6.
         assert _report(app, fortnight).resolution.value == 16.7
-        _resolve(k1, li, at(10, 21, 10))
+        resolve_case(k1, li, at(10, 21, 10))
         assert k1.resolved_by_id == li.id and k1.resolution_days > 7
         assert _report(app, fortnight).resolution.value == 16.7
 
@@ -495,8 +474,8 @@ def test_the_reports_sql_does_not_grow_with_the_cases(app, fortnight):
                     cases.accept(c, wang)
                     case_consumer_steps.consumer_message(c, "快点处理")
                 if n % 3 == 0:
-                    _resolve(c, wang, at(10, 9, 15))
-                    _answer(c, at(10, 10, 9, n % 50), 1 + n % 5, "还行")
+                    resolve_case(c, wang, at(10, 9, 15))
+                    answer_survey(c, at(10, 10, 9, n % 50), 1 + n % 5, "还行")
             db.session.commit()
         after = statements(fortnight["shop"])
         with tenant_context(fortnight["shop"]):

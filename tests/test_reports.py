@@ -13,14 +13,14 @@ from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.case import Case
 from saas.models.complaint import PlatformComplaint
-from saas.models.order import Order, OrderLine
+from saas.models.order import Order
 from saas.models.survey import Survey
 from saas.models.user import User
-from saas.services import case_consumer_steps, case_intake, cases, report_periods, reports, surveys
+from saas.services import case_consumer_steps, cases, report_periods, reports
 from saas.services.reports_csv import cases_csv
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
-from tests.factories import login, make_shop_with_policy
+from tests.factories import answer_survey, login, make_case, make_order, make_shop_with_policy, resolve_case
 
 SH = ZoneInfo("Asia/Shanghai")
 WEEK = report_periods.Period("custom", date(2026, 11, 23), date(2026, 11, 29))  # Monday to Sunday, no holiday
@@ -31,52 +31,31 @@ def at(m, d, hh, mm=0) -> datetime:
     return datetime(2026, m, d, hh, mm, tzinfo=SH)
 
 
-def _order(number: str, bought: date, *skus: str) -> Order:
-    order = Order(
-        order_number=number,
-        channel="tmall",
-        purchase_date=bought,
-        delivery_date=bought,
-        customer_name="李雷",
-        mobile="13900001111",
-    )
-    order.lines = [
-        OrderLine(sku=s, name=f"商品 {s}", category="fresh_food", quantity=1, unit_price="19.90") for s in skus
-    ]
-    db.session.add(order)
-    db.session.flush()
-    return order
+BUYER = dict(customer_name="李雷", mobile="13900001111", email="")  # of every order and case
+
+
+def _order(tenant, number: str, bought: date, *skus: str) -> Order:
+    lines = [dict(sku=s, name=f"商品 {s}", category="fresh_food", quantity=1, unit_price="19.90") for s in skus]
+    return make_order(tenant, number, lines=lines, channel="tmall", purchase_date=bought, delivery_date=bought, **BUYER)
 
 
 def _file(tenant, when, problem, text, order=None, line=None, channel="web"):
-    intake = case_intake.Intake(
+    """李雷's case filed through the intake service at `when`, on one line of `order` or on no known order."""
+    return make_case(
+        tenant,
+        when,
         order_number=order.order_number if order else "X-1",
-        customer_name="李雷",
-        mobile="13900001111",
-        email="",
+        **BUYER,
         purchase_channel="tmall",
         problem_type=problem,
         description=text,
         expected_resolution="refund",
         purchase_date=date(2026, 11, 20),
+        delivery_date=None,
         category="fresh_food",
         line_ids=[line.id] if line else [],
         intake_channel=channel,
     )
-    with travel_to(when):
-        return case_intake.file_case(tenant, intake, prejudged=(order, None))
-
-
-def _resolve(case, agent, when):
-    with travel_to(when):
-        cases.propose(case, agent, "explanation", detail="已为您处理")
-        cases.execute(case, agent)
-
-
-def _answer(case, when, score, comment):
-    survey = db.session.query(Survey).filter_by(case_id=case.id).one()
-    survey.status = "invited"  # the survey sweep would have sent it
-    surveys.answer(survey, score, comment, now=when)
 
 
 def _shop(slug: str) -> Tenant:
@@ -92,24 +71,24 @@ def week(app):
         a, b = _shop("rep-a"), _shop("rep-b")
         with tenant_context(a.id):
             agent = db.session.query(User).filter_by(email="agent@rep-a.example.com").one()
-            o1 = _order("T-1", date(2026, 11, 23), "YG-1")
-            o2 = _order("T-2", date(2026, 11, 24), "YG-1", "CUP-2")
-            _order("T-3", date(2026, 11, 25), "YG-1")
-            _order("T-0", date(2026, 11, 10), "YG-1")  # bought before the week: not a sale of the week
+            o1 = _order(a, "T-1", date(2026, 11, 23), "YG-1")
+            o2 = _order(a, "T-2", date(2026, 11, 24), "YG-1", "CUP-2")
+            _order(a, "T-3", date(2026, 11, 25), "YG-1")
+            _order(a, "T-0", date(2026, 11, 10), "YG-1")  # bought before the week: not a sale of the week
             # c0: last week, resolved; its survey (2 stars) is answered inside the week.
             c0 = _file(a, at(11, 17, 10), "quality", "包装破损，酸奶漏了", o1, o1.lines[0])
             with travel_to(at(11, 17, 10, 3)):
                 cases.accept(c0, agent)
-            _resolve(c0, agent, at(11, 18, 10))
-            _answer(c0, at(11, 24, 15), 2, "包装破损，很失望")
+            resolve_case(c0, agent, at(11, 18, 10))
+            answer_survey(c0, at(11, 24, 15), 2, "包装破损，很失望")
             with travel_to(at(11, 24, 16)):
                 cases.close(c0, agent)
             # c1: Mon 10:00, answered after 5 working minutes, resolved Wednesday: in time; 5 stars on Friday.
             c1 = _file(a, at(11, 23, 10), "quality", "包装破损，盒子压扁了", o1, o1.lines[0])
             with travel_to(at(11, 23, 10, 5)):
                 cases.accept(c1, agent)
-            _resolve(c1, agent, at(11, 25, 10))
-            _answer(c1, at(11, 27, 9), 5, "很好")
+            resolve_case(c1, agent, at(11, 25, 10))
+            answer_survey(c1, at(11, 27, 9), 5, "很好")
             with travel_to(at(11, 27, 10)):
                 cases.close(c1, agent)
             # c2: Mon 17:55, answered Tue 09:10 = 5 + 10 = 15 working minutes (late); resolved 8 Dec, after
@@ -117,7 +96,7 @@ def week(app):
             c2 = _file(a, at(11, 23, 17, 55), "quality", "包装破损，漏液", o2, o2.lines[0])
             with travel_to(at(11, 24, 9, 10)):
                 cases.accept(c2, agent)
-            _resolve(c2, agent, at(12, 8, 10))
+            resolve_case(c2, agent, at(12, 8, 10))
             # c3: Wed 20:00 (closed hours), answered Thu 09:08 = 8 working minutes; unresolved, and its
             # 7 working days (from Thu 09:00 to Mon 7 Dec 09:00) are over by NOW: missed.
             c3 = _file(a, at(11, 25, 20), "return_exchange", "尺码偏小，想换大一号", channel="agent")
@@ -412,7 +391,7 @@ def test_working_time_skips_the_national_day_holiday_and_counts_the_adjusted_sat
             long_one = _file(tenant, at(9, 30, 10), "quality", "屏幕失灵")
             with travel_to(at(9, 30, 10, 3)):
                 cases.accept(long_one, agent)
-            _resolve(long_one, agent, at(10, 15, 9))
+            resolve_case(long_one, agent, at(10, 15, 9))
             for case in (before_holiday, adjusted, long_one):
                 db.session.refresh(case)
             assert (before_holiday.first_response_minutes, before_holiday.first_response_in_time) == (9.0, True)

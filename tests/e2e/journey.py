@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 STEP_MS = 15_000  # any one wait
 PASSWORD = "demo-password-2026"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESK = {"viewport": {"width": 1366, "height": 900}}
+SH = ZoneInfo("Asia/Shanghai")  # VoltMart's time zone
 
 # Words that are internal keys, never text for a person on a staff page.
 INTERNAL_KEYS = re.compile(
@@ -108,3 +112,121 @@ def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.fill("#password", password)
     page.click("form button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def zh(app, msgid: str, **params) -> str:
+    """The Chinese words the page shows for `msgid`, from the catalogue (so a journey follows its wording)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("zh_Hans"):
+        return gettext(msgid, **params)
+
+
+def file_on_phone(page, base: str, today: date, *, name: str, mobile: str, price: str, description: str, email=""):
+    """The consumer fills in VoltMart's public form (which fits the phone) for an electronics item bought 6 days
+    ago, delivered 4 days ago, with a quality problem; asks what they may get, submits; returns the case number
+    the tracking page shows."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/voltmart/cases/new?lang=zh")
+    assert_fits(page)
+    page.fill("#order_number", f"JD{int(time.time())}")
+    page.fill("#customer_name", name)
+    page.fill("#mobile", mobile)
+    if email:
+        page.fill("#email", email)
+    page.select_option("#purchase_channel", "jd")
+    page.fill("#purchase_date", (today - timedelta(days=6)).isoformat())
+    page.fill("#delivery_date", (today - timedelta(days=4)).isoformat())
+    page.select_option("#category", "electronics")
+    page.fill("#item_price", price)
+    page.select_option("#problem_type", "quality")
+    page.fill("#description", description)
+    page.select_option("#expected_resolution", "exchange")
+    page.click("button[name=action][value=check]")
+    expect(page.locator("#eligibility")).to_be_visible()
+    page.click("button[name=action][value=submit]")
+    page.wait_for_url(re.compile(r"/voltmart/track/[^/?#]+$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def open_cases(page, app) -> None:
+    """A staff member opens the console's case list from the navigation."""
+    page.locator("nav a", has_text=zh(app, "Cases")).first.click()
+    page.wait_for_url(re.compile(r"/voltmart/console/cases"))
+
+
+def open_case(page, number: str) -> None:
+    """From a list of cases, the case with this number by its link."""
+    page.locator("table tbody a", has_text=number).click()
+    page.wait_for_url(re.compile(r"/voltmart/console/cases/\d+$"))
+
+
+# ---- setup, not journey: a known stretch of VoltMart's past, filed through the services
+
+
+@contextmanager
+def voltmart(app):
+    """VoltMart and its agent, inside the app and the shop's tenant context; committed at the end."""
+    from saas.extensions import db
+    from saas.models.user import User
+    from tenants.models import Tenant
+    from tenants.scoping import tenant_context
+
+    with app.app_context():
+        tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
+        with tenant_context(tenant.id):
+            yield tenant, db.session.query(User).filter_by(email="agent@voltmart.demo").one()
+            db.session.commit()
+
+
+def order_on(tenant, number: str, sku: str, name: str, bought: date, delivered=None, buyer=("王芳", "13900001111")):
+    """The buyer's order of one item of `sku` at ¥399 (flushed)."""
+    from tests.factories import make_order
+
+    line = dict(sku=sku, name=name, category="electronics", quantity=1, unit_price="399.00")
+    return make_order(
+        tenant,
+        number,
+        lines=[line],
+        channel="jd",
+        purchase_date=bought,
+        delivery_date=delivered,
+        customer_name=buyer[0],
+        mobile=buyer[1],
+        email="",
+    )
+
+
+def past_case(tenant, agent, n: int, day: date, number: str, sku: tuple, words: str, reply_minutes: int, rating=None):
+    """王芳's quality case, the setup's `n`-th: her order `number` of one `sku` ((SKU, name)), bought three days
+    before `day` and delivered the day before; filed through the intake service at 10:0n on `day` (VoltMart's
+    time) asking for an exchange; accepted `reply_minutes` later. `rating` (explanation, stars, comment): the
+    agent explains and resolves it two hours after filing, and she answers the survey the next day."""
+    from saas.models.base import travel_to
+    from saas.services import cases
+    from tests.factories import answer_survey, make_case, resolve_case
+
+    order = order_on(tenant, number, *sku, day - timedelta(days=3), day - timedelta(days=1))
+    when = datetime(day.year, day.month, day.day, 10, n, tzinfo=SH)
+    case = make_case(
+        tenant,
+        when,
+        order_number=number,
+        customer_name=order.customer_name,
+        mobile=order.mobile,
+        email="",
+        expected_resolution="exchange",
+        purchase_date=None,
+        delivery_date=None,
+        description=words,
+        line_ids=[order.lines[0].id],
+    )
+    with travel_to(when + timedelta(minutes=reply_minutes)):
+        cases.accept(case, agent)
+    if rating is None:
+        return case
+    explanation, stars, comment = rating
+    resolve_case(case, agent, when + timedelta(hours=2), explanation)
+    answer_survey(case, when + timedelta(days=1), stars, comment)
+    return case

@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import re
 import socket
-import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.e2e.journey import (
+    SH,
     Journey,
     act_on_case,
     assert_fits,
     assert_no_internal_keys,
     desk_context,
+    file_on_phone,
+    open_case,
+    open_cases,
     phone_context,
     sign_in,
+    zh,
 )
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +40,6 @@ BASIS = "开箱即无法开机，主板检测为出厂虚焊"
 CLAUSE = "第 4.1 条：签收后 15 日内质量问题可换货"
 EXPLANATION = "为您更换同型号全新耳机，运费由我方承担"
 REPLACEMENT = "SF8800445566"
-SH = ZoneInfo("Asia/Shanghai")
 
 
 class Clock:
@@ -128,13 +130,6 @@ def deliver(app) -> None:
         build_worker(("notifications",)).work(burst=True)
 
 
-def zh(app, msgid: str, **params) -> str:
-    from flask_babel import force_locale, gettext
-
-    with app.test_request_context(), force_locale("zh_Hans"):
-        return gettext(msgid, **params)
-
-
 def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server, e2e_app, screenshots):
     from playwright.sync_api import expect
 
@@ -154,39 +149,27 @@ def test_agent_handles_a_quality_case_from_queue_to_closed(browser, live_server,
             expect.set_options(timeout=10_000)
 
             # ---- the consumer files a quality case on a phone
-            consumer.goto(f"{base}/voltmart/cases/new?lang=zh")
-            assert_fits(consumer)
-            consumer.fill("#order_number", f"JD{int(time.time())}")
-            consumer.fill("#customer_name", "李娜")
-            consumer.fill("#mobile", MOBILE)
-            consumer.fill("#email", EMAIL)
-            consumer.select_option("#purchase_channel", "jd")
-            consumer.fill("#purchase_date", (today - timedelta(days=6)).isoformat())
-            consumer.fill("#delivery_date", (today - timedelta(days=4)).isoformat())
-            consumer.select_option("#category", "electronics")
-            consumer.fill("#item_price", "899.00")
-            consumer.select_option("#problem_type", "quality")
-            consumer.fill("#description", "降噪耳机开箱后无法开机，充电指示灯不亮。")
-            consumer.select_option("#expected_resolution", "exchange")
-            consumer.click("button[name=action][value=check]")
-            expect(consumer.locator("#eligibility")).to_be_visible()
-            consumer.click("button[name=action][value=submit]")
-            consumer.wait_for_url(re.compile(r"/voltmart/track/[^/?#]+$"))
-            number = consumer.url.rsplit("/", 1)[1]
+            number = file_on_phone(
+                consumer,
+                base,
+                today,
+                name="李娜",
+                mobile=MOBILE,
+                email=EMAIL,
+                price="899.00",
+                description="降噪耳机开箱后无法开机，充电指示灯不亮。",
+            )
             assert_fits(consumer)
             j.shot(consumer, "consumer-filed")
             deliver(app)
 
             # ---- the agent: sign in, the queue, the new case by its link
             sign_in(agent, base, AGENT)
-            agent.locator("nav a", has_text=zh(app, "Cases")).first.click()
-            agent.wait_for_url(re.compile(r"/voltmart/console/cases"))
-            row = agent.locator("table a", has_text=number)
-            expect(row).to_be_visible()
+            open_cases(agent, app)
+            expect(agent.locator("table a", has_text=number)).to_be_visible()
             assert_no_internal_keys(agent)
             j.shot(agent, "agent-queue")
-            row.click()
-            agent.wait_for_url(re.compile(r"/voltmart/console/cases/\d+$"))
+            open_case(agent, number)
             expect(agent.locator("h1")).to_have_text(number)
             assert_no_internal_keys(agent)
 

@@ -10,8 +10,7 @@ lists it; the consumer's tracking page never mentions who handles the case.
 from __future__ import annotations
 
 import re
-import time
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -21,8 +20,12 @@ from tests.e2e.journey import (
     assert_fits,
     assert_no_internal_keys,
     desk_context,
+    file_on_phone,
+    open_case,
+    open_cases,
     phone_context,
     sign_in,
+    zh,
 )
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +33,6 @@ pytestmark = pytest.mark.e2e
 AGENT = "agent@voltmart.demo"
 OWNER = "owner@voltmart.demo"
 SECOND = ("小周", "zhou@voltmart.example.com", "zhou-password-2026")
-
-
-def _zh(app, msgid: str, **params) -> str:
-    from flask_babel import force_locale, gettext
-
-    with app.test_request_context(), force_locale("zh_Hans"):
-        return gettext(msgid, **params)
 
 
 def _count(page, key: str) -> int:
@@ -60,35 +56,27 @@ def test_agent_claims_a_new_case_and_the_owner_reassigns_it(browser, live_server
 
         # ---- a consumer files a case on a phone
         today = date.today()
-        consumer.goto(f"{base}/voltmart/cases/new?lang=zh")
-        consumer.fill("#order_number", f"JD{int(time.time())}")
-        consumer.fill("#customer_name", "陈静")
-        consumer.fill("#mobile", "13922223333")
-        consumer.select_option("#purchase_channel", "jd")
-        consumer.fill("#purchase_date", (today - timedelta(days=6)).isoformat())
-        consumer.fill("#delivery_date", (today - timedelta(days=4)).isoformat())
-        consumer.select_option("#category", "electronics")
-        consumer.fill("#item_price", "459.00")
-        consumer.select_option("#problem_type", "quality")
-        consumer.fill("#description", "蓝牙音箱外壳开裂，音量键失灵。")
-        consumer.select_option("#expected_resolution", "exchange")
-        consumer.click("button[name=action][value=check]")
-        expect(consumer.locator("#eligibility")).to_be_visible()
-        consumer.click("button[name=action][value=submit]")
-        consumer.wait_for_url(re.compile(r"/voltmart/track/[^/?#]+$"))
-        number = consumer.url.rsplit("/", 1)[1]
+        number = file_on_phone(
+            consumer,
+            base,
+            today,
+            name="陈静",
+            mobile="13922223333",
+            price="459.00",
+            description="蓝牙音箱外壳开裂，音量键失灵。",
+        )
         tracking_url = consumer.url
         j.shot(consumer, "consumer-filed")
 
         # ---- the owner adds a second agent on the team page
         sign_in(owner, base, OWNER)
-        owner.locator("nav a", has_text=_zh(app, "Team")).first.click()
+        owner.locator("nav a", has_text=zh(app, "Team")).first.click()
         owner.wait_for_url(re.compile(r"/voltmart/console/team$"))
         owner.fill("#name", SECOND[0])
         owner.fill("#email", SECOND[1])
         owner.select_option("#role", "agent")
         owner.fill("#password", SECOND[2])
-        owner.click("form button[type=submit]:has-text('%s')" % _zh(app, "Add"))
+        owner.click(f"form button[type=submit]:has-text('{zh(app, 'Add')}')")
         expect(owner.locator("table")).to_contain_text(SECOND[0])
         assert_no_internal_keys(owner)
         j.shot(owner, "owner-team")
@@ -103,24 +91,23 @@ def test_agent_claims_a_new_case_and_the_owner_reassigns_it(browser, live_server
         agent.click("#need-new")
         agent.wait_for_url(re.compile(r"/voltmart/console/cases\?status=submitted"))
         row = agent.locator("table tbody tr", has_text=number)
-        expect(row.locator("td.assignee")).to_have_text(_zh(app, "Unassigned"))
+        expect(row.locator("td.assignee")).to_have_text(zh(app, "Unassigned"))
         j.shot(agent, "agent-new-cases")
-        row.locator("a", has_text=number).click()
-        agent.wait_for_url(re.compile(r"/voltmart/console/cases/\d+$"))
+        open_case(agent, number)
         case_url = agent.url
-        expect(agent.locator("#assignee")).to_have_text(_zh(app, "Unassigned"))
+        expect(agent.locator("#assignee")).to_have_text(zh(app, "Unassigned"))
         expect(agent.locator("form.action[action$='/actions/assign']")).to_have_count(0)  # agents claim, not assign
         act_on_case(agent, "claim")
         agent_name = "伏特数码 客服"
-        expect(agent.locator("#assignee")).to_have_text(_zh(app, "Assignee: %(name)s", name=agent_name))
+        expect(agent.locator("#assignee")).to_have_text(zh(app, "Assignee: %(name)s", name=agent_name))
         expect(agent.locator(".flash.error")).to_have_count(0)
-        expect(agent.locator(".timeline")).to_contain_text(_zh(app, "Claimed by %(name)s.", name=agent_name))
+        expect(agent.locator(".timeline")).to_contain_text(zh(app, "Claimed by %(name)s.", name=agent_name))
         expect(agent.locator("form.action[action$='/actions/claim']")).to_have_count(0)
         assert_no_internal_keys(agent)
         j.shot(agent, "agent-claimed")
 
         # ---- home → "mine" lists the case
-        agent.locator("nav a", has_text=_zh(app, "Console")).first.click()
+        agent.locator("nav a", has_text=zh(app, "Console")).first.click()
         agent.wait_for_url(re.compile(r"/voltmart/console/$"))
         assert _count(agent, "mine") == 1
         j.shot(agent, "agent-home-mine")
@@ -132,22 +119,21 @@ def test_agent_claims_a_new_case_and_the_owner_reassigns_it(browser, live_server
         j.shot(agent, "agent-my-cases")
 
         # ---- the owner reassigns it to the second agent from the case page
-        owner.locator("nav a", has_text=_zh(app, "Cases")).first.click()
-        owner.wait_for_url(re.compile(r"/voltmart/console/cases"))
+        open_cases(owner, app)
         expect(owner.locator("table tbody tr", has_text=number).locator("td.assignee")).to_have_text(agent_name)
-        owner.locator("table tbody a", has_text=number).click()
-        owner.wait_for_url(case_url)
+        open_case(owner, number)
+        assert owner.url == case_url
         act_on_case(owner, "assign", assignee=SECOND[0])
-        expect(owner.locator("#assignee")).to_have_text(_zh(app, "Assignee: %(name)s", name=SECOND[0]))
+        expect(owner.locator("#assignee")).to_have_text(zh(app, "Assignee: %(name)s", name=SECOND[0]))
         expect(owner.locator(".flash.error")).to_have_count(0)
         expect(owner.locator(".timeline")).to_contain_text(
-            _zh(app, "Reassigned from %(old)s to %(name)s.", old=agent_name, name=SECOND[0])
+            zh(app, "Reassigned from %(old)s to %(name)s.", old=agent_name, name=SECOND[0])
         )
         assert_no_internal_keys(owner)
         j.shot(owner, "owner-reassigned")
 
         # ---- the first agent's "mine" no longer lists it; the second agent's does
-        agent.locator("nav a", has_text=_zh(app, "Console")).first.click()
+        agent.locator("nav a", has_text=zh(app, "Console")).first.click()
         agent.wait_for_url(re.compile(r"/voltmart/console/$"))
         assert _count(agent, "mine") == 0
         agent.click("#need-mine")
@@ -165,7 +151,7 @@ def test_agent_claims_a_new_case_and_the_owner_reassigns_it(browser, live_server
         consumer.goto(tracking_url)
         body = consumer.locator("main").inner_text()
         assert agent_name not in body and SECOND[0] not in body
-        assert _zh(app, "Assignee") not in body
+        assert zh(app, "Assignee") not in body
         assert_fits(consumer)
         j.shot(consumer, "consumer-tracking")
     finally:

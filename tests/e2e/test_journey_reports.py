@@ -6,102 +6,42 @@ week are filed beforehand through the services, at fixed times of those weeks.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.journey import Journey, assert_no_internal_keys, desk_context, sign_in
+from tests.e2e.journey import Journey, assert_no_internal_keys, desk_context, order_on, past_case, sign_in, voltmart
 
 pytestmark = pytest.mark.e2e
 
 OWNER = "owner@voltmart.demo"
-SH = ZoneInfo("Asia/Shanghai")
+SKUS = [("EB-1", "无线耳机"), ("PB-2", "充电宝")]
 PROBLEMS = ["包装破损，耳机盒子压扁了", "收到后无法开机，充电也没反应", "包装破损，外壳有划痕", "无法开机，指示灯不亮"]
 
 
 @pytest.fixture
 def voltmart_cases(e2e_app):
     """Cases of last week and this week at VoltMart, two of them with the same problem on one SKU."""
-    from saas.extensions import db
-    from saas.models.base import travel_to
-    from saas.models.order import Order, OrderLine
-    from saas.models.survey import Survey
-    from saas.models.user import User
-    from saas.services import case_intake, cases, surveys
     from tenants.clock import shop_today
-    from tenants.models import Tenant
-    from tenants.scoping import tenant_context
 
-    with e2e_app.app_context():
-        tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
-        with tenant_context(tenant.id):
-            agent = db.session.query(User).filter_by(email="agent@voltmart.demo").one()
-            today = shop_today(tenant)
-            monday = today - timedelta(days=today.weekday())
-            days = [monday - timedelta(days=7) + timedelta(days=i) for i in (0, 1, 2, 3)] + [monday]
-            if today > monday:
-                days.append(monday + timedelta(days=1) if today.weekday() >= 1 else monday)
-            for n, day in enumerate(days):
-                when = datetime.combine(day, time(10, n), SH)
-                order = Order(
-                    order_number=f"JD-7{n:03d}",
-                    channel="jd",
-                    purchase_date=day - timedelta(days=3),
-                    delivery_date=day - timedelta(days=1),
-                    customer_name="王芳",
-                    mobile="13900001111",
-                )
-                sku = ("EB-1", "无线耳机") if n % 2 == 0 else ("PB-2", "充电宝")
-                order.lines = [
-                    OrderLine(sku=sku[0], name=sku[1], category="electronics", quantity=1, unit_price="399.00")
-                ]
-                db.session.add(order)
-                db.session.flush()
-                intake = case_intake.Intake(
-                    order_number=order.order_number,
-                    customer_name="王芳",
-                    mobile="13900001111",
-                    email="",
-                    purchase_channel="jd",
-                    problem_type="quality",
-                    description=PROBLEMS[n % len(PROBLEMS)],
-                    expected_resolution="exchange",
-                    category="electronics",
-                    line_ids=[order.lines[0].id],
-                )
-                with travel_to(when):
-                    case = case_intake.file_case(tenant, intake)
-                with travel_to(when + timedelta(minutes=4 + 4 * n)):
-                    cases.accept(case, agent)
-                if day < monday:
-                    with travel_to(when + timedelta(hours=2)):
-                        cases.propose(case, agent, "explanation", detail="已为您远程排查")
-                        cases.execute(case, agent)
-                    survey = db.session.query(Survey).filter_by(case_id=case.id).one()
-                    survey.status = "invited"
-                    surveys.answer(
-                        survey,
-                        5 if n % 2 else 2,
-                        "" if n % 2 else "包装太差，耳机盒子破了",
-                        now=when + timedelta(days=1),
-                    )
-            # What else sold last week, without a case: the per-product return/exchange rate's denominator.
-            for n in range(6):
-                day = monday - timedelta(days=7 - n)
-                order = Order(
-                    order_number=f"JD-8{n:03d}",
-                    channel="jd",
-                    purchase_date=day,
-                    customer_name="李雷",
-                    mobile="13900002222",
-                )
-                sku = ("EB-1", "无线耳机") if n % 2 == 0 else ("PB-2", "充电宝")
-                order.lines = [
-                    OrderLine(sku=sku[0], name=sku[1], category="electronics", quantity=1, unit_price="399.00")
-                ]
-                db.session.add(order)
-            db.session.commit()
+    with voltmart(e2e_app) as (tenant, agent):
+        today = shop_today(tenant)
+        monday = today - timedelta(days=today.weekday())
+        days = [monday - timedelta(days=7) + timedelta(days=i) for i in (0, 1, 2, 3)] + [monday]
+        if today > monday:
+            days.append(monday + timedelta(days=1) if today.weekday() >= 1 else monday)
+        for n, day in enumerate(days):
+            low = n % 2 == 0
+            # Last week's cases are resolved and rated; this week's are still open.
+            rating = (
+                ("已为您远程排查", 2 if low else 5, "包装太差，耳机盒子破了" if low else "") if day < monday else None
+            )
+            words = PROBLEMS[n % len(PROBLEMS)]
+            past_case(tenant, agent, n, day, f"JD-7{n:03d}", SKUS[n % 2], words, 4 + 4 * n, rating)
+        # What else sold last week, without a case: the per-product return/exchange rate's denominator.
+        for n in range(6):
+            bought = monday - timedelta(days=7 - n)
+            order_on(tenant, f"JD-8{n:03d}", *SKUS[n % 2], bought, buyer=("李雷", "13900002222"))
     return True
 
 

@@ -7,82 +7,31 @@ comment) are filed beforehand through the services, at fixed times of that week.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
-from tests.e2e.journey import Journey, assert_no_internal_keys, desk_context, sign_in
+from tests.e2e.journey import Journey, assert_no_internal_keys, desk_context, past_case, sign_in, voltmart
 
 pytestmark = pytest.mark.e2e
 
 OWNER = "owner@voltmart.demo"
-SH = ZoneInfo("Asia/Shanghai")
 WORDS = ["包装破损，耳机盒子压扁了", "包装破损，外壳有划痕", "包装破损，盒子湿了", "收到后无法开机"]
 
 
 @pytest.fixture
 def last_week(e2e_app):
-    from saas.extensions import db
-    from saas.models.base import travel_to
-    from saas.models.order import Order, OrderLine
-    from saas.models.survey import Survey
-    from saas.models.user import User
-    from saas.services import case_intake, cases, surveys
     from tenants.clock import shop_today
-    from tenants.models import Tenant
-    from tenants.scoping import tenant_context
 
-    with e2e_app.app_context():
-        tenant = db.session.query(Tenant).filter_by(slug="voltmart").one()
-        with tenant_context(tenant.id):
-            agent = db.session.query(User).filter_by(email="agent@voltmart.demo").one()
-            today = shop_today(tenant)
-            monday = today - timedelta(days=today.weekday()) - timedelta(days=7)
-            for n, words in enumerate(WORDS):
-                day = monday + timedelta(days=n)
-                when = datetime.combine(day, time(10, n), SH)
-                order = Order(
-                    order_number=f"JD-9{n:03d}",
-                    channel="jd",
-                    purchase_date=day - timedelta(days=3),
-                    delivery_date=day - timedelta(days=1),
-                    customer_name="王芳",
-                    mobile="13900001111",
-                )
-                order.lines = [
-                    OrderLine(sku="EB-1", name="无线耳机", category="electronics", quantity=1, unit_price="399.00")
-                ]
-                db.session.add(order)
-                db.session.flush()
-                with travel_to(when):
-                    case = case_intake.file_case(
-                        tenant,
-                        case_intake.Intake(
-                            order_number=order.order_number,
-                            customer_name="王芳",
-                            mobile="13900001111",
-                            email="",
-                            purchase_channel="jd",
-                            problem_type="quality",
-                            description=words,
-                            expected_resolution="exchange",
-                            category="electronics",
-                            line_ids=[order.lines[0].id],
-                        ),
-                    )
-                with travel_to(when + timedelta(minutes=5 + 10 * n)):
-                    cases.accept(case, agent)
-                with travel_to(when + timedelta(hours=2)):
-                    cases.propose(case, agent, "explanation", detail="已为您处理")
-                    cases.execute(case, agent)
-                survey = db.session.query(Survey).filter_by(case_id=case.id).one()
-                survey.status = "invited"
-                surveys.answer(
-                    survey, 2 if n == 0 else 5, "包装太差，耳机盒子破了" if n == 0 else "", now=when + timedelta(days=1)
-                )
-            db.session.commit()
-            return today
+    with voltmart(e2e_app) as (tenant, agent):
+        today = shop_today(tenant)
+        monday = today - timedelta(days=today.weekday()) - timedelta(days=7)
+        for n, words in enumerate(WORDS):
+            low = n == 0
+            rating = ("已为您处理", 2 if low else 5, "包装太差，耳机盒子破了" if low else "")
+            day, number = monday + timedelta(days=n), f"JD-9{n:03d}"
+            past_case(tenant, agent, n, day, number, ("EB-1", "无线耳机"), words, 5 + 10 * n, rating)
+    return today
 
 
 def test_owner_records_an_action_and_closes_it(browser, live_server, last_week, screenshots):

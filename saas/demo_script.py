@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 SLUGS = ("tianshang", "kidswear", "voltmart")
 
-# The actions `demo_cases` can replay (see `demo_cases._step`).
+# The actions `demo_case_steps` can replay (see its `_CONSUMER_STEPS` and `_STAFF_STEPS`).
 ACTIONS = frozenset(
     {
         "accept",

@@ -65,9 +65,14 @@ EXACT = {
     "saas.session_hooks": TOP,  # every Session listener, registered by create_app
     "saas.demo": TOP,
     "saas.demo_cases": TOP,
+    "saas.demo_case_steps": TOP,
+    "saas.demo_story": TOP,
     "saas.demo_photos": TOP,
     "saas.demo_script": TOP,
     "saas.demo_generate": TOP,
+    "saas.demo_generate_events": TOP,
+    "saas.demo_generate_mix": TOP,
+    "saas.demo_bulk": TOP,
     "saas.embedded_redis": TOP,
     "wsgi": TOP,
 }

@@ -32,7 +32,7 @@ from tests.faults.conftest import (
     sweep,
     wait_until,
 )
-from workers import outbox
+from workers import sending
 
 pytestmark = pytest.mark.faults
 
@@ -43,7 +43,7 @@ def assert_exactly_once(fake, rows) -> None:
     per_out_id = accepted_per_out_id(fake)
     doubles = {k: v for k, v in per_out_id.items() if v > 1}
     assert not doubles, f"sent more than once: {sorted(doubles.items())[:20]}"
-    keys = {outbox.provider_key(n) for n in rows}
+    keys = {sending.provider_key(n) for n in rows}
     missing = keys - set(per_out_id)
     assert not missing, f"{len(missing)} never reached the provider, e.g. {sorted(missing)[:10]}"
     assert set(per_out_id) <= keys, "the provider has messages no row asked for"
@@ -68,7 +68,7 @@ def test_a_worker_killed_again_and_again_loses_nothing_and_doubles_nothing(app, 
         for k in range(8):
             # Let this incarnation get going: a few of its requests through the proxy first.
             target = proxy.connections + rng.randint(1, 12)
-            busy = poll(lambda: proxy.connections >= target, 15, 0.02, every=sweeper)
+            busy = poll(lambda target=target: proxy.connections >= target, 15, 0.02, every=sweeper)
             # Every other kill lands in flight, and any kill while fewer than two have (the steady worker may
             # have taken the jobs that incarnation was meant to be caught on).
             if (k % 2 == 0 or kills["in_flight"] < 2) and busy:
@@ -163,7 +163,7 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
     backoffs = []
     for attempt in (1, 2):
         row = wait_until(
-            lambda: (r := _row(nid)).status == "retry" and r.attempts == attempt and r,
+            lambda attempt=attempt: (r := _row(nid)).status == "retry" and r.attempts == attempt and r,
             60,
             what=f"attempt {attempt} to fail",
         )
@@ -175,7 +175,9 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
         assert _row(nid).attempts == attempt
         _time_passes(nid)
         # From here only the sweeper wakes it (as the minute clock would).
-        wait_until(lambda: _row(nid).attempts > attempt, 60, 0.3, every=sweep, what=f"attempt {attempt + 1}")
+        wait_until(
+            lambda attempt=attempt: _row(nid).attempts > attempt, 60, 0.3, every=sweep, what=f"attempt {attempt + 1}"
+        )
     row = wait_until(lambda: (r := _row(nid)).status == "sent" and r, 60, every=sweep, what="the third attempt")
     assert row.attempts == 3 and row.error_code == "" and row.provider_message_id.startswith("biz-")
     # Backoff after attempt 1 is about a minute, after attempt 2 about five (±20 %).
@@ -183,8 +185,8 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
     assert timedelta(minutes=3.9) <= backoffs[1] <= timedelta(minutes=6.1), backoffs
     sends = [r for r in fake_sms.requests if r.action == "SendSms"]
     assert [r.behaviour for r in sends] == ["error500", "error500", "ok"]
-    assert all(r.out_id == outbox.provider_key(row) for r in sends)
-    assert accepted_per_out_id(fake_sms) == {outbox.provider_key(row): 1}
+    assert all(r.out_id == sending.provider_key(row) for r in sends)
+    assert accepted_per_out_id(fake_sms) == {sending.provider_key(row): 1}
     assert not [r for r in fake_sms.requests if r.action == "QuerySendDetails"]  # a 500 is not ambiguous
 
 

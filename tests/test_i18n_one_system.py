@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("saas", "tenants", "workers")
-SKIP_PARTS = {"tests", "migrations", "bench", "__pycache__", "static", "templates", "demo_data"}
+SKIP_PARTS = {"tests", "migrations", "bench", "__pycache__", "static", "templates"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Where a language branch is the point: the one locale helper.
@@ -44,8 +44,8 @@ PAIRS_ALLOWED: dict[str, int] = {
     # Default wordings of merchant-editable templates (the merchant overrides them per locale) and samples.
     "saas/services/message_templates.py": 50,
     # The demo shops' own data.
-    "saas/demo.py": 4,
-    "saas/demo_cases.py": 1,
+    "saas/demo/seed.py": 4,
+    "saas/demo/cases.py": 1,
     # Not converted yet (being edited in parallel, or kept bilingual by code outside this change):
     # each count may only go down.
     "saas/services/orders.py": 33,
@@ -99,7 +99,7 @@ def literal_pairs(tree: ast.AST) -> list[int]:
         else:
             continue
         texts = [_text(item) for item in items]
-        for first, second, item in zip(texts, texts[1:], items):
+        for first, second, item in zip(texts, texts[1:], items, strict=False):
             if first and second and CJK.search(first) and re.match(r"\W*[A-Za-z]", second) and not CJK.search(second):
                 lines.append(item.lineno)
     return lines

@@ -167,10 +167,10 @@ class Cluster:
 
 @pytest.fixture
 def cluster(app, fake_sms, tmp_path):
-    from saas import demo
+    from saas.demo.seed import seed
 
     with app.app_context():
-        demo.seed(with_cases=False)
+        seed(with_cases=False)
         # The workers run on the wall clock: the shop lives where it is early afternoon now, so SMS
         # quiet hours never hold its messages back whenever the suite runs.
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == SLUG))

@@ -1,7 +1,7 @@
 """What the load-test generator's cases are made of: the problem mix, customers, products, wordings, paths.
 
-Data only, tuned here without touching the mechanics: `saas.demo_generate` draws a case's
-customer and order from these, `saas.demo_generate_events` the path it takes and its chat.
+Data only, tuned here without touching the mechanics: `saas.demo.generate` draws a case's
+customer and order from these, `saas.demo.generate_events` the path it takes and its chat.
 """
 
 from __future__ import annotations

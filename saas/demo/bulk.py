@@ -1,6 +1,6 @@
 """Writing the load-test generator's rows in bulk: ids allocated up front, COPY on PostgreSQL, executemany elsewhere.
 
-The rows are consistent by construction (`saas.demo_generate` gives every row its id and its
+The rows are consistent by construction (`saas.demo.generate` gives every row its id and its
 foreign keys), so nothing here goes through the ORM: a million cases take minutes, not hours.
 """
 

@@ -19,7 +19,7 @@ def password_problem(password: str, *, email: str, name: str) -> str | None:
     """
     from zxcvbn import zxcvbn
 
-    from saas.demo import DEMO_PASSWORD
+    from saas.demo.seed import DEMO_PASSWORD
 
     if password != password.strip():
         return "it starts or ends with a space"
@@ -74,7 +74,7 @@ def create(email: str, name: str) -> None:
         )
         raise click.exceptions.Exit(1)
 
-    for attempt in range(3):
+    for _attempt in range(3):
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
         problem = password_problem(password, email=email, name=name)
         if problem is None:

@@ -7,10 +7,10 @@ information, ask for the goods back, register the return parcel, inspect,
 determine responsibility, propose, execute, reject, escalate, close. Events,
 customer messages and the eligibility snapshots are therefore the real thing.
 The shops' data (customers, products, orders, the cases and their steps) is in
-`saas/demo_data/<slug>.json`, read by `saas.demo_script`; the story's shared state
-(planned contacts and order numbers, its clock) is `saas.demo_story`, and one case is
-played by `saas.demo_case_steps`. Evidence photos are drawn with Pillow
-(`saas.demo_photos`) and go through `saas.evidence.check_upload`, `clean_image` (the
+`saas/demo/data/<slug>.json`, read by `saas.demo.script`; the story's shared state
+(planned contacts and order numbers, its clock) is `saas.demo.story`, and one case is
+played by `saas.demo.case_steps`. Evidence photos are drawn with Pillow
+(`saas.demo.photos`) and go through `saas.evidence.check_upload`, `clean_image` (the
 worker's step) and `case_evidence.attach` like an upload.
 
 The history is spread over the last weeks: each step runs under
@@ -38,9 +38,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from saas import demo_case_steps, demo_script
-from saas.demo_script import DemoOrder, Shop, d
-from saas.demo_story import Plan, Story, at, planned
+from saas.demo import case_steps, script
+from saas.demo.script import DemoOrder, Shop, d
+from saas.demo.story import Plan, Story, at, planned
 from saas.extensions import db
 from saas.models.base import utcnow
 from saas.models.case import Case
@@ -75,7 +75,7 @@ def seed_tenant(tenant: Tenant, owner: User, agent: User) -> Showcase | None:
     Call inside tenant_context(tenant.id). A shop that already has any of its demo
     orders is left as it is (and its showcase case, if still there, is returned).
     """
-    shop = demo_script.load(tenant.slug)
+    shop = script.load(tenant.slug)
     if shop is None:
         return None
     plan = planned(shop)
@@ -95,7 +95,7 @@ def seed_tenant(tenant: Tenant, owner: User, agent: User) -> Showcase | None:
         )
         _import_orders(ctx)
         for spec in sorted(shop.cases, key=lambda c: c.filed.resolve(ctx.now, ctx.tz)):
-            demo_case_steps.play(ctx, spec)
+            case_steps.play(ctx, spec)
         _surveys(ctx)
         _settle_outbox(ctx, ctx.now - LIVE)
     return _showcase(tenant, shop, plan)

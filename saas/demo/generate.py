@@ -1,8 +1,8 @@
 """Synthetic data for load tests: orders, cases of every type and state, events, clocks, notifications, surveys.
 
 Here each case's customer, order and product are drawn and its own row and survey
-written; its life (path, events, SLA clocks, notifications) is `saas.demo_generate_events`.
-Rows are written in bulk through SQLAlchemy Core (`saas.demo_bulk`: COPY on PostgreSQL,
+written; its life (path, events, SLA clocks, notifications) is `saas.demo.generate_events`.
+Rows are written in bulk through SQLAlchemy Core (`saas.demo.bulk`: COPY on PostgreSQL,
 executemany elsewhere) with ids allocated up front, so a million cases take minutes, not
 hours. The same seed, tenant-independent inputs and anchor time give the same cases.
 """
@@ -18,9 +18,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from saas import demo_bulk
-from saas.demo_generate_events import Batch, Standing, Story, play, timed_path
-from saas.demo_generate_mix import CATEGORIES, CHANNELS, DESCRIPTIONS, EXPECTED, GIVEN, PRODUCTS, SURNAMES, TYPE_MIX
+from saas.demo import bulk
+from saas.demo.generate_events import Batch, Standing, Story, play, timed_path
+from saas.demo.generate_mix import CATEGORIES, CHANNELS, DESCRIPTIONS, EXPECTED, GIVEN, PRODUCTS, SURNAMES, TYPE_MIX
 from saas.extensions import db
 from saas.identifiers import ALPHABET, RANDOM_CHARS, _check_char, _format
 from saas.models.case import PRIORITY, Case, CaseEvent, CaseLine
@@ -98,8 +98,8 @@ def generate(
     with tenant_context(tenant.id):
         terms, cal = policies.terms_of(version) if version is not None else Terms(), policies.calendar_for(tenant)
     db.session.commit()
-    defaults = {m.__table__.name: demo_bulk.Defaults(m.__table__) for m in TABLES}
-    next_id = demo_bulk.first_free_ids(TABLES)
+    defaults = {m.__table__.name: bulk.Defaults(m.__table__) for m in TABLES}
+    next_id = bulk.first_free_ids(TABLES)
     rng = random.Random(seed)
     run = _Run(tenant, now, version_id, agents, seed)
     result = Result(rows={m.__table__.name: 0 for m in TABLES})
@@ -115,13 +115,13 @@ def generate(
                 kpi_facts.values(row["created_at"], row["first_response_at"], row["resolved_at"], terms, cal),
                 resolved_by_id=row["assignee_id"] if row["resolved_at"] else None,
             )
-        demo_bulk.write(batch.rows, defaults)
+        bulk.write(batch.rows, defaults)
         for name, rows in batch.rows.items():
             result.rows[name] += len(rows)
         done += size
         if progress is not None:
             progress(size)
-    demo_bulk.reset_sequences(TABLES)
+    bulk.reset_sequences(TABLES)
     result.cases = done
     return result
 

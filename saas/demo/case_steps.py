@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from saas import demo_photos, evidence
-from saas.demo_script import DemoCase, Step
-from saas.demo_story import ORDER_NUMBERS, Person, Story, at, digits
+from saas import evidence
+from saas.demo.photos import photo, screenshot
+from saas.demo.script import DemoCase, Step
+from saas.demo.story import ORDER_NUMBERS, Person, Story, at, digits
 from saas.models.case import Case, CaseEvent
 from saas.models.user import User
 from saas.services import case_consumer_steps, case_evidence, case_intake, cases
@@ -125,7 +126,7 @@ def _execute(ctx: Story, case: Case, actor: User, args: tuple, kw: dict) -> Case
     return cases.execute(case, actor, tracking=tracking, report=report)
 
 
-# The steps a script may give (saas.demo_script.ACTIONS): the consumer's, given (story, case, arguments) …
+# The steps a script may give (saas.demo.script.ACTIONS): the consumer's, given (story, case, arguments) …
 _CONSUMER_STEPS: dict[str, Callable[..., CaseEvent]] = {
     "consumer": lambda ctx, case, args: case_consumer_steps.consumer_message(case, args[0]),
     "shipped": _shipped,
@@ -163,9 +164,9 @@ def _attach(ctx: Story, case: Case, photos: tuple[str, ...], uploaded_by: str, e
     checked = []
     for i, spec in enumerate(photos):
         if spec == "screenshot":
-            data, name = demo_photos.screenshot(ctx.rng), f"Screenshot_{taken:%Y%m%d-%H%M%S}.png"
+            data, name = screenshot(ctx.rng), f"Screenshot_{taken:%Y%m%d-%H%M%S}.png"
         else:
-            data, ext = demo_photos.photo(spec, ctx.rng)
+            data, ext = photo(spec, ctx.rng)
             shot = taken - timedelta(minutes=3 * (len(photos) - i), seconds=ctx.rng.randrange(60))
             name = f"IMG_{shot:%Y%m%d_%H%M%S}.{ext}"
         # Cleaned here, as the evidence worker would: seeded photos are ready at once.

@@ -1,6 +1,6 @@
 """A synthetic case's life, for the load-test generator: the path it takes, its events, SLA clocks and messages.
 
-`saas.demo_generate` draws a case and its order; here the case's steps become rows: case
+`saas.demo.generate` draws a case and its order; here the case's steps become rows: case
 events with their customer messages, the SLA clocks the events start and stop, and the
 notifications sent for them. `play` returns where the case stands, for its own row. Every
 draw comes from the generator's one random stream in a fixed order: the same seed gives
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from saas.demo_generate_mix import CHAT_STEPS, CHAT_TEXT, INFO_STEPS, PATHS, REJECTED_PATH
+from saas.demo.generate_mix import CHAT_STEPS, CHAT_TEXT, INFO_STEPS, PATHS, REJECTED_PATH
 from saas.services import case_messages
 
 # Clock targets in minutes (wall time here; the real service counts working time).

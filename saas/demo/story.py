@@ -1,7 +1,7 @@
 """One demo shop's story as it is replayed: its plan (contacts, order numbers), staff, clock and what it has so far.
 
-`saas.demo_cases` tells the story (orders, then cases, then what the worker would have
-done); `saas.demo_case_steps` plays each case. Both run every step `at` its moment of the
+`saas.demo.cases` tells the story (orders, then cases, then what the worker would have
+done); `saas.demo.case_steps` plays each case. Both run every step `at` its moment of the
 story, and share the `Story` here: the shop's script, the people and numbers planned for
 it, the random stream its details come from, and the orders and cases made so far.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from saas.demo_script import DemoCase, Shop, When
+from saas.demo.script import DemoCase, Shop, When
 from saas.extensions import db
 from saas.models.base import travel_to
 from saas.models.order import Order

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from saas import demo_generate
+from saas.demo.generate import generate
 from saas.extensions import db
 from saas.models.case import Case, CaseEvent
 from saas.models.notification import Notification
@@ -44,8 +44,8 @@ def test_generate_counts_and_determinism(app):
         a, b = make_tenant("gen-a"), make_tenant("gen-b")
         make_user(a, "agent"), make_user(b, "agent")
         db.session.commit()
-        first = demo_generate.generate(a, 200, seed=7, now=NOW, chunk=64)
-        second = demo_generate.generate(b, 200, seed=7, now=NOW)
+        first = generate(a, 200, seed=7, now=NOW, chunk=64)
+        second = generate(b, 200, seed=7, now=NOW)
         assert first.cases == second.cases == 200
         assert first.rows == second.rows
         with cross_tenant("test counts"):
@@ -63,7 +63,7 @@ def test_generate_counts_and_determinism(app):
         assert {"submitted", "accepted", "closed"} <= statuses
         assert _snapshot(a.id) == _snapshot(b.id)
         # Another seed gives other cases.
-        demo_generate.generate(a, 5, seed=8, now=NOW)
+        generate(a, 5, seed=8, now=NOW)
         with tenant_context(a.id):
             numbers = list(db.session.scalars(select(Case.number)))
         assert len(numbers) == len(set(numbers)) == 205

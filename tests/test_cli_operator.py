@@ -44,7 +44,7 @@ def test_email_is_asked_for_when_not_given_and_a_mistyped_confirmation_is_asked_
 
 
 def test_weak_passwords_are_refused_and_nothing_is_created(app):
-    from saas.demo import DEMO_PASSWORD
+    from saas.demo.seed import DEMO_PASSWORD
 
     weak = ["short-pw", "password1234", DEMO_PASSWORD, "boss@example.com1", "aaaaaaaaaaaaaaaa", f" {STRONG}"]
     for password in weak:

@@ -37,7 +37,7 @@ def test_seed_is_idempotent(app):
 
 
 def test_demo_logins_work(app, client):
-    from saas.demo import DEMO_PASSWORD
+    from saas.demo.seed import DEMO_PASSWORD
     from tests.factories import login
 
     app.test_cli_runner().invoke(args=["demo", "seed"])
@@ -46,7 +46,7 @@ def test_demo_logins_work(app, client):
 
 
 def test_demo_supervisor_may_review_every_demo_shop(app, client):
-    from saas.demo import DEMO_PASSWORD
+    from saas.demo.seed import DEMO_PASSWORD
     from saas.models.supervision import SupervisorGrant
     from saas.services import supervision
     from tests.factories import login

@@ -179,7 +179,7 @@ def test_printed_case_numbers_open_the_tracking_page(app, client, seeded):
 
 
 def test_demo_cases_render_in_the_console(app, client, seeded):
-    from saas.demo import DEMO_PASSWORD
+    from saas.demo.seed import DEMO_PASSWORD
     from tests.factories import login
 
     login(client, "owner@voltmart.demo", DEMO_PASSWORD)

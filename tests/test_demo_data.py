@@ -7,35 +7,36 @@ from importlib import resources
 
 import pytest
 
-from saas import demo_photos, demo_script
-from saas.demo_script import DemoDataError, When
+from saas.demo import script
+from saas.demo.photos import subjects
+from saas.demo.script import DemoDataError, When
 
 
 def _text(slug: str) -> str:
-    return resources.files("saas").joinpath("demo_data", f"{slug}.json").read_text(encoding="utf-8")
+    return resources.files("saas.demo").joinpath("data", f"{slug}.json").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("slug", demo_script.SLUGS)
+@pytest.mark.parametrize("slug", script.SLUGS)
 def test_every_demo_shop_reads_from_its_data_file(slug):
-    shop = demo_script.load(slug)
+    shop = script.load(slug)
     assert len(shop.orders) >= 10 and len(shop.cases) >= 10
     assert sum(case.showcase for case in shop.cases) == 1
     steps = [step for case in shop.cases for step in case.steps]
-    assert {step.action for step in steps} <= demo_script.ACTIONS
+    assert {step.action for step in steps} <= script.ACTIONS
     photos = [p for case in shop.cases for p in case.photos] + [p for step in steps for p in step.photos]
-    assert photos and {p.partition(":")[0] for p in photos} <= demo_photos.subjects() | {"screenshot"}
+    assert photos and {p.partition(":")[0] for p in photos} <= subjects() | {"screenshot"}
 
 
 def test_a_shop_without_demo_data_gets_none():
-    assert demo_script.load("no-such-shop") is None
+    assert script.load("no-such-shop") is None
 
 
 def test_moments_are_read_as_written():
-    assert demo_script.when("2d 20:45") == When(days=2, hm="20:45")
-    assert demo_script.when("6min") == When(minutes=6)
+    assert script.when("2d 20:45") == When(days=2, hm="20:45")
+    assert script.when("6min") == When(minutes=6)
     for wrong in ("0d 10:00", "61min", "2d 24:00", "yesterday"):
         with pytest.raises(ValueError):
-            demo_script.when(wrong)
+            script.when(wrong)
 
 
 def _broken(change) -> str:
@@ -58,5 +59,5 @@ def _broken(change) -> str:
 )
 def test_a_mistake_in_a_data_file_is_refused_with_its_place(change, message):
     with pytest.raises(DemoDataError) as refused:
-        demo_script.parse("tianshang.json", _broken(change))
+        script.parse("tianshang.json", _broken(change))
     assert message in str(refused.value)

@@ -21,7 +21,7 @@ from tests.factories import login, post_form, statements
 from tests.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
 from tests.test_orders import shop  # noqa: F401
 from tests.test_outbox_worker import PARAMS, _wording, job, notification, row, shops  # noqa: F401
-from workers import outbox
+from workers import sending
 from workers.providers import MessageFault
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -369,7 +369,7 @@ def test_a_header_the_template_made_is_a_template_error_not_the_recipients(app, 
         def send(self, msg):
             raise MessageFault("cannot build email: bad header", code="invalid_message")
 
-    monkeypatch.setattr(outbox, "email_sender", lambda: Refusing())
+    monkeypatch.setattr(sending, "email_sender", lambda: Refusing())
     with app.app_context():
         nid = row(shops["a"])
         assert job(nid) == "dead"

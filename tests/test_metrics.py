@@ -115,7 +115,7 @@ def test_a_failed_send_is_counted_as_dead_by_channel(app, smtp, shop, monkeypatc
         def send(self, msg):
             raise Permanent("invalid number", code="isv.MOBILE_NUMBER_ILLEGAL")
 
-    monkeypatch.setattr("workers.outbox.sms_gateway", lambda: Refusing())
+    monkeypatch.setattr("workers.sending.sms_gateway", lambda: Refusing())
     with travel_to(at(2026, 11, 23, 10, 5)):
         run_worker(app)
     figures = scrape(app)

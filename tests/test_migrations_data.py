@@ -16,7 +16,7 @@ from redis import Redis
 from sqlalchemy import MetaData, inspect, select, text
 
 from saas import create_app
-from saas.demo import DEMO_PASSWORD
+from saas.demo.seed import DEMO_PASSWORD
 from saas.extensions import db
 from saas.models.user import hash_password
 from tests.conftest import make_config

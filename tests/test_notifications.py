@@ -18,7 +18,7 @@ from saas.models.survey import FollowUpTask, Survey
 from saas.services import cases, surveys
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_case, make_shop_with_policy, make_user, post_form
-from workers import outbox
+from workers import outbox, sending
 from workers.providers import Permanent, Retryable
 from workers.worker import build_worker
 
@@ -221,7 +221,7 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, monkeyp
 
             return SendResult("ok-3")
 
-    monkeypatch.setattr(outbox, "sms_gateway", lambda: Flaky())
+    monkeypatch.setattr(sending, "sms_gateway", lambda: Flaky())
     now = at(2026, 11, 23, 10, 0)
     results = []
     for _ in range(3):
@@ -245,7 +245,7 @@ def test_invalid_number_is_dead_after_one_attempt_and_suppressed(app, shop, monk
             calls.append(msg)
             raise Permanent("invalid number", code="invalid_number")
 
-    monkeypatch.setattr(outbox, "sms_gateway", lambda: Refusing())
+    monkeypatch.setattr(sending, "sms_gateway", lambda: Refusing())
     with travel_to(at(2026, 11, 23, 10, 1)):
         assert outbox.send_notification(n.id) == "dead"
         assert outbox.sweep() == 0

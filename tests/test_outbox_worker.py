@@ -22,7 +22,7 @@ from tenants.scoping import cross_tenant, tenant_context
 from tenants.terms import Terms
 from tests.factories import login, make_tenant, make_user, post_form
 from tests.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
-from workers import outbox
+from workers import outbox, sending
 from workers.providers import Permanent
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -318,7 +318,7 @@ def test_a_suppression_and_the_dead_outcome_are_committed_together(app, shops, m
     with travel_to(DAYTIME):
         nid = row(shops["a"], "sms")
     finish = outbox._finish
-    monkeypatch.setattr(outbox, "sms_gateway", lambda: Refusing())
+    monkeypatch.setattr(sending, "sms_gateway", lambda: Refusing())
     monkeypatch.setattr(outbox, "_finish", crash)
     with travel_to(DAYTIME), pytest.raises(RuntimeError):
         job(nid)

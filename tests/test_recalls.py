@@ -23,7 +23,7 @@ from saas.services import case_intake, cases
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import csrf_token, login, make_shop_with_policy, make_tenant, make_user, post_form
-from workers import jobs, outbox
+from workers import jobs, outbox, sending
 from workers.providers import Permanent, SendResult
 from workers.worker import build_worker
 
@@ -76,7 +76,7 @@ class FakeEmail:
 @pytest.fixture
 def mailer(app, monkeypatch):
     fake = FakeEmail()
-    monkeypatch.setattr(outbox, "email_sender", lambda: fake)
+    monkeypatch.setattr(sending, "email_sender", lambda: fake)
     monkeypatch.setitem(app.config, "SMS_BACKEND", "dev")
     return fake
 

@@ -11,7 +11,7 @@ from saas.metrics import figures
 from saas.models.user import User
 from saas.services import case_breaches, recall_batches, retention, signin, surveys
 from saas.services.notifications import managers, notify_managers
-from workers import outbox
+from workers import outbox, sending
 from workers.providers import OutgoingEmail
 
 
@@ -113,7 +113,7 @@ def send_signin_link(user_id: int, subject: str, body: str, nonce: str) -> str:
     link = f"{base}/login/link/{signin.make_link_token(user)}"
     to = user.email
     db.session.rollback()  # nothing written; the session holds no transaction through the SMTP call
-    outbox.email_sender().send(
+    sending.email_sender().send(
         OutgoingEmail(
             to=to,
             subject=subject,

@@ -1,4 +1,4 @@
-"""The outbox's worker side: claim a row atomically, render, send, mark; the sweeper that re-enqueues."""
+"""The outbox's worker side: claim a row atomically, send it (`workers.sending`), settle the outcome; the sweeper."""
 
 from __future__ import annotations
 
@@ -16,26 +16,18 @@ from sqlalchemy.orm.util import identity_key
 
 from saas.caches import tokens, worker_shops
 from saas.extensions import db, redis
-from saas.locale import lang_of
 from saas.metrics import figures
 from saas.models.base import utcnow
-from saas.models.notification import DevSms, Notification
+from saas.models.notification import Notification
 from saas.queues import enqueue_after_commit, get_queue, outbox_wake_key
 from saas.services import message_templates, notifications
-from tenants.models import Tenant
 from tenants.scoping import CROSS_TENANT, tenant_context
+from workers import sending
 from workers.providers import (
-    DevInboxGateway,
     MessageFault,
-    OutgoingEmail,
-    OutgoingSms,
     Permanent,
     ProviderError,
-    Retryable,
-    SendResult,
     Throttled,
-    build_email_sender,
-    build_sms_gateway,
 )
 
 log = logging.getLogger(__name__)
@@ -107,7 +99,7 @@ def claim(notification_id: int) -> tuple[Notification | None, bool]:
     """pending/retry (due) → sending, or a dead worker's expired lease → sending; one worker wins.
 
     Returns the row and whether it was taken over from a worker that died
-    mid-send (then the provider may already have it: see _reconcile).
+    mid-send (then the provider may already have it: see sending._reconcile).
     One UPDATE … RETURNING in the usual case (a due row): the row comes back
     as claimed, lease included, with no SELECT after the commit.
     """
@@ -141,91 +133,6 @@ def _adopt(row) -> Notification:
     n = Notification(**values)
     make_transient_to_detached(n)
     return n
-
-
-def _dev_store(msg: OutgoingSms, provider_id: str) -> None:
-    # Upsert on the provider id: a retried send of the same row stores nothing new.
-    exists = db.session.scalar(select(DevSms.id).where(DevSms.provider_message_id == provider_id))
-    if exists is None:
-        db.session.add(DevSms(provider_message_id=provider_id, tenant_slug=msg.tenant_slug, to=msg.to, text=msg.text))
-        db.session.flush()
-
-
-class DevGateway(DevInboxGateway):
-    """The development inbox, which can also answer whether it already holds a message."""
-
-    can_lookup = True
-
-    def lookup(self, msg: OutgoingSms, since) -> SendResult | None:
-        provider_id = f"dev-{msg.idempotency_key}"
-        found = db.session.scalar(select(DevSms.id).where(DevSms.provider_message_id == provider_id))
-        return SendResult(provider_id) if found else None
-
-
-def sms_gateway():
-    if current_app.config.get("SMS_BACKEND", "dev") == "dev":
-        return DevGateway(_dev_store)
-    return build_sms_gateway(current_app.config, store=_dev_store)
-
-
-def email_sender():
-    return build_email_sender(current_app.config)
-
-
-def provider_key(n: Notification) -> str:
-    """The row's identity at the provider (OutId, Message-ID): stable across retries."""
-    return f"n{n.id}"
-
-
-def _reconcile(n: Notification, tenant: Tenant, rendered) -> str | None:
-    """After a worker died mid-send, ask the provider whether it already has the message."""
-    if n.channel != "sms":
-        return None  # SMTP cannot be asked; receivers dedupe on the stable Message-ID
-    gateway = sms_gateway()
-    if not getattr(gateway, "can_lookup", False):
-        return None
-    since = n.created_at - timedelta(minutes=5)
-    try:
-        found = gateway.lookup(
-            OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=provider_key(n), tenant_slug=tenant.slug),
-            since,
-        )
-    except ProviderError as exc:
-        # No answer: sending blind could double it, so ask again on the next attempt.
-        raise Retryable(f"lookup failed: {exc}", code="lookup_failed") from exc
-    return found.provider_message_id if found else None
-
-
-def _send(
-    n: Notification,
-    tenant: Tenant,
-    taken_over: bool = False,
-    wordings: message_templates.Wordings | None = None,
-    on_accepted=None,
-) -> str:
-    rendered = message_templates.render(tenant, n.template_key, n.channel, n.locale, n.params, wordings)
-    key = provider_key(n)
-    if taken_over:
-        already = _reconcile(n, tenant, rendered)
-        if already:
-            return already
-    if n.channel == "sms":
-        result = sms_gateway().send(
-            OutgoingSms(to=n.recipient, text=rendered.text, idempotency_key=key, tenant_slug=tenant.slug)
-        )
-    else:
-        result = email_sender().send(
-            OutgoingEmail(
-                to=n.recipient,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                idempotency_key=key,
-                from_name=tenant.name(lang_of(n.locale)),
-                on_accepted=on_accepted,
-            )
-        )
-    return result.provider_message_id
 
 
 def _finish(n: Notification, **values) -> None:
@@ -348,7 +255,7 @@ def _deliver(n: Notification, taken_over: bool, token_read) -> str:
             handed_off.append(message_id)
 
         try:
-            provider_id = _send(n, tenant, ambiguous, shop.wordings, mark_handed_off)
+            provider_id = sending.send(n, tenant, ambiguous, shop.wordings, mark_handed_off)
         except message_templates.TemplateError as exc:
             with force_locale("en"):  # the outbox's own log is in English
                 last_error = exc.message

@@ -167,10 +167,10 @@ class Cluster:
 
 @pytest.fixture
 def cluster(app, fake_sms, tmp_path):
-    from saas import demo
+    from saas.demo.seed import seed
 
     with app.app_context():
-        demo.seed(with_cases=False)
+        seed(with_cases=False)
         # The workers run on the wall clock: the shop lives where it is early afternoon now, so SMS
         # quiet hours never hold its messages back whenever the suite runs.
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == SLUG))
@@ -266,6 +266,40 @@ def _file_case(client: Client, web, mark: str, mobile: str) -> str:
     return filed.url
 
 
+def _each_consumer_sees_only_their_own(web_a, web_b) -> None:
+    """(d) Two consumers file on different webs and follow their pages on both; each gets only their own."""
+    consumers = []
+    for i, (home, other) in enumerate(((web_a, web_b), (web_b, web_a))):
+        client = Client(f"198.51.100.{20 + i}")
+        path = _file_case(client, home, f"T{i}", f"1390000{i}{i}{i}{i}")
+        # The consumer writes to the shop from the other web (the balancer chose it): their own words.
+        words = f"私密留言{i}-{secrets.token_hex(4)}"
+        page = client.get(other, path)
+        sent = client.submit(other, page, page.form("/message", has="text"), {"text": words})
+        assert sent.status == 200 and words in sent.text, sent.status
+        consumers.append((client, path, words))
+    for _ in range(3):  # each web has two processes: a few rounds reach (and fill) the caches of all four
+        for client, path, mine in consumers:
+            for web in (web_a, web_b):
+                page = client.get(web, path)
+                assert page.status == 200 and mine in page.text, (path, page.status)
+                for _c, other_path, theirs in consumers:
+                    if theirs != mine:
+                        assert theirs not in page.text and other_path.rsplit("/", 1)[1] not in page.text
+    for k, (_client, path, mine) in enumerate(consumers):
+        number = path.rsplit("/", 1)[1]
+        for stranger in (consumers[1 - k][0], Client("198.51.100.99")):
+            for web in (web_a, web_b):
+                for _ in range(2):
+                    page = stranger.get(web, path)
+                    assert mine not in page.text and f"<span>{number}</span>" not in page.text, (
+                        path,
+                        page.status,
+                        page.url,
+                    )
+    print("(d) each consumer saw only their own case page on both webs; others and strangers got none")
+
+
 def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms):
     from saas.extensions import redis
 
@@ -290,36 +324,7 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
 
     # (d) Two consumers file on different webs and follow their pages on both; each gets only their own.
     cluster.killswitch.arm()  # (b) worker-b's host dies when the provider accepts its first message
-    consumers = []
-    for i, (home, other) in enumerate(((web_a, web_b), (web_b, web_a))):
-        client = Client(f"198.51.100.{20 + i}")
-        path = _file_case(client, home, f"T{i}", f"1390000{i}{i}{i}{i}")
-        # The consumer writes to the shop from the other web (the balancer chose it): their own words.
-        words = f"私密留言{i}-{secrets.token_hex(4)}"
-        page = client.get(other, path)
-        sent = client.submit(other, page, page.form("/message", has="text"), {"text": words})
-        assert sent.status == 200 and words in sent.text, sent.status
-        consumers.append((client, path, words))
-    for _ in range(3):  # each web has two processes: a few rounds reach (and fill) the caches of all four
-        for client, path, mine in consumers:
-            for web in (web_a, web_b):
-                page = client.get(web, path)
-                assert page.status == 200 and mine in page.text, (path, page.status)
-                for _other, other_path, theirs in consumers:
-                    if theirs != mine:
-                        assert theirs not in page.text and other_path.rsplit("/", 1)[1] not in page.text
-    for k, (_owner, path, mine) in enumerate(consumers):
-        number = path.rsplit("/", 1)[1]
-        for stranger in (consumers[1 - k][0], Client("198.51.100.99")):
-            for web in (web_a, web_b):
-                for _ in range(2):
-                    page = stranger.get(web, path)
-                    assert mine not in page.text and f"<span>{number}</span>" not in page.text, (
-                        path,
-                        page.status,
-                        page.url,
-                    )
-    print("(d) each consumer saw only their own case page on both webs; others and strangers got none")
+    _each_consumer_sees_only_their_own(web_a, web_b)
     sweeps.read()
 
     # (b) More filings on both webs while worker-b dies. RQ hands a job to whichever worker asks
@@ -379,10 +384,10 @@ def test_two_webs_two_workers_one_database_one_redis(app, ctx, cluster, fake_sms
     found = rows()
     sent = [n for n in found if n.status == "sent"]
     per_out_id = accepted_per_out_id(fake_sms)
-    from workers import outbox
+    from workers import sending
 
     assert {k: v for k, v in per_out_id.items() if v > 1} == {}, "an SMS went out twice"
-    assert set(per_out_id) == {outbox.provider_key(n) for n in sent}, "sent rows and the provider disagree"
+    assert set(per_out_id) == {sending.provider_key(n) for n in sent}, "sent rows and the provider disagree"
     assert len({n.case_id for n in sent}) == filed
     reconciled = [n for n in sent if n.provider_message_id.startswith("aliyun-outid-")]
     assert reconciled, "the message worker-b died on was not found at the provider"

@@ -32,7 +32,7 @@ from tests.faults.conftest import (
     sweep,
     wait_until,
 )
-from workers import outbox
+from workers import sending
 
 pytestmark = pytest.mark.faults
 
@@ -43,7 +43,7 @@ def assert_exactly_once(fake, rows) -> None:
     per_out_id = accepted_per_out_id(fake)
     doubles = {k: v for k, v in per_out_id.items() if v > 1}
     assert not doubles, f"sent more than once: {sorted(doubles.items())[:20]}"
-    keys = {outbox.provider_key(n) for n in rows}
+    keys = {sending.provider_key(n) for n in rows}
     missing = keys - set(per_out_id)
     assert not missing, f"{len(missing)} never reached the provider, e.g. {sorted(missing)[:10]}"
     assert set(per_out_id) <= keys, "the provider has messages no row asked for"
@@ -185,8 +185,8 @@ def test_provider_500_twice_then_ok_is_delivered_on_attempt_3(app, shop, fake_sm
     assert timedelta(minutes=3.9) <= backoffs[1] <= timedelta(minutes=6.1), backoffs
     sends = [r for r in fake_sms.requests if r.action == "SendSms"]
     assert [r.behaviour for r in sends] == ["error500", "error500", "ok"]
-    assert all(r.out_id == outbox.provider_key(row) for r in sends)
-    assert accepted_per_out_id(fake_sms) == {outbox.provider_key(row): 1}
+    assert all(r.out_id == sending.provider_key(row) for r in sends)
+    assert accepted_per_out_id(fake_sms) == {sending.provider_key(row): 1}
     assert not [r for r in fake_sms.requests if r.action == "QuerySendDetails"]  # a 500 is not ambiguous
 
 

@@ -27,7 +27,7 @@ from saas.services import case_intake, cases, policies
 from tenants.models import Tenant
 from tenants.scoping import cross_tenant, tenant_context
 from tests.factories import make_tenant, make_user
-from workers import outbox
+from workers import outbox, sending
 from workers.providers import Retryable
 
 pytestmark = pytest.mark.faults
@@ -72,12 +72,12 @@ def intake(i: int, **over) -> case_intake.Intake:
     return case_intake.Intake(**fields)
 
 
-class FlakyInbox(outbox.DevGateway):
+class FlakyInbox(sending.DevGateway):
     """The dev inbox behind a provider that fails 10 % of sends: half plain 500s, half timeouts
     after the message was stored (the provider has it; the worker does not know)."""
 
     def __init__(self, rng: random.Random, delivered: Counter, delivered_at: dict):
-        super().__init__(outbox._dev_store)
+        super().__init__(sending._dev_store)
         self.rng, self.delivered, self.delivered_at = rng, delivered, delivered_at
 
     def send(self, msg):
@@ -114,7 +114,7 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
     rng = random.Random(48)
     delivered: Counter = Counter()
     delivered_at: dict = {}
-    monkeypatch.setattr(outbox, "sms_gateway", lambda: FlakyInbox(rng, delivered, delivered_at))
+    monkeypatch.setattr(sending, "sms_gateway", lambda: FlakyInbox(rng, delivered, delivered_at))
     tenant_id, agent_id = cn_shop["tenant_id"], cn_shop["agent_id"]
     start = datetime(2026, 11, 23, 0, 0, tzinfo=SH)  # Monday 00:00, two ordinary working days
     end = start + timedelta(hours=48)
@@ -205,7 +205,7 @@ def test_no_sms_goes_out_in_quiet_hours_over_48_simulated_hours(app, cn_shop, mo
     early = [(k, t.astimezone(SH).isoformat()) for k, t in delivered_at.items() if in_quiet_hours(t)]
     assert not early, f"{len(early)} SMS reached the provider in quiet hours: {early[:10]}"
     # Delivered exactly once each, retries and timeouts notwithstanding.
-    assert sorted(delivered) == sorted(outbox.provider_key(n) for n in sent)
+    assert sorted(delivered) == sorted(sending.provider_key(n) for n in sent)
     assert set(delivered.values()) == {1}, [k for k, v in delivered.items() if v > 1][:10]
     assert len(stored) == len(sent)
     deferred = [n for n in rows if in_quiet_hours(n.created_at)]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from saas import demo_cases
+from saas.demo.cases import Showcase, seed_tenant
 from saas.extensions import db
 from saas.models.assignment import AvailableStaff
 from saas.models.supervision import SupervisorGrant
@@ -189,7 +189,7 @@ def _grant(operator: User, supervisor: User, tenant: Tenant) -> None:
 @dataclass
 class Seeded:
     logins: list[Login]
-    cases: list[demo_cases.Showcase]  # one demo case per shop to open on /<slug>/track
+    cases: list[Showcase]  # one demo case per shop to open on /<slug>/track
 
     def __iter__(self):
         # Iterating gives the logins, as seed() used to return them.
@@ -199,7 +199,7 @@ class Seeded:
 def seed(with_cases: bool = True) -> Seeded:
     """Shops, staff and policies; with_cases adds their orders and case histories."""
     logins: list[Login] = []
-    showcases: list[demo_cases.Showcase] = []
+    showcases: list[Showcase] = []
     for fields in TENANTS:
         tenant = _tenant(fields)
         slug = tenant.slug
@@ -210,7 +210,7 @@ def seed(with_cases: bool = True) -> Seeded:
         showcase = None
         if with_cases:
             with tenant_context(tenant.id):
-                showcase = demo_cases.seed_tenant(tenant, owner, agent)
+                showcase = seed_tenant(tenant, owner, agent)
         if showcase is not None:
             showcases.append(showcase)
         logins += [

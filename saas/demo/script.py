@@ -1,4 +1,4 @@
-"""The demo shops' script: their customers, products, orders and cases, read from `saas/demo_data/<slug>.json`.
+"""The demo shops' script: their customers, products, orders and cases, read from `saas/demo/data/<slug>.json`.
 
 The data files hold only literals; this module gives them their shape (frozen
 dataclasses) and refuses a file with an unknown key, an unknown step or a reference
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 SLUGS = ("tianshang", "kidswear", "voltmart")
 
-# The actions `demo_cases` can replay (see `demo_cases._step`).
+# The actions `saas.demo.case_steps` can replay (see its `_CONSUMER_STEPS` and `_STAFF_STEPS`).
 ACTIONS = frozenset(
     {
         "accept",
@@ -272,5 +272,5 @@ def load(slug: str) -> Shop | None:
     """The demo shop `slug` from the package's data files; None for a shop that has no demo data."""
     if slug not in SLUGS:
         return None
-    data = resources.files("saas").joinpath("demo_data", f"{slug}.json")
-    return parse(f"demo_data/{slug}.json", data.read_text(encoding="utf-8"))
+    data = resources.files("saas.demo").joinpath("data", f"{slug}.json")
+    return parse(f"demo/data/{slug}.json", data.read_text(encoding="utf-8"))

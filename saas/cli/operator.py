@@ -19,7 +19,7 @@ def password_problem(password: str, *, email: str, name: str) -> str | None:
     """
     from zxcvbn import zxcvbn
 
-    from saas.demo import DEMO_PASSWORD
+    from saas.demo.seed import DEMO_PASSWORD
 
     if password != password.strip():
         return "it starts or ends with a space"

@@ -1,11 +1,11 @@
-"""Flask CLI commands: demo data and the worker."""
+"""`flask demo …`: seed the demo shops, generate synthetic load-test data (refused in production)."""
 
 from __future__ import annotations
 
 from datetime import UTC
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -23,13 +23,13 @@ def _refuse_in_production() -> None:
 @click.option("--no-cases", is_flag=True, help="Only shops, staff and policies (no orders or cases).")
 def demo_seed(no_cases: bool) -> None:
     """Create the demo tenants, logins, orders and cases (running it again changes nothing)."""
-    from saas import demo
+    from saas.demo.seed import DEMO_PASSWORD, seed
     from saas.extensions import db
 
     _refuse_in_production()
-    seeded = demo.seed(with_cases=not no_cases)
+    seeded = seed(with_cases=not no_cases)
     db.session.commit()
-    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in seeded.logins:
         click.echo(f"  {login.role:<10} {login.email:<28} {login.where}")
     if seeded.cases:
@@ -55,7 +55,7 @@ def demo_generate(slug, count, seed, anchor) -> None:
 
     from sqlalchemy import select
 
-    from saas import demo_generate as gen
+    from saas.demo import generate as gen
     from saas.extensions import db
     from tenants.models import Tenant
 
@@ -67,42 +67,3 @@ def demo_generate(slug, count, seed, anchor) -> None:
     with click.progressbar(length=count, label=f"{slug}: cases") as bar:
         result = gen.generate(tenant, count, seed=seed, now=now, progress=bar.update)
     click.echo(", ".join(f"{name} {n}" for name, n in result.rows.items()))
-
-
-@click.command("worker")
-@click.option("--queues", "-q", multiple=True, help="Queues to listen on (default: all).")
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--max-jobs", type=int, default=None, help="Exit after this many jobs (recycling).")
-@click.option("--name", default=None)
-@click.option(
-    "--no-scheduler",
-    is_flag=True,
-    help="Run neither the minute clock (the sweeps) nor RQ's scheduler (it re-queues retried jobs "
-    "after their delay: the sign-in link mail's) in this worker; at least one worker must run them.",
-)
-def worker(queues, burst, max_jobs, name, no_scheduler) -> None:
-    """Start an RQ worker on the named queues, inside the app context."""
-    from saas.queues import QUEUE_NAMES
-    from workers.scheduler import MinuteClock
-    from workers.worker import build_worker
-
-    w = build_worker(tuple(queues) or QUEUE_NAMES, name=name)
-    clock = None
-    if not no_scheduler and not burst:
-        clock = MinuteClock(w.connection)
-        clock.start()
-    try:
-        w.work(burst=burst, max_jobs=max_jobs, with_scheduler=not no_scheduler, logging_level="WARNING")
-    finally:
-        if clock is not None:
-            clock.stop()
-
-
-def init_app(app: Flask) -> None:
-    from saas.cli_calendar import calendar_cli
-    from saas.cli_operator import operator_cli
-
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(calendar_cli)
-    app.cli.add_command(operator_cli)
-    app.cli.add_command(worker)

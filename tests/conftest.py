@@ -66,14 +66,22 @@ class Databases:
         return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
+        """Drops them all at once: each DROP DATABASE waits for a checkpoint (≈1.5-3 s on a busy machine),
+        and concurrent drops share one, so the browser suite's ~20 databases go in seconds, not a minute."""
         if not self.created:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
         import psycopg
 
-        url = make_url(self.base_url)
-        with psycopg.connect(self._conninfo(url), autocommit=True) as conn:
-            for name in self.created:
+        conninfo = self._conninfo(make_url(self.base_url))
+
+        def drop(name: str) -> None:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        with ThreadPoolExecutor(max_workers=min(8, len(self.created))) as pool:
+            list(pool.map(drop, self.created))
 
 
 @pytest.fixture(scope="session")

@@ -27,9 +27,26 @@ _AT_SPLIT_RE = re.compile(f"{_AT}|{_AT_WORD}", re.IGNORECASE)
 _DOT_SPLIT_RE = re.compile(_DOT, re.IGNORECASE)
 
 
-def email_spans(norm: str) -> list[Span]:
+# Typed a character at a time, as people do to dodge filters: "z h a n g @ 1 6 3 . c o m".
+_SPACED_EMAIL_RE = re.compile(r"(?<!\S)[A-Za-z0-9._%+\-](?: [A-Za-z0-9._%+\-])* @ [A-Za-z0-9\-](?: [A-Za-z0-9.\-])+")
+_PLAIN_DOMAIN_RE = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+def _spaced_email_spans(norm: str) -> list[Span]:
     spans: list[Span] = []
+    for m in _SPACED_EMAIL_RE.finditer(norm):
+        text = m.group(0).rstrip(" .")  # a full stop after the address ends the sentence
+        local, _, domain = text.replace(" ", "").partition("@")
+        if _PLAIN_DOMAIN_RE.fullmatch(domain):
+            spans.append((m.start(), m.start() + len(text), mask_email(f"{local}@{domain}")))
+    return spans
+
+
+def email_spans(norm: str) -> list[Span]:
+    spans: list[Span] = _spaced_email_spans(norm)
     taken = bytearray(len(norm) + 1)
+    for s, e, _r in spans:
+        taken[s:e] = b"\x01" * (e - s)
     for pattern in _EMAIL_RES:
         for m in pattern.finditer(norm):
             if any(taken[m.start() : m.end()]):

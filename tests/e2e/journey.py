@@ -86,6 +86,26 @@ def assert_fits(page, widths=(360, 390)) -> None:
         page.set_viewport_size(original)
 
 
+_BROKEN_CELLS = """() => [...document.querySelectorAll('main td, main th')]
+    .filter(c => c.getClientRects().length && c.textContent.trim().length >= 2)
+    .filter(c => { const r = document.createRange(); r.selectNodeContents(c);
+        const s = getComputedStyle(c), line = parseFloat(s.lineHeight) || 1.2 * parseFloat(s.fontSize);
+        return Math.round(r.getBoundingClientRect().height / line) >= c.textContent.trim().length; })
+    .map(c => c.textContent.trim().slice(0, 20))"""
+
+
+def assert_no_cell_broken_per_character(page, widths=(360, 390)) -> None:
+    """No table cell, however short, reads one character per line on a phone (the slip's 数量 came out 数 / 量)."""
+    original = page.viewport_size
+    try:
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 844})
+            broken = page.evaluate(_BROKEN_CELLS)
+            assert not broken, f"{page.url} at {width} px breaks cells a character per line: {broken}"
+    finally:
+        page.set_viewport_size(original)
+
+
 def assert_no_internal_keys(page) -> None:
     """A staff page shows words, not the internal keys behind them."""
     text = page.locator("main").inner_text() if page.locator("main").count() else page.inner_text("body")

@@ -21,6 +21,7 @@ from tests.e2e.journey import (
     Journey,
     act_on_case,
     assert_fits,
+    assert_no_cell_broken_per_character,
     assert_no_internal_keys,
     desk_context,
     phone_context,
@@ -195,6 +196,7 @@ def test_consumer_files_follows_returns_and_rates(browser, live_server, e2e_app,
         assert _decode_qr(qr.screenshot()) == [number]
         assert _decode_qr(consumer.screenshot(full_page=True)) == [number]
         assert_fits(consumer)
+        assert_no_cell_broken_per_character(consumer)
         j.shot(consumer, "slip")
         consumer.go_back()
         consumer.fill("#carrier", CARRIER)

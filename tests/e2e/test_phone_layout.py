@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
-from tests.e2e.journey import Journey, assert_fits, phone_context
+from tests.e2e.journey import Journey, assert_fits, assert_no_cell_broken_per_character, phone_context
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +31,7 @@ def _assert_cells_hold_words(page) -> None:
             .map(c => c.textContent.trim().slice(0, 20))""")
         assert not narrow, f"{page.url} at {width} px squeezes cells to a character per line: {narrow}"
     page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_cell_broken_per_character(page)  # short cells too (the wider rule above skips them)
 
 
 def _photo() -> io.BytesIO:

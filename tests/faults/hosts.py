@@ -293,6 +293,29 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen |
     raise AssertionError(f"{host}:{port} did not answer within {timeout:.0f}s")
 
 
+def wait_for_http(host: str, port: int, path: str, timeout: float, proc: subprocess.Popen | None = None) -> float:
+    """Wait until GET `path` answers 200; the seconds it took.
+
+    gunicorn's master listens before its workers have imported the app (seconds on a busy machine), so
+    an open port is not a server that answers: the first request would wait in the backlog meanwhile."""
+    began = time.monotonic()
+    deadline = began + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} before {host}:{port}{path} answered")
+        conn = http.client.HTTPConnection(host, port, timeout=max(0.5, min(10.0, deadline - time.monotonic())))
+        try:
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return time.monotonic() - began
+        except OSError:  # refused, reset or timed out: not yet
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    raise AssertionError(f"{host}:{port}{path} did not answer 200 within {timeout:.0f}s")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -441,7 +464,7 @@ class Client:
         follow: bool = True,
     ) -> Response:
         for _ in range(6):
-            conn = http.client.HTTPConnection(*server, timeout=20)
+            conn = http.client.HTTPConnection(*server, timeout=60)  # a worker's first case loads jieba: slow when busy
             headers = {"Accept-Language": self.language, "X-Forwarded-For": self.forwarded_for, "Host": "shop.test"}
             if self.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

@@ -46,7 +46,7 @@ from tests.faults.conftest import (
     poll,
     wait_until,
 )
-from tests.faults.hosts import Client, Hosts, forms, free_port, python, wait_for_port
+from tests.faults.hosts import Client, Hosts, forms, free_port, python, wait_for_http, wait_for_port
 
 pytestmark = pytest.mark.faults
 
@@ -147,6 +147,9 @@ class Cluster:
         self.killswitch.victim_pid = self.workers["worker-b"].pid
         for address, port, proc in self.webs.values():
             wait_for_port(address, port, 60, proc)
+        for name, (address, port, proc) in self.webs.items():
+            took = wait_for_http(address, port, "/healthz", 180, proc)
+            print(f"{name} answered /healthz {took:.1f}s after its port opened")
 
     def freeze(self, name: str) -> None:
         os.killpg(self.workers[name].pid, signal.SIGSTOP)

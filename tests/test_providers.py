@@ -37,6 +37,7 @@ from workers.providers import (
     build_sms_gateway,
 )
 from workers.providers.aliyun import aliyun_retry_after, percent_encode
+from workers.providers.base import classify
 from workers.providers.http_api import retry_after_header
 from workers.providers.mime import message_id_for, one_line_headers
 from workers.providers.phone import to_aliyun, to_e164
@@ -738,6 +739,18 @@ def test_smtp_bad_credentials_are_retryable_with_a_config_hint():
         controller.stop()
     assert "MAIL_PASSWORD" in str(info.value)
     assert isinstance(info.value.__cause__, smtplib.SMTPAuthenticationError)
+
+
+def test_one_classification_for_every_provider():
+    """Throttled before permanent before configuration; a configuration problem keeps the message."""
+    limited = classify("x", "c", throttled=True, permanent=True, check="S")
+    assert type(limited) is Throttled and limited.retry_after == 1.0  # the provider did not say how long
+    assert classify("x", "c", throttled=True, retry_after=7).retry_after == 7
+    gone = classify("x", "c", permanent=True, check="S")
+    assert type(gone) is Permanent and gone.code == "c"
+    config = classify("bad key", "401", check="API_KEY")
+    assert type(config) is Retryable and str(config) == "bad key (check API_KEY)"
+    assert type(classify("x", None)) is Retryable
 
 
 def test_every_provider_error_is_one_family():

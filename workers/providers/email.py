@@ -19,8 +19,8 @@ from workers.providers.base import (
     OutgoingEmail,
     Permanent,
     ProviderError,
-    Retryable,
     SendResult,
+    classify,
 )
 from workers.providers.mime import build_message
 
@@ -157,32 +157,30 @@ def classify_smtp_error(exc: BaseException) -> ProviderError:
     """Sorts an smtplib/socket failure into Permanent (hard bounce) or Retryable."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         replies = list(exc.recipients.values())
-        code = replies[0][0] if replies else 0
         detail = "; ".join(f"{c} {m.decode('utf-8', 'replace') if isinstance(m, bytes) else m}" for c, m in replies)
-        if replies and all(500 <= c < 600 for c, _ in replies):
-            return Permanent(f"recipient refused: {detail}", code=str(code))
-        return Retryable(f"recipient temporarily refused: {detail}", code=str(code))
+        bounced = bool(replies) and all(500 <= c < 600 for c, _ in replies)
+        text = f"recipient {'refused' if bounced else 'temporarily refused'}: {detail}"
+        return classify(text, str(replies[0][0] if replies else 0), permanent=bounced)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return Retryable(
-            f"SMTP login rejected ({_reply(exc)}): check MAIL_USERNAME / MAIL_PASSWORD",
-            code=str(exc.smtp_code),
+        return classify(
+            f"SMTP login rejected: {_reply(exc)}", str(exc.smtp_code), check="MAIL_USERNAME / MAIL_PASSWORD"
         )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         # About our own address, not the customer's: configuration, so keep the message.
-        return Retryable(f"sender refused ({_reply(exc)}): check MAIL_DEFAULT_SENDER", code=str(exc.smtp_code))
+        return classify(f"sender refused: {_reply(exc)}", str(exc.smtp_code), check="MAIL_DEFAULT_SENDER")
     if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPHeloError)):
-        return Retryable(f"SMTP server refused the session: {_reply(exc)}", code=str(exc.smtp_code))
+        return classify(f"SMTP server refused the session: {_reply(exc)}", str(exc.smtp_code))
     if isinstance(exc, smtplib.SMTPResponseException):
-        if exc.smtp_code in _PERMANENT_SMTP_CODES:
-            return Permanent(f"message rejected: {_reply(exc)}", code=str(exc.smtp_code))
-        return Retryable(f"SMTP error: {_reply(exc)}", code=str(exc.smtp_code))
+        rejected = exc.smtp_code in _PERMANENT_SMTP_CODES
+        text = f"{'message rejected' if rejected else 'SMTP error'}: {_reply(exc)}"
+        return classify(text, str(exc.smtp_code), permanent=rejected)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return Retryable(f"SMTP server lacks a required extension ({exc}): check MAIL_USE_TLS / MAIL_USE_SSL")
+        return classify(f"SMTP server lacks a required extension ({exc})", None, check="MAIL_USE_TLS / MAIL_USE_SSL")
     if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
         # smtplib reports a read timeout as SMTPServerDisconnected raised while handling it.
-        return Retryable(f"SMTP timeout: {exc}", code="timeout")
+        return classify(f"SMTP timeout: {exc}", "timeout")
     # SMTPServerDisconnected, refused connections, DNS and TLS errors: transient or ambiguous.
-    return Retryable(f"SMTP connection failed: {type(exc).__name__}: {exc}", code="connection")
+    return classify(f"SMTP connection failed: {type(exc).__name__}: {exc}", "connection")
 
 
 def _flag(value: Any) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -37,8 +37,9 @@ from workers.providers import (
     build_sms_gateway,
 )
 from workers.providers.aliyun import aliyun_retry_after, percent_encode
-from workers.providers.email import message_id_for
+from workers.providers.base import classify
 from workers.providers.http_api import retry_after_header
+from workers.providers.mime import message_id_for, one_line_headers
 from workers.providers.phone import to_aliyun, to_e164
 
 # ---------- helpers -------------------------------------------------------------
@@ -597,34 +598,82 @@ def _parsed(content: bytes) -> dict:
     }
 
 
-def _flattened(message) -> bytes:
-    import io
-    from email.generator import BytesGenerator
-
-    with io.BytesIO() as out:
-        BytesGenerator(out).flatten(message, linesep="\r\n")
-        return out.getvalue()
+def _stock(sender: SmtpEmailSender, msg: OutgoingEmail) -> bytes:
+    """The same message built the plain way: EmailMessage, set_content / add_alternative, email.policy.SMTP."""
+    msg = one_line_headers(msg)
+    mail = EmailMessage(policy=policy.SMTP)
+    mail["From"] = Address(display_name=msg.from_name or sender.sender_name, addr_spec=sender.sender_addr)
+    mail["To"] = Address(addr_spec=msg.to)
+    if msg.reply_to:
+        mail["Reply-To"] = Address(addr_spec=msg.reply_to)
+    mail["Subject"] = msg.subject
+    mail["Date"] = datetime.now(UTC)
+    mail["Message-ID"] = message_id_for(msg.idempotency_key, sender.sender_addr)
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(msg.text)
+    if msg.html:
+        mail.add_alternative(msg.html, subtype="html")
+    return mail.as_bytes()
 
 
 @pytest.mark.parametrize("msg", ENCODED_CASES)
-def test_the_written_message_reads_like_the_email_package_one(msg):
+def test_the_message_on_the_wire_reads_like_the_plainly_built_one(msg):
     sender = smtp_sender(1)
-    content, message_id = sender.encode(msg)
-    assert message_id == message_id_for(msg.idempotency_key, sender.sender_addr)
+    content = sender.build_message(msg).as_bytes()
     assert content.isascii() and all(len(line) <= 78 for line in content.split(b"\r\n"))
     assert b"\n" not in content.replace(b"\r\n", b"")  # CRLF only: no bare line feed on the wire
-    assert _parsed(content) == _parsed(_flattened(sender.build_message(msg)))
+    assert _parsed(content) == _parsed(_stock(sender, msg))
+    assert _parsed(content)["message_id"] == message_id_for(msg.idempotency_key, sender.sender_addr)
     assert _parsed(content)["defects"] == []
+    sent_at = email.message_from_bytes(content, policy=policy.default)["Date"].datetime
+    assert abs(sent_at - datetime.now(UTC)) < timedelta(minutes=1)
 
 
-def test_an_internationalised_address_is_left_to_the_email_package(monkeypatch):
-    msg = mail(to="buyer@例子.中国")
-    assert smtp_sender(1).encode(msg) is None
-    built = []
-    monkeypatch.setattr(SmtpEmailSender, "build_message", lambda self, m: built.append(m) or EmailMessage())
-    with pytest.raises(Retryable):  # nothing listens on port 1
-        smtp_sender(1).send(msg)
-    assert built == [msg]
+@pytest.mark.parametrize("msg", ENCODED_CASES)
+def test_the_policy_shortcuts_write_what_the_stock_smtp_policy_writes(msg):
+    """Headers kept whole, the sender line folded once, ready-made part headers: byte for byte the same."""
+    mail = smtp_sender(1).build_message(msg)
+    assert mail.as_bytes() == mail.as_bytes(policy=policy.SMTP)
+    for part in mail.walk():
+        if part.is_multipart():
+            continue
+        stock = MIMEPart(policy=policy.SMTP)
+        stock.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="base64")
+        content = [(name, str(value)) for name, value in part.items() if name.lower().startswith("content-")]
+        assert content == [(name, str(value)) for name, value in stock.items()]
+        assert part.get_payload() == stock.get_payload()
+
+
+@pytest.fixture
+def smtputf8_server(request) -> Iterator[tuple[RecordingHandler, int]]:
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=request.param)
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("smtputf8_server", [True], indirect=True)
+def test_an_internationalised_address_goes_out_with_smtputf8(smtputf8_server):
+    handler, port = smtputf8_server
+    result = smtp_sender(port).send(mail(to="buyer@例子.中国"))
+    [(_mail_from, rcpt_tos, content)] = handler.messages
+    assert rcpt_tos == ["buyer@例子.中国"]
+    parsed = email.message_from_string(content.decode("utf-8"), policy=policy.default)  # SMTPUTF8: UTF-8 headers
+    assert parsed["To"].addresses[0].addr_spec == "buyer@例子.中国"
+    assert str(parsed["Subject"]) == "您的退货已签收"
+    assert parsed["Message-ID"] == result.provider_message_id
+
+
+@pytest.mark.parametrize("smtputf8_server", [False], indirect=True)
+def test_an_internationalised_address_without_smtputf8_is_retried(smtputf8_server):
+    handler, port = smtputf8_server
+    with pytest.raises(Retryable) as info:
+        smtp_sender(port).send(mail(to="buyer@例子.中国"))
+    assert "extension" in str(info.value)
+    assert handler.messages == []
 
 
 def test_a_line_break_in_reply_to_is_refused_as_the_messages_fault():
@@ -637,7 +686,8 @@ def test_a_line_break_in_reply_to_is_refused_as_the_messages_fault():
 def test_a_line_break_in_a_rendered_header_is_folded_into_one_line(field):
     """Subjects and sender names come from templates and shop names: sent as one line, never a new header."""
     msg = replace(mail(), **{field: "x@example.com\r\nBcc: victim@example.com\u2028\tmore"})
-    for raw in (smtp_sender(1).encode(msg)[0].decode("ascii"), smtp_sender(1).build_message(msg).as_string()):
+    built = smtp_sender(1).build_message(msg)
+    for raw in (built.as_bytes().decode("ascii"), built.as_string()):
         headers = raw.replace("\r\n", "\n").split("\n\n")[0]
         assert not any(line.startswith("Bcc") for line in headers.split("\n"))
     assert smtp_sender(1).build_message(msg)[field.replace("from_name", "From").replace("subject", "Subject")]
@@ -689,6 +739,18 @@ def test_smtp_bad_credentials_are_retryable_with_a_config_hint():
         controller.stop()
     assert "MAIL_PASSWORD" in str(info.value)
     assert isinstance(info.value.__cause__, smtplib.SMTPAuthenticationError)
+
+
+def test_one_classification_for_every_provider():
+    """Throttled before permanent before configuration; a configuration problem keeps the message."""
+    limited = classify("x", "c", throttled=True, permanent=True, check="S")
+    assert type(limited) is Throttled and limited.retry_after == 1.0  # the provider did not say how long
+    assert classify("x", "c", throttled=True, retry_after=7).retry_after == 7
+    gone = classify("x", "c", permanent=True, check="S")
+    assert type(gone) is Permanent and gone.code == "c"
+    config = classify("bad key", "401", check="API_KEY")
+    assert type(config) is Retryable and str(config) == "bad key (check API_KEY)"
+    assert type(classify("x", None)) is Retryable
 
 
 def test_every_provider_error_is_one_family():

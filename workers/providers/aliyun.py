@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 from urllib.request import Request
 
-from workers.providers.base import OutgoingSms, Permanent, ProviderError, Retryable, SendResult, SmsGateway, Throttled
+from workers.providers.base import OutgoingSms, ProviderError, Retryable, SendResult, SmsGateway, classify
 from workers.providers.http_api import exchange, json_body, retry_after_header
 from workers.providers.phone import to_aliyun
 
@@ -83,16 +83,16 @@ def aliyun_retry_after(code: str, message: str, now: datetime | None = None) -> 
 
 
 def classify_aliyun(status: int, code: str, message: str, headers: Mapping[str, str]) -> ProviderError:
-    text = f"Aliyun {code or status}" + (f": {message}" if message else "")
-    if code in ALIYUN_THROTTLED:
-        return Throttled(text, code=code, retry_after=aliyun_retry_after(code, message))
-    if code in ALIYUN_PERMANENT:
-        return Permanent(text, code=code)
-    if status == 429:
-        return Throttled(text, code=code or "429", retry_after=retry_after_header(headers) or 1.0)
     # Unknown codes, 5xx, and configuration trouble (bad key, unapproved template or
     # sign name, empty balance) are retried: the message itself may be fine.
-    return Retryable(text, code=code or str(status))
+    limited = code in ALIYUN_THROTTLED
+    return classify(
+        f"Aliyun {code or status}" + (f": {message}" if message else ""),
+        code or str(status),
+        throttled=limited or (status == 429 and code not in ALIYUN_PERMANENT),
+        retry_after=aliyun_retry_after(code, message) if limited else retry_after_header(headers),
+        permanent=code in ALIYUN_PERMANENT,
+    )
 
 
 class AliyunSmsGateway(SmsGateway):

@@ -83,6 +83,32 @@ class MessageFault(Permanent):
     recipient's, so the address is not suppressed and the merchant sees a template error."""
 
 
+def classify(
+    text: str,
+    code: str | None,
+    *,
+    throttled: bool = False,
+    retry_after: float | None = None,
+    permanent: bool = False,
+    check: str | None = None,
+) -> ProviderError:
+    """A failed send as the outcome the outbox acts on; each provider says what its answer means.
+
+    In this order: `throttled` (the provider is rate limiting us) → Throttled after `retry_after`
+    seconds (1 when it did not say); `permanent` (about this recipient or this message: the same
+    request fails the same way again) → Permanent; `check` (a configuration problem: the settings
+    to check) → Retryable with that hint, since the message is fine and goes out once an operator
+    fixes it; anything else (transient, ambiguous, unknown) → Retryable.
+    """
+    if throttled:
+        return Throttled(text, code=code, retry_after=retry_after or 1.0)
+    if permanent:
+        return Permanent(text, code=code)
+    if check:
+        return Retryable(f"{text} (check {check})", code=code)
+    return Retryable(text, code=code)
+
+
 class SmsGateway(ABC):
     """Sends one SMS; returns the provider's message id or raises a ProviderError subclass."""
 

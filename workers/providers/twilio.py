@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from urllib.request import Request
 
-from workers.providers.base import OutgoingSms, Permanent, ProviderError, Retryable, SendResult, SmsGateway, Throttled
+from workers.providers.base import OutgoingSms, ProviderError, SendResult, SmsGateway, classify
 from workers.providers.http_api import exchange, json_body, retry_after_header
 from workers.providers.phone import to_e164
 
@@ -22,14 +22,16 @@ def classify_twilio(status: int, data: Mapping[str, Any], headers: Mapping[str, 
     text = " ".join(str(part) for part in ("Twilio", status, code) if part)
     if data.get("message"):
         text += f": {data['message']}"
-    if status == 429 or code == 20429:
-        return Throttled(text, code=str(code or 429), retry_after=retry_after_header(headers) or 1.0)
-    if code in TWILIO_PERMANENT:
-        return Permanent(text, code=str(code))
-    if status in (401, 403, 404):
+    throttled = status == 429 or code == 20429
+    return classify(
+        text,
+        str(code or status),
+        throttled=throttled,
+        retry_after=retry_after_header(headers) if throttled else None,
+        permanent=code in TWILIO_PERMANENT,
         # Wrong SID/token or an account not allowed to send: configuration, keep the message.
-        return Retryable(f"{text} (check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN)", code=str(code or status))
-    return Retryable(text, code=str(code or status))
+        check="TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN" if status in (401, 403, 404) else None,
+    )
 
 
 class TwilioSmsGateway(SmsGateway):

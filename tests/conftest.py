@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from saas.embedded_redis import answers, start_embedded
+from tests.outer_transaction import OuterTransaction, install
 
 TEST_REDIS_DB = 13
 
@@ -115,6 +116,7 @@ def app(databases, redis_url):
     from saas import create_app
     from saas.extensions import db
 
+    install(db)  # every test's sessions join its outer transaction (see clean_state)
     app = create_app(make_config(databases.new("main"), redis_url))
     with app.app_context():
         db.create_all()
@@ -167,7 +169,7 @@ def seeded_demo(demo_app):
 
 
 def _wipe(app) -> None:
-    from saas.extensions import db, redis
+    from saas.extensions import db
 
     with app.app_context():
         db.session.remove()
@@ -179,6 +181,13 @@ def _wipe(app) -> None:
             for position, name in enumerate(tables):
                 if position in dirty:
                     conn.execute(text(f'DELETE FROM "{name}"'))
+    _empty_redis_and_caches(app)
+
+
+def _empty_redis_and_caches(app) -> None:
+    from saas.extensions import redis
+
+    with app.app_context():
         redis.client.flushdb()
     clear_process_caches()
 
@@ -206,15 +215,51 @@ def clear_process_caches() -> None:
     worker_shops.clear()
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_commits: the test's commits must reach the database (another connection, app, thread or process "
+        "reads them, or it counts statements): tables are emptied with DELETE instead of a rollback",
+    )
+
+
+class _Tables:
+    # Rows may have been committed for real (at the start of the run, after a `real_commits` test, or when a
+    # rolled-back test found rows left): the next test empties the tables first.
+    may_hold_rows = True
+
+
 @pytest.fixture(autouse=True)
 def clean_state(request):
-    """Every test that uses the app starts from empty tables and an empty Redis database."""
+    """Every test that uses the app starts from empty tables and an empty Redis database.
+
+    By default its rows go with one rollback at its end (tests/outer_transaction.py); a test marked
+    `real_commits` (and every fault and browser test: worker processes, a server thread) commits for real
+    and the tables are emptied before it and before the next test.
+    """
     if "app" not in request.fixturenames:
         yield
         return
+    from saas.extensions import db
+
     app = request.getfixturevalue("app")
-    _wipe(app)
-    yield
+    if any(request.node.get_closest_marker(name) for name in ("real_commits", "faults", "e2e")):
+        _Tables.may_hold_rows = True
+        _wipe(app)
+        yield
+        return
+    if _Tables.may_hold_rows:
+        _wipe(app)
+    else:
+        _empty_redis_and_caches(app)
+    with app.app_context():
+        outer = OuterTransaction(db.engine)
+    _Tables.may_hold_rows = True  # until the rollback below is known to have left nothing
+    try:
+        yield
+    finally:
+        outer.rollback()
+        _Tables.may_hold_rows = outer.holds_rows(_tables_and_probe()[1])
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ def test_healthz_reports_both_services(client):
     assert r.get_json() == {"database": "ok", "redis": "ok"}
 
 
+@pytest.mark.real_commits  # a second app: its own connection
 def test_healthz_is_503_when_redis_is_down(databases, app):
     from saas import create_app
 

@@ -129,6 +129,7 @@ def test_claim_refusals(app, team):
         db.session.rollback()
 
 
+@pytest.mark.real_commits
 def test_a_claim_on_a_case_someone_took_meanwhile_is_refused(app, team):
     """Two agents open the same unassigned case; the second click finds it taken, not silently overwritten."""
     case_id = _file(app, team["a"])
@@ -224,6 +225,7 @@ def test_round_robin_is_off_by_default(app, team):
     assert _assignees(app, team["a"]) == [None]
 
 
+@pytest.mark.real_commits
 def test_round_robin_takes_turns_among_available_enabled_staff_and_survives_a_restart(app, team, databases, redis_url):
     _turn_on(app, team)  # "gone" is available but disabled: never picked; owner and admin are not available
     for n in range(4):
@@ -251,6 +253,7 @@ def test_round_robin_takes_turns_among_available_enabled_staff_and_survives_a_re
     assert _assignees(app, team["b"]) == [None]
 
 
+@pytest.mark.real_commits
 def test_round_robin_is_fair_when_two_app_instances_file_at_once(app, team, databases, redis_url):
     """Two web processes (two apps, two connection pools) file 18 cases at the same moment: each of the three
     available agents gets exactly 6, which only holds if no two filings read the same turn."""
@@ -456,6 +459,7 @@ def test_team_page_availability_and_auto_assign(app, team):
     assert _assignees(app, team["a"]) == [team["ann"]]
 
 
+@pytest.mark.real_commits
 def test_the_setting_saved_by_another_process_is_seen_at_the_next_filing(app, team):
     """A process keeps "round-robin off" under the shop's cache token; another process turning it on drops
     the token (as any commit of shop data does), and the next filing here reads the setting again."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from saas.demo.generate import generate
@@ -39,6 +40,7 @@ def _snapshot(tenant_id: int) -> list[tuple]:
         return [tuple(c) for c in cases] + [tuple(e) for e in events]
 
 
+@pytest.mark.real_commits  # the generator writes on a connection of its own
 def test_generate_counts_and_determinism(app):
     with app.app_context():
         a, b = make_tenant("gen-a"), make_tenant("gen-b")

@@ -107,6 +107,7 @@ def notification(notification_id: int) -> Notification:
 # ---------- the claim ---------------------------------------------------------
 
 
+@pytest.mark.real_commits
 def test_a_due_row_is_claimed_by_one_update_returning_it(app, shops):
     nid = row(shops["a"])
     db.session.remove()
@@ -138,6 +139,7 @@ def test_an_expired_lease_is_taken_over_and_said_so(app, shops):
 # ---------- one job's round trips ---------------------------------------------
 
 
+@pytest.mark.real_commits
 def test_an_email_to_a_shop_already_seen_costs_two_statements_and_one_redis_round_trip(app, smtp, shops):
     job(row(shops["a"]))  # the worker's first job for the shop reads it
     nid = row(shops["a"])
@@ -153,6 +155,7 @@ def test_an_email_to_a_shop_already_seen_costs_two_statements_and_one_redis_roun
     assert "shop-a 店" in mail.get_body(("html",)).get_content()
 
 
+@pytest.mark.real_commits
 def test_the_claim_and_the_outcome_commit_without_begin_and_commit(app, smtp, shops):
     job(row(shops["a"]))
     nid = row(shops["a"])
@@ -170,6 +173,7 @@ def test_the_claim_and_the_outcome_commit_without_begin_and_commit(app, smtp, sh
     assert begun == ["AUTOCOMMIT", "AUTOCOMMIT"]
 
 
+@pytest.mark.real_commits
 def test_a_job_for_another_shop_than_the_last_reads_that_shops_token(app, smtp, shops):
     job(row(shops["a"]))
     job(row(shops["b"]))

@@ -177,6 +177,7 @@ def test_an_insert_racing_another_worker_is_dropped_not_raised(app, shop):
     assert [n.params["subject"] for n in packs()] == ["a"]
 
 
+@pytest.mark.real_commits
 def test_two_workers_sweeping_at_once_write_each_pack_once(app, shop, databases):
     if not databases.is_postgres:
         pytest.skip("concurrent writers need PostgreSQL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import update
 
 from saas.caches import tokens
@@ -96,6 +97,7 @@ def test_another_browser_without_proof_gets_a_404_even_when_the_page_is_kept(app
     assert client.get(f"/kidswear/track/{number}").status_code == 404
 
 
+@pytest.mark.real_commits  # counts statements
 def test_filing_a_case_takes_five_reads_and_four_inserts(app, client, shop):
     """Order, policy versions, calendar stamp, number probe, suppression; four INSERTs (see bench/README.md)."""
     token = csrf_token(client, "/voltmart/cases/new")
@@ -128,6 +130,7 @@ def test_filing_a_case_takes_five_reads_and_four_inserts(app, client, shop):
     assert tables == {"cases", "case_events", "sla_clocks", "notifications"}, writes
 
 
+@pytest.mark.real_commits  # counts statements
 def test_an_unkept_case_page_takes_three_queries_without_files(app, client, shop, monkeypatch):
     number = file_case(client).headers["Location"].rsplit("/", 1)[1]
     client.get(f"/voltmart/track/{number}")  # the just-filed notice

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from saas.extensions import db, redis
 from saas.queues import enqueue_after_commit, get_queue
 from tests.factories import make_tenant
@@ -35,6 +37,7 @@ def test_worker_runs_jobs_in_app_context(app):
         assert redis.client.get("hb") == b"alive"
 
 
+@pytest.mark.real_commits
 def test_flask_worker_command_in_a_subprocess(app, redis_url):
     """`flask --app wsgi worker --burst` is the real entry point."""
     with app.app_context():

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from saas.demo.generate_mix import CHAT_STEPS, CHAT_TEXT, INFO_STEPS, PATHS, REJECTED_PATH
-from saas.services import case_messages
+from saas.services import case_messages, sla
 
 # Clock targets in minutes (wall time here; the real service counts working time).
 TARGETS = {
@@ -37,21 +37,6 @@ PROBLEM_CLOCK = {
     "complaint": "complaint_feedback",
 }
 
-STAFF_RESPONSES = {
-    "accepted",
-    "info_requested",
-    "return_requested",
-    "verified",
-    "proposed",
-    "rejected",
-    "staff_message",
-    "refund_paid",
-    "replacement_shipped",
-    "repair_done",
-    "compensation_paid",
-    "explained",
-    "closed",
-}
 RESOLUTION_EVENTS = {"refund_paid", "repair_done", "compensation_paid", "explained", "rejected", "closed"}
 # The events (with a message key) the customer is notified of, and the template when it is not the kind's own.
 NOTIFIED = (
@@ -245,7 +230,7 @@ def _time(clocks: _Clocks, standing: Standing, problem: str, event: tuple) -> No
         if problem in PROBLEM_CLOCK:
             clocks.start(PROBLEM_CLOCK[problem], when)
         clocks.start("general", when)
-    elif actor == "staff" and kind in STAFF_RESPONSES:
+    elif actor == "staff" and kind in sla.RESPONSES:
         if standing.first_response is None and message:
             standing.first_response = when
         clocks.stop(("first_response", "emergency", "message_response"), when)
